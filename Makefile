@@ -1,0 +1,83 @@
+# PIN help bot: every install step lives here, so a fresh clone needs only `make run` or `make test`.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+VENV        := .venv
+GW_VENV     := .venv-gateway
+PY          := $(VENV)/bin/python
+GW_PY       := $(GW_VENV)/bin/python
+RASA        := $(VENV)/bin/rasa
+MODEL_DIR   := models
+MODEL       := $(MODEL_DIR)/pinbot.tar.gz
+# Cities run this on closed networks: no usage telemetry, ever.
+export RASA_TELEMETRY_ENABLED := false
+export PYTHONPATH := $(CURDIR)
+export TF_CPP_MIN_LOG_LEVEL := 2
+export PYTHONHASHSEED := 0
+
+TRAIN_INPUTS := config.yml $(shell find domain data nlu_components -type f \( -name '*.yml' -o -name '*.py' \) 2>/dev/null)
+
+.PHONY: help install run test train shell kb-check validate eval-nlu bench test-unit test-stories test-e2e test-gateway browser-deps line-richmenu clean
+
+help: ## list the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
+
+$(VENV)/.installed: requirements/rasa.lock
+	@test -x $(PY) || "$$(scripts/find_python.sh 3.10)" -m venv $(VENV)
+	$(PY) -m pip install --quiet -r requirements/rasa.lock
+	@touch $@
+
+$(GW_VENV)/.installed: requirements/gateway.lock
+	@test -x $(GW_PY) || "$$(scripts/find_python.sh 3.11)" -m venv $(GW_VENV)
+	$(GW_PY) -m pip install --quiet -r requirements/gateway.lock
+	@touch $@
+
+install: $(VENV)/.installed $(GW_VENV)/.installed ## create both virtualenvs from the lock files
+
+$(MODEL): $(VENV)/.installed $(TRAIN_INPUTS)
+	@mkdir -p $(MODEL_DIR)
+	$(RASA) train --config config.yml --domain domain --data data --out $(MODEL_DIR) --fixed-model-name pinbot
+	@touch $@
+
+train: $(MODEL) ## train the model when data, domain or config changed
+
+kb-check: $(VENV)/.installed ## validate knowledge/ against its schema
+	$(PY) scripts/kb_check.py
+
+validate: $(VENV)/.installed ## rasa data validate (domain, NLU, stories, rules)
+	$(RASA) data validate --config config.yml --domain domain --data data --fail-on-warnings
+
+run: install train ## install, train if needed, start gateway + Rasa + action server (Ctrl-C stops all)
+	scripts/run_all.sh
+
+shell: install train ## chat in the terminal (starts the action server in the background)
+	scripts/run_shell.sh
+
+test: install kb-check train test-unit test-stories test-e2e test-gateway ## install and run every test (what CI runs)
+
+test-unit: $(VENV)/.installed $(MODEL)
+	RASA_MODEL=$(MODEL) $(PY) -m pytest -q tests --ignore=tests/e2e -p no:cacheprovider
+
+test-stories: $(MODEL)
+	$(RASA) test core --model $(MODEL) --stories tests/stories --fail-on-prediction-errors --out var/results/core
+
+test-e2e: install $(MODEL)
+	RASA_MODEL=$(MODEL) $(PY) -m pytest -q tests/e2e -p no:cacheprovider
+
+test-gateway: $(GW_VENV)/.installed
+	$(GW_PY) -m pytest -q gateway/tests -p no:cacheprovider
+
+browser-deps: ## install Debian's chromium for the browser tests (root)
+	@command -v chromium >/dev/null 2>&1 || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium)
+
+eval-nlu: $(VENV)/.installed ## compare NLU pipelines on the held-out set (+ k-fold CV)
+	$(PY) scripts/eval_nlu.py
+
+bench: $(VENV)/.installed $(MODEL) ## parse latency and memory vs targets
+	$(PY) scripts/bench_parse.py --model $(MODEL)
+
+line-richmenu: $(GW_VENV)/.installed ## create the LINE rich menu (needs LINE_CHANNEL_ACCESS_TOKEN)
+	$(GW_PY) scripts/line_richmenu.py
+
+clean: ## remove trained models and runtime state (keeps the virtualenvs)
+	rm -rf $(MODEL_DIR)/* var/ .rasa/

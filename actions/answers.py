@@ -1,0 +1,132 @@
+"""Actions that answer from the knowledge base: the case checklist and direct city questions."""
+
+from __future__ import annotations
+
+from typing import Any, Dict, List, Optional, Text
+
+from rasa_sdk import Tracker
+from rasa_sdk.events import SlotSet
+
+from actions import settings
+from actions.base import KnowledgeAction
+from actions.context import read_case
+from actions.knowledge import get_kb
+from replies.case import CaseQuery, case_replies
+from replies.direct import contact_replies, identity_documents_replies, office_hours_replies, out_of_scope_replies
+from replies.message import Button, Reply
+
+MUNICIPALITY_QUESTION = "どちらの市の情報をご案内しましょうか。"
+
+
+def ask_municipality(intent: str) -> Reply:
+    """Ask for the city with buttons that repeat the same question for the chosen city."""
+    kb = get_kb()
+    buttons = [
+        Button(kb.municipality(mid).name, f'/{intent}{{"municipality": "{mid}"}}') for mid in kb.municipality_ids()
+    ]
+    return Reply(MUNICIPALITY_QUESTION, buttons)
+
+
+class ActionAnswerCase(KnowledgeAction):
+    """The checklist, steps, offices, alternatives, contact and source for the diagnosed case."""
+
+    def name(self) -> Text:
+        """Name of the action."""
+        return "action_answer_case"
+
+    def replies(self, tracker: Tracker) -> tuple[List[Reply], List[Dict[Text, Any]]]:
+        """Compose the case answer, or ask again when the form left something open."""
+        case = read_case(tracker)
+        if not (case.municipality and case.procedure and case.applicant_type):
+            return [Reply("すみません、ご案内に必要な情報がそろいませんでした。もう一度ご用件を入力してください。")], []
+        query = CaseQuery(case.municipality, case.procedure, case.applicant_type, case.pin_type, case.knows_other_pin)
+        return case_replies(get_kb(), query, settings.now()), []
+
+
+class CityQuestionAction(KnowledgeAction):
+    """A direct question that needs the resident's city: ask for it first when unknown."""
+
+    intent: str = ""
+
+    def answer(self, municipality: str, tracker: Tracker) -> List[Reply]:
+        """Replies for a known city."""
+        raise NotImplementedError
+
+    def replies(self, tracker: Tracker) -> tuple[List[Reply], List[Dict[Text, Any]]]:
+        """Answer for the known city, or ask which city and remember the question."""
+        municipality = read_case(tracker).municipality
+        if municipality is None:
+            return [ask_municipality(self.intent)], [SlotSet("pending_question", self.intent)]
+        return self.answer(municipality, tracker), [SlotSet("pending_question", None)]
+
+
+class ActionAnswerOfficeHours(CityQuestionAction):
+    """Where and when: the city's offices, hours, special days and whether open now."""
+
+    intent = "office_hours"
+
+    def name(self) -> Text:
+        """Name of the action."""
+        return "action_answer_office_hours"
+
+    def answer(self, municipality: str, tracker: Tracker) -> List[Reply]:
+        """Offices of the city; a weekday named in the question narrows them."""
+        return office_hours_replies(get_kb(), municipality, settings.now(), _question_text(tracker))
+
+
+class ActionAnswerIdentityDocuments(CityQuestionAction):
+    """Which ID documents count, from the city's own lists."""
+
+    intent = "identity_documents"
+
+    def name(self) -> Text:
+        """Name of the action."""
+        return "action_answer_identity_documents"
+
+    def answer(self, municipality: str, tracker: Tracker) -> List[Reply]:
+        """The city's A/B lists and rules."""
+        return identity_documents_replies(get_kb(), municipality)
+
+
+class ActionAnswerContact(KnowledgeAction):
+    """Who to call: the city's phone and hours, or every city's when unknown."""
+
+    def name(self) -> Text:
+        """Name of the action."""
+        return "action_answer_contact"
+
+    def replies(self, tracker: Tracker) -> tuple[List[Reply], List[Dict[Text, Any]]]:
+        """Contact lines."""
+        return contact_replies(get_kb(), read_case(tracker).municipality), []
+
+
+class ActionAnswerOutOfScope(KnowledgeAction):
+    """A polite 'this bot handles PINs' with the city's contact."""
+
+    def name(self) -> Text:
+        """Name of the action."""
+        return "action_answer_out_of_scope"
+
+    def replies(self, tracker: Tracker) -> tuple[List[Reply], List[Dict[Text, Any]]]:
+        """Out-of-scope notice."""
+        return out_of_scope_replies(get_kb(), read_case(tracker).municipality), []
+
+
+def _question_text(tracker: Tracker) -> str:
+    """The resident's own words of the latest office-hours question (not a button payload)."""
+    for event in reversed(tracker.events):
+        if event.get("event") != "user":
+            continue
+        text = event.get("text") or ""
+        intent = ((event.get("parse_data") or {}).get("intent") or {}).get("name")
+        if intent == "office_hours" and not text.startswith("/"):
+            return text
+    return ""
+
+
+def pending_action(pending: Optional[str]) -> Optional[str]:
+    """The answer action of a question that waited for the city."""
+    return {
+        "office_hours": "action_answer_office_hours",
+        "identity_documents": "action_answer_identity_documents",
+    }.get(pending or "")

@@ -1,0 +1,39 @@
+"""Base of every answer action: compose from the KB, and never leave the resident without a reply."""
+
+from __future__ import annotations
+
+import logging
+from abc import ABC, abstractmethod
+from typing import Any, Dict, List, Text
+
+from rasa_sdk import Action, Tracker
+from rasa_sdk.executor import CollectingDispatcher
+from rasa_sdk.types import DomainDict
+
+from actions.context import read_case
+from replies.contact import fallback_message
+from replies.message import Reply
+
+logger = logging.getLogger(__name__)
+
+
+class KnowledgeAction(Action, ABC):
+    """An action whose answer is composed from knowledge/; a failure degrades to the city's phone."""
+
+    @abstractmethod
+    def replies(self, tracker: Tracker) -> tuple[List[Reply], List[Dict[Text, Any]]]:
+        """Messages to send and events to return."""
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> List[Dict[Text, Any]]:
+        """Send the composed replies, or the polite fallback with the city's contact."""
+        try:
+            replies, events = self.replies(tracker)
+        except Exception:  # noqa: BLE001 - the resident must still get the phone number
+            logger.exception("Action %s failed; sending the fallback reply.", self.name())
+            dispatcher.utter_message(text=fallback_message(read_case(tracker).municipality))
+            return []
+        for reply in replies:
+            dispatcher.utter_message(**reply.as_kwargs())
+        return events

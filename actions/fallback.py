@@ -1,0 +1,66 @@
+"""Two-stage fallback in Japanese: suggest likely topics, then hand over to a person."""
+
+from __future__ import annotations
+
+from typing import Any, Dict, List, Text
+
+from rasa_sdk import Action, Tracker
+from rasa_sdk.events import UserUtteranceReverted
+from rasa_sdk.executor import CollectingDispatcher
+from rasa_sdk.types import DomainDict
+
+from actions.base import KnowledgeAction
+from actions.context import read_case
+from actions.knowledge import get_kb
+from replies.contact import contact_lines
+from replies.message import Reply
+
+# Topics worth suggesting when the bot is unsure, with the button title a resident understands.
+SUGGESTIONS: Dict[str, str] = {
+    "forgot_pin": "暗証番号を忘れた",
+    "pin_locked": "暗証番号がロックされた",
+    "change_pin": "暗証番号を変更したい",
+    "proxy_help": "代理人の手続き",
+    "renew_certificate": "電子証明書の更新",
+    "office_hours": "窓口と受付時間",
+    "convenience_store_reset": "コンビニでの再設定",
+    "pin_rules": "暗証番号の種類と桁数",
+    "identity_documents": "本人確認書類",
+    "human_handoff": "問い合わせ先",
+}
+MAX_SUGGESTIONS = 3
+
+
+class ActionDefaultAskAffirmation(Action):
+    """First stage: offer the most likely topics as buttons."""
+
+    def name(self) -> Text:
+        """Name of the action."""
+        return "action_default_ask_affirmation"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> List[Dict[Text, Any]]:
+        """Buttons for the top-ranked known topics plus 'none of these'."""
+        ranking = (tracker.latest_message or {}).get("intent_ranking") or []
+        likely = [item["name"] for item in ranking if item.get("name") in SUGGESTIONS][:MAX_SUGGESTIONS]
+        if not likely:
+            likely = ["forgot_pin", "pin_locked", "change_pin"]
+        buttons = [{"title": SUGGESTIONS[intent], "payload": f"/{intent}"} for intent in likely]
+        buttons.append({"title": "どれでもない", "payload": "/deny"})
+        dispatcher.utter_message(text="すみません、ご用件を確認させてください。次のうちどれに近いですか。", buttons=buttons)
+        return []
+
+
+class ActionDefaultFallback(KnowledgeAction):
+    """Last stage: apologise and give the phone number of a person who can help."""
+
+    def name(self) -> Text:
+        """Name of the action."""
+        return "action_default_fallback"
+
+    def replies(self, tracker: Tracker) -> tuple[List[Reply], List[Dict[Text, Any]]]:
+        """The contact of the resident's city (or of each city), then forget the misunderstood message."""
+        lines = contact_lines(get_kb(), read_case(tracker).municipality)
+        text = "申し訳ありません。うまくご案内できませんでした。お手数ですが、担当窓口へお問い合わせください。\n" + "\n".join(lines)
+        return [Reply(text)], [UserUtteranceReverted()]

@@ -1,0 +1,38 @@
+"""Shared base for form validation: fill the requested slot from the resident's own words."""
+
+from __future__ import annotations
+
+from abc import ABC
+from typing import Any, Dict, Optional, Text
+
+from rasa_sdk import FormValidationAction, Tracker
+
+from actions.vocabulary import match_value
+
+
+class FreeTextFormValidation(FormValidationAction, ABC):
+    """A form validation action whose slots can also be answered in free text."""
+
+    @staticmethod
+    def requested(tracker: Tracker, slot: str) -> bool:
+        """Whether the form is currently asking for ``slot``."""
+        return tracker.get_slot("requested_slot") == slot
+
+    @staticmethod
+    def latest_text(tracker: Tracker) -> str:
+        """The resident's latest message (already redacted by the channel)."""
+        return (tracker.latest_message or {}).get("text") or ""
+
+    @staticmethod
+    def latest_intent(tracker: Tracker) -> Optional[str]:
+        """The intent of the resident's latest message."""
+        return ((tracker.latest_message or {}).get("intent") or {}).get("name")
+
+    def extract_from_vocabulary(self, tracker: Tracker, slot: str) -> Dict[Text, Any]:
+        """Fill ``slot`` from the vocabulary when it is the one being asked and NLU found no entity."""
+        if not self.requested(tracker, slot) or tracker.get_slot(slot) is not None:
+            return {}
+        if any(entity.get("entity") == slot for entity in (tracker.latest_message or {}).get("entities", [])):
+            return {}
+        value = match_value(slot, self.latest_text(tracker))
+        return {slot: value} if value is not None else {}

@@ -1,0 +1,136 @@
+"""Validation of pin_case_form: ask only what changes the answer for this case."""
+
+from __future__ import annotations
+
+from typing import Any, Dict, List, Text
+
+from rasa_sdk import Tracker
+from rasa_sdk.executor import CollectingDispatcher
+from rasa_sdk.types import DomainDict
+
+from actions.context import APPLICANT_TYPES, PIN_TYPES, PROCEDURES, canonical, default_municipality
+from actions.form_base import FreeTextFormValidation
+from actions.knowledge import get_kb, resolve_municipality
+
+# The kiosk route exists only for these two PINs, and needs the other one (knowledge/national.yml).
+STORE_RESETTABLE = ("signature", "user_auth")
+
+
+class ValidatePinCaseForm(FreeTextFormValidation):
+    """Validate and extract the slots of pin_case_form."""
+
+    def name(self) -> Text:
+        """Name of the action."""
+        return "validate_pin_case_form"
+
+    async def required_slots(
+        self,
+        domain_slots: List[Text],
+        dispatcher: CollectingDispatcher,
+        tracker: Tracker,
+        domain: DomainDict,
+    ) -> List[Text]:
+        """Slots needed for this procedure; PIN questions only where the kiosk route could apply."""
+        procedure = tracker.get_slot("procedure")
+        slots = [] if procedure in PROCEDURES else ["procedure"]
+        slots += ["applicant_type", "municipality"]
+        if procedure == "pin_reset" and tracker.get_slot("applicant_type") == "self":
+            slots.append("pin_type")
+            if tracker.get_slot("pin_type") in STORE_RESETTABLE:
+                slots.append("knows_other_pin")
+        return slots
+
+    async def extract_procedure(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> Dict[Text, Any]:
+        """Procedure in free text (忘れた / 変更 / 更新) when the form asked for it."""
+        if not self.requested(tracker, "procedure"):
+            return {}
+        intent_procedure = {
+            "forgot_pin": "pin_reset",
+            "pin_locked": "pin_reset",
+            "change_pin": "pin_change",
+            "renew_certificate": "certificate_renewal",
+        }.get(self.latest_intent(tracker) or "")
+        return {"procedure": intent_procedure} if intent_procedure else {}
+
+    async def extract_applicant_type(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> Dict[Text, Any]:
+        """Applicant type in free text (自分です, 母の代わりに)."""
+        return self.extract_from_vocabulary(tracker, "applicant_type")
+
+    async def extract_municipality(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> Dict[Text, Any]:
+        """The deployment's city, or the city named in free text (みたかし)."""
+        if tracker.get_slot("municipality") is not None:
+            return {}
+        fixed = default_municipality(tracker)
+        if fixed:
+            return {"municipality": fixed}
+        if not self.requested(tracker, "municipality"):
+            return {}
+        found = get_kb().resolve_municipality(self.latest_text(tracker))
+        return {"municipality": found} if found else {}
+
+    async def extract_pin_type(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> Dict[Text, Any]:
+        """PIN type in free text (e-Taxのほう, わからない)."""
+        if self.requested(tracker, "pin_type") and self.latest_intent(tracker) == "deny":
+            return {"pin_type": "all"}
+        return self.extract_from_vocabulary(tracker, "pin_type")
+
+    async def extract_knows_other_pin(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> Dict[Text, Any]:
+        """Yes / no (buttons, affirm / deny, or words such as 忘れた) to 'do you know the other PIN?'."""
+        if not self.requested(tracker, "knows_other_pin"):
+            return {}
+        intent = self.latest_intent(tracker)
+        if intent in ("affirm", "deny"):
+            return {"knows_other_pin": intent == "affirm"}
+        words = self.extract_from_vocabulary(tracker, "knows_other_pin")
+        if words:
+            return {"knows_other_pin": words["knows_other_pin"] == "true"}
+        return {}
+
+    def validate_procedure(
+        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> Dict[Text, Any]:
+        """Keep only known procedures."""
+        return {"procedure": value if value in PROCEDURES else None}
+
+    def validate_applicant_type(
+        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> Dict[Text, Any]:
+        """Map the answer to 本人 / 法定代理人 / 任意代理人."""
+        applicant = canonical("applicant_type", value, APPLICANT_TYPES)
+        if applicant is None:
+            dispatcher.utter_message(text="すみません、どなたが手続きをされるか読み取れませんでした。下のボタンから選んでください。")
+        return {"applicant_type": applicant}
+
+    def validate_municipality(
+        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> Dict[Text, Any]:
+        """Accept the four cities the knowledge base covers."""
+        municipality = resolve_municipality(value)
+        if municipality is None:
+            names = "・".join(get_kb().municipality(mid).name for mid in get_kb().municipality_ids())
+            dispatcher.utter_message(
+                text=f"申し訳ありません。このチャットボットがご案内できるのは{names}です。お住まいの市を選んでください。"
+            )
+        return {"municipality": municipality}
+
+    def validate_pin_type(
+        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> Dict[Text, Any]:
+        """Map the answer to a PIN type id (or 'all' when the resident does not know)."""
+        return {"pin_type": canonical("pin_type", value, PIN_TYPES)}
+
+    def validate_knows_other_pin(
+        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> Dict[Text, Any]:
+        """Keep a yes / no answer."""
+        return {"knows_other_pin": value if isinstance(value, bool) else None}

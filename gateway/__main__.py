@@ -1,0 +1,33 @@
+"""``python -m gateway``: serve the gateway with uvicorn on GATEWAY_HOST:GATEWAY_PORT."""
+
+from __future__ import annotations
+
+import logging
+import os
+
+import uvicorn
+
+from gateway.app import create_app
+from gateway.settings import Settings
+
+
+def main() -> None:
+    """Read settings from the environment, print the demo URL and serve until interrupted."""
+    logging.basicConfig(level=os.environ.get("GATEWAY_LOG_LEVEL", "INFO").upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    settings = Settings.from_env(os.environ)
+    shown_host = "127.0.0.1" if settings.host in {"0.0.0.0", "::"} else settings.host
+    logging.getLogger("gateway").info("demo page: http://%s:%d/", shown_host, settings.port)
+    uvicorn.run(
+        create_app(settings),
+        host=settings.host,
+        port=settings.port,
+        # Behind a TLS proxy, set FORWARDED_ALLOW_IPS to its address so rate limits see residents' addresses.
+        proxy_headers=True,
+        forwarded_allow_ips=os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1"),
+        server_header=False,
+        log_config=None,
+    )
+
+
+if __name__ == "__main__":
+    main()

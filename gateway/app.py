@@ -1,0 +1,120 @@
+"""Builds the gateway's ASGI application from its settings: routes, middleware and lifespan."""
+
+from __future__ import annotations
+
+import logging
+import os
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from starlette.applications import Starlette
+from starlette.exceptions import HTTPException
+from starlette.middleware import Middleware
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from gateway.background import BackgroundRunner
+from gateway.db import Database
+from gateway.headers import SecurityHeaders
+from gateway.health import Health
+from gateway.http import json_error
+from gateway.line.client import LineClient
+from gateway.line.dedupe import EventDeduplicator
+from gateway.line.handler import LineEventHandler
+from gateway.line.webhook import LineWebhook
+from gateway.municipalities import MunicipalityDirectory
+from gateway.origins import OriginAllowlist
+from gateway.pages import Pages
+from gateway.rasa_client import RasaClient
+from gateway.sessions import SessionStore
+from gateway.settings import Settings, SettingsError
+from gateway.turns import TurnService
+from gateway.webchat import WebChat
+
+log = logging.getLogger(__name__)
+SHUTDOWN_DRAIN_SECONDS = 10.0
+
+
+def create_app(settings: Settings | None = None) -> Starlette:
+    """The application; with no argument, settings come from ``os.environ`` (``uvicorn --factory`` entry point)."""
+    settings = settings or Settings.from_env(os.environ)
+    directory = MunicipalityDirectory(settings.knowledge_dir)
+    if settings.default_municipality and directory.resolve(settings.default_municipality) is None:
+        raise SettingsError(f"DEFAULT_MUNICIPALITY={settings.default_municipality!r} is not a known municipality")
+
+    @asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        if settings.secret_is_ephemeral:
+            log.warning("GATEWAY_SECRET is not set: using a random per-process key, so LINE conversations restart with the process")
+        if not settings.line_enabled:
+            log.info("LINE credentials not set: /line/webhook answers 503; the web chat works")
+        db = Database(settings.db_path)
+        store = SessionStore(db, settings.session_ttl_seconds)
+        rasa = RasaClient(settings.rasa_url, settings.rasa_timeout_seconds)
+        turns = TurnService(rasa, store, directory, settings.gateway_secret)
+        runner = BackgroundRunner(settings.background_concurrency)
+        line_client = (
+            LineClient(str(settings.line_channel_access_token), settings.line_api_base) if settings.line_enabled else None
+        )
+        handler = LineEventHandler(settings, line_client, turns, store, directory) if line_client else None
+        webchat = WebChat(settings, store, turns, directory)
+        webhook = LineWebhook(
+            settings.line_channel_secret, handler, EventDeduplicator(db), runner, settings.line_max_body_bytes
+        )
+        app.state.runner = runner
+        app.state.webchat = webchat
+        app.state.webhook = webhook
+        app.state.health = Health(rasa, settings.line_enabled)
+        try:
+            yield
+        finally:
+            await runner.drain(SHUTDOWN_DRAIN_SECONDS)
+            if line_client is not None:
+                await line_client.close()
+            await rasa.close()
+            db.close()
+
+    pages = Pages(directory)
+
+    # Handlers are bound at request time because their collaborators only exist inside the lifespan.
+    async def create_session(request: Request) -> Response:
+        return await request.app.state.webchat.create_session(request)
+
+    async def message(request: Request) -> Response:
+        return await request.app.state.webchat.message(request)
+
+    async def line_webhook(request: Request) -> Response:
+        return await request.app.state.webhook.receive(request)
+
+    async def healthz(request: Request) -> Response:
+        return await request.app.state.health.healthz(request)
+
+    routes = [
+        Route("/", pages.demo, methods=["GET", "HEAD"]),
+        Route("/demo/{municipality}", pages.demo, methods=["GET", "HEAD"]),
+        Route("/widget.js", pages.asset, methods=["GET", "HEAD"]),
+        Route("/widget.css", pages.asset, methods=["GET", "HEAD"]),
+        Route("/demo.css", pages.asset, methods=["GET", "HEAD"]),
+        Route("/healthz", healthz, methods=["GET"]),
+        Route("/api/chat/session", create_session, methods=["POST"]),
+        Route("/api/chat/message", message, methods=["POST"]),
+        Route("/line/webhook", line_webhook, methods=["POST"]),
+    ]
+    middleware = [Middleware(SecurityHeaders), Middleware(OriginAllowlist, allowed=settings.allowed_origins)]
+    exception_handlers = {HTTPException: _http_error, Exception: _server_error}
+    return Starlette(routes=routes, middleware=middleware, lifespan=lifespan, exception_handlers=exception_handlers)
+
+
+async def _http_error(request: Request, exc: Exception) -> Response:
+    """Unknown paths and wrong methods answer in JSON like every other refusal."""
+    status = exc.status_code if isinstance(exc, HTTPException) else 500
+    code = {404: "not_found", 405: "method_not_allowed"}.get(status, "http_error")
+    headers = dict(exc.headers or {}) if isinstance(exc, HTTPException) else None
+    return json_error(status, code, "このURLではご利用いただけません。", headers=headers)
+
+
+async def _server_error(request: Request, exc: Exception) -> Response:
+    """A bug must not leak a traceback; the request body is never logged (it may hold personal data)."""
+    log.error("unhandled error on %s %s: %s", request.method, request.url.path, type(exc).__name__)
+    return json_error(500, "internal_error", "申し訳ありません。時間をおいてもう一度お試しください。")

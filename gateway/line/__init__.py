@@ -1,0 +1,1 @@
+"""LINE Messaging API channel: signed webhook in, one reply per turn out."""

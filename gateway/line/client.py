@@ -1,0 +1,109 @@
+"""The few Messaging API calls the gateway makes, through the official ``line-bot-sdk`` v3 async client."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import uuid
+from collections.abc import Awaitable
+from typing import Any
+
+import aiohttp
+
+from linebot.v3.messaging import (
+    AsyncApiClient,
+    AsyncMessagingApi,
+    Configuration,
+    PostbackAction,
+    PushMessageRequest,
+    QuickReply,
+    QuickReplyItem,
+    ReplyMessageRequest,
+    ShowLoadingAnimationRequest,
+    TextMessage,
+)
+from linebot.v3.messaging.exceptions import ApiException
+
+from gateway.line.convert import OutgoingText
+
+REQUEST_TIMEOUT_SECONDS = 10.0
+
+
+class LineApiError(Exception):
+    """A Messaging API call failed; ``reply_token_rejected`` tells the caller a push may still reach the user."""
+
+    def __init__(self, status: int | None, message: str) -> None:
+        """Keep the status and LINE's own message (never any user content)."""
+        super().__init__(f"LINE API {status}: {message}")
+        self.status = status
+        self.message = message
+
+    @property
+    def reply_token_rejected(self) -> bool:
+        """LINE answers 400 "Invalid reply token" for used, expired or unknown tokens."""
+        return self.status == 400 and "reply token" in self.message.lower()
+
+
+def _sdk_messages(outgoing: list[OutgoingText]) -> list[TextMessage]:
+    messages = []
+    for item in outgoing:
+        quick_reply = None
+        if item.choices:
+            quick_reply = QuickReply(
+                items=[
+                    QuickReplyItem(action=PostbackAction(label=c.label, data=c.data, displayText=c.display_text))
+                    for c in item.choices
+                ]
+            )
+        messages.append(TextMessage(text=item.text, quickReply=quick_reply))
+    return messages
+
+
+def _error(exc: ApiException) -> LineApiError:
+    message = ""
+    try:
+        body = json.loads(exc.body) if exc.body else {}
+        message = str(body.get("message", "")) if isinstance(body, dict) else ""
+    except (TypeError, ValueError):
+        message = ""
+    return LineApiError(exc.status, message or str(exc.reason or ""))
+
+
+async def _call(request: Awaitable[Any]) -> None:
+    """Await an SDK call, turning every failure into LineApiError so callers handle one exception type."""
+    try:
+        await request
+    except ApiException as exc:
+        raise _error(exc) from None
+    except (aiohttp.ClientError, asyncio.TimeoutError, OSError) as exc:
+        raise LineApiError(None, type(exc).__name__) from None
+
+
+class LineClient:
+    """Reply, push and loading animation; ``api_base`` lets tests point the SDK at a local fake."""
+
+    def __init__(self, access_token: str, api_base: str) -> None:
+        """Build the SDK client (call from inside the running event loop: it opens an aiohttp session)."""
+        self._api_client = AsyncApiClient(Configuration(host=api_base, access_token=access_token))
+        self._api = AsyncMessagingApi(self._api_client)
+
+    async def close(self) -> None:
+        """Close the SDK's HTTP session."""
+        await self._api_client.close()
+
+    async def reply(self, reply_token: str, outgoing: list[OutgoingText]) -> None:
+        """One reply call with up to five messages."""
+        request = ReplyMessageRequest(replyToken=reply_token, messages=_sdk_messages(outgoing))
+        await _call(self._api.reply_message(request, _request_timeout=REQUEST_TIMEOUT_SECONDS))
+
+    async def push(self, to: str, outgoing: list[OutgoingText]) -> None:
+        """A push (billed, so only as a fallback); the retry key makes a retried push deliver once."""
+        request = PushMessageRequest(to=to, messages=_sdk_messages(outgoing))
+        await _call(
+            self._api.push_message(request, x_line_retry_key=str(uuid.uuid4()), _request_timeout=REQUEST_TIMEOUT_SECONDS)
+        )
+
+    async def show_loading(self, chat_id: str, seconds: int) -> None:
+        """The typing-dots animation in a one-to-one chat; it disappears when our reply arrives."""
+        request = ShowLoadingAnimationRequest(chatId=chat_id, loadingSeconds=seconds)
+        await _call(self._api.show_loading_animation(request, _request_timeout=REQUEST_TIMEOUT_SECONDS))

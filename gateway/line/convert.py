@@ -1,0 +1,143 @@
+"""Rasa messages → LINE messages within the Messaging API's limits; postback data → Rasa payloads."""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field
+
+from gateway.models import BotButton, BotMessage
+
+MAX_MESSAGES = 5
+MAX_TEXT = 5000
+MAX_QUICK_REPLY_ITEMS = 13
+MAX_LABEL = 20
+MAX_DATA = 300
+MAX_DISPLAY_TEXT = 300
+_HASHED_PREFIX = "sha256:"
+_MORE_CHOICES = "（ほかのご用件は文字で入力してください）"
+_ELLIPSIS = "…"
+_OMITTED = "\n…（長いため一部を省略しました）"
+
+
+def utf16_len(text: str) -> int:
+    """Length as LINE counts it (UTF-16 code units: an emoji outside the BMP counts twice)."""
+    return len(text.encode("utf-16-le")) // 2
+
+
+def truncate(text: str, limit: int, marker: str = _ELLIPSIS) -> str:
+    """Cut ``text`` to at most ``limit`` UTF-16 units, ending with ``marker`` when something was cut."""
+    if utf16_len(text) <= limit:
+        return text
+    budget = limit - utf16_len(marker)
+    out: list[str] = []
+    used = 0
+    for ch in text:
+        size = utf16_len(ch)
+        if used + size > budget:
+            break
+        out.append(ch)
+        used += size
+    return "".join(out) + marker
+
+
+@dataclass(frozen=True)
+class Choice:
+    """A quick-reply postback: what the resident sees, what LINE echoes back, and the Rasa payload behind it."""
+
+    label: str
+    data: str
+    display_text: str
+    payload: str
+
+
+@dataclass(frozen=True)
+class OutgoingText:
+    """One LINE text message; ``choices`` become its quick reply (only the last message carries them)."""
+
+    text: str
+    choices: list[Choice] = field(default_factory=list)
+
+
+def postback_data(payload: str) -> str:
+    """The payload itself when it fits LINE's 300-character postback limit, else a hash the gateway maps back."""
+    if utf16_len(payload) <= MAX_DATA and not payload.startswith(_HASHED_PREFIX):
+        return payload
+    return _HASHED_PREFIX + hashlib.sha256(payload.encode()).hexdigest()
+
+
+def payload_for_postback(data: str, candidates: list[str]) -> str | None:
+    """The candidate payload whose postback data is ``data``, or None if the bot never offered it."""
+    for payload in candidates:
+        if postback_data(payload) == data:
+            return payload
+    return None
+
+
+def _split(text: str) -> list[str]:
+    """Pieces of at most MAX_TEXT units, cut at line breaks where possible."""
+    pieces: list[str] = []
+    current = ""
+    for line in text.splitlines(keepends=True):
+        while utf16_len(line) > MAX_TEXT:
+            if current:
+                pieces.append(current)
+                current = ""
+            head = truncate(line, MAX_TEXT, marker="")
+            pieces.append(head)
+            line = line[len(head):]
+        if utf16_len(current + line) > MAX_TEXT:
+            pieces.append(current)
+            current = line
+        else:
+            current += line
+    if current:
+        pieces.append(current)
+    return [p.strip("\n") for p in pieces if p.strip()]
+
+
+def _pack(pieces: list[str]) -> list[str]:
+    """Merge neighbouring pieces so at most MAX_MESSAGES bubbles remain; what still does not fit is cut."""
+    if len(pieces) <= MAX_MESSAGES:
+        return pieces
+    bubbles: list[str] = []
+    for piece in pieces:
+        if bubbles and utf16_len(bubbles[-1] + "\n\n" + piece) <= MAX_TEXT:
+            bubbles[-1] += "\n\n" + piece
+        else:
+            bubbles.append(piece)
+    if len(bubbles) > MAX_MESSAGES:
+        rest = "\n\n".join(bubbles[MAX_MESSAGES - 1:])
+        bubbles = bubbles[: MAX_MESSAGES - 1] + [truncate(rest, MAX_TEXT, marker=_OMITTED)]
+    return bubbles
+
+
+def choices_for(buttons: list[BotButton]) -> tuple[list[Choice], bool]:
+    """Quick-reply choices for the buttons (deduplicated, at most 13) and whether any had to be left out."""
+    seen: set[str] = set()
+    choices: list[Choice] = []
+    for button in buttons:
+        if button.payload in seen:
+            continue
+        seen.add(button.payload)
+        title = button.title.strip() or button.payload
+        choices.append(
+            Choice(
+                label=truncate(title, MAX_LABEL),
+                data=postback_data(button.payload),
+                display_text=truncate(title, MAX_DISPLAY_TEXT),
+                payload=button.payload,
+            )
+        )
+    return choices[:MAX_QUICK_REPLY_ITEMS], len(choices) > MAX_QUICK_REPLY_ITEMS
+
+
+def to_line(messages: list[BotMessage]) -> list[OutgoingText]:
+    """One turn's bot messages as at most five LINE texts, all buttons as the last one's quick reply."""
+    pieces = [piece for m in messages for piece in _split(m.text)]
+    choices, dropped = choices_for([b for m in messages for b in m.buttons])
+    if dropped:
+        pieces.append(_MORE_CHOICES)
+    if not pieces:
+        return []
+    bubbles = _pack(pieces)
+    return [OutgoingText(text) for text in bubbles[:-1]] + [OutgoingText(bubbles[-1], choices)]

@@ -1,0 +1,53 @@
+"""The widget's static files and the demo city pages that embed it."""
+
+from __future__ import annotations
+
+import functools
+import html
+from pathlib import Path
+
+from starlette.requests import Request
+from starlette.responses import HTMLResponse, Response
+
+from gateway.municipalities import MunicipalityDirectory
+
+STATIC_DIR = Path(__file__).resolve().parent / "static"
+_ASSETS = {
+    "widget.js": "text/javascript; charset=utf-8",
+    "widget.css": "text/css; charset=utf-8",
+    "demo.css": "text/css; charset=utf-8",
+}
+
+
+@functools.lru_cache(maxsize=8)
+def _read(name: str) -> str:
+    return (STATIC_DIR / name).read_text(encoding="utf-8")
+
+
+class Pages:
+    """Serves ``/``, ``/demo/<id>``, ``/widget.js``, ``/widget.css`` and ``/demo.css``."""
+
+    def __init__(self, directory: MunicipalityDirectory) -> None:
+        """Use ``directory`` to validate and name the demo page's city."""
+        self._directory = directory
+
+    async def asset(self, request: Request) -> Response:
+        """A widget file; short caching so a fix reaches residents quickly."""
+        name = request.url.path.lstrip("/")
+        return Response(
+            _read(name),
+            media_type=_ASSETS[name],
+            headers={"Cache-Control": "public, max-age=300", "Cross-Origin-Resource-Policy": "cross-origin"},
+        )
+
+    async def demo(self, request: Request) -> Response:
+        """The mock city page; ``/demo/<id>`` fixes the widget to one city, ``/`` lets the bot ask."""
+        wanted = request.path_params.get("municipality")
+        municipality = self._directory.get(self._directory.resolve(wanted)) if wanted else None
+        if wanted and municipality is None:
+            return HTMLResponse("<!doctype html><title>404</title><p>ページが見つかりません。</p>", status_code=404)
+        page = _read("index.html")
+        city = municipality.name if municipality else "デモ市"
+        attribute = f' data-municipality="{html.escape(municipality.id)}"' if municipality else ""
+        page = page.replace("{{CITY_NAME}}", html.escape(city)).replace(" {{WIDGET_ATTRIBUTES}}", attribute)
+        return HTMLResponse(page, headers={"Cache-Control": "no-cache"})

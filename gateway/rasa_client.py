@@ -1,0 +1,79 @@
+"""Talks to the Rasa server's REST channel and status endpoint on the loopback interface."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from dataclasses import dataclass
+from typing import Any
+
+import httpx
+
+from gateway.models import BotMessage, parse_rasa_reply
+
+log = logging.getLogger(__name__)
+
+
+class RasaUnavailable(Exception):
+    """Rasa errored, timed out, or answered with nothing usable."""
+
+
+@dataclass(frozen=True)
+class RasaHealth:
+    """What ``/status`` told us."""
+
+    reachable: bool
+    model_loaded: bool
+    detail: str
+
+
+class RasaClient:
+    """One pooled HTTP client for all turns; every call has a hard deadline."""
+
+    def __init__(self, base_url: str, timeout_seconds: float, transport: httpx.AsyncBaseTransport | None = None) -> None:
+        """Prepare the client; connections open lazily."""
+        self._timeout = timeout_seconds
+        # trust_env=False: Rasa is on loopback and must never be reached through a proxy from the environment.
+        self._http = httpx.AsyncClient(base_url=base_url, timeout=timeout_seconds, trust_env=False, transport=transport)
+
+    async def close(self) -> None:
+        """Release pooled connections."""
+        await self._http.aclose()
+
+    async def send(self, sender: str, message: str, metadata: dict[str, Any]) -> list[BotMessage]:
+        """Run one turn and return the bot's messages; raises RasaUnavailable instead of ever returning nothing."""
+        body = {"sender": sender, "message": message, "metadata": metadata}
+        try:
+            # The deadline covers connect, queueing and the whole body, not just each socket read.
+            async with asyncio.timeout(self._timeout):
+                response = await self._http.post("/webhooks/rest/webhook", json=body)
+        except TimeoutError as exc:
+            raise RasaUnavailable("timeout") from exc
+        except httpx.HTTPError as exc:
+            raise RasaUnavailable(type(exc).__name__) from exc
+        if response.status_code != 200:
+            raise RasaUnavailable(f"status {response.status_code}")
+        try:
+            data = response.json()
+        except ValueError as exc:
+            raise RasaUnavailable("invalid json") from exc
+        messages = parse_rasa_reply(data)
+        if not any(m.text.strip() for m in messages):
+            raise RasaUnavailable("empty reply")
+        return messages
+
+    async def health(self) -> RasaHealth:
+        """Ask ``/status`` whether Rasa is up with a model loaded."""
+        try:
+            async with asyncio.timeout(min(self._timeout, 3.0)):
+                response = await self._http.get("/status")
+        except (TimeoutError, httpx.HTTPError) as exc:
+            return RasaHealth(False, False, f"unreachable ({type(exc).__name__})")
+        if response.status_code != 200:
+            return RasaHealth(True, False, f"status {response.status_code}")
+        try:
+            data = response.json()
+        except ValueError:
+            return RasaHealth(True, False, "invalid json")
+        loaded = isinstance(data, dict) and bool(data.get("model_id") or data.get("model_file"))
+        return RasaHealth(True, loaded, "model loaded" if loaded else "no model loaded")

@@ -1,0 +1,123 @@
+"""Gateway configuration, read once from the environment."""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+
+
+class SettingsError(ValueError):
+    """An environment variable holds a value the gateway cannot use."""
+
+
+def _int(env: Mapping[str, str], name: str, default: int, minimum: int = 1) -> int:
+    raw = env.get(name, "").strip()
+    if not raw:
+        return default
+    try:
+        value = int(raw)
+    except ValueError as exc:
+        raise SettingsError(f"{name} must be an integer, got {raw!r}") from exc
+    if value < minimum:
+        raise SettingsError(f"{name} must be >= {minimum}, got {value}")
+    return value
+
+
+def _float(env: Mapping[str, str], name: str, default: float) -> float:
+    raw = env.get(name, "").strip()
+    if not raw:
+        return default
+    try:
+        value = float(raw)
+    except ValueError as exc:
+        raise SettingsError(f"{name} must be a number, got {raw!r}") from exc
+    if value <= 0:
+        raise SettingsError(f"{name} must be > 0, got {value}")
+    return value
+
+
+def _flag(env: Mapping[str, str], name: str) -> bool:
+    return env.get(name, "").strip().lower() in {"1", "true", "yes", "on"}
+
+
+def _origins(raw: str) -> frozenset[str]:
+    origins = set()
+    for item in raw.split(","):
+        origin = item.strip().rstrip("/")
+        if not origin:
+            continue
+        # A wildcard would let any site drive conversations; the allowlist must name exact origins.
+        if "*" in origin or not origin.startswith(("https://", "http://")) or origin.count("/") != 2:
+            raise SettingsError(f"ALLOWED_ORIGINS entries must be exact origins like https://www.city.example.jp, got {item!r}")
+        origins.add(origin.lower())
+    return frozenset(origins)
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything the gateway reads from its environment; secrets never have defaults baked in."""
+
+    host: str = "0.0.0.0"
+    port: int = 8080
+    rasa_url: str = "http://127.0.0.1:5005"
+    rasa_timeout_seconds: float = 5.0
+    allowed_origins: frozenset[str] = frozenset()
+    gateway_secret: bytes = field(default_factory=lambda: secrets.token_bytes(32), repr=False)
+    secret_is_ephemeral: bool = True
+    db_path: str = str(REPO_ROOT / "var" / "gateway.sqlite3")
+    knowledge_dir: Path = REPO_ROOT / "knowledge"
+    default_municipality: str | None = None
+    session_ttl_seconds: int = 24 * 3600
+    max_text_chars: int = 500
+    max_body_bytes: int = 8 * 1024
+    rate_limit_session_per_minute: int = 20
+    rate_limit_ip_per_minute: int = 60
+    rate_limit_sessions_per_ip_per_minute: int = 10
+    line_channel_secret: str | None = field(default=None, repr=False)
+    line_channel_access_token: str | None = field(default=None, repr=False)
+    line_api_base: str = "https://api.line.me"
+    line_api_data_base: str = "https://api-data.line.me"
+    line_push_fallback: bool = False
+    line_loading_after_seconds: float = 1.0
+    line_max_body_bytes: int = 1024 * 1024
+    background_concurrency: int = 8
+
+    @property
+    def line_enabled(self) -> bool:
+        """Whether both LINE credentials are configured."""
+        return bool(self.line_channel_secret and self.line_channel_access_token)
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str]) -> Settings:
+        """Build settings from an environment mapping such as ``os.environ``."""
+        raw_secret = env.get("GATEWAY_SECRET", "")
+        secret = raw_secret.encode("utf-8") if raw_secret else secrets.token_bytes(32)
+        default_municipality = env.get("DEFAULT_MUNICIPALITY", "").strip() or None
+        return cls(
+            host=env.get("GATEWAY_HOST", "").strip() or "0.0.0.0",
+            port=_int(env, "GATEWAY_PORT", 8080, minimum=0),
+            rasa_url=(env.get("RASA_URL", "").strip() or "http://127.0.0.1:5005").rstrip("/"),
+            rasa_timeout_seconds=_float(env, "RASA_TIMEOUT_SECONDS", 5.0),
+            allowed_origins=_origins(env.get("ALLOWED_ORIGINS", "")),
+            gateway_secret=secret,
+            secret_is_ephemeral=not raw_secret,
+            db_path=env.get("GATEWAY_DB_PATH", "").strip() or str(REPO_ROOT / "var" / "gateway.sqlite3"),
+            knowledge_dir=Path(env.get("KNOWLEDGE_DIR", "").strip() or REPO_ROOT / "knowledge"),
+            default_municipality=default_municipality,
+            session_ttl_seconds=_int(env, "SESSION_TTL_SECONDS", 24 * 3600),
+            max_text_chars=_int(env, "MAX_TEXT_CHARS", 500),
+            max_body_bytes=_int(env, "MAX_BODY_BYTES", 8 * 1024),
+            rate_limit_session_per_minute=_int(env, "RATE_LIMIT_SESSION_PER_MINUTE", 20),
+            rate_limit_ip_per_minute=_int(env, "RATE_LIMIT_IP_PER_MINUTE", 60),
+            rate_limit_sessions_per_ip_per_minute=_int(env, "RATE_LIMIT_SESSIONS_PER_IP_PER_MINUTE", 10),
+            line_channel_secret=env.get("LINE_CHANNEL_SECRET", "").strip() or None,
+            line_channel_access_token=env.get("LINE_CHANNEL_ACCESS_TOKEN", "").strip() or None,
+            line_api_base=(env.get("LINE_API_BASE", "").strip() or "https://api.line.me").rstrip("/"),
+            line_api_data_base=(env.get("LINE_API_DATA_BASE", "").strip() or "https://api-data.line.me").rstrip("/"),
+            line_push_fallback=_flag(env, "LINE_PUSH_FALLBACK"),
+            line_loading_after_seconds=_float(env, "LINE_LOADING_AFTER_SECONDS", 1.0),
+        )

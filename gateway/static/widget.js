@@ -1,0 +1,522 @@
+/*
+ * マイナンバーカード暗証番号案内チャット — embeddable widget.
+ * Embed with: <script src="https://<gateway>/widget.js" data-municipality="mitaka" defer></script>
+ * Plain DOM, no framework, no network access except the gateway that served this file.
+ * Every bot or user string is inserted as a text node; only https: and tel: links become anchors.
+ */
+(function () {
+  "use strict";
+
+  var script = document.currentScript || document.querySelector('script[src*="widget.js"]');
+  if (!script || window.__mncChatLoaded) {
+    return;
+  }
+  window.__mncChatLoaded = true;
+
+  var BASE = new URL(script.src, window.location.href).origin;
+  var MUNICIPALITY = (script.getAttribute("data-municipality") || "").trim();
+  var KEY = "mnc-chat:" + BASE + ":" + MUNICIPALITY;
+  var SESSION_KEY = KEY + ":session";
+  var TRANSCRIPT_KEY = KEY + ":transcript";
+  var OPEN_KEY = KEY + ":open";
+  var MAX_CHARS = 500;
+  var MAX_TRANSCRIPT = 120;
+  var TIMEOUT_MS = 20000;
+
+  var TEXT = {
+    launcher: "暗証番号のご案内",
+    title: "マイナンバーカード 暗証番号のご案内",
+    restart: "最初から",
+    close: "閉じる",
+    notice: "暗証番号やマイナンバー（個人番号）は入力しないでください。",
+    placeholder: "ご質問を入力してください（例：暗証番号を忘れました）",
+    inputLabel: "ご質問",
+    send: "送信",
+    welcome: "こんにちは。マイナンバーカードの暗証番号の手続きについてご案内します。ご用件を選ぶか、ご質問を入力してください。",
+    typing: "回答を作成しています",
+    offline: "サーバーに接続できません。通信環境をご確認のうえ、しばらくしてからもう一度お試しください。",
+    expired: "会話の有効期限が切れたため、新しい会話を始めました。もう一度ご用件を選ぶか、入力してください。",
+    error: "エラーが発生しました。しばらくしてからもう一度お試しください。",
+    tooLong: "メッセージは" + MAX_CHARS + "文字以内で入力してください。",
+    masked: "暗証番号や個人番号と思われる部分は表示・保存していません。",
+    you: "あなた",
+    bot: "案内",
+    log: "会話の履歴"
+  };
+  // Client-side starters are sent as typed text, so they never need to be offered by the server.
+  var STARTERS = ["暗証番号を忘れた", "ロックされた", "暗証番号を変更したい", "代理人の手続き"];
+
+  // ---- storage (never throws: private modes and blocked storage must not break the chat) ----
+  function load(storage, key) {
+    try {
+      return storage.getItem(key);
+    } catch (e) {
+      return null;
+    }
+  }
+  function save(storage, key, value) {
+    try {
+      if (value === null) {
+        storage.removeItem(key);
+      } else {
+        storage.setItem(key, value);
+      }
+    } catch (e) {
+      /* storage full or blocked: the conversation simply is not kept */
+    }
+  }
+
+  var sessionId = load(window.localStorage, SESSION_KEY);
+  var transcript = [];
+  try {
+    transcript = JSON.parse(load(window.sessionStorage, TRANSCRIPT_KEY) || "[]");
+    if (!Array.isArray(transcript)) {
+      transcript = [];
+    }
+  } catch (e) {
+    transcript = [];
+  }
+  var busy = false;
+
+  // ---- masking of what the resident typed, before it is shown or kept in the browser ----
+  // The gateway redacts authoritatively; this only keeps a typed PIN or 個人番号 off the screen and out of storage.
+  var DIGIT = "[0-9０-９]";
+  var SEP = "[ \\u3000\\-‐‑‒–—―−－ーｰ_.．]";
+  var INDIVIDUAL_NUMBER = new RegExp("(^|[^0-9０-９])(" + DIGIT + "(?:" + SEP + "{0,2}" + DIGIT + "){11})(?![0-9０-９])", "g");
+  var DIGIT_RUN = new RegExp(
+    "(^|[^0-9０-９A-Za-zＡ-Ｚａ-ｚ])(" + DIGIT + "{4,16})(?![0-9０-９A-Za-zＡ-Ｚａ-ｚ]|\\s*(?:桁|けた|文字|回|年|月|日|時|分|秒|歳|才|円|件|個|人|番目|ヶ月|か月|カ月))",
+    "g"
+  );
+  var MIXED = /(^|[^0-9A-Za-z０-９Ａ-Ｚａ-ｚ])((?=[0-9A-Za-z０-９Ａ-Ｚａ-ｚ]*[0-9０-９])(?=[0-9A-Za-z０-９Ａ-Ｚａ-ｚ]*[A-Za-zＡ-Ｚａ-ｚ])[0-9A-Za-z０-９Ａ-Ｚａ-ｚ]{6,16})(?![0-9A-Za-z０-９Ａ-Ｚａ-ｚ])/g;
+  function mask(text) {
+    var out = text
+      .replace(INDIVIDUAL_NUMBER, function (_, lead) { return lead + "［個人番号］"; })
+      .replace(DIGIT_RUN, function (_, lead) { return lead + "［暗証番号］"; })
+      .replace(MIXED, function (_, lead) { return lead + "［暗証番号］"; });
+    return { text: out, changed: out !== text };
+  }
+
+  // ---- safe rendering ----
+  var TOKEN = /\[([^\]\n]{1,200})\]\(([^)\s]{1,2000})\)|(https:\/\/[^\s<>"'「」『』（）()、。，]+)|((?:0\d{1,4}-\d{1,4}-\d{3,4})|(?:0120-\d{2,3}-\d{3}))/g;
+
+  function safeHref(raw) {
+    var url;
+    try {
+      url = new URL(raw);
+    } catch (e) {
+      return null;
+    }
+    if (url.protocol === "https:" || url.protocol === "tel:") {
+      return url.href;
+    }
+    return null;
+  }
+
+  function appendRichText(parent, text) {
+    var last = 0;
+    var match;
+    TOKEN.lastIndex = 0;
+    while ((match = TOKEN.exec(text)) !== null) {
+      var href = null;
+      var label = match[0];
+      if (match[1] !== undefined) {
+        href = safeHref(match[2]);
+        label = match[1];
+      } else if (match[3] !== undefined) {
+        href = safeHref(match[3]);
+      } else if (match[4] !== undefined) {
+        href = safeHref("tel:" + match[4].replace(/-/g, ""));
+      }
+      if (href === null) {
+        continue; // left in place as literal text
+      }
+      parent.appendChild(document.createTextNode(text.slice(last, match.index)));
+      var a = document.createElement("a");
+      a.href = href;
+      a.textContent = label;
+      if (href.indexOf("https:") === 0) {
+        a.target = "_blank";
+        a.rel = "noopener noreferrer";
+      }
+      parent.appendChild(a);
+      last = match.index + match[0].length;
+    }
+    parent.appendChild(document.createTextNode(text.slice(last)));
+  }
+
+  // ---- DOM ----
+  function el(tag, className, text) {
+    var node = document.createElement(tag);
+    if (className) {
+      node.className = className;
+    }
+    if (text !== undefined) {
+      node.textContent = text;
+    }
+    return node;
+  }
+
+  var host = el("div", "mnc-chat-host");
+  var root = host.attachShadow ? host.attachShadow({ mode: "open" }) : host;
+  var style = el("link");
+  style.rel = "stylesheet";
+  style.href = BASE + "/widget.css";
+  root.appendChild(style);
+
+  var launcher = el("button", "mnc-launcher", TEXT.launcher);
+  launcher.type = "button";
+  launcher.setAttribute("aria-expanded", "false");
+  launcher.setAttribute("aria-controls", "mnc-panel");
+
+  var panel = el("section", "mnc-panel");
+  panel.id = "mnc-panel";
+  panel.setAttribute("role", "dialog");
+  panel.setAttribute("aria-labelledby", "mnc-title");
+  panel.hidden = true;
+
+  var header = el("div", "mnc-header");
+  var title = el("h2", "mnc-title", TEXT.title);
+  title.id = "mnc-title";
+  var restartButton = el("button", "mnc-restart", TEXT.restart);
+  restartButton.type = "button";
+  var closeButton = el("button", "mnc-close", "×");
+  closeButton.type = "button";
+  closeButton.setAttribute("aria-label", TEXT.close);
+  header.appendChild(title);
+  header.appendChild(restartButton);
+  header.appendChild(closeButton);
+
+  var notice = el("p", "mnc-notice", TEXT.notice);
+  var log = el("div", "mnc-log");
+  log.setAttribute("role", "log");
+  log.setAttribute("aria-live", "polite");
+  log.setAttribute("aria-relevant", "additions");
+  log.setAttribute("aria-label", TEXT.log);
+  log.tabIndex = 0;
+
+  var typing = el("div", "mnc-typing");
+  typing.setAttribute("role", "status");
+  typing.hidden = true;
+  var typingLabel = el("span", "mnc-visually-hidden", TEXT.typing);
+  typing.appendChild(typingLabel);
+  for (var i = 0; i < 3; i++) {
+    var dot = el("span", "mnc-dot");
+    dot.setAttribute("aria-hidden", "true");
+    typing.appendChild(dot);
+  }
+
+  var status = el("div", "mnc-status");
+  status.setAttribute("role", "alert");
+  status.hidden = true;
+
+  var form = el("form", "mnc-form");
+  var inputLabel = el("label", "mnc-visually-hidden", TEXT.inputLabel);
+  inputLabel.htmlFor = "mnc-input";
+  var input = el("textarea", "mnc-input");
+  input.id = "mnc-input";
+  input.rows = 2;
+  input.maxLength = MAX_CHARS;
+  input.placeholder = TEXT.placeholder;
+  input.setAttribute("autocomplete", "off");
+  var sendButton = el("button", "mnc-send", TEXT.send);
+  sendButton.type = "submit";
+  form.appendChild(inputLabel);
+  form.appendChild(input);
+  form.appendChild(sendButton);
+
+  panel.appendChild(header);
+  panel.appendChild(notice);
+  panel.appendChild(log);
+  panel.appendChild(typing);
+  panel.appendChild(status);
+  panel.appendChild(form);
+  root.appendChild(launcher);
+  root.appendChild(panel);
+
+  // ---- transcript ----
+  function persist() {
+    if (transcript.length > MAX_TRANSCRIPT) {
+      transcript = transcript.slice(transcript.length - MAX_TRANSCRIPT);
+    }
+    save(window.sessionStorage, TRANSCRIPT_KEY, JSON.stringify(transcript));
+  }
+
+  function lastUserIndex() {
+    for (var k = transcript.length - 1; k >= 0; k--) {
+      if (transcript[k].from === "user") {
+        return k;
+      }
+    }
+    return -1;
+  }
+
+  function renderEntry(entry, index, activeFrom) {
+    var item = el("div", "mnc-msg mnc-msg-" + entry.from);
+    var who = el("span", "mnc-visually-hidden", (entry.from === "user" ? TEXT.you : TEXT.bot) + "：");
+    item.appendChild(who);
+    var bubble = el("div", "mnc-bubble");
+    appendRichText(bubble, String(entry.text || ""));
+    item.appendChild(bubble);
+    var choices = entry.buttons || entry.starters;
+    if (choices && choices.length) {
+      var group = el("div", "mnc-choices");
+      group.setAttribute("role", "group");
+      var active = index >= activeFrom;
+      choices.forEach(function (choice) {
+        var button = el("button", "mnc-choice", entry.buttons ? choice.title : choice);
+        button.type = "button";
+        button.disabled = !active;
+        button.addEventListener("click", function () {
+          if (entry.buttons) {
+            choose(choice);
+          } else {
+            sendText(choice);
+          }
+        });
+        group.appendChild(button);
+      });
+      item.appendChild(group);
+    }
+    return item;
+  }
+
+  function render() {
+    log.textContent = "";
+    var activeFrom = lastUserIndex() + 1;
+    transcript.forEach(function (entry, index) {
+      log.appendChild(renderEntry(entry, index, activeFrom));
+    });
+    log.scrollTop = log.scrollHeight;
+  }
+
+  function add(entry) {
+    transcript.push(entry);
+    persist();
+    render();
+  }
+
+  function welcome() {
+    if (transcript.length === 0) {
+      add({ from: "bot", text: TEXT.welcome, starters: STARTERS });
+    }
+  }
+
+  // ---- status / busy state ----
+  function showStatus(message) {
+    status.textContent = message;
+    status.hidden = !message;
+  }
+
+  function setBusy(value) {
+    busy = value;
+    typing.hidden = !value;
+    sendButton.disabled = value;
+    log.setAttribute("aria-busy", value ? "true" : "false");
+    var buttons = log.querySelectorAll(".mnc-choice");
+    if (value) {
+      for (var k = 0; k < buttons.length; k++) {
+        buttons[k].disabled = true;
+      }
+    }
+    if (value) {
+      log.scrollTop = log.scrollHeight;
+    }
+  }
+
+  // ---- network ----
+  function post(path, body) {
+    var controller = typeof AbortController === "function" ? new AbortController() : null;
+    var timer = controller ? setTimeout(function () { controller.abort(); }, TIMEOUT_MS) : null;
+    return fetch(BASE + path, {
+      method: "POST",
+      headers: { "Content-Type": "application/json" },
+      body: JSON.stringify(body),
+      credentials: "omit",
+      mode: "cors",
+      cache: "no-store",
+      signal: controller ? controller.signal : undefined
+    }).then(
+      function (response) {
+        if (timer) clearTimeout(timer);
+        return response.json().then(
+          function (data) { return { status: response.status, ok: response.ok, data: data }; },
+          function () { return { status: response.status, ok: false, data: null }; }
+        );
+      },
+      function (error) {
+        if (timer) clearTimeout(timer);
+        throw error;
+      }
+    );
+  }
+
+  function ensureSession() {
+    if (sessionId) {
+      return Promise.resolve(sessionId);
+    }
+    var body = MUNICIPALITY ? { municipality: MUNICIPALITY } : {};
+    return post("/api/chat/session", body).then(function (result) {
+      if (!result.ok || !result.data || typeof result.data.session_id !== "string") {
+        var error = new Error("session");
+        error.result = result;
+        throw error;
+      }
+      sessionId = result.data.session_id;
+      save(window.localStorage, SESSION_KEY, sessionId);
+      return sessionId;
+    });
+  }
+
+  function forgetSession() {
+    sessionId = null;
+    save(window.localStorage, SESSION_KEY, null);
+  }
+
+  function deliver(body, retried) {
+    return ensureSession()
+      .then(function (id) {
+        var payload = { session_id: id };
+        Object.keys(body).forEach(function (k) { payload[k] = body[k]; });
+        return post("/api/chat/message", payload);
+      })
+      .then(function (result) {
+        if (result.status === 404 && !retried) {
+          forgetSession();
+          if (body.text !== undefined) {
+            return deliver(body, true);
+          }
+          add({ from: "bot", text: TEXT.expired, starters: STARTERS });
+          return null;
+        }
+        return result;
+      });
+  }
+
+  function handle(result) {
+    if (result === null) {
+      return;
+    }
+    if (result.ok && result.data && Array.isArray(result.data.messages)) {
+      showStatus("");
+      result.data.messages.forEach(function (message) {
+        var buttons = Array.isArray(message.buttons)
+          ? message.buttons.filter(function (b) { return b && typeof b.title === "string" && typeof b.payload === "string"; })
+          : [];
+        add({ from: "bot", text: typeof message.text === "string" ? message.text : "", buttons: buttons.length ? buttons : undefined });
+      });
+      return;
+    }
+    showStatus((result.data && typeof result.data.message === "string" && result.data.message) || TEXT.error);
+  }
+
+  function turn(body) {
+    setBusy(true);
+    showStatus("");
+    return deliver(body, false)
+      .then(handle, function (error) {
+        if (error && error.result) {
+          handle(error.result);
+        } else {
+          showStatus(TEXT.offline);
+        }
+      })
+      .then(function () {
+        setBusy(false);
+        render();
+        input.focus();
+      });
+  }
+
+  function sendText(raw) {
+    var text = String(raw || "").trim();
+    if (!text || busy) {
+      return;
+    }
+    if (text.length > MAX_CHARS) {
+      showStatus(TEXT.tooLong);
+      return;
+    }
+    var shown = mask(text);
+    add({ from: "user", text: shown.text });
+    if (shown.changed) {
+      add({ from: "bot", text: TEXT.masked });
+    }
+    input.value = "";
+    turn({ text: text });
+  }
+
+  function choose(button) {
+    if (busy) {
+      return;
+    }
+    add({ from: "user", text: button.title });
+    turn({ payload: button.payload });
+  }
+
+  // ---- events ----
+  var composing = false;
+  input.addEventListener("compositionstart", function () { composing = true; });
+  input.addEventListener("compositionend", function () { composing = false; });
+  input.addEventListener("keydown", function (event) {
+    if (event.key !== "Enter" || event.shiftKey) {
+      return;
+    }
+    // Enter while an IME composition is active confirms the conversion; it must never send.
+    if (event.isComposing || composing || event.keyCode === 229) {
+      return;
+    }
+    event.preventDefault();
+    sendText(input.value);
+  });
+  form.addEventListener("submit", function (event) {
+    event.preventDefault();
+    sendText(input.value);
+  });
+
+  function setOpen(open) {
+    panel.hidden = !open;
+    launcher.setAttribute("aria-expanded", open ? "true" : "false");
+    launcher.hidden = open;
+    save(window.sessionStorage, OPEN_KEY, open ? "1" : null);
+    if (open) {
+      welcome();
+      render();
+      input.focus();
+    }
+  }
+  launcher.addEventListener("click", function () { setOpen(true); });
+  closeButton.addEventListener("click", function () {
+    setOpen(false);
+    launcher.focus();
+  });
+  panel.addEventListener("keydown", function (event) {
+    if (event.key === "Escape") {
+      setOpen(false);
+      launcher.focus();
+    }
+  });
+  restartButton.addEventListener("click", function () {
+    if (busy) {
+      return;
+    }
+    forgetSession();
+    transcript = [];
+    persist();
+    showStatus("");
+    welcome();
+    input.focus();
+  });
+
+  function mount() {
+    document.body.appendChild(host);
+    render();
+    if (load(window.sessionStorage, OPEN_KEY) === "1") {
+      setOpen(true);
+    }
+  }
+  if (document.body) {
+    mount();
+  } else {
+    document.addEventListener("DOMContentLoaded", mount);
+  }
+})();

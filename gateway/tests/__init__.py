@@ -1,0 +1,1 @@
+"""Tests of the gateway (run with the gateway venv)."""

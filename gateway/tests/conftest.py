@@ -1,0 +1,131 @@
+"""Shared fixtures: fake Rasa, fake LINE API, a test knowledge base and gateways on free 127.0.0.1 ports."""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+
+from gateway.app import create_app
+from gateway.settings import Settings
+from gateway.tests.fakes.fake_line import FakeLine, create_fake_line
+from gateway.tests.fakes.fake_rasa import FakeRasa, create_fake_rasa
+from gateway.tests.fakes.servers import ServerThread
+
+LINE_SECRET = "test-channel-secret"
+LINE_TOKEN = "test-channel-access-token"
+
+KB_FILES = {
+    "mitaka.yml": """
+id: mitaka
+name: 三鷹市
+contact:
+  department: 市民部 市民課 届出・証明係
+  phones:
+    - number: 0422-29-9191
+      label: 市民課 届出・証明係
+  hours: 平日8時30分～17時15分
+  source: mitaka
+""",
+    "chiba.yml": """
+id: chiba
+name: 千葉市
+contact:
+  department: 市民自治推進部 区政推進課
+  phones:
+    - number: 043-245-5134
+  source: chiba
+""",
+    "tajimi.yml": """
+id: tajimi
+name: 多治見市
+contact:
+  department: 市民課
+  phones: []
+""",
+    # ryugasaki.yml deliberately missing: the gateway must cope.
+}
+
+
+@pytest.fixture
+def kb_dir(tmp_path: Path) -> Path:
+    """A knowledge directory with three of the four municipality files."""
+    root = tmp_path / "knowledge"
+    (root / "municipalities").mkdir(parents=True)
+    for name, text in KB_FILES.items():
+        (root / "municipalities" / name).write_text(text, encoding="utf-8")
+    return root
+
+
+@pytest.fixture
+def fake_rasa() -> Iterator[tuple[FakeRasa, ServerThread]]:
+    """A running scripted Rasa."""
+    state = FakeRasa()
+    server = ServerThread(create_fake_rasa(state)).start()
+    yield state, server
+    server.stop()
+
+
+@pytest.fixture
+def fake_line() -> Iterator[tuple[FakeLine, ServerThread]]:
+    """A running fake LINE Messaging API."""
+    state = FakeLine(access_token=LINE_TOKEN)
+    server = ServerThread(create_fake_line(state)).start()
+    yield state, server
+    server.stop()
+
+
+@dataclasses.dataclass
+class Gateway:
+    """A running gateway and the settings it was started with."""
+
+    settings: Settings
+    server: ServerThread
+
+    @property
+    def url(self) -> str:
+        """Base URL."""
+        return self.server.url
+
+
+@pytest.fixture
+def base_settings(tmp_path: Path, kb_dir: Path, fake_rasa: tuple[FakeRasa, ServerThread], fake_line: tuple[FakeLine, ServerThread]) -> Settings:
+    """Settings pointing at the fakes, with a temporary database."""
+    return Settings(
+        host="127.0.0.1",
+        port=0,
+        rasa_url=fake_rasa[1].url,
+        rasa_timeout_seconds=1.5,
+        gateway_secret=b"test-gateway-secret",
+        secret_is_ephemeral=False,
+        db_path=str(tmp_path / "var" / "gateway.sqlite3"),
+        knowledge_dir=kb_dir,
+        line_channel_secret=LINE_SECRET,
+        line_channel_access_token=LINE_TOKEN,
+        line_api_base=fake_line[1].url,
+        line_loading_after_seconds=0.3,
+    )
+
+
+@pytest.fixture
+def start_gateway(base_settings: Settings) -> Iterator[Callable[..., Gateway]]:
+    """Factory: start a gateway with some settings overridden; all are stopped at teardown."""
+    started: list[ServerThread] = []
+
+    def start(**overrides: object) -> Gateway:
+        settings = dataclasses.replace(base_settings, **overrides)
+        server = ServerThread(create_app(settings)).start()
+        started.append(server)
+        return Gateway(settings, server)
+
+    yield start
+    for server in started:
+        server.stop()
+
+
+@pytest.fixture
+def gateway(start_gateway: Callable[..., Gateway]) -> Gateway:
+    """A gateway with default test settings."""
+    return start_gateway()

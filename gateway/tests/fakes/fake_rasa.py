@@ -1,0 +1,108 @@
+"""A scripted stand-in for Rasa's REST channel and ``/status`` with failure modes."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from dataclasses import dataclass, field
+from typing import Any
+
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse, PlainTextResponse, Response
+from starlette.routing import Route
+
+CITY_NAMES = {"mitaka": "三鷹市", "chiba": "千葉市", "tajimi": "多治見市", "ryugasaki": "龍ケ崎市"}
+APPLICANT_BUTTONS = [
+    {"title": "本人", "payload": '/inform{"applicant_type":"self"}'},
+    {"title": "法定代理人", "payload": '/inform{"applicant_type":"legal_representative"}'},
+    {"title": "任意代理人", "payload": '/inform{"applicant_type":"voluntary_proxy"}'},
+]
+LONG_PAYLOAD = "/inform" + '{"note":"' + "x" * 400 + '"}'
+XSS_REPLY = "[ここをクリック](javascript:alert(1)) javascript:alert(2) [公式サイト](https://www.example.jp/mynumber)"
+
+
+@dataclass
+class FakeRasa:
+    """Scripted replies; ``mode`` switches to error / slow / empty / garbage / images behaviour."""
+
+    mode: str = "normal"
+    model_loaded: bool = True
+    slow_seconds: float = 30.0
+    requests: list[dict[str, Any]] = field(default_factory=list)
+    municipality: dict[str, str] = field(default_factory=dict)
+
+    def messages_for(self, sender: str) -> list[str]:
+        """Every message text/payload received from one sender, in order."""
+        return [r["message"] for r in self.requests if r.get("sender") == sender]
+
+    def reply(self, body: dict[str, Any]) -> list[dict[str, Any]]:
+        """The scripted answer for one request body."""
+        sender = body.get("sender", "")
+        message = str(body.get("message", ""))
+        metadata = body.get("metadata") or {}
+        if metadata.get("municipality"):
+            self.municipality.setdefault(sender, metadata["municipality"])
+
+        def out(text: str, buttons: list[dict[str, str]] | None = None) -> dict[str, Any]:
+            item: dict[str, Any] = {"recipient_id": sender, "text": text}
+            if buttons:
+                item["buttons"] = buttons
+            return item
+
+        if message.startswith("/inform"):
+            slots = json.loads(message[len("/inform"):] or "{}")
+            if "municipality" in slots:
+                self.municipality[sender] = slots["municipality"]
+            city = self.municipality.get(sender)
+            if city is None:
+                buttons = [{"title": name, "payload": json.dumps({"municipality": mid}, separators=(",", ":"))} for mid, name in CITY_NAMES.items()]
+                for b in buttons:
+                    b["payload"] = "/inform" + b["payload"]
+                return [out("お住まいの市を選んでください。", buttons)]
+            return [
+                out(
+                    f"【{CITY_NAMES[city]}】暗証番号の再設定に必要なもの（チェックリスト）\n"
+                    "・マイナンバーカード\n・本人確認書類（運転免許証など）\n"
+                    "詳しくは https://www.example.jp/mynumber をご覧ください。お問い合わせ 0422-29-9191"
+                ),
+                {"recipient_id": sender, "image": "https://www.example.jp/map.png"},
+            ]
+        if message in {"/forgot_pin", "/pin_locked"} or "忘れ" in message:
+            return [out("暗証番号の再設定ですね。手続きをするのはどなたですか？", APPLICANT_BUTTONS)]
+        if "<" in message or "javascript" in message:
+            return [out(f"入力: {message}"), out(XSS_REPLY)]
+        if "たくさん" in message:
+            many = [out(f"ご案内 {i}: " + "あ" * 50) for i in range(8)]
+            many.append(out("い" * 6000))
+            many[-1]["buttons"] = [{"title": "長い", "payload": LONG_PAYLOAD}] + [
+                {"title": f"とても長い選択肢のタイトルその{i}です（詳細）", "payload": f"/choose{{\"n\":{i}}}"} for i in range(15)
+            ]
+            return many
+        return [out(f"「{message}」についてのご質問ですね。")]
+
+
+def create_fake_rasa(state: FakeRasa) -> Starlette:
+    """The fake's ASGI app, reading and writing ``state``."""
+
+    async def webhook(request: Request) -> Response:
+        body = await request.json()
+        state.requests.append(body)
+        if state.mode == "error":
+            return PlainTextResponse("boom", status_code=500)
+        if state.mode == "slow":
+            await asyncio.sleep(state.slow_seconds)
+        if state.mode == "empty":
+            return JSONResponse([])
+        if state.mode == "garbage":
+            return PlainTextResponse("not json", status_code=200)
+        if state.mode == "images":
+            return JSONResponse([{"recipient_id": body.get("sender"), "image": "https://www.example.jp/a.png"}])
+        return JSONResponse(state.reply(body))
+
+    async def status(request: Request) -> Response:
+        if state.model_loaded:
+            return JSONResponse({"model_id": "fake-model", "model_file": "models/fake.tar.gz", "num_active_training_jobs": 0})
+        return JSONResponse({"model_id": None, "model_file": None, "num_active_training_jobs": 0})
+
+    return Starlette(routes=[Route("/webhooks/rest/webhook", webhook, methods=["POST"]), Route("/status", status)])

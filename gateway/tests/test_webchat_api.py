@@ -1,0 +1,340 @@
+"""The web chat API of CONTRACT §4 against a running gateway and a fake Rasa."""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from gateway.tests.conftest import Gateway
+from gateway.tests.fakes.fake_rasa import FakeRasa
+from gateway.tests.fakes.servers import ServerThread
+
+FakeRasaFixture = tuple[FakeRasa, ServerThread]
+
+
+def new_session(gw: Gateway, body: Any = None, **kwargs: Any) -> str:
+    response = httpx.post(f"{gw.url}/api/chat/session", json=body, **kwargs)
+    assert response.status_code == 200, response.text
+    return str(response.json()["session_id"])
+
+
+def send(gw: Gateway, body: Any, **kwargs: Any) -> httpx.Response:
+    return httpx.post(f"{gw.url}/api/chat/message", json=body, timeout=10, **kwargs)
+
+
+def assert_json_error(response: httpx.Response, status: int, code: str) -> None:
+    assert response.status_code == status, response.text
+    assert response.headers["content-type"].startswith("application/json")
+    body = response.json()
+    assert body["error"] == code
+    assert isinstance(body["message"], str) and body["message"]
+
+
+def test_session_ids_are_unguessable_and_unique(gateway: Gateway) -> None:
+    ids = {new_session(gateway) for _ in range(5)}
+    assert len(ids) == 5
+    for sid in ids:
+        assert len(sid) >= 43  # 256 random bits
+    response = httpx.post(f"{gateway.url}/api/chat/session")
+    assert response.headers["cache-control"] == "no-store"
+    assert set(response.json()) == {"session_id"}
+
+
+def test_full_flow_buttons_and_checklist(gateway: Gateway, fake_rasa: FakeRasaFixture) -> None:
+    sid = new_session(gateway)
+    first = send(gateway, {"session_id": sid, "text": "暗証番号を忘れました"})
+    assert first.status_code == 200
+    messages = first.json()["messages"]
+    titles = [b["title"] for b in messages[0]["buttons"]]
+    assert titles == ["本人", "法定代理人", "任意代理人"]
+    self_payload = messages[0]["buttons"][0]["payload"]
+    second = send(gateway, {"session_id": sid, "payload": self_payload}).json()["messages"]
+    cities = {b["title"]: b["payload"] for b in second[0]["buttons"]}
+    assert set(cities) == {"三鷹市", "千葉市", "多治見市", "龍ケ崎市"}
+    third = send(gateway, {"session_id": sid, "payload": cities["三鷹市"]}).json()["messages"]
+    # Rasa also sent an image-only message: the gateway passes text only, in the contract's shape.
+    assert len(third) == 1 and "buttons" not in third[0]
+    assert "マイナンバーカード" in third[0]["text"]
+    state = fake_rasa[0]
+    sender = state.requests[0]["sender"]
+    assert sender != sid and sid not in sender
+    assert state.messages_for(sender) == ["暗証番号を忘れました", self_payload, cities["三鷹市"]]
+    assert state.requests[0]["metadata"] == {"channel": "web"}
+
+
+@pytest.mark.parametrize("value", ["mitaka", "三鷹市", "三鷹", "ＭＩＴＡＫＡ"])
+def test_municipality_fixed_by_embedding(gateway: Gateway, fake_rasa: FakeRasaFixture, value: str) -> None:
+    sid = new_session(gateway, {"municipality": value})
+    send(gateway, {"session_id": sid, "text": "こんにちは"})
+    assert fake_rasa[0].requests[-1]["metadata"] == {"channel": "web", "municipality": "mitaka"}
+
+
+@pytest.mark.parametrize("value,expected", [("龍ヶ崎市", "ryugasaki"), ("竜ケ崎市", "ryugasaki"), ("千葉市", "chiba")])
+def test_municipality_name_variants(gateway: Gateway, fake_rasa: FakeRasaFixture, value: str, expected: str) -> None:
+    sid = new_session(gateway, {"municipality": value})
+    send(gateway, {"session_id": sid, "text": "こんにちは"})
+    assert fake_rasa[0].requests[-1]["metadata"]["municipality"] == expected
+
+
+def test_unknown_municipality_is_refused(gateway: Gateway) -> None:
+    response = httpx.post(f"{gateway.url}/api/chat/session", json={"municipality": "大阪市"})
+    assert_json_error(response, 422, "unknown_municipality")
+
+
+@pytest.mark.parametrize(
+    "typed,forwarded",
+    [
+        ("/restart", "／restart"),
+        ('/inform{"municipality":"mitaka"}', '／inform{"municipality":"mitaka"}'),
+        ("   /greet", "／greet"),
+        ("\u3000/greet", "／greet"),
+        ("\u200b/greet", "／greet"),
+        ("\ufeff\u200d/greet", "／greet"),
+        ("暗証番号 /forgot_pin", "暗証番号 /forgot_pin"),
+    ],
+)
+def test_typed_text_is_never_a_rasa_command(gateway: Gateway, fake_rasa: FakeRasaFixture, typed: str, forwarded: str) -> None:
+    sid = new_session(gateway)
+    assert send(gateway, {"session_id": sid, "text": typed}).status_code == 200
+    sent = fake_rasa[0].requests[-1]["message"]
+    assert sent == forwarded
+    assert not sent.strip().startswith("/")
+
+
+def test_pin_and_individual_number_are_redacted_before_rasa_logs_and_storage(
+    gateway: Gateway, fake_rasa: FakeRasaFixture, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.DEBUG)
+    sid = new_session(gateway)
+    texts = ["暗証番号は4821です", "マイナンバーは1234 5678 9012です", "9274"]
+    for text in texts:
+        assert send(gateway, {"session_id": sid, "text": text}).status_code == 200
+    sent = [r["message"] for r in fake_rasa[0].requests]
+    assert sent == ["暗証番号は［暗証番号］です", "マイナンバーは［個人番号］です", "［暗証番号］"]
+    for secret in ("4821", "1234 5678 9012", "123456789012", "9274"):
+        assert secret not in caplog.text
+        assert secret.encode() not in Path(gateway.settings.db_path).read_bytes()
+    # The fake echoes what it got; the resident never sees the number echoed back either.
+    reply = send(gateway, {"session_id": sid, "text": "暗証番号は4821です"}).json()
+    assert "4821" not in str(reply)
+
+
+@pytest.mark.parametrize(
+    "raw,status,code",
+    [
+        (b"{not json", 400, "bad_json"),
+        (b"\xff\xfe\x00", 400, "bad_json"),
+        (b"[1, 2]", 422, "invalid_request"),
+        (b'"text"', 422, "invalid_request"),
+        (b'{"text": "hi"}', 422, "invalid_request"),
+        (b'{"session_id": 12, "text": "hi"}', 422, "invalid_request"),
+    ],
+)
+def test_malformed_bodies(gateway: Gateway, fake_rasa: FakeRasaFixture, raw: bytes, status: int, code: str) -> None:
+    response = httpx.post(f"{gateway.url}/api/chat/message", content=raw, headers={"content-type": "application/json"})
+    assert_json_error(response, status, code)
+    assert fake_rasa[0].requests == []
+
+
+def test_field_errors(gateway: Gateway, fake_rasa: FakeRasaFixture) -> None:
+    sid = new_session(gateway)
+    assert_json_error(send(gateway, {"session_id": sid}), 422, "invalid_request")
+    assert_json_error(send(gateway, {"session_id": sid, "text": "a", "payload": "/greet"}), 422, "invalid_request")
+    assert_json_error(send(gateway, {"session_id": sid, "text": 5}), 422, "invalid_request")
+    assert_json_error(send(gateway, {"session_id": sid, "text": " \n\u3000"}), 422, "empty_text")
+    assert fake_rasa[0].requests == []
+
+
+def test_unknown_and_malformed_sessions_are_404(gateway: Gateway, fake_rasa: FakeRasaFixture) -> None:
+    real = new_session(gateway)
+    forged = real[:-1] + ("A" if real[-1] != "A" else "B")
+    for sid in (forged, "x" * 43, "short", "../../etc/passwd", "' OR 1=1 --"):
+        assert_json_error(send(gateway, {"session_id": sid, "text": "こんにちは"}), 404, "unknown_session")
+    assert fake_rasa[0].requests == []
+
+
+def test_length_limits(start_gateway: Callable[..., Gateway], fake_rasa: FakeRasaFixture) -> None:
+    gw = start_gateway(max_text_chars=100, max_body_bytes=2048)
+    sid = new_session(gw)
+    assert send(gw, {"session_id": sid, "text": "あ" * 100}).status_code == 200
+    assert_json_error(send(gw, {"session_id": sid, "text": "あ" * 101}), 413, "text_too_long")
+    assert_json_error(send(gw, {"session_id": sid, "text": "a" * 5000}), 413, "body_too_large")
+    big = httpx.post(f"{gw.url}/api/chat/session", content=b"{" + b" " * 4096 + b"}")
+    assert_json_error(big, 413, "body_too_large")
+    assert len(fake_rasa[0].requests) == 1
+
+
+def test_wrong_method_and_path_are_json(gateway: Gateway) -> None:
+    assert_json_error(httpx.get(f"{gateway.url}/api/chat/message"), 405, "method_not_allowed")
+    assert_json_error(httpx.get(f"{gateway.url}/api/nothing"), 404, "not_found")
+
+
+def test_payload_forgery_is_refused(gateway: Gateway, fake_rasa: FakeRasaFixture) -> None:
+    sid = new_session(gateway)
+    # Never offered anything yet.
+    assert_json_error(send(gateway, {"session_id": sid, "payload": "/restart"}), 403, "payload_not_offered")
+    offered = send(gateway, {"session_id": sid, "text": "暗証番号を忘れました"}).json()["messages"][0]["buttons"]
+    # A payload shaped like the offered ones but with another slot value.
+    forged = '/inform{"applicant_type":"self","municipality":"chiba"}'
+    assert_json_error(send(gateway, {"session_id": sid, "payload": forged}), 403, "payload_not_offered")
+    assert_json_error(send(gateway, {"session_id": sid, "payload": offered[0]["payload"] + " "}), 403, "payload_not_offered")
+    assert [r["message"] for r in fake_rasa[0].requests] == ["暗証番号を忘れました"]
+    assert send(gateway, {"session_id": sid, "payload": offered[0]["payload"]}).status_code == 200
+
+
+def test_sessions_are_isolated(gateway: Gateway, fake_rasa: FakeRasaFixture) -> None:
+    alice, bob = new_session(gateway, {"municipality": "mitaka"}), new_session(gateway, {"municipality": "chiba"})
+    offered = send(gateway, {"session_id": alice, "text": "暗証番号を忘れました"}).json()["messages"][0]["buttons"]
+    # Bob cannot use the buttons offered to Alice.
+    assert_json_error(send(gateway, {"session_id": bob, "payload": offered[0]["payload"]}), 403, "payload_not_offered")
+    send(gateway, {"session_id": bob, "text": "こんにちは"})
+    senders = {r["sender"] for r in fake_rasa[0].requests}
+    assert len(senders) == 2
+    by_sender = {r["sender"]: r["metadata"].get("municipality") for r in fake_rasa[0].requests}
+    assert sorted(by_sender.values()) == ["chiba", "mitaka"]
+    # Alice's conversation continues undisturbed.
+    assert send(gateway, {"session_id": alice, "payload": offered[0]["payload"]}).status_code == 200
+
+
+def test_rate_limit_per_session(start_gateway: Callable[..., Gateway], fake_rasa: FakeRasaFixture) -> None:
+    gw = start_gateway(rate_limit_session_per_minute=3, rate_limit_ip_per_minute=100)
+    flooder, other = new_session(gw), new_session(gw)
+    codes = [send(gw, {"session_id": flooder, "text": f"質問{i}"}).status_code for i in range(5)]
+    assert codes == [200, 200, 200, 429, 429]
+    limited = send(gw, {"session_id": flooder, "text": "まだ"})
+    assert_json_error(limited, 429, "rate_limited")
+    assert 1 <= int(limited.headers["retry-after"]) <= 61
+    assert send(gw, {"session_id": other, "text": "こんにちは"}).status_code == 200
+    assert len(fake_rasa[0].requests) == 4
+
+
+def test_rate_limit_per_client_address(start_gateway: Callable[..., Gateway], fake_rasa: FakeRasaFixture) -> None:
+    gw = start_gateway(rate_limit_session_per_minute=100, rate_limit_ip_per_minute=4)
+    sessions = [new_session(gw) for _ in range(3)]
+    codes = [send(gw, {"session_id": sessions[i % 3], "text": f"質問{i}"}).status_code for i in range(6)]
+    assert codes == [200, 200, 200, 200, 429, 429]
+    # Junk requests count too, so a flood of bad ids cannot probe without limit.
+    assert_json_error(send(gw, {"session_id": "x" * 43, "text": "a"}), 429, "rate_limited")
+
+
+def test_rate_limit_on_session_creation(start_gateway: Callable[..., Gateway]) -> None:
+    gw = start_gateway(rate_limit_sessions_per_ip_per_minute=2)
+    codes = [httpx.post(f"{gw.url}/api/chat/session").status_code for _ in range(3)]
+    assert codes == [200, 200, 429]
+
+
+def test_origin_allowlist(start_gateway: Callable[..., Gateway], fake_rasa: FakeRasaFixture) -> None:
+    city = "https://www.city.mitaka.lg.jp"
+    gw = start_gateway(allowed_origins=frozenset({city}))
+    allowed = httpx.post(f"{gw.url}/api/chat/session", headers={"Origin": city})
+    assert allowed.status_code == 200
+    assert allowed.headers["access-control-allow-origin"] == city
+    assert "Origin" in allowed.headers["vary"]
+    sid = allowed.json()["session_id"]
+    for origin in ("https://evil.example", "https://www.city.mitaka.lg.jp.evil.example", "http://www.city.mitaka.lg.jp", "null"):
+        refused = send(gw, {"session_id": sid, "text": "こんにちは"}, headers={"Origin": origin})
+        assert_json_error(refused, 403, "origin_not_allowed")
+        assert "access-control-allow-origin" not in refused.headers
+    assert fake_rasa[0].requests == []
+    ok = send(gw, {"session_id": sid, "text": "こんにちは"}, headers={"Origin": city})
+    assert ok.status_code == 200 and ok.headers["access-control-allow-origin"] == city
+    # The demo page on the gateway's own origin always works.
+    own = send(gw, {"session_id": sid, "text": "こんにちは"}, headers={"Origin": gw.url})
+    assert own.status_code == 200
+
+
+def test_cors_preflight(start_gateway: Callable[..., Gateway]) -> None:
+    city = "https://www.city.chiba.jp"
+    gw = start_gateway(allowed_origins=frozenset({city}))
+    preflight = {"Access-Control-Request-Method": "POST", "Access-Control-Request-Headers": "content-type"}
+    ok = httpx.options(f"{gw.url}/api/chat/message", headers={"Origin": city, **preflight})
+    assert ok.status_code == 204
+    assert ok.headers["access-control-allow-origin"] == city
+    assert ok.headers["access-control-allow-methods"] == "POST"
+    assert ok.headers["access-control-allow-origin"] != "*"
+    bad = httpx.options(f"{gw.url}/api/chat/message", headers={"Origin": "https://evil.example", **preflight})
+    assert bad.status_code == 403 and "access-control-allow-origin" not in bad.headers
+
+
+@pytest.mark.parametrize("mode", ["error", "empty", "garbage", "images"])
+def test_rasa_failures_give_the_city_fallback(gateway: Gateway, fake_rasa: FakeRasaFixture, mode: str) -> None:
+    fake_rasa[0].mode = mode
+    sid = new_session(gateway, {"municipality": "mitaka"})
+    response = send(gateway, {"session_id": sid, "text": "暗証番号を忘れました"})
+    assert response.status_code == 200
+    messages = response.json()["messages"]
+    assert len(messages) == 1
+    text = messages[0]["text"]
+    assert "0422-29-9191" in text and "三鷹市" in text and "平日8時30分～17時15分" in text
+
+
+def test_rasa_timeout_gives_fallback_within_the_deadline(gateway: Gateway, fake_rasa: FakeRasaFixture) -> None:
+    fake_rasa[0].mode = "slow"
+    sid = new_session(gateway, {"municipality": "chiba"})
+    started = time.monotonic()
+    response = send(gateway, {"session_id": sid, "text": "暗証番号を忘れました"})
+    elapsed = time.monotonic() - started
+    assert response.status_code == 200
+    assert "043-245-5134" in response.json()["messages"][0]["text"]
+    assert elapsed < gateway.settings.rasa_timeout_seconds + 1.0
+
+
+@pytest.mark.parametrize(
+    "municipality,expected,absent",
+    [
+        ("tajimi", "お住まいの市役所の担当窓口へお問い合わせください", "0422"),  # KB file without phones
+        ("ryugasaki", "お住まいの市役所の担当窓口へお問い合わせください", "0422"),  # KB file missing
+        (None, "・三鷹市 0422-29-9191\n・千葉市 043-245-5134", "多治見市"),  # unknown city: every phone the KB has
+    ],
+)
+def test_fallback_contacts_when_kb_is_incomplete(
+    gateway: Gateway, fake_rasa: FakeRasaFixture, municipality: str | None, expected: str, absent: str
+) -> None:
+    fake_rasa[0].mode = "error"
+    sid = new_session(gateway, {"municipality": municipality} if municipality else None)
+    text = send(gateway, {"session_id": sid, "text": "こんにちは"}).json()["messages"][0]["text"]
+    assert expected in text and absent not in text
+
+
+def test_sessions_and_offers_survive_a_gateway_restart(start_gateway: Callable[..., Gateway], fake_rasa: FakeRasaFixture) -> None:
+    first = start_gateway()
+    sid = new_session(first, {"municipality": "mitaka"})
+    offered = send(first, {"session_id": sid, "text": "暗証番号を忘れました"}).json()["messages"][0]["buttons"]
+    first.server.stop()
+    second = start_gateway()
+    response = send(second, {"session_id": sid, "payload": offered[0]["payload"]})
+    assert response.status_code == 200
+    assert "マイナンバーカード" in response.json()["messages"][0]["text"]
+    assert len({r["sender"] for r in fake_rasa[0].requests}) == 1
+
+
+def test_healthz_reports_rasa_model(gateway: Gateway, fake_rasa: FakeRasaFixture) -> None:
+    ok = httpx.get(f"{gateway.url}/healthz")
+    assert ok.status_code == 200 and ok.json()["status"] == "ok"
+    fake_rasa[0].model_loaded = False
+    down = httpx.get(f"{gateway.url}/healthz")
+    assert down.status_code == 503
+    assert down.json()["rasa"] == {"reachable": True, "model_loaded": False, "detail": "no model loaded"}
+
+
+def test_pages_and_security_headers(gateway: Gateway) -> None:
+    page = httpx.get(f"{gateway.url}/")
+    assert page.status_code == 200
+    assert '<script src="/widget.js" defer></script>' in page.text
+    csp = page.headers["content-security-policy"]
+    assert "script-src 'self'" in csp and "unsafe-inline" not in csp and "frame-ancestors 'none'" in csp
+    assert page.headers["x-content-type-options"] == "nosniff"
+    city = httpx.get(f"{gateway.url}/demo/chiba")
+    assert 'data-municipality="chiba"' in city.text and "千葉市" in city.text
+    assert httpx.get(f"{gateway.url}/demo/osaka").status_code == 404
+    assert httpx.get(f"{gateway.url}/demo/%3Cscript%3E").status_code == 404
+    widget = httpx.get(f"{gateway.url}/widget.js")
+    assert widget.headers["content-type"].startswith("text/javascript")
+    assert "innerHTML" not in widget.text and "eval(" not in widget.text
+    assert httpx.get(f"{gateway.url}/widget.css").status_code == 200

@@ -1,0 +1,125 @@
+"""The web chat API of CONTRACT §4: session creation and one message per request."""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+
+from pydantic import ValidationError
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+
+from gateway.http import NO_STORE, BodyTooLarge, client_address, json_error, read_body
+from gateway.models import MessageRequest, SessionRequest
+from gateway.municipalities import MunicipalityDirectory
+from gateway.ratelimit import SlidingWindowLimiter
+from gateway.sessions import SessionStore
+from gateway.settings import Settings
+from gateway.turns import TurnService
+
+log = logging.getLogger(__name__)
+
+MAX_PAYLOAD_CHARS = 1000
+PURGE_INTERVAL_SECONDS = 600.0
+
+
+class WebChat:
+    """Endpoint handlers; every refusal is a JSON error and never touches another session."""
+
+    def __init__(
+        self, settings: Settings, store: SessionStore, turns: TurnService, directory: MunicipalityDirectory
+    ) -> None:
+        """Wire collaborators and build the rate limiters."""
+        self._settings = settings
+        self._store = store
+        self._turns = turns
+        self._directory = directory
+        self._per_session = SlidingWindowLimiter(settings.rate_limit_session_per_minute)
+        self._per_address = SlidingWindowLimiter(settings.rate_limit_ip_per_minute)
+        self._creations = SlidingWindowLimiter(settings.rate_limit_sessions_per_ip_per_minute)
+        self._last_purge = 0.0
+
+    async def create_session(self, request: Request) -> Response:
+        """``POST /api/chat/session``: issue a session, optionally fixed to a municipality by the embedding."""
+        address = client_address(request)
+        if not self._creations.allow(address):
+            return self._too_many(self._creations, address)
+        parsed = await self._parse(request, SessionRequest, allow_empty=True)
+        if isinstance(parsed, Response):
+            return parsed
+        municipality = self._settings.default_municipality
+        if parsed.municipality is not None and parsed.municipality.strip():
+            municipality = self._directory.resolve(parsed.municipality)
+            if municipality is None:
+                return json_error(422, "unknown_municipality", "指定された市区町村には対応していません。")
+        self._maybe_purge()
+        session = self._store.create(municipality)
+        return JSONResponse({"session_id": session.session_id}, headers=NO_STORE)
+
+    async def message(self, request: Request) -> Response:
+        """``POST /api/chat/message``: one typed text or one offered button, answered with the bot's messages."""
+        address = client_address(request)
+        if not self._per_address.allow(address):
+            return self._too_many(self._per_address, address)
+        parsed = await self._parse(request, MessageRequest, allow_empty=False)
+        if isinstance(parsed, Response):
+            return parsed
+        if (parsed.text is None) == (parsed.payload is None):
+            return json_error(422, "invalid_request", "text と payload のどちらか一方を指定してください。")
+        session = self._store.get(parsed.session_id)
+        if session is None:
+            return json_error(404, "unknown_session", "会話の有効期限が切れました。もう一度お試しください。")
+        if not self._per_session.allow(session.session_id):
+            return self._too_many(self._per_session, session.session_id)
+        if parsed.text is not None:
+            if len(parsed.text) > self._settings.max_text_chars:
+                return json_error(
+                    413, "text_too_long", f"メッセージは{self._settings.max_text_chars}文字以内で入力してください。"
+                )
+            if not parsed.text.strip():
+                return json_error(422, "empty_text", "メッセージを入力してください。")
+            result = await self._turns.typed("web", session.conversation_id, parsed.text, session.municipality)
+        else:
+            payload = parsed.payload or ""
+            if len(payload) > MAX_PAYLOAD_CHARS or not self._turns.is_offered(session.conversation_id, payload):
+                return json_error(403, "payload_not_offered", "この選択肢は現在選べません。メッセージを入力してください。")
+            result = await self._turns.button("web", session.conversation_id, payload, session.municipality)
+        return JSONResponse({"messages": [m.to_api() for m in result.messages]}, headers=NO_STORE)
+
+    async def _parse(
+        self, request: Request, model: type[SessionRequest] | type[MessageRequest], allow_empty: bool
+    ) -> SessionRequest | MessageRequest | Response:
+        try:
+            raw = await read_body(request, self._settings.max_body_bytes)
+        except BodyTooLarge:
+            return json_error(413, "body_too_large", "送信内容が大きすぎます。")
+        if allow_empty and not raw.strip():
+            return model.model_validate({})
+        try:
+            data = json.loads(raw.decode("utf-8"))
+        except (UnicodeDecodeError, json.JSONDecodeError):
+            return json_error(400, "bad_json", "リクエストの形式が正しくありません（JSON）。")
+        if not isinstance(data, dict):
+            return json_error(422, "invalid_request", "リクエストは JSON オブジェクトで送ってください。")
+        try:
+            return model.model_validate(data)
+        except ValidationError as exc:
+            fields = sorted({".".join(str(p) for p in err["loc"]) for err in exc.errors()})
+            return json_error(422, "invalid_request", f"項目の値が正しくありません: {', '.join(fields)}")
+
+    def _too_many(self, limiter: SlidingWindowLimiter, key: str) -> Response:
+        return json_error(
+            429,
+            "rate_limited",
+            "短時間に多くのメッセージが送られました。少し時間をおいてからお試しください。",
+            headers={"Retry-After": str(limiter.retry_after(key))},
+        )
+
+    def _maybe_purge(self) -> None:
+        now = time.monotonic()
+        if now - self._last_purge >= PURGE_INTERVAL_SECONDS:
+            self._last_purge = now
+            purged = self._store.purge()
+            if purged:
+                log.info("purged %d expired web sessions", purged)

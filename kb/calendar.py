@@ -1,0 +1,184 @@
+"""Opening status of an office at a moment, in Asia/Tokyo time.
+
+"Open" here means a resident can start a PIN procedure: inside opening hours, before the
+reception cut-off, not on a holiday / 年末年始 / closed weekday, and outside windows where the
+office is open but does not handle PIN procedures (e.g. system maintenance).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from typing import Optional
+
+import jpholiday
+
+from kb.models import Office, OpeningStatus
+
+NEXT_OPEN_HORIZON_DAYS = 30
+_DAY_END = 24 * 60
+
+
+def tokyo() -> dt.tzinfo:
+    """The Asia/Tokyo zone; a fixed +09:00 offset if the system has no tz database (Japan has no DST)."""
+    try:
+        from zoneinfo import ZoneInfo
+
+        return ZoneInfo("Asia/Tokyo")
+    except Exception:  # zoneinfo raises ZoneInfoNotFoundError or OSError without tzdata
+        return dt.timezone(dt.timedelta(hours=9), "JST")
+
+
+def to_tokyo(at: dt.datetime) -> dt.datetime:
+    """Convert to Asia/Tokyo; a naive datetime is taken to be Tokyo time already."""
+    zone = tokyo()
+    return at.replace(tzinfo=zone) if at.tzinfo is None else at.astimezone(zone)
+
+
+def _minutes(value: dt.time) -> int:
+    return value.hour * 60 + value.minute
+
+
+def _clock(minutes: int) -> dt.time:
+    return dt.time(minutes // 60, minutes % 60)
+
+
+@dataclass(frozen=True)
+class Period:
+    """An interval of a day in minutes; procedures can start until `until`."""
+
+    start: int
+    end: int
+    reception_until: Optional[int] = None
+
+    @property
+    def until(self) -> int:
+        """Last minute (exclusive) at which a procedure can be started."""
+        return self.reception_until if self.reception_until is not None else self.end
+
+
+def closure(office: Office, day: dt.date) -> Optional[tuple[str, Optional[str]]]:
+    """(reason, detail) when a closing rule shuts the office all day, else None."""
+    priority = {"year_end": 0, "public_holiday": 1, "weekly": 2}
+    for rule in sorted(office.closed, key=lambda r: priority[r.kind]):
+        # `days` scopes holiday / 年末年始 rules ("月曜日から金曜日(祝日を除く)"); for weekly rules it is the rule.
+        pass
+        if any(sel.matches(day) for sel in rule.excepts):
+            continue
+        if rule.kind == "year_end" and rule.year_end is not None and rule.year_end.contains(day):
+            return rule.label, None
+        if rule.kind == "public_holiday":
+            name = jpholiday.is_holiday_name(day)
+            if name:
+                return "祝日", name
+        if rule.kind == "weekly" and rule.days is not None and day.weekday() in rule.days:
+            return "休館日", rule.label
+    return None
+
+
+def raw_periods(office: Office, day: dt.date) -> list[Period]:
+    """Opening periods from the hours rules alone, sorted."""
+    periods = [
+        Period(_minutes(r.open), _minutes(r.close), _minutes(r.reception_until) if r.reception_until else None)
+        for r in office.hours
+        if r.selector.matches(day)
+    ]
+    return sorted(periods, key=lambda p: p.start)
+
+
+def blocked(office: Office, day: dt.date) -> list[tuple[int, int, str, str]]:
+    """(start, end, reason, label) of the no-PIN-service windows that apply on `day`."""
+    out = []
+    for window in office.no_pin_service:
+        if window.selector is not None and not window.selector.matches(day):
+            continue
+        start = _minutes(window.start) if window.start else 0
+        end = _minutes(window.end) if window.end else _DAY_END
+        out.append((start, end, window.reason, window.label))
+    return out
+
+
+def _subtract(period: Period, blocks: list[tuple[int, int, str, str]]) -> list[Period]:
+    pieces = [(period.start, period.end)]
+    for b_start, b_end, _, _ in blocks:
+        pieces = [
+            part
+            for s, e in pieces
+            for part in ((s, min(e, b_start)), (max(s, b_end), e))
+            if part[0] < part[1]
+        ]
+    out = []
+    for s, e in pieces:
+        rec = period.reception_until
+        rec = rec if rec is not None and s < rec < e else None
+        out.append(Period(s, e, rec))
+    return out
+
+
+def service_periods(office: Office, day: dt.date) -> list[Period]:
+    """Periods on `day` when PIN procedures can be started (empty on closed days)."""
+    if closure(office, day) is not None:
+        return []
+    blocks = blocked(office, day)
+    return [piece for p in raw_periods(office, day) for piece in _subtract(p, blocks)]
+
+
+def next_open(office: Office, at: dt.datetime, horizon_days: int = NEXT_OPEN_HORIZON_DAYS) -> Optional[dt.datetime]:
+    """First start of a service period strictly after `at`, within `horizon_days`."""
+    at = to_tokyo(at)
+    for offset in range(horizon_days + 1):
+        day = at.date() + dt.timedelta(days=offset)
+        for period in service_periods(office, day):
+            start = dt.datetime.combine(day, _clock(period.start), tzinfo=at.tzinfo)
+            if start > at:
+                return start
+    return None
+
+
+def _closed_reason(office: Office, day: dt.date, minute: int) -> tuple[str, Optional[str], bool]:
+    """(reason, detail, office_open) for a moment that is not open for PIN procedures."""
+    shut = closure(office, day)
+    if shut is not None:
+        return shut[0], shut[1], False
+    raws = raw_periods(office, day)
+    inside = next((p for p in raws if p.start <= minute < p.end), None)
+    for b_start, b_end, reason, label in blocked(office, day):
+        covers_all = all(b_start <= p.start and p.end <= b_end for p in raws)
+        if raws and (b_start <= minute < b_end and inside is not None or covers_all):
+            return reason, label, inside is not None and minute < inside.until
+    if inside is not None and minute >= inside.until:
+        return "受付時間外", None, True
+    return "営業時間外", None, False
+
+
+def opening_status(office: Office, at: dt.datetime) -> OpeningStatus:
+    """Can a PIN procedure be started at `office` at `at`, and if not, why and when next."""
+    notes = (office.hours_note,) if office.hours_note and not office.hours_complete else ()
+    if not office.has_hours:
+        return OpeningStatus(is_open=False, known=False, complete=False, notes=notes)
+    at = to_tokyo(at)
+    day, minute = at.date(), at.hour * 60 + at.minute
+    for period in service_periods(office, day):
+        if period.start <= minute < period.until:
+            return OpeningStatus(
+                is_open=True,
+                known=True,
+                closes_at=_clock(period.end),
+                reception_until=_clock(period.reception_until) if period.reception_until is not None else None,
+                office_open=True,
+                complete=office.hours_complete,
+                notes=notes,
+            )
+    reason, detail, office_open = _closed_reason(office, day, minute)
+    # The page mentions openings on these days without dates: a "closed" answer may be wrong.
+    doubts = tuple(u.note for u in office.uncertain_days if u.contains(day))
+    return OpeningStatus(
+        is_open=False,
+        known=True,
+        next_open=next_open(office, at),
+        reason=reason,
+        detail=detail,
+        office_open=office_open,
+        complete=office.hours_complete and not doubts,
+        notes=notes + doubts,
+    )

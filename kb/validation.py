@@ -1,0 +1,302 @@
+"""Validate the knowledge files: JSON Schema per file, then cross-reference checks.
+
+Every problem is one line: "<file>: <field path>: <problem>", the file shown relative to the
+folder that holds the knowledge directory (e.g. knowledge/municipalities/chiba.yml).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Iterable, Iterator, Sequence
+
+import jsonschema
+import yaml
+
+from kb.resolve import normalize
+from kb.yamlio import read_yaml
+
+SCHEMA_BASE = "https://kb.invalid/schema/"
+SCHEMA_FILES = ("common", "sources", "national", "municipality")
+
+
+@dataclass
+class ValidatedFiles:
+    """Parsed files that passed validation, plus every problem found."""
+
+    root: Path
+    problems: list[str] = field(default_factory=list)
+    sources: dict[str, Any] | None = None
+    national: dict[str, Any] | None = None
+    municipalities: dict[str, dict[str, Any]] = field(default_factory=dict)
+    file_count: int = 0
+
+    @property
+    def ok(self) -> bool:
+        """True when no problem was found."""
+        return not self.problems
+
+
+def format_path(parts: Iterable[Any]) -> str:
+    """Render a JSON path like offices[0].hours[1].open; "(root)" for the document itself."""
+    out = ""
+    for part in parts:
+        if isinstance(part, int):
+            out += f"[{part}]"
+        else:
+            out += f".{part}" if out else str(part)
+    return out or "(root)"
+
+
+class _Reporter:
+    """Collects problem lines for one file."""
+
+    def __init__(self, shown: str, sink: list[str]) -> None:
+        self.shown = shown
+        self.sink = sink
+        self.count = 0
+
+    def add(self, parts: Sequence[Any], message: str) -> None:
+        """Record one problem at the given field path."""
+        self.sink.append(f"{self.shown}: {format_path(parts)}: {message}")
+        self.count += 1
+
+
+def _load_validators(schema_dir: Path) -> dict[str, jsonschema.protocols.Validator]:
+    store: dict[str, Any] = {}
+    for name in SCHEMA_FILES:
+        with (schema_dir / f"{name}.schema.json").open(encoding="utf-8") as handle:
+            schema = json.load(handle)
+        store[schema.get("$id", SCHEMA_BASE + f"{name}.schema.json")] = schema
+    validators = {}
+    for name in ("sources", "national", "municipality"):
+        schema = store[SCHEMA_BASE + f"{name}.schema.json"]
+        resolver = jsonschema.RefResolver.from_schema(schema, store=store)
+        validators[name] = jsonschema.Draft202012Validator(schema, resolver=resolver)
+    return validators
+
+
+def _schema_problems(validator: jsonschema.protocols.Validator, data: Any, rep: _Reporter) -> None:
+    errors = sorted(validator.iter_errors(data), key=lambda e: [str(p) for p in e.absolute_path])
+    for error in errors:
+        rep.add(list(error.absolute_path), error.message)
+
+
+def _read(path: Path, rep: _Reporter) -> Any:
+    if not path.is_file():
+        rep.add([], "file is missing")
+        return None
+    try:
+        data = read_yaml(path)
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark
+        where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
+        rep.add([], f"YAML syntax error{where}: {exc.problem}")
+        return None
+    except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
+        rep.add([], f"cannot read: {exc}")
+        return None
+    if data is None:
+        rep.add([], "file is empty")
+    return data
+
+
+def _walk_sources(node: Any, parts: list[Any]) -> Iterator[tuple[list[Any], str]]:
+    """Yield (path, source id) for every `source` / `confirmed_by` reference."""
+    if isinstance(node, dict):
+        for key, value in node.items():
+            if key == "source" and isinstance(value, str):
+                yield parts + [key], value
+            elif key == "confirmed_by" and isinstance(value, list):
+                for i, item in enumerate(value):
+                    if isinstance(item, str):
+                        yield parts + [key, i], item
+            else:
+                yield from _walk_sources(value, parts + [key])
+    elif isinstance(node, list):
+        for i, item in enumerate(node):
+            yield from _walk_sources(item, parts + [i])
+
+
+def _minutes(text: str) -> int:
+    hours, minutes = text.split(":")
+    return int(hours) * 60 + int(minutes)
+
+
+def _check_date(value: Any, parts: list[Any], rep: _Reporter) -> None:
+    if isinstance(value, str):
+        try:
+            dt.date.fromisoformat(value)
+        except ValueError:
+            rep.add(parts, f"{value!r} is not a real date")
+
+
+def _check_sources(data: dict[str, Any], rep: _Reporter) -> dict[str, dict[str, Any]]:
+    by_id: dict[str, dict[str, Any]] = {}
+    for i, entry in enumerate(data["sources"]):
+        if entry["id"] in by_id:
+            rep.add(["sources", i, "id"], f"duplicate source id {entry['id']!r}")
+        by_id[entry["id"]] = entry
+        for key in ("updated", "published"):
+            _check_date(entry.get(key), ["sources", i, key], rep)
+        if not entry["file"].startswith(entry["seed_id"] + "_"):
+            rep.add(["sources", i, "file"], f"{entry['file']!r} does not start with seed_id {entry['seed_id']!r}")
+    return by_id
+
+
+def _check_source_refs(data: Any, sources: dict[str, dict[str, Any]], rep: _Reporter, own: str | None) -> None:
+    for parts, ref in _walk_sources(data, []):
+        if ref not in sources:
+            rep.add(parts, f"unknown source {ref!r} (not in knowledge/sources.yml)")
+        elif own is not None and sources[ref].get("municipality") != own:
+            # A city's file may cite only its own page; this keeps cities from leaking into each other.
+            rep.add(parts, f"source {ref!r} belongs to {sources[ref].get('municipality')!r}, not {own!r}")
+
+
+def _check_national(data: dict[str, Any], rep: _Reporter) -> None:
+    ids: list[str] = []
+    for i, pin in enumerate(data["pins"]):
+        if pin["id"] in ids:
+            rep.add(["pins", i, "id"], f"duplicate pin id {pin['id']!r}")
+        ids.append(pin["id"])
+        if pin["min_length"] > pin["max_length"]:
+            rep.add(["pins", i, "min_length"], "min_length is greater than max_length")
+    reset = data["store_reset"]
+    for key in ("pins", "not_available_for"):
+        for i, pin_id in enumerate(reset[key]):
+            if pin_id not in ids:
+                rep.add(["store_reset", key, i], f"pin {pin_id!r} is not defined under pins")
+    for key, value in reset["other_pin_required"].items():
+        for pin_id in (key, value):
+            if pin_id not in ids:
+                rep.add(["store_reset", "other_pin_required", key], f"pin {pin_id!r} is not defined under pins")
+    year_end = data["calendar"]["year_end"]
+    for key in ("start", "end"):
+        month, day = (int(x) for x in year_end[key].split("-"))
+        try:
+            dt.date(2000, month, day)  # leap year, so 02-29 is accepted
+        except ValueError:
+            rep.add(["calendar", "year_end", key], f"{year_end[key]!r} is not a real month-day")
+
+
+def _check_office(office: dict[str, Any], parts: list[Any], rep: _Reporter) -> None:
+    for j, rule in enumerate(office["hours"]):
+        at = parts + ["hours", j]
+        opens, closes = _minutes(rule["open"]), _minutes(rule["close"])
+        if opens >= closes:
+            rep.add(at + ["close"], f"close {rule['close']!r} is not after open {rule['open']!r}")
+        if "reception_until" in rule:
+            until = _minutes(rule["reception_until"])
+            if not opens < until <= closes:
+                rep.add(at + ["reception_until"], f"{rule['reception_until']!r} is not between open and close")
+    for j, window in enumerate(office.get("no_pin_service", [])):
+        if "from" in window and "to" in window and _minutes(window["from"]) >= _minutes(window["to"]):
+            rep.add(parts + ["no_pin_service", j, "to"], "'to' is not after 'from'")
+        if {"nth", "after"} & window.keys() and "days" not in window:
+            rep.add(parts + ["no_pin_service", j], "'nth' or 'after' needs 'days'")
+    for j, span in enumerate(office.get("uncertain_days", [])):
+        if span["from_day"] > span["to_day"]:
+            rep.add(parts + ["uncertain_days", j, "to_day"], "to_day is before from_day")
+    if not office["hours"] and (office["closed"] or office.get("no_pin_service")):
+        rep.add(parts + ["closed"], "closing rules given but hours is empty")
+
+
+def _check_municipality(data: dict[str, Any], stem: str, rep: _Reporter) -> None:
+    if data["id"] != stem:
+        rep.add(["id"], f"{data['id']!r} does not match the file name {stem!r}")
+    office_ids: list[str] = []
+    for i, office in enumerate(data["offices"]):
+        if office["id"] in office_ids:
+            rep.add(["offices", i, "id"], f"duplicate office id {office['id']!r}")
+        office_ids.append(office["id"])
+        _check_office(office, ["offices", i], rep)
+    for proc_id, proc in data["procedures"].items():
+        base = ["procedures", proc_id]
+        for i, office_id in enumerate(proc["offices"]):
+            if office_id not in office_ids:
+                rep.add(base + ["offices", i], f"office {office_id!r} is not defined under offices")
+        for app_id, app in proc["applicants"].items():
+            at = base + ["applicants", app_id]
+            partial = app.get("coverage") == "partial"
+            if partial and "coverage_note" not in app:
+                rep.add(at, "coverage: partial needs a coverage_note saying what the page leaves out")
+            if not partial and not app["documents"]:
+                rep.add(at + ["documents"], "is empty; if the page lists no documents, set coverage: partial and a coverage_note")
+            visits = {d.get("visit") for d in app["documents"]} - {None}
+            if visits and max(visits) > app.get("visits", 1):
+                rep.add(at + ["visits"], "documents mention a visit number higher than visits")
+    if not any(normalize(a) for a in data["aliases"]):
+        rep.add(["aliases"], "no usable alias")
+
+
+def _check_alias_clashes(files: dict[str, tuple[str, dict[str, Any]]], problems: list[str]) -> None:
+    owner: dict[str, str] = {}
+    for mid, (shown, data) in sorted(files.items()):
+        for i, alias in enumerate(data["aliases"]):
+            key = normalize(alias)
+            if key in owner and owner[key] != mid:
+                problems.append(f"{shown}: aliases[{i}]: {alias!r} is also an alias of {owner[key]!r}")
+            owner.setdefault(key, mid)
+
+
+def validate_tree(root: Path) -> ValidatedFiles:
+    """Validate every knowledge file under `root` and return parsed data plus problems."""
+    result = ValidatedFiles(root=root)
+    base = root.parent
+
+    def reporter(path: Path) -> _Reporter:
+        return _Reporter(path.relative_to(base).as_posix(), result.problems)
+
+    try:
+        validators = _load_validators(root / "schema")
+    except (OSError, ValueError, KeyError) as exc:
+        result.problems.append(f"{(root / 'schema').relative_to(base).as_posix()}: (root): cannot load schema: {exc}")
+        return result
+
+    def load(path: Path, kind: str) -> tuple[Any, _Reporter]:
+        rep = reporter(path)
+        data = _read(path, rep)
+        result.file_count += 1
+        if data is not None:
+            _schema_problems(validators[kind], data, rep)
+        return (data if rep.count == 0 else None), rep
+
+    sources_data, sources_rep = load(root / "sources.yml", "sources")
+    sources: dict[str, dict[str, Any]] = {}
+    if sources_data is not None:
+        sources = _check_sources(sources_data, sources_rep)
+
+    national_data, national_rep = load(root / "national.yml", "national")
+    if national_data is not None:
+        _check_national(national_data, national_rep)
+        _check_source_refs(national_data, sources, national_rep, own=None)
+
+    muni_dir = root / "municipalities"
+    paths = sorted(muni_dir.glob("*.yml")) if muni_dir.is_dir() else []
+    if not paths:
+        result.problems.append(f"{muni_dir.relative_to(base).as_posix()}: (root): no municipality files")
+    good: dict[str, tuple[str, dict[str, Any]]] = {}
+    for path in paths:
+        data, rep = load(path, "municipality")
+        if data is None:
+            continue
+        _check_municipality(data, path.stem, rep)
+        _check_source_refs(data, sources, rep, own=path.stem)
+        if rep.count == 0:
+            good[data["id"]] = (rep.shown, data)
+    _check_alias_clashes(good, result.problems)
+
+    if sources_data is not None:
+        muni_ids = {p.stem for p in paths}
+        for i, entry in enumerate(sources_data["sources"]):
+            mid = entry.get("municipality")
+            if mid is not None and mid not in muni_ids:
+                sources_rep.add(["sources", i, "municipality"], f"no file municipalities/{mid}.yml")
+
+    if result.ok:
+        result.sources = sources_data
+        result.national = national_data
+        result.municipalities = {mid: data for mid, (_, data) in good.items()}
+    return result

@@ -1,0 +1,32 @@
+"""Validate the knowledge base: prints "OK: N files" or one line per problem and exits 1."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+if __package__ in (None, ""):  # run as a script: make the repo root importable
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from kb.paths import default_knowledge_dir  # noqa: E402
+from kb.validation import validate_tree  # noqa: E402
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point; returns the process exit code."""
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("path", nargs="?", type=Path, default=None, help="knowledge directory (default: <repo>/knowledge)")
+    args = parser.parse_args(argv)
+    root = (args.path or default_knowledge_dir()).resolve()
+    result = validate_tree(root)
+    if result.ok:
+        print(f"OK: {result.file_count} files")
+        return 0
+    for line in result.problems:
+        print(line)
+    return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,1 @@
+"""NLU evaluation harness: data splits, pipelines under test, metrics, report."""

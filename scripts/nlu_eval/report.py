@@ -1,0 +1,138 @@
+"""Render evaluation results as Markdown and splice them into docs/nlu.md."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from statistics import mean, pstdev
+from typing import Any, Dict, List, Mapping, Sequence
+
+TARGET_ACCURACY = 0.95
+TARGET_P50_MS = 15.0
+TARGET_TRAIN_SECONDS = 300.0
+
+
+def comparison_table(rows: Sequence[Mapping[str, Any]]) -> str:
+    """One row per pipeline: quality, training cost, latency, memory on held-out."""
+    header = (
+        "| pipeline | intent acc. | macro-F1 | acc. incl. fallback | entity F1 (value) | entity F1 (span) "
+        "| OOS → fallback | OOS handled | in-scope → fallback | train s | parse p50 ms | parse p95 ms "
+        "| serving RSS MiB | train peak RSS MiB |\n|" + "---|" * 14
+    )
+    lines = [header]
+    for row in rows:
+        s = row["summary"]
+        has_entities = s["entities"]["value"]["precision"] > 0 or s["entities"]["value"]["recall"] > 0
+        lines.append(
+            "| {label} | {acc:.3f} | {f1:.3f} | {accfb:.3f} | {ef1} | {esp} | {oosfb:.2f} | {oosh:.2f} | {infb:.3f} "
+            "| {train:.1f} | {p50:.1f} | {p95:.1f} | {rss:.0f} | {peak:.0f} |".format(
+                label=row["label"],
+                acc=s["intent"]["accuracy"],
+                f1=s["intent"]["macro_f1"],
+                accfb=s["intent"]["accuracy_with_fallback"],
+                ef1=f"{s['entities']['value']['f1']:.3f}" if has_entities else "n/a",
+                esp=f"{s['entities']['span']['f1']:.3f}" if has_entities else "n/a",
+                oosfb=s["fallback"]["oos_fallback_rate"],
+                oosh=s["fallback"]["oos_handled_rate"],
+                infb=s["fallback"]["in_scope_fallback_rate"],
+                train=s["train_seconds"],
+                p50=s["latency"]["p50_ms"],
+                p95=s["latency"]["p95_ms"],
+                rss=s["serving_rss_mb"],
+                peak=s["train_peak_rss_mb"],
+            )
+        )
+    return "\n".join(lines)
+
+
+def cv_table(rows: Sequence[Mapping[str, Any]]) -> str:
+    """k-fold cross-validation on data/nlu, one row per pipeline."""
+    lines = [
+        "| pipeline | folds | accuracy mean ± sd | macro-F1 mean ± sd | pooled accuracy | pooled entity F1 (value) | mean train s |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    for row in rows:
+        cv = row["cv"]
+        accs = [f["accuracy"] for f in cv["per_fold"]]
+        f1s = [f["macro_f1"] for f in cv["per_fold"]]
+        lines.append(
+            f"| {row['label']} | {cv['folds']} | {mean(accs):.3f} ± {pstdev(accs):.3f} "
+            f"| {mean(f1s):.3f} ± {pstdev(f1s):.3f} | {cv['summary']['intent']['accuracy']:.3f} "
+            f"| {cv['summary']['entities']['value']['f1']:.3f} "
+            f"| {mean(f['train_seconds'] for f in cv['per_fold']):.1f} |"
+        )
+    return "\n".join(lines)
+
+
+def per_intent_table(summary: Mapping[str, Any]) -> str:
+    """Per-intent precision/recall/F1 and the most frequent confusion."""
+    confusions: Dict[str, List[Mapping[str, Any]]] = {}
+    for c in summary["intent"]["confusions"]:
+        confusions.setdefault(c["gold"], []).append(c)
+    lines = ["| intent | n | precision | recall | F1 | mistaken for |", "|---|---|---|---|---|---|"]
+    for intent, s in sorted(summary["intent"]["per_intent"].items()):
+        wrong = ", ".join(f"{c['predicted']} ×{c['count']}" for c in confusions.get(intent, []))
+        lines.append(
+            f"| {intent} | {s['support']} | {s['precision']:.2f} | {s['recall']:.2f} | {s['f1']:.2f} | {wrong or '—'} |"
+        )
+    return "\n".join(lines)
+
+
+def thresholds_section(choice: Mapping[str, Any], cv_dist: Mapping[str, Any], heldout_dist: Mapping[str, Any]) -> str:
+    """Score distributions (CV and held-out) and the utility curve that picked the thresholds."""
+    lines = [
+        f"Chosen from the pooled out-of-fold CV predictions: **threshold = {choice['threshold']}**, "
+        f"**ambiguity_threshold = {choice['ambiguity_threshold']}** "
+        f"(utility {choice['utility']:.3f} vs {choice['utility_no_fallback']:.3f} without fallback).",
+        "",
+        "| data | group | n | conf. p5 | conf. p10 | conf. p25 | conf. p50 | margin p5 | margin p10 | share conf.<0.5 | share conf.<0.7 |",
+        "|---|---|---|---|---|---|---|---|---|---|---|",
+    ]
+    for data_name, dist in (("CV (out-of-fold)", cv_dist), ("held-out", heldout_dist)):
+        for group, q in dist.items():
+            if not q.get("n"):
+                lines.append(f"| {data_name} | {group} | 0 | | | | | | | | |")
+                continue
+            c, m, below = q["confidence"], q["margin"], q["confidence_below"]
+            lines.append(
+                f"| {data_name} | {group} | {q['n']} | {c['p5']:.3f} | {c['p10']:.3f} | {c['p25']:.3f} | {c['p50']:.3f} "
+                f"| {m['p5']:.3f} | {m['p10']:.3f} | {below['0.5']:.2f} | {below['0.7']:.2f} |"
+            )
+    lines += ["", "Utility by threshold (ambiguity fixed at the chosen value):", ""]
+    lines += ["| threshold | " + " | ".join(f"{r['threshold']:.2f}" for r in choice["by_threshold"]) + " |"]
+    lines += ["|---|" + "---|" * len(choice["by_threshold"])]
+    lines += ["| utility | " + " | ".join(f"{r['utility']:.3f}" for r in choice["by_threshold"]) + " |"]
+    lines += ["", "Utility by ambiguity threshold (threshold fixed at the chosen value):", ""]
+    lines += ["| ambiguity | " + " | ".join(f"{r['ambiguity_threshold']:.2f}" for r in choice["by_ambiguity"]) + " |"]
+    lines += ["|---|" + "---|" * len(choice["by_ambiguity"])]
+    lines += ["| utility | " + " | ".join(f"{r['utility']:.3f}" for r in choice["by_ambiguity"]) + " |"]
+    return "\n".join(lines)
+
+
+def targets_section(main: Mapping[str, Any], baselines: Sequence[Mapping[str, Any]]) -> str:
+    """Issue 3 targets against the measured figures, each marked met / missed."""
+    s = main["summary"]
+    acc = s["intent"]["accuracy"]
+    best_baseline = max((b["summary"]["intent"]["accuracy"] for b in baselines), default=0.0)
+    checks = [
+        (f"held-out intent accuracy ≥ {TARGET_ACCURACY}", f"{acc:.3f}", acc >= TARGET_ACCURACY),
+        ("better than both baselines", f"{acc:.3f} vs best baseline {best_baseline:.3f}", acc > best_baseline),
+        (f"parse p50 ≤ {TARGET_P50_MS:.0f} ms", f"{s['latency']['p50_ms']:.1f} ms", s["latency"]["p50_ms"] <= TARGET_P50_MS),
+        (f"training ≤ {TARGET_TRAIN_SECONDS:.0f} s", f"{s['train_seconds']:.1f} s", s["train_seconds"] <= TARGET_TRAIN_SECONDS),
+    ]
+    lines = ["| target | measured | |", "|---|---|---|"]
+    lines += [f"| {name} | {value} | {'met' if ok else '**missed**'} |" for name, value, ok in checks]
+    return "\n".join(lines)
+
+
+def splice(doc: Path, block: str, content: str) -> None:
+    """Replaces the text between `<!-- BEGIN block -->` and `<!-- END block -->` in `doc`."""
+    begin, end = f"<!-- BEGIN {block} -->", f"<!-- END {block} -->"
+    text = doc.read_text(encoding="utf-8") if doc.exists() else ""
+    replacement = f"{begin}\n{content.strip()}\n{end}"
+    pattern = re.compile(re.escape(begin) + r".*?" + re.escape(end), re.DOTALL)
+    if pattern.search(text):
+        text = pattern.sub(lambda _: replacement, text)
+    else:
+        text = text.rstrip("\n") + f"\n\n{replacement}\n"
+    doc.write_text(text, encoding="utf-8")

@@ -1,0 +1,98 @@
+"""Run train/evaluate workers for a pipeline and turn their output into metrics."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any, Dict, List, Optional
+
+from scripts.nlu_eval.dataset import load_training_data, stratified_folds, write_training_data
+from scripts.nlu_eval.metrics import entity_metrics, fallback_metrics, intent_metrics, latency_metrics
+from scripts.nlu_eval.pipelines import REPO_ROOT, PipelineSpec
+from scripts.nlu_eval.predictions import Prediction
+
+
+def _worker_env() -> Dict[str, str]:
+    env = dict(os.environ)
+    env.update(
+        {
+            "PYTHONPATH": str(REPO_ROOT),
+            "RASA_TELEMETRY_ENABLED": "false",
+            # Rasa's training cache would skip work on a re-run and make the
+            # training-time column meaningless.
+            "RASA_MAX_CACHE_SIZE": "0",
+            "TF_CPP_MIN_LOG_LEVEL": "2",
+            "PYTHONHASHSEED": "0",
+        }
+    )
+    return env
+
+
+def run_worker(step: str, spec: PipelineSpec, work_dir: Path, tag: str, **options: str) -> Dict[str, Any]:
+    """Runs `scripts.nlu_eval.worker <step>` in a fresh process; returns its JSON."""
+    work_dir.mkdir(parents=True, exist_ok=True)
+    result_path = work_dir / f"{tag}.{step}.json"
+    log_path = work_dir / f"{tag}.{step}.log"
+    command = [sys.executable, "-m", "scripts.nlu_eval.worker", step, "--kind", spec.kind]
+    command += ["--result", str(result_path)]
+    for key, value in options.items():
+        command += [f"--{key}", str(value)]
+    if spec.kind == "rasa" and step == "train":
+        command += ["--config", str(spec.config)]
+    with log_path.open("w", encoding="utf-8") as log:
+        completed = subprocess.run(command, cwd=REPO_ROOT, env=_worker_env(), stdout=log, stderr=subprocess.STDOUT)
+    if completed.returncode != 0:
+        tail = log_path.read_text(encoding="utf-8", errors="replace")[-3000:]
+        raise RuntimeError(f"{step} of {spec.name} failed (log {log_path}):\n{tail}")
+    return json.loads(result_path.read_text(encoding="utf-8"))
+
+
+def train_and_evaluate(
+    spec: PipelineSpec, train_data: str, test_data: str, work_dir: Path, tag: str, seed: int
+) -> Dict[str, Any]:
+    """Trains `spec` on `train_data`, parses `test_data`; returns raw results."""
+    trained = run_worker("train", spec, work_dir, tag, data=train_data, out=str(work_dir / tag), seed=str(seed))
+    evaluated = run_worker("evaluate", spec, work_dir, tag, artifact=trained["artifact"], test=test_data)
+    predictions = [Prediction.from_json(p) for p in evaluated.pop("predictions")]
+    return {"train": trained, "evaluate": evaluated, "predictions": predictions}
+
+
+def summarize(predictions: List[Prediction], run: Optional[Dict[str, Any]] = None) -> Dict[str, Any]:
+    """All metrics for one set of predictions (+ time and memory of the run)."""
+    summary: Dict[str, Any] = {
+        "intent": intent_metrics(predictions),
+        "entities": entity_metrics(predictions),
+        "fallback": fallback_metrics(predictions),
+        "latency": latency_metrics([p.latency_ms for p in predictions]),
+    }
+    if run is not None:
+        summary["train_seconds"] = run["train"]["train_seconds"]
+        summary["train_peak_rss_mb"] = run["train"]["train_peak_rss_mb"]
+        summary["serving_rss_mb"] = run["evaluate"]["serving_rss_mb"]
+        summary["load_seconds"] = run["evaluate"]["load_seconds"]
+    return summary
+
+
+def cross_validate(spec: PipelineSpec, train_data: str, folds: int, seed: int, work_dir: Path) -> Dict[str, Any]:
+    """Stratified k-fold CV on the training data; pooled out-of-fold predictions."""
+    training_data = load_training_data(train_data)
+    pooled: List[Prediction] = []
+    per_fold: List[Dict[str, float]] = []
+    for k, (train_part, test_part) in enumerate(stratified_folds(training_data, folds, seed)):
+        fold_dir = work_dir / f"fold{k}"
+        train_file = write_training_data(train_part, fold_dir / "train.yml")
+        test_file = write_training_data(test_part, fold_dir / "test.yml")
+        run = train_and_evaluate(spec, str(train_file), str(test_file), fold_dir, "run", seed)
+        fold_metrics = intent_metrics(run["predictions"])
+        per_fold.append(
+            {
+                "accuracy": fold_metrics["accuracy"],
+                "macro_f1": fold_metrics["macro_f1"],
+                "train_seconds": run["train"]["train_seconds"],
+            }
+        )
+        pooled.extend(run["predictions"])
+    return {"folds": folds, "per_fold": per_fold, "summary": summarize(pooled), "predictions": pooled}

@@ -1,0 +1,39 @@
+"""Assertions over bot replies in end-to-end conversations."""
+
+from __future__ import annotations
+
+from typing import Any, Dict, List
+
+from kb import load_kb
+
+Replies = List[Dict[str, Any]]
+
+
+def joined(replies: Replies) -> str:
+    """All reply texts as one string."""
+    return "\n".join(reply.get("text", "") for reply in replies)
+
+
+def button_titles(replies: Replies) -> List[str]:
+    """Titles of all buttons offered in these replies."""
+    return [button["title"] for reply in replies for button in reply.get("buttons", [])]
+
+
+def payload_for(replies: Replies, title_part: str) -> str:
+    """The payload of the offered button whose title contains ``title_part``."""
+    for reply in replies:
+        for button in reply.get("buttons", []):
+            if title_part in button["title"]:
+                return button["payload"]
+    raise AssertionError(f"no button containing {title_part!r} in {button_titles(replies)}")
+
+
+def other_city_phones(municipality: str) -> List[str]:
+    """Phone numbers of every other city in the knowledge base."""
+    kb = load_kb()
+    return [
+        phone.number
+        for mid in kb.municipality_ids()
+        if mid != municipality
+        for phone in kb.municipality(mid).contact.phones
+    ]

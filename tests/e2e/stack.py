@@ -1,0 +1,138 @@
+"""Start and stop the real action server and Rasa server on free local ports for end-to-end tests."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import time
+import urllib.error
+import urllib.request
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Dict, List, Optional
+
+REPO = Path(__file__).resolve().parents[2]
+VENV_BIN = REPO / ".venv" / "bin"
+
+
+def free_port() -> int:
+    """A TCP port nobody listens on right now."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def http_json(method: str, url: str, body: Optional[Dict[str, Any]] = None, timeout: float = 30.0) -> Any:
+    """Send a JSON request and decode the JSON answer."""
+    data = json.dumps(body).encode() if body is not None else None
+    request = urllib.request.Request(url, data=data, method=method, headers={"Content-Type": "application/json"})
+    with urllib.request.urlopen(request, timeout=timeout) as response:
+        return json.loads(response.read().decode() or "null")
+
+
+@dataclass
+class Stack:
+    """The action server and the Rasa server of one test session, with their own state directory."""
+
+    model: Path
+    state_dir: Path
+    env_extra: Dict[str, str] = field(default_factory=dict)
+    rasa_port: int = field(default_factory=free_port)
+    action_port: int = field(default_factory=free_port)
+    processes: Dict[str, subprocess.Popen] = field(default_factory=dict)
+
+    @property
+    def rasa_url(self) -> str:
+        """Base URL of the Rasa server."""
+        return f"http://127.0.0.1:{self.rasa_port}"
+
+    @property
+    def tracker_db(self) -> Path:
+        """The SQLite tracker store file."""
+        return self.state_dir / "tracker.db"
+
+    def log_path(self, name: str) -> Path:
+        """Where a process writes its output."""
+        return self.state_dir / f"{name}.log"
+
+    def _env(self) -> Dict[str, str]:
+        env = dict(os.environ)
+        env.update(
+            RASA_TELEMETRY_ENABLED="false",
+            PYTHONPATH=str(REPO),
+            SANIC_HOST="127.0.0.1",
+            ACTION_ENDPOINT_URL=f"http://127.0.0.1:{self.action_port}/webhook",
+            TRACKER_DB=str(self.tracker_db),
+            TF_CPP_MIN_LOG_LEVEL="2",
+        )
+        env.update(self.env_extra)
+        return env
+
+    def _spawn(self, name: str, args: List[str]) -> None:
+        log = self.log_path(name).open("ab")
+        self.processes[name] = subprocess.Popen(
+            args, cwd=REPO, env=self._env(), stdout=log, stderr=subprocess.STDOUT, start_new_session=True
+        )
+
+    def start_actions(self) -> None:
+        """Start the action server and wait until it answers."""
+        self._spawn("actions", [str(VENV_BIN / "rasa"), "run", "actions", "--actions", "actions", "--port", str(self.action_port)])
+        self._wait(f"http://127.0.0.1:{self.action_port}/health", "actions")
+
+    def start_rasa(self) -> None:
+        """Start the Rasa server with the REST channel and HTTP API, and wait for the model."""
+        self._spawn(
+            "rasa",
+            [
+                str(VENV_BIN / "rasa"), "run", "--model", str(self.model), "--enable-api",
+                "-i", "127.0.0.1", "-p", str(self.rasa_port),
+                "--credentials", "credentials.yml", "--endpoints", "endpoints.yml",
+                "--logging-config-file", "logging.yml",
+            ],
+        )
+        self._wait(f"{self.rasa_url}/status", "rasa", timeout=240)
+
+    def stop(self, name: str) -> None:
+        """Stop one process (SIGTERM, then SIGKILL)."""
+        process = self.processes.pop(name, None)
+        if process is None:
+            return
+        os.killpg(process.pid, signal.SIGTERM)
+        try:
+            process.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait(timeout=10)
+
+    def stop_all(self) -> None:
+        """Stop everything this stack started."""
+        for name in list(self.processes):
+            self.stop(name)
+
+    def _wait(self, url: str, name: str, timeout: float = 120) -> None:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.processes[name].poll() is not None:
+                raise RuntimeError(f"{name} exited early:\n{self.log_path(name).read_text(errors='replace')[-3000:]}")
+            try:
+                with urllib.request.urlopen(url, timeout=2) as response:
+                    if response.status == 200:
+                        return
+            except (urllib.error.URLError, ConnectionError, OSError):
+                pass
+            time.sleep(0.5)
+        raise RuntimeError(f"{name} did not come up in {timeout}s")
+
+    def say(self, sender: str, message: str, metadata: Optional[Dict[str, Any]] = None) -> List[Dict[str, Any]]:
+        """One turn through the REST channel; returns the bot's messages."""
+        body: Dict[str, Any] = {"sender": sender, "message": message}
+        if metadata is not None:
+            body["metadata"] = metadata
+        return http_json("POST", f"{self.rasa_url}/webhooks/rest/webhook", body)
+
+    def tracker(self, sender: str) -> Dict[str, Any]:
+        """The stored conversation, through the HTTP API."""
+        return http_json("GET", f"{self.rasa_url}/conversations/{sender}/tracker")

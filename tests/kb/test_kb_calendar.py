@@ -1,0 +1,155 @@
+"""Opening status in Asia/Tokyo: holidays (jpholiday), 年末年始, nth-weekday rules and maintenance windows."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Optional
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from kb import KnowledgeBase
+from kb.calendar import next_open, opening_status
+
+TOKYO = ZoneInfo("Asia/Tokyo")
+
+
+def at(text: str) -> dt.datetime:
+    """An aware Tokyo datetime from 'YYYY-MM-DD HH:MM'."""
+    return dt.datetime.fromisoformat(text).replace(tzinfo=TOKYO)
+
+
+# office, moment, is_open, reason, next_open (closed) or closes_at (open)
+CASES: list[tuple[str, str, bool, Optional[str], Optional[str]]] = [
+    # 2026-05-06 (Wed) is 振替休日
+    ("mitaka_card_center", "2026-05-06 10:00", False, "祝日", "2026-05-07 09:00"),
+    ("mitaka_city_hall", "2026-05-06 10:00", False, "祝日", "2026-05-07 08:30"),
+    ("chiba_ward_offices", "2026-05-06 10:00", False, "祝日", "2026-05-07 08:30"),
+    # 2026-09-22 (Tue) is 国民の休日, between 敬老の日 and 秋分の日
+    ("mitaka_city_hall", "2026-09-22 10:00", False, "祝日", "2026-09-24 08:30"),
+    ("chiba_citizen_centers", "2026-09-22 10:00", False, "祝日", "2026-09-24 08:30"),
+    # 2026-12-28 (Mon) 17:00, each office by its own hours
+    ("chiba_ward_offices", "2026-12-28 17:00", True, None, "17:30"),
+    ("mitaka_city_hall", "2026-12-28 16:59", True, None, "17:00"),
+    ("mitaka_city_hall", "2026-12-28 17:00", False, "営業時間外", "2027-01-04 08:30"),
+    ("mitaka_card_center", "2026-12-28 17:00", False, "休館日", "2027-01-05 09:00"),
+    ("mitaka_ekimae", "2026-12-28 17:00", False, "営業時間外", "2027-01-04 09:00"),
+    # 年末年始
+    ("chiba_ward_offices", "2026-12-29 10:00", False, "年末年始", "2027-01-04 08:30"),
+    ("mitaka_card_center", "2026-12-29 10:00", False, "年末年始", "2027-01-05 09:00"),
+    ("mitaka_city_hall", "2027-01-01 10:00", False, "年末年始", "2027-01-04 08:30"),
+    # 2027-01-04 08:30: first minute of an office that opens at 08:30
+    ("mitaka_city_hall", "2027-01-04 08:30", True, None, "17:00"),
+    ("chiba_ward_offices", "2027-01-04 08:30", True, None, "17:30"),
+    ("mitaka_city_hall", "2027-01-04 08:29", False, "営業時間外", "2027-01-04 08:30"),
+    # 第2日曜日 (2026-06-14) and 第3日曜日 (2026-06-21)
+    ("chiba_ward_offices", "2026-06-14 10:00", True, None, "12:30"),
+    ("chiba_ward_offices", "2026-06-14 12:30", False, "営業時間外", "2026-06-15 08:30"),
+    ("chiba_ward_offices", "2026-06-21 10:00", False, "営業時間外", "2026-06-22 08:30"),
+    ("chiba_citizen_centers", "2026-06-14 10:00", False, "営業時間外", "2026-06-15 08:30"),
+    ("mitaka_ekimae", "2026-06-14 10:00", True, None, "11:00"),
+    ("mitaka_ekimae", "2026-06-21 14:00", True, None, "16:30"),
+    ("mitaka_ekimae", "2026-06-21 11:30", False, "営業時間外", "2026-06-21 13:00"),
+    ("mitaka_ekimae", "2026-06-07 10:00", False, "営業時間外", "2026-06-08 09:00"),   # 第1日曜日
+    ("mitaka_ekimae", "2026-05-31 10:00", False, "営業時間外", "2026-06-01 09:00"),   # 第5日曜日
+    # 2027-03-21 is a 第3日曜日 and 春分の日: 三鷹駅前 opens (page exception), 千葉 has no 第3日曜日 hours
+    ("mitaka_ekimae", "2027-03-21 10:00", True, None, "11:00"),
+    ("mitaka_card_center", "2027-03-21 10:00", False, "祝日", "2027-03-23 09:00"),  # holiday outranks the weekly rule
+    # reception cut-off before closing
+    ("mitaka_card_center", "2026-06-16 18:29", True, None, "19:00"),
+    ("mitaka_card_center", "2026-06-16 18:30", False, "受付時間外", "2026-06-17 09:00"),
+    # 龍ケ崎市 市民窓口ステーション: no PIN procedures after 18:00, nor on the Sunday after the 3rd Saturday
+    ("ryugasaki_station", "2026-06-16 17:59", True, None, "18:00"),
+    ("ryugasaki_station", "2026-06-16 18:00", False, "システムメンテナンス", "2026-06-17 10:30"),
+    ("ryugasaki_station", "2026-06-16 18:45", False, "システムメンテナンス", "2026-06-17 10:30"),
+    ("ryugasaki_station", "2026-06-16 19:30", False, "営業時間外", "2026-06-17 10:30"),
+    ("ryugasaki_station", "2026-06-21 12:00", False, "システムメンテナンス", "2026-06-22 10:30"),
+    # February 2026 starts on a Sunday: the Sunday after the 3rd Saturday (21st) is the 22nd, not the 3rd Sunday (15th)
+    ("ryugasaki_station", "2026-02-22 12:00", False, "システムメンテナンス", "2026-02-23 10:30"),
+    ("ryugasaki_station", "2026-02-15 12:00", True, None, "18:00"),
+]
+
+
+@pytest.mark.parametrize(("office_id", "moment", "is_open", "reason", "expected"), CASES)
+def test_opening_status(kb: KnowledgeBase, office_id: str, moment: str, is_open: bool, reason: Optional[str], expected: Optional[str]) -> None:
+    status = opening_status(kb.office(office_id), at(moment))
+    assert status.known is True
+    assert (status.is_open, status.reason) == (is_open, reason)
+    if is_open:
+        assert status.closes_at == dt.time.fromisoformat(expected or "")
+        assert status.next_open is None
+    else:
+        assert status.next_open == at(expected or "")
+        assert status.closes_at is None
+
+
+def test_holiday_detail_names_the_holiday(kb: KnowledgeBase) -> None:
+    assert opening_status(kb.office("mitaka_card_center"), at("2026-05-06 10:00")).detail == "憲法記念日 振替休日"
+    assert opening_status(kb.office("mitaka_city_hall"), at("2026-09-22 10:00")).detail == "国民の休日"
+
+
+def test_reception_until_is_reported(kb: KnowledgeBase) -> None:
+    status = opening_status(kb.office("mitaka_card_center"), at("2026-06-20 10:00"))  # Saturday
+    assert (status.is_open, status.closes_at, status.reception_until) == (True, dt.time(17), dt.time(16, 30))
+
+
+def test_station_after_18_is_open_for_other_business(kb: KnowledgeBase) -> None:
+    status = opening_status(kb.office("ryugasaki_station"), at("2026-06-16 18:30"))
+    assert (status.is_open, status.office_open, status.detail) == (False, True, "午後6時以降")
+    assert status.complete is False and status.notes  # the page gives no weekdays
+
+
+def test_late_march_holiday_is_flagged_for_chiba(kb: KnowledgeBase) -> None:
+    # 3月下旬の休日 may open, but the page gives no dates: closed, yet not a confident answer.
+    status = opening_status(kb.office("chiba_ward_offices"), at("2027-03-21 10:00"))
+    assert (status.is_open, status.complete) == (False, False)
+    assert any("休日開庁日" in n for n in status.notes)
+    assert opening_status(kb.office("chiba_ward_offices"), at("2026-06-21 10:00")).complete is True
+
+
+def test_naive_and_utc_datetimes(kb: KnowledgeBase) -> None:
+    office = kb.office("mitaka_city_hall")
+    naive = opening_status(office, dt.datetime(2027, 1, 4, 8, 30))
+    utc = opening_status(office, dt.datetime(2027, 1, 3, 23, 30, tzinfo=dt.timezone.utc))
+    assert naive.is_open and utc.is_open
+    closed = opening_status(office, dt.datetime(2027, 1, 4, 8, 0, tzinfo=dt.timezone.utc))  # 17:00 JST
+    assert (closed.is_open, closed.next_open) == (False, at("2027-01-05 08:30"))
+    assert closed.next_open is not None and closed.next_open.utcoffset() == dt.timedelta(hours=9)
+
+
+def test_unknown_hours(kb: KnowledgeBase) -> None:
+    status = opening_status(kb.office("ryugasaki_card_center"), at("2026-06-16 10:00"))
+    assert (status.known, status.is_open, status.reason, status.next_open) == (False, False, None, None)
+
+
+def test_next_open_horizon(kb: KnowledgeBase) -> None:
+    office = kb.office("mitaka_city_hall")
+    assert next_open(office, at("2026-12-28 17:00"), horizon_days=3) is None
+    assert next_open(office, at("2026-12-28 17:00"), horizon_days=7) == at("2027-01-04 08:30")
+
+
+def test_describe_hours(kb: KnowledgeBase) -> None:
+    assert kb.office("mitaka_card_center").describe_hours() == [
+        "火曜日〜金曜日 9:00〜19:00（受付は18:30まで）",
+        "土曜日 9:00〜17:00（受付は16:30まで）",
+        "休み：月曜日、日曜日、祝日、振替休日、年末年始",
+    ]
+    assert kb.office("mitaka_ekimae").describe_hours()[:2] == [
+        "月曜日〜金曜日 9:00〜12:00、13:00〜16:30",
+        "土曜日・第2・第3・第4日曜日 9:00〜11:00、13:00〜16:30",
+    ]
+    assert kb.office("chiba_ward_offices").describe_hours()[:2] == ["月曜日〜金曜日 8:30〜17:30", "第2日曜日 9:00〜12:30"]
+    station = kb.office("ryugasaki_station").describe_hours()
+    assert station[0] == "受付時間 10:30〜19:00"
+    assert "※毎月第3土曜日に続く日曜日は暗証番号などの手続きができません（システムメンテナンス）" in station
+
+
+def test_day_selector_after_rule_is_general() -> None:
+    from kb.models import AfterRule, DaySelector
+
+    monday_after_3rd_sat = DaySelector(days=frozenset({0}), after=AfterRule(weekday=5, nth=3))
+    assert monday_after_3rd_sat.matches(dt.date(2026, 6, 22))      # 3rd Saturday is 6/20
+    assert not monday_after_3rd_sat.matches(dt.date(2026, 6, 15))  # after the 2nd Saturday
+    assert not monday_after_3rd_sat.matches(dt.date(2026, 6, 21))  # a Sunday
+    second_to_fourth_sun = DaySelector(days=frozenset({6}), nth=frozenset({2, 3, 4}))
+    assert [second_to_fourth_sun.matches(dt.date(2026, 5, d)) for d in (3, 10, 17, 24, 31)] == [False, True, True, True, False]

@@ -1,0 +1,135 @@
+"""Every fact string in the KB appears in the seed page it cites (after NFKC and whitespace folding)."""
+
+from __future__ import annotations
+
+import re
+from typing import Callable, Iterator
+
+import pytest
+
+from kb import KnowledgeBase, Municipality
+from kb_testutil import squash
+
+MUNICIPALITIES = ["mitaka", "chiba", "tajimi", "ryugasaki"]
+
+
+def municipality_facts(m: Municipality) -> Iterator[tuple[str, str]]:
+    """(where, text) for every page-derived string of a municipality (editor's notes excluded)."""
+    c = m.contact
+    yield "contact.department", c.department
+    for p in c.phones:
+        yield "contact.phones", p.number
+    for key in ("hours", "address", "fax"):
+        if getattr(c, key):
+            yield f"contact.{key}", getattr(c, key)
+    if m.id_documents:
+        ids = m.id_documents
+        for cat in ids.categories:
+            yield f"id_documents.{cat.id}.label", cat.label
+            for ex in cat.examples:
+                yield f"id_documents.{cat.id}.examples", ex
+        for ex in ids.examples:
+            yield "id_documents.examples", ex
+        for rule in ids.rules:
+            yield "id_documents.rules", rule.text
+        for note in ids.notes:
+            yield "id_documents.notes", note
+    for pid, proc in m.procedures.items():
+        for note in proc.notes:
+            yield f"{pid}.notes", note
+        for aid, app in proc.applicants.items():
+            where = f"{pid}.{aid}"
+            for doc in app.documents:
+                yield f"{where}.documents.name", doc.name
+                for text in (doc.note, doc.exemption, *doc.options):
+                    if text:
+                        yield f"{where}.documents[{doc.name}]", text
+            for step in app.steps:
+                yield f"{where}.steps", step
+            for note in app.notes:
+                yield f"{where}.notes", note
+    for office in m.offices:
+        yield f"offices.{office.id}.name", office.name
+        for text in (office.location, office.phone, *office.notes):
+            if text:
+                yield f"offices.{office.id}", text
+        for rule in office.closed:
+            yield f"offices.{office.id}.closed", rule.label
+            if rule.except_label:
+                yield f"offices.{office.id}.closed.except_label", rule.except_label
+        for window in office.no_pin_service:
+            yield f"offices.{office.id}.no_pin_service", window.label
+            yield f"offices.{office.id}.no_pin_service", window.reason
+        for span in office.uncertain_days:
+            yield f"offices.{office.id}.uncertain_days", span.note
+
+
+@pytest.mark.parametrize("mid", MUNICIPALITIES)
+def test_municipality_strings_are_in_their_seed(kb: KnowledgeBase, seed_text: Callable[[str], str], mid: str) -> None:
+    m = kb.municipality(mid)
+    page = seed_text(m.source.id)
+    facts = list(municipality_facts(m))
+    assert len(facts) > 20
+    missing = [(where, text) for where, text in facts if squash(text) not in page]
+    assert missing == []
+
+
+@pytest.mark.parametrize("mid", MUNICIPALITIES)
+def test_municipality_name_or_contact_is_on_the_page(kb: KnowledgeBase, seed_text: Callable[[str], str], mid: str) -> None:
+    m = kb.municipality(mid)
+    page = seed_text(m.source.id)
+    # 多治見市's stored page never names the city; its contact block is the anchor instead.
+    assert squash(m.name) in page or squash(m.contact.department) in page
+
+
+def test_national_strings_are_in_their_seeds(kb: KnowledgeBase, seed_text: Callable[[str], str]) -> None:
+    n = kb.national
+    facts: list[tuple[str, str, str]] = []
+    for pin in n.pins:
+        facts += [(pin.id, pin.source.id, pin.format_text), (pin.id, pin.source.id, pin.used_for)]
+    for fact in (*n.pin_notes, *n.change_at_home, *n.reset_at_office, *n.store_reset.see_also):
+        facts.append(("fact", fact.source.id, fact.text))
+    sr = n.store_reset
+    for text in (sr.summary, sr.place or "", *sr.needs, *sr.notes):
+        facts.append(("store_reset", sr.source.id, text))
+    facts.append(("validity", n.validity.source.id, n.validity.text))
+    facts.append(("validity.until", n.validity.source.id, n.validity.until))
+    for text in (n.renewal.text, n.renewal.notice or "", *n.renewal.notes):
+        facts.append(("renewal", n.renewal.source.id, text))
+    missing = [(where, sid, text) for where, sid, text in facts if squash(text) not in seed_text(sid)]
+    assert missing == []
+
+
+def test_pin_labels_appear_in_some_seed(kb: KnowledgeBase, seed_text: Callable[[str], str]) -> None:
+    pages = [seed_text(s) for s in kb.sources]
+    for pin in kb.national.pins:
+        assert any(squash(pin.label) in page for page in pages), pin.label
+
+
+def test_lock_counts_match_the_explainer(kb: KnowledgeBase, seed_text: Callable[[str], str]) -> None:
+    page = seed_text("explainer")
+    labels = {"signature": "署名用電子証明書", "user_auth": "利用者証明用電子証明書",
+              "resident_registry": "住民基本台帳事務用", "text_input": "券面事項入力補助用"}
+    for pin in kb.national.pins:
+        assert f"{labels[pin.id]}{pin.lock_after}回連続で間違えたとき" in page
+
+
+def test_source_dates_match_the_pages(kb: KnowledgeBase, raw_seed: Callable[[str], str], seeds_dir) -> None:
+    for sid, source in kb.sources.items():
+        assert (seeds_dir / source.file).is_file(), source.file
+        text = raw_seed(sid)
+        stated = re.findall(r"更新日:(\d{4})年(\d{1,2})月(\d{1,2})日", text)
+        if source.updated is None:
+            assert stated == [], sid
+        else:
+            assert [(source.updated.year, source.updated.month, source.updated.day)] == [tuple(map(int, s)) for s in stated]
+
+
+def test_source_dates_explicit(kb: KnowledgeBase) -> None:
+    assert {sid: (s.seed_id, s.updated.isoformat() if s.updated else None) for sid, s in kb.sources.items()} == {
+        "mitaka": ("000", "2025-04-30"),
+        "chiba": ("001", "2025-03-10"),
+        "tajimi": ("002", "2024-08-30"),
+        "explainer": ("003", None),
+        "ryugasaki": ("004", None),
+    }

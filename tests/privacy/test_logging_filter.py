@@ -1,0 +1,102 @@
+"""privacy.logging_filter.RedactingFilter: nothing sensitive reaches a log handler."""
+
+from __future__ import annotations
+
+import io
+import logging
+from typing import Iterator, Tuple
+
+import pytest
+
+from privacy.logging_filter import RedactingFilter
+
+NUM = "［個人番号］"
+PIN = "［暗証番号］"
+
+
+def make_record(msg: object, args: object = None, exc_info: object = None) -> logging.LogRecord:
+    return logging.LogRecord("pinbot.test", logging.INFO, __file__, 1, msg, args, exc_info)
+
+
+@pytest.fixture
+def captured() -> Iterator[Tuple[logging.Logger, io.StringIO]]:
+    """A fresh logger whose only handler formats through the redacting filter into a buffer."""
+    stream = io.StringIO()
+    handler = logging.StreamHandler(stream)
+    handler.setFormatter(logging.Formatter("%(levelname)s %(message)s"))
+    handler.addFilter(RedactingFilter())
+    logger = logging.getLogger(f"pinbot.test.{id(stream)}")
+    logger.handlers = [handler]
+    logger.setLevel(logging.DEBUG)
+    logger.propagate = False
+    yield logger, stream
+    logger.handlers = []
+
+
+@pytest.mark.parametrize(
+    "msg, args, expected",
+    [
+        ("user said %s", ("暗証番号は1234です",), f"user said 暗証番号は{PIN}です"),
+        ("number=%s", ("123456789018",), f"number={NUM}"),
+        ("%s / %s", ("１２３４ ５６７８ ９０１８", "PIN：９８７６"), f"{NUM} / PIN：{PIN}"),
+        ("raw text 621498320257 in the format string", None, f"raw text {NUM} in the format string"),
+        ("%(text)s", ({"text": "パスワードはAbc12345"},), f"パスワードは{PIN}"),
+    ],
+)
+def test_filter_rewrites_sensitive_records(msg: str, args: object, expected: str) -> None:
+    record = make_record(msg, args)
+    assert RedactingFilter().filter(record) is True
+    assert record.getMessage() == expected
+    assert record.msg == expected
+    assert record.args is None
+
+
+@pytest.mark.parametrize(
+    "msg, args",
+    [
+        ("暗証番号は4桁です", None),
+        ("office %s opens at %s", ("三鷹駅前市政窓口", "9:00")),
+        ("電話 %s", ("0422-29-9191",)),
+    ],
+)
+def test_filter_keeps_ordinary_records_untouched(msg: str, args: object) -> None:
+    record = make_record(msg, args)
+    assert RedactingFilter().filter(record) is True
+    assert record.msg == msg
+    assert record.args == args
+
+
+def test_malformed_record_is_passed_through() -> None:
+    record = make_record("%s %s", ("only one",))
+    assert RedactingFilter().filter(record) is True
+    assert record.msg == "%s %s"
+    assert record.args == ("only one",)
+
+
+def test_handler_output_is_redacted(captured: Tuple[logging.Logger, io.StringIO]) -> None:
+    logger, stream = captured
+    logger.info("received %s", "マイナンバーは123456789018、暗証番号は1234です")
+    logger.info("plain line")
+    assert stream.getvalue() == f"INFO received マイナンバーは{NUM}、暗証番号は{PIN}です\nINFO plain line\n"
+    assert "123456789018" not in stream.getvalue()
+
+
+def test_exception_text_is_redacted(captured: Tuple[logging.Logger, io.StringIO]) -> None:
+    """logger.exception(...) writes the exception's message; a resident's text inside it must not leak."""
+    logger, stream = captured
+    try:
+        raise ValueError("could not parse '123456789018' / 暗証番号は1234です")
+    except ValueError:
+        logger.exception("parse failed")
+    output = stream.getvalue()
+    assert output.startswith("ERROR parse failed\n")
+    assert "ValueError" in output
+    assert "123456789018" not in output
+    assert "1234です" not in output
+
+
+def test_filter_never_drops_records() -> None:
+    records = [make_record(m) for m in ("1234", "123456789018", "thanks", "")]
+    assert [RedactingFilter().filter(r) for r in records] == [True, True, True, True]
+    assert [r.getMessage() for r in records] == [PIN, NUM, "thanks", ""]
+

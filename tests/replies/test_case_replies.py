@@ -1,0 +1,240 @@
+"""replies.case.case_replies for every municipality × procedure × applicant type."""
+
+from __future__ import annotations
+
+import itertools
+from typing import Dict, List, Optional
+
+import pytest
+
+from kb import KnowledgeBase
+from replies.case import CaseQuery, case_replies
+from replies.message import Reply
+from replies_expect import (
+    CITY_NAMES,
+    CONTACT_LINE,
+    CONTACT_PHONES,
+    FIXED_NOW,
+    OWN_SOURCE,
+    city_phones_and_offices,
+    joined,
+)
+
+PROCEDURE_JA = {"pin_reset": "暗証番号の再設定", "pin_change": "暗証番号の変更", "certificate_renewal": "電子証明書の更新"}
+APPLICANT_JA = {"self": "本人", "legal_representative": "法定代理人", "voluntary_proxy": "任意代理人"}
+
+# What each city's page covers (knowledge/municipalities/*.yml): full lists, a mention without lists, or nothing.
+COVERAGE: Dict[str, Dict[str, str]] = {
+    "mitaka": {"pin_reset": "full", "pin_change": "full", "certificate_renewal": "absent"},
+    "chiba": {"pin_reset": "full", "pin_change": "absent", "certificate_renewal": "absent"},
+    "tajimi": {"pin_reset": "partial", "pin_change": "partial", "certificate_renewal": "absent"},
+    "ryugasaki": {"pin_reset": "full", "pin_change": "absent", "certificate_renewal": "full"},
+}
+
+CASES = [
+    (mid, procedure, applicant)
+    for mid in CITY_NAMES
+    for procedure in PROCEDURE_JA
+    for applicant in APPLICANT_JA
+]
+CASE_IDS = [f"{m}-{p}-{a}" for m, p, a in CASES]
+
+
+def answer(kb: KnowledgeBase, mid: str, procedure: str, applicant: str, pin_type: Optional[str] = None, knows: Optional[bool] = None) -> List[Reply]:
+    return case_replies(kb, CaseQuery(mid, procedure, applicant, pin_type, knows), FIXED_NOW)
+
+
+def source_line_of(replies: List[Reply]) -> str:
+    last_line = replies[-1].text.splitlines()[-1]
+    assert last_line.startswith("出典："), last_line
+    return last_line
+
+
+@pytest.mark.parametrize("mid, procedure, applicant", CASES, ids=CASE_IDS)
+def test_city_name_contact_and_own_source(kb: KnowledgeBase, mid: str, procedure: str, applicant: str) -> None:
+    replies = answer(kb, mid, procedure, applicant)
+    text = joined(replies)
+    assert CITY_NAMES[mid] in replies[0].text
+    assert CONTACT_LINE[mid] in replies[-1].text
+    for phone in CONTACT_PHONES[mid]:
+        assert phone in text
+    assert source_line_of(replies).startswith("出典：" + OWN_SOURCE[mid])
+    assert all(reply.buttons == [] for reply in replies)
+
+
+@pytest.mark.parametrize("mid, procedure, applicant", CASES, ids=CASE_IDS)
+def test_coverage_of_the_case(kb: KnowledgeBase, mid: str, procedure: str, applicant: str) -> None:
+    replies = answer(kb, mid, procedure, applicant)
+    text = joined(replies)
+    city, proc, who = CITY_NAMES[mid], PROCEDURE_JA[procedure], APPLICANT_JA[applicant]
+    coverage = COVERAGE[mid][procedure]
+    req = kb.requirements(mid, procedure, applicant)
+    if coverage == "full":
+        assert req is not None and req.covered and req.documents
+        assert replies[0].text.startswith(f"【{city}】{proc}（{who}が手続きする場合）\n")
+        for document in req.documents:
+            assert f"・{document.name}" in replies[0].text
+            if document.note:
+                assert document.note in replies[0].text
+        offices = kb.offices(mid, procedure)
+        assert offices
+        assert any(reply.text.startswith("手続きできる窓口：") for reply in replies)
+        for office in offices:
+            assert f"■{office.name}" in text
+        assert "掲載されていません" not in text
+    elif coverage == "partial":
+        assert req is not None and not req.covered
+        assert replies[0].text.startswith(f"{city}のページには、{who}が{proc}をする場合の持ち物の一覧が掲載されていません。")
+        assert req.coverage_note and req.coverage_note in replies[0].text
+        assert replies[-1].text.startswith("詳しくはお問い合わせください。\n" + CONTACT_LINE[mid])
+        assert "持ち物：" not in text
+    else:
+        assert req is None
+        assert replies[0].text == f"{city}のページには{proc}の案内が掲載されていないため、持ち物や窓口をお答えできません。"
+        assert replies[-1].text.startswith("詳しくはお問い合わせください。\n" + CONTACT_LINE[mid])
+        assert "持ち物：" not in text
+        assert "手続きできる窓口" not in text
+
+
+@pytest.mark.parametrize(
+    "mid, procedure, applicant, documents",
+    [
+        ("mitaka", "pin_reset", "self", ["暗証番号を再設定するマイナンバーカード", "本人のマイナンバーカード以外で本人確認ができるもの", "個人番号カード暗証番号再設定申請書"]),
+        ("mitaka", "pin_change", "voluntary_proxy", ["暗証番号を変更するマイナンバーカード", "個人番号カード暗証番号変更申請書", "窓口に来られるかたの本人確認ができるもの", "委任状"]),
+        ("mitaka", "pin_reset", "legal_representative", ["戸籍謄本や登記事項証明書など、その資格を証明する書類"]),
+        ("chiba", "pin_reset", "self", ["マイナンバーカード", "本人確認書類"]),
+        ("chiba", "pin_reset", "legal_representative", ["法定代理人の本人確認書類", "本人のマイナンバーカード", "本人の本人確認書類", "権限確認ができる書類"]),
+        ("ryugasaki", "pin_reset", "self", ["再設定するマイナンバーカード", "暗証番号再設定の申請書", "本人確認書類"]),
+        ("ryugasaki", "certificate_renewal", "voluntary_proxy", ["更新する本人のマイナンバー（個人番号）カード", "代理人の本人確認書類Aを1点"]),
+    ],
+)
+def test_checklist_names_the_pages_documents(kb: KnowledgeBase, mid: str, procedure: str, applicant: str, documents: List[str]) -> None:
+    checklist = answer(kb, mid, procedure, applicant)[0].text
+    for name in documents:
+        assert f"・{name}" in checklist
+
+
+@pytest.mark.parametrize(
+    "mid, procedure, applicant, expected",
+    [
+        # Two visits: the page splits the documents by visit.
+        ("chiba", "pin_reset", "voluntary_proxy", ["1回目の来庁時の持ち物：", "2回目の来庁時の持ち物：", "・必要事項を記入した回答書"]),
+        ("mitaka", "pin_reset", "voluntary_proxy", ["この手続きは即日では完了せず、窓口へ2回お越しいただきます。", "1. まず申請を受け付けたのち、市役所から申請者ご本人に照会書を郵送します。"]),
+        ("ryugasaki", "pin_reset", "voluntary_proxy", ["窓口へ2回お越しいただきます。", "2. 市からご本人住所あてに照会書を送付（簡易書留・転送不要）"]),
+        ("mitaka", "pin_reset", "legal_representative", ["※本籍地が三鷹市の場合、戸籍謄本は不要です"]),
+    ],
+)
+def test_visits_steps_and_exemptions(kb: KnowledgeBase, mid: str, procedure: str, applicant: str, expected: List[str]) -> None:
+    text = joined(answer(kb, mid, procedure, applicant))
+    for fragment in expected:
+        assert fragment in text
+
+
+def test_mitaka_source_line_has_the_page_date(kb: KnowledgeBase) -> None:
+    line = source_line_of(answer(kb, "mitaka", "pin_reset", "self"))
+    assert line == "出典：三鷹市 市民部 市民課「マイナンバーカードの暗証番号変更・再設定（ロックの解除）」（2025年4月30日更新）"
+
+
+def test_ryugasaki_source_line_says_no_date(kb: KnowledgeBase) -> None:
+    line = source_line_of(answer(kb, "ryugasaki", "pin_reset", "self"))
+    assert line == "出典：龍ケ崎市「マイナンバーカードの更新について」（更新日の記載なし）"
+
+
+def test_tajimi_source_line_has_the_seed_date(kb: KnowledgeBase) -> None:
+    """Seed 002 line 2 reads 「更新日:2024年8月30日」."""
+    line = source_line_of(answer(kb, "tajimi", "pin_reset", "self"))
+    assert line == "出典：多治見市 市民課住基グループのページ（2024年8月30日更新）"
+
+
+PAIRS = [(mid, other) for mid, other in itertools.permutations(CITY_NAMES, 2)]
+
+
+@pytest.mark.parametrize("mid, other", PAIRS, ids=[f"{m}-not-{o}" for m, o in PAIRS])
+def test_no_other_citys_phone_office_or_department(kb: KnowledgeBase, identifiers: Dict[str, List[str]], mid: str, other: str) -> None:
+    assert identifiers[other], other
+    for procedure in PROCEDURE_JA:
+        for applicant in APPLICANT_JA:
+            text = joined(answer(kb, mid, procedure, applicant))
+            leaked = [item for item in identifiers[other] if item in text]
+            assert leaked == [], f"{mid}/{procedure}/{applicant} mentions {other}: {leaked}"
+
+
+@pytest.mark.parametrize("mid, other", PAIRS, ids=[f"{m}-not-{o}" for m, o in PAIRS])
+def test_other_city_named_only_as_the_renewal_reference(kb: KnowledgeBase, mid: str, other: str) -> None:
+    """The only other city an answer may name is 龍ケ崎市, as the cited page for the renewal rule."""
+    for procedure in PROCEDURE_JA:
+        for applicant in APPLICANT_JA:
+            for reply in answer(kb, mid, procedure, applicant):
+                if CITY_NAMES[other] not in reply.text:
+                    continue
+                assert (procedure, other) == ("certificate_renewal", "ryugasaki"), (mid, procedure, applicant, reply.text)
+                assert reply.text.startswith("参考（龍ケ崎市「マイナンバーカードの更新について」（更新日の記載なし）より）：電子証明書の更新手続きは有効期限の3か月前から可能です。")
+
+
+STORE_NEEDS = "スマートフォンに専用のアプリケーションをインストール、事前予約、マイナンバーカード"
+KIOSK_TABLE = [
+    ("signature", True, f"必要なもの：{STORE_NEEDS}、利用者証明用電子証明書の暗証番号"),
+    ("user_auth", True, f"必要なもの：{STORE_NEEDS}、署名用電子証明書の暗証番号"),
+    ("signature", False, "コンビニ等のキオスク端末での再設定には利用者証明用電子証明書の暗証番号が必要なため、窓口での手続きをご案内しています。"),
+    ("user_auth", False, "コンビニ等のキオスク端末での再設定には署名用電子証明書の暗証番号が必要なため、窓口での手続きをご案内しています。"),
+    ("resident_registry", None, "※住民基本台帳用、券面事項入力補助用暗証番号は、コンビニ等で再設定（初期化）できません。署名用・利用者証明用の再設定だけであれば"),
+    ("text_input", None, "※住民基本台帳用、券面事項入力補助用暗証番号は、コンビニ等で再設定（初期化）できません。"),
+    ("four_digit", None, "※住民基本台帳用、券面事項入力補助用暗証番号は、コンビニ等で再設定（初期化）できません。"),
+    ("all", None, "※住民基本台帳用、券面事項入力補助用暗証番号は、コンビニ等で再設定（初期化）できません。"),
+]
+
+
+@pytest.mark.parametrize("mid", list(CITY_NAMES))
+@pytest.mark.parametrize("pin_type, knows, expected", KIOSK_TABLE, ids=[f"{p}-{k}" for p, k, _ in KIOSK_TABLE])
+def test_kiosk_alternative_for_self_reset(kb: KnowledgeBase, mid: str, pin_type: str, knows: Optional[bool], expected: str) -> None:
+    replies = answer(kb, mid, "pin_reset", "self", pin_type, knows)
+    text = joined(replies)
+    assert expected in text
+    if knows:
+        assert "コンビニでも再設定できます：" in text
+    else:
+        assert "コンビニでも再設定できます" not in text
+    assert source_line_of(replies).startswith("出典：" + OWN_SOURCE[mid])
+    assert CONTACT_LINE[mid] in text
+    for other in CITY_NAMES:
+        if other != mid:
+            assert [item for item in city_phones_and_offices(other) if item in text] == [], other
+
+
+@pytest.mark.parametrize("applicant", ["legal_representative", "voluntary_proxy"])
+def test_no_kiosk_route_for_proxies(kb: KnowledgeBase, applicant: str) -> None:
+    text = joined(answer(kb, "mitaka", "pin_reset", applicant, "signature", True))
+    assert "コンビニでも再設定できます" not in text
+    assert "キオスク端末での再設定には" not in text
+
+
+@pytest.mark.parametrize(
+    "mid, fact, source",
+    [
+        ("mitaka", "暗証番号の変更は、ICカードリーダーライタをお持ちであれば、ご自身で（パソコンから）変更することができます。", "一般の解説ブログのページ（更新日の記載なし）"),
+        ("chiba", "暗証番号の変更は、ICカードリーダーライタをお持ちであれば、ご自身で（パソコンから）変更することができます。", "一般の解説ブログのページ（更新日の記載なし）"),
+        ("ryugasaki", "暗証番号の変更は、ICカードリーダーライタをお持ちであれば、ご自身で（パソコンから）変更することができます。", "一般の解説ブログのページ（更新日の記載なし）"),
+        ("tajimi", "インターネットに接続されたパソコンとマイナンバーカードの読み取りが可能なカードリーダーまたはマイナンバーカードの読み取りが可能なスマートフォンをお持ちであれば、ご自身で暗証番号の変更手続きが可能です。", "多治見市 市民課住基グループのページ"),
+    ],
+)
+def test_change_at_home_uses_own_page_or_explainer(kb: KnowledgeBase, mid: str, fact: str, source: str) -> None:
+    replies = answer(kb, mid, "pin_change", "self")
+    text = joined(replies)
+    assert f"窓口に行かずに変更する方法：\n・{fact}" in text
+    assert source in source_line_of(replies)
+
+
+@pytest.mark.parametrize("mid", ["mitaka", "chiba", "tajimi"])
+def test_renewal_not_covered_points_to_reference_and_contact(kb: KnowledgeBase, mid: str) -> None:
+    replies = answer(kb, mid, "certificate_renewal", "self")
+    assert replies[0].text == f"{CITY_NAMES[mid]}のページには電子証明書の更新の案内が掲載されていないため、持ち物や窓口をお答えできません。"
+    assert "有効期限が近づくと、「有効期限通知書」が地方公共団体情報システム機構から送付されます。" in replies[1].text
+    assert replies[-1].text.startswith("詳しくはお問い合わせください。\n" + CONTACT_LINE[mid])
+    assert source_line_of(replies) == "出典：" + OWN_SOURCE[mid]
+
+
+def test_open_status_uses_the_given_moment(kb: KnowledgeBase) -> None:
+    """Tuesday 10:00: the card center is open until its 18:30 cut-off."""
+    text = joined(answer(kb, "mitaka", "pin_reset", "self"))
+    assert "■三鷹市マイナンバーカードセンター" in text
+    assert "いま受付中です（本日の受付は18:30まで）。" in text

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from abc import abstractmethod
 from typing import Any, Dict, List, Optional, Text
 
 from rasa_sdk import Tracker
@@ -48,9 +49,9 @@ class CityQuestionAction(KnowledgeAction):
 
     intent: str = ""
 
+    @abstractmethod
     def answer(self, municipality: str, tracker: Tracker) -> List[Reply]:
         """Replies for a known city."""
-        raise NotImplementedError
 
     def replies(self, tracker: Tracker) -> tuple[List[Reply], List[Dict[Text, Any]]]:
         """Answer for the known city, or ask which city and remember the question."""
@@ -113,14 +114,19 @@ class ActionAnswerOutOfScope(KnowledgeAction):
 
 
 def _question_text(tracker: Tracker) -> str:
-    """The resident's own words of the latest office-hours question (not a button payload)."""
+    """The resident's own words of the office-hours question this answer is for ("" for the menu button).
+
+    A city given in reply to 「どちらの市？」 (a button or a typed 「三鷹市です」) is not the question itself:
+    look past it to the question the resident typed before.
+    """
     for event in reversed(tracker.events):
         if event.get("event") != "user":
             continue
         text = event.get("text") or ""
         intent = ((event.get("parse_data") or {}).get("intent") or {}).get("name")
-        if intent == "office_hours" and not text.startswith("/"):
-            return text
+        if text.startswith("/office_hours{") or intent == "inform":
+            continue
+        return text if intent == "office_hours" and not text.startswith("/") else ""
     return ""
 
 

@@ -10,7 +10,8 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
-from actions.context import read_case
+from actions.context import raw_municipality
+
 from replies.contact import fallback_message
 from replies.message import Reply
 
@@ -24,6 +25,10 @@ class KnowledgeAction(Action, ABC):
     def replies(self, tracker: Tracker) -> tuple[List[Reply], List[Dict[Text, Any]]]:
         """Messages to send and events to return."""
 
+    def failure_events(self) -> List[Dict[Text, Any]]:
+        """Events to return when composing the answer failed."""
+        return []
+
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> List[Dict[Text, Any]]:
@@ -32,8 +37,9 @@ class KnowledgeAction(Action, ABC):
             replies, events = self.replies(tracker)
         except Exception:  # noqa: BLE001 - the resident must still get the phone number
             logger.exception("Action %s failed; sending the fallback reply.", self.name())
-            dispatcher.utter_message(text=fallback_message(read_case(tracker).municipality))
-            return []
+            # raw_municipality, not read_case(): the KB that read_case needs may be what failed.
+            dispatcher.utter_message(text=fallback_message(raw_municipality(tracker)))
+            return self.failure_events()
         for reply in replies:
             dispatcher.utter_message(**reply.as_kwargs())
         return events

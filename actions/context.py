@@ -37,6 +37,15 @@ def canonical(slot: str, value: Any, allowed: tuple[str, ...]) -> Optional[str]:
     return matched if matched in allowed else None
 
 
+def raw_municipality(tracker: Tracker) -> Optional[str]:
+    """The city as given (slot, page metadata or deployment), without consulting the knowledge base."""
+    metadata = (tracker.latest_message or {}).get("metadata") or {}
+    for value in (tracker.get_slot("municipality"), metadata.get("municipality"), settings.default_municipality()):
+        if isinstance(value, str) and value:
+            return value
+    return None
+
+
 def municipality_from_metadata(tracker: Tracker) -> Optional[str]:
     """The city fixed by the embedding page or LINE account, sent as message metadata."""
     metadata = (tracker.latest_message or {}).get("metadata") or {}

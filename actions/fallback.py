@@ -59,6 +59,10 @@ class ActionDefaultFallback(KnowledgeAction):
         """Name of the action."""
         return "action_default_fallback"
 
+    def failure_events(self) -> List[Dict[Text, Any]]:
+        """Forget the misunderstood message even when the contact could not be composed."""
+        return [UserUtteranceReverted()]
+
     def replies(self, tracker: Tracker) -> tuple[List[Reply], List[Dict[Text, Any]]]:
         """The contact of the resident's city (or of each city), then forget the misunderstood message."""
         lines = contact_lines(get_kb(), read_case(tracker).municipality)

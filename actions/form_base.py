@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from abc import ABC
+from abc import ABC, abstractmethod
 from typing import Any, Dict, Optional, Text
 
 from rasa_sdk import FormValidationAction, Tracker
@@ -12,6 +12,10 @@ from actions.vocabulary import match_value
 
 class FreeTextFormValidation(FormValidationAction, ABC):
     """A form validation action whose slots can also be answered in free text."""
+
+    @abstractmethod
+    def name(self) -> Text:
+        """Name of the concrete validation action (abstract: rasa-sdk must not register the base)."""
 
     @staticmethod
     def requested(tracker: Tracker, slot: str) -> bool:

@@ -32,6 +32,7 @@ class ValidatePinCaseForm(FreeTextFormValidation):
     ) -> List[Text]:
         """Slots needed for this procedure; PIN questions only where the kiosk route could apply."""
         procedure = tracker.get_slot("procedure")
+        # The procedure comes from the intent (domain slot mapping) or the procedure buttons.
         slots = [] if procedure in PROCEDURES else ["procedure"]
         slots += ["applicant_type", "municipality"]
         if procedure == "pin_reset" and tracker.get_slot("applicant_type") == "self":
@@ -39,20 +40,6 @@ class ValidatePinCaseForm(FreeTextFormValidation):
             if tracker.get_slot("pin_type") in STORE_RESETTABLE:
                 slots.append("knows_other_pin")
         return slots
-
-    async def extract_procedure(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
-    ) -> Dict[Text, Any]:
-        """Procedure in free text (忘れた / 変更 / 更新) when the form asked for it."""
-        if not self.requested(tracker, "procedure"):
-            return {}
-        intent_procedure = {
-            "forgot_pin": "pin_reset",
-            "pin_locked": "pin_reset",
-            "change_pin": "pin_change",
-            "renew_certificate": "certificate_renewal",
-        }.get(self.latest_intent(tracker) or "")
-        return {"procedure": intent_procedure} if intent_procedure else {}
 
     async def extract_applicant_type(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict

@@ -5,12 +5,13 @@ from __future__ import annotations
 from typing import Any, Dict, List, Text
 
 from rasa_sdk import Action, Tracker
-from rasa_sdk.events import FollowupAction
+from rasa_sdk.events import FollowupAction, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
 from actions.answers import pending_action
 from actions.context import read_case
+from actions.knowledge import get_kb
 
 
 class ActionHandleInform(Action):
@@ -28,6 +29,11 @@ class ActionHandleInform(Action):
         pending = pending_action(tracker.get_slot("pending_question"))
         if pending and case.municipality:
             return [FollowupAction(pending)]
+        if pending:
+            # NLU found no city entity: the resident may still have typed one (「たじみし」).
+            typed = get_kb().resolve_municipality((tracker.latest_message or {}).get("text") or "")
+            if typed:
+                return [SlotSet("municipality", typed), FollowupAction(pending)]
         if case.procedure:
             # A correction (「やっぱり代理人です」) or a missing piece: the form re-checks and answers again.
             return [FollowupAction("pin_case_form")]

@@ -14,6 +14,8 @@ from gateway.settings import Settings
 def main() -> None:
     """Read settings from the environment, print the demo URL and serve until interrupted."""
     logging.basicConfig(level=os.environ.get("GATEWAY_LOG_LEVEL", "INFO").upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    # httpx logs every request URL at INFO; one line per Rasa turn is noise next to the gateway's own turn log.
+    logging.getLogger("httpx").setLevel(logging.WARNING)
     settings = Settings.from_env(os.environ)
     shown_host = "127.0.0.1" if settings.host in {"0.0.0.0", "::"} else settings.host
     logging.getLogger("gateway").info("demo page: http://%s:%d/", shown_host, settings.port)

@@ -12,7 +12,11 @@ def _contact_line(municipality: Municipality) -> str | None:
     if not municipality.phones:
         return None
     phone = municipality.phones[0].number
-    desk = f"{municipality.name} {municipality.department}" if municipality.department else municipality.name
+    desk = municipality.name
+    if municipality.department:
+        # Some departments already carry the city's name (千葉市マイナンバーコールセンター).
+        dept = municipality.department
+        desk = dept if dept.startswith(municipality.name) else f"{municipality.name} {dept}"
     details = f"電話 {phone}"
     if municipality.hours:
         details += f"、{municipality.hours}"

@@ -40,6 +40,7 @@ class Municipality:
     department: str | None = None
     phones: tuple[Phone, ...] = ()
     hours: str | None = None
+    aliases: tuple[str, ...] = ()
 
 
 def _normalise(value: str) -> str:
@@ -71,12 +72,14 @@ def _parse(data: Any, fallback_id: str) -> Municipality | None:
             phones.append(Phone(number=str(_text(item.get("number"))), label=_text(item.get("label"))))
         elif _text(item):
             phones.append(Phone(number=str(_text(item))))
+    raw_aliases = data.get("aliases") if isinstance(data.get("aliases"), list) else []
     return Municipality(
         id=mid,
         name=name,
         department=_text(contact.get("department")),
         phones=tuple(phones),
         hours=_text(contact.get("hours")),
+        aliases=tuple(str(a) for a in raw_aliases if _text(a)),
     )
 
 
@@ -121,12 +124,12 @@ class MunicipalityDirectory:
         return self._load().get(municipality_id)
 
     def resolve(self, value: str | None) -> str | None:
-        """Map an id or a Japanese name (三鷹市, 三鷹, 龍ヶ崎市 ...) to the canonical id, or None."""
+        """Map an id, a Japanese name or a KB alias (三鷹市, 三鷹, 龍ヶ崎市, みたか ...) to the canonical id, or None."""
         if not value or len(value) > 40:
             return None
         wanted = _normalise(value)
         for municipality in self._load().values():
-            candidates = {municipality.id, municipality.name, municipality.name.removesuffix("市")}
+            candidates = {municipality.id, municipality.name, municipality.name.removesuffix("市"), *municipality.aliases}
             if wanted in {_normalise(c) for c in candidates}:
                 return municipality.id
         return None

@@ -62,7 +62,8 @@ def closure(office: Office, day: dt.date) -> Optional[tuple[str, Optional[str]]]
     priority = {"year_end": 0, "public_holiday": 1, "weekly": 2}
     for rule in sorted(office.closed, key=lambda r: priority[r.kind]):
         # `days` scopes holiday / 年末年始 rules ("月曜日から金曜日(祝日を除く)"); for weekly rules it is the rule.
-        pass
+        if rule.kind != "weekly" and rule.days is not None and day.weekday() not in rule.days:
+            continue
         if any(sel.matches(day) for sel in rule.excepts):
             continue
         if rule.kind == "year_end" and rule.year_end is not None and rule.year_end.contains(day):
@@ -144,7 +145,8 @@ def _closed_reason(office: Office, day: dt.date, minute: int) -> tuple[str, Opti
     inside = next((p for p in raws if p.start <= minute < p.end), None)
     for b_start, b_end, reason, label in blocked(office, day):
         covers_all = all(b_start <= p.start and p.end <= b_end for p in raws)
-        if raws and (b_start <= minute < b_end and inside is not None or covers_all):
+        during_hours = inside is not None and b_start <= minute < b_end
+        if raws and (during_hours or covers_all):
             return reason, label, inside is not None and minute < inside.until
     if inside is not None and minute >= inside.until:
         return "受付時間外", None, True

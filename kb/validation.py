@@ -247,6 +247,7 @@ def validate_tree(root: Path) -> ValidatedFiles:
     base = root.parent
 
     def reporter(path: Path) -> _Reporter:
+        """A reporter that shows `path` relative to the knowledge folder's parent."""
         return _Reporter(path.relative_to(base).as_posix(), result.problems)
 
     try:
@@ -256,6 +257,7 @@ def validate_tree(root: Path) -> ValidatedFiles:
         return result
 
     def load(path: Path, kind: str) -> tuple[Any, _Reporter]:
+        """Read and schema-check one file; data is None when it has problems."""
         rep = reporter(path)
         data = _read(path, rep)
         result.file_count += 1

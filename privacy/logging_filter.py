@@ -8,7 +8,7 @@ from privacy.redact import redact
 
 
 class RedactingFilter(logging.Filter):
-    """Replace sensitive numbers in the formatted message before any handler writes it."""
+    """Replace sensitive numbers in the message, traceback and stack before any handler writes them."""
 
     def filter(self, record: logging.LogRecord) -> bool:
         """Rewrite the record's message in place; never drop the record."""
@@ -20,4 +20,11 @@ class RedactingFilter(logging.Filter):
         if redacted.changed:
             record.msg = redacted.text
             record.args = None
+        if record.exc_info and not record.exc_text:
+            # Formatters reuse exc_text when it is set: put the redacted traceback there.
+            record.exc_text = logging.Formatter().formatException(record.exc_info)
+        if record.exc_text:
+            record.exc_text = redact(record.exc_text).text
+        if record.stack_info:
+            record.stack_info = redact(record.stack_info).text
         return True

@@ -38,8 +38,9 @@ def fallback_message(municipality_id: Optional[str], kb: Optional[KnowledgeBase]
     apology = "申し訳ありません。ただいまお答えを用意できませんでした。少し時間をおいてもう一度お試しいただくか、お電話でお問い合わせください。"
     try:
         kb = kb or load_kb()
-        if municipality_id in kb.municipality_ids():
-            return f"{apology}\n{contact_text(kb.municipality(municipality_id))}"
+        known = municipality_id if municipality_id in kb.municipality_ids() else kb.resolve_municipality(municipality_id or "")
+        if known:
+            return f"{apology}\n{contact_text(kb.municipality(known))}"
         return f"{apology}\n{all_contacts_text(kb)}"
     except Exception:  # noqa: BLE001 - even a broken KB must not leave the resident without an answer
         logger.exception("Knowledge base unavailable for the fallback message.")

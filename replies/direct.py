@@ -58,27 +58,28 @@ def office_hours_replies(kb: KnowledgeBase, municipality_id: str, now: dt.dateti
     if not offices:
         return [Reply(f"{municipality.name}のページには窓口の場所や受付時間の記載がありません。\n{contact_text(municipality)}\n{source_line(sources)}")]
     weekdays = asked_weekdays(text)
+    known = [office for office in offices if office.has_hours]
     replies: List[Reply] = []
-    if weekdays:
+    if not known:
+        names = "、".join(office.name for office in offices)
+        replies.append(
+            Reply(f"【{municipality.name}】手続きの窓口は{names}です。ページに受付時間の記載がないため、お越しの前にお問い合わせください。")
+        )
+    elif weekdays:
         day_names = "・".join(WEEKDAY_LABELS[day] for day in weekdays)
-        matching = [office for office in offices if any(_open_on(office, day) for day in weekdays)]
+        matching = [office for office in known if any(_open_on(office, day) for day in weekdays)]
         if matching:
             head = f"【{municipality.name}】{day_names}に暗証番号の手続きができる窓口："
             replies.append(Reply(head + "\n\n" + offices_text(matching, now)))
         else:
-            known = [office for office in offices if office.has_hours]
             replies.append(
-                Reply(
-                    f"【{municipality.name}】ページに記載のある窓口のうち、{day_names}に受付している窓口はありません。"
-                    + ("平日の受付時間は次のとおりです。" if known else "")
-                )
+                Reply(f"【{municipality.name}】ページに受付時間の記載がある窓口のうち、{day_names}に受付している窓口はありません。受付時間は次のとおりです。")
             )
-            if known:
-                replies.append(Reply(offices_text(known, now)))
+            replies.append(Reply(offices_text(known, now)))
     else:
         replies.append(Reply(f"【{municipality.name}】暗証番号の手続きができる窓口：\n\n" + offices_text(offices, now)))
-    if any(not office.has_hours for office in offices) and not weekdays:
-        replies.append(Reply("※受付時間の記載がない窓口は、お問い合わせください。"))
+        if len(known) < len(offices):
+            replies.append(Reply("※受付時間の記載がない窓口は、お越しの前にお問い合わせください。"))
     replies.append(Reply(f"{contact_text(municipality)}\n{source_line(sources)}"))
     return replies
 
@@ -94,7 +95,9 @@ def identity_documents_replies(kb: KnowledgeBase, municipality_id: Optional[str]
     lines = [f"【{municipality.name}】本人確認書類"]
     lines.extend(f"・{rule.text}" for rule in ids.rules)
     for category in ids.categories:
-        lines.append(f"\n{category.id}：{category.label}")
+        # Single-letter ids (A, B) are how the page itself names the lists; other ids are internal keys.
+        heading = f"{category.id}の書類：{category.label}" if len(category.id) == 1 else category.label
+        lines.append(f"\n{heading}")
         lines.extend(f"　- {example}" for example in category.examples)
     if ids.examples and not ids.categories:
         lines.append("例：" + "、".join(ids.examples))

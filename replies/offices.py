@@ -30,7 +30,7 @@ def office_block(office: Office, now: dt.datetime) -> str:
     lines = [f"■{office.name}"]
     if office.location:
         lines.append(office.location)
-    lines.extend(f"・{line}" for line in office.describe_hours())
+    lines.extend(line if line.startswith("※") else f"・{line}" for line in office.describe_hours())
     if office.phone:
         lines.append(f"電話 {office.phone}")
     lines.append(status_line(office, now))

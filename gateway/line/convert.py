@@ -136,7 +136,10 @@ def to_line(messages: list[BotMessage]) -> list[OutgoingText]:
     pieces = [piece for m in messages for piece in _split(m.text)]
     choices, dropped = choices_for([b for m in messages for b in m.buttons])
     if dropped:
-        pieces.append(_MORE_CHOICES)
+        if pieces and utf16_len(pieces[-1] + "\n" + _MORE_CHOICES) <= MAX_TEXT:
+            pieces[-1] += "\n" + _MORE_CHOICES
+        else:
+            pieces.append(_MORE_CHOICES)
     if not pieces:
         return []
     bubbles = _pack(pieces)

@@ -15,6 +15,7 @@ from gateway.tests.fakes.fake_rasa import FakeRasa, create_fake_rasa
 from gateway.tests.fakes.servers import ServerThread
 
 LINE_SECRET = "test-channel-secret"
+TEST_TIMEOUT_SECONDS = 120
 LINE_TOKEN = "test-channel-access-token"
 
 KB_FILES = {
@@ -49,6 +50,13 @@ contact:
 }
 
 
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Bound every test (pytest-timeout) so a hung server can never stall CI."""
+    for item in items:
+        if item.get_closest_marker("timeout") is None:
+            item.add_marker(pytest.mark.timeout(TEST_TIMEOUT_SECONDS))
+
+
 @pytest.fixture
 def kb_dir(tmp_path: Path) -> Path:
     """A knowledge directory with three of the four municipality files."""
@@ -59,22 +67,38 @@ def kb_dir(tmp_path: Path) -> Path:
     return root
 
 
-@pytest.fixture
-def fake_rasa() -> Iterator[tuple[FakeRasa, ServerThread]]:
-    """A running scripted Rasa."""
+@pytest.fixture(scope="session")
+def _fake_rasa_server() -> Iterator[tuple[FakeRasa, ServerThread]]:
     state = FakeRasa()
     server = ServerThread(create_fake_rasa(state)).start()
     yield state, server
     server.stop()
 
 
-@pytest.fixture
-def fake_line() -> Iterator[tuple[FakeLine, ServerThread]]:
-    """A running fake LINE Messaging API."""
+@pytest.fixture(scope="session")
+def _fake_line_server() -> Iterator[tuple[FakeLine, ServerThread]]:
     state = FakeLine(access_token=LINE_TOKEN)
     server = ServerThread(create_fake_line(state)).start()
     yield state, server
     server.stop()
+
+
+@pytest.fixture
+def fake_rasa(_fake_rasa_server: tuple[FakeRasa, ServerThread]) -> tuple[FakeRasa, ServerThread]:
+    """A running scripted Rasa with fresh state (one server for the session: starting one per test is slow)."""
+    state, server = _fake_rasa_server
+    state.reset()
+    if not server.running:  # a fault test that failed half-way may have left it stopped
+        server.start()
+    return state, server
+
+
+@pytest.fixture
+def fake_line(_fake_line_server: tuple[FakeLine, ServerThread]) -> tuple[FakeLine, ServerThread]:
+    """A running fake LINE Messaging API with fresh state."""
+    state, server = _fake_line_server
+    state.reset()
+    return state, server
 
 
 @dataclasses.dataclass

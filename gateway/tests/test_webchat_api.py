@@ -110,7 +110,8 @@ def test_typed_text_is_never_a_rasa_command(gateway: Gateway, fake_rasa: FakeRas
 def test_pin_and_individual_number_are_redacted_before_rasa_logs_and_storage(
     gateway: Gateway, fake_rasa: FakeRasaFixture, caplog: pytest.LogCaptureFixture
 ) -> None:
-    caplog.set_level(logging.DEBUG)
+    caplog.set_level(logging.INFO)
+    caplog.set_level(logging.DEBUG, logger="gateway")
     sid = new_session(gateway)
     texts = ["暗証番号は4821です", "マイナンバーは1234 5678 9012です", "9274"]
     for text in texts:

@@ -100,6 +100,8 @@ class Stack:
         process = self.processes.pop(name, None)
         if process is None:
             return
+        if process.poll() is not None:
+            return
         os.killpg(process.pid, signal.SIGTERM)
         try:
             process.wait(timeout=20)

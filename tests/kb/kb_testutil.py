@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import unicodedata
 
-from kb import Requirements
+from kb import Office, Requirements
 
 
 def squash(text: str) -> str:
@@ -18,7 +18,7 @@ def doc_names(req: Requirements | None) -> list[str]:
     return [d.name for d in req.documents]
 
 
-def hours_table(office) -> list[tuple[str, ...]]:  # noqa: ANN001 - kb.Office, kept loose for brevity
+def hours_table(office: Office) -> list[tuple[str, ...]]:
     """(days, nth, open, close, reception_until) rows of an office, as plain strings."""
     names = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
     rows = []

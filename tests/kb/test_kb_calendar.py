@@ -83,6 +83,13 @@ def test_opening_status(kb: KnowledgeBase, office_id: str, moment: str, is_open:
         assert status.closes_at is None
 
 
+def test_chiba_holiday_rule_covers_weekdays_only(kb: KnowledgeBase) -> None:
+    # 2029-02-11 is a 第2日曜日 and 建国記念の日; the page excludes holidays only for 月曜日から金曜日.
+    status = opening_status(kb.office("chiba_ward_offices"), at("2029-02-11 10:00"))
+    assert (status.is_open, status.closes_at) == (True, dt.time(12, 30))
+    assert opening_status(kb.office("mitaka_city_hall"), at("2029-02-12 10:00")).reason == "祝日"  # 振替休日
+
+
 def test_holiday_detail_names_the_holiday(kb: KnowledgeBase) -> None:
     assert opening_status(kb.office("mitaka_card_center"), at("2026-05-06 10:00")).detail == "憲法記念日 振替休日"
     assert opening_status(kb.office("mitaka_city_hall"), at("2026-09-22 10:00")).detail == "国民の休日"
@@ -151,5 +158,7 @@ def test_day_selector_after_rule_is_general() -> None:
     assert monday_after_3rd_sat.matches(dt.date(2026, 6, 22))      # 3rd Saturday is 6/20
     assert not monday_after_3rd_sat.matches(dt.date(2026, 6, 15))  # after the 2nd Saturday
     assert not monday_after_3rd_sat.matches(dt.date(2026, 6, 21))  # a Sunday
+    assert monday_after_3rd_sat.matches(dt.date(2026, 2, 23))      # Feb 2026 starts on Sunday: 3rd Saturday is 2/21
+    assert not monday_after_3rd_sat.matches(dt.date(2026, 2, 16))
     second_to_fourth_sun = DaySelector(days=frozenset({6}), nth=frozenset({2, 3, 4}))
     assert [second_to_fourth_sun.matches(dt.date(2026, 5, d)) for d in (3, 10, 17, 24, 31)] == [False, True, True, True, False]

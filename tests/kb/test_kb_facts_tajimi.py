@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Callable
 
 import pytest
@@ -51,8 +52,6 @@ def test_office_without_hours(kb: KnowledgeBase) -> None:
     offices = kb.offices("tajimi", "pin_reset")
     assert [o.name for o in offices] == ["市民課の窓口"]
     assert offices[0].has_hours is False and offices[0].describe_hours() == []
-    import datetime as dt
-
     status = opening_status(offices[0], dt.datetime(2026, 6, 16, 10, 0))
     assert (status.known, status.is_open, status.next_open) == (False, False, None)
 

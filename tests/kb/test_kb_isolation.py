@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-from pathlib import Path
 
 import pytest
 
@@ -57,5 +56,5 @@ def test_known_phones_per_city(kb: KnowledgeBase) -> None:
     }
 
 
-def test_files_present(tmp_path: Path) -> None:
+def test_files_present() -> None:
     assert sorted(p.stem for p in (repo_root() / "knowledge" / "municipalities").glob("*.yml")) == sorted(CITIES)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any, Callable
+
 import pytest
 
 from kb import KnowledgeBase, UnknownIdError, load_kb
@@ -41,7 +43,7 @@ def test_labels_and_source_on_answers(kb: KnowledgeBase) -> None:
         lambda kb: kb.source("000"),
     ],
 )
-def test_unknown_ids_raise(kb: KnowledgeBase, call) -> None:  # noqa: ANN001
+def test_unknown_ids_raise(kb: KnowledgeBase, call: Callable[[KnowledgeBase], Any]) -> None:
     with pytest.raises(UnknownIdError):
         call(kb)
 

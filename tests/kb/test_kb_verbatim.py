@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from pathlib import Path
 from typing import Callable, Iterator
 
 import pytest
@@ -114,7 +115,7 @@ def test_lock_counts_match_the_explainer(kb: KnowledgeBase, seed_text: Callable[
         assert f"{labels[pin.id]}{pin.lock_after}回連続で間違えたとき" in page
 
 
-def test_source_dates_match_the_pages(kb: KnowledgeBase, raw_seed: Callable[[str], str], seeds_dir) -> None:
+def test_source_dates_match_the_pages(kb: KnowledgeBase, raw_seed: Callable[[str], str], seeds_dir: Path) -> None:
     for sid, source in kb.sources.items():
         assert (seeds_dir / source.file).is_file(), source.file
         text = raw_seed(sid)

@@ -46,6 +46,15 @@ class FakeLine:
     default_rich_menu: str | None = None
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
+    def reset(self) -> None:
+        """Back to a fresh fake (the server is shared between tests)."""
+        with self._lock:
+            self.requests.clear()
+            self.reject_reply_tokens.clear()
+            self.used_reply_tokens.clear()
+            self.rich_menus.clear()
+            self.default_rich_menu = None
+
     def calls(self, path_part: str) -> list[Recorded]:
         """Recorded requests whose path contains ``path_part``."""
         with self._lock:

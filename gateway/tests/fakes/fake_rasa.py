@@ -28,9 +28,15 @@ class FakeRasa:
 
     mode: str = "normal"
     model_loaded: bool = True
-    slow_seconds: float = 30.0
+    slow_seconds: float = 5.0
     requests: list[dict[str, Any]] = field(default_factory=list)
     municipality: dict[str, str] = field(default_factory=dict)
+
+    def reset(self) -> None:
+        """Back to a fresh fake (the server is shared between tests)."""
+        self.mode, self.model_loaded, self.slow_seconds = "normal", True, 5.0
+        self.requests.clear()
+        self.municipality.clear()
 
     def messages_for(self, sender: str) -> list[str]:
         """Every message text/payload received from one sender, in order."""

@@ -32,12 +32,17 @@ class ServerThread:
         """Base URL of the server."""
         return f"http://127.0.0.1:{self.port}"
 
+    @property
+    def running(self) -> bool:
+        """Whether the server thread is serving."""
+        return self._thread is not None and self._thread.is_alive()
+
     def start(self, timeout: float = 10.0) -> ServerThread:
         """Start serving and wait until the socket accepts connections and the lifespan has run."""
         sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         sock.bind(("127.0.0.1", self.port))
-        config = uvicorn.Config(self.app, log_config=None, log_level="warning", lifespan="on", timeout_graceful_shutdown=5)
+        config = uvicorn.Config(self.app, log_config=None, log_level="warning", lifespan="on", timeout_graceful_shutdown=2)
         self._server = uvicorn.Server(config)
         self._thread = threading.Thread(target=self._server.run, kwargs={"sockets": [sock]}, daemon=True)
         self._thread.start()

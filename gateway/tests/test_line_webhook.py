@@ -1,0 +1,333 @@
+"""LINE webhook: signed fixtures against a running gateway, a fake Rasa and a validating fake LINE API."""
+
+from __future__ import annotations
+
+import json
+import logging
+import threading
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+from gateway.line.convert import postback_data
+from gateway.tests import line_events as ev
+from gateway.tests.conftest import LINE_SECRET, Gateway
+from gateway.tests.fakes.fake_line import FakeLine
+from gateway.tests.fakes.fake_rasa import LONG_PAYLOAD, FakeRasa
+from gateway.tests.fakes.servers import ServerThread
+
+FakeRasaFixture = tuple[FakeRasa, ServerThread]
+FakeLineFixture = tuple[FakeLine, ServerThread]
+
+
+def post(gw: Gateway, raw: bytes, headers: dict[str, str | bytes] | None = None) -> httpx.Response:
+    return httpx.post(f"{gw.url}/line/webhook", content=raw, headers=headers if headers is not None else ev.signed_headers(LINE_SECRET, raw))
+
+
+def deliver(gw: Gateway, *events: dict[str, object]) -> httpx.Response:
+    raw = ev.body(*events)
+    response = post(gw, raw)
+    assert response.status_code == 200, response.text
+    return response
+
+
+def settle(gw: Gateway, timeout: float = 10.0) -> None:
+    """Wait until the gateway's background LINE work is done (bounded)."""
+    runner = gw.server.app.state.runner if hasattr(gw.server.app, "state") else None
+    deadline = time.monotonic() + timeout
+    while runner is not None and runner.pending and time.monotonic() < deadline:
+        time.sleep(0.02)
+    assert runner is None or runner.pending == 0, "background LINE work did not finish"
+
+
+@pytest.fixture
+def line_gw(gateway: Gateway, fake_line: FakeLineFixture, caplog: pytest.LogCaptureFixture) -> Iterator[Gateway]:
+    """A LINE-enabled gateway (mitaka account); afterwards, every LINE call must have been valid and no id logged."""
+    # Deployed log levels: INFO everywhere, plus the gateway's own DEBUG lines.
+    caplog.set_level(logging.INFO)
+    caplog.set_level(logging.DEBUG, logger="gateway")
+    yield gateway
+    settle(gateway)
+    assert fake_line[0].problems() == []
+    for clear_id in (ev.USER_ID, ev.OTHER_USER_ID, ev.GROUP_ID):
+        assert clear_id not in caplog.text
+        assert clear_id.encode() not in Path(gateway.settings.db_path).read_bytes()
+
+
+@pytest.fixture
+def gateway(start_gateway: Callable[..., Gateway]) -> Gateway:
+    """Override: the LINE tests run one city's account."""
+    return start_gateway(default_municipality="mitaka")
+
+
+def quick_items(message: dict[str, object]) -> list[dict[str, object]]:
+    quick = message.get("quickReply")
+    return list(quick["items"]) if isinstance(quick, dict) else []  # type: ignore[index]
+
+
+# ---- signature ----
+
+def test_missing_and_bad_signatures_are_rejected_before_anything(
+    line_gw: Gateway, fake_rasa: FakeRasaFixture, fake_line: FakeLineFixture
+) -> None:
+    raw = ev.body(ev.text_event("暗証番号を忘れました"))
+    good = ev.signed_headers(LINE_SECRET, raw)
+    cases = {
+        "missing": {"content-type": "application/json"},
+        "empty": {"content-type": "application/json", "x-line-signature": ""},
+        "wrong secret": ev.signed_headers("another-secret", raw),
+        "other body": ev.signed_headers(LINE_SECRET, raw + b" "),
+        "garbage": {"content-type": "application/json", "x-line-signature": "not base64 ☃".encode()},
+    }
+    for name, headers in cases.items():
+        response = post(line_gw, raw, headers)
+        assert response.status_code == 400, name
+        assert response.json()["error"] == "invalid_signature"
+    tampered = raw.replace("忘れました".encode(), "変更したい".encode())
+    assert post(line_gw, tampered, good).status_code == 400
+    time.sleep(0.3)
+    assert fake_rasa[0].requests == [] and fake_line[0].requests == []
+
+
+def test_unsigned_garbage_is_rejected_even_if_not_json(line_gw: Gateway) -> None:
+    response = post(line_gw, b"{{{", {"content-type": "application/json"})
+    assert response.status_code == 400 and response.json()["error"] == "invalid_signature"
+    signed_garbage = post(line_gw, b"{{{")
+    assert signed_garbage.status_code == 400 and signed_garbage.json()["error"] == "bad_json"
+
+
+def test_line_not_configured_answers_503_and_web_chat_still_works(start_gateway: Callable[..., Gateway]) -> None:
+    gw = start_gateway(line_channel_secret=None, line_channel_access_token=None)
+    raw = ev.body(ev.text_event("こんにちは"))
+    response = post(gw, raw)
+    assert response.status_code == 503 and response.json()["error"] == "line_not_configured"
+    sid = httpx.post(f"{gw.url}/api/chat/session").json()["session_id"]
+    assert httpx.post(f"{gw.url}/api/chat/message", json={"session_id": sid, "text": "こんにちは"}).status_code == 200
+
+
+# ---- the verify request and event types ----
+
+def test_verify_with_empty_events(line_gw: Gateway, fake_rasa: FakeRasaFixture, fake_line: FakeLineFixture) -> None:
+    raw = json.dumps({"destination": ev.BOT_DESTINATION, "events": []}).encode()
+    response = post(line_gw, raw)
+    assert response.status_code == 200
+    settle(line_gw)
+    assert fake_line[0].requests == [] and fake_rasa[0].requests == []
+
+
+def test_text_message_gets_one_reply_with_quick_replies(
+    line_gw: Gateway, fake_rasa: FakeRasaFixture, fake_line: FakeLineFixture
+) -> None:
+    deliver(line_gw, ev.text_event("暗証番号を忘れました", reply_token="token-text-1"))
+    replies = fake_line[0].wait_for("/message/reply", 1)
+    settle(line_gw)
+    assert len(fake_line[0].calls("/message/reply")) == 1
+    body = replies[0].body
+    assert body["replyToken"] == "token-text-1"
+    assert body["messages"][0]["text"].startswith("暗証番号の再設定ですね")
+    items = quick_items(body["messages"][-1])
+    assert [i["action"]["label"] for i in items] == ["本人", "法定代理人", "任意代理人"]
+    assert items[0]["action"]["data"] == '/inform{"applicant_type":"self"}'
+    assert items[0]["action"]["displayText"] == "本人"
+    request = fake_rasa[0].requests[0]
+    assert request["metadata"] == {"channel": "line", "municipality": "mitaka"}
+    assert ev.USER_ID not in request["sender"] and request["sender"].startswith("line-user-")
+    assert fake_line[0].calls("/loading") == []  # fast turn: no animation
+
+
+def test_postback_maps_back_to_the_offered_payload(line_gw: Gateway, fake_rasa: FakeRasaFixture, fake_line: FakeLineFixture) -> None:
+    deliver(line_gw, ev.text_event("暗証番号を忘れました"))
+    first = fake_line[0].wait_for("/message/reply", 1)[0].body
+    data = quick_items(first["messages"][-1])[0]["action"]["data"]
+    deliver(line_gw, ev.postback_event(data))
+    second = fake_line[0].wait_for("/message/reply", 2)[1].body
+    # The account is fixed to mitaka, so the fake answers with the checklist straight away.
+    assert "マイナンバーカード" in second["messages"][0]["text"]
+    assert fake_rasa[0].requests[1]["message"] == '/inform{"applicant_type":"self"}'
+    assert fake_rasa[0].requests[0]["sender"] == fake_rasa[0].requests[1]["sender"]
+
+
+def test_forged_postback_is_not_forwarded(line_gw: Gateway, fake_rasa: FakeRasaFixture, fake_line: FakeLineFixture) -> None:
+    deliver(line_gw, ev.postback_event('/inform{"municipality":"chiba"}'), ev.postback_event("/restart"))
+    replies = fake_line[0].wait_for("/message/reply", 2)
+    settle(line_gw)
+    assert fake_rasa[0].requests == []
+    assert all("この選択肢は現在ご利用いただけません" in r.body["messages"][0]["text"] for r in replies)
+
+
+def test_rich_menu_postbacks_are_always_accepted(line_gw: Gateway, fake_rasa: FakeRasaFixture, fake_line: FakeLineFixture) -> None:
+    deliver(line_gw, ev.postback_event("/forgot_pin"))
+    fake_line[0].wait_for("/message/reply", 1)
+    assert fake_rasa[0].requests[0]["message"] == "/forgot_pin"
+
+
+def test_follow_greets_with_the_main_choices(line_gw: Gateway, fake_rasa: FakeRasaFixture, fake_line: FakeLineFixture) -> None:
+    deliver(line_gw, ev.follow_event())
+    reply = fake_line[0].wait_for("/message/reply", 1)[0].body
+    assert "三鷹市" in reply["messages"][0]["text"]
+    labels = [i["action"]["label"] for i in quick_items(reply["messages"][-1])]
+    assert labels == ["暗証番号を忘れた", "ロックされた", "変更したい", "代理人の手続き"]
+    assert fake_rasa[0].requests == []
+
+
+def test_unfollow_and_unknown_events_send_nothing(line_gw: Gateway, fake_rasa: FakeRasaFixture, fake_line: FakeLineFixture) -> None:
+    deliver(line_gw, ev.unfollow_event(), ev.unknown_event())
+    settle(line_gw)
+    time.sleep(0.2)
+    assert fake_line[0].requests == [] and fake_rasa[0].requests == []
+
+
+@pytest.mark.parametrize("kind", ["sticker", "image", "video", "audio", "file", "location"])
+def test_non_text_messages_get_a_polite_reply_and_are_never_downloaded(
+    line_gw: Gateway, fake_rasa: FakeRasaFixture, fake_line: FakeLineFixture, kind: str
+) -> None:
+    deliver(line_gw, ev.media_event(kind))
+    reply = fake_line[0].wait_for("/message/reply", 1)[0].body
+    settle(line_gw)
+    assert "文字で入力してください" in reply["messages"][0]["text"]
+    assert [r.path for r in fake_line[0].requests] == ["/v2/bot/message/reply"]
+    assert fake_rasa[0].requests == []
+
+
+# ---- delivery semantics ----
+
+def test_redelivery_is_processed_once(line_gw: Gateway, fake_rasa: FakeRasaFixture, fake_line: FakeLineFixture) -> None:
+    event = ev.text_event("暗証番号を忘れました", event_id="01HREDELIVERY0000000000001")
+    deliver(line_gw, event)
+    redelivered = dict(event, deliveryContext={"isRedelivery": True})
+    deliver(line_gw, redelivered)
+    fake_line[0].wait_for("/message/reply", 1)
+    settle(line_gw)
+    time.sleep(0.2)
+    assert len(fake_line[0].calls("/message/reply")) == 1
+    assert len(fake_rasa[0].requests) == 1
+
+
+def test_concurrent_duplicate_deliveries_produce_exactly_one_reply(
+    line_gw: Gateway, fake_rasa: FakeRasaFixture, fake_line: FakeLineFixture
+) -> None:
+    raw = ev.body(ev.text_event("暗証番号を忘れました", event_id="01HDUPLICATE00000000000001"))
+    statuses: list[int] = []
+    threads = [threading.Thread(target=lambda: statuses.append(post(line_gw, raw).status_code)) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(10)
+    assert statuses == [200, 200, 200, 200]
+    fake_line[0].wait_for("/message/reply", 1)
+    settle(line_gw)
+    time.sleep(0.2)
+    assert len(fake_line[0].calls("/message/reply")) == 1
+    assert len(fake_rasa[0].requests) == 1
+
+
+def test_webhook_answers_before_a_slow_turn_and_shows_loading(
+    line_gw: Gateway, fake_rasa: FakeRasaFixture, fake_line: FakeLineFixture
+) -> None:
+    fake_rasa[0].mode = "slow"
+    fake_rasa[0].slow_seconds = 0.8  # slower than the loading threshold (0.3 s), within Rasa's deadline (1.5 s)
+    started = time.monotonic()
+    deliver(line_gw, ev.text_event("暗証番号を忘れました"))
+    assert time.monotonic() - started < 0.5
+    loading = fake_line[0].wait_for("/loading/start", 1)[0].body
+    assert loading["chatId"] == ev.USER_ID
+    assert loading["loadingSeconds"] % 5 == 0
+    reply = fake_line[0].wait_for("/message/reply", 1)[0].body
+    assert reply["messages"][0]["text"].startswith("暗証番号の再設定ですね")
+
+
+def test_rasa_down_gives_the_city_fallback(line_gw: Gateway, fake_rasa: FakeRasaFixture, fake_line: FakeLineFixture) -> None:
+    fake_rasa[0].mode = "error"
+    deliver(line_gw, ev.text_event("暗証番号を忘れました"))
+    reply = fake_line[0].wait_for("/message/reply", 1)[0].body
+    assert "0422-29-9191" in reply["messages"][0]["text"]
+
+
+def test_rejected_reply_token_without_push_fallback_sends_nothing_more(
+    line_gw: Gateway, fake_line: FakeLineFixture, caplog: pytest.LogCaptureFixture
+) -> None:
+    fake_line[0].reject_reply_tokens.add("expired-token")
+    deliver(line_gw, ev.text_event("こんにちは", reply_token="expired-token"))
+    fake_line[0].wait_for("/message/reply", 1)
+    settle(line_gw)
+    assert fake_line[0].calls("/message/push") == []
+    assert "Invalid reply token" in caplog.text
+
+
+def test_rejected_reply_token_falls_back_to_push_when_enabled(
+    start_gateway: Callable[..., Gateway], fake_line: FakeLineFixture, caplog: pytest.LogCaptureFixture
+) -> None:
+    gw = start_gateway(default_municipality="mitaka", line_push_fallback=True)
+    fake_line[0].reject_reply_tokens.add("expired-token")
+    deliver(gw, ev.text_event("暗証番号を忘れました", reply_token="expired-token"))
+    push = fake_line[0].wait_for("/message/push", 1)[0]
+    settle(gw)
+    assert push.body["to"] == ev.USER_ID
+    assert push.body["messages"][0]["text"].startswith("暗証番号の再設定ですね")
+    assert push.headers["x-line-retry-key"]
+    assert len(fake_line[0].calls("/message/reply")) == 1
+    assert fake_line[0].problems() == []
+    assert ev.USER_ID not in caplog.text
+
+
+def test_reply_respects_line_limits(line_gw: Gateway, fake_rasa: FakeRasaFixture, fake_line: FakeLineFixture) -> None:
+    deliver(line_gw, ev.text_event("たくさん教えて"))
+    reply = fake_line[0].wait_for("/message/reply", 1)[0].body
+    messages = reply["messages"]
+    assert 1 <= len(messages) <= 5
+    assert all(len(m["text"]) <= 5000 for m in messages)
+    items = quick_items(messages[-1])
+    assert len(items) == 13
+    assert all(len(i["action"]["label"]) <= 20 and len(i["action"]["data"]) <= 300 for i in items)
+    # Nothing was silently lost: every text piece is still there.
+    joined = "\n".join(m["text"] for m in messages)
+    assert all(f"ご案内 {i}" in joined for i in range(8)) and "い" * 100 in joined
+    assert "ほかのご用件は文字で入力してください" in joined
+    # The over-long payload travels as a hash and maps back to the exact payload.
+    long_item = items[0]["action"]
+    assert long_item["data"] == postback_data(LONG_PAYLOAD) != LONG_PAYLOAD
+    deliver(line_gw, ev.postback_event(long_item["data"]))
+    fake_line[0].wait_for("/message/reply", 2)
+    assert fake_rasa[0].requests[-1]["message"] == LONG_PAYLOAD
+
+
+def test_typed_text_is_guarded_on_line_too(line_gw: Gateway, fake_rasa: FakeRasaFixture, fake_line: FakeLineFixture) -> None:
+    deliver(line_gw, ev.text_event("/restart"), ev.text_event("暗証番号は4821です"))
+    fake_line[0].wait_for("/message/reply", 2)
+    assert [r["message"] for r in fake_rasa[0].requests] == ["／restart", "暗証番号は［暗証番号］です"]
+
+
+def test_events_of_one_user_keep_their_order(line_gw: Gateway, fake_rasa: FakeRasaFixture, fake_line: FakeLineFixture) -> None:
+    deliver(line_gw, *[ev.text_event(f"質問{i}") for i in range(4)])
+    fake_line[0].wait_for("/message/reply", 4)
+    assert [r["message"] for r in fake_rasa[0].requests] == [f"質問{i}" for i in range(4)]
+
+
+# ---- groups and rooms ----
+
+def test_group_messages_need_a_mention(line_gw: Gateway, fake_rasa: FakeRasaFixture, fake_line: FakeLineFixture) -> None:
+    deliver(line_gw, ev.join_event())
+    join_reply = fake_line[0].wait_for("/message/reply", 1)[0].body
+    assert "メンション" in join_reply["messages"][0]["text"]
+    deliver(line_gw, ev.group_text_event("今日の晩ごはんどうする？"), ev.media_event("sticker", source={"type": "group", "groupId": ev.GROUP_ID}))
+    settle(line_gw)
+    time.sleep(0.2)
+    assert len(fake_line[0].calls("/message/reply")) == 1 and fake_rasa[0].requests == []
+    deliver(line_gw, ev.group_text_event("@案内 暗証番号を忘れました", mention_self_at=(0, 3)))
+    reply = fake_line[0].wait_for("/message/reply", 2)[1].body
+    assert reply["messages"][0]["text"].startswith("暗証番号の再設定ですね")
+    request = fake_rasa[0].requests[0]
+    assert request["message"] == "暗証番号を忘れました"
+    assert request["sender"].startswith("line-group-") and ev.GROUP_ID not in request["sender"]
+    assert fake_line[0].calls("/loading") == []
+
+
+def test_standby_events_are_ignored(line_gw: Gateway, fake_rasa: FakeRasaFixture, fake_line: FakeLineFixture) -> None:
+    event = ev.text_event("こんにちは")
+    event["mode"] = "standby"
+    deliver(line_gw, event)
+    settle(line_gw)
+    assert fake_line[0].requests == [] and fake_rasa[0].requests == []

@@ -1,0 +1,218 @@
+"""Unit tests of the gateway's pure parts: text guard, LINE conversion, signature, limiter, store, settings."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+from pathlib import Path
+
+import pytest
+
+from gateway.db import Database
+from gateway.fallback import fallback_text
+from gateway.ids import log_id, looks_like_session_id, new_session_id, pseudonym
+from gateway.line.convert import MAX_TEXT, payload_for_postback, postback_data, to_line, truncate, utf16_len
+from gateway.line.dedupe import EventDeduplicator
+from gateway.line.signature import compute_signature, verify_signature
+from gateway.models import BotButton, BotMessage, parse_rasa_reply
+from gateway.municipalities import MunicipalityDirectory
+from gateway.ratelimit import SlidingWindowLimiter
+from gateway.sessions import MAX_OFFERED, SessionStore
+from gateway.settings import REPO_ROOT, Settings, SettingsError
+from gateway.textguard import guard_typed_text
+
+
+@pytest.mark.parametrize(
+    "raw,expected,redacted",
+    [
+        ("暗証番号を忘れました", "暗証番号を忘れました", False),
+        ("/greet", "／greet", False),
+        (" \t/restart\n", "／restart", False),
+        ("\u2060/greet", "／greet", False),
+        ("／greet", "／greet", False),
+        ("暗証番号は1234です", "暗証番号は［暗証番号］です", True),
+        ("/暗証番号は1234", "／暗証番号は［暗証番号］", True),
+    ],
+)
+def test_guard_typed_text(raw: str, expected: str, redacted: bool) -> None:
+    guarded = guard_typed_text(raw)
+    assert guarded.text == expected
+    assert guarded.redacted is redacted
+
+
+def test_signature_matches_line_algorithm() -> None:
+    body = '{"events":[]}'.encode()
+    expected = base64.b64encode(hmac.new(b"secret", body, hashlib.sha256).digest()).decode()
+    assert compute_signature("secret", body) == expected
+    assert verify_signature("secret", body, expected)
+    assert not verify_signature("secret", body, None)
+    assert not verify_signature("secret", body, "")
+    assert not verify_signature("secret", body + b" ", expected)
+    assert not verify_signature("other", body, expected)
+
+
+def test_line_conversion_splits_and_merges_within_limits() -> None:
+    long_text = "\n".join("あ" * 99 for _ in range(120))  # ~12,000 characters
+    out = to_line([BotMessage(text=long_text)])
+    assert len(out) == 3 and all(utf16_len(m.text) <= MAX_TEXT for m in out)
+    assert "".join(m.text for m in out).count("あ") == 99 * 120
+    many = to_line([BotMessage(text=f"文{i}") for i in range(9)])
+    assert len(many) == 1 and all(f"文{i}" in many[0].text for i in range(9))
+    no_line_breaks = to_line([BotMessage(text="い" * 30_000)] + [BotMessage(text="う")] * 3)
+    assert len(no_line_breaks) <= 5 and all(utf16_len(m.text) <= MAX_TEXT for m in no_line_breaks)
+    assert no_line_breaks[-1].text.endswith("（長いため一部を省略しました）")
+
+
+def test_line_quick_replies() -> None:
+    buttons = [BotButton(title="本人", payload="/a"), BotButton(title="本人", payload="/a")]
+    buttons += [BotButton(title="とても長いタイトルの選択肢です、二十文字を超えます", payload=f"/b{i}") for i in range(14)]
+    out = to_line([BotMessage(text="質問", buttons=buttons[:8]), BotMessage(text="続き", buttons=buttons[8:])])
+    assert [m.choices for m in out[:-1]] == [[]]
+    choices = out[-1].choices
+    assert len(choices) == 13 and choices[0].label == "本人"
+    assert all(utf16_len(c.label) <= 20 for c in choices) and choices[1].label.endswith("…")
+    assert choices[1].display_text == buttons[2].title
+    assert "ほかのご用件" in out[-1].text
+
+
+def test_postback_data_round_trip() -> None:
+    short, long_payload = "/inform{\"municipality\":\"mitaka\"}", "/x" + "y" * 400
+    assert postback_data(short) == short
+    assert len(postback_data(long_payload)) <= 300
+    assert payload_for_postback(postback_data(long_payload), [short, long_payload]) == long_payload
+    assert payload_for_postback(short, [long_payload]) is None
+    # A payload that itself looks like a hash is hashed, so it cannot impersonate another one.
+    sneaky = "sha256:" + hashlib.sha256(long_payload.encode()).hexdigest()
+    assert postback_data(sneaky) != sneaky
+
+
+def test_truncate_counts_utf16_units() -> None:
+    assert truncate("😀" * 15, 20) == "😀" * 9 + "…"
+    assert utf16_len(truncate("😀" * 15, 20)) <= 20
+
+
+def test_parse_rasa_reply_keeps_only_text_and_buttons() -> None:
+    data = [
+        {"recipient_id": "x", "text": "こんにちは", "buttons": [{"title": "本人", "payload": "/a"}, {"title": "url", "url": "https://x"}]},
+        {"recipient_id": "x", "image": "https://example/x.png"},
+        {"recipient_id": "x", "custom": {"a": 1}},
+        "junk",
+        {"text": 5},
+    ]
+    assert parse_rasa_reply(data) == [BotMessage(text="こんにちは", buttons=[BotButton(title="本人", payload="/a")])]
+    assert parse_rasa_reply({"text": "not a list"}) == []
+
+
+def test_limiter_sliding_window() -> None:
+    limiter = SlidingWindowLimiter(2, window_seconds=60)
+    assert [limiter.allow("k", now=t) for t in (0, 1, 2)] == [True, True, False]
+    assert limiter.allow("other", now=2)
+    assert limiter.retry_after("k", now=2) == 59
+    assert limiter.allow("k", now=60.5)
+
+
+def test_limiter_memory_is_bounded() -> None:
+    limiter = SlidingWindowLimiter(1, window_seconds=60, max_keys=100)
+    for i in range(1000):
+        limiter.allow(f"k{i}", now=0)
+    assert len(limiter._events) <= 100
+
+
+def test_session_store_ttl_and_offers(tmp_path: Path) -> None:
+    db = Database(str(tmp_path / "s.sqlite3"))
+    store = SessionStore(db, ttl_seconds=100)
+    session = store.create("mitaka", now=1000)
+    assert looks_like_session_id(session.session_id)
+    assert store.get(session.session_id, now=1050) is not None
+    assert store.get(session.session_id, now=1149) is not None  # last_seen was refreshed at 1050
+    assert store.get(session.session_id, now=1300) is None
+    assert store.purge(now=1300) == 1
+    store.remember_offers("c", [f"/p{i}" for i in range(MAX_OFFERED + 5)])
+    offered = store.offered("c")
+    assert len(offered) == MAX_OFFERED and offered[-1] == f"/p{MAX_OFFERED + 4}"
+    store.remember_offers("c", ["/p10"])
+    assert store.offered("c")[-1] == "/p10" and store.offered("c").count("/p10") == 1
+    store.forget_conversation("c")
+    assert store.offered("c") == []
+    db.close()
+
+
+def test_event_dedupe_is_persistent(tmp_path: Path) -> None:
+    path = str(tmp_path / "d.sqlite3")
+    first = EventDeduplicator(Database(path))
+    assert first.first_time("E1") and not first.first_time("E1")
+    assert first.first_time(None) and first.first_time(None)
+    assert not EventDeduplicator(Database(path)).first_time("E1")
+
+
+def test_ids() -> None:
+    assert looks_like_session_id(new_session_id())
+    assert not looks_like_session_id("a" * 42) and not looks_like_session_id(None)
+    a, b = pseudonym(b"k", "line-user", "U1"), pseudonym(b"k2", "line-user", "U1")
+    assert a != b and "U1" not in a and a == pseudonym(b"k", "line-user", "U1")
+    assert len(log_id(b"k", "x")) == 12
+
+
+def test_settings_from_env() -> None:
+    settings = Settings.from_env(
+        {
+            "GATEWAY_PORT": "9000",
+            "RASA_URL": "http://127.0.0.1:5005/",
+            "ALLOWED_ORIGINS": "https://www.city.mitaka.lg.jp, https://www.city.chiba.jp/",
+            "GATEWAY_SECRET": "s3cret",
+            "LINE_PUSH_FALLBACK": "true",
+        }
+    )
+    assert settings.port == 9000 and settings.rasa_url == "http://127.0.0.1:5005"
+    assert settings.allowed_origins == {"https://www.city.mitaka.lg.jp", "https://www.city.chiba.jp"}
+    assert settings.gateway_secret == b"s3cret" and not settings.secret_is_ephemeral
+    assert settings.line_push_fallback and not settings.line_enabled
+    assert "s3cret" not in repr(settings)
+    ephemeral = Settings.from_env({})
+    assert ephemeral.secret_is_ephemeral and len(ephemeral.gateway_secret) == 32
+    assert ephemeral.host == "0.0.0.0" and ephemeral.port == 8080 and ephemeral.allowed_origins == frozenset()
+
+
+@pytest.mark.parametrize(
+    "env",
+    [{"ALLOWED_ORIGINS": "*"}, {"ALLOWED_ORIGINS": "https://*.example.jp"}, {"ALLOWED_ORIGINS": "example.jp"},
+     {"ALLOWED_ORIGINS": "https://example.jp/page"}, {"GATEWAY_PORT": "http"}, {"RASA_TIMEOUT_SECONDS": "0"}],
+)
+def test_settings_reject_bad_values(env: dict[str, str]) -> None:
+    with pytest.raises(SettingsError):
+        Settings.from_env(env)
+
+
+def test_municipality_directory_tolerates_broken_files(tmp_path: Path) -> None:
+    folder = tmp_path / "municipalities"
+    folder.mkdir()
+    (folder / "mitaka.yml").write_text("id: mitaka\nname: 三鷹市\ncontact: [not, a, mapping]\n", encoding="utf-8")
+    (folder / "chiba.yml").write_text("::: not yaml :::\n  - [", encoding="utf-8")
+    (folder / "tajimi.yml").write_text("id: tajimi\nname: 多治見市\ncontact:\n  phones: ['0572-22-1111']\n", encoding="utf-8")
+    directory = MunicipalityDirectory(tmp_path)
+    assert directory.resolve("三鷹市") == "mitaka" and directory.resolve("千葉市") == "chiba"
+    assert directory.resolve("大阪市") is None and directory.resolve("") is None
+    assert "お住まいの市役所の担当窓口へお問い合わせください" in fallback_text(directory, "mitaka")
+    assert "多治見市（電話 0572-22-1111）" in fallback_text(directory, "tajimi")
+    assert fallback_text(directory, None).endswith("・多治見市 0572-22-1111")
+    empty = MunicipalityDirectory(tmp_path / "nowhere")
+    assert fallback_text(empty, None).endswith("お住まいの市役所の担当窓口へお問い合わせください。")
+
+
+def test_against_the_project_knowledge_base() -> None:
+    """The real KB files (written by the KB work) resolve and give each city's first phone, or the generic line."""
+    directory = MunicipalityDirectory(REPO_ROOT / "knowledge")
+    ids = {"mitaka": "三鷹市", "chiba": "千葉市", "tajimi": "多治見市", "ryugasaki": "龍ケ崎市"}
+    for mid, name in ids.items():
+        assert directory.resolve(name) == mid and directory.resolve(mid) == mid
+        municipality = directory.get(mid)
+        assert municipality is not None and municipality.name == name
+        text = fallback_text(directory, mid)
+        if municipality.phones:
+            assert municipality.phones[0].number in text and name in text
+        else:
+            assert "お住まいの市役所の担当窓口へお問い合わせください" in text
+    assert directory.resolve("龍ヶ崎") == "ryugasaki" and directory.resolve("みたか") == "mitaka"
+    listing = fallback_text(directory, None)
+    assert all(m.phones[0].number in listing for m in directory.all() if m.phones)

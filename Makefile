@@ -17,7 +17,7 @@ export PYTHONHASHSEED := 0
 
 TRAIN_INPUTS := config.yml $(shell find domain data nlu_components -type f \( -name '*.yml' -o -name '*.py' \) 2>/dev/null)
 
-.PHONY: help install run test train shell kb-check validate eval-nlu bench test-unit test-stories test-e2e test-gateway browser-deps line-richmenu clean
+.PHONY: help install run test train shell kb-check validate eval-nlu bench test-unit test-stories test-e2e test-gateway browser-deps line-richmenu record-stories clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
@@ -81,3 +81,6 @@ line-richmenu: $(GW_VENV)/.installed ## create the LINE rich menu (needs LINE_CH
 
 clean: ## remove trained models and runtime state (keeps the virtualenvs)
 	rm -rf $(MODEL_DIR)/* var/ .rasa/
+
+record-stories: $(MODEL) ## re-record tests/stories/ from scripted conversations (review the diff)
+	$(PY) scripts/record_test_stories.py --model $(MODEL)

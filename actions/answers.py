@@ -60,6 +60,10 @@ class CityQuestionAction(KnowledgeAction):
             return [ask_municipality(self.intent)], [SlotSet("pending_question", self.intent)]
         return self.answer(municipality, tracker), [SlotSet("pending_question", None)]
 
+    def answer_pending(self, municipality: str, tracker: Tracker) -> tuple[List[Reply], List[Dict[Text, Any]]]:
+        """Answer the question that waited for the city, now that the resident gave it."""
+        return self.answer(municipality, tracker), [SlotSet("municipality", municipality), SlotSet("pending_question", None)]
+
 
 class ActionAnswerOfficeHours(CityQuestionAction):
     """Where and when: the city's offices, hours, special days and whether open now."""
@@ -130,9 +134,9 @@ def _question_text(tracker: Tracker) -> str:
     return ""
 
 
-def pending_action(pending: Optional[str]) -> Optional[str]:
-    """The answer action of a question that waited for the city."""
-    return {
-        "office_hours": "action_answer_office_hours",
-        "identity_documents": "action_answer_identity_documents",
-    }.get(pending or "")
+def pending_question_action(pending: Optional[str]) -> Optional[CityQuestionAction]:
+    """The action whose question waits for the resident's city."""
+    actions: Dict[str, CityQuestionAction] = {
+        action.intent: action for action in (ActionAnswerOfficeHours(), ActionAnswerIdentityDocuments())
+    }
+    return actions.get(pending or "")

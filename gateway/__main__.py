@@ -4,23 +4,32 @@ from __future__ import annotations
 
 import logging
 import os
+import sys
 
 import uvicorn
 
 from gateway.app import create_app
-from gateway.settings import Settings
+from gateway.settings import Settings, SettingsError
 
 
 def main() -> None:
     """Read settings from the environment, print the demo URL and serve until interrupted."""
-    logging.basicConfig(level=os.environ.get("GATEWAY_LOG_LEVEL", "INFO").upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.basicConfig(
+        level=os.environ.get("GATEWAY_LOG_LEVEL", "INFO").upper(),
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
     # httpx logs every request URL at INFO; one line per Rasa turn is noise next to the gateway's own turn log.
     logging.getLogger("httpx").setLevel(logging.WARNING)
-    settings = Settings.from_env(os.environ)
+    try:
+        settings = Settings.from_env(os.environ)
+        app = create_app(settings)
+    except SettingsError as exc:
+        logging.getLogger("gateway").error("invalid configuration: %s", exc)
+        sys.exit(2)
     shown_host = "127.0.0.1" if settings.host in {"0.0.0.0", "::"} else settings.host
     logging.getLogger("gateway").info("demo page: http://%s:%d/", shown_host, settings.port)
     uvicorn.run(
-        create_app(settings),
+        app,
         host=settings.host,
         port=settings.port,
         # Behind a TLS proxy, set FORWARDED_ALLOW_IPS to its address so rate limits see residents' addresses.

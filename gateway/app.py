@@ -23,6 +23,7 @@ from gateway.line.client import LineClient
 from gateway.line.dedupe import EventDeduplicator
 from gateway.line.handler import LineEventHandler
 from gateway.line.webhook import LineWebhook
+from gateway.logsafe import describe_exception
 from gateway.municipalities import MunicipalityDirectory
 from gateway.origins import OriginAllowlist
 from gateway.pages import Pages
@@ -45,8 +46,11 @@ def create_app(settings: Settings | None = None) -> Starlette:
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        """Open the database and clients at startup; drain background work and close them at shutdown."""
         if settings.secret_is_ephemeral:
-            log.warning("GATEWAY_SECRET is not set: using a random per-process key, so LINE conversations restart with the process")
+            log.warning(
+                "GATEWAY_SECRET is not set: a random per-process key is used; LINE conversations restart with it"
+            )
         if not settings.line_enabled:
             log.info("LINE credentials not set: /line/webhook answers 503; the web chat works")
         db = Database(settings.db_path)
@@ -55,7 +59,9 @@ def create_app(settings: Settings | None = None) -> Starlette:
         turns = TurnService(rasa, store, directory, settings.gateway_secret)
         runner = BackgroundRunner(settings.background_concurrency)
         line_client = (
-            LineClient(str(settings.line_channel_access_token), settings.line_api_base) if settings.line_enabled else None
+            LineClient(str(settings.line_channel_access_token), settings.line_api_base)
+            if settings.line_enabled
+            else None
         )
         handler = LineEventHandler(settings, line_client, turns, store, directory) if line_client else None
         webchat = WebChat(settings, store, turns, directory)
@@ -79,15 +85,19 @@ def create_app(settings: Settings | None = None) -> Starlette:
 
     # Handlers are bound at request time because their collaborators only exist inside the lifespan.
     async def create_session(request: Request) -> Response:
+        """Route to WebChat.create_session."""
         return await request.app.state.webchat.create_session(request)
 
     async def message(request: Request) -> Response:
+        """Route to WebChat.message."""
         return await request.app.state.webchat.message(request)
 
     async def line_webhook(request: Request) -> Response:
+        """Route to LineWebhook.receive."""
         return await request.app.state.webhook.receive(request)
 
     async def healthz(request: Request) -> Response:
+        """Route to Health.healthz."""
         return await request.app.state.health.healthz(request)
 
     routes = [
@@ -116,5 +126,5 @@ async def _http_error(request: Request, exc: Exception) -> Response:
 
 async def _server_error(request: Request, exc: Exception) -> Response:
     """A bug must not leak a traceback; the request body is never logged (it may hold personal data)."""
-    log.error("unhandled error on %s %s: %s", request.method, request.url.path, type(exc).__name__)
+    log.error("unhandled error on %s %s: %s", request.method, request.url.path, describe_exception(exc))
     return json_error(500, "internal_error", "申し訳ありません。時間をおいてもう一度お試しください。")

@@ -7,6 +7,8 @@ import logging
 from collections.abc import Coroutine
 from typing import Any
 
+from gateway.logsafe import describe_exception
+
 log = logging.getLogger(__name__)
 
 
@@ -35,8 +37,8 @@ class BackgroundRunner:
                 await work
             except asyncio.CancelledError:
                 raise
-            except Exception:
-                log.exception("background task failed")
+            except Exception as exc:
+                log.error("background task failed: %s", describe_exception(exc))
 
     async def drain(self, timeout: float) -> None:
         """Let running tasks finish for up to ``timeout`` seconds, then cancel the rest."""

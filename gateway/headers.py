@@ -25,6 +25,7 @@ class SecurityHeaders:
             return
 
         async def send_with_headers(message: Message) -> None:
+            """Add the headers to the response start message."""
             if message["type"] == "http.response.start":
                 headers = MutableHeaders(scope=message)
                 headers.setdefault("x-content-type-options", "nosniff")

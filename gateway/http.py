@@ -14,7 +14,9 @@ class BodyTooLarge(Exception):
 
 def json_error(status: int, code: str, message: str, headers: dict[str, str] | None = None) -> JSONResponse:
     """A 4xx/5xx with a machine-readable code and a Japanese sentence a widget can show as is."""
-    return JSONResponse({"error": code, "message": message}, status_code=status, headers={**NO_STORE, **(headers or {})})
+    return JSONResponse(
+        {"error": code, "message": message}, status_code=status, headers={**NO_STORE, **(headers or {})}
+    )
 
 
 async def read_body(request: Request, limit: int) -> bytes:

@@ -43,9 +43,12 @@ def parse_rasa_reply(data: Any) -> list[BotMessage]:
         text = item.get("text") if isinstance(item.get("text"), str) else ""
         buttons = []
         for raw in item.get("buttons") or []:
-            if isinstance(raw, dict) and isinstance(raw.get("title"), str) and isinstance(raw.get("payload"), str):
-                if raw["title"].strip() and raw["payload"].strip():
-                    buttons.append(BotButton(title=raw["title"], payload=raw["payload"]))
+            if not (
+                isinstance(raw, dict) and isinstance(raw.get("title"), str) and isinstance(raw.get("payload"), str)
+            ):
+                continue  # e.g. a web_url button: nothing a chat client can send back
+            if raw["title"].strip() and raw["payload"].strip():
+                buttons.append(BotButton(title=raw["title"], payload=raw["payload"]))
         if text.strip() or buttons:
             messages.append(BotMessage(text=text, buttons=buttons))
     return messages

@@ -96,7 +96,9 @@ class MunicipalityDirectory:
         with self._lock:
             if self._cache is not None:
                 return self._cache
-            found: dict[str, Municipality] = {mid: Municipality(id=mid, name=name) for mid, name in KNOWN_MUNICIPALITIES.items()}
+            found: dict[str, Municipality] = {
+                mid: Municipality(id=mid, name=name) for mid, name in KNOWN_MUNICIPALITIES.items()
+            }
             for mid in KNOWN_MUNICIPALITIES:
                 path = self._dir / f"{mid}.yml"
                 try:
@@ -124,12 +126,17 @@ class MunicipalityDirectory:
         return self._load().get(municipality_id)
 
     def resolve(self, value: str | None) -> str | None:
-        """Map an id, a Japanese name or a KB alias (三鷹市, 三鷹, 龍ヶ崎市, みたか ...) to the canonical id, or None."""
+        """Map an id, a Japanese name or a KB alias (三鷹市, 三鷹, 龍ヶ崎市, みたか) to the canonical id, or None."""
         if not value or len(value) > 40:
             return None
         wanted = _normalise(value)
         for municipality in self._load().values():
-            candidates = {municipality.id, municipality.name, municipality.name.removesuffix("市"), *municipality.aliases}
+            candidates = {
+                municipality.id,
+                municipality.name,
+                municipality.name.removesuffix("市"),
+                *municipality.aliases,
+            }
             if wanted in {_normalise(c) for c in candidates}:
                 return municipality.id
         return None

@@ -36,14 +36,21 @@ class OriginAllowlist:
             await self._respond(send, 403, _FORBIDDEN, {"content-type": "application/json", "vary": "Origin"})
             return
         if scope["method"] == "OPTIONS" and "access-control-request-method" in headers:
-            await self._respond(send, 204, b"", self._cors_headers(origin) | {
-                "access-control-allow-methods": "POST",
-                "access-control-allow-headers": "Content-Type",
-                "access-control-max-age": "600",
-            })
+            await self._respond(
+                send,
+                204,
+                b"",
+                self._cors_headers(origin)
+                | {
+                    "access-control-allow-methods": "POST",
+                    "access-control-allow-headers": "Content-Type",
+                    "access-control-max-age": "600",
+                },
+            )
             return
 
         async def send_with_cors(message: Message) -> None:
+            """Add the CORS headers to the response start message."""
             if message["type"] == "http.response.start":
                 mutable = MutableHeaders(scope=message)
                 for key, value in self._cors_headers(origin).items():

@@ -30,7 +30,9 @@ class RasaHealth:
 class RasaClient:
     """One pooled HTTP client for all turns; every call has a hard deadline."""
 
-    def __init__(self, base_url: str, timeout_seconds: float, transport: httpx.AsyncBaseTransport | None = None) -> None:
+    def __init__(
+        self, base_url: str, timeout_seconds: float, transport: httpx.AsyncBaseTransport | None = None
+    ) -> None:
         """Prepare the client; connections open lazily."""
         self._timeout = timeout_seconds
         # trust_env=False: Rasa is on loopback and must never be reached through a proxy from the environment.

@@ -38,7 +38,8 @@ class SessionStore:
         session = Session(new_session_id(), new_conversation_id("web"), municipality, now, now)
         with self._db.lock:
             self._db.conn.execute(
-                "INSERT INTO sessions(session_id, conversation_id, municipality, created, last_seen) VALUES (?,?,?,?,?)",
+                "INSERT INTO sessions(session_id, conversation_id, municipality, created, last_seen)"
+                " VALUES (?, ?, ?, ?, ?)",
                 (session.session_id, session.conversation_id, municipality, now, now),
             )
         return session
@@ -50,7 +51,8 @@ class SessionStore:
         now = time.time() if now is None else now
         with self._db.lock:
             row = self._db.conn.execute(
-                "SELECT session_id, conversation_id, municipality, created, last_seen FROM sessions WHERE session_id = ?",
+                "SELECT session_id, conversation_id, municipality, created, last_seen"
+                " FROM sessions WHERE session_id = ?",
                 (session_id,),
             ).fetchone()
             if row is None or now - row[4] > self._ttl:
@@ -61,7 +63,9 @@ class SessionStore:
     def offered(self, conversation_id: str) -> list[str]:
         """Payloads the bot has recently offered in this conversation, newest last."""
         with self._db.lock:
-            row = self._db.conn.execute("SELECT payloads FROM offers WHERE conversation_id = ?", (conversation_id,)).fetchone()
+            row = self._db.conn.execute(
+                "SELECT payloads FROM offers WHERE conversation_id = ?", (conversation_id,)
+            ).fetchone()
         if row is None:
             return []
         value = json.loads(row[0])

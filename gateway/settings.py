@@ -52,7 +52,9 @@ def _origins(raw: str) -> frozenset[str]:
             continue
         # A wildcard would let any site drive conversations; the allowlist must name exact origins.
         if "*" in origin or not origin.startswith(("https://", "http://")) or origin.count("/") != 2:
-            raise SettingsError(f"ALLOWED_ORIGINS entries must be exact origins like https://www.city.example.jp, got {item!r}")
+            raise SettingsError(
+                f"ALLOWED_ORIGINS entries must be exact origins like https://www.city.example.jp, got {item!r}"
+            )
         origins.add(origin.lower())
     return frozenset(origins)
 

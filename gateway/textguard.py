@@ -27,5 +27,5 @@ def guard_typed_text(raw: str) -> GuardedText:
     visible = "".join(ch for ch in redaction.text if unicodedata.category(ch) not in ("Cc", "Cf") or ch in "\n\t")
     text = visible.strip()
     if text.startswith(_COMMAND_PREFIX):
-        text = _NEUTRAL_PREFIX + text[len(_COMMAND_PREFIX):]
+        text = _NEUTRAL_PREFIX + text[len(_COMMAND_PREFIX) :]
     return GuardedText(text=text, redacted=redaction.changed)

@@ -30,7 +30,9 @@ class TurnResult:
 class TurnService:
     """Serialises turns per conversation so Rasa sees them in order and the offered buttons stay consistent."""
 
-    def __init__(self, rasa: RasaClient, store: SessionStore, directory: MunicipalityDirectory, log_secret: bytes) -> None:
+    def __init__(
+        self, rasa: RasaClient, store: SessionStore, directory: MunicipalityDirectory, log_secret: bytes
+    ) -> None:
         """Wire the collaborators."""
         self._rasa = rasa
         self._store = store
@@ -72,13 +74,21 @@ class TurnService:
             except RasaUnavailable as exc:
                 log.warning(
                     "turn fallback channel=%s conversation=%s kind=%s reason=%s latency_ms=%d",
-                    channel, log_id(self._log_secret, conversation_id), kind, exc, (time.monotonic() - started) * 1000,
+                    channel,
+                    log_id(self._log_secret, conversation_id),
+                    kind,
+                    exc,
+                    (time.monotonic() - started) * 1000,
                 )
                 return TurnResult(self.fallback(municipality), fallback=True)
             self._store.remember_offers(conversation_id, [b.payload for m in messages for b in m.buttons])
         log.info(
             "turn channel=%s conversation=%s kind=%s redacted=%s messages=%d latency_ms=%d",
-            channel, log_id(self._log_secret, conversation_id), kind, redacted, len(messages),
+            channel,
+            log_id(self._log_secret, conversation_id),
+            kind,
+            redacted,
+            len(messages),
             (time.monotonic() - started) * 1000,
         )
         return TurnResult(messages, fallback=False)

@@ -39,6 +39,7 @@ class WebChat:
         self._per_address = SlidingWindowLimiter(settings.rate_limit_ip_per_minute)
         self._creations = SlidingWindowLimiter(settings.rate_limit_sessions_per_ip_per_minute)
         self._last_purge = 0.0
+        self._default_municipality = directory.resolve(settings.default_municipality)
 
     async def create_session(self, request: Request) -> Response:
         """``POST /api/chat/session``: issue a session, optionally fixed to a municipality by the embedding."""
@@ -48,7 +49,7 @@ class WebChat:
         parsed = await self._parse(request, SessionRequest, allow_empty=True)
         if isinstance(parsed, Response):
             return parsed
-        municipality = self._settings.default_municipality
+        municipality = self._default_municipality
         if parsed.municipality is not None and parsed.municipality.strip():
             municipality = self._directory.resolve(parsed.municipality)
             if municipality is None:
@@ -83,7 +84,9 @@ class WebChat:
         else:
             payload = parsed.payload or ""
             if len(payload) > MAX_PAYLOAD_CHARS or not self._turns.is_offered(session.conversation_id, payload):
-                return json_error(403, "payload_not_offered", "この選択肢は現在選べません。メッセージを入力してください。")
+                return json_error(
+                    403, "payload_not_offered", "この選択肢は現在選べません。メッセージを入力してください。"
+                )
             result = await self._turns.button("web", session.conversation_id, payload, session.municipality)
         return JSONResponse({"messages": [m.to_api() for m in result.messages]}, headers=NO_STORE)
 

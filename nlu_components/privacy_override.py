@@ -17,6 +17,7 @@ from rasa.shared.nlu.constants import (
 )
 from rasa.shared.nlu.training_data.message import Message
 
+from nlu_components.constants import ORIGINAL_TEXT_KEY
 from privacy.redact import INDIVIDUAL_NUMBER_PLACEHOLDER, PIN_PLACEHOLDER
 
 SHARE_SENSITIVE_INTENT = "share_sensitive"
@@ -63,7 +64,9 @@ class PrivacyIntentOverride(GraphComponent):
     def process(self, messages: List[Message]) -> List[Message]:
         """Overrides the intent of messages that contain a placeholder."""
         for message in messages:
-            if self.applies_to(message.get(TEXT)):
+            # The tokenizer may have shortened TEXT; a placeholder past the
+            # cut still counts.
+            if self.applies_to(message.get(ORIGINAL_TEXT_KEY) or message.get(TEXT)):
                 self._override(message)
         return messages
 

@@ -11,8 +11,11 @@ from rasa.engine.recipes.default_recipe import DefaultV1Recipe
 from rasa.engine.storage.resource import Resource
 from rasa.engine.storage.storage import ModelStorage
 from rasa.nlu.tokenizers.tokenizer import Token, Tokenizer
+from rasa.shared.nlu.constants import TEXT
 from rasa.shared.nlu.training_data.message import Message
+from rasa.shared.nlu.training_data.training_data import TrainingData
 
+from nlu_components.constants import ORIGINAL_TEXT_KEY, POS_KEY, READING_KEY
 from nlu_components.text_chunks import (
     DEFAULT_MAX_CHUNK_BYTES,
     is_invisible,
@@ -21,9 +24,6 @@ from nlu_components.text_chunks import (
 
 logger = logging.getLogger(__name__)
 
-# Token.data keys. "pos" is the key Rasa's LexicalSyntacticFeaturizer reads.
-POS_KEY = "pos"
-READING_KEY = "reading"
 
 # Used only if SudachiPy itself fails on a chunk: runs of one script, so the
 # message still gets tokens (and an answer) instead of a 500.
@@ -65,7 +65,10 @@ class SudachiTokenizer(Tokenizer):
             # sudachidict package suffix: "core", "small" or "full".
             "dictionary": "core",
             # Only this many leading characters are analysed; None = all.
-            # Keeps latency bounded for pasted documents.
+            # The message text itself is shortened, so every later component
+            # (regex featurizer, extractors, DIET) works on the prefix too:
+            # Rasa's RegexFeaturizer is O(tokens x matches), and a pasted
+            # 60,000-character document would otherwise take seconds.
             "max_analysed_chars": None,
             "max_chunk_bytes": DEFAULT_MAX_CHUNK_BYTES,
         }
@@ -96,6 +99,27 @@ class SudachiTokenizer(Tokenizer):
     ) -> SudachiTokenizer:
         """Creates a new component (see parent class for full docstring)."""
         return cls(config)
+
+    def process(self, messages: List[Message]) -> List[Message]:
+        """Shortens over-long texts, then tokenizes (see `max_analysed_chars`)."""
+        for message in messages:
+            self._cap_text(message)
+        return super().process(messages)
+
+    def process_training_data(self, training_data: TrainingData) -> TrainingData:
+        """Same capping as at inference, then tokenizes the training data."""
+        for example in training_data.training_examples:
+            self._cap_text(example)
+        return super().process_training_data(training_data)
+
+    def _cap_text(self, message: Message) -> None:
+        text = message.get(TEXT)
+        if self._max_chars is None or not isinstance(text, str) or len(text) <= self._max_chars:
+            return
+        # Keep the full text for components that must see all of it
+        # (PrivacyIntentOverride looks for placeholders anywhere).
+        message.set(ORIGINAL_TEXT_KEY, text)
+        message.set(TEXT, text[: self._max_chars])
 
     def tokenize(self, message: Message, attribute: Text) -> List[Token]:
         """Tokenizes the text of the given attribute of the message."""

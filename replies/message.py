@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Dict, List
+from typing import Any, Dict, List, Optional
 
 
 @dataclass(frozen=True)
@@ -18,11 +18,14 @@ class Button:
 class Reply:
     """A message the bot sends."""
 
-    text: str
+    text: Optional[str] = None
     buttons: List[Button] = field(default_factory=list)
+    response: Optional[str] = None  # a domain response to send instead of text
 
     def as_kwargs(self) -> Dict[str, Any]:
         """Arguments for ``CollectingDispatcher.utter_message``."""
+        if self.response:
+            return {"response": self.response}
         kwargs: Dict[str, Any] = {"text": self.text}
         if self.buttons:
             kwargs["buttons"] = [{"title": b.title, "payload": b.payload} for b in self.buttons]

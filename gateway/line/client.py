@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-import asyncio
 import json
 import uuid
 from collections.abc import Awaitable
 from typing import Any
 
 import aiohttp
-
 from linebot.v3.messaging import (
     AsyncApiClient,
     AsyncMessagingApi,
@@ -75,7 +73,7 @@ async def _call(request: Awaitable[Any]) -> None:
         await request
     except ApiException as exc:
         raise _error(exc) from None
-    except (aiohttp.ClientError, asyncio.TimeoutError, OSError) as exc:
+    except (TimeoutError, aiohttp.ClientError, OSError) as exc:
         raise LineApiError(None, type(exc).__name__) from None
 
 
@@ -100,7 +98,9 @@ class LineClient:
         """A push (billed, so only as a fallback); the retry key makes a retried push deliver once."""
         request = PushMessageRequest(to=to, messages=_sdk_messages(outgoing))
         await _call(
-            self._api.push_message(request, x_line_retry_key=str(uuid.uuid4()), _request_timeout=REQUEST_TIMEOUT_SECONDS)
+            self._api.push_message(
+                request, x_line_retry_key=str(uuid.uuid4()), _request_timeout=REQUEST_TIMEOUT_SECONDS
+            )
         )
 
     async def show_loading(self, chat_id: str, seconds: int) -> None:

@@ -84,7 +84,7 @@ def _split(text: str) -> list[str]:
                 current = ""
             head = truncate(line, MAX_TEXT, marker="")
             pieces.append(head)
-            line = line[len(head):]
+            line = line[len(head) :]
         if utf16_len(current + line) > MAX_TEXT:
             pieces.append(current)
             current = line
@@ -106,7 +106,7 @@ def _pack(pieces: list[str]) -> list[str]:
         else:
             bubbles.append(piece)
     if len(bubbles) > MAX_MESSAGES:
-        rest = "\n\n".join(bubbles[MAX_MESSAGES - 1:])
+        rest = "\n\n".join(bubbles[MAX_MESSAGES - 1 :])
         bubbles = bubbles[: MAX_MESSAGES - 1] + [truncate(rest, MAX_TEXT, marker=_OMITTED)]
     return bubbles
 

@@ -22,7 +22,9 @@ class EventDeduplicator:
             return True
         now = time.time() if now is None else now
         with self._db.lock:
-            cursor = self._db.conn.execute("INSERT OR IGNORE INTO seen_events(event_id, seen) VALUES (?, ?)", (event_id[:128], now))
+            cursor = self._db.conn.execute(
+                "INSERT OR IGNORE INTO seen_events(event_id, seen) VALUES (?, ?)", (event_id[:128], now)
+            )
             fresh = cursor.rowcount == 1
             self._inserted += fresh
             if fresh and self._inserted % 1000 == 0:

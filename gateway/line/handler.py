@@ -13,6 +13,7 @@ from gateway.ids import log_id, pseudonym
 from gateway.line.client import LineApiError, LineClient
 from gateway.line.convert import OutgoingText, payload_for_postback, to_line
 from gateway.line.menu import MAIN_CHOICES, MAIN_PAYLOADS
+from gateway.logsafe import describe_exception
 from gateway.models import BotMessage
 from gateway.municipalities import MunicipalityDirectory
 from gateway.ratelimit import SlidingWindowLimiter
@@ -72,7 +73,7 @@ def _strip_self_mentions(text: str, message: dict[str, Any]) -> tuple[str, bool]
             if isinstance(index, int) and isinstance(length, int) and index >= 0 and length > 0:
                 spans.append((index, length))
     for index, length in sorted(spans, reverse=True):
-        units = units[: 2 * index] + units[2 * (index + length):]
+        units = units[: 2 * index] + units[2 * (index + length) :]
     return units.decode("utf-16-le", "ignore"), bool(spans)
 
 
@@ -117,7 +118,9 @@ class LineEventHandler:
             log.info("line event ignored type=%s mode=%s", event_type, event.get("mode"))
             return
         conversation = self.conversation_id(source)
-        log.info("line event type=%s source=%s conversation=%s", event_type, source.kind, log_id(self._secret, conversation))
+        log.info(
+            "line event type=%s source=%s conversation=%s", event_type, source.kind, log_id(self._secret, conversation)
+        )
         if event_type == "message":
             await self._on_message(event, source, conversation)
         elif event_type == "postback":
@@ -155,7 +158,9 @@ class LineEventHandler:
             await self._deliver(event, source, self._greeting())
             return
         if len(text) > self._settings.max_text_chars:
-            await self._deliver(event, source, [OutgoingText(TOO_LONG_REPLY.format(limit=self._settings.max_text_chars))])
+            await self._deliver(
+                event, source, [OutgoingText(TOO_LONG_REPLY.format(limit=self._settings.max_text_chars))]
+            )
             return
         if not self._limiter.allow(conversation):
             await self._deliver(event, source, [OutgoingText(RATE_LIMITED_REPLY)])
@@ -180,7 +185,12 @@ class LineEventHandler:
             done, _ = await asyncio.wait({task}, timeout=self._settings.line_loading_after_seconds)
             if not done:
                 await self._show_loading(source)
-        result = await task
+        try:
+            result = await task
+        except Exception as exc:
+            # A bug must still leave the resident with an answer (the fallback), never silence.
+            log.error("line turn failed: %s", describe_exception(exc))
+            result = TurnResult(self._turns.fallback(self._municipality), fallback=True)
         await self._deliver(event, source, to_line(result.messages))
 
     async def _show_loading(self, source: Source) -> None:

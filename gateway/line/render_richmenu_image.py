@@ -15,7 +15,9 @@ CHROMIUM = "/usr/bin/chromium"
 def main() -> None:
     """Write richmenu.png next to this file."""
     with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=["--headless", "--no-sandbox", "--disable-gpu"])
+        browser = playwright.chromium.launch(
+            executable_path=CHROMIUM, args=["--headless", "--no-sandbox", "--disable-gpu"]
+        )
         page = browser.new_page(viewport={"width": MENU_WIDTH, "height": MENU_HEIGHT}, device_scale_factor=1)
         page.goto(SOURCE.as_uri())
         page.screenshot(path=str(IMAGE_PATH), type="png")

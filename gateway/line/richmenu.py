@@ -34,7 +34,9 @@ def menu_request() -> RichMenuRequest:
     cells = [(0, 0), (half_w, 0), (0, half_h), (half_w, half_h)]
     areas = [
         RichMenuArea(
-            bounds=RichMenuBounds(x=x, y=y, width=MENU_WIDTH - half_w if x else half_w, height=MENU_HEIGHT - half_h if y else half_h),
+            bounds=RichMenuBounds(
+                x=x, y=y, width=MENU_WIDTH - half_w if x else half_w, height=MENU_HEIGHT - half_h if y else half_h
+            ),
             action=PostbackAction(label=choice.title, data=choice.payload, displayText=choice.title),
         )
         for (x, y), choice in zip(cells, MAIN_CHOICES, strict=True)
@@ -53,9 +55,7 @@ def create_rich_menu(access_token: str, api_base: str, api_data_base: str, image
     with ApiClient(Configuration(host=api_base, access_token=access_token)) as client:
         menu_id = MessagingApi(client).create_rich_menu(menu_request()).rich_menu_id
     with ApiClient(Configuration(host=api_data_base, access_token=access_token)) as blob_client:
-        MessagingApiBlob(blob_client).set_rich_menu_image(
-            menu_id, body=image, _headers={"Content-Type": "image/png"}
-        )
+        MessagingApiBlob(blob_client).set_rich_menu_image(menu_id, body=image, _headers={"Content-Type": "image/png"})
     with ApiClient(Configuration(host=api_base, access_token=access_token)) as client:
         MessagingApi(client).set_default_rich_menu(menu_id)
     return str(menu_id)
@@ -64,7 +64,9 @@ def create_rich_menu(access_token: str, api_base: str, api_data_base: str, image
 def main(argv: list[str] | None = None) -> int:
     """Command-line entry point; credentials come from the environment only."""
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--image", type=Path, default=IMAGE_PATH, help="PNG of 2500x843 pixels (default: the bundled one)")
+    parser.add_argument(
+        "--image", type=Path, default=IMAGE_PATH, help="PNG of 2500x843 pixels (default: the bundled one)"
+    )
     parser.add_argument("--dry-run", action="store_true", help="print the menu definition and exit")
     args = parser.parse_args(argv)
     if args.dry_run:

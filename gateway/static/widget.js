@@ -250,7 +250,7 @@
     return -1;
   }
 
-  function renderEntry(entry, index, activeFrom) {
+  function renderEntry(entry, index) {
     var item = el("div", "mnc-msg mnc-msg-" + entry.from);
     var who = el("span", "mnc-visually-hidden", (entry.from === "user" ? TEXT.you : TEXT.bot) + "：");
     item.appendChild(who);
@@ -261,11 +261,10 @@
     if (choices && choices.length) {
       var group = el("div", "mnc-choices");
       group.setAttribute("role", "group");
-      var active = index >= activeFrom;
+      group.setAttribute("data-index", String(index));
       choices.forEach(function (choice) {
         var button = el("button", "mnc-choice", entry.buttons ? choice.title : choice);
         button.type = "button";
-        button.disabled = !active;
         button.addEventListener("click", function () {
           if (entry.buttons) {
             choose(choice);
@@ -280,19 +279,35 @@
     return item;
   }
 
+  // Only the choices offered since the resident's last message stay usable (and none while waiting).
+  function refreshChoices() {
+    var activeFrom = lastUserIndex() + 1;
+    var groups = log.querySelectorAll(".mnc-choices");
+    for (var g = 0; g < groups.length; g++) {
+      var inactive = busy || Number(groups[g].getAttribute("data-index")) < activeFrom;
+      var buttons = groups[g].querySelectorAll(".mnc-choice");
+      for (var b = 0; b < buttons.length; b++) {
+        buttons[b].disabled = inactive;
+      }
+    }
+  }
+
+  // Full redraw only on load and restart: redrawing on every message would make screen readers repeat the log.
   function render() {
     log.textContent = "";
-    var activeFrom = lastUserIndex() + 1;
     transcript.forEach(function (entry, index) {
-      log.appendChild(renderEntry(entry, index, activeFrom));
+      log.appendChild(renderEntry(entry, index));
     });
+    refreshChoices();
     log.scrollTop = log.scrollHeight;
   }
 
   function add(entry) {
     transcript.push(entry);
     persist();
-    render();
+    log.appendChild(renderEntry(entry, transcript.length - 1));
+    refreshChoices();
+    log.scrollTop = log.scrollHeight;
   }
 
   function welcome() {
@@ -311,13 +326,9 @@
     busy = value;
     typing.hidden = !value;
     sendButton.disabled = value;
+    // While busy, screen readers hold the log's announcements and read the whole answer once it is complete.
     log.setAttribute("aria-busy", value ? "true" : "false");
-    var buttons = log.querySelectorAll(".mnc-choice");
-    if (value) {
-      for (var k = 0; k < buttons.length; k++) {
-        buttons[k].disabled = true;
-      }
-    }
+    refreshChoices();
     if (value) {
       log.scrollTop = log.scrollHeight;
     }
@@ -422,7 +433,6 @@
       })
       .then(function () {
         setBusy(false);
-        render();
         input.focus();
       });
   }
@@ -480,7 +490,6 @@
     save(window.sessionStorage, OPEN_KEY, open ? "1" : null);
     if (open) {
       welcome();
-      render();
       input.focus();
     }
   }
@@ -502,6 +511,7 @@
     forgetSession();
     transcript = [];
     persist();
+    render();
     showStatus("");
     welcome();
     input.focus();

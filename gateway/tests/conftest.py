@@ -115,7 +115,9 @@ class Gateway:
 
 
 @pytest.fixture
-def base_settings(tmp_path: Path, kb_dir: Path, fake_rasa: tuple[FakeRasa, ServerThread], fake_line: tuple[FakeLine, ServerThread]) -> Settings:
+def base_settings(
+    tmp_path: Path, kb_dir: Path, fake_rasa: tuple[FakeRasa, ServerThread], fake_line: tuple[FakeLine, ServerThread]
+) -> Settings:
     """Settings pointing at the fakes, with a temporary database."""
     return Settings(
         host="127.0.0.1",
@@ -139,6 +141,7 @@ def start_gateway(base_settings: Settings) -> Iterator[Callable[..., Gateway]]:
     started: list[ServerThread] = []
 
     def start(**overrides: object) -> Gateway:
+        """Start one gateway with overridden settings."""
         settings = dataclasses.replace(base_settings, **overrides)
         server = ServerThread(create_app(settings)).start()
         started.append(server)

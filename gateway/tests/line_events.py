@@ -14,7 +14,9 @@ GROUP_ID = "C" + "a1b2c3d4e5" * 3 + "ef"
 BOT_DESTINATION = "U" + "0" * 32
 
 
-def _base(event_type: str, source: dict[str, Any] | None = None, redelivery: bool = False, event_id: str | None = None) -> dict[str, Any]:
+def _base(
+    event_type: str, source: dict[str, Any] | None = None, redelivery: bool = False, event_id: str | None = None
+) -> dict[str, Any]:
     return {
         "type": event_type,
         "mode": "active",
@@ -39,7 +41,9 @@ def group_text_event(text: str, mention_self_at: tuple[int, int] | None = None, 
     if mention_self_at:
         index, length = mention_self_at
         event["message"]["mention"] = {
-            "mentionees": [{"index": index, "length": length, "type": "user", "userId": BOT_DESTINATION, "isSelf": True}]
+            "mentionees": [
+                {"index": index, "length": length, "type": "user", "userId": BOT_DESTINATION, "isSelf": True}
+            ]
         }
     return event
 

@@ -18,6 +18,7 @@ from gateway.tests.fakes.servers import ServerThread, free_port
 
 
 def wait_until_up(url: str, process: subprocess.Popen[bytes], timeout: float = 20.0) -> None:
+    """Poll until the gateway process answers (bounded)."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if process.poll() is not None:
@@ -31,7 +32,9 @@ def wait_until_up(url: str, process: subprocess.Popen[bytes], timeout: float = 2
 
 
 @pytest.fixture
-def gateway_process(tmp_path: Path, kb_dir: Path, fake_rasa: tuple[FakeRasa, ServerThread]) -> Iterator[tuple[str, Path]]:
+def gateway_process(
+    tmp_path: Path, kb_dir: Path, fake_rasa: tuple[FakeRasa, ServerThread]
+) -> Iterator[tuple[str, Path]]:
     """``python -m gateway`` on a free port, pointed at the fake Rasa; stopped (SIGTERM) at teardown."""
     port = free_port()
     log_path = tmp_path / "gateway.log"
@@ -48,7 +51,9 @@ def gateway_process(tmp_path: Path, kb_dir: Path, fake_rasa: tuple[FakeRasa, Ser
         }
     )
     with log_path.open("wb") as log:
-        process = subprocess.Popen([sys.executable, "-m", "gateway"], env=env, stdout=log, stderr=subprocess.STDOUT, cwd=REPO_ROOT)
+        process = subprocess.Popen(
+            [sys.executable, "-m", "gateway"], env=env, stdout=log, stderr=subprocess.STDOUT, cwd=REPO_ROOT
+        )
     url = f"http://127.0.0.1:{port}"
     try:
         wait_until_up(url, process)
@@ -59,8 +64,9 @@ def gateway_process(tmp_path: Path, kb_dir: Path, fake_rasa: tuple[FakeRasa, Ser
 
 
 def test_rasa_stopped_then_back(gateway_process: tuple[str, Path], fake_rasa: tuple[FakeRasa, ServerThread]) -> None:
+    """Rasa stops: /healthz 503 and the fallback answer; Rasa returns: all good again."""
     url, log_path = gateway_process
-    state, rasa = fake_rasa
+    rasa = fake_rasa[1]
     assert httpx.get(f"{url}/healthz").status_code == 200
     sid = httpx.post(f"{url}/api/chat/session", json={"municipality": "mitaka"}).json()["session_id"]
 

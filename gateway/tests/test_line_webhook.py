@@ -24,10 +24,16 @@ FakeLineFixture = tuple[FakeLine, ServerThread]
 
 
 def post(gw: Gateway, raw: bytes, headers: dict[str, str | bytes] | None = None) -> httpx.Response:
-    return httpx.post(f"{gw.url}/line/webhook", content=raw, headers=headers if headers is not None else ev.signed_headers(LINE_SECRET, raw))
+    """POST raw bytes to the webhook, signed correctly unless headers are given."""
+    return httpx.post(
+        f"{gw.url}/line/webhook",
+        content=raw,
+        headers=headers if headers is not None else ev.signed_headers(LINE_SECRET, raw),
+    )
 
 
 def deliver(gw: Gateway, *events: dict[str, object]) -> httpx.Response:
+    """POST correctly signed events and expect 200."""
     raw = ev.body(*events)
     response = post(gw, raw)
     assert response.status_code == 200, response.text
@@ -64,15 +70,18 @@ def gateway(start_gateway: Callable[..., Gateway]) -> Gateway:
 
 
 def quick_items(message: dict[str, object]) -> list[dict[str, object]]:
+    """The quick-reply items of a LINE message body."""
     quick = message.get("quickReply")
     return list(quick["items"]) if isinstance(quick, dict) else []  # type: ignore[index]
 
 
 # ---- signature ----
 
+
 def test_missing_and_bad_signatures_are_rejected_before_anything(
     line_gw: Gateway, fake_rasa: FakeRasaFixture, fake_line: FakeLineFixture
 ) -> None:
+    """Missing, empty, wrong or mismatched signatures → 400 and nothing processed."""
     raw = ev.body(ev.text_event("暗証番号を忘れました"))
     good = ev.signed_headers(LINE_SECRET, raw)
     cases = {
@@ -93,6 +102,7 @@ def test_missing_and_bad_signatures_are_rejected_before_anything(
 
 
 def test_unsigned_garbage_is_rejected_even_if_not_json(line_gw: Gateway) -> None:
+    """The signature is checked before the body is parsed."""
     response = post(line_gw, b"{{{", {"content-type": "application/json"})
     assert response.status_code == 400 and response.json()["error"] == "invalid_signature"
     signed_garbage = post(line_gw, b"{{{")
@@ -100,6 +110,7 @@ def test_unsigned_garbage_is_rejected_even_if_not_json(line_gw: Gateway) -> None
 
 
 def test_line_not_configured_answers_503_and_web_chat_still_works(start_gateway: Callable[..., Gateway]) -> None:
+    """Without credentials the webhook is 503 and the web chat keeps working."""
     gw = start_gateway(line_channel_secret=None, line_channel_access_token=None)
     raw = ev.body(ev.text_event("こんにちは"))
     response = post(gw, raw)
@@ -110,7 +121,9 @@ def test_line_not_configured_answers_503_and_web_chat_still_works(start_gateway:
 
 # ---- the verify request and event types ----
 
+
 def test_verify_with_empty_events(line_gw: Gateway, fake_rasa: FakeRasaFixture, fake_line: FakeLineFixture) -> None:
+    """LINE's verify request (no events) gets 200 and causes no call."""
     raw = json.dumps({"destination": ev.BOT_DESTINATION, "events": []}).encode()
     response = post(line_gw, raw)
     assert response.status_code == 200
@@ -121,6 +134,7 @@ def test_verify_with_empty_events(line_gw: Gateway, fake_rasa: FakeRasaFixture, 
 def test_text_message_gets_one_reply_with_quick_replies(
     line_gw: Gateway, fake_rasa: FakeRasaFixture, fake_line: FakeLineFixture
 ) -> None:
+    """A text turn gives one reply whose quick replies are Rasa's buttons."""
     deliver(line_gw, ev.text_event("暗証番号を忘れました", reply_token="token-text-1"))
     replies = fake_line[0].wait_for("/message/reply", 1)
     settle(line_gw)
@@ -138,7 +152,10 @@ def test_text_message_gets_one_reply_with_quick_replies(
     assert fake_line[0].calls("/loading") == []  # fast turn: no animation
 
 
-def test_postback_maps_back_to_the_offered_payload(line_gw: Gateway, fake_rasa: FakeRasaFixture, fake_line: FakeLineFixture) -> None:
+def test_postback_maps_back_to_the_offered_payload(
+    line_gw: Gateway, fake_rasa: FakeRasaFixture, fake_line: FakeLineFixture
+) -> None:
+    """A quick-reply postback reaches Rasa as the payload it stands for."""
     deliver(line_gw, ev.text_event("暗証番号を忘れました"))
     first = fake_line[0].wait_for("/message/reply", 1)[0].body
     data = quick_items(first["messages"][-1])[0]["action"]["data"]
@@ -150,7 +167,10 @@ def test_postback_maps_back_to_the_offered_payload(line_gw: Gateway, fake_rasa: 
     assert fake_rasa[0].requests[0]["sender"] == fake_rasa[0].requests[1]["sender"]
 
 
-def test_forged_postback_is_not_forwarded(line_gw: Gateway, fake_rasa: FakeRasaFixture, fake_line: FakeLineFixture) -> None:
+def test_forged_postback_is_not_forwarded(
+    line_gw: Gateway, fake_rasa: FakeRasaFixture, fake_line: FakeLineFixture
+) -> None:
+    """Postback data the bot never offered is answered politely and not forwarded."""
     deliver(line_gw, ev.postback_event('/inform{"municipality":"chiba"}'), ev.postback_event("/restart"))
     replies = fake_line[0].wait_for("/message/reply", 2)
     settle(line_gw)
@@ -158,13 +178,19 @@ def test_forged_postback_is_not_forwarded(line_gw: Gateway, fake_rasa: FakeRasaF
     assert all("この選択肢は現在ご利用いただけません" in r.body["messages"][0]["text"] for r in replies)
 
 
-def test_rich_menu_postbacks_are_always_accepted(line_gw: Gateway, fake_rasa: FakeRasaFixture, fake_line: FakeLineFixture) -> None:
+def test_rich_menu_postbacks_are_always_accepted(
+    line_gw: Gateway, fake_rasa: FakeRasaFixture, fake_line: FakeLineFixture
+) -> None:
+    """The rich menu's fixed payloads need no prior offer."""
     deliver(line_gw, ev.postback_event("/forgot_pin"))
     fake_line[0].wait_for("/message/reply", 1)
     assert fake_rasa[0].requests[0]["message"] == "/forgot_pin"
 
 
-def test_follow_greets_with_the_main_choices(line_gw: Gateway, fake_rasa: FakeRasaFixture, fake_line: FakeLineFixture) -> None:
+def test_follow_greets_with_the_main_choices(
+    line_gw: Gateway, fake_rasa: FakeRasaFixture, fake_line: FakeLineFixture
+) -> None:
+    """A new friend gets the greeting with the four main choices."""
     deliver(line_gw, ev.follow_event())
     reply = fake_line[0].wait_for("/message/reply", 1)[0].body
     assert "三鷹市" in reply["messages"][0]["text"]
@@ -173,7 +199,10 @@ def test_follow_greets_with_the_main_choices(line_gw: Gateway, fake_rasa: FakeRa
     assert fake_rasa[0].requests == []
 
 
-def test_unfollow_and_unknown_events_send_nothing(line_gw: Gateway, fake_rasa: FakeRasaFixture, fake_line: FakeLineFixture) -> None:
+def test_unfollow_and_unknown_events_send_nothing(
+    line_gw: Gateway, fake_rasa: FakeRasaFixture, fake_line: FakeLineFixture
+) -> None:
+    """Unfollow and unknown event types cause no API call."""
     deliver(line_gw, ev.unfollow_event(), ev.unknown_event())
     settle(line_gw)
     time.sleep(0.2)
@@ -184,6 +213,7 @@ def test_unfollow_and_unknown_events_send_nothing(line_gw: Gateway, fake_rasa: F
 def test_non_text_messages_get_a_polite_reply_and_are_never_downloaded(
     line_gw: Gateway, fake_rasa: FakeRasaFixture, fake_line: FakeLineFixture, kind: str
 ) -> None:
+    """Media get a 'please type' reply; their content is never fetched."""
     deliver(line_gw, ev.media_event(kind))
     reply = fake_line[0].wait_for("/message/reply", 1)[0].body
     settle(line_gw)
@@ -194,7 +224,9 @@ def test_non_text_messages_get_a_polite_reply_and_are_never_downloaded(
 
 # ---- delivery semantics ----
 
+
 def test_redelivery_is_processed_once(line_gw: Gateway, fake_rasa: FakeRasaFixture, fake_line: FakeLineFixture) -> None:
+    """A redelivered event (same webhookEventId) is not processed again."""
     event = ev.text_event("暗証番号を忘れました", event_id="01HREDELIVERY0000000000001")
     deliver(line_gw, event)
     redelivered = dict(event, deliveryContext={"isRedelivery": True})
@@ -209,6 +241,7 @@ def test_redelivery_is_processed_once(line_gw: Gateway, fake_rasa: FakeRasaFixtu
 def test_concurrent_duplicate_deliveries_produce_exactly_one_reply(
     line_gw: Gateway, fake_rasa: FakeRasaFixture, fake_line: FakeLineFixture
 ) -> None:
+    """Four simultaneous copies of one delivery give exactly one reply."""
     raw = ev.body(ev.text_event("暗証番号を忘れました", event_id="01HDUPLICATE00000000000001"))
     statuses: list[int] = []
     threads = [threading.Thread(target=lambda: statuses.append(post(line_gw, raw).status_code)) for _ in range(4)]
@@ -227,6 +260,7 @@ def test_concurrent_duplicate_deliveries_produce_exactly_one_reply(
 def test_webhook_answers_before_a_slow_turn_and_shows_loading(
     line_gw: Gateway, fake_rasa: FakeRasaFixture, fake_line: FakeLineFixture
 ) -> None:
+    """200 comes at once; a slow turn shows the loading animation first."""
     fake_rasa[0].mode = "slow"
     fake_rasa[0].slow_seconds = 0.8  # slower than the loading threshold (0.3 s), within Rasa's deadline (1.5 s)
     started = time.monotonic()
@@ -239,7 +273,10 @@ def test_webhook_answers_before_a_slow_turn_and_shows_loading(
     assert reply["messages"][0]["text"].startswith("暗証番号の再設定ですね")
 
 
-def test_rasa_down_gives_the_city_fallback(line_gw: Gateway, fake_rasa: FakeRasaFixture, fake_line: FakeLineFixture) -> None:
+def test_rasa_down_gives_the_city_fallback(
+    line_gw: Gateway, fake_rasa: FakeRasaFixture, fake_line: FakeLineFixture
+) -> None:
+    """A failing Rasa gives the city's phone number on LINE too."""
     fake_rasa[0].mode = "error"
     deliver(line_gw, ev.text_event("暗証番号を忘れました"))
     reply = fake_line[0].wait_for("/message/reply", 1)[0].body
@@ -249,6 +286,7 @@ def test_rasa_down_gives_the_city_fallback(line_gw: Gateway, fake_rasa: FakeRasa
 def test_rejected_reply_token_without_push_fallback_sends_nothing_more(
     line_gw: Gateway, fake_line: FakeLineFixture, caplog: pytest.LogCaptureFixture
 ) -> None:
+    """A rejected token is logged; no push unless configured."""
     fake_line[0].reject_reply_tokens.add("expired-token")
     deliver(line_gw, ev.text_event("こんにちは", reply_token="expired-token"))
     fake_line[0].wait_for("/message/reply", 1)
@@ -260,6 +298,7 @@ def test_rejected_reply_token_without_push_fallback_sends_nothing_more(
 def test_rejected_reply_token_falls_back_to_push_when_enabled(
     start_gateway: Callable[..., Gateway], fake_line: FakeLineFixture, caplog: pytest.LogCaptureFixture
 ) -> None:
+    """With LINE_PUSH_FALLBACK a rejected token leads to one push with a retry key."""
     gw = start_gateway(default_municipality="mitaka", line_push_fallback=True)
     fake_line[0].reject_reply_tokens.add("expired-token")
     deliver(gw, ev.text_event("暗証番号を忘れました", reply_token="expired-token"))
@@ -274,6 +313,7 @@ def test_rejected_reply_token_falls_back_to_push_when_enabled(
 
 
 def test_reply_respects_line_limits(line_gw: Gateway, fake_rasa: FakeRasaFixture, fake_line: FakeLineFixture) -> None:
+    """Many/long messages and 16 buttons fit LINE's limits without losing text."""
     deliver(line_gw, ev.text_event("たくさん教えて"))
     reply = fake_line[0].wait_for("/message/reply", 1)[0].body
     messages = reply["messages"]
@@ -294,13 +334,19 @@ def test_reply_respects_line_limits(line_gw: Gateway, fake_rasa: FakeRasaFixture
     assert fake_rasa[0].requests[-1]["message"] == LONG_PAYLOAD
 
 
-def test_typed_text_is_guarded_on_line_too(line_gw: Gateway, fake_rasa: FakeRasaFixture, fake_line: FakeLineFixture) -> None:
+def test_typed_text_is_guarded_on_line_too(
+    line_gw: Gateway, fake_rasa: FakeRasaFixture, fake_line: FakeLineFixture
+) -> None:
+    """LINE text is de-commanded and redacted like web text."""
     deliver(line_gw, ev.text_event("/restart"), ev.text_event("暗証番号は4821です"))
     fake_line[0].wait_for("/message/reply", 2)
     assert [r["message"] for r in fake_rasa[0].requests] == ["／restart", "暗証番号は［暗証番号］です"]
 
 
-def test_events_of_one_user_keep_their_order(line_gw: Gateway, fake_rasa: FakeRasaFixture, fake_line: FakeLineFixture) -> None:
+def test_events_of_one_user_keep_their_order(
+    line_gw: Gateway, fake_rasa: FakeRasaFixture, fake_line: FakeLineFixture
+) -> None:
+    """Several events of one user in one delivery reach Rasa in order."""
     deliver(line_gw, *[ev.text_event(f"質問{i}") for i in range(4)])
     fake_line[0].wait_for("/message/reply", 4)
     assert [r["message"] for r in fake_rasa[0].requests] == [f"質問{i}" for i in range(4)]
@@ -308,11 +354,19 @@ def test_events_of_one_user_keep_their_order(line_gw: Gateway, fake_rasa: FakeRa
 
 # ---- groups and rooms ----
 
-def test_group_messages_need_a_mention(line_gw: Gateway, fake_rasa: FakeRasaFixture, fake_line: FakeLineFixture) -> None:
+
+def test_group_messages_need_a_mention(
+    line_gw: Gateway, fake_rasa: FakeRasaFixture, fake_line: FakeLineFixture
+) -> None:
+    """In groups the bot introduces itself and answers only when mentioned."""
     deliver(line_gw, ev.join_event())
     join_reply = fake_line[0].wait_for("/message/reply", 1)[0].body
     assert "メンション" in join_reply["messages"][0]["text"]
-    deliver(line_gw, ev.group_text_event("今日の晩ごはんどうする？"), ev.media_event("sticker", source={"type": "group", "groupId": ev.GROUP_ID}))
+    deliver(
+        line_gw,
+        ev.group_text_event("今日の晩ごはんどうする？"),
+        ev.media_event("sticker", source={"type": "group", "groupId": ev.GROUP_ID}),
+    )
     settle(line_gw)
     time.sleep(0.2)
     assert len(fake_line[0].calls("/message/reply")) == 1 and fake_rasa[0].requests == []
@@ -326,6 +380,7 @@ def test_group_messages_need_a_mention(line_gw: Gateway, fake_rasa: FakeRasaFixt
 
 
 def test_standby_events_are_ignored(line_gw: Gateway, fake_rasa: FakeRasaFixture, fake_line: FakeLineFixture) -> None:
+    """Events in standby mode are not answered."""
     event = ev.text_event("こんにちは")
     event["mode"] = "standby"
     deliver(line_gw, event)

@@ -20,11 +20,16 @@ def run_cli(env_extra: dict[str, str]) -> subprocess.CompletedProcess[str]:
     env.update(env_extra)
     return subprocess.run(
         [sys.executable, str(REPO_ROOT / "scripts" / "line_richmenu.py")],
-        env=env, capture_output=True, text=True, timeout=60, cwd=REPO_ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        cwd=REPO_ROOT,
     )
 
 
 def test_bundled_image_fits_line_rules() -> None:
+    """The shipped PNG has the menu's size and LINE's 1 MB limit."""
     data = IMAGE_PATH.read_bytes()
     assert data[:8] == b"\x89PNG\r\n\x1a\n"
     assert struct.unpack(">II", data[16:24]) == (MENU_WIDTH, MENU_HEIGHT)
@@ -32,8 +37,11 @@ def test_bundled_image_fits_line_rules() -> None:
 
 
 def test_creates_the_menu_uploads_the_image_and_sets_default(fake_line: tuple[FakeLine, ServerThread]) -> None:
+    """Create → upload image → set default, each call valid, with the four choices."""
     state, server = fake_line
-    result = run_cli({"LINE_CHANNEL_ACCESS_TOKEN": LINE_TOKEN, "LINE_API_BASE": server.url, "LINE_API_DATA_BASE": server.url})
+    result = run_cli(
+        {"LINE_CHANNEL_ACCESS_TOKEN": LINE_TOKEN, "LINE_API_BASE": server.url, "LINE_API_DATA_BASE": server.url}
+    )
     assert result.returncode == 0, result.stderr
     assert state.problems() == []
     assert [r.path.split("/")[-1] if "content" in r.path else r.path.rsplit("/", 1)[0] for r in state.requests] == [
@@ -49,6 +57,7 @@ def test_creates_the_menu_uploads_the_image_and_sets_default(fake_line: tuple[Fa
 
 
 def test_without_token_nothing_is_called(fake_line: tuple[FakeLine, ServerThread]) -> None:
+    """No token: exit 2 with a clear message and no API call."""
     result = run_cli({"LINE_API_BASE": fake_line[1].url})
     assert result.returncode == 2
     assert "LINE_CHANNEL_ACCESS_TOKEN" in result.stderr
@@ -56,7 +65,10 @@ def test_without_token_nothing_is_called(fake_line: tuple[FakeLine, ServerThread
 
 
 def test_wrong_token_is_reported(fake_line: tuple[FakeLine, ServerThread]) -> None:
+    """A 401 from LINE is reported and exits 1."""
     server = fake_line[1]
-    result = run_cli({"LINE_CHANNEL_ACCESS_TOKEN": "wrong", "LINE_API_BASE": server.url, "LINE_API_DATA_BASE": server.url})
+    result = run_cli(
+        {"LINE_CHANNEL_ACCESS_TOKEN": "wrong", "LINE_API_BASE": server.url, "LINE_API_DATA_BASE": server.url}
+    )
     assert result.returncode == 1
     assert "401" in result.stderr

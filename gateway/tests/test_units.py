@@ -12,9 +12,17 @@ import pytest
 from gateway.db import Database
 from gateway.fallback import fallback_text
 from gateway.ids import log_id, looks_like_session_id, new_session_id, pseudonym
-from gateway.line.convert import MAX_TEXT, payload_for_postback, postback_data, to_line, truncate, utf16_len
+from gateway.line.convert import (
+    MAX_TEXT,
+    payload_for_postback,
+    postback_data,
+    to_line,
+    truncate,
+    utf16_len,
+)
 from gateway.line.dedupe import EventDeduplicator
 from gateway.line.signature import compute_signature, verify_signature
+from gateway.logsafe import describe_exception
 from gateway.models import BotButton, BotMessage, parse_rasa_reply
 from gateway.municipalities import MunicipalityDirectory
 from gateway.ratelimit import SlidingWindowLimiter
@@ -36,13 +44,15 @@ from gateway.textguard import guard_typed_text
     ],
 )
 def test_guard_typed_text(raw: str, expected: str, redacted: bool) -> None:
+    """Typed text is redacted and never starts with a command slash."""
     guarded = guard_typed_text(raw)
     assert guarded.text == expected
     assert guarded.redacted is redacted
 
 
 def test_signature_matches_line_algorithm() -> None:
-    body = '{"events":[]}'.encode()
+    """Signatures are LINE's base64 HMAC-SHA256 and every mismatch fails."""
+    body = b'{"events":[]}'
     expected = base64.b64encode(hmac.new(b"secret", body, hashlib.sha256).digest()).decode()
     assert compute_signature("secret", body) == expected
     assert verify_signature("secret", body, expected)
@@ -53,6 +63,7 @@ def test_signature_matches_line_algorithm() -> None:
 
 
 def test_line_conversion_splits_and_merges_within_limits() -> None:
+    """Long and many texts become at most 5 messages of at most 5,000 characters."""
     long_text = "\n".join("あ" * 99 for _ in range(120))  # ~12,000 characters
     out = to_line([BotMessage(text=long_text)])
     assert len(out) == 3 and all(utf16_len(m.text) <= MAX_TEXT for m in out)
@@ -65,8 +76,11 @@ def test_line_conversion_splits_and_merges_within_limits() -> None:
 
 
 def test_line_quick_replies() -> None:
+    """Buttons become ≤13 deduplicated quick replies with ≤20-character labels, on the last message."""
     buttons = [BotButton(title="本人", payload="/a"), BotButton(title="本人", payload="/a")]
-    buttons += [BotButton(title="とても長いタイトルの選択肢です、二十文字を超えます", payload=f"/b{i}") for i in range(14)]
+    buttons += [
+        BotButton(title="とても長いタイトルの選択肢です、二十文字を超えます", payload=f"/b{i}") for i in range(14)
+    ]
     out = to_line([BotMessage(text="質問", buttons=buttons[:8]), BotMessage(text="続き", buttons=buttons[8:])])
     assert [m.choices for m in out[:-1]] == [[]]
     choices = out[-1].choices
@@ -77,7 +91,8 @@ def test_line_quick_replies() -> None:
 
 
 def test_postback_data_round_trip() -> None:
-    short, long_payload = "/inform{\"municipality\":\"mitaka\"}", "/x" + "y" * 400
+    """Short payloads travel as is, long ones as a hash that maps back only to an offered payload."""
+    short, long_payload = '/inform{"municipality":"mitaka"}', "/x" + "y" * 400
     assert postback_data(short) == short
     assert len(postback_data(long_payload)) <= 300
     assert payload_for_postback(postback_data(long_payload), [short, long_payload]) == long_payload
@@ -88,13 +103,19 @@ def test_postback_data_round_trip() -> None:
 
 
 def test_truncate_counts_utf16_units() -> None:
+    """Emoji count twice, as LINE counts them."""
     assert truncate("😀" * 15, 20) == "😀" * 9 + "…"
     assert utf16_len(truncate("😀" * 15, 20)) <= 20
 
 
 def test_parse_rasa_reply_keeps_only_text_and_buttons() -> None:
+    """Images, custom payloads, URL buttons and junk are dropped."""
     data = [
-        {"recipient_id": "x", "text": "こんにちは", "buttons": [{"title": "本人", "payload": "/a"}, {"title": "url", "url": "https://x"}]},
+        {
+            "recipient_id": "x",
+            "text": "こんにちは",
+            "buttons": [{"title": "本人", "payload": "/a"}, {"title": "url", "url": "https://x"}],
+        },
         {"recipient_id": "x", "image": "https://example/x.png"},
         {"recipient_id": "x", "custom": {"a": 1}},
         "junk",
@@ -105,6 +126,7 @@ def test_parse_rasa_reply_keeps_only_text_and_buttons() -> None:
 
 
 def test_limiter_sliding_window() -> None:
+    """The limiter refuses the (N+1)th event in a window and recovers after it."""
     limiter = SlidingWindowLimiter(2, window_seconds=60)
     assert [limiter.allow("k", now=t) for t in (0, 1, 2)] == [True, True, False]
     assert limiter.allow("other", now=2)
@@ -113,6 +135,7 @@ def test_limiter_sliding_window() -> None:
 
 
 def test_limiter_memory_is_bounded() -> None:
+    """A flood of distinct keys cannot grow the limiter without bound."""
     limiter = SlidingWindowLimiter(1, window_seconds=60, max_keys=100)
     for i in range(1000):
         limiter.allow(f"k{i}", now=0)
@@ -120,6 +143,7 @@ def test_limiter_memory_is_bounded() -> None:
 
 
 def test_session_store_ttl_and_offers(tmp_path: Path) -> None:
+    """Sessions expire after the TTL since last use; offers are bounded and deduplicated."""
     db = Database(str(tmp_path / "s.sqlite3"))
     store = SessionStore(db, ttl_seconds=100)
     session = store.create("mitaka", now=1000)
@@ -139,6 +163,7 @@ def test_session_store_ttl_and_offers(tmp_path: Path) -> None:
 
 
 def test_event_dedupe_is_persistent(tmp_path: Path) -> None:
+    """A seen event id stays seen across a new connection (restart)."""
     path = str(tmp_path / "d.sqlite3")
     first = EventDeduplicator(Database(path))
     assert first.first_time("E1") and not first.first_time("E1")
@@ -147,6 +172,7 @@ def test_event_dedupe_is_persistent(tmp_path: Path) -> None:
 
 
 def test_ids() -> None:
+    """Session ids have 256 bits; pseudonyms are keyed and hide the raw id."""
     assert looks_like_session_id(new_session_id())
     assert not looks_like_session_id("a" * 42) and not looks_like_session_id(None)
     a, b = pseudonym(b"k", "line-user", "U1"), pseudonym(b"k2", "line-user", "U1")
@@ -155,6 +181,7 @@ def test_ids() -> None:
 
 
 def test_settings_from_env() -> None:
+    """Environment parsing, defaults and secrets kept out of repr."""
     settings = Settings.from_env(
         {
             "GATEWAY_PORT": "9000",
@@ -176,20 +203,30 @@ def test_settings_from_env() -> None:
 
 @pytest.mark.parametrize(
     "env",
-    [{"ALLOWED_ORIGINS": "*"}, {"ALLOWED_ORIGINS": "https://*.example.jp"}, {"ALLOWED_ORIGINS": "example.jp"},
-     {"ALLOWED_ORIGINS": "https://example.jp/page"}, {"GATEWAY_PORT": "http"}, {"RASA_TIMEOUT_SECONDS": "0"}],
+    [
+        {"ALLOWED_ORIGINS": "*"},
+        {"ALLOWED_ORIGINS": "https://*.example.jp"},
+        {"ALLOWED_ORIGINS": "example.jp"},
+        {"ALLOWED_ORIGINS": "https://example.jp/page"},
+        {"GATEWAY_PORT": "http"},
+        {"RASA_TIMEOUT_SECONDS": "0"},
+    ],
 )
 def test_settings_reject_bad_values(env: dict[str, str]) -> None:
+    """Wildcard or malformed origins and bad numbers are refused at startup."""
     with pytest.raises(SettingsError):
         Settings.from_env(env)
 
 
 def test_municipality_directory_tolerates_broken_files(tmp_path: Path) -> None:
+    """Malformed or missing KB files degrade to the generic contact line."""
     folder = tmp_path / "municipalities"
     folder.mkdir()
     (folder / "mitaka.yml").write_text("id: mitaka\nname: 三鷹市\ncontact: [not, a, mapping]\n", encoding="utf-8")
     (folder / "chiba.yml").write_text("::: not yaml :::\n  - [", encoding="utf-8")
-    (folder / "tajimi.yml").write_text("id: tajimi\nname: 多治見市\ncontact:\n  phones: ['0572-22-1111']\n", encoding="utf-8")
+    (folder / "tajimi.yml").write_text(
+        "id: tajimi\nname: 多治見市\ncontact:\n  phones: ['0572-22-1111']\n", encoding="utf-8"
+    )
     directory = MunicipalityDirectory(tmp_path)
     assert directory.resolve("三鷹市") == "mitaka" and directory.resolve("千葉市") == "chiba"
     assert directory.resolve("大阪市") is None and directory.resolve("") is None
@@ -216,3 +253,14 @@ def test_against_the_project_knowledge_base() -> None:
     assert directory.resolve("龍ヶ崎") == "ryugasaki" and directory.resolve("みたか") == "mitaka"
     listing = fallback_text(directory, None)
     assert all(m.phones[0].number in listing for m in directory.all() if m.phones)
+
+
+def test_exceptions_are_logged_without_their_message() -> None:
+    """A validation error quoting a LINE id is logged by type and stack only."""
+    user_id = "U" + "4af4980629" * 3 + "ab"
+    try:
+        raise ValueError(f"to={user_id} is invalid")
+    except ValueError as exc:
+        described = describe_exception(exc)
+    assert described.startswith("builtins.ValueError") and "test_units.py" in described
+    assert user_id not in described

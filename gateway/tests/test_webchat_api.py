@@ -19,16 +19,19 @@ FakeRasaFixture = tuple[FakeRasa, ServerThread]
 
 
 def new_session(gw: Gateway, body: Any = None, **kwargs: Any) -> str:
+    """Create a session and return its id."""
     response = httpx.post(f"{gw.url}/api/chat/session", json=body, **kwargs)
     assert response.status_code == 200, response.text
     return str(response.json()["session_id"])
 
 
 def send(gw: Gateway, body: Any, **kwargs: Any) -> httpx.Response:
+    """POST one message body."""
     return httpx.post(f"{gw.url}/api/chat/message", json=body, timeout=10, **kwargs)
 
 
 def assert_json_error(response: httpx.Response, status: int, code: str) -> None:
+    """The response is the given 4xx with a JSON error code and message."""
     assert response.status_code == status, response.text
     assert response.headers["content-type"].startswith("application/json")
     body = response.json()
@@ -37,6 +40,7 @@ def assert_json_error(response: httpx.Response, status: int, code: str) -> None:
 
 
 def test_session_ids_are_unguessable_and_unique(gateway: Gateway) -> None:
+    """Session ids are random, long and never cached."""
     ids = {new_session(gateway) for _ in range(5)}
     assert len(ids) == 5
     for sid in ids:
@@ -47,6 +51,7 @@ def test_session_ids_are_unguessable_and_unique(gateway: Gateway) -> None:
 
 
 def test_full_flow_buttons_and_checklist(gateway: Gateway, fake_rasa: FakeRasaFixture) -> None:
+    """Question → 本人 → 三鷹市 → checklist, with the contract's JSON shape."""
     sid = new_session(gateway)
     first = send(gateway, {"session_id": sid, "text": "暗証番号を忘れました"})
     assert first.status_code == 200
@@ -70,6 +75,7 @@ def test_full_flow_buttons_and_checklist(gateway: Gateway, fake_rasa: FakeRasaFi
 
 @pytest.mark.parametrize("value", ["mitaka", "三鷹市", "三鷹", "ＭＩＴＡＫＡ"])
 def test_municipality_fixed_by_embedding(gateway: Gateway, fake_rasa: FakeRasaFixture, value: str) -> None:
+    """An id or Japanese name at session creation reaches Rasa as metadata."""
     sid = new_session(gateway, {"municipality": value})
     send(gateway, {"session_id": sid, "text": "こんにちは"})
     assert fake_rasa[0].requests[-1]["metadata"] == {"channel": "web", "municipality": "mitaka"}
@@ -77,12 +83,14 @@ def test_municipality_fixed_by_embedding(gateway: Gateway, fake_rasa: FakeRasaFi
 
 @pytest.mark.parametrize("value,expected", [("龍ヶ崎市", "ryugasaki"), ("竜ケ崎市", "ryugasaki"), ("千葉市", "chiba")])
 def test_municipality_name_variants(gateway: Gateway, fake_rasa: FakeRasaFixture, value: str, expected: str) -> None:
+    """Spelling variants of city names resolve to the canonical id."""
     sid = new_session(gateway, {"municipality": value})
     send(gateway, {"session_id": sid, "text": "こんにちは"})
     assert fake_rasa[0].requests[-1]["metadata"]["municipality"] == expected
 
 
 def test_unknown_municipality_is_refused(gateway: Gateway) -> None:
+    """An unsupported city is a 422."""
     response = httpx.post(f"{gateway.url}/api/chat/session", json={"municipality": "大阪市"})
     assert_json_error(response, 422, "unknown_municipality")
 
@@ -99,7 +107,10 @@ def test_unknown_municipality_is_refused(gateway: Gateway) -> None:
         ("暗証番号 /forgot_pin", "暗証番号 /forgot_pin"),
     ],
 )
-def test_typed_text_is_never_a_rasa_command(gateway: Gateway, fake_rasa: FakeRasaFixture, typed: str, forwarded: str) -> None:
+def test_typed_text_is_never_a_rasa_command(
+    gateway: Gateway, fake_rasa: FakeRasaFixture, typed: str, forwarded: str
+) -> None:
+    """Typed text starting with '/' (even after invisible characters) is neutralised."""
     sid = new_session(gateway)
     assert send(gateway, {"session_id": sid, "text": typed}).status_code == 200
     sent = fake_rasa[0].requests[-1]["message"]
@@ -110,6 +121,7 @@ def test_typed_text_is_never_a_rasa_command(gateway: Gateway, fake_rasa: FakeRas
 def test_pin_and_individual_number_are_redacted_before_rasa_logs_and_storage(
     gateway: Gateway, fake_rasa: FakeRasaFixture, caplog: pytest.LogCaptureFixture
 ) -> None:
+    """PINs and 個人番号 never reach Rasa, the logs or the database."""
     caplog.set_level(logging.INFO)
     caplog.set_level(logging.DEBUG, logger="gateway")
     sid = new_session(gateway)
@@ -138,12 +150,14 @@ def test_pin_and_individual_number_are_redacted_before_rasa_logs_and_storage(
     ],
 )
 def test_malformed_bodies(gateway: Gateway, fake_rasa: FakeRasaFixture, raw: bytes, status: int, code: str) -> None:
+    """Bad JSON → 400, wrong shapes → 422, and Rasa is not called."""
     response = httpx.post(f"{gateway.url}/api/chat/message", content=raw, headers={"content-type": "application/json"})
     assert_json_error(response, status, code)
     assert fake_rasa[0].requests == []
 
 
 def test_field_errors(gateway: Gateway, fake_rasa: FakeRasaFixture) -> None:
+    """Missing, doubled, mistyped or empty fields → 422."""
     sid = new_session(gateway)
     assert_json_error(send(gateway, {"session_id": sid}), 422, "invalid_request")
     assert_json_error(send(gateway, {"session_id": sid, "text": "a", "payload": "/greet"}), 422, "invalid_request")
@@ -153,6 +167,7 @@ def test_field_errors(gateway: Gateway, fake_rasa: FakeRasaFixture) -> None:
 
 
 def test_unknown_and_malformed_sessions_are_404(gateway: Gateway, fake_rasa: FakeRasaFixture) -> None:
+    """Unknown or malformed session ids → 404."""
     real = new_session(gateway)
     forged = real[:-1] + ("A" if real[-1] != "A" else "B")
     for sid in (forged, "x" * 43, "short", "../../etc/passwd", "' OR 1=1 --"):
@@ -161,6 +176,7 @@ def test_unknown_and_malformed_sessions_are_404(gateway: Gateway, fake_rasa: Fak
 
 
 def test_length_limits(start_gateway: Callable[..., Gateway], fake_rasa: FakeRasaFixture) -> None:
+    """Text over the limit → 413 text_too_long; an oversized body → 413 body_too_large."""
     gw = start_gateway(max_text_chars=100, max_body_bytes=2048)
     sid = new_session(gw)
     assert send(gw, {"session_id": sid, "text": "あ" * 100}).status_code == 200
@@ -172,11 +188,13 @@ def test_length_limits(start_gateway: Callable[..., Gateway], fake_rasa: FakeRas
 
 
 def test_wrong_method_and_path_are_json(gateway: Gateway) -> None:
+    """405 and 404 are JSON too."""
     assert_json_error(httpx.get(f"{gateway.url}/api/chat/message"), 405, "method_not_allowed")
     assert_json_error(httpx.get(f"{gateway.url}/api/nothing"), 404, "not_found")
 
 
 def test_payload_forgery_is_refused(gateway: Gateway, fake_rasa: FakeRasaFixture) -> None:
+    """Only payloads the bot offered to this session are accepted."""
     sid = new_session(gateway)
     # Never offered anything yet.
     assert_json_error(send(gateway, {"session_id": sid, "payload": "/restart"}), 403, "payload_not_offered")
@@ -184,12 +202,15 @@ def test_payload_forgery_is_refused(gateway: Gateway, fake_rasa: FakeRasaFixture
     # A payload shaped like the offered ones but with another slot value.
     forged = '/inform{"applicant_type":"self","municipality":"chiba"}'
     assert_json_error(send(gateway, {"session_id": sid, "payload": forged}), 403, "payload_not_offered")
-    assert_json_error(send(gateway, {"session_id": sid, "payload": offered[0]["payload"] + " "}), 403, "payload_not_offered")
+    assert_json_error(
+        send(gateway, {"session_id": sid, "payload": offered[0]["payload"] + " "}), 403, "payload_not_offered"
+    )
     assert [r["message"] for r in fake_rasa[0].requests] == ["暗証番号を忘れました"]
     assert send(gateway, {"session_id": sid, "payload": offered[0]["payload"]}).status_code == 200
 
 
 def test_sessions_are_isolated(gateway: Gateway, fake_rasa: FakeRasaFixture) -> None:
+    """Two sessions have separate Rasa senders, cities and offered buttons."""
     alice, bob = new_session(gateway, {"municipality": "mitaka"}), new_session(gateway, {"municipality": "chiba"})
     offered = send(gateway, {"session_id": alice, "text": "暗証番号を忘れました"}).json()["messages"][0]["buttons"]
     # Bob cannot use the buttons offered to Alice.
@@ -204,6 +225,7 @@ def test_sessions_are_isolated(gateway: Gateway, fake_rasa: FakeRasaFixture) -> 
 
 
 def test_rate_limit_per_session(start_gateway: Callable[..., Gateway], fake_rasa: FakeRasaFixture) -> None:
+    """More than N messages a minute in one session → 429 with Retry-After; others unaffected."""
     gw = start_gateway(rate_limit_session_per_minute=3, rate_limit_ip_per_minute=100)
     flooder, other = new_session(gw), new_session(gw)
     codes = [send(gw, {"session_id": flooder, "text": f"質問{i}"}).status_code for i in range(5)]
@@ -216,6 +238,7 @@ def test_rate_limit_per_session(start_gateway: Callable[..., Gateway], fake_rasa
 
 
 def test_rate_limit_per_client_address(start_gateway: Callable[..., Gateway], fake_rasa: FakeRasaFixture) -> None:
+    """More than N requests a minute from one address → 429, junk included."""
     gw = start_gateway(rate_limit_session_per_minute=100, rate_limit_ip_per_minute=4)
     sessions = [new_session(gw) for _ in range(3)]
     codes = [send(gw, {"session_id": sessions[i % 3], "text": f"質問{i}"}).status_code for i in range(6)]
@@ -225,12 +248,14 @@ def test_rate_limit_per_client_address(start_gateway: Callable[..., Gateway], fa
 
 
 def test_rate_limit_on_session_creation(start_gateway: Callable[..., Gateway]) -> None:
+    """Session creation is limited per address."""
     gw = start_gateway(rate_limit_sessions_per_ip_per_minute=2)
     codes = [httpx.post(f"{gw.url}/api/chat/session").status_code for _ in range(3)]
     assert codes == [200, 200, 429]
 
 
 def test_origin_allowlist(start_gateway: Callable[..., Gateway], fake_rasa: FakeRasaFixture) -> None:
+    """Only exact listed origins (and the gateway's own) may call the API."""
     city = "https://www.city.mitaka.lg.jp"
     gw = start_gateway(allowed_origins=frozenset({city}))
     allowed = httpx.post(f"{gw.url}/api/chat/session", headers={"Origin": city})
@@ -238,7 +263,12 @@ def test_origin_allowlist(start_gateway: Callable[..., Gateway], fake_rasa: Fake
     assert allowed.headers["access-control-allow-origin"] == city
     assert "Origin" in allowed.headers["vary"]
     sid = allowed.json()["session_id"]
-    for origin in ("https://evil.example", "https://www.city.mitaka.lg.jp.evil.example", "http://www.city.mitaka.lg.jp", "null"):
+    for origin in (
+        "https://evil.example",
+        "https://www.city.mitaka.lg.jp.evil.example",
+        "http://www.city.mitaka.lg.jp",
+        "null",
+    ):
         refused = send(gw, {"session_id": sid, "text": "こんにちは"}, headers={"Origin": origin})
         assert_json_error(refused, 403, "origin_not_allowed")
         assert "access-control-allow-origin" not in refused.headers
@@ -251,6 +281,7 @@ def test_origin_allowlist(start_gateway: Callable[..., Gateway], fake_rasa: Fake
 
 
 def test_cors_preflight(start_gateway: Callable[..., Gateway]) -> None:
+    """Preflights get exact-origin CORS headers or a 403."""
     city = "https://www.city.chiba.jp"
     gw = start_gateway(allowed_origins=frozenset({city}))
     preflight = {"Access-Control-Request-Method": "POST", "Access-Control-Request-Headers": "content-type"}
@@ -265,6 +296,7 @@ def test_cors_preflight(start_gateway: Callable[..., Gateway]) -> None:
 
 @pytest.mark.parametrize("mode", ["error", "empty", "garbage", "images"])
 def test_rasa_failures_give_the_city_fallback(gateway: Gateway, fake_rasa: FakeRasaFixture, mode: str) -> None:
+    """Rasa errors, empty, non-JSON or text-less replies → the city's fallback."""
     fake_rasa[0].mode = mode
     sid = new_session(gateway, {"municipality": "mitaka"})
     response = send(gateway, {"session_id": sid, "text": "暗証番号を忘れました"})
@@ -276,6 +308,7 @@ def test_rasa_failures_give_the_city_fallback(gateway: Gateway, fake_rasa: FakeR
 
 
 def test_rasa_timeout_gives_fallback_within_the_deadline(gateway: Gateway, fake_rasa: FakeRasaFixture) -> None:
+    """A hanging Rasa is cut off at the deadline with the fallback."""
     fake_rasa[0].mode = "slow"
     sid = new_session(gateway, {"municipality": "chiba"})
     started = time.monotonic()
@@ -297,13 +330,17 @@ def test_rasa_timeout_gives_fallback_within_the_deadline(gateway: Gateway, fake_
 def test_fallback_contacts_when_kb_is_incomplete(
     gateway: Gateway, fake_rasa: FakeRasaFixture, municipality: str | None, expected: str, absent: str
 ) -> None:
+    """Missing phones or files give the generic line; no city lists every phone."""
     fake_rasa[0].mode = "error"
     sid = new_session(gateway, {"municipality": municipality} if municipality else None)
     text = send(gateway, {"session_id": sid, "text": "こんにちは"}).json()["messages"][0]["text"]
     assert expected in text and absent not in text
 
 
-def test_sessions_and_offers_survive_a_gateway_restart(start_gateway: Callable[..., Gateway], fake_rasa: FakeRasaFixture) -> None:
+def test_sessions_and_offers_survive_a_gateway_restart(
+    start_gateway: Callable[..., Gateway], fake_rasa: FakeRasaFixture
+) -> None:
+    """A restarted gateway still knows the session and its offered buttons."""
     first = start_gateway()
     sid = new_session(first, {"municipality": "mitaka"})
     offered = send(first, {"session_id": sid, "text": "暗証番号を忘れました"}).json()["messages"][0]["buttons"]
@@ -316,6 +353,7 @@ def test_sessions_and_offers_survive_a_gateway_restart(start_gateway: Callable[.
 
 
 def test_healthz_reports_rasa_model(gateway: Gateway, fake_rasa: FakeRasaFixture) -> None:
+    """/healthz is 200 only with a loaded model."""
     ok = httpx.get(f"{gateway.url}/healthz")
     assert ok.status_code == 200 and ok.json()["status"] == "ok"
     fake_rasa[0].model_loaded = False
@@ -325,6 +363,7 @@ def test_healthz_reports_rasa_model(gateway: Gateway, fake_rasa: FakeRasaFixture
 
 
 def test_pages_and_security_headers(gateway: Gateway) -> None:
+    """Demo pages, widget files and their security headers."""
     page = httpx.get(f"{gateway.url}/")
     assert page.status_code == 200
     assert '<script src="/widget.js" defer></script>' in page.text
@@ -339,3 +378,13 @@ def test_pages_and_security_headers(gateway: Gateway) -> None:
     assert widget.headers["content-type"].startswith("text/javascript")
     assert "innerHTML" not in widget.text and "eval(" not in widget.text
     assert httpx.get(f"{gateway.url}/widget.css").status_code == 200
+
+
+def test_default_municipality_applies_to_web_sessions(
+    start_gateway: Callable[..., Gateway], fake_rasa: FakeRasaFixture
+) -> None:
+    """A one-city deployment (DEFAULT_MUNICIPALITY, id or name) fixes sessions the embedding left open."""
+    gw = start_gateway(default_municipality="多治見市")
+    send(gw, {"session_id": new_session(gw), "text": "こんにちは"})
+    send(gw, {"session_id": new_session(gw, {"municipality": "chiba"}), "text": "こんにちは"})
+    assert [r["metadata"]["municipality"] for r in fake_rasa[0].requests] == ["tajimi", "chiba"]

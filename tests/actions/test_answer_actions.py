@@ -14,7 +14,7 @@ from actions.answers import (
     ActionAnswerIdentityDocuments,
     ActionAnswerOfficeHours,
     ActionAnswerOutOfScope,
-    pending_action,
+    pending_question_action,
 )
 
 
@@ -256,5 +256,6 @@ def test_out_of_scope_without_city(make_tracker, run) -> None:
         ("", None),
     ],
 )
-def test_pending_action(pending, expected) -> None:
-    assert pending_action(pending) == expected
+def test_pending_question_action(pending, expected) -> None:
+    action = pending_question_action(pending)
+    assert (action.name() if action else None) == expected

@@ -1,4 +1,4 @@
-"""ActionHandleInform, ActionSessionStart, the two fallback stages, and actions.settings."""
+"""ActionHandleInform, the case's city resolution, the two fallback stages, and actions.settings."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from action_expect import CITY_NAMES, CONTACT_LINE
 from actions import settings
 from actions.fallback import ActionDefaultAskAffirmation, ActionDefaultFallback
 from actions.inform import ActionHandleInform
-from actions.session import ActionSessionStart
+from actions.context import read_case
 
 HOW_CAN_I_HELP = {
     "text": None,
@@ -29,7 +29,6 @@ HOW_CAN_I_HELP = {
     "action, name",
     [
         (ActionHandleInform(), "action_handle_inform"),
-        (ActionSessionStart(), "action_session_start"),
         (ActionDefaultAskAffirmation(), "action_default_ask_affirmation"),
         (ActionDefaultFallback(), "action_default_fallback"),
     ],
@@ -42,21 +41,21 @@ def test_names_are_in_the_domain(domain, action, name: str) -> None:
 # (slots, metadata, env city) → (events, messages)
 INFORM = [
     pytest.param({"pending_question": "office_hours", "municipality": "mitaka"}, {}, None,
-                 [FollowupAction("action_answer_office_hours")], [], id="pending-hours-city-slot"),
+                 [SlotSet("municipality", "mitaka"), SlotSet("pending_question", None)], "【三鷹市】", id="pending-hours-city-slot"),
     pytest.param({"pending_question": "identity_documents", "municipality": "chiba", "procedure": "pin_reset"}, {}, None,
-                 [FollowupAction("action_answer_identity_documents")], [], id="pending-ids-wins-over-case"),
+                 [SlotSet("municipality", "chiba"), SlotSet("pending_question", None)], "【千葉市】本人確認書類", id="pending-ids-wins-over-case"),
     pytest.param({"pending_question": "office_hours"}, {"municipality": "tajimi"}, None,
-                 [FollowupAction("action_answer_office_hours")], [], id="pending-hours-metadata-city"),
+                 [SlotSet("municipality", "tajimi"), SlotSet("pending_question", None)], "【多治見市】", id="pending-hours-metadata-city"),
     pytest.param({"pending_question": "office_hours"}, {}, "ryugasaki",
-                 [FollowupAction("action_answer_office_hours")], [], id="pending-hours-env-city"),
+                 [SlotSet("municipality", "ryugasaki"), SlotSet("pending_question", None)], "【龍ケ崎市】", id="pending-hours-env-city"),
     pytest.param({"pending_question": "office_hours"}, {}, None,
                  [], [HOW_CAN_I_HELP], id="pending-hours-no-city"),
     pytest.param({"pending_question": "office_hours", "procedure": "pin_reset"}, {}, None,
-                 [FollowupAction("pin_case_form")], [], id="pending-no-city-but-case"),
+                 [], [HOW_CAN_I_HELP], id="pending-no-city-but-case"),
     pytest.param({"procedure": "pin_change", "applicant_type": "self"}, {}, None,
-                 [FollowupAction("pin_case_form")], [], id="case-correction"),
+                 [], [HOW_CAN_I_HELP], id="case-is-the-rules-job"),
     pytest.param({"procedure": "certificate_renewal"}, {}, "mitaka",
-                 [FollowupAction("pin_case_form")], [], id="case-missing-pieces"),
+                 [], [HOW_CAN_I_HELP], id="case-missing-pieces-is-the-rules-job"),
     pytest.param({"municipality": "mitaka"}, {}, None,
                  [], [HOW_CAN_I_HELP], id="city-only"),
     pytest.param({"pending_question": "human_handoff", "municipality": "mitaka"}, {}, None,
@@ -73,47 +72,36 @@ def test_handle_inform(make_tracker, run, monkeypatch, slots, metadata, env_city
     tracker = make_tracker(slots=slots, text="はい", intent="inform", metadata=metadata)
     result, sent = run(ActionHandleInform(), tracker)
     assert result == events
-    assert sent == messages
+    if isinstance(messages, str):
+        # The pending question is answered in this very action, for that city.
+        assert sent and sent[0]["text"].startswith(messages)
+    else:
+        assert sent == messages
 
 
-# (slots, latest metadata, env city) → events
-SESSION = [
-    pytest.param(
-        {"procedure": "pin_reset", "municipality": "mitaka", "requested_slot": "applicant_type",
-         "session_started_metadata": {"municipality": "mitaka"}, "knows_other_pin": False},
-        {}, None,
-        [SessionStarted(), SlotSet("procedure", "pin_reset"), SlotSet("municipality", "mitaka"),
-         SlotSet("knows_other_pin", False), SlotSet("municipality", "mitaka"), ActionExecuted("action_listen")],
-        id="carries-slots-drops-requested-slot",
-    ),
-    pytest.param({}, {}, None, [SessionStarted(), ActionExecuted("action_listen")], id="empty"),
-    pytest.param({}, {"municipality": "tajimi"}, None,
-                 [SessionStarted(), SlotSet("municipality", "tajimi"), ActionExecuted("action_listen")], id="message-metadata"),
-    pytest.param({}, {"municipality": "龍ケ崎市"}, None,
-                 [SessionStarted(), SlotSet("municipality", "ryugasaki"), ActionExecuted("action_listen")], id="metadata-japanese-name"),
-    pytest.param({"session_started_metadata": {"municipality": "chiba"}}, {}, None,
-                 [SessionStarted(), SlotSet("municipality", "chiba"), ActionExecuted("action_listen")], id="session-started-metadata-slot"),
-    pytest.param({}, {}, "ryugasaki",
-                 [SessionStarted(), SlotSet("municipality", "ryugasaki"), ActionExecuted("action_listen")], id="env-city"),
-    pytest.param({}, {"municipality": "chiba"}, "mitaka",
-                 [SessionStarted(), SlotSet("municipality", "chiba"), ActionExecuted("action_listen")], id="page-wins-over-env"),
-    pytest.param({"municipality": "mitaka", "pending_question": "office_hours"}, {"municipality": "chiba"}, None,
-                 [SessionStarted(), SlotSet("municipality", "mitaka"), SlotSet("pending_question", "office_hours"),
-                  SlotSet("municipality", "chiba"), ActionExecuted("action_listen")], id="page-city-replaces-carried-city"),
-    pytest.param({}, {"municipality": "yokohama"}, None,
-                 [SessionStarted(), ActionExecuted("action_listen")], id="unknown-metadata-city"),
+# (slots, latest metadata, env city) → the municipality the answers use
+CITY = [
+    pytest.param({"municipality": "mitaka"}, {}, None, "mitaka", id="slot"),
+    pytest.param({}, {}, None, None, id="nothing-known"),
+    pytest.param({}, {"municipality": "tajimi"}, None, "tajimi", id="message-metadata"),
+    pytest.param({}, {"municipality": "龍ケ崎市"}, None, "ryugasaki", id="metadata-japanese-name"),
+    pytest.param({"session_started_metadata": {"municipality": "chiba"}}, {}, None, "chiba", id="session-started-metadata"),
+    pytest.param({}, {}, "ryugasaki", "ryugasaki", id="env-city"),
+    pytest.param({}, {"municipality": "chiba"}, "mitaka", "chiba", id="page-wins-over-env"),
+    pytest.param({"municipality": "mitaka"}, {"municipality": "chiba"}, None, "mitaka", id="resident-choice-wins-over-page"),
+    pytest.param({"municipality": "みたかし"}, {}, None, "mitaka", id="slot-reading-normalised"),
+    pytest.param({}, {"municipality": "yokohama"}, None, None, id="unknown-metadata-city"),
 ]
 
 
-@pytest.mark.parametrize("slots, metadata, env_city, events", SESSION)
-def test_session_start(make_tracker, run, monkeypatch, slots, metadata, env_city, events) -> None:
+@pytest.mark.parametrize("slots, metadata, env_city, expected", CITY)
+def test_case_municipality(make_tracker, monkeypatch, slots, metadata, env_city, expected) -> None:
+    """Without a custom session start, every answer resolves the city the same way (slot, page, deployment)."""
     if env_city:
         monkeypatch.setenv("DEFAULT_MUNICIPALITY", env_city)
-    result, messages = run(ActionSessionStart(), make_tracker(slots=slots, metadata=metadata))
-    assert result == events
-    assert messages == []
-    # The last SlotSet of municipality decides; the session always ends by listening.
-    assert result[0] == SessionStarted() and result[-1] == ActionExecuted("action_listen")
+    else:
+        monkeypatch.delenv("DEFAULT_MUNICIPALITY", raising=False)
+    assert read_case(make_tracker(slots=slots, metadata=metadata)).municipality == expected
 
 
 ASK_TEXT = "すみません、ご用件を確認させてください。次のうちどれに近いですか。"

@@ -151,3 +151,34 @@ def test_privacy_guard_never_stores_logs_or_echoes(stack: Stack, message: str, s
     assert secret.encode() not in stack.tracker_db.read_bytes()
     for name in ("rasa", "actions"):
         assert secret not in stack.log_path(name).read_text(errors="replace")
+
+
+def test_two_stage_fallback_ends_with_a_person(stack: Stack) -> None:
+    """Unsure twice: likely topics as Japanese buttons, then a rephrase request, then the phone numbers."""
+    sender = new_sender()
+    replies = stack.say(sender, "/nlu_fallback")
+    assert "どれでもない" in button_titles(replies)
+    assert all(title.isascii() is False for title in button_titles(replies))
+    replies = stack.say(sender, payload_for(replies, "どれでもない"))
+    assert "別の言い方" in joined(replies)
+    replies = stack.say(sender, "/nlu_fallback")
+    text = joined(replies)
+    assert "担当窓口へお問い合わせください" in text and "0422-29-9191" in text and "043-400-3147" in text
+
+
+def test_fallback_suggestion_leads_into_the_topic(stack: Stack) -> None:
+    """Tapping a suggested topic after the first fallback stage starts that topic's questions."""
+    sender = new_sender()
+    replies = stack.say(sender, "/nlu_fallback")
+    replies = stack.say(sender, payload_for(replies, "暗証番号を忘れた"))
+    assert {"本人", "法定代理人", "任意代理人"} <= set(button_titles(replies))
+
+
+def test_city_typed_for_a_pending_question(stack: Stack) -> None:
+    """「日曜日に行けるところは？」 → which city? → typed 「千葉です」 → 千葉市's Sunday office (第2日曜日)."""
+    sender = new_sender()
+    replies = stack.say(sender, "日曜日に手続きできるところはありますか")
+    assert "千葉市" in button_titles(replies)
+    replies = stack.say(sender, "千葉市です")
+    text = joined(replies)
+    assert "各区役所市民総合窓口課" in text and "第2日曜日" in text and "各市民センター" not in text

@@ -79,3 +79,12 @@ def test_output_properties_include_the_override(override: PrivacyIntentOverride)
     output = message.as_dict(only_output_properties=True)
     assert output[INTENT]["name"] == "share_sensitive"
     assert output[INTENT_RANKING_KEY][0]["name"] == "share_sensitive"
+
+
+def test_placeholder_beyond_the_analysed_prefix_still_counts(override: PrivacyIntentOverride) -> None:
+    from nlu_components.constants import ORIGINAL_TEXT_KEY
+
+    message = _message("あ" * 10, RANKING)
+    message.set(ORIGINAL_TEXT_KEY, "あ" * 5000 + "［暗証番号］")
+    override.process([message])
+    assert message.get(INTENT)["name"] == "share_sensitive"

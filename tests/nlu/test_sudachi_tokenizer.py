@@ -9,7 +9,8 @@ from rasa.shared.nlu.constants import TEXT
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
-from nlu_components.sudachi_tokenizer import READING_KEY, SudachiTokenizer
+from nlu_components.constants import ORIGINAL_TEXT_KEY, READING_KEY
+from nlu_components.sudachi_tokenizer import SudachiTokenizer
 
 
 @pytest.fixture(scope="module")
@@ -168,3 +169,21 @@ def test_training_data_entities_align_with_token_boundaries(tokenizer: SudachiTo
     tokenizer.process_training_data(TrainingData([message]))
     spans = {(t.start, t.end) for t in message.get(TOKENS_NAMES[TEXT])}
     assert (start, start + 3) in spans
+
+
+def test_process_shortens_over_long_text_and_keeps_the_original() -> None:
+    config = {**SudachiTokenizer.get_default_config(), "max_analysed_chars": 12}
+    text = "暗証番号を忘れました。" * 10
+    message = Message(data={TEXT: text})
+    SudachiTokenizer(config).process([message])
+    assert message.get(TEXT) == text[:12]
+    assert message.get(ORIGINAL_TEXT_KEY) == text
+    assert max(t.end for t in message.get(TOKENS_NAMES[TEXT])) <= 12
+
+
+def test_process_leaves_short_text_alone() -> None:
+    config = {**SudachiTokenizer.get_default_config(), "max_analysed_chars": 100}
+    message = Message(data={TEXT: "暗証番号"})
+    SudachiTokenizer(config).process([message])
+    assert message.get(TEXT) == "暗証番号"
+    assert message.get(ORIGINAL_TEXT_KEY) is None

@@ -101,7 +101,8 @@ def _check_action(action: Any, where: str, problems: list[str]) -> None:
 def check_messages(messages: Any, problems: list[str]) -> None:
     """LINE's rules for a send-message ``messages`` array, limited to what the gateway sends (text)."""
     if not isinstance(messages, list) or not 1 <= len(messages) <= 5:
-        problems.append(f"messages must be a list of 1-5 objects, got {type(messages).__name__} of {len(messages) if isinstance(messages, list) else '?'}")
+        size = len(messages) if isinstance(messages, list) else "?"
+        problems.append(f"messages must be a list of 1-5 objects, got {type(messages).__name__} of {size}")
         return
     for i, message in enumerate(messages):
         where = f"messages[{i}]"
@@ -115,7 +116,9 @@ def check_messages(messages: Any, problems: list[str]) -> None:
             problems.append(f"{where}: type must be text, got {message.get('type')!r}")
         text = message.get("text")
         if not isinstance(text, str) or not 1 <= units(text) <= 5000 or not text.strip():
-            problems.append(f"{where}: text must be 1-5000 characters, got {units(text) if isinstance(text, str) else text!r}")
+            problems.append(
+                f"{where}: text must be 1-5000 characters, got {units(text) if isinstance(text, str) else text!r}"
+            )
         quick = message.get("quickReply")
         if quick is None:
             continue
@@ -143,6 +146,7 @@ def create_fake_line(state: FakeLine) -> Starlette:
     """The fake's ASGI app (serves both api.line.me and api-data.line.me paths)."""
 
     async def record(request: Request, body: Any, problems: list[str]) -> Recorded:
+        """Check the bearer token and keep the request."""
         if request.headers.get("authorization") != f"Bearer {state.access_token}":
             problems.append("missing or wrong Authorization bearer token")
         recorded = Recorded(request.url.path, dict(request.headers), body, problems)
@@ -151,6 +155,7 @@ def create_fake_line(state: FakeLine) -> Starlette:
         return recorded
 
     async def json_body(request: Request, problems: list[str]) -> Any:
+        """Parse a JSON body, noting problems."""
         if not request.headers.get("content-type", "").startswith("application/json"):
             problems.append("Content-Type must be application/json")
         try:
@@ -160,13 +165,17 @@ def create_fake_line(state: FakeLine) -> Starlette:
             return None
 
     def answer(recorded: Recorded, ok: Any) -> Response:
+        """401/400 for broken requests, else the given JSON."""
         if any("Authorization" in p for p in recorded.problems):
             return JSONResponse({"message": "Authentication failed"}, status_code=401)
         if recorded.problems:
-            return JSONResponse({"message": "The request body has 1 error(s)", "details": recorded.problems}, status_code=400)
+            return JSONResponse(
+                {"message": "The request body has 1 error(s)", "details": recorded.problems}, status_code=400
+            )
         return JSONResponse(ok)
 
     async def reply(request: Request) -> Response:
+        """POST /v2/bot/message/reply (tokens are single-use)."""
         problems: list[str] = []
         body = await json_body(request, problems)
         if not isinstance(body, dict) or not isinstance(body.get("replyToken"), str):
@@ -184,9 +193,12 @@ def create_fake_line(state: FakeLine) -> Starlette:
                 state.used_reply_tokens.add(str(token))
             if token in state.reject_reply_tokens or reused:
                 return JSONResponse({"message": "Invalid reply token"}, status_code=400)
-        return answer(recorded, {"sentMessages": [{"id": str(uuid.uuid4().int)[:18]} for _ in body.get("messages") or []]})
+        return answer(
+            recorded, {"sentMessages": [{"id": str(uuid.uuid4().int)[:18]} for _ in body.get("messages") or []]}
+        )
 
     async def push(request: Request) -> Response:
+        """POST /v2/bot/message/push."""
         problems: list[str] = []
         body = await json_body(request, problems)
         body = body if isinstance(body, dict) else {}
@@ -200,6 +212,7 @@ def create_fake_line(state: FakeLine) -> Starlette:
         return answer(recorded, {"sentMessages": [{"id": "1"}]})
 
     async def loading(request: Request) -> Response:
+        """POST /v2/bot/chat/loading/start."""
         problems: list[str] = []
         body = await json_body(request, problems)
         body = body if isinstance(body, dict) else {}
@@ -212,6 +225,7 @@ def create_fake_line(state: FakeLine) -> Starlette:
         return answer(recorded, {})
 
     async def create_rich_menu(request: Request) -> Response:
+        """POST /v2/bot/richmenu."""
         problems: list[str] = []
         body = await json_body(request, problems)
         body = body if isinstance(body, dict) else {}
@@ -232,7 +246,13 @@ def create_fake_line(state: FakeLine) -> Starlette:
         for i, area in enumerate(areas):
             bounds = area.get("bounds") or {}
             x, y, w, h = (bounds.get(k) for k in ("x", "y", "width", "height"))
-            if not all(isinstance(v, int) for v in (x, y, w, h)) or x < 0 or y < 0 or x + w > dims[0] or y + h > dims[1]:
+            if (
+                not all(isinstance(v, int) for v in (x, y, w, h))
+                or x < 0
+                or y < 0
+                or x + w > dims[0]
+                or y + h > dims[1]
+            ):
                 problems.append(f"areas[{i}]: bounds outside the menu")
             _check_action(area.get("action"), f"areas[{i}]", problems)
         recorded = await record(request, body, problems)
@@ -242,6 +262,7 @@ def create_fake_line(state: FakeLine) -> Starlette:
         return answer(recorded, {"richMenuId": menu_id})
 
     async def upload_image(request: Request) -> Response:
+        """POST /v2/bot/richmenu/{id}/content (api-data)."""
         problems: list[str] = []
         data = await request.body()
         menu_id = request.path_params["menu_id"]
@@ -261,6 +282,7 @@ def create_fake_line(state: FakeLine) -> Starlette:
         return answer(recorded, {})
 
     async def set_default(request: Request) -> Response:
+        """POST /v2/bot/user/all/richmenu/{id}."""
         problems: list[str] = []
         menu_id = request.path_params["menu_id"]
         menu = state.rich_menus.get(menu_id)
@@ -273,6 +295,7 @@ def create_fake_line(state: FakeLine) -> Starlette:
 
     async def unexpected(request: Request) -> Response:
         # Anything else (e.g. downloading message content) is a bug in the gateway: record it as a problem.
+        """Any other call is recorded as a problem."""
         await record(request, None, [f"unexpected call {request.method} {request.url.path}"])
         return JSONResponse({"message": "Not found"}, status_code=404)
 

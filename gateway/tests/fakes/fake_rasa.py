@@ -51,18 +51,22 @@ class FakeRasa:
             self.municipality.setdefault(sender, metadata["municipality"])
 
         def out(text: str, buttons: list[dict[str, str]] | None = None) -> dict[str, Any]:
+            """One bot message in Rasa's REST shape."""
             item: dict[str, Any] = {"recipient_id": sender, "text": text}
             if buttons:
                 item["buttons"] = buttons
             return item
 
         if message.startswith("/inform"):
-            slots = json.loads(message[len("/inform"):] or "{}")
+            slots = json.loads(message[len("/inform") :] or "{}")
             if "municipality" in slots:
                 self.municipality[sender] = slots["municipality"]
             city = self.municipality.get(sender)
             if city is None:
-                buttons = [{"title": name, "payload": json.dumps({"municipality": mid}, separators=(",", ":"))} for mid, name in CITY_NAMES.items()]
+                buttons = [
+                    {"title": name, "payload": json.dumps({"municipality": mid}, separators=(",", ":"))}
+                    for mid, name in CITY_NAMES.items()
+                ]
                 for b in buttons:
                     b["payload"] = "/inform" + b["payload"]
                 return [out("お住まいの市を選んでください。", buttons)]
@@ -82,7 +86,8 @@ class FakeRasa:
             many = [out(f"ご案内 {i}: " + "あ" * 50) for i in range(8)]
             many.append(out("い" * 6000))
             many[-1]["buttons"] = [{"title": "長い", "payload": LONG_PAYLOAD}] + [
-                {"title": f"とても長い選択肢のタイトルその{i}です（詳細）", "payload": f"/choose{{\"n\":{i}}}"} for i in range(15)
+                {"title": f"とても長い選択肢のタイトルその{i}です（詳細）", "payload": f'/choose{{"n":{i}}}'}
+                for i in range(15)
             ]
             return many
         return [out(f"「{message}」についてのご質問ですね。")]
@@ -92,6 +97,7 @@ def create_fake_rasa(state: FakeRasa) -> Starlette:
     """The fake's ASGI app, reading and writing ``state``."""
 
     async def webhook(request: Request) -> Response:
+        """The REST channel endpoint."""
         body = await request.json()
         state.requests.append(body)
         if state.mode == "error":
@@ -107,8 +113,11 @@ def create_fake_rasa(state: FakeRasa) -> Starlette:
         return JSONResponse(state.reply(body))
 
     async def status(request: Request) -> Response:
+        """Rasa's /status."""
         if state.model_loaded:
-            return JSONResponse({"model_id": "fake-model", "model_file": "models/fake.tar.gz", "num_active_training_jobs": 0})
+            return JSONResponse(
+                {"model_id": "fake-model", "model_file": "models/fake.tar.gz", "num_active_training_jobs": 0}
+            )
         return JSONResponse({"model_id": None, "model_file": None, "num_active_training_jobs": 0})
 
     return Starlette(routes=[Route("/webhooks/rest/webhook", webhook, methods=["POST"]), Route("/status", status)])

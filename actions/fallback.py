@@ -47,7 +47,8 @@ class ActionDefaultAskAffirmation(Action):
         if not likely:
             likely = ["forgot_pin", "pin_locked", "change_pin"]
         buttons = [{"title": SUGGESTIONS[intent], "payload": f"/{intent}"} for intent in likely]
-        buttons.append({"title": "どれでもない", "payload": "/deny"})
+        # out_of_scope is what Rasa's two-stage fallback reads as "none of these": it then asks to rephrase.
+        buttons.append({"title": "どれでもない", "payload": "/out_of_scope"})
         dispatcher.utter_message(text="すみません、ご用件を確認させてください。次のうちどれに近いですか。", buttons=buttons)
         return []
 

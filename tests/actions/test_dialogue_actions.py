@@ -142,7 +142,7 @@ def test_ask_affirmation(make_tracker, run, ranking, expected) -> None:
     assert len(messages) == 1
     assert messages[0]["text"] == ASK_TEXT
     buttons = [(b["title"], b["payload"]) for b in messages[0]["buttons"]]
-    assert buttons == expected + [("どれでもない", "/deny")]
+    assert buttons == expected + [("どれでもない", "/out_of_scope")]
 
 
 FALLBACK_HEAD = "申し訳ありません。うまくご案内できませんでした。お手数ですが、担当窓口へお問い合わせください。\n"

@@ -154,16 +154,28 @@ def test_privacy_guard_never_stores_logs_or_echoes(stack: Stack, message: str, s
 
 
 def test_two_stage_fallback_ends_with_a_person(stack: Stack) -> None:
-    """Unsure twice: likely topics as Japanese buttons, then a rephrase request, then the phone numbers."""
+    """Unsure: likely topics as Japanese buttons; none fits: rephrase; still unsure and none fits: phone numbers."""
     sender = new_sender()
     replies = stack.say(sender, "/nlu_fallback")
     assert "どれでもない" in button_titles(replies)
-    assert all(title.isascii() is False for title in button_titles(replies))
+    assert all(not title.isascii() for title in button_titles(replies))
     replies = stack.say(sender, payload_for(replies, "どれでもない"))
     assert "別の言い方" in joined(replies)
     replies = stack.say(sender, "/nlu_fallback")
+    replies = stack.say(sender, payload_for(replies, "どれでもない"))
     text = joined(replies)
     assert "担当窓口へお問い合わせください" in text and "0422-29-9191" in text and "043-400-3147" in text
+
+
+def test_two_unclear_messages_in_a_row_give_the_contact(stack: Stack) -> None:
+    """Typing past the suggestions with another unclear message ends with a person to call."""
+    sender = new_sender()
+    stack.say(sender, "/nlu_fallback", metadata={"municipality": "tajimi"})
+    replies = stack.say(sender, "/nlu_fallback", metadata={"municipality": "tajimi"})
+    text = joined(replies)
+    assert "担当窓口へお問い合わせください" in text and "0572-23-5542" in text
+    for phone in other_city_phones("tajimi"):
+        assert phone not in text
 
 
 def test_fallback_suggestion_leads_into_the_topic(stack: Stack) -> None:

@@ -17,7 +17,7 @@ export PYTHONHASHSEED := 0
 
 TRAIN_INPUTS := config.yml $(shell find domain data nlu_components -type f \( -name '*.yml' -o -name '*.py' \) 2>/dev/null)
 
-.PHONY: help install run test train shell kb-check validate eval-nlu bench test-unit test-stories test-e2e test-gateway browser-deps line-richmenu record-stories clean
+.PHONY: help install run test train shell kb-check validate eval-nlu bench test-unit test-stories test-e2e test-gateway test-browser-e2e browser-deps line-richmenu record-stories clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
@@ -53,7 +53,7 @@ run: install train ## install, train if needed, start gateway + Rasa + action se
 shell: install train ## chat in the terminal (starts the action server in the background)
 	scripts/run_shell.sh
 
-test: install kb-check train test-unit test-stories test-e2e test-gateway ## install and run every test (what CI runs)
+test: install kb-check train test-unit test-stories test-e2e test-gateway test-browser-e2e ## install and run every test (what CI runs)
 
 test-unit: $(VENV)/.installed $(MODEL)
 	RASA_MODEL=$(MODEL) $(PY) -m pytest -q tests --ignore=tests/e2e -p no:cacheprovider
@@ -66,6 +66,10 @@ test-e2e: install $(MODEL)
 
 test-gateway: $(GW_VENV)/.installed
 	$(GW_PY) -m pytest -q gateway/tests -p no:cacheprovider
+
+# The widget in headless Chromium, through the gateway, against the real Rasa and action servers.
+test-browser-e2e: install $(MODEL)
+	scripts/with_stack.sh bash -c 'E2E_RASA_URL="$$RASA_URL" $(GW_PY) -m pytest -q gateway/tests/test_browser.py -k checklist -p no:cacheprovider'
 
 browser-deps: ## install Debian's chromium for the browser tests (root)
 	@command -v chromium >/dev/null 2>&1 || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium)

@@ -15,3 +15,12 @@ export TRACKER_DB="${TRACKER_DB:-${STATE_DIR}/tracker.db}"
 export RASA_MODEL="${RASA_MODEL:-models/pinbot.tar.gz}"
 export TF_CPP_MIN_LOG_LEVEL="${TF_CPP_MIN_LOG_LEVEL:-2}"
 mkdir -p "${STATE_DIR}/log"
+# The gateway derives conversation ids from this key; keep one per installation so that LINE conversations
+# survive restarts. Set GATEWAY_SECRET in production; otherwise a random key is kept in the state directory.
+if [ -z "${GATEWAY_SECRET:-}" ]; then
+  if [ ! -s "${STATE_DIR}/gateway.secret" ]; then
+    (umask 077 && head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n' > "${STATE_DIR}/gateway.secret")
+  fi
+  GATEWAY_SECRET="$(cat "${STATE_DIR}/gateway.secret")"
+  export GATEWAY_SECRET
+fi

@@ -47,6 +47,7 @@ def _newest_model() -> str:
 
 def _http_parser(url: str) -> Parse:
     def parse(text: str) -> Dict[str, Any]:
+        """POST /model/parse on the running server."""
         request = urllib.request.Request(
             url.rstrip("/") + "/model/parse",
             data=json.dumps({"text": text}).encode("utf-8"),

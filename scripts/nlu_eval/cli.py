@@ -27,7 +27,9 @@ def _arguments(argv: Sequence[str]) -> argparse.Namespace:
     parser.add_argument("--seed", type=int, default=42)
     parser.add_argument("--quick", action="store_true", help="only this pipeline, held-out only, no doc update")
     parser.add_argument("--pipelines", default="sudachi,tutorial_ginza,sklearn_tfidf")
-    parser.add_argument("--cv-pipelines", default="sudachi", help="pipelines that also get k-fold CV")
+    parser.add_argument(
+        "--cv-pipelines", default="sudachi", help="pipelines that also get k-fold CV (may name variant:<name>)"
+    )
     parser.add_argument("--variants", default="", help="ablation configs from scripts/nlu_eval/variants/ (comma list)")
     parser.add_argument("--work-dir", default="var/nlu_eval")
     parser.add_argument("--doc", default="docs/nlu.md", help="Markdown file to update ('' = none)")
@@ -86,14 +88,18 @@ def main(argv: Sequence[str]) -> int:
     work_dir = Path(args.work_dir)
     names = ["sudachi"] if args.quick else [n for n in args.pipelines.split(",") if n]
     variants = [f"variant:{v}" for v in args.variants.split(",") if v]
-    cv_names = [] if args.quick or args.folds < 2 else [n for n in args.cv_pipelines.split(",") if n] + variants
+    cv_names = [] if args.quick or args.folds < 2 else [n for n in args.cv_pipelines.split(",") if n]
 
-    rows = {name: _heldout_row(resolve(name), args, work_dir) for name in names + variants}
+    rows = {}
+    for name in names + variants:
+        rows[name] = _heldout_row(resolve(name), args, work_dir)
+        _dump_predictions({name: rows[name]}, work_dir)
     for name in cv_names:
         spec = resolve(name)
         rows.setdefault(name, {"name": name, "label": spec.label})
         rows[name]["cv"] = cross_validate(spec, args.data, args.folds, args.seed, work_dir / "cv" / name.replace(":", "_"))
         _print_summary(f"{args.folds}-fold CV {name}", rows[name]["cv"]["summary"])
+        _dump_predictions({f"cv.{name}": {"predictions": rows[name]["cv"]["predictions"]}}, work_dir)
 
     results: Dict[str, Any] = {"args": vars(args), "rows": {}}
     for name, row in rows.items():
@@ -111,7 +117,6 @@ def main(argv: Sequence[str]) -> int:
         )
     work_dir.mkdir(parents=True, exist_ok=True)
     (work_dir / "results.json").write_text(json.dumps(results, ensure_ascii=False, indent=1), encoding="utf-8")
-    _dump_predictions(rows, work_dir)
     if args.doc and not args.quick:
         _write_doc(Path(args.doc), args, rows, names, variants, results)
     return 0

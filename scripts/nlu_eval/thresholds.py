@@ -36,14 +36,24 @@ def utility(predictions: Sequence[Prediction], threshold: float, ambiguity: floa
     return total / len(predictions) if predictions else 0.0
 
 
+def _fallback_count(predictions: Sequence[Prediction], threshold: float, ambiguity: float) -> int:
+    return sum(falls_back(p, threshold, ambiguity) for p in predictions)
+
+
 def choose_thresholds(predictions: Sequence[Prediction]) -> Dict[str, Any]:
-    """Grid search; ties go to the lowest thresholds (fewest fallbacks)."""
+    """Grid search for the best utility.
+
+    Ties go to the setting with the fewest fallbacks, then to the smaller
+    ambiguity threshold (the confidence threshold is the primary mechanism),
+    then to the smaller confidence threshold.
+    """
     grid: List[Tuple[float, float, float]] = [
         (utility(predictions, t, a), t, a) for t in THRESHOLD_GRID for a in AMBIGUITY_GRID
     ]
     best_utility = max(u for u, _, _ in grid)
     _, threshold, ambiguity = min(
-        ((u, t, a) for u, t, a in grid if u == best_utility), key=lambda row: (row[1], row[2])
+        ((u, t, a) for u, t, a in grid if u == best_utility),
+        key=lambda row: (_fallback_count(predictions, row[1], row[2]), row[2], row[1]),
     )
     return {
         "threshold": threshold,

@@ -1,0 +1,26 @@
+#!/usr/bin/env bash
+# Run a command while the action server and the Rasa server run on free local ports with a throw-away state
+# directory; RASA_URL points the command at them. Used for the browser test against the real bot.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+export STATE_DIR="$(mktemp -d "${TMPDIR:-/tmp}/pinbot-stack.XXXXXX")"
+free_port() { .venv/bin/python -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+export RASA_PORT="$(free_port)" ACTION_PORT="$(free_port)"
+export PINBOT_NOW="${PINBOT_NOW:-2026-11-24T10:00:00+09:00}"
+source scripts/stack_env.sh
+
+pids=()
+stop_all() { for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done; wait 2>/dev/null || true; }
+trap stop_all EXIT INT TERM
+.venv/bin/rasa run actions --actions actions --port "$ACTION_PORT" >"$STATE_DIR/log/actions.log" 2>&1 &
+pids+=($!)
+.venv/bin/rasa run --model "$RASA_MODEL" --enable-api -i 127.0.0.1 -p "$RASA_PORT" --credentials credentials.yml \
+  --endpoints endpoints.yml --logging-config-file logging.yml >"$STATE_DIR/log/rasa.log" 2>&1 &
+pids+=($!)
+for _ in $(seq 1 300); do
+  curl -fsS "$RASA_URL/status" >/dev/null 2>&1 && break
+  for pid in "${pids[@]}"; do kill -0 "$pid" 2>/dev/null || { tail -n 40 "$STATE_DIR"/log/*.log >&2; exit 1; }; done
+  sleep 1
+done
+curl -fsS "$RASA_URL/status" >/dev/null || { echo "Rasa did not start; logs in $STATE_DIR/log" >&2; exit 1; }
+"$@"

@@ -1,0 +1,140 @@
+"""The evaluation harness computes what it claims (metrics, folds, thresholds)."""
+
+from pathlib import Path
+from typing import Tuple
+
+import pytest
+from rasa.shared.nlu.training_data.message import Message
+from rasa.shared.nlu.training_data.training_data import TrainingData
+
+from scripts.nlu_eval import report
+from scripts.nlu_eval.dataset import Entity, Example, examples_from, stratified_folds
+from scripts.nlu_eval.metrics import entity_metrics, fallback_metrics, intent_metrics, latency_metrics
+from scripts.nlu_eval.predictions import Prediction, from_rasa_parse
+from scripts.nlu_eval.thresholds import choose_thresholds, falls_back, utility
+
+
+def _p(gold: str, top: str, conf: float = 0.9, second: float = 0.05, final: str = "",
+       gold_entities: Tuple[Entity, ...] = (), entities: Tuple[Entity, ...] = ()) -> Prediction:
+    return Prediction("t", gold, gold_entities, final or top, top, conf, second, entities, 1.0)
+
+
+def test_intent_metrics_accuracy_macro_f1_and_confusions() -> None:
+    preds = [_p("a", "a"), _p("a", "b"), _p("b", "b"), _p("c", "c")]
+    m = intent_metrics(preds)
+    assert m["accuracy"] == pytest.approx(0.75)
+    # per-intent F1: a = 2/3, b = 2/3, c = 1
+    assert m["macro_f1"] == pytest.approx((2 / 3 + 2 / 3 + 1) / 3)
+    assert m["confusions"] == [{"gold": "a", "predicted": "b", "count": 1}]
+
+
+def test_fallback_on_out_of_scope_counts_as_right_only_with_fallback_accuracy() -> None:
+    preds = [_p("out_of_scope", "greet", final="nlu_fallback"), _p("greet", "greet", final="nlu_fallback")]
+    m = intent_metrics(preds)
+    assert m["accuracy"] == pytest.approx(0.5)
+    assert m["accuracy_with_fallback"] == pytest.approx(0.5)
+    fb = fallback_metrics(preds)
+    assert fb["oos_fallback_rate"] == 1.0 and fb["in_scope_fallback_rate"] == 1.0
+
+
+def test_entity_metrics_value_vs_span() -> None:
+    gold = (Entity("municipality", 0, 3, "mitaka"),)
+    pred = (Entity("municipality", 0, 2, "mitaka"),)
+    m = entity_metrics([_p("inform", "inform", gold_entities=gold, entities=pred)])
+    assert m["value"]["f1"] == 1.0
+    assert m["span"]["f1"] == 0.0
+
+
+def test_entity_metrics_counts_duplicates_as_false_positives() -> None:
+    gold = (Entity("pin_type", 0, 3, "signature"),)
+    pred = (Entity("pin_type", 0, 3, "signature"), Entity("pin_type", 5, 8, "signature"))
+    m = entity_metrics([_p("x", "x", gold_entities=gold, entities=pred)])
+    assert m["value"]["precision"] == 0.5 and m["value"]["recall"] == 1.0
+
+
+def test_latency_percentiles() -> None:
+    m = latency_metrics([float(i) for i in range(1, 101)])
+    assert m["p50_ms"] == pytest.approx(50.5)
+    assert m["p95_ms"] == pytest.approx(95.05)
+    assert m["max_ms"] == 100.0
+
+
+def test_from_rasa_parse_undoes_the_fallback() -> None:
+    parsed = {
+        "intent": {"name": "nlu_fallback", "confidence": 0.5},
+        "intent_ranking": [
+            {"name": "nlu_fallback", "confidence": 0.5},
+            {"name": "greet", "confidence": 0.4},
+            {"name": "goodbye", "confidence": 0.3},
+        ],
+        "entities": [{"entity": "municipality", "start": 0, "end": 2, "value": "chiba"}] * 2,
+    }
+    p = from_rasa_parse(Example("ちば", "inform"), parsed, 3.0)
+    assert (p.intent, p.top_intent, p.top_confidence, p.second_confidence) == ("nlu_fallback", "greet", 0.4, 0.3)
+    assert p.entities == (Entity("municipality", 0, 2, "chiba"),)
+
+
+def test_from_rasa_parse_of_empty_result() -> None:
+    p = from_rasa_parse(Example("", "out_of_scope"), {"intent": {"name": None}, "entities": []}, 1.0)
+    assert p.intent == "nlu_fallback" and p.top_confidence == 0.0
+
+
+def _training_data(counts: dict) -> TrainingData:
+    messages = [
+        Message(data={"text": f"{intent}{i}", "intent": intent})
+        for intent, n in counts.items()
+        for i in range(n)
+    ]
+    return TrainingData(training_examples=messages, entity_synonyms={"三鷹": "mitaka"})
+
+
+def test_folds_partition_the_data_and_keep_synonyms_for_training() -> None:
+    data = _training_data({"a": 10, "b": 7, "c": 3})
+    pairs = stratified_folds(data, 5, seed=1)
+    tests = [m.get("text") for _, test in pairs for m in test.training_examples]
+    assert sorted(tests) == sorted(m.get("text") for m in data.training_examples)
+    for train, test in pairs:
+        assert not {m.get("text") for m in train.training_examples} & {m.get("text") for m in test.training_examples}
+        assert train.entity_synonyms == {"三鷹": "mitaka"}
+    # Each intent's examples are spread over folds: a has 2 per fold.
+    assert all(sum(m.get("intent") == "a" for m in test.training_examples) == 2 for _, test in pairs)
+
+
+def test_folds_are_reproducible() -> None:
+    data = _training_data({"a": 9, "b": 9})
+    first = [[m.get("text") for m in t.training_examples] for _, t in stratified_folds(data, 3, seed=7)]
+    second = [[m.get("text") for m in t.training_examples] for _, t in stratified_folds(data, 3, seed=7)]
+    assert first == second
+
+
+def test_examples_from_training_data() -> None:
+    message = Message(data={"text": "三鷹市です", "intent": "inform",
+                            "entities": [{"entity": "municipality", "start": 0, "end": 3, "value": "mitaka"}]})
+    assert examples_from(TrainingData([message])) == [
+        Example("三鷹市です", "inform", (Entity("municipality", 0, 3, "mitaka"),))
+    ]
+
+
+def test_fallback_decision_uses_threshold_and_margin() -> None:
+    assert falls_back(_p("a", "a", conf=0.4), 0.5, 0.0)
+    assert falls_back(_p("a", "a", conf=0.6, second=0.55), 0.5, 0.1)
+    assert not falls_back(_p("a", "a", conf=0.6, second=0.3), 0.5, 0.1)
+
+
+def test_utility_rewards_fallback_on_wrong_low_confidence_predictions() -> None:
+    preds = [_p("a", "a", conf=0.95), _p("a", "b", conf=0.3), _p("out_of_scope", "a", conf=0.2)]
+    assert utility(preds, 0.0, 0.0) == pytest.approx((1 - 1 - 1) / 3)
+    assert utility(preds, 0.5, 0.0) == pytest.approx((1 + 0 + 1) / 3)
+    choice = choose_thresholds(preds)
+    # Lowest threshold that separates 0.3 from 0.95.
+    assert choice["threshold"] == pytest.approx(0.35)
+    assert choice["ambiguity_threshold"] == 0.0
+
+
+def test_splice_replaces_only_the_marked_block(tmp_path: Path) -> None:
+    doc = tmp_path / "doc.md"
+    doc.write_text("intro\n<!-- BEGIN t -->\nold\n<!-- END t -->\nouttro\n", encoding="utf-8")
+    report.splice(doc, "t", "new table")
+    assert doc.read_text(encoding="utf-8") == "intro\n<!-- BEGIN t -->\nnew table\n<!-- END t -->\nouttro\n"
+    report.splice(doc, "other", "appended")
+    assert doc.read_text(encoding="utf-8").endswith("<!-- BEGIN other -->\nappended\n<!-- END other -->\n")

@@ -12,7 +12,7 @@ from kb.models import Municipality, Office
 
 from replies.contact import contact_lines, contact_text
 from replies.message import Reply
-from replies.offices import office_block, offices_text
+from replies.offices import offices_text
 from replies.sources import source_line
 
 # Words for a day of the week, checked in this order (土日 asks about both days).

@@ -53,7 +53,7 @@ run: install train ## install, train if needed, start gateway + Rasa + action se
 shell: install train ## chat in the terminal (starts the action server in the background)
 	scripts/run_shell.sh
 
-test: install kb-check train test-unit test-stories test-e2e test-gateway test-browser-e2e ## install and run every test (what CI runs)
+test: install kb-check validate train test-unit test-stories test-e2e test-gateway test-browser-e2e ## install and run every test (what CI runs)
 
 test-unit: $(VENV)/.installed $(MODEL)
 	RASA_MODEL=$(MODEL) $(PY) -m pytest -q tests --ignore=tests/e2e -p no:cacheprovider

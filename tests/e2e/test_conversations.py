@@ -8,7 +8,7 @@ import pytest
 
 from kb import load_kb
 from tests.e2e.helpers import button_titles, joined, other_city_phones, payload_for
-from tests.e2e.stack import Stack
+from tests.e2e.stack import Stack, http_json
 
 
 def new_sender() -> str:
@@ -194,3 +194,13 @@ def test_city_typed_for_a_pending_question(stack: Stack) -> None:
     replies = stack.say(sender, "千葉市です")
     text = joined(replies)
     assert "各区役所市民総合窓口課" in text and "第2日曜日" in text and "各市民センター" not in text
+
+
+def test_trained_model_loads_and_parse_answers(stack: Stack) -> None:
+    """Smoke test of the Rasa HTTP API: the model is loaded and /model/parse answers with contract intents."""
+    status = http_json("GET", f"{stack.rasa_url}/status")
+    assert status["model_file"].endswith("pinbot.tar.gz") and status["model_id"]
+    parsed = http_json("POST", f"{stack.rasa_url}/model/parse", {"text": "暗証番号がロックされてしまいました"})
+    assert parsed["intent"]["name"] == "pin_locked"
+    parsed = http_json("POST", f"{stack.rasa_url}/model/parse", {"text": "三鷹市に住んでいます"})
+    assert {"entity": "municipality", "value": "mitaka"}.items() <= parsed["entities"][0].items()

@@ -204,3 +204,14 @@ def test_trained_model_loads_and_parse_answers(stack: Stack) -> None:
     assert parsed["intent"]["name"] == "pin_locked"
     parsed = http_json("POST", f"{stack.rasa_url}/model/parse", {"text": "三鷹市に住んでいます"})
     assert {"entity": "municipality", "value": "mitaka"}.items() <= parsed["entities"][0].items()
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["", "   ", "😀😭🙏", "ｱﾝｼｮｳﾊﾞﾝｺﾞｳ ﾜｽﾚﾀ", "１２３", "(｀・ω・´)", "\u0000\u0007暗証\u200b番号", "あ" * 10000, "ﾛｯｸ" * 3000],
+    ids=["empty", "spaces", "emoji", "halfwidth", "fullwidth-digits", "kaomoji", "control-chars", "10k-chars", "9k-halfwidth"],
+)
+def test_bad_input_always_gets_an_answer(stack: Stack, text: str) -> None:
+    """Odd input never crashes the server and never leaves the resident without a reply."""
+    replies = stack.say(new_sender(), text)
+    assert replies and all(reply.get("text") or reply.get("buttons") for reply in replies)

@@ -53,7 +53,7 @@ run: install train ## install, train if needed, start gateway + Rasa + action se
 shell: install train ## chat in the terminal (starts the action server in the background)
 	scripts/run_shell.sh
 
-test: install kb-check validate train test-unit test-stories test-e2e test-gateway test-browser-e2e ## install and run every test (what CI runs)
+test: install browser-deps kb-check validate train test-unit test-stories test-e2e test-gateway test-browser-e2e ## install and run every test (what CI runs)
 
 test-unit: $(VENV)/.installed $(MODEL)
 	RASA_MODEL=$(MODEL) $(PY) -m pytest -q tests --ignore=tests/e2e -p no:cacheprovider
@@ -72,7 +72,7 @@ test-browser-e2e: install $(MODEL)
 	scripts/with_stack.sh bash -c 'E2E_RASA_URL="$$RASA_URL" $(GW_PY) -m pytest -q gateway/tests/test_browser.py -k checklist -p no:cacheprovider'
 
 browser-deps: ## install Debian's chromium for the browser tests (root)
-	@command -v chromium >/dev/null 2>&1 || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium)
+	@command -v chromium >/dev/null 2>&1 || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium) || { echo "chromium is needed for the browser tests: install Debian's chromium package (as root)" >&2; exit 1; }
 
 eval-nlu: $(VENV)/.installed ## compare NLU pipelines on the held-out set (+ k-fold CV)
 	$(PY) scripts/eval_nlu.py

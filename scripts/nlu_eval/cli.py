@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any, Dict, List, Sequence
 
 from scripts.nlu_eval import report
-from scripts.nlu_eval.dataset import load_examples
+from scripts.nlu_eval.dataset import load_examples, normalized_text
 from scripts.nlu_eval.pipelines import MAIN, REPO_ROOT, PipelineSpec, resolve
 from scripts.nlu_eval.runner import cross_validate, summarize, train_and_evaluate
 from scripts.nlu_eval.thresholds import choose_thresholds, score_distributions
@@ -59,6 +59,7 @@ def _print_summary(name: str, summary: Dict[str, Any]) -> None:
     intent, ent, fb, lat = summary["intent"], summary["entities"], summary["fallback"], summary["latency"]
     print(
         f"{name:<28} acc={intent['accuracy']:.3f} macroF1={intent['macro_f1']:.3f} "
+        f"acc(unseen {summary['intent_unseen']['n']})={summary['intent_unseen']['accuracy']:.3f} "
         f"acc+fb={intent['accuracy_with_fallback']:.3f} entF1(value)={ent['value']['f1']:.3f} "
         f"OOS→fb={fb['oos_fallback_rate']:.2f} in→fb={fb['in_scope_fallback_rate']:.3f} "
         f"p50={lat['p50_ms']:.1f}ms p95={lat['p95_ms']:.1f}ms"
@@ -74,7 +75,8 @@ def _print_summary(name: str, summary: Dict[str, Any]) -> None:
 def _heldout_row(spec: PipelineSpec, args: argparse.Namespace, work_dir: Path) -> Dict[str, Any]:
     tag = spec.name.replace(":", "_")
     run = train_and_evaluate(spec, args.data, args.heldout, work_dir / "heldout", tag, args.seed)
-    summary = summarize(run["predictions"], run)
+    seen = {normalized_text(e.text) for e in load_examples(args.data)}
+    summary = summarize(run["predictions"], run, seen)
     _print_summary(f"held-out {spec.name}", summary)
     for c in summary["intent"]["confusions"][:8]:
         print(f"    {c['gold']} → {c['predicted']} ×{c['count']}")

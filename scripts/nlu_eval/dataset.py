@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import random
+import unicodedata
 from collections import defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -57,6 +58,11 @@ def _to_example(message: Message) -> Example:
         for e in message.get("entities") or []
     )
     return Example(message.get("text"), message.get("intent"), entities)
+
+
+def normalized_text(text: str) -> str:
+    """NFKC without spaces: how we decide that two utterances are the same."""
+    return "".join(unicodedata.normalize("NFKC", text).split())
 
 
 def stratified_folds(

@@ -15,20 +15,22 @@ TARGET_TRAIN_SECONDS = 300.0
 def comparison_table(rows: Sequence[Mapping[str, Any]]) -> str:
     """One row per pipeline: quality, training cost, latency, memory on held-out."""
     header = (
-        "| pipeline | intent acc. | macro-F1 | acc. incl. fallback | entity F1 (value) | entity F1 (span) "
+        "| pipeline | intent acc. | macro-F1 | acc. on unseen (n) | acc. incl. fallback | entity F1 (value) | entity F1 (span) "
         "| OOS → fallback | OOS handled | in-scope → fallback | train s | parse p50 ms | parse p95 ms "
-        "| serving RSS MiB | train peak RSS MiB |\n|" + "---|" * 14
+        "| serving RSS MiB | train peak RSS MiB |\n|" + "---|" * 15
     )
     lines = [header]
     for row in rows:
         s = row["summary"]
         has_entities = s["entities"]["value"]["precision"] > 0 or s["entities"]["value"]["recall"] > 0
         lines.append(
-            "| {label} | {acc:.3f} | {f1:.3f} | {accfb:.3f} | {ef1} | {esp} | {oosfb:.2f} | {oosh:.2f} | {infb:.3f} "
+            "| {label} | {acc:.3f} | {f1:.3f} | {unseen:.3f} ({n_unseen}) | {accfb:.3f} | {ef1} | {esp} | {oosfb:.2f} | {oosh:.2f} | {infb:.3f} "
             "| {train:.1f} | {p50:.1f} | {p95:.1f} | {rss:.0f} | {peak:.0f} |".format(
                 label=row["label"],
                 acc=s["intent"]["accuracy"],
                 f1=s["intent"]["macro_f1"],
+                unseen=s["intent_unseen"]["accuracy"],
+                n_unseen=s["intent_unseen"]["n"],
                 accfb=s["intent"]["accuracy_with_fallback"],
                 ef1=f"{s['entities']['value']['f1']:.3f}" if has_entities else "n/a",
                 esp=f"{s['entities']['span']['f1']:.3f}" if has_entities else "n/a",

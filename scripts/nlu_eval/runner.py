@@ -7,9 +7,14 @@ import os
 import subprocess
 import sys
 from pathlib import Path
-from typing import Any, Dict, List, Optional
+from typing import AbstractSet, Any, Dict, List, Optional
 
-from scripts.nlu_eval.dataset import load_training_data, stratified_folds, write_training_data
+from scripts.nlu_eval.dataset import (
+    load_training_data,
+    normalized_text,
+    stratified_folds,
+    write_training_data,
+)
 from scripts.nlu_eval.metrics import entity_metrics, fallback_metrics, intent_metrics, latency_metrics
 from scripts.nlu_eval.pipelines import REPO_ROOT, PipelineSpec
 from scripts.nlu_eval.predictions import Prediction
@@ -60,14 +65,24 @@ def train_and_evaluate(
     return {"train": trained, "evaluate": evaluated, "predictions": predictions}
 
 
-def summarize(predictions: List[Prediction], run: Optional[Dict[str, Any]] = None) -> Dict[str, Any]:
-    """All metrics for one set of predictions (+ time and memory of the run)."""
+def summarize(
+    predictions: List[Prediction],
+    run: Optional[Dict[str, Any]] = None,
+    seen_texts: AbstractSet[str] = frozenset(),
+) -> Dict[str, Any]:
+    """All metrics for one set of predictions (+ time and memory of the run).
+
+    `seen_texts` (normalized training utterances) adds intent metrics on the
+    test utterances that do not also occur in the training data.
+    """
     summary: Dict[str, Any] = {
         "intent": intent_metrics(predictions),
         "entities": entity_metrics(predictions),
         "fallback": fallback_metrics(predictions),
         "latency": latency_metrics([p.latency_ms for p in predictions]),
     }
+    unseen = [p for p in predictions if normalized_text(p.text) not in seen_texts]
+    summary["intent_unseen"] = {k: v for k, v in intent_metrics(unseen).items() if k in ("n", "accuracy", "macro_f1")}
     if run is not None:
         summary["train_seconds"] = run["train"]["train_seconds"]
         summary["train_peak_rss_mb"] = run["train"]["train_peak_rss_mb"]

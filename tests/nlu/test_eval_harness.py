@@ -138,3 +138,22 @@ def test_splice_replaces_only_the_marked_block(tmp_path: Path) -> None:
     assert doc.read_text(encoding="utf-8") == "intro\n<!-- BEGIN t -->\nnew table\n<!-- END t -->\nouttro\n"
     report.splice(doc, "other", "appended")
     assert doc.read_text(encoding="utf-8").endswith("<!-- BEGIN other -->\nappended\n<!-- END other -->\n")
+
+
+def test_summary_reports_accuracy_on_utterances_not_in_training() -> None:
+    from dataclasses import replace
+
+    from scripts.nlu_eval.dataset import normalized_text
+    from scripts.nlu_eval.runner import summarize
+
+    preds = [replace(_p("a", "a"), text="こんにちは"), replace(_p("a", "b"), text="新しい文")]
+    summary = summarize(preds, seen_texts={normalized_text("こんにちは　")})
+    assert summary["intent"]["accuracy"] == 0.5
+    assert summary["intent_unseen"]["n"] == 1
+    assert summary["intent_unseen"]["accuracy"] == 0.0
+
+
+def test_normalized_text_ignores_width_and_spaces() -> None:
+    from scripts.nlu_eval.dataset import normalized_text
+
+    assert normalized_text("ﾛｯｸ　かかった") == normalized_text("ロックかかった")

@@ -35,6 +35,7 @@ def _arguments(argv: Sequence[str]) -> argparse.Namespace:
     parser.add_argument("--data", default="data/nlu", help="training data for the sklearn baseline")
     parser.add_argument("--rounds", type=int, default=3, help="passes over the held-out set")
     parser.add_argument("--json-out", help="also write the figures as JSON here")
+    parser.add_argument("--doc", help="also write the table into this Markdown file (block 'bench')")
     return parser.parse_args(argv)
 
 
@@ -147,4 +148,45 @@ def main(argv: Sequence[str]) -> int:
             ),
             encoding="utf-8",
         )
+    if args.doc:
+        _write_doc(Path(args.doc), source, len(texts), args.rounds, latency, rss, baseline, bad_rows, checks)
     return 0 if all(ok for _, ok in checks) else 1
+
+
+def _write_doc(
+    doc: Path,
+    source: str,
+    n_texts: int,
+    rounds: int,
+    latency: Dict[str, float],
+    rss: float,
+    baseline: Dict[str, float],
+    bad_rows: List[Dict[str, Any]],
+    checks: List[Tuple[str, bool]],
+) -> None:
+    """Splices the benchmark figures into `doc` between the 'bench' markers."""
+    import datetime
+    import os
+    import sys
+
+    from scripts.nlu_eval import report
+
+    command = "PYTHONPATH=. .venv/bin/python scripts/bench_parse.py " + " ".join(sys.argv[1:])
+    load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
+    lines = [
+        f"Generated {datetime.datetime.now(datetime.timezone.utc):%Y-%m-%d %H:%M UTC} by `{command}` "
+        f"({n_texts} held-out utterances × {rounds} rounds, load average {load:.1f} at the end).",
+        "",
+        "| | p50 ms | p95 ms | max ms | RSS MiB |",
+        "|---|---|---|---|---|",
+        f"| this model (`{Path(source).name}`) | {latency['p50_ms']:.1f} | {latency['p95_ms']:.1f} "
+        f"| {latency['max_ms']:.1f} | {rss:.0f} |",
+        f"| sklearn baseline | {baseline['p50_ms']:.2f} | {baseline['p95_ms']:.2f} | {baseline['max_ms']:.2f} | |",
+        "",
+        "| bad input | chars | ms | intent |",
+        "|---|---|---|---|",
+    ]
+    lines += [f"| {r['input']} | {r['chars']} | {r['ms']:.1f} | {r['intent']} |" for r in bad_rows]
+    lines += ["", "| target | |", "|---|---|"]
+    lines += [f"| {name} | {'met' if ok else '**missed**'} |" for name, ok in checks]
+    report.splice(doc, "bench", "\n".join(lines))

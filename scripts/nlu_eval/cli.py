@@ -33,6 +33,7 @@ def _arguments(argv: Sequence[str]) -> argparse.Namespace:
     parser.add_argument("--variants", default="", help="ablation configs from scripts/nlu_eval/variants/ (comma list)")
     parser.add_argument("--work-dir", default="var/nlu_eval")
     parser.add_argument("--doc", default="docs/nlu.md", help="Markdown file to update ('' = none)")
+    parser.add_argument("--ablation-block", default="ablation", help="doc block that a --variants run rewrites")
     return parser.parse_args(argv)
 
 
@@ -57,19 +58,21 @@ def _provenance(args: argparse.Namespace, n_train: int, n_heldout: int) -> str:
 
 def _print_summary(name: str, summary: Dict[str, Any]) -> None:
     intent, ent, fb, lat = summary["intent"], summary["entities"], summary["fallback"], summary["latency"]
-    print(
-        f"{name:<28} acc={intent['accuracy']:.3f} macroF1={intent['macro_f1']:.3f} "
-        f"acc(unseen {summary['intent_unseen']['n']})={summary['intent_unseen']['accuracy']:.3f} "
-        f"acc+fb={intent['accuracy_with_fallback']:.3f} entF1(value)={ent['value']['f1']:.3f} "
-        f"OOS→fb={fb['oos_fallback_rate']:.2f} in→fb={fb['in_scope_fallback_rate']:.3f} "
-        f"p50={lat['p50_ms']:.1f}ms p95={lat['p95_ms']:.1f}ms"
-        + (
-            f" train={summary['train_seconds']:.1f}s rss={summary['serving_rss_mb']:.0f}MiB"
-            if "train_seconds" in summary
-            else ""
-        ),
-        flush=True,
-    )
+    parts = [f"{name:<28}", f"acc={intent['accuracy']:.3f}", f"macroF1={intent['macro_f1']:.3f}"]
+    unseen = summary["intent_unseen"]
+    if unseen["n"] < intent["n"]:
+        parts.append(f"acc(unseen {unseen['n']})={unseen['accuracy']:.3f}")
+    parts += [
+        f"acc+fb={intent['accuracy_with_fallback']:.3f}",
+        f"entF1(value)={ent['value']['f1']:.3f}",
+        f"OOS→fb={fb['oos_fallback_rate']:.2f}",
+        f"in→fb={fb['in_scope_fallback_rate']:.3f}",
+        f"p50={lat['p50_ms']:.1f}ms",
+        f"p95={lat['p95_ms']:.1f}ms",
+    ]
+    if "train_seconds" in summary:
+        parts += [f"train={summary['train_seconds']:.1f}s", f"rss={summary['serving_rss_mb']:.0f}MiB"]
+    print(" ".join(parts), flush=True)
 
 
 def _heldout_row(spec: PipelineSpec, args: argparse.Namespace, work_dir: Path) -> Dict[str, Any]:
@@ -150,7 +153,7 @@ def _write_doc(
         cv_rows = [rows[v] for v in variants if "cv" in rows[v]]
         if cv_rows:
             content += "\n\n" + report.cv_table(cv_rows)
-        report.splice(doc, "ablation", provenance + "\n\n" + content)
+        report.splice(doc, args.ablation_block, provenance + "\n\n" + content)
         return
     compared = [rows[n] for n in names]
     report.splice(doc, "comparison", provenance + "\n\n" + report.comparison_table(compared))

@@ -45,7 +45,7 @@ def run_worker(step: str, spec: PipelineSpec, work_dir: Path, tag: str, **option
     command += ["--result", str(result_path)]
     for key, value in options.items():
         command += [f"--{key}", str(value)]
-    if spec.kind == "rasa" and step == "train":
+    if spec.kind == "rasa" and step in ("train", "train-evaluate"):
         command += ["--config", str(spec.config)]
     with log_path.open("w", encoding="utf-8") as log:
         completed = subprocess.run(command, cwd=REPO_ROOT, env=_worker_env(), stdout=log, stderr=subprocess.STDOUT)
@@ -56,11 +56,28 @@ def run_worker(step: str, spec: PipelineSpec, work_dir: Path, tag: str, **option
 
 
 def train_and_evaluate(
-    spec: PipelineSpec, train_data: str, test_data: str, work_dir: Path, tag: str, seed: int
+    spec: PipelineSpec,
+    train_data: str,
+    test_data: str,
+    work_dir: Path,
+    tag: str,
+    seed: int,
+    one_process: bool = False,
 ) -> Dict[str, Any]:
-    """Trains `spec` on `train_data`, parses `test_data`; returns raw results."""
-    trained = run_worker("train", spec, work_dir, tag, data=train_data, out=str(work_dir / tag), seed=str(seed))
-    evaluated = run_worker("evaluate", spec, work_dir, tag, artifact=trained["artifact"], test=test_data)
+    """Trains `spec` on `train_data`, parses `test_data`; returns raw results.
+
+    By default training and parsing run in separate processes so that the
+    serving memory is that of a process that only loaded the model;
+    `one_process` saves a process start where memory is not reported.
+    """
+    out = str(work_dir / tag)
+    if one_process:
+        both = run_worker("train-evaluate", spec, work_dir, tag, data=train_data, out=out, seed=str(seed), test=test_data)
+        trained = {k: both[k] for k in ("artifact", "train_seconds", "train_peak_rss_mb")}
+        evaluated = {k: v for k, v in both.items() if k not in trained}
+    else:
+        trained = run_worker("train", spec, work_dir, tag, data=train_data, out=out, seed=str(seed))
+        evaluated = run_worker("evaluate", spec, work_dir, tag, artifact=trained["artifact"], test=test_data)
     predictions = [Prediction.from_json(p) for p in evaluated.pop("predictions")]
     return {"train": trained, "evaluate": evaluated, "predictions": predictions}
 
@@ -100,7 +117,7 @@ def cross_validate(spec: PipelineSpec, train_data: str, folds: int, seed: int, w
         fold_dir = work_dir / f"fold{k}"
         train_file = write_training_data(train_part, fold_dir / "train.yml")
         test_file = write_training_data(test_part, fold_dir / "test.yml")
-        run = train_and_evaluate(spec, str(train_file), str(test_file), fold_dir, "run", seed)
+        run = train_and_evaluate(spec, str(train_file), str(test_file), fold_dir, "run", seed, one_process=True)
         fold_metrics = intent_metrics(run["predictions"])
         per_fold.append(
             {

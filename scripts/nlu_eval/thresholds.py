@@ -15,14 +15,23 @@ import numpy as np
 
 from scripts.nlu_eval.predictions import OUT_OF_SCOPE_INTENT, Prediction
 
+SHARE_SENSITIVE_INTENT = "share_sensitive"
+
 THRESHOLD_GRID = tuple(round(0.05 * i, 2) for i in range(0, 20))
 AMBIGUITY_GRID = tuple(round(0.05 * i, 2) for i in range(0, 11))
 
 
 def falls_back(prediction: Prediction, threshold: float, ambiguity: float) -> bool:
     """What FallbackClassifier would do with this prediction's scores."""
+    if _forced_by_privacy_override(prediction):
+        # PrivacyIntentOverride runs after FallbackClassifier and wins.
+        return False
     margin = prediction.top_confidence - prediction.second_confidence
     return prediction.top_confidence < threshold or margin < ambiguity
+
+
+def _forced_by_privacy_override(prediction: Prediction) -> bool:
+    return prediction.top_intent == SHARE_SENSITIVE_INTENT and prediction.top_confidence >= 1.0
 
 
 def utility(predictions: Sequence[Prediction], threshold: float, ambiguity: float) -> float:
@@ -43,18 +52,21 @@ def _fallback_count(predictions: Sequence[Prediction], threshold: float, ambigui
 def choose_thresholds(predictions: Sequence[Prediction]) -> Dict[str, Any]:
     """Grid search for the best utility.
 
-    Ties go to the setting with the fewest fallbacks, then to the smaller
-    ambiguity threshold (the confidence threshold is the primary mechanism),
-    then to the smaller confidence threshold.
+    Settings within one utterance's worth of utility (1/n) of the best count
+    as equally good (a single utterance is noise, not signal); among those the
+    fewest fallbacks win, then the smaller ambiguity threshold (the confidence
+    threshold is the primary mechanism), then the smaller threshold.
     """
     grid: List[Tuple[float, float, float]] = [
         (utility(predictions, t, a), t, a) for t in THRESHOLD_GRID for a in AMBIGUITY_GRID
     ]
     best_utility = max(u for u, _, _ in grid)
+    tolerance = 1.0 / max(1, len(predictions))
     _, threshold, ambiguity = min(
-        ((u, t, a) for u, t, a in grid if u == best_utility),
+        ((u, t, a) for u, t, a in grid if u >= best_utility - tolerance - 1e-12),
         key=lambda row: (_fallback_count(predictions, row[1], row[2]), row[2], row[1]),
     )
+    best_utility = utility(predictions, threshold, ambiguity)
     return {
         "threshold": threshold,
         "ambiguity_threshold": ambiguity,

@@ -34,6 +34,13 @@ def _train(args: argparse.Namespace) -> Dict[str, Any]:
     return {"artifact": artifact, "train_seconds": seconds, "train_peak_rss_mb": peak_rss_mb()}
 
 
+def _train_evaluate(args: argparse.Namespace) -> Dict[str, Any]:
+    """Train, then evaluate in the same process (CV folds: saves a TensorFlow start)."""
+    trained = _train(args)
+    args.artifact = trained["artifact"]
+    return {**trained, **_evaluate(args)}
+
+
 def _evaluate(args: argparse.Namespace) -> Dict[str, Any]:
     from scripts.nlu_eval.dataset import load_examples
     from scripts.nlu_eval.predictions import from_rasa_parse
@@ -67,7 +74,7 @@ def _parser(kind: str, artifact: str) -> Any:
 
 def _arguments(argv: Sequence[str]) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("step", choices=["train", "evaluate"])
+    parser.add_argument("step", choices=["train", "evaluate", "train-evaluate"])
     parser.add_argument("--kind", choices=["rasa", "sklearn"], required=True)
     parser.add_argument("--config", help="Rasa config (train, kind=rasa)")
     parser.add_argument("--data", help="training data file or dir (train)")
@@ -83,7 +90,8 @@ def main(argv: Sequence[str]) -> int:
     """Runs one step and writes its JSON result file."""
     args = _arguments(argv)
     logging.basicConfig(level=os.environ.get("NLU_EVAL_LOG_LEVEL", "WARNING"))
-    result = _train(args) if args.step == "train" else _evaluate(args)
+    steps = {"train": _train, "evaluate": _evaluate, "train-evaluate": _train_evaluate}
+    result = steps[args.step](args)
     Path(args.result).write_text(json.dumps(result, ensure_ascii=False), encoding="utf-8")
     return 0
 

@@ -125,10 +125,18 @@ def test_utility_rewards_fallback_on_wrong_low_confidence_predictions() -> None:
     preds = [_p("a", "a", conf=0.95), _p("a", "b", conf=0.3), _p("out_of_scope", "a", conf=0.2)]
     assert utility(preds, 0.0, 0.0) == pytest.approx((1 - 1 - 1) / 3)
     assert utility(preds, 0.5, 0.0) == pytest.approx((1 + 0 + 1) / 3)
-    choice = choose_thresholds(preds)
+    choice = choose_thresholds(preds * 10)
     # Lowest threshold that separates 0.3 from 0.95.
     assert choice["threshold"] == pytest.approx(0.35)
     assert choice["ambiguity_threshold"] == 0.0
+
+
+def test_a_single_utterance_does_not_move_the_thresholds() -> None:
+    preds = [_p("a", "a", conf=0.95, second=0.01)] * 50 + [_p("a", "b", conf=0.3)] * 20
+    # One wrong prediction with margin 0.42 would reward ambiguity 0.45 by 1/n.
+    odd = _p("a", "b", conf=0.71, second=0.29)
+    choice = choose_thresholds(preds + [odd])
+    assert (choice["threshold"], choice["ambiguity_threshold"]) == (0.35, 0.0)
 
 
 def test_splice_replaces_only_the_marked_block(tmp_path: Path) -> None:
@@ -157,3 +165,8 @@ def test_normalized_text_ignores_width_and_spaces() -> None:
     from scripts.nlu_eval.dataset import normalized_text
 
     assert normalized_text("ﾛｯｸ　かかった") == normalized_text("ロックかかった")
+
+
+def test_privacy_override_predictions_never_fall_back() -> None:
+    forced = _p("share_sensitive", "share_sensitive", conf=1.0, second=0.95)
+    assert not falls_back(forced, 0.7, 0.3)

@@ -14,15 +14,17 @@ from scripts.nlu_eval.metrics import entity_metrics, intent_metrics
 from scripts.nlu_eval.pipelines import REPO_ROOT
 from scripts.nlu_eval.predictions import Prediction, from_rasa_parse
 
-# Measured: see docs/nlu.md ("Regression guard"). Floors = measured - margin.
-# Measured on models/pinbot.tar.gz (config.yml as committed, seed 42), 311 held-out utterances, 2026-11-22.
-MEASURED_ACCURACY = 0.965
-ACCURACY_FLOOR = 0.945
-MEASURED_MACRO_F1 = 0.958
-MACRO_F1_FLOOR = 0.935
-MEASURED_ENTITY_F1 = 0.871
-ENTITY_F1_FLOOR = 0.845
-
+# Measured on 2026-11-22 with data/nlu of that day (1092 examples), see
+# docs/nlu.md "Regression guard":
+#   NLU-only model (`make eval-nlu`, also what this session trains without
+#   RASA_MODEL): accuracy 0.977, macro-F1 0.978, entity F1 (value) 0.857;
+#   full model of `make train` (domain + data): 0.984, 0.983, 0.850.
+# Floors leave ~5 utterances (accuracy) and ~2-3 entities (entity F1) of
+# margin below the lower of the two; training is deterministic, so the
+# margin is for data edits, not noise. Still at or above issue 3's 0.95.
+ACCURACY_FLOOR = 0.96
+MACRO_F1_FLOOR = 0.96
+ENTITY_F1_FLOOR = 0.82
 
 @pytest.fixture(scope="module")
 def heldout_predictions(nlu_parser: Any) -> List[Prediction]:

@@ -15,7 +15,7 @@ export PYTHONPATH := $(CURDIR)
 export TF_CPP_MIN_LOG_LEVEL := 2
 export PYTHONHASHSEED := 0
 
-TRAIN_INPUTS := config.yml $(shell find domain data nlu_components -type f \( -name '*.yml' -o -name '*.py' \) 2>/dev/null)
+TRAIN_INPUTS := config.yml domain.yml $(shell find data nlu_components -type f \( -name '*.yml' -o -name '*.py' \) 2>/dev/null)
 
 .PHONY: help install run test train shell kb-check validate eval-nlu bench test-unit test-stories test-e2e test-gateway test-browser-e2e browser-deps line-richmenu record-stories clean
 
@@ -36,7 +36,7 @@ install: $(VENV)/.installed $(GW_VENV)/.installed ## create both virtualenvs fro
 
 $(MODEL): $(VENV)/.installed $(TRAIN_INPUTS)
 	@mkdir -p $(MODEL_DIR)
-	$(RASA) train --config config.yml --domain domain --data data --out $(MODEL_DIR) --fixed-model-name pinbot
+	$(RASA) train --config config.yml --domain domain.yml --data data --out $(MODEL_DIR) --fixed-model-name pinbot
 	@touch $@
 
 train: $(MODEL) ## train the model when data, domain or config changed
@@ -45,7 +45,7 @@ kb-check: $(VENV)/.installed ## validate knowledge/ against its schema
 	$(PY) scripts/kb_check.py
 
 validate: $(VENV)/.installed ## rasa data validate (domain, NLU, stories, rules)
-	$(RASA) data validate --config config.yml --domain domain --data data --fail-on-warnings
+	$(RASA) data validate --config config.yml --domain domain.yml --data data --fail-on-warnings
 
 run: install train ## install, train if needed, start gateway + Rasa + action server (Ctrl-C stops all)
 	scripts/run_all.sh

@@ -27,7 +27,7 @@ def domain() -> Dict[str, Any]:
     """The bot's domain as the action server receives it."""
     from rasa.shared.core.domain import Domain
 
-    return Domain.load(str(REPO / "domain")).as_dict()
+    return Domain.load(str(REPO / "domain.yml")).as_dict()
 
 
 @pytest.fixture

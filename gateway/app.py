@@ -13,6 +13,7 @@ from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
+from starlette.types import Receive, Scope, Send
 
 from gateway.background import BackgroundRunner
 from gateway.db import Database
@@ -37,7 +38,22 @@ log = logging.getLogger(__name__)
 SHUTDOWN_DRAIN_SECONDS = 10.0
 
 
-def create_app(settings: Settings | None = None) -> Starlette:
+class GatewayApp(Starlette):
+    """Starlette whose unhandled errors end here, after the JSON 500 went out and was logged without its message."""
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """Run the app; never let an exception reach the server, whose traceback log would quote its message."""
+        try:
+            await super().__call__(scope, receive, send)
+        except Exception as exc:  # noqa: BLE001 - _server_error has answered 500 and logged type and stack
+            if scope["type"] == "lifespan":
+                raise
+            # Starlette's ServerErrorMiddleware re-raises after answering; an exception message may quote a
+            # resident's text (e.g. UnicodeEncodeError), so uvicorn must not print it.
+            log.debug("request error already answered: %s", type(exc).__name__)
+
+
+def create_app(settings: Settings | None = None) -> GatewayApp:
     """The application; with no argument, settings come from ``os.environ`` (``uvicorn --factory`` entry point)."""
     settings = settings or Settings.from_env(os.environ)
     directory = MunicipalityDirectory(settings.knowledge_dir)
@@ -113,7 +129,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
     ]
     middleware = [Middleware(SecurityHeaders), Middleware(OriginAllowlist, allowed=settings.allowed_origins)]
     exception_handlers = {HTTPException: _http_error, Exception: _server_error}
-    return Starlette(routes=routes, middleware=middleware, lifespan=lifespan, exception_handlers=exception_handlers)
+    return GatewayApp(routes=routes, middleware=middleware, lifespan=lifespan, exception_handlers=exception_handlers)
 
 
 async def _http_error(request: Request, exc: Exception) -> Response:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import logging
 import time
 
@@ -10,7 +9,7 @@ from pydantic import ValidationError
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
-from gateway.http import NO_STORE, BodyTooLarge, client_address, json_error, read_body
+from gateway.http import NO_STORE, BadJson, BodyTooLarge, client_address, json_error, parse_json, read_body
 from gateway.models import MessageRequest, SessionRequest
 from gateway.municipalities import MunicipalityDirectory
 from gateway.ratelimit import SlidingWindowLimiter
@@ -67,7 +66,7 @@ class WebChat:
         if isinstance(parsed, Response):
             return parsed
         if (parsed.text is None) == (parsed.payload is None):
-            return json_error(422, "invalid_request", "text と payload のどちらか一方を指定してください。")
+            return json_error(400, "invalid_request", "text と payload のどちらか一方を指定してください。")
         session = self._store.get(parsed.session_id)
         if session is None:
             return json_error(404, "unknown_session", "会話の有効期限が切れました。もう一度お試しください。")
@@ -100,16 +99,18 @@ class WebChat:
         if allow_empty and not raw.strip():
             return model.model_validate({})
         try:
-            data = json.loads(raw.decode("utf-8"))
-        except (UnicodeDecodeError, json.JSONDecodeError):
+            data = parse_json(raw)
+        except BadJson as exc:
+            log.info("bad json on %s: %s", request.url.path, exc.reason)
             return json_error(400, "bad_json", "リクエストの形式が正しくありません（JSON）。")
         if not isinstance(data, dict):
-            return json_error(422, "invalid_request", "リクエストは JSON オブジェクトで送ってください。")
+            return json_error(400, "invalid_request", "リクエストは JSON オブジェクトで送ってください。")
         try:
             return model.model_validate(data)
         except ValidationError as exc:
+            # Only field names go back (and they are the model's own names): input values are never echoed.
             fields = sorted({".".join(str(p) for p in err["loc"]) for err in exc.errors()})
-            return json_error(422, "invalid_request", f"項目の値が正しくありません: {', '.join(fields)}")
+            return json_error(400, "invalid_request", f"項目の値が正しくありません: {', '.join(fields)}")
 
     def _too_many(self, limiter: SlidingWindowLimiter, key: str) -> Response:
         return json_error(

@@ -143,25 +143,25 @@ def test_pin_and_individual_number_are_redacted_before_rasa_logs_and_storage(
     [
         (b"{not json", 400, "bad_json"),
         (b"\xff\xfe\x00", 400, "bad_json"),
-        (b"[1, 2]", 422, "invalid_request"),
-        (b'"text"', 422, "invalid_request"),
-        (b'{"text": "hi"}', 422, "invalid_request"),
-        (b'{"session_id": 12, "text": "hi"}', 422, "invalid_request"),
+        (b"[1, 2]", 400, "invalid_request"),
+        (b'"text"', 400, "invalid_request"),
+        (b'{"text": "hi"}', 400, "invalid_request"),
+        (b'{"session_id": 12, "text": "hi"}', 400, "invalid_request"),
     ],
 )
 def test_malformed_bodies(gateway: Gateway, fake_rasa: FakeRasaFixture, raw: bytes, status: int, code: str) -> None:
-    """Bad JSON → 400, wrong shapes → 422, and Rasa is not called."""
+    """Bad JSON and wrong shapes → 400, and Rasa is not called."""
     response = httpx.post(f"{gateway.url}/api/chat/message", content=raw, headers={"content-type": "application/json"})
     assert_json_error(response, status, code)
     assert fake_rasa[0].requests == []
 
 
 def test_field_errors(gateway: Gateway, fake_rasa: FakeRasaFixture) -> None:
-    """Missing, doubled, mistyped or empty fields → 422."""
+    """Missing, doubled or mistyped fields → 400; empty text → 422."""
     sid = new_session(gateway)
-    assert_json_error(send(gateway, {"session_id": sid}), 422, "invalid_request")
-    assert_json_error(send(gateway, {"session_id": sid, "text": "a", "payload": "/greet"}), 422, "invalid_request")
-    assert_json_error(send(gateway, {"session_id": sid, "text": 5}), 422, "invalid_request")
+    assert_json_error(send(gateway, {"session_id": sid}), 400, "invalid_request")
+    assert_json_error(send(gateway, {"session_id": sid, "text": "a", "payload": "/greet"}), 400, "invalid_request")
+    assert_json_error(send(gateway, {"session_id": sid, "text": 5}), 400, "invalid_request")
     assert_json_error(send(gateway, {"session_id": sid, "text": " \n\u3000"}), 422, "empty_text")
     assert fake_rasa[0].requests == []
 

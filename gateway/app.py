@@ -19,6 +19,7 @@ from gateway.background import BackgroundRunner
 from gateway.db import Database
 from gateway.headers import SecurityHeaders
 from gateway.health import Health
+from gateway.hosts import TrustedHosts
 from gateway.http import json_error
 from gateway.line.client import LineClient
 from gateway.line.dedupe import EventDeduplicator
@@ -72,7 +73,9 @@ def create_app(settings: Settings | None = None) -> GatewayApp:
         db = Database(settings.db_path)
         store = SessionStore(db, settings.session_ttl_seconds)
         rasa = RasaClient(settings.rasa_url, settings.rasa_timeout_seconds)
-        turns = TurnService(rasa, store, directory, settings.gateway_secret)
+        turns = TurnService(
+            rasa, store, directory, settings.gateway_secret, settings.rasa_timeout_seconds, settings.max_turns_in_flight
+        )
         runner = BackgroundRunner(settings.background_concurrency)
         line_client = (
             LineClient(str(settings.line_channel_access_token), settings.line_api_base)
@@ -82,12 +85,16 @@ def create_app(settings: Settings | None = None) -> GatewayApp:
         handler = LineEventHandler(settings, line_client, turns, store, directory) if line_client else None
         webchat = WebChat(settings, store, turns, directory)
         webhook = LineWebhook(
-            settings.line_channel_secret, handler, EventDeduplicator(db), runner, settings.line_max_body_bytes
+            settings.line_channel_secret,
+            handler,
+            EventDeduplicator(db),
+            runner,
+            settings.line_max_body_bytes,
         )
         app.state.runner = runner
         app.state.webchat = webchat
         app.state.webhook = webhook
-        app.state.health = Health(rasa, settings.line_enabled)
+        app.state.health = Health(rasa)
         try:
             yield
         finally:
@@ -127,7 +134,11 @@ def create_app(settings: Settings | None = None) -> GatewayApp:
         Route("/api/chat/message", message, methods=["POST"]),
         Route("/line/webhook", line_webhook, methods=["POST"]),
     ]
-    middleware = [Middleware(SecurityHeaders), Middleware(OriginAllowlist, allowed=settings.allowed_origins)]
+    middleware = [
+        Middleware(SecurityHeaders),
+        Middleware(TrustedHosts, allowed=settings.allowed_hosts),
+        Middleware(OriginAllowlist, allowed=settings.allowed_origins, hosts=settings.allowed_hosts),
+    ]
     exception_handlers = {HTTPException: _http_error, Exception: _server_error}
     return GatewayApp(routes=routes, middleware=middleware, lifespan=lifespan, exception_handlers=exception_handlers)
 

@@ -187,18 +187,24 @@ def test_settings_from_env() -> None:
             "GATEWAY_PORT": "9000",
             "RASA_URL": "http://127.0.0.1:5005/",
             "ALLOWED_ORIGINS": "https://www.city.mitaka.lg.jp, https://www.city.chiba.jp/",
-            "GATEWAY_SECRET": "s3cret",
+            "GATEWAY_SECRET": "s3cret-s3cret-s3cret-s3cret-s3cret",
             "LINE_PUSH_FALLBACK": "true",
+            "ALLOWED_HOSTS": "Chat.City.Example.jp, [::1]",
+            "MAX_TURNS_IN_FLIGHT": "4",
+            "RATE_LIMIT_BAD_SIGNATURES_PER_MINUTE": "3",
         }
     )
     assert settings.port == 9000 and settings.rasa_url == "http://127.0.0.1:5005"
     assert settings.allowed_origins == {"https://www.city.mitaka.lg.jp", "https://www.city.chiba.jp"}
-    assert settings.gateway_secret == b"s3cret" and not settings.secret_is_ephemeral
+    assert settings.gateway_secret == b"s3cret-s3cret-s3cret-s3cret-s3cret" and not settings.secret_is_ephemeral
     assert settings.line_push_fallback and not settings.line_enabled
     assert "s3cret" not in repr(settings)
+    assert settings.allowed_hosts == {"chat.city.example.jp", "[::1]"}
+    assert settings.max_turns_in_flight == 4 and settings.rate_limit_bad_signatures_per_minute == 3
     ephemeral = Settings.from_env({})
     assert ephemeral.secret_is_ephemeral and len(ephemeral.gateway_secret) == 32
     assert ephemeral.host == "0.0.0.0" and ephemeral.port == 8080 and ephemeral.allowed_origins == frozenset()
+    assert ephemeral.allowed_hosts == {"localhost", "127.0.0.1", "[::1]"}
 
 
 @pytest.mark.parametrize(
@@ -210,6 +216,9 @@ def test_settings_from_env() -> None:
         {"ALLOWED_ORIGINS": "https://example.jp/page"},
         {"GATEWAY_PORT": "http"},
         {"RASA_TIMEOUT_SECONDS": "0"},
+        {"ALLOWED_HOSTS": "*.example.jp"},
+        {"ALLOWED_HOSTS": "https://chat.example.jp"},
+        {"MAX_TURNS_IN_FLIGHT": "0"},
     ],
 )
 def test_settings_reject_bad_values(env: dict[str, str]) -> None:

@@ -90,6 +90,7 @@ def create_app(settings: Settings | None = None) -> GatewayApp:
             EventDeduplicator(db),
             runner,
             settings.line_max_body_bytes,
+            settings.rate_limit_bad_signatures_per_minute,
         )
         app.state.runner = runner
         app.state.webchat = webchat

@@ -14,6 +14,7 @@ from pathlib import Path
 import httpx
 import pytest
 
+from gateway.line.rejections import RejectionLog
 from gateway.ratelimit import address_key
 from gateway.settings import MIN_SECRET_BYTES, REPO_ROOT, Settings, SettingsError
 from gateway.tests import line_events as ev
@@ -164,6 +165,44 @@ def test_forged_host_is_refused_and_never_an_allowed_origin(
     own = {"Host": "chat.city.example.jp", "Origin": "http://chat.city.example.jp"}
     assert httpx.post(f"{public.url}/api/chat/session", headers=own).status_code == 200
     assert httpx.get(f"{public.url}/healthz").status_code == 400  # 127.0.0.1 is not configured there
+
+
+# ---- bad-signature webhook calls ----
+
+
+def test_bad_signature_calls_are_rate_limited_and_logged_as_a_summary(
+    start_gateway: Callable[..., Gateway], fake_line: FakeLineFixture, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A flood of unsigned calls: 400s up to the limit, then 429 before the body is read; one log line, not 30."""
+    caplog.set_level(logging.INFO)
+    gw = start_gateway(default_municipality="mitaka", rate_limit_bad_signatures_per_minute=3)
+    raw = ev.body(ev.text_event("こんにちは"))
+    flood = {"content-type": "application/json", "x-line-signature": "AAAA", "X-Forwarded-For": "203.0.113.9"}
+    codes = [httpx.post(f"{gw.url}/line/webhook", content=raw, headers=flood).status_code for _ in range(30)]
+    assert codes == [400] * 3 + [429] * 27
+    limited = httpx.post(f"{gw.url}/line/webhook", content=raw, headers=flood)
+    assert 1 <= int(limited.headers["retry-after"]) <= 61
+    lines = [r for r in caplog.records if "missing or invalid signature" in r.getMessage()]
+    assert len(lines) == 1
+    # LINE itself (another address, a valid signature) is not affected.
+    signed = {**ev.signed_headers(LINE_SECRET, raw), "X-Forwarded-For": "198.51.100.1"}
+    assert httpx.post(f"{gw.url}/line/webhook", content=raw, headers=signed).status_code == 200
+    fake_line[0].wait_for("/message/reply", 1)
+
+
+def test_rejection_log_writes_one_summary_line_per_interval(caplog: pytest.LogCaptureFixture) -> None:
+    """The first refusal is logged; then one line per interval carries the count."""
+    caplog.set_level(logging.WARNING)
+    rejections = RejectionLog("refused", interval_seconds=60)
+    for second in range(0, 180):
+        for _ in range(100):
+            rejections.record(now=float(second))
+    messages = [r.getMessage() for r in caplog.records]
+    assert messages == [
+        "refused: 1 since the previous line (1 since start)",
+        "refused: 6000 since the previous line (6001 since start)",
+        "refused: 6000 since the previous line (12001 since start)",
+    ]
 
 
 # ---- secrets ----

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 
 import httpx
 import pytest
@@ -12,11 +13,14 @@ from starlette.routing import Route
 
 from gateway.app import GatewayApp, _server_error
 from gateway.http import MAX_JSON_DEPTH
-from gateway.tests.conftest import Gateway
+from gateway.tests import line_events as ev
+from gateway.tests.conftest import LINE_SECRET, Gateway
+from gateway.tests.fakes.fake_line import FakeLine
 from gateway.tests.fakes.fake_rasa import FakeRasa
 from gateway.tests.fakes.servers import ServerThread
 
 FakeRasaFixture = tuple[FakeRasa, ServerThread]
+FakeLineFixture = tuple[FakeLine, ServerThread]
 SID = "A" * 43  # the shape of a session id (malformed bodies must be refused before the session is looked up)
 
 # Each is refused as a body; none is an object the endpoint could use.
@@ -78,6 +82,31 @@ def test_lone_surrogate_in_a_real_session_message_is_a_400(gateway: Gateway, fak
     assert fake_rasa[0].requests == []
     ok = httpx.post(f"{gateway.url}/api/chat/message", json={"session_id": sid, "text": "こんにちは"})
     assert ok.status_code == 200
+
+
+@pytest.mark.parametrize(
+    "name", ["lone surrogate in a value", "deep arrays under the size limit", "huge integer", "duplicate keys", "null"]
+)
+def test_signed_malformed_line_body_is_a_clear_400(
+    start_gateway: Callable[..., Gateway], fake_rasa: FakeRasaFixture, fake_line: FakeLineFixture, name: str
+) -> None:
+    """The LINE webhook, correctly signed: the same malformed bodies are a JSON 400 and nothing is called."""
+    gw = start_gateway(default_municipality="mitaka")
+    raw = MALFORMED[name]
+    response = httpx.post(f"{gw.url}/line/webhook", content=raw, headers=ev.signed_headers(LINE_SECRET, raw))
+    _assert_clear_400(response, name)
+    assert fake_rasa[0].requests == [] and fake_line[0].requests == []
+
+
+def test_signed_line_body_with_invalid_utf8_is_a_400(
+    start_gateway: Callable[..., Gateway], fake_line: FakeLineFixture
+) -> None:
+    """Bytes that are not UTF-8 cannot be a LINE payload: 400, even with a matching HMAC."""
+    gw = start_gateway(default_municipality="mitaka")
+    raw = b'{"events": [], "x": "\xff"}'
+    response = httpx.post(f"{gw.url}/line/webhook", content=raw, headers=ev.signed_headers(LINE_SECRET, raw))
+    assert response.status_code == 400 and response.json()["error"] == "invalid_signature"
+    assert fake_line[0].requests == []
 
 
 def test_unhandled_error_is_a_json_500_without_its_message_in_any_log(caplog: pytest.LogCaptureFixture) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 import json
 
 from starlette.datastructures import Headers
@@ -32,10 +33,22 @@ def host_name(header: str | None) -> str | None:
     return name
 
 
+def _is_ip_literal(name: str) -> bool:
+    try:
+        ipaddress.ip_address(name[1:-1] if name.startswith("[") else name)
+    except ValueError:
+        return False
+    return True
+
+
 def host_allowed(header: str | None, allowed: frozenset[str]) -> bool:
-    """Whether the ``Host`` header names one of the configured hosts (any port)."""
+    """Whether the ``Host`` header names one of the configured hosts (any port) or is an IP address.
+
+    An IP address cannot be forged from a browser: a page sends ``Host: 192.0.2.1`` only when it connects to
+    192.0.2.1 itself. A name can (DNS rebinding points ``evil.example`` at the gateway), so names must be listed.
+    """
     name = host_name(header)
-    return name is not None and name in allowed
+    return name is not None and (name in allowed or _is_ip_literal(name))
 
 
 class TrustedHosts:

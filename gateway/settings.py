@@ -9,7 +9,8 @@ from pathlib import Path
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 MIN_SECRET_BYTES = 32
-DEFAULT_ALLOWED_HOSTS = frozenset({"localhost", "127.0.0.1", "[::1]"})
+# IP addresses are always accepted (see gateway.hosts); names only when listed.
+DEFAULT_ALLOWED_HOSTS = frozenset({"localhost"})
 
 
 class SettingsError(ValueError):

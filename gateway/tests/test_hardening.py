@@ -14,6 +14,7 @@ from pathlib import Path
 import httpx
 import pytest
 
+from gateway.hosts import host_allowed
 from gateway.line.rejections import RejectionLog
 from gateway.ratelimit import address_key
 from gateway.settings import MIN_SECRET_BYTES, REPO_ROOT, Settings, SettingsError
@@ -158,13 +159,26 @@ def test_forged_host_is_refused_and_never_an_allowed_origin(
         assert httpx.get(f"{gw.url}{path}", headers={"Host": "evil.example"}).status_code == 400
     for host in ("evil.example:80", "127.0.0.1.evil.example", "127.0.0.1@evil.example", "[::1", "localhost:x"):
         assert httpx.get(f"{gw.url}/healthz", headers={"Host": host}).status_code == 400, host
-    # A configured host still works, and its own origin is allowed.
+    # A configured name and any IP address (a browser cannot forge those) still work, with their own origin.
     sid = new_session(gw, headers={"Origin": gw.url})
     assert send(gw, {"session_id": sid, "text": "こんにちは"}, headers={"Origin": gw.url}).status_code == 200
+    local = {"Host": "localhost:8080", "Origin": "http://localhost:8080"}
+    assert httpx.post(f"{gw.url}/api/chat/session", headers=local).status_code == 200
     public = start_gateway(allowed_hosts=frozenset({"chat.city.example.jp"}))
     own = {"Host": "chat.city.example.jp", "Origin": "http://chat.city.example.jp"}
     assert httpx.post(f"{public.url}/api/chat/session", headers=own).status_code == 200
-    assert httpx.get(f"{public.url}/healthz").status_code == 400  # 127.0.0.1 is not configured there
+    assert httpx.get(f"{public.url}/healthz", headers={"Host": "localhost"}).status_code == 400  # not listed there
+    assert httpx.get(f"{public.url}/healthz", headers={"Host": "[2001:db8::1]:8080"}).status_code == 200
+
+
+def test_forged_host_never_makes_an_origin_allowed_even_without_the_host_check() -> None:
+    """Defence in depth: the CORS check itself trusts Host only for configured names and IP addresses."""
+    assert not host_allowed("evil.example", frozenset({"localhost"}))
+    assert not host_allowed("evil.example:443", frozenset({"localhost"}))
+    assert host_allowed("LOCALHOST:8080", frozenset({"localhost"}))
+    assert host_allowed("chat.city.example.jp.", frozenset({"chat.city.example.jp"}))
+    assert host_allowed("192.0.2.1:8080", frozenset()) and host_allowed("[::1]:8080", frozenset())
+    assert not host_allowed("[evil.example]", frozenset()) and not host_allowed(None, frozenset({"localhost"}))
 
 
 # ---- bad-signature webhook calls ----

@@ -221,7 +221,7 @@ def test_settings_from_env() -> None:
     ephemeral = Settings.from_env({})
     assert ephemeral.secret_is_ephemeral and len(ephemeral.gateway_secret) == 32
     assert ephemeral.host == "0.0.0.0" and ephemeral.port == 8080 and ephemeral.allowed_origins == frozenset()
-    assert ephemeral.allowed_hosts == {"localhost", "127.0.0.1", "[::1]"}
+    assert ephemeral.allowed_hosts == {"localhost"}
 
 
 @pytest.mark.parametrize(

@@ -123,6 +123,26 @@ def test_event_counts_as_handled_after_its_push_fallback_was_tried(
     assert len(fake_line[0].calls("/message/push")) == 1 and len(fake_line[0].calls("/message/reply")) == 1
 
 
+def test_line_turn_beyond_the_cap_gets_a_polite_busy_reply(
+    start_gateway: Callable[..., Gateway], fake_rasa: FakeRasaFixture, fake_line: FakeLineFixture
+) -> None:
+    """Issue 10 item 5 on LINE: with one turn in flight and a cap of one, another chat's message is answered with
+    the polite "busy" text at once instead of queueing, and never reaches Rasa."""
+    gw = start_gateway(default_municipality="mitaka", max_turns_in_flight=1, line_loading_after_seconds=5.0)
+    fake_rasa[0].mode, fake_rasa[0].slow_seconds = "slow", 1.0
+    deliver(gw, ev.text_event("一人目の質問"))
+    deadline = time.monotonic() + 5
+    while not fake_rasa[0].requests and time.monotonic() < deadline:
+        time.sleep(0.01)
+    deliver(gw, ev.text_event("二人目の質問", source={"type": "user", "userId": ev.OTHER_USER_ID}))
+    fake_line[0].wait_for("/message/reply", 2)
+    settle(gw)
+    texts = replied_texts(fake_line[0])
+    assert "混み合って" in texts[0] and "一人目の質問" in texts[1]
+    assert [m["message"] for m in fake_rasa[0].requests] == ["一人目の質問"]
+    assert fake_line[0].problems() == []
+
+
 # ---- issue 12 item 4: the SDK's WebhookParser ----
 
 

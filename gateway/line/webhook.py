@@ -92,11 +92,13 @@ class LineWebhook:
 
     async def _handle_chat(self, events: list[Event]) -> None:
         """One chat's events in delivery order; one event's failure never drops the next one."""
-        assert self._handler is not None
+        handler = self._handler
+        if handler is None:
+            return
         for event in events:
             handled = False
             try:
-                handled = await self._handler.handle(event)
+                handled = await handler.handle(event)
             except Exception as exc:  # noqa: BLE001 - logged without its message; the next event still runs
                 log.error("line event failed: %s", type(exc).__name__)
             finally:

@@ -3,23 +3,21 @@
 from __future__ import annotations
 
 import logging
+import logging.config
 import os
 import sys
 
 import uvicorn
 
 from gateway.app import create_app
+from gateway.logconfig import log_config
 from gateway.settings import Settings, SettingsError
 
 
 def main() -> None:
     """Read settings from the environment, print the demo URL and serve until interrupted."""
-    logging.basicConfig(
-        level=os.environ.get("GATEWAY_LOG_LEVEL", "INFO").upper(),
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-    )
-    # httpx logs every request URL at INFO; one line per Rasa turn is noise next to the gateway's own turn log.
-    logging.getLogger("httpx").setLevel(logging.WARNING)
+    # Before anything logs: uvicorn's error and access logs go through the same redaction as the gateway's.
+    logging.config.dictConfig(log_config(os.environ.get("GATEWAY_LOG_LEVEL", "INFO").upper()))
     try:
         settings = Settings.from_env(os.environ)
         app = create_app(settings)
@@ -36,7 +34,8 @@ def main() -> None:
         proxy_headers=True,
         forwarded_allow_ips=os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1"),
         server_header=False,
-        log_config=None,
+        log_config=None,  # configured above; uvicorn's own config would add unfiltered handlers
+        access_log=True,
     )
 
 

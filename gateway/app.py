@@ -13,11 +13,13 @@ from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
+from starlette.types import Receive, Scope, Send
 
 from gateway.background import BackgroundRunner
 from gateway.db import Database
 from gateway.headers import SecurityHeaders
 from gateway.health import Health
+from gateway.hosts import TrustedHosts
 from gateway.http import json_error
 from gateway.line.client import LineClient
 from gateway.line.dedupe import EventDeduplicator
@@ -37,7 +39,22 @@ log = logging.getLogger(__name__)
 SHUTDOWN_DRAIN_SECONDS = 10.0
 
 
-def create_app(settings: Settings | None = None) -> Starlette:
+class GatewayApp(Starlette):
+    """Starlette whose unhandled errors end here, after the JSON 500 went out and was logged without its message."""
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """Run the app; never let an exception reach the server, whose traceback log would quote its message."""
+        try:
+            await super().__call__(scope, receive, send)
+        except Exception as exc:  # noqa: BLE001 - _server_error has answered 500 and logged type and stack
+            if scope["type"] == "lifespan":
+                raise
+            # Starlette's ServerErrorMiddleware re-raises after answering; an exception message may quote a
+            # resident's text (e.g. UnicodeEncodeError), so uvicorn must not print it.
+            log.debug("request error already answered: %s", type(exc).__name__)
+
+
+def create_app(settings: Settings | None = None) -> GatewayApp:
     """The application; with no argument, settings come from ``os.environ`` (``uvicorn --factory`` entry point)."""
     settings = settings or Settings.from_env(os.environ)
     directory = MunicipalityDirectory(settings.knowledge_dir)
@@ -56,7 +73,9 @@ def create_app(settings: Settings | None = None) -> Starlette:
         db = Database(settings.db_path)
         store = SessionStore(db, settings.session_ttl_seconds)
         rasa = RasaClient(settings.rasa_url, settings.rasa_timeout_seconds)
-        turns = TurnService(rasa, store, directory, settings.gateway_secret)
+        turns = TurnService(
+            rasa, store, directory, settings.gateway_secret, settings.rasa_timeout_seconds, settings.max_turns_in_flight
+        )
         runner = BackgroundRunner(settings.background_concurrency)
         line_client = (
             LineClient(str(settings.line_channel_access_token), settings.line_api_base)
@@ -66,12 +85,17 @@ def create_app(settings: Settings | None = None) -> Starlette:
         handler = LineEventHandler(settings, line_client, turns, store, directory) if line_client else None
         webchat = WebChat(settings, store, turns, directory)
         webhook = LineWebhook(
-            settings.line_channel_secret, handler, EventDeduplicator(db), runner, settings.line_max_body_bytes
+            settings.line_channel_secret,
+            handler,
+            EventDeduplicator(db),
+            runner,
+            settings.line_max_body_bytes,
+            settings.rate_limit_bad_signatures_per_minute,
         )
         app.state.runner = runner
         app.state.webchat = webchat
         app.state.webhook = webhook
-        app.state.health = Health(rasa, settings.line_enabled)
+        app.state.health = Health(rasa)
         try:
             yield
         finally:
@@ -111,9 +135,13 @@ def create_app(settings: Settings | None = None) -> Starlette:
         Route("/api/chat/message", message, methods=["POST"]),
         Route("/line/webhook", line_webhook, methods=["POST"]),
     ]
-    middleware = [Middleware(SecurityHeaders), Middleware(OriginAllowlist, allowed=settings.allowed_origins)]
+    middleware = [
+        Middleware(SecurityHeaders),
+        Middleware(TrustedHosts, allowed=settings.allowed_hosts),
+        Middleware(OriginAllowlist, allowed=settings.allowed_origins, hosts=settings.allowed_hosts),
+    ]
     exception_handlers = {HTTPException: _http_error, Exception: _server_error}
-    return Starlette(routes=routes, middleware=middleware, lifespan=lifespan, exception_handlers=exception_handlers)
+    return GatewayApp(routes=routes, middleware=middleware, lifespan=lifespan, exception_handlers=exception_handlers)
 
 
 async def _http_error(request: Request, exc: Exception) -> Response:

@@ -1,6 +1,8 @@
-"""``GET /healthz``: 200 only when Rasa answers with a loaded model (CONTRACT §2)."""
+"""``GET /healthz``: 200 only when Rasa answers with a loaded model (CONTRACT §2); the public sees only ok/not ok."""
 
 from __future__ import annotations
+
+import logging
 
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
@@ -8,22 +10,23 @@ from starlette.responses import JSONResponse, Response
 from gateway.http import NO_STORE
 from gateway.rasa_client import RasaClient
 
+log = logging.getLogger(__name__)
+
 
 class Health:
-    """Reports the gateway's view of Rasa, and whether LINE is configured."""
+    """Reports the gateway's view of Rasa; the details go to the operator's log, not to the caller."""
 
-    def __init__(self, rasa: RasaClient, line_enabled: bool) -> None:
+    def __init__(self, rasa: RasaClient) -> None:
         """Wire the Rasa client."""
         self._rasa = rasa
-        self._line_enabled = line_enabled
+        self._last_detail: str | None = None
 
     async def healthz(self, request: Request) -> Response:
         """Probe Rasa's ``/status`` now (no caching: a stopped Rasa must show at once)."""
         rasa = await self._rasa.health()
         ok = rasa.reachable and rasa.model_loaded
-        body = {
-            "status": "ok" if ok else "unavailable",
-            "rasa": {"reachable": rasa.reachable, "model_loaded": rasa.model_loaded, "detail": rasa.detail},
-            "line": "configured" if self._line_enabled else "not configured",
-        }
-        return JSONResponse(body, status_code=200 if ok else 503, headers=NO_STORE)
+        if rasa.detail != self._last_detail:
+            # Versions, model names and URLs stay out of the public answer; a change of state is logged once.
+            (log.info if ok else log.warning)("health: rasa %s", rasa.detail)
+            self._last_detail = rasa.detail
+        return JSONResponse({"status": "ok" if ok else "unavailable"}, status_code=200 if ok else 503, headers=NO_STORE)

@@ -1,15 +1,32 @@
-"""Small HTTP helpers shared by the endpoints: JSON errors and size-limited body reading."""
+"""Small HTTP helpers shared by the endpoints: JSON errors, size-limited body reading and strict JSON parsing."""
 
 from __future__ import annotations
+
+import json
+import math
+from typing import Any
 
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 
 NO_STORE = {"Cache-Control": "no-store"}
+# The API's bodies are flat objects; anything deeper is junk or an attack on the parser's recursion.
+MAX_JSON_DEPTH = 16
+# Longer numbers cost quadratic time to convert and no field of the API is a number anyway.
+MAX_NUMBER_CHARS = 40
 
 
 class BodyTooLarge(Exception):
     """The request body exceeds the endpoint's limit."""
+
+
+class BadJson(ValueError):
+    """The body is not JSON the gateway accepts; ``reason`` is safe to log (it never quotes the body)."""
+
+    def __init__(self, reason: str) -> None:
+        """Keep a short reason."""
+        super().__init__(reason)
+        self.reason = reason
 
 
 def json_error(status: int, code: str, message: str, headers: dict[str, str] | None = None) -> JSONResponse:
@@ -32,6 +49,92 @@ async def read_body(request: Request, limit: int) -> bytes:
             raise BodyTooLarge
         chunks.append(chunk)
     return b"".join(chunks)
+
+
+def _nesting_depth(text: str) -> int:
+    """The deepest bracket nesting outside strings (a linear scan, so the parser never recurses on junk)."""
+    depth = deepest = 0
+    in_string = escaped = False
+    for ch in text:
+        if in_string:
+            if escaped:
+                escaped = False
+            elif ch == "\\":
+                escaped = True
+            elif ch == '"':
+                in_string = False
+        elif ch == '"':
+            in_string = True
+        elif ch in "[{":
+            depth += 1
+            deepest = max(deepest, depth)
+        elif ch in "]}":
+            depth -= 1
+    return deepest
+
+
+def _object(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    keys = [key for key, _ in pairs]
+    if len(set(keys)) != len(keys):
+        # Two values for one key: which one a proxy, a WAF or this parser keeps differs; refuse instead of guessing.
+        raise BadJson("duplicate key")
+    return dict(pairs)
+
+
+def _number(kind: type[int] | type[float]) -> Any:
+    def parse(raw: str) -> int | float:
+        if len(raw) > MAX_NUMBER_CHARS:
+            raise BadJson("number too long")
+        value = kind(raw)
+        if isinstance(value, float) and not math.isfinite(value):
+            raise BadJson("number out of range")
+        return value
+
+    return parse
+
+
+def _constant(raw: str) -> Any:
+    raise BadJson(f"{raw} is not JSON")
+
+
+def _check_strings(value: Any) -> None:
+    """Every key and string must be encodable: a lone surrogate (``"\\ud800"``) would break every later encode."""
+    if isinstance(value, str):
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError:
+            raise BadJson("lone surrogate") from None
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            _check_strings(key)
+            _check_strings(item)
+    elif isinstance(value, list):
+        for item in value:
+            _check_strings(item)
+
+
+def parse_json(raw: bytes, max_depth: int = MAX_JSON_DEPTH) -> Any:
+    """Strict JSON: UTF-8 only, bounded nesting and numbers, no duplicate keys, no NaN, no lone surrogates."""
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError:
+        raise BadJson("invalid utf-8") from None
+    if _nesting_depth(text) > max_depth:
+        raise BadJson("nested too deeply")
+    try:
+        value = json.loads(
+            text,
+            object_pairs_hook=_object,
+            parse_int=_number(int),
+            parse_float=_number(float),
+            parse_constant=_constant,
+        )
+    except BadJson:
+        raise
+    except (ValueError, RecursionError) as exc:
+        raise BadJson(type(exc).__name__) from None
+    _check_strings(value)
+    return value
 
 
 def client_address(request: Request) -> str:

@@ -7,6 +7,8 @@ import json
 from starlette.datastructures import Headers, MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from gateway.hosts import host_allowed
+
 _FORBIDDEN = json.dumps(
     {"error": "origin_not_allowed", "message": "このサイトからはご利用いただけません。"}, ensure_ascii=False
 ).encode()
@@ -15,10 +17,13 @@ _FORBIDDEN = json.dumps(
 class OriginAllowlist:
     """ASGI middleware for paths under ``prefix``: allowed origins get CORS headers, others a 403 before any work."""
 
-    def __init__(self, app: ASGIApp, allowed: frozenset[str], prefix: str = "/api/") -> None:
-        """``allowed`` holds exact lower-case origins; the gateway's own origin is always allowed."""
+    def __init__(
+        self, app: ASGIApp, allowed: frozenset[str], hosts: frozenset[str] = frozenset(), prefix: str = "/api/"
+    ) -> None:
+        """``allowed`` holds exact lower-case origins; the gateway's own origin (on a configured host) is allowed."""
         self._app = app
         self._allowed = allowed
+        self._hosts = hosts
         self._prefix = prefix
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -64,7 +69,8 @@ class OriginAllowlist:
         if normalised in self._allowed:
             return True
         host = headers.get("host")
-        if not host:
+        # The Host header is the client's word: it names the gateway's own origin only if it is a configured host.
+        if not host or not host_allowed(host, self._hosts):
             return False
         own = f"{scope.get('scheme', 'http')}://{host}".lower()
         return normalised == own

@@ -42,12 +42,14 @@ class RasaClient:
         """Release pooled connections."""
         await self._http.aclose()
 
-    async def send(self, sender: str, message: str, metadata: dict[str, Any]) -> list[BotMessage]:
-        """Run one turn and return the bot's messages; raises RasaUnavailable instead of ever returning nothing."""
+    async def send(
+        self, sender: str, message: str, metadata: dict[str, Any], timeout: float | None = None
+    ) -> list[BotMessage]:
+        """Run one turn within ``timeout`` seconds (default: the client's); raises RasaUnavailable, never returns []."""
         body = {"sender": sender, "message": message, "metadata": metadata}
         try:
             # The deadline covers connect, queueing and the whole body, not just each socket read.
-            async with asyncio.timeout(self._timeout):
+            async with asyncio.timeout(self._timeout if timeout is None else min(timeout, self._timeout)):
                 response = await self._http.post("/webhooks/rest/webhook", json=body)
         except TimeoutError as exc:
             raise RasaUnavailable("timeout") from exc

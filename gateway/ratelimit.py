@@ -2,9 +2,25 @@
 
 from __future__ import annotations
 
+import ipaddress
 import threading
 import time
 from collections import deque
+
+IPV6_PREFIX = 64
+
+
+def address_key(address: str) -> str:
+    """The rate-limit key of a client address: IPv4 as is, IPv6 by its /64 (one subscriber gets a whole /64)."""
+    try:
+        ip = ipaddress.ip_address(address.strip())
+    except ValueError:
+        return address
+    if isinstance(ip, ipaddress.IPv6Address):
+        if ip.ipv4_mapped is not None:
+            return str(ip.ipv4_mapped)
+        return str(ipaddress.IPv6Network((ip, IPV6_PREFIX), strict=False))
+    return str(ip)
 
 
 class SlidingWindowLimiter:
@@ -33,6 +49,13 @@ class SlidingWindowLimiter:
                 return False
             events.append(now)
             return True
+
+    def is_exhausted(self, key: str, now: float | None = None) -> bool:
+        """Whether ``key`` has used up its limit in the current window (nothing is recorded)."""
+        now = time.monotonic() if now is None else now
+        with self._lock:
+            events = self._events.get(key)
+            return events is not None and sum(1 for t in events if now - t < self._window) >= self._limit
 
     def retry_after(self, key: str, now: float | None = None) -> int:
         """Whole seconds until ``key`` may send again (at least 1)."""

@@ -8,6 +8,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
+MIN_SECRET_BYTES = 32
+# IP addresses are always accepted (see gateway.hosts); names only when listed.
+DEFAULT_ALLOWED_HOSTS = frozenset({"localhost"})
 
 
 class SettingsError(ValueError):
@@ -59,6 +62,29 @@ def _origins(raw: str) -> frozenset[str]:
     return frozenset(origins)
 
 
+def _hosts(raw: str) -> frozenset[str]:
+    hosts = set()
+    for item in raw.split(","):
+        host = item.strip().lower().rstrip(".")
+        if not host:
+            continue
+        # Exact names only: a wildcard or a URL here would let a forged Host header pass as the gateway itself.
+        if "*" in host or "/" in host or "@" in host or " " in host:
+            raise SettingsError(f"ALLOWED_HOSTS entries must be host names like chat.city.example.jp, got {item!r}")
+        hosts.add(host)
+    return frozenset(hosts)
+
+
+def _secret(raw: str) -> bytes:
+    secret = raw.encode("utf-8")
+    if len(secret) < MIN_SECRET_BYTES:
+        raise SettingsError(
+            f"GATEWAY_SECRET must be at least {MIN_SECRET_BYTES} bytes (got {len(secret)}); generate one with "
+            "python3 -c 'import secrets; print(secrets.token_hex(32))'"
+        )
+    return secret
+
+
 @dataclass(frozen=True)
 class Settings:
     """Everything the gateway reads from its environment; secrets never have defaults baked in."""
@@ -68,6 +94,7 @@ class Settings:
     rasa_url: str = "http://127.0.0.1:5005"
     rasa_timeout_seconds: float = 5.0
     allowed_origins: frozenset[str] = frozenset()
+    allowed_hosts: frozenset[str] = DEFAULT_ALLOWED_HOSTS
     gateway_secret: bytes = field(default_factory=lambda: secrets.token_bytes(32), repr=False)
     secret_is_ephemeral: bool = True
     db_path: str = str(REPO_ROOT / "var" / "gateway.sqlite3")
@@ -79,6 +106,8 @@ class Settings:
     rate_limit_session_per_minute: int = 20
     rate_limit_ip_per_minute: int = 60
     rate_limit_sessions_per_ip_per_minute: int = 10
+    rate_limit_bad_signatures_per_minute: int = 10
+    max_turns_in_flight: int = 32
     line_channel_secret: str | None = field(default=None, repr=False)
     line_channel_access_token: str | None = field(default=None, repr=False)
     line_api_base: str = "https://api.line.me"
@@ -97,7 +126,7 @@ class Settings:
     def from_env(cls, env: Mapping[str, str]) -> Settings:
         """Build settings from an environment mapping such as ``os.environ``."""
         raw_secret = env.get("GATEWAY_SECRET", "")
-        secret = raw_secret.encode("utf-8") if raw_secret else secrets.token_bytes(32)
+        secret = _secret(raw_secret) if raw_secret else secrets.token_bytes(MIN_SECRET_BYTES)
         default_municipality = env.get("DEFAULT_MUNICIPALITY", "").strip() or None
         return cls(
             host=env.get("GATEWAY_HOST", "").strip() or "0.0.0.0",
@@ -105,6 +134,7 @@ class Settings:
             rasa_url=(env.get("RASA_URL", "").strip() or "http://127.0.0.1:5005").rstrip("/"),
             rasa_timeout_seconds=_float(env, "RASA_TIMEOUT_SECONDS", 5.0),
             allowed_origins=_origins(env.get("ALLOWED_ORIGINS", "")),
+            allowed_hosts=_hosts(env.get("ALLOWED_HOSTS", "")) or DEFAULT_ALLOWED_HOSTS,
             gateway_secret=secret,
             secret_is_ephemeral=not raw_secret,
             db_path=env.get("GATEWAY_DB_PATH", "").strip()
@@ -117,6 +147,8 @@ class Settings:
             rate_limit_session_per_minute=_int(env, "RATE_LIMIT_SESSION_PER_MINUTE", 20),
             rate_limit_ip_per_minute=_int(env, "RATE_LIMIT_IP_PER_MINUTE", 60),
             rate_limit_sessions_per_ip_per_minute=_int(env, "RATE_LIMIT_SESSIONS_PER_IP_PER_MINUTE", 10),
+            rate_limit_bad_signatures_per_minute=_int(env, "RATE_LIMIT_BAD_SIGNATURES_PER_MINUTE", 10),
+            max_turns_in_flight=_int(env, "MAX_TURNS_IN_FLIGHT", 32),
             line_channel_secret=env.get("LINE_CHANNEL_SECRET", "").strip() or None,
             line_channel_access_token=env.get("LINE_CHANNEL_ACCESS_TOKEN", "").strip() or None,
             line_api_base=(env.get("LINE_API_BASE", "").strip() or "https://api.line.me").rstrip("/"),

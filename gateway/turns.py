@@ -17,6 +17,13 @@ from gateway.sessions import SessionStore
 from gateway.textguard import guard_typed_text
 
 log = logging.getLogger(__name__)
+# A turn left with less time than this after waiting for its conversation's lock is not forwarded: Rasa could not
+# answer in time, and the turn would land in its tracker although the resident only saw the apology.
+MIN_FORWARD_SECONDS = 0.5
+
+
+class TurnsBusy(Exception):
+    """The global cap on turns in flight is reached; the caller answers "busy" instead of queueing."""
 
 
 @dataclass(frozen=True)
@@ -31,14 +38,28 @@ class TurnService:
     """Serialises turns per conversation so Rasa sees them in order and the offered buttons stay consistent."""
 
     def __init__(
-        self, rasa: RasaClient, store: SessionStore, directory: MunicipalityDirectory, log_secret: bytes
+        self,
+        rasa: RasaClient,
+        store: SessionStore,
+        directory: MunicipalityDirectory,
+        log_secret: bytes,
+        deadline_seconds: float,
+        max_in_flight: int,
     ) -> None:
-        """Wire the collaborators."""
+        """Wire the collaborators; a turn ends within ``deadline_seconds``, at most ``max_in_flight`` run at once."""
         self._rasa = rasa
         self._store = store
         self._directory = directory
         self._log_secret = log_secret
+        self._deadline_seconds = deadline_seconds
+        self._max_in_flight = max_in_flight
+        self._in_flight = 0
         self._locks: weakref.WeakValueDictionary[str, asyncio.Lock] = weakref.WeakValueDictionary()
+
+    @property
+    def in_flight(self) -> int:
+        """Turns started and not yet finished (waiting for their conversation's lock included)."""
+        return self._in_flight
 
     def is_offered(self, conversation_id: str, payload: str) -> bool:
         """Whether the bot offered a button with exactly this payload in this conversation."""
@@ -60,6 +81,18 @@ class TurnService:
     async def _run(
         self, channel: str, conversation_id: str, message: str, municipality: str | None, kind: str, redacted: bool
     ) -> TurnResult:
+        if self._in_flight >= self._max_in_flight:
+            log.warning("turn refused: %d turns in flight (cap %d)", self._in_flight, self._max_in_flight)
+            raise TurnsBusy
+        self._in_flight += 1
+        try:
+            return await self._run_within_deadline(channel, conversation_id, message, municipality, kind, redacted)
+        finally:
+            self._in_flight -= 1
+
+    async def _run_within_deadline(
+        self, channel: str, conversation_id: str, message: str, municipality: str | None, kind: str, redacted: bool
+    ) -> TurnResult:
         lock = self._locks.get(conversation_id)
         if lock is None:
             lock = asyncio.Lock()
@@ -67,21 +100,29 @@ class TurnService:
         metadata: dict[str, str] = {"channel": channel}
         if municipality:
             metadata["municipality"] = municipality
+        loop = asyncio.get_running_loop()
         started = time.monotonic()
-        async with lock:
+        # One deadline for the whole turn: waiting behind the conversation's earlier turns uses it up too.
+        deadline = loop.time() + self._deadline_seconds
+        try:
+            async with asyncio.timeout_at(deadline):
+                await lock.acquire()
+        except TimeoutError:
+            # Given up before Rasa saw it: the message is never forwarded, so Rasa's tracker holds no trace of it.
+            return self._gave_up(channel, conversation_id, kind, "deadline while queued", started, municipality)
+        try:
+            remaining = deadline - loop.time()
+            if remaining < min(MIN_FORWARD_SECONDS, self._deadline_seconds / 2):
+                return self._gave_up(channel, conversation_id, kind, "deadline while queued", started, municipality)
             try:
-                messages = await self._rasa.send(conversation_id, message, metadata)
+                messages = await self._rasa.send(conversation_id, message, metadata, timeout=remaining)
             except RasaUnavailable as exc:
-                log.warning(
-                    "turn fallback channel=%s conversation=%s kind=%s reason=%s latency_ms=%d",
-                    channel,
-                    log_id(self._log_secret, conversation_id),
-                    kind,
-                    exc,
-                    (time.monotonic() - started) * 1000,
-                )
-                return TurnResult(self.fallback(municipality), fallback=True)
+                # On a timeout the HTTP request is abandoned: a late answer from Rasa is never read, shown or
+                # remembered as offered buttons (Rasa's own tracker may still record the turn; see README).
+                return self._gave_up(channel, conversation_id, kind, str(exc), started, municipality)
             self._store.remember_offers(conversation_id, [b.payload for m in messages for b in m.buttons])
+        finally:
+            lock.release()
         log.info(
             "turn channel=%s conversation=%s kind=%s redacted=%s messages=%d latency_ms=%d",
             channel,
@@ -92,3 +133,16 @@ class TurnService:
             (time.monotonic() - started) * 1000,
         )
         return TurnResult(messages, fallback=False)
+
+    def _gave_up(
+        self, channel: str, conversation_id: str, kind: str, reason: str, started: float, municipality: str | None
+    ) -> TurnResult:
+        log.warning(
+            "turn fallback channel=%s conversation=%s kind=%s reason=%s latency_ms=%d",
+            channel,
+            log_id(self._log_secret, conversation_id),
+            kind,
+            reason,
+            (time.monotonic() - started) * 1000,
+        )
+        return TurnResult(self.fallback(municipality), fallback=True)

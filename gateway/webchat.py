@@ -2,25 +2,26 @@
 
 from __future__ import annotations
 
-import json
 import logging
+import math
 import time
 
 from pydantic import ValidationError
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
-from gateway.http import NO_STORE, BodyTooLarge, client_address, json_error, read_body
+from gateway.http import NO_STORE, BadJson, BodyTooLarge, client_address, json_error, parse_json, read_body
 from gateway.models import MessageRequest, SessionRequest
 from gateway.municipalities import MunicipalityDirectory
-from gateway.ratelimit import SlidingWindowLimiter
+from gateway.ratelimit import SlidingWindowLimiter, address_key
 from gateway.sessions import SessionStore
 from gateway.settings import Settings
-from gateway.turns import TurnService
+from gateway.turns import TurnsBusy, TurnService
 
 log = logging.getLogger(__name__)
 
 MAX_PAYLOAD_CHARS = 1000
+BUSY_MESSAGE = "ただいま大変混み合っています。申し訳ありませんが、少し時間をおいてからもう一度お試しください。"
 PURGE_INTERVAL_SECONDS = 600.0
 
 
@@ -43,7 +44,7 @@ class WebChat:
 
     async def create_session(self, request: Request) -> Response:
         """``POST /api/chat/session``: issue a session, optionally fixed to a municipality by the embedding."""
-        address = client_address(request)
+        address = address_key(client_address(request))
         if not self._creations.allow(address):
             return self._too_many(self._creations, address)
         parsed = await self._parse(request, SessionRequest, allow_empty=True)
@@ -60,14 +61,14 @@ class WebChat:
 
     async def message(self, request: Request) -> Response:
         """``POST /api/chat/message``: one typed text or one offered button, answered with the bot's messages."""
-        address = client_address(request)
+        address = address_key(client_address(request))
         if not self._per_address.allow(address):
             return self._too_many(self._per_address, address)
         parsed = await self._parse(request, MessageRequest, allow_empty=False)
         if isinstance(parsed, Response):
             return parsed
         if (parsed.text is None) == (parsed.payload is None):
-            return json_error(422, "invalid_request", "text と payload のどちらか一方を指定してください。")
+            return json_error(400, "invalid_request", "text と payload のどちらか一方を指定してください。")
         session = self._store.get(parsed.session_id)
         if session is None:
             return json_error(404, "unknown_session", "会話の有効期限が切れました。もう一度お試しください。")
@@ -80,14 +81,23 @@ class WebChat:
                 )
             if not parsed.text.strip():
                 return json_error(422, "empty_text", "メッセージを入力してください。")
-            result = await self._turns.typed("web", session.conversation_id, parsed.text, session.municipality)
+            turn = self._turns.typed("web", session.conversation_id, parsed.text, session.municipality)
         else:
             payload = parsed.payload or ""
             if len(payload) > MAX_PAYLOAD_CHARS or not self._turns.is_offered(session.conversation_id, payload):
                 return json_error(
                     403, "payload_not_offered", "この選択肢は現在選べません。メッセージを入力してください。"
                 )
-            result = await self._turns.button("web", session.conversation_id, payload, session.municipality)
+            turn = self._turns.button("web", session.conversation_id, payload, session.municipality)
+        try:
+            result = await turn
+        except TurnsBusy:
+            return json_error(
+                503,
+                "busy",
+                BUSY_MESSAGE,
+                headers={"Retry-After": str(math.ceil(self._settings.rasa_timeout_seconds))},
+            )
         return JSONResponse({"messages": [m.to_api() for m in result.messages]}, headers=NO_STORE)
 
     async def _parse(
@@ -100,16 +110,18 @@ class WebChat:
         if allow_empty and not raw.strip():
             return model.model_validate({})
         try:
-            data = json.loads(raw.decode("utf-8"))
-        except (UnicodeDecodeError, json.JSONDecodeError):
+            data = parse_json(raw)
+        except BadJson as exc:
+            log.info("bad json on %s: %s", request.url.path, exc.reason)
             return json_error(400, "bad_json", "リクエストの形式が正しくありません（JSON）。")
         if not isinstance(data, dict):
-            return json_error(422, "invalid_request", "リクエストは JSON オブジェクトで送ってください。")
+            return json_error(400, "invalid_request", "リクエストは JSON オブジェクトで送ってください。")
         try:
             return model.model_validate(data)
         except ValidationError as exc:
+            # Only field names go back (and they are the model's own names): input values are never echoed.
             fields = sorted({".".join(str(p) for p in err["loc"]) for err in exc.errors()})
-            return json_error(422, "invalid_request", f"項目の値が正しくありません: {', '.join(fields)}")
+            return json_error(400, "invalid_request", f"項目の値が正しくありません: {', '.join(fields)}")
 
     def _too_many(self, limiter: SlidingWindowLimiter, key: str) -> Response:
         return json_error(

@@ -12,10 +12,10 @@ stop_all() {
 }
 trap stop_all INT TERM EXIT
 
-.venv/bin/rasa run actions --actions actions --port "$ACTION_PORT" \
+without_secrets .venv/bin/rasa run actions --actions actions --port "$ACTION_PORT" \
   >>"$STATE_DIR/log/actions.log" 2>&1 &
 pids+=($!)
-.venv/bin/rasa run --model "$RASA_MODEL" --enable-api -i "$RASA_HOST" -p "$RASA_PORT" \
+without_secrets .venv/bin/rasa run --model "$RASA_MODEL" --enable-api -i "$RASA_HOST" -p "$RASA_PORT" \
   --credentials credentials.yml --endpoints endpoints.yml \
   --logging-config-file logging.yml >>"$STATE_DIR/log/rasa.log" 2>&1 &
 pids+=($!)

@@ -24,3 +24,8 @@ if [ -z "${GATEWAY_SECRET:-}" ]; then
   GATEWAY_SECRET="$(cat "${STATE_DIR}/gateway.secret")"
   export GATEWAY_SECRET
 fi
+# Rasa and the action server never need the gateway's or LINE's secrets: start them with those removed, so a bug or
+# a custom action in them cannot read or log them.
+without_secrets() {
+  env -u LINE_CHANNEL_SECRET -u LINE_CHANNEL_ACCESS_TOKEN -u GATEWAY_SECRET "$@"
+}

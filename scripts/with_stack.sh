@@ -12,9 +12,9 @@ source scripts/stack_env.sh
 pids=()
 stop_all() { for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done; wait 2>/dev/null || true; }
 trap stop_all EXIT INT TERM
-.venv/bin/rasa run actions --actions actions --port "$ACTION_PORT" >"$STATE_DIR/log/actions.log" 2>&1 &
+without_secrets .venv/bin/rasa run actions --actions actions --port "$ACTION_PORT" >"$STATE_DIR/log/actions.log" 2>&1 &
 pids+=($!)
-.venv/bin/rasa run --model "$RASA_MODEL" --enable-api -i 127.0.0.1 -p "$RASA_PORT" --credentials credentials.yml \
+without_secrets .venv/bin/rasa run --model "$RASA_MODEL" --enable-api -i 127.0.0.1 -p "$RASA_PORT" --credentials credentials.yml \
   --endpoints endpoints.yml --logging-config-file logging.yml >"$STATE_DIR/log/rasa.log" 2>&1 &
 pids+=($!)
 for _ in $(seq 1 300); do

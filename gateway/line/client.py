@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import json
+import logging
 import uuid
 from collections.abc import Awaitable
 from typing import Any
 
 import aiohttp
+from pydantic.v1 import ValidationError as SdkResponseInvalid
 from linebot.v3.messaging import (
     AsyncApiClient,
     AsyncMessagingApi,
@@ -24,6 +26,7 @@ from linebot.v3.messaging.exceptions import ApiException
 
 from gateway.line.convert import OutgoingText
 
+log = logging.getLogger(__name__)
 REQUEST_TIMEOUT_SECONDS = 10.0
 
 
@@ -75,6 +78,10 @@ async def _call(request: Awaitable[Any]) -> None:
         raise _error(exc) from None
     except (TimeoutError, aiohttp.ClientError, OSError) as exc:
         raise LineApiError(None, type(exc).__name__) from None
+    except SdkResponseInvalid:
+        # The SDK reads the response body only after a 2xx: LINE accepted the call, e.g. a reply answered
+        # without ``sentMessages``. The messages went out, so this is success, not a reason to drop the event.
+        log.warning("LINE accepted a call but its answer did not match the SDK's response model")
 
 
 class LineClient:

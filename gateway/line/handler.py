@@ -7,7 +7,22 @@ import logging
 import math
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import Any
+
+from linebot.v3.webhooks import (
+    Event,
+    EventMode,
+    FollowEvent,
+    GroupSource,
+    JoinEvent,
+    LeaveEvent,
+    MessageEvent,
+    PostbackEvent,
+    RoomSource,
+    TextMessageContent,
+    UnfollowEvent,
+    UserMentionee,
+    UserSource,
+)
 
 from gateway.ids import log_id, pseudonym
 from gateway.line.client import LineApiError, LineClient
@@ -19,7 +34,7 @@ from gateway.municipalities import MunicipalityDirectory
 from gateway.ratelimit import SlidingWindowLimiter
 from gateway.sessions import SessionStore
 from gateway.settings import Settings
-from gateway.turns import TurnResult, TurnService
+from gateway.turns import TurnResult, TurnsBusy, TurnService
 
 log = logging.getLogger(__name__)
 
@@ -35,7 +50,7 @@ GROUP_JOIN_REPLY = (
     "マイナンバーカードの暗証番号の手続きをご案内します。グループでは、このアカウントにメンションしてご質問ください。"
     "個別のご相談は1対1のトークでのご利用をおすすめします。\n" + PRIVACY_NOTE
 )
-_MEDIA_TYPES = {"sticker", "image", "video", "audio", "file", "location"}
+BUSY_REPLY = "ただいま大変混み合っています。申し訳ありませんが、少し時間をおいてからもう一度お送りください。"
 
 
 @dataclass(frozen=True)
@@ -46,32 +61,38 @@ class Source:
     target: str
 
     @classmethod
-    def of(cls, event: dict[str, Any]) -> Source | None:
-        """Read ``event["source"]``; None if it is malformed."""
-        source = event.get("source")
-        if not isinstance(source, dict):
-            return None
-        kind = source.get("type")
-        key = {"user": "userId", "group": "groupId", "room": "roomId"}.get(kind if isinstance(kind, str) else "")
-        target = source.get(key) if key else None
-        if not isinstance(target, str) or not target:
-            return None
-        return cls(kind=str(kind), target=target)
+    def of(cls, event: Event) -> Source | None:
+        """The typed source of ``event``; None for an unknown or id-less source."""
+        source = getattr(event, "source", None)
+        if isinstance(source, UserSource) and source.user_id:
+            return cls("user", source.user_id)
+        if isinstance(source, GroupSource) and source.group_id:
+            return cls("group", source.group_id)
+        if isinstance(source, RoomSource) and source.room_id:
+            return cls("room", source.room_id)
+        return None
 
 
-def _strip_self_mentions(text: str, message: dict[str, Any]) -> tuple[str, bool]:
+def chat_key(event: Event) -> tuple[str, str] | None:
+    """Which chat an event belongs to (its events are handled in order), or None."""
+    source = Source.of(event)
+    return (source.kind, source.target) if source else None
+
+
+def _readable(text: str) -> str:
+    """The text with anything not encodable as UTF-8 (a lone surrogate) replaced, so no later step can choke on it."""
+    return text.encode("utf-8", "replace").decode("utf-8")
+
+
+def _strip_self_mentions(text: str, message: TextMessageContent) -> tuple[str, bool]:
     """Remove mentions of this bot from the text; LINE gives their positions in UTF-16 units."""
-    mention = message.get("mention")
-    mentionees = mention.get("mentionees") if isinstance(mention, dict) else None
-    if not isinstance(mentionees, list):
-        return text, False
-    units = text.encode("utf-16-le")
-    spans = []
-    for item in mentionees:
-        if isinstance(item, dict) and item.get("isSelf") is True:
-            index, length = item.get("index"), item.get("length")
-            if isinstance(index, int) and isinstance(length, int) and index >= 0 and length > 0:
-                spans.append((index, length))
+    mentionees = message.mention.mentionees if message.mention else []
+    spans = [
+        (m.index, m.length)
+        for m in mentionees or []
+        if isinstance(m, UserMentionee) and m.is_self and m.index >= 0 and m.length > 0
+    ]
+    units = text.encode("utf-16-le", "surrogatepass")
     for index, length in sorted(spans, reverse=True):
         units = units[: 2 * index] + units[2 * (index + length) :]
     return units.decode("utf-16-le", "ignore"), bool(spans)
@@ -104,33 +125,30 @@ class LineEventHandler:
         """The Rasa sender id for a LINE chat: a keyed pseudonym, never the LINE id itself."""
         return pseudonym(self._secret, f"line-{source.kind}", source.target)
 
-    async def handle_all(self, events: list[dict[str, Any]]) -> None:
-        """Handle one chat's events in delivery order."""
-        for event in events:
-            await self.handle(event)
-
-    async def handle(self, event: dict[str, Any]) -> None:
-        """Dispatch one event by type; unknown types are ignored."""
-        event_type = event.get("type")
+    async def handle(self, event: Event) -> bool:
+        """Handle one event; True once it is handled (answered, push tried, or nothing to answer)."""
+        event_type = getattr(event, "type", None)
         source = Source.of(event)
-        if event.get("mode") == "standby" or source is None:
+        if getattr(event, "mode", None) == EventMode.STANDBY or source is None:
             # In standby another channel owns the chat and our reply token would be useless.
-            log.info("line event ignored type=%s mode=%s", event_type, event.get("mode"))
-            return
+            log.info("line event ignored type=%s source=%s", event_type, "known" if source else "unknown")
+            return True
         conversation = self.conversation_id(source)
         log.info(
             "line event type=%s source=%s conversation=%s", event_type, source.kind, log_id(self._secret, conversation)
         )
-        if event_type == "message":
-            await self._on_message(event, source, conversation)
-        elif event_type == "postback":
-            await self._on_postback(event, source, conversation)
-        elif event_type == "follow":
-            await self._deliver(event, source, self._greeting())
-        elif event_type == "join":
-            await self._deliver(event, source, [OutgoingText(GROUP_JOIN_REPLY)])
-        elif event_type in {"unfollow", "leave"}:
+        if isinstance(event, MessageEvent):
+            return await self._on_message(event, source, conversation)
+        if isinstance(event, PostbackEvent):
+            return await self._on_postback(event, source, conversation)
+        if isinstance(event, FollowEvent):
+            return await self._deliver(event, source, self._greeting())
+        if isinstance(event, JoinEvent):
+            return await self._deliver(event, source, [OutgoingText(GROUP_JOIN_REPLY)])
+        if isinstance(event, (UnfollowEvent, LeaveEvent)):
             self._store.forget_conversation(conversation)
+        # Other and unknown types (mapped to UnknownEvent by the SDK) need no answer.
+        return True
 
     def _greeting(self) -> list[OutgoingText]:
         municipality = self._directory.get(self._municipality)
@@ -141,45 +159,43 @@ class LineEventHandler:
         )
         return to_line([BotMessage(text=text, buttons=list(MAIN_CHOICES))])
 
-    async def _on_message(self, event: dict[str, Any], source: Source, conversation: str) -> None:
-        message = event.get("message") if isinstance(event.get("message"), dict) else {}
-        message_type = message.get("type")
-        if message_type != "text":
+    async def _on_message(self, event: MessageEvent, source: Source, conversation: str) -> bool:
+        message = event.message
+        if not isinstance(message, TextMessageContent):
             # Never fetch the content: it may be a photo of the card. In groups, stay quiet rather than nag everyone.
             if source.kind == "user":
-                await self._deliver(event, source, [OutgoingText(NON_TEXT_REPLY)])
-            return
-        text = message.get("text") if isinstance(message.get("text"), str) else ""
+                return await self._deliver(event, source, [OutgoingText(NON_TEXT_REPLY)])
+            return True
+        text = message.text or ""
         if source.kind != "user":
             text, mentioned = _strip_self_mentions(text, message)
             if not mentioned:
-                return
+                return True
+        text = _readable(text)
         if not text.strip():
-            await self._deliver(event, source, self._greeting())
-            return
+            return await self._deliver(event, source, self._greeting())
         if len(text) > self._settings.max_text_chars:
-            await self._deliver(
+            return await self._deliver(
                 event, source, [OutgoingText(TOO_LONG_REPLY.format(limit=self._settings.max_text_chars))]
             )
-            return
         if not self._limiter.allow(conversation):
-            await self._deliver(event, source, [OutgoingText(RATE_LIMITED_REPLY)])
-            return
-        await self._turn(event, source, lambda: self._turns.typed("line", conversation, text, self._municipality))
+            return await self._deliver(event, source, [OutgoingText(RATE_LIMITED_REPLY)])
+        return await self._turn(
+            event, source, lambda: self._turns.typed("line", conversation, text, self._municipality)
+        )
 
-    async def _on_postback(self, event: dict[str, Any], source: Source, conversation: str) -> None:
-        postback = event.get("postback") if isinstance(event.get("postback"), dict) else {}
-        data = postback.get("data") if isinstance(postback.get("data"), str) else ""
+    async def _on_postback(self, event: PostbackEvent, source: Source, conversation: str) -> bool:
+        data = _readable(event.postback.data or "") if event.postback else ""
         payload = payload_for_postback(data, list(MAIN_PAYLOADS) + self._store.offered(conversation))
         if payload is None:
-            await self._deliver(event, source, [OutgoingText(NOT_OFFERED_REPLY)])
-            return
+            return await self._deliver(event, source, [OutgoingText(NOT_OFFERED_REPLY)])
         if not self._limiter.allow(conversation):
-            await self._deliver(event, source, [OutgoingText(RATE_LIMITED_REPLY)])
-            return
-        await self._turn(event, source, lambda: self._turns.button("line", conversation, payload, self._municipality))
+            return await self._deliver(event, source, [OutgoingText(RATE_LIMITED_REPLY)])
+        return await self._turn(
+            event, source, lambda: self._turns.button("line", conversation, payload, self._municipality)
+        )
 
-    async def _turn(self, event: dict[str, Any], source: Source, run: Callable[[], Awaitable[TurnResult]]) -> None:
+    async def _turn(self, event: Event, source: Source, run: Callable[[], Awaitable[TurnResult]]) -> bool:
         task = asyncio.ensure_future(run())
         if source.kind == "user":
             done, _ = await asyncio.wait({task}, timeout=self._settings.line_loading_after_seconds)
@@ -187,11 +203,13 @@ class LineEventHandler:
                 await self._show_loading(source)
         try:
             result = await task
+        except TurnsBusy:
+            return await self._deliver(event, source, [OutgoingText(BUSY_REPLY)])
         except Exception as exc:
             # A bug must still leave the resident with an answer (the fallback), never silence.
             log.error("line turn failed: %s", describe_exception(exc))
             result = TurnResult(self._turns.fallback(self._municipality), fallback=True)
-        await self._deliver(event, source, to_line(result.messages))
+        return await self._deliver(event, source, to_line(result.messages))
 
     async def _show_loading(self, source: Source) -> None:
         try:
@@ -200,24 +218,29 @@ class LineEventHandler:
             # Cosmetic only: the answer still goes out.
             log.warning("line loading animation failed: %s", exc)
 
-    async def _deliver(self, event: dict[str, Any], source: Source, outgoing: list[OutgoingText]) -> None:
-        """Exactly one reply call; a push only when LINE rejected the token and the deployment allows pushes."""
+    async def _deliver(self, event: Event, source: Source, outgoing: list[OutgoingText]) -> bool:
+        """One reply call; a push only when LINE rejected the token and pushes are allowed. True if handled.
+
+        Handled means the reply went out, or the push fallback was tried: a failed push is not retried, since
+        LINE may have delivered it after all and a second one would show the answer twice.
+        """
         if not outgoing:
             outgoing = to_line(self._turns.fallback(self._municipality))
-        reply_token = event.get("replyToken")
+        reply_token = getattr(event, "reply_token", None)
         if isinstance(reply_token, str) and reply_token:
             try:
                 await self._client.reply(reply_token, outgoing)
-                return
+                return True
             except LineApiError as exc:
                 if not (exc.reply_token_rejected and self._settings.line_push_fallback):
                     log.error("line reply failed: %s", exc)
-                    return
+                    return False
                 log.warning("line reply token rejected; pushing instead")
         elif not self._settings.line_push_fallback:
             log.warning("line event without reply token and push fallback off; nothing sent")
-            return
+            return True
         try:
             await self._client.push(source.target, outgoing)
         except LineApiError as exc:
             log.error("line push failed: %s", exc)
+        return True

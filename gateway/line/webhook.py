@@ -2,20 +2,24 @@
 
 from __future__ import annotations
 
-import json
 import logging
-from typing import Any
 
+from linebot.v3 import WebhookParser
+from linebot.v3.exceptions import InvalidSignatureError
+from linebot.v3.webhooks import Event
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
 from gateway.background import BackgroundRunner
-from gateway.http import NO_STORE, BodyTooLarge, json_error, read_body
+from gateway.http import NO_STORE, BadJson, BodyTooLarge, client_address, json_error, parse_json, read_body
 from gateway.line.dedupe import EventDeduplicator
-from gateway.line.handler import LineEventHandler, Source
-from gateway.line.signature import verify_signature
+from gateway.line.handler import LineEventHandler, chat_key
+from gateway.line.rejections import RejectionLog
+from gateway.ratelimit import SlidingWindowLimiter, address_key
 
 log = logging.getLogger(__name__)
+# LINE's deepest documented shapes (mentions, emojis, postback params) nest about 8 levels; leave room to grow.
+LINE_MAX_JSON_DEPTH = 32
 
 
 class LineWebhook:
@@ -28,47 +32,86 @@ class LineWebhook:
         dedupe: EventDeduplicator,
         runner: BackgroundRunner,
         max_body_bytes: int,
+        bad_signatures_per_minute: int,
     ) -> None:
-        """Wire collaborators."""
-        self._secret = channel_secret
+        """Wire collaborators; the SDK's parser checks signatures (``hmac.compare_digest``) and types events."""
+        self._parser = WebhookParser(channel_secret) if channel_secret else None
         self._handler = handler
         self._dedupe = dedupe
         self._runner = runner
         self._max_body = max_body_bytes
+        self._bad_signatures = SlidingWindowLimiter(bad_signatures_per_minute)
+        self._rejections = RejectionLog("line webhook rejected: missing or invalid signature")
 
     async def receive(self, request: Request) -> Response:
         """Verify, deduplicate and schedule; never does a turn's slow work before answering LINE."""
-        if self._handler is None or not self._secret:
+        if self._handler is None or self._parser is None:
             return json_error(503, "line_not_configured", "LINE channel credentials are not configured.")
+        address = address_key(client_address(request))
+        if self._bad_signatures.is_exhausted(address):
+            # A client that keeps sending unsigned calls is refused before its body is even read.
+            self._rejections.record()
+            return json_error(
+                429,
+                "rate_limited",
+                "Too many requests with an invalid signature.",
+                headers={"Retry-After": str(self._bad_signatures.retry_after(address))},
+            )
         try:
-            body = await read_body(request, self._max_body)
+            raw = await read_body(request, self._max_body)
         except BodyTooLarge:
             return json_error(413, "body_too_large", "Request body too large.")
         # Nothing in the body is looked at, parsed or logged before the signature holds.
-        if not verify_signature(self._secret, body, request.headers.get("x-line-signature")):
-            log.warning("line webhook rejected: missing or invalid signature")
-            return json_error(400, "invalid_signature", "Missing or invalid X-Line-Signature.")
         try:
-            data = json.loads(body)
-        except (UnicodeDecodeError, json.JSONDecodeError):
-            return json_error(400, "bad_json", "Body is not JSON.")
-        events = data.get("events") if isinstance(data, dict) else None
-        if not isinstance(events, list):
-            return json_error(400, "invalid_request", "Body has no events list.")
-        fresh = [e for e in events if isinstance(e, dict) and self._dedupe.first_time(e.get("webhookEventId"))]
+            body = raw.decode("utf-8")
+            payload = self._parser.parse(body, request.headers.get("x-line-signature") or "", as_payload=True)
+        except (UnicodeDecodeError, InvalidSignatureError):
+            # LINE signs UTF-8 JSON: a body that is not UTF-8 cannot carry a valid signature either.
+            self._bad_signatures.allow(address)
+            self._rejections.record()
+            return json_error(400, "invalid_signature", "Missing or invalid X-Line-Signature.")
+        except (ValueError, KeyError, TypeError, AttributeError, RecursionError) as exc:
+            # Signed but not a webhook payload the SDK can read (no events list, an event without a type...).
+            log.warning("line webhook: signed body is not a webhook payload (%s)", type(exc).__name__)
+            return json_error(400, "bad_json", "Body is not a LINE webhook payload.")
+        try:
+            # Signed by LINE, so parsing twice is safe; the same strict rules as the web API (no lone surrogates,
+            # duplicate keys or absurd numbers) keep anything odd from reaching Rasa, the database or the logs.
+            parse_json(raw, max_depth=LINE_MAX_JSON_DEPTH)
+        except BadJson as exc:
+            log.warning("line webhook: signed body refused (%s)", exc.reason)
+            return json_error(400, "bad_json", "Body is not a LINE webhook payload.")
+        events: list[Event] = list(payload.events or [])
+        fresh = [e for e in events if self._dedupe.claim(e.webhook_event_id)]
         skipped = len(events) - len(fresh)
         if skipped:
-            log.info("line webhook: %d duplicate or malformed event(s) skipped", skipped)
+            log.info("line webhook: %d duplicate event(s) skipped", skipped)
         for chat_events in self._by_chat(fresh):
-            self._runner.spawn(self._handler.handle_all(chat_events))
+            self._runner.spawn(self._handle_chat(chat_events))
         return JSONResponse({}, headers=NO_STORE)
 
-    @staticmethod
-    def _by_chat(events: list[dict[str, Any]]) -> list[list[dict[str, Any]]]:
-        """Group events per chat, keeping order: one chat's turns run in sequence, different chats in parallel."""
-        groups: dict[tuple[str, str], list[dict[str, Any]]] = {}
+    async def _handle_chat(self, events: list[Event]) -> None:
+        """One chat's events in delivery order; one event's failure never drops the next one."""
+        handler = self._handler
+        if handler is None:
+            return
         for event in events:
-            source = Source.of(event)
-            key = (source.kind, source.target) if source else ("", str(id(event)))
+            handled = False
+            try:
+                handled = await handler.handle(event)
+            except Exception as exc:  # noqa: BLE001 - logged without its message; the next event still runs
+                log.error("line event failed: %s", type(exc).__name__)
+            finally:
+                if handled:
+                    self._dedupe.done(event.webhook_event_id)
+                else:
+                    self._dedupe.release(event.webhook_event_id)
+
+    @staticmethod
+    def _by_chat(events: list[Event]) -> list[list[Event]]:
+        """Group events per chat, keeping order: one chat's turns run in sequence, different chats in parallel."""
+        groups: dict[tuple[str, str], list[Event]] = {}
+        for event in events:
+            key = chat_key(event) or ("", str(id(event)))
             groups.setdefault(key, []).append(event)
         return list(groups.values())

@@ -124,7 +124,7 @@ def base_settings(
         port=0,
         rasa_url=fake_rasa[1].url,
         rasa_timeout_seconds=1.5,
-        gateway_secret=b"test-gateway-secret",
+        gateway_secret=b"test-gateway-secret-of-32-bytes!!",
         secret_is_ephemeral=False,
         db_path=str(tmp_path / "var" / "gateway.sqlite3"),
         knowledge_dir=kb_dir,

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import base64
+import hashlib
+import hmac
 import json
 import uuid
 from typing import Any
-
-from gateway.line.signature import compute_signature
 
 USER_ID = "U" + "4af4980629" * 3 + "ab"
 OTHER_USER_ID = "U" + "1234567890" * 3 + "cd"
@@ -82,9 +83,13 @@ def media_event(kind: str, **kwargs: Any) -> dict[str, Any]:
     event["replyToken"] = uuid.uuid4().hex
     message: dict[str, Any] = {"id": "468789577898262531", "type": kind}
     if kind == "sticker":
-        message.update({"packageId": "446", "stickerId": "1988", "stickerResourceType": "STATIC"})
+        message.update(
+            {"packageId": "446", "stickerId": "1988", "stickerResourceType": "STATIC", "quoteToken": "q" * 20}
+        )
     elif kind in {"image", "video", "audio"}:
         message["contentProvider"] = {"type": "line"}
+        if kind != "audio":
+            message["quoteToken"] = "q" * 20
     elif kind == "file":
         message.update({"fileName": "card.jpg", "fileSize": 2138})
     elif kind == "location":
@@ -103,6 +108,11 @@ def unknown_event(**kwargs: Any) -> dict[str, Any]:
 def body(*events: dict[str, Any]) -> bytes:
     """A webhook body as LINE sends it."""
     return json.dumps({"destination": BOT_DESTINATION, "events": list(events)}, ensure_ascii=False).encode()
+
+
+def compute_signature(channel_secret: str, raw: bytes) -> str:
+    """The ``X-Line-Signature`` LINE sends: base64 HMAC-SHA256 of the raw body under the channel secret."""
+    return base64.b64encode(hmac.new(channel_secret.encode("utf-8"), raw, hashlib.sha256).digest()).decode("ascii")
 
 
 def signed_headers(secret: str, raw: bytes) -> dict[str, str]:

@@ -8,6 +8,8 @@ import hmac
 from pathlib import Path
 
 import pytest
+from linebot.v3 import WebhookParser
+from linebot.v3.exceptions import InvalidSignatureError
 
 from gateway.db import Database
 from gateway.fallback import fallback_text
@@ -21,13 +23,13 @@ from gateway.line.convert import (
     utf16_len,
 )
 from gateway.line.dedupe import EventDeduplicator
-from gateway.line.signature import compute_signature, verify_signature
 from gateway.logsafe import describe_exception
 from gateway.models import BotButton, BotMessage, parse_rasa_reply
 from gateway.municipalities import MunicipalityDirectory
 from gateway.ratelimit import SlidingWindowLimiter
 from gateway.sessions import MAX_OFFERED, SessionStore
 from gateway.settings import REPO_ROOT, Settings, SettingsError
+from gateway.tests.line_events import compute_signature
 from gateway.textguard import guard_typed_text
 
 
@@ -51,15 +53,20 @@ def test_guard_typed_text(raw: str, expected: str, redacted: bool) -> None:
 
 
 def test_signature_matches_line_algorithm() -> None:
-    """Signatures are LINE's base64 HMAC-SHA256 and every mismatch fails."""
-    body = b'{"events":[]}'
+    """The SDK's parser (what the webhook uses) accepts LINE's base64 HMAC-SHA256 and refuses every mismatch."""
+    body = b'{"destination":"U0","events":[]}'
     expected = base64.b64encode(hmac.new(b"secret", body, hashlib.sha256).digest()).decode()
     assert compute_signature("secret", body) == expected
-    assert verify_signature("secret", body, expected)
-    assert not verify_signature("secret", body, None)
-    assert not verify_signature("secret", body, "")
-    assert not verify_signature("secret", body + b" ", expected)
-    assert not verify_signature("other", body, expected)
+    parser = WebhookParser("secret")
+    assert parser.parse(body.decode(), expected) == []
+    for secret, raw, signature in [
+        ("secret", body, ""),
+        ("secret", body + b" ", expected),
+        ("other", body, expected),
+        ("secret", body, expected[:-2]),
+    ]:
+        with pytest.raises(InvalidSignatureError):
+            WebhookParser(secret).parse(raw.decode(), signature)
 
 
 def test_line_conversion_splits_and_merges_within_limits() -> None:
@@ -163,12 +170,22 @@ def test_session_store_ttl_and_offers(tmp_path: Path) -> None:
 
 
 def test_event_dedupe_is_persistent(tmp_path: Path) -> None:
-    """A seen event id stays seen across a new connection (restart)."""
+    """A handled event id stays handled across a new connection (restart); a claimed one is not handled twice."""
     path = str(tmp_path / "d.sqlite3")
     first = EventDeduplicator(Database(path))
-    assert first.first_time("E1") and not first.first_time("E1")
-    assert first.first_time(None) and first.first_time(None)
-    assert not EventDeduplicator(Database(path)).first_time("E1")
+    assert first.claim("E1") and not first.claim("E1")  # in flight: a concurrent redelivery waits its turn
+    first.done("E1")
+    assert not first.claim("E1")
+    assert first.claim(None) and first.claim(None)
+    assert not EventDeduplicator(Database(path)).claim("E1")
+
+
+def test_event_dedupe_released_event_is_handled_again(tmp_path: Path) -> None:
+    """An event given up unhandled (its reply failed) is not a duplicate when LINE delivers it again."""
+    dedupe = EventDeduplicator(Database(str(tmp_path / "d.sqlite3")))
+    assert dedupe.claim("E2")
+    dedupe.release("E2")
+    assert dedupe.claim("E2")
 
 
 def test_ids() -> None:
@@ -187,18 +204,24 @@ def test_settings_from_env() -> None:
             "GATEWAY_PORT": "9000",
             "RASA_URL": "http://127.0.0.1:5005/",
             "ALLOWED_ORIGINS": "https://www.city.mitaka.lg.jp, https://www.city.chiba.jp/",
-            "GATEWAY_SECRET": "s3cret",
+            "GATEWAY_SECRET": "s3cret-s3cret-s3cret-s3cret-s3cret",
             "LINE_PUSH_FALLBACK": "true",
+            "ALLOWED_HOSTS": "Chat.City.Example.jp, [::1]",
+            "MAX_TURNS_IN_FLIGHT": "4",
+            "RATE_LIMIT_BAD_SIGNATURES_PER_MINUTE": "3",
         }
     )
     assert settings.port == 9000 and settings.rasa_url == "http://127.0.0.1:5005"
     assert settings.allowed_origins == {"https://www.city.mitaka.lg.jp", "https://www.city.chiba.jp"}
-    assert settings.gateway_secret == b"s3cret" and not settings.secret_is_ephemeral
+    assert settings.gateway_secret == b"s3cret-s3cret-s3cret-s3cret-s3cret" and not settings.secret_is_ephemeral
     assert settings.line_push_fallback and not settings.line_enabled
     assert "s3cret" not in repr(settings)
+    assert settings.allowed_hosts == {"chat.city.example.jp", "[::1]"}
+    assert settings.max_turns_in_flight == 4 and settings.rate_limit_bad_signatures_per_minute == 3
     ephemeral = Settings.from_env({})
     assert ephemeral.secret_is_ephemeral and len(ephemeral.gateway_secret) == 32
     assert ephemeral.host == "0.0.0.0" and ephemeral.port == 8080 and ephemeral.allowed_origins == frozenset()
+    assert ephemeral.allowed_hosts == {"localhost"}
 
 
 @pytest.mark.parametrize(
@@ -210,6 +233,9 @@ def test_settings_from_env() -> None:
         {"ALLOWED_ORIGINS": "https://example.jp/page"},
         {"GATEWAY_PORT": "http"},
         {"RASA_TIMEOUT_SECONDS": "0"},
+        {"ALLOWED_HOSTS": "*.example.jp"},
+        {"ALLOWED_HOSTS": "https://chat.example.jp"},
+        {"MAX_TURNS_IN_FLIGHT": "0"},
     ],
 )
 def test_settings_reject_bad_values(env: dict[str, str]) -> None:

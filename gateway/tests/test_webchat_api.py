@@ -143,25 +143,25 @@ def test_pin_and_individual_number_are_redacted_before_rasa_logs_and_storage(
     [
         (b"{not json", 400, "bad_json"),
         (b"\xff\xfe\x00", 400, "bad_json"),
-        (b"[1, 2]", 422, "invalid_request"),
-        (b'"text"', 422, "invalid_request"),
-        (b'{"text": "hi"}', 422, "invalid_request"),
-        (b'{"session_id": 12, "text": "hi"}', 422, "invalid_request"),
+        (b"[1, 2]", 400, "invalid_request"),
+        (b'"text"', 400, "invalid_request"),
+        (b'{"text": "hi"}', 400, "invalid_request"),
+        (b'{"session_id": 12, "text": "hi"}', 400, "invalid_request"),
     ],
 )
 def test_malformed_bodies(gateway: Gateway, fake_rasa: FakeRasaFixture, raw: bytes, status: int, code: str) -> None:
-    """Bad JSON → 400, wrong shapes → 422, and Rasa is not called."""
+    """Bad JSON and wrong shapes → 400, and Rasa is not called."""
     response = httpx.post(f"{gateway.url}/api/chat/message", content=raw, headers={"content-type": "application/json"})
     assert_json_error(response, status, code)
     assert fake_rasa[0].requests == []
 
 
 def test_field_errors(gateway: Gateway, fake_rasa: FakeRasaFixture) -> None:
-    """Missing, doubled, mistyped or empty fields → 422."""
+    """Missing, doubled or mistyped fields → 400; empty text → 422."""
     sid = new_session(gateway)
-    assert_json_error(send(gateway, {"session_id": sid}), 422, "invalid_request")
-    assert_json_error(send(gateway, {"session_id": sid, "text": "a", "payload": "/greet"}), 422, "invalid_request")
-    assert_json_error(send(gateway, {"session_id": sid, "text": 5}), 422, "invalid_request")
+    assert_json_error(send(gateway, {"session_id": sid}), 400, "invalid_request")
+    assert_json_error(send(gateway, {"session_id": sid, "text": "a", "payload": "/greet"}), 400, "invalid_request")
+    assert_json_error(send(gateway, {"session_id": sid, "text": 5}), 400, "invalid_request")
     assert_json_error(send(gateway, {"session_id": sid, "text": " \n\u3000"}), 422, "empty_text")
     assert fake_rasa[0].requests == []
 
@@ -352,14 +352,19 @@ def test_sessions_and_offers_survive_a_gateway_restart(
     assert len({r["sender"] for r in fake_rasa[0].requests}) == 1
 
 
-def test_healthz_reports_rasa_model(gateway: Gateway, fake_rasa: FakeRasaFixture) -> None:
-    """/healthz is 200 only with a loaded model."""
+def test_healthz_says_only_ok_or_not(
+    gateway: Gateway, fake_rasa: FakeRasaFixture, caplog: pytest.LogCaptureFixture
+) -> None:
+    """/healthz is 200 only with a loaded model; the public body is ok/not ok only, the reason is logged."""
+    caplog.set_level(logging.INFO)
     ok = httpx.get(f"{gateway.url}/healthz")
-    assert ok.status_code == 200 and ok.json()["status"] == "ok"
+    assert ok.status_code == 200 and ok.json() == {"status": "ok"}
     fake_rasa[0].model_loaded = False
     down = httpx.get(f"{gateway.url}/healthz")
-    assert down.status_code == 503
-    assert down.json()["rasa"] == {"reachable": True, "model_loaded": False, "detail": "no model loaded"}
+    assert down.status_code == 503 and down.json() == {"status": "unavailable"}
+    for leak in ("fake-model", "models/", "127.0.0.1", "rasa", "line", "version"):
+        assert leak not in ok.text.lower() and leak not in down.text.lower()
+    assert "health: rasa no model loaded" in caplog.text
 
 
 def test_pages_and_security_headers(gateway: Gateway) -> None:

@@ -59,7 +59,9 @@ class Stack:
         return self.state_dir / f"{name}.log"
 
     def _env(self) -> Dict[str, str]:
-        env = dict(os.environ)
+        # Like scripts/stack_env.sh's without_secrets: Rasa and the action server never see the gateway's secrets.
+        secrets = ("LINE_CHANNEL_SECRET", "LINE_CHANNEL_ACCESS_TOKEN", "GATEWAY_SECRET")
+        env = {k: v for k, v in os.environ.items() if k not in secrets}
         env.update(
             RASA_TELEMETRY_ENABLED="false",
             PYTHONPATH=str(REPO),

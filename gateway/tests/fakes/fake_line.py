@@ -41,6 +41,8 @@ class FakeLine:
     access_token: str
     requests: list[Recorded] = field(default_factory=list)
     reject_reply_tokens: set[str] = field(default_factory=set)
+    fail_reply_tokens: set[str] = field(default_factory=set)
+    omit_sent_messages: bool = False
     used_reply_tokens: set[str] = field(default_factory=set)
     rich_menus: dict[str, dict[str, Any]] = field(default_factory=dict)
     default_rich_menu: str | None = None
@@ -51,6 +53,8 @@ class FakeLine:
         with self._lock:
             self.requests.clear()
             self.reject_reply_tokens.clear()
+            self.fail_reply_tokens.clear()
+            self.omit_sent_messages = False
             self.used_reply_tokens.clear()
             self.rich_menus.clear()
             self.default_rich_menu = None
@@ -193,6 +197,11 @@ def create_fake_line(state: FakeLine) -> Starlette:
                 state.used_reply_tokens.add(str(token))
             if token in state.reject_reply_tokens or reused:
                 return JSONResponse({"message": "Invalid reply token"}, status_code=400)
+            if token in state.fail_reply_tokens:
+                return JSONResponse({"message": "Internal server error"}, status_code=500)
+            if state.omit_sent_messages:
+                # LINE has answered 200 with bodies the SDK's response model does not accept.
+                return JSONResponse({})
         return answer(
             recorded, {"sentMessages": [{"id": str(uuid.uuid4().int)[:18]} for _ in body.get("messages") or []]}
         )

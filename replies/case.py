@@ -10,7 +10,7 @@ from kb import KnowledgeBase
 from kb.ids import APPLICANT_LABELS, PROCEDURE_LABELS
 from kb.models import Document, Municipality, Requirements, Source
 
-from replies.contact import contact_text
+from replies.contact import contact_text, short_contact
 from replies.message import Reply
 from replies.offices import offices_text
 from replies.sources import describe_source, source_line
@@ -130,7 +130,7 @@ def case_replies(kb: KnowledgeBase, query: CaseQuery, now: dt.datetime) -> List[
         replies.append(Reply(steps))
     offices = kb.offices(query.municipality, query.procedure)
     if offices:
-        replies.append(Reply("手続きできる窓口：\n\n" + offices_text(list(offices), now)))
+        replies.append(Reply("手続きできる窓口：\n\n" + offices_text(list(offices), now, short_contact(municipality))))
     sources: List[Source] = [req.source]
     alternatives, alt_sources = alternatives_text(kb, query)
     if alternatives:

@@ -10,7 +10,7 @@ from kb import KnowledgeBase
 from kb.ids import WEEKDAY_LABELS
 from kb.models import Municipality, Office
 
-from replies.contact import contact_lines, contact_text
+from replies.contact import contact_lines, contact_text, short_contact
 from replies.message import Reply
 from replies.offices import offices_text
 from replies.sources import source_line
@@ -70,14 +70,14 @@ def office_hours_replies(kb: KnowledgeBase, municipality_id: str, now: dt.dateti
         matching = [office for office in known if any(_open_on(office, day) for day in weekdays)]
         if matching:
             head = f"【{municipality.name}】{day_names}に暗証番号の手続きができる窓口："
-            replies.append(Reply(head + "\n\n" + offices_text(matching, now)))
+            replies.append(Reply(head + "\n\n" + offices_text(matching, now, short_contact(municipality))))
         else:
             replies.append(
                 Reply(f"【{municipality.name}】ページに受付時間の記載がある窓口のうち、{day_names}に受付している窓口はありません。受付時間は次のとおりです。")
             )
-            replies.append(Reply(offices_text(known, now)))
+            replies.append(Reply(offices_text(known, now, short_contact(municipality))))
     else:
-        replies.append(Reply(f"【{municipality.name}】暗証番号の手続きができる窓口：\n\n" + offices_text(offices, now)))
+        replies.append(Reply(f"【{municipality.name}】暗証番号の手続きができる窓口：\n\n" + offices_text(offices, now, short_contact(municipality))))
         if len(known) < len(offices):
             replies.append(Reply("※受付時間の記載がない窓口は、お越しの前にお問い合わせください。"))
     replies.append(Reply(f"{contact_text(municipality)}\n{source_line(sources)}"))

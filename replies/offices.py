@@ -1,43 +1,87 @@
-"""Office blocks: name, hours, closing days and whether it is open right now."""
+"""Office blocks: name, hours, closing days and what the page lets us say about right now."""
 
 from __future__ import annotations
 
 import datetime as dt
-from typing import List
+from typing import List, Optional
 
 from kb.calendar import opening_status
-from kb.models import Office
+from kb.models import Certainty, Office, OpeningStatus, Reason
 
+from replies.hours import describe_hours
 from replies.labels import moment_ja, time_ja
 
+# How each closing reason reads in the status line; the detail (holiday name, page label) is added after it.
+REASON_WORDS = {
+    Reason.HOLIDAY: "祝日のため休み",
+    Reason.YEAR_END: "年末年始のため休み",
+    Reason.WEEKLY_CLOSED: "休館日",
+    Reason.NOT_LISTED_DAY: "本日は受付日ではありません",
+    Reason.OUTSIDE_HOURS: "受付時間外",
+    Reason.AFTER_RECEPTION: "本日の受付は終了",
+    Reason.NO_PIN_SERVICE: "暗証番号の手続きができない時間",
+}
 
-def status_line(office: Office, now: dt.datetime) -> str:
-    """「いま受付中（18:30まで）」 or 「次に受付できるのは …」 for this office at ``now``."""
+
+def _reason_text(status: OpeningStatus) -> str:
+    if status.reason is None:
+        return ""
+    words = REASON_WORDS[status.reason]
+    if status.reason is Reason.HOLIDAY and status.detail:
+        return f"{words}：{status.detail}"
+    if status.reason is Reason.NO_PIN_SERVICE and status.detail:
+        return f"{status.detail}は" + (f"{status.service_reason}などのため" if status.service_reason else "") + "暗証番号の手続きができません"
+    return words
+
+
+def _later(status: OpeningStatus) -> str:
+    return "、".join(f"{time_ja(start)}〜{time_ja(end)}" for start, end in status.later_today)
+
+
+def status_line(office: Office, now: dt.datetime, contact: Optional[str] = None) -> str:
+    """What the page lets us say about ``now``: open until …, closed and next opening, or only what the page says."""
     status = opening_status(office, now)
-    if not status.known:
-        return "受付時間はページに記載がありません。"
+    ask = f"お越しの前に{contact}へお問い合わせください。" if contact else "お越しの前にお問い合わせください。"
+    if status.certainty is Certainty.NO_HOURS:
+        return f"受付時間はページに記載がありません。{ask}"
+    if status.certainty is Certainty.NO_DAYS:
+        hours = "、".join(line for line in describe_hours(office) if not line.startswith("※"))
+        text = f"ページには「{hours}」とだけあり、曜日や休業日の記載がないため、いま受付中かはお答えできません。{ask}"
+        if status.reason is Reason.NO_PIN_SERVICE:
+            text = f"ページによると、{_reason_text(status)}。" + text
+        return text
+    if status.certainty is Certainty.UNCERTAIN_DAY:
+        doubts = "".join(status.notes)
+        return f"本日は、ページに開設の記載があるものの日付が書かれていない休日にあたるため、開いているかはお答えできません。{doubts}{ask}"
     if status.is_open:
         until = status.reception_until or status.closes_at
-        return f"いま受付中です（本日の受付は{time_ja(until)}まで）。" if until else "いま受付中です。"
-    reason = f"（{status.reason}）" if status.reason else ""
+        text = f"いま受付中です（本日の受付は{time_ja(until)}まで" if until else "いま受付中です（"
+        later = _later(status)
+        text += f"。{later}も受付）。" if later else "）。"
+        return text.replace("（）", "")
+    reason = f"（{_reason_text(status)}）" if status.reason else ""
+    later = _later(status)
+    if later:
+        return f"現在は受付時間外です{reason}。本日は{later}に受付します。"
     if status.next_open:
         return f"現在は受付時間外です{reason}。次の受付開始は{moment_ja(status.next_open)}です。"
     return f"現在は受付時間外です{reason}。"
 
 
-def office_block(office: Office, now: dt.datetime) -> str:
+def office_block(office: Office, now: dt.datetime, contact: Optional[str] = None, notes: bool = True) -> str:
     """A short multi-line description of one office."""
     lines = [f"■{office.name}"]
     if office.location:
         lines.append(office.location)
-    lines.extend(line if line.startswith("※") else f"・{line}" for line in office.describe_hours())
+    lines.extend(line if line.startswith("※") else f"・{line}" for line in describe_hours(office))
     if office.phone:
         lines.append(f"電話 {office.phone}")
-    lines.append(status_line(office, now))
-    lines.extend(f"※{note}" for note in office.notes)
+    lines.append(status_line(office, now, contact))
+    if notes:
+        lines.extend(f"※{note}" for note in office.notes)
     return "\n".join(lines)
 
 
-def offices_text(offices: List[Office], now: dt.datetime) -> str:
-    """All offices for a procedure, one block each."""
-    return "\n\n".join(office_block(office, now) for office in offices)
+def offices_text(offices: List[Office], now: dt.datetime, contact: Optional[str] = None, notes: bool = True) -> str:
+    """The given offices, one block each."""
+    return "\n\n".join(office_block(office, now, contact, notes) for office in offices)

@@ -43,6 +43,8 @@ class Document:
     visit: Optional[int] = None
     options: tuple[str, ...] = ()
     exemption: Optional[str] = None
+    form: Optional[str] = None  # the page's name of the form this document is (e.g. 照会書兼回答書)
+    remarks: tuple[str, ...] = ()  # further sentences of the page about this document
 
 
 @dataclass(frozen=True)
@@ -219,6 +221,7 @@ class IdRule:
 
     text: str
     applies_to: tuple[str, ...] = ()
+    procedures: tuple[str, ...] = ()  # empty: every procedure of the page
 
 
 @dataclass(frozen=True)
@@ -360,6 +363,15 @@ class YearEnd:
 
 
 @dataclass(frozen=True)
+class Typo:
+    """A typo on a seed page: KB quotes keep the page's words, residents read the correct term."""
+
+    page: str
+    correct: str
+    source: Source
+
+
+@dataclass(frozen=True)
 class National:
     """Nation-wide rules."""
 
@@ -371,6 +383,7 @@ class National:
     change_at_home: tuple[Fact, ...]
     reset_at_office: tuple[Fact, ...]
     year_end: YearEnd
+    typos: tuple["Typo", ...] = ()
 
     def pin(self, pin_id: str) -> Pin:
         """The PIN with this id; raises UnknownIdError."""

@@ -188,7 +188,7 @@ def _office(raw: dict[str, Any], mid: str, sources: dict[str, Source], year_end:
         closed=tuple(_closed_rule(c, year_end) for c in raw["closed"]),
         no_pin_service=windows,
         uncertain_days=tuple(
-            UncertainDays(u["month"], u["from_day"], u["to_day"], u["note"]) for u in raw.get("uncertain_days", ())
+            UncertainDays(u["month"], u["from_day"], u["to_day"], u["note"], u.get("label")) for u in raw.get("uncertain_days", ())
         ),
         notes=_texts(raw.get("notes")),
     )

@@ -156,6 +156,7 @@ class UncertainDays:
     from_day: int
     to_day: int
     note: str
+    label: Optional[str] = None  # the page's words for those days (3月下旬の休日)
 
     def contains(self, day: dt.date) -> bool:
         """True when `day` is in the range."""

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import List, Optional
+from typing import Dict, List, Optional
 
 from kb.calendar import opening_status
 from kb.models import Certainty, Office, OpeningStatus, Reason
@@ -16,7 +16,7 @@ REASON_WORDS = {
     Reason.HOLIDAY: "祝日のため休み",
     Reason.YEAR_END: "年末年始のため休み",
     Reason.WEEKLY_CLOSED: "休館日",
-    Reason.NOT_LISTED_DAY: "本日は受付日ではありません",
+    Reason.NOT_LISTED_DAY: "本日は受付日ではありません",  # the page lists no hours for this weekday
     Reason.OUTSIDE_HOURS: "受付時間外",
     Reason.AFTER_RECEPTION: "本日の受付は終了",
     Reason.NO_PIN_SERVICE: "暗証番号の手続きができない時間",
@@ -62,26 +62,52 @@ def status_line(office: Office, now: dt.datetime, contact: Optional[str] = None)
     reason = f"（{_reason_text(status)}）" if status.reason else ""
     later = _later(status)
     if later:
-        return f"現在は受付時間外です{reason}。本日は{later}に受付します。"
+        return f"ただいま受付時間外です{reason}。本日は{later}に受付します。"
     if status.next_open:
-        return f"現在は受付時間外です{reason}。次の受付開始は{moment_ja(status.next_open)}です。"
-    return f"現在は受付時間外です{reason}。"
+        return f"ただいま受付時間外です{reason}。次の受付は{moment_ja(status.next_open)}からです。"
+    return f"ただいま受付時間外です{reason}。"
 
 
-def office_block(office: Office, now: dt.datetime, contact: Optional[str] = None, notes: bool = True) -> str:
-    """A short multi-line description of one office."""
-    lines = [f"■{office.name}"]
+def office_block(office: Office, now: dt.datetime, contact: Optional[str] = None, notes: Optional[int] = None, name: Optional[str] = None) -> str:
+    """A short multi-line description of one office; ``notes`` caps the length of the page notes shown (0: none)."""
+    lines = [f"■{name or office.name}"]
     if office.location:
         lines.append(office.location)
     lines.extend(line if line.startswith("※") else f"・{line}" for line in describe_hours(office))
     if office.phone:
         lines.append(f"電話 {office.phone}")
     lines.append(status_line(office, now, contact))
-    if notes:
-        lines.extend(f"※{note}" for note in office.notes)
+    lines.extend(f"※{note}" for note in office.notes if notes is None or len(note) <= notes)
     return "\n".join(lines)
 
 
-def offices_text(offices: List[Office], now: dt.datetime, contact: Optional[str] = None, notes: bool = True) -> str:
-    """The given offices, one block each."""
-    return "\n\n".join(office_block(office, now, contact, notes) for office in offices)
+def _same_rules(office: Office) -> tuple:
+    """What makes two offices' blocks identical apart from the name (三鷹台・東部・西部市政窓口)."""
+    return (office.location, office.phone, office.hours, office.hours_complete, office.hours_note, office.closed,
+            office.no_pin_service, office.uncertain_days, office.notes)
+
+
+def office_blocks(offices: List[Office], now: dt.datetime, contact: Optional[str] = None, notes: Optional[int] = None) -> List[str]:
+    """One block per office; offices with the same hours and notes share one block (三鷹台・東部・西部市政窓口)."""
+    groups: Dict[tuple, List[Office]] = {}
+    for office in offices:
+        groups.setdefault(_same_rules(office), []).append(office)
+    return [office_block(group[0], now, contact, notes, name="・".join(o.name for o in group)) for group in groups.values()]
+
+
+def offices_text(offices: List[Office], now: dt.datetime, contact: Optional[str] = None, notes: Optional[int] = None) -> str:
+    """The given offices, one block each (shared blocks for identical offices)."""
+    return "\n\n".join(office_blocks(offices, now, contact, notes))
+
+
+def offices_page(offices: List[Office], now: dt.datetime, contact: Optional[str], budget: int, page: int) -> tuple[str, bool]:
+    """Page ``page`` (0, 1, ...) of the office blocks within ``budget`` characters, and whether more pages follow."""
+    pages: List[List[str]] = [[]]
+    # Offices open now come first, so that the first page answers "where can I go now?".
+    ordered = sorted(offices, key=lambda office: not opening_status(office, now).is_open)
+    for block in office_blocks(ordered, now, contact):
+        if pages[-1] and len("\n\n".join(pages[-1] + [block])) > budget:
+            pages.append([])
+        pages[-1].append(block)
+    index = min(page, len(pages) - 1)
+    return "\n\n".join(pages[index]), index + 1 < len(pages)

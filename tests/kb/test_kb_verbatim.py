@@ -63,6 +63,8 @@ def municipality_facts(m: Municipality) -> Iterator[tuple[str, str]]:
             yield f"offices.{office.id}.no_pin_service", window.reason
         for span in office.uncertain_days:
             yield f"offices.{office.id}.uncertain_days", span.note
+            if span.label:
+                yield f"offices.{office.id}.uncertain_days.label", span.label
 
 
 @pytest.mark.parametrize("mid", MUNICIPALITIES)

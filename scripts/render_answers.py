@@ -209,18 +209,22 @@ def render_case(renderer: Renderer, case: Case) -> Rendered:
     lines = head + format_turn(messages)
     turns = [messages]
     seen = set()
-    for message in messages:
-        for button in message.get("buttons") or []:
-            payload = button["payload"]
-            intent, values = parse_payload(payload)
-            if payload in seen or intent not in FOLLOWED_INTENTS:
-                continue
-            seen.add(payload)
-            button_action = rule_action(intent)
-            follow = renderer.run(button_action, {**slots, **values}, payload, intent,
-                                  [{"entity": k, "value": v} for k, v in values.items()])
-            lines += ["", f"## ボタン「{button['title']}」（{payload} → {button_action}）"] + format_turn(follow)
-            turns.append(follow)
+    queue = [messages]
+    while queue:  # follow buttons, and the buttons of their answers (「Bの書類の一覧」, 「2回目の持ち物」)
+        for message in queue.pop(0):
+            for button in message.get("buttons") or []:
+                payload = button["payload"]
+                intent, values = parse_payload(payload)
+                if payload in seen or intent not in FOLLOWED_INTENTS:
+                    continue
+                seen.add(payload)
+                button_action = rule_action(intent)
+                slot_values = {k: v for k, v in values.items() if k in renderer.domain["slots"]}
+                follow = renderer.run(button_action, {**slots, **slot_values}, payload, intent,
+                                      [{"entity": k, "value": v} for k, v in values.items()])
+                lines += ["", f"## ボタン「{button['title']}」（{payload} → {button_action}）"] + format_turn(follow)
+                turns.append(follow)
+                queue.append(follow)
     return Rendered("\n".join(lines) + "\n", turns, case.city or "no_city")
 
 
@@ -244,15 +248,23 @@ def render_all() -> Dict[str, Rendered]:
 
 
 def length_table(rendered: Dict[str, Rendered]) -> str:
-    """p50 and max characters per turn and of the first bubble, per city (case answers and all answers)."""
-    rows = ["| 市 | 対象 | ターン数 | ターン p50 | ターン max | 最初の吹き出し p50 | 最初の吹き出し max |", "|---|---|---|---|---|---|---|"]
+    """p50 and max characters per turn and of the first bubble, per city: the case answers (the turn after the
+    diagnosis), the answers behind their buttons, and every rendered turn."""
+    rows = ["| 市 | 対象 | ターン数 | ターン p50 | ターン max | 最初の吹き出し p50 | 最初の吹き出し max |",
+            "|---|---|---|---|---|---|---|"]
+    scopes: List[Tuple[str, Callable[[str, int], bool]]] = [
+        ("手続きの回答", lambda path, index: path.startswith("case/") and index == 0),
+        ("ボタンの先", lambda path, index: index > 0),
+        ("すべて", lambda path, index: True),
+    ]
     for city in CITIES + ("no_city",):
-        for scope, prefix in (("手続きの回答", "case/"), ("すべて", "")):
-            turns = [t for path, r in rendered.items() if r.city == city and path.startswith(prefix) for t in r.turns if t]
+        for scope, wanted in scopes:
+            turns = [turn for path, result in rendered.items() if result.city == city
+                     for index, turn in enumerate(result.turns) if turn and wanted(path, index)]
             if not turns:
                 continue
-            totals = [sum(len(bubble_text(m)) for m in t) for t in turns]
-            firsts = [len(bubble_text(t[0])) for t in turns]
+            totals = [sum(len(bubble_text(m)) for m in turn) for turn in turns]
+            firsts = [len(bubble_text(turn[0])) for turn in turns]
             rows.append(f"| {city} | {scope} | {len(turns)} | {statistics.median(totals):.0f} | {max(totals)} | "
                         f"{statistics.median(firsts):.0f} | {max(firsts)} |")
     return "\n".join(rows)

@@ -196,3 +196,13 @@ def test_settings_now_unpinned_is_tokyo(monkeypatch) -> None:
 def test_settings_default_municipality(monkeypatch, value: str, expected) -> None:
     monkeypatch.setenv("DEFAULT_MUNICIPALITY", value)
     assert settings.default_municipality() == expected
+
+
+def test_inform_that_names_a_procedure_starts_the_case(make_tracker, run) -> None:
+    """「龍ケ崎市在住です。任意代理人として暗証番号を再設定したいです」 read as inform: the case starts, never the menu."""
+    from rasa_sdk.events import FollowupAction, SlotSet
+
+    text = "龍ケ崎市在住です。任意代理人として暗証番号を再設定したいです"
+    events, messages = run(ActionHandleInform(), make_tracker(text=text, intent="inform"))
+    assert events == [SlotSet("procedure", "pin_reset"), FollowupAction("pin_case_form")]
+    assert messages == []

@@ -29,15 +29,23 @@ def test_forgot_pin_self_mitaka_full_checklist(stack: Stack) -> None:
     replies = stack.say(sender, payload_for(replies, "はい"))
     text = joined(replies)
     kb = load_kb()
+    assert len(replies[0]["text"]) <= 300 and len(text) <= 700, "checklist first, a short turn"
     for document in kb.requirements("mitaka", "pin_reset", "self").documents:
-        assert document.name in text
-    for office in kb.offices("mitaka", "pin_reset"):
-        assert office.name in text
-    assert "9:00〜19:00（受付は18:30まで）" in text
+        assert document.name in replies[0]["text"]
+    offices = kb.offices("mitaka", "pin_reset")
+    assert 1 <= sum(f"■{office.name}" in text for office in offices) <= 2
     assert "コンビニ" in text and "2025年4月30日" in text and "0422-29-9191" in text
     for phone in other_city_phones("mitaka"):
         assert phone not in text
     assert len(replies) >= 3, "a long answer is split into several messages"
+    # 「ほかの窓口」 (and its 「続き」) list every office with its hours.
+    more = stack.say(sender, payload_for(replies, "ほかの窓口"))
+    listed = joined(more)
+    if "ほかの窓口（続き）" in button_titles(more):
+        listed += joined(stack.say(sender, payload_for(more, "ほかの窓口（続き）")))
+    for office in offices:
+        assert office.name in listed
+    assert "9:00〜19:00（受付は18:30まで）" in listed
 
 
 def test_values_in_first_message_are_not_asked_again(stack: Stack) -> None:
@@ -49,6 +57,31 @@ def test_values_in_first_message_are_not_asked_again(stack: Stack) -> None:
     assert "【千葉市】" in text and "委任状" in text and "2回" in text
     assert "043-400-3147" in text
     for phone in other_city_phones("chiba"):
+        assert phone not in text
+
+
+# The two messages of issue 8 and variations: what the first message states is never asked again, and a message
+# that names a procedure never gets the generic menu.
+FIRST_MESSAGE_CASES = [
+    ("千葉市です。祖母の暗証番号がロックされたので、代理で手続きをしたいです", "chiba", "暗証番号の再設定", "任意代理人"),
+    ("龍ケ崎市在住です。任意代理人として暗証番号を再設定したいです", "ryugasaki", "暗証番号の再設定", "任意代理人"),
+    ("三鷹市在住です。夫の暗証番号を忘れたので代理人として行きたい", "mitaka", "暗証番号の再設定", "任意代理人"),
+    ("多治見市に住んでいます。母の代わりに暗証番号の変更をしたいです", "tajimi", "暗証番号の変更", "任意代理人"),
+    ("千葉市在住です。子どもの暗証番号がロックされたので、親権者として手続きしたい", "chiba", "暗証番号の再設定", "法定代理人"),
+    ("龍ケ崎市です。父の代わりに電子証明書の更新に行きたいです", "ryugasaki", "電子証明書の更新", "任意代理人"),
+]
+ASKED_AGAIN = ["どのお手続きについてお調べですか", "ご用件を選ぶか", "窓口で手続きをするのはどなたですか", "お住まいの市を選んでください", "どちらの市"]
+
+
+@pytest.mark.parametrize("message, city, procedure, applicant", FIRST_MESSAGE_CASES)
+def test_first_message_is_never_asked_again(stack: Stack, message: str, city: str, procedure: str, applicant: str) -> None:
+    replies = stack.say(new_sender(), message)
+    text = joined(replies)
+    for question in ASKED_AGAIN:
+        assert question not in text, (message, text[:300])
+    name = load_kb().municipality(city).name
+    assert f"【{name}】{procedure}（{applicant}が手続きする場合）" in text, text[:300]
+    for phone in other_city_phones(city):
         assert phone not in text
 
 

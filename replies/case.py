@@ -54,7 +54,10 @@ def _document_line(document: Document, detail: int) -> str:
     line = f"・{document.name}"
     if document.form and detail >= 1:
         line += f"（{document.form}）"
-    if document.note and (detail >= 2 or (detail == 1 and len(document.note) <= SHORT_NOTE)):
+    if document.options and detail < 2:
+        # The page's note points at options (「下記1もしくは2」) that the short checklist does not show.
+        line += f"（{len(document.options)}通りのいずれか。「{DETAILS.title}」でご確認ください）" if detail == 1 else ""
+    elif document.note and (detail >= 2 or (detail == 1 and len(document.note) <= SHORT_NOTE)):
         line += f"（{document.note}）"
     if detail >= 2:
         line += "".join(f"\n　- {option}" for option in document.options)

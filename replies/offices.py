@@ -17,7 +17,7 @@ REASON_WORDS = {
     Reason.YEAR_END: "年末年始のため休み",
     Reason.WEEKLY_CLOSED: "休館日",
     Reason.NOT_LISTED_DAY: "本日は受付日ではありません",  # the page lists no hours for this weekday
-    Reason.OUTSIDE_HOURS: "受付時間外",
+    Reason.OUTSIDE_HOURS: "",  # the line itself says 受付時間外
     Reason.AFTER_RECEPTION: "本日の受付は終了",
     Reason.NO_PIN_SERVICE: "暗証番号の手続きができない時間",
 }
@@ -59,7 +59,8 @@ def status_line(office: Office, now: dt.datetime, contact: Optional[str] = None)
         later = _later(status)
         text += f"。{later}も受付）。" if later else "）。"
         return text.replace("（）", "")
-    reason = f"（{_reason_text(status)}）" if status.reason else ""
+    words = _reason_text(status)
+    reason = f"（{words}）" if words else ""
     later = _later(status)
     if later:
         return f"ただいま受付時間外です{reason}。本日は{later}に受付します。"

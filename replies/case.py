@@ -56,7 +56,7 @@ def _document_line(document: Document, detail: int) -> str:
         line += f"（{document.form}）"
     if document.options and detail < 2:
         # The page's note points at options (「下記1もしくは2」) that the short checklist does not show.
-        line += f"（{len(document.options)}通りのいずれか。「{DETAILS.title}」でご確認ください）" if detail == 1 else ""
+        line += f"（{len(document.options)}通り。どれに当たるかは「{DETAILS.title}」でご確認ください）" if detail == 1 else ""
     elif document.note and (detail >= 2 or (detail == 1 and len(document.note) <= SHORT_NOTE)):
         line += f"（{document.note}）"
     if detail >= 2:
@@ -79,8 +79,13 @@ def _header(municipality: Municipality, req_label: str, applicant: str) -> str:
     return f"【{municipality.name}】{req_label}（{applicant}が手続きする場合）"
 
 
-def checklist_text(municipality: Municipality, req: Requirements, where: str, extra: Sequence[str], limit: int) -> tuple[str, bool]:
-    """The checklist within ``limit`` characters, and whether anything of the documents was left for the details."""
+def checklist_text(municipality: Municipality, req: Requirements, where: str, extra: Sequence[str], limit: int,
+                   notes: Sequence[str] = ()) -> tuple[str, bool]:
+    """The checklist within ``limit`` characters, and whether anything of it was left for the details.
+
+    Tried in order: every document note with the ID rules (``extra``) and the applicant's notes (``notes``),
+    then shorter notes, then the ID rules alone, then the names alone.
+    """
     header = _header(municipality, req.procedure_label, req.applicant_label)
     if _split(req):
         first = req.documents_for_visit(1)
@@ -90,19 +95,15 @@ def checklist_text(municipality: Municipality, req: Requirements, where: str, ex
         first = req.documents
         lead = f"持ち物（窓口へ{req.visits}回お越しいただきます。1回目）：" if req.visits and req.visits >= 2 else "持ち物："
         hidden_always = False
-    candidates = []
-    for detail in (2, 1, 0):
-        for with_extra in (True, False):
-            lines = [header, lead, _documents(first, detail)]
-            if with_extra:
-                lines += list(extra)
-            lines.append(where)
-            text = "\n".join(line for line in lines if line)
-            candidates.append((text, detail, with_extra))
-            if len(text) <= limit:
-                full = _documents(first, 2) == _documents(first, detail)
-                return text, hidden_always or not full or (not with_extra and bool(extra))
-    return candidates[-1][0], True
+    everything = [*extra, *(f"※{note}" for note in notes)]
+    tries = [(2, everything), (1, everything), (2, list(extra)), (1, list(extra)), (0, list(extra)), (0, [])]
+    text = ""
+    for detail, lines_extra in tries:
+        text = "\n".join(line for line in [header, lead, _documents(first, detail), *lines_extra, where] if line)
+        if len(text) <= limit:
+            full = _documents(first, 2) == _documents(first, detail)
+            return text, hidden_always or not full or len(lines_extra) < len(everything)
+    return text, True
 
 
 def pick_offices(offices: Sequence[Office], now: dt.datetime, count: int = MAX_OFFICES) -> List[Office]:
@@ -255,7 +256,7 @@ def case_replies(kb: KnowledgeBase, query: CaseQuery, now: dt.datetime, limits: 
 def _case_turn(kb: KnowledgeBase, municipality: Municipality, req: Requirements, query: CaseQuery, offices: Sequence[Office],
                shown: Sequence[Office], now: dt.datetime, limits: Limits, short: bool) -> List[Reply]:
     """One composition of the case answer with the given offices and kiosk wording."""
-    checklist, hidden = checklist_text(municipality, req, _where(offices, shown), _id_notes(municipality, req), limits.checklist)
+    checklist, hidden = checklist_text(municipality, req, _where(offices, shown), _id_notes(municipality, req), limits.checklist, req.notes)
     replies = [Reply(checklist)]
     if shown:
         replies.append(Reply(offices_text(list(shown), now, short_contact(municipality), notes=0)))

@@ -235,16 +235,18 @@ FOLLOWED_INTENTS = {"office_hours", "identity_documents", "human_handoff", "pin_
 
 def render_all() -> Dict[str, Rendered]:
     """Every golden file, keyed by its path under tests/golden/."""
-    saved = os.environ.get("PINBOT_NOW")
-    os.environ.pop("DEFAULT_MUNICIPALITY", None)
+    saved = {name: os.environ.get(name) for name in ("PINBOT_NOW", "DEFAULT_MUNICIPALITY", "PINBOT_MAX_TURN_CHARS")}
+    for name in ("DEFAULT_MUNICIPALITY", "PINBOT_MAX_TURN_CHARS"):
+        os.environ.pop(name, None)  # the golden files show the default deployment
     renderer = Renderer()
     try:
         return {f"{case.name}.txt": render_case(renderer, case) for case in cases()}
     finally:
-        if saved is None:
-            os.environ.pop("PINBOT_NOW", None)
-        else:
-            os.environ["PINBOT_NOW"] = saved
+        for name, value in saved.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
 
 
 def length_table(rendered: Dict[str, Rendered]) -> str:

@@ -47,7 +47,8 @@ def _offices_of(kb: KnowledgeBase, municipality: Municipality) -> List[Office]:
 
 
 def _open_on(office: Office, weekday: int) -> bool:
-    return any(weekday in rule.selector.days for rule in office.hours)
+    # An office whose page gives no weekdays (hours_complete: false) is never said to open on a given day.
+    return office.hours_complete and any(weekday in rule.selector.days for rule in office.hours)
 
 
 MORE_OFFICES = "more"
@@ -76,8 +77,12 @@ def office_hours_replies(kb: KnowledgeBase, municipality_id: str, now: dt.dateti
     elif weekdays:
         day_names = "・".join(WEEKDAY_LABELS[day] for day in weekdays)
         matching = [office for office in known if any(_open_on(office, day) for day in weekdays)]
+        undated = [office for office in known if not office.hours_complete]
         if matching:
-            head, listed = f"【{municipality.name}】{day_names}に暗証番号の手続きができる窓口：", matching
+            head, listed = f"【{municipality.name}】{day_names}に暗証番号の手続きができる窓口：", matching + undated
+        elif undated:
+            # 龍ケ崎市 市民窓口ステーション: a time of day but no weekdays on the page.
+            head, listed = f"【{municipality.name}】ページには、{day_names}に受付しているかどうかの記載がある窓口はありません。記載されている受付時間は次のとおりです。", known
         else:
             head, listed = f"【{municipality.name}】ページに受付時間の記載がある窓口のうち、{day_names}に受付している窓口はありません。受付時間は次のとおりです。", known
     buttons: List[Button] = []

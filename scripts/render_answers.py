@@ -81,6 +81,8 @@ def cases() -> Iterator[Case]:
         for moment, now in MOMENTS.items():
             yield Case(f"office_hours/{city}/{moment}", city, "office_hours", {"municipality": city}, now=now)
         yield Case(f"office_hours/{city}/asked_saturday", city, "office_hours", {"municipality": city}, text="土曜日もやっていますか")
+        yield Case(f"office_hours/{city}/asked_sunday", city, "office_hours", {"municipality": city}, text="日曜日は開いていますか",
+                   now=MOMENTS["sunday_2nd"])
         for intent in ("identity_documents", "human_handoff", "out_of_scope", "pin_rules", "convenience_store_reset"):
             yield Case(f"faq/{city}/{intent}", city, intent, {"municipality": city})
         yield Case(f"fallback/{city}", city, "nlu_fallback", {"municipality": city}, action="action_default_fallback")

@@ -236,3 +236,11 @@ def test_office_block_has_no_doubled_bullet(kb: KnowledgeBase) -> None:
     block = office_block(kb.office("mitaka_ekimae"), FIXED_NOW)
     assert "第2・第3・第4日曜日と重なる祝日は開館します。" in block
     assert [line for line in block.splitlines() if line.startswith("・※")] == []
+
+
+def test_ryugasaki_saturday_is_not_claimed_from_a_page_without_weekdays(kb: KnowledgeBase) -> None:
+    """龍ケ崎市 gives 「受付時間は午前10時30分から午後7時まで」 without weekdays: no office is said to open on Saturday."""
+    replies = office_hours_replies(kb, "ryugasaki", FIXED_NOW, "土曜日もやっていますか")
+    assert replies[0].text.startswith("【龍ケ崎市】ページには、土曜日に受付しているかどうかの記載がある窓口はありません。")
+    assert "土曜日に暗証番号の手続きができる窓口" not in joined(replies)
+    assert "いま受付中かはお答えできません" in joined(replies)

@@ -168,7 +168,7 @@ def _renewal_notes(kb: KnowledgeBase, query: CaseQuery) -> tuple[List[str], List
     own = renewal.source.municipality == query.municipality
     label = "" if own else f"（{nationwide_label(renewal.source)}）"
     id_note = next((note for note in renewal.notes if "本人確認書類" in note), None)
-    lines = [f"※{renewal.text}{label}"]
+    lines = [f"※{renewal.text.rstrip('。')}{label}。"]
     if id_note:
         lines.append(f"※{id_note}")
     return lines, [renewal.source]

@@ -209,7 +209,7 @@ def test_renewal_quotes_cite_ryugasaki_as_nationwide(kb: KnowledgeBase, mid: str
     """Renewal answers quoting 龍ケ崎市's page (「電子証明書の更新手続きは有効期限の3か月前から可能です。」) cite it."""
     replies = answer(kb, mid, "certificate_renewal", "self")
     text = joined(replies)
-    assert "※電子証明書の更新手続きは有効期限の3か月前から可能です。（全国共通。龍ケ崎市のページより）" in text
+    assert "※電子証明書の更新手続きは有効期限の3か月前から可能です（全国共通。龍ケ崎市のページより）。" in text
     assert "※電子申請等の利用ができなくなりますが本人確認書類としての使用は可能です。" in text
     assert source_line_of(replies) == "出典：" + OWN_SOURCE[mid] + "／全国共通の内容：" + OWN_SOURCE["ryugasaki"]
 

@@ -17,7 +17,7 @@ export PYTHONHASHSEED := 0
 
 TRAIN_INPUTS := config.yml domain.yml $(shell find data nlu_components -type f \( -name '*.yml' -o -name '*.py' \) 2>/dev/null)
 
-.PHONY: help install run test train shell kb-check validate eval-nlu bench test-unit test-stories test-e2e test-gateway test-browser-e2e browser-deps line-richmenu record-stories clean
+.PHONY: help install run test train shell kb-check validate answers eval-nlu bench test-unit test-stories test-e2e test-gateway test-browser-e2e browser-deps line-richmenu record-stories clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
@@ -43,6 +43,9 @@ train: $(MODEL) ## train the model when data, domain or config changed
 
 kb-check: $(VENV)/.installed ## validate knowledge/ against its schema
 	$(PY) scripts/kb_check.py
+
+answers: $(VENV)/.installed ## render every answer into tests/golden/ (review the diff) and print the length table
+	$(PY) scripts/render_answers.py
 
 validate: $(VENV)/.installed ## rasa data validate (domain, NLU, stories, rules)
 	$(RASA) data validate --config config.yml --domain domain.yml --data data --fail-on-warnings

@@ -12,9 +12,10 @@ from actions import settings
 from actions.base import KnowledgeAction
 from actions.context import read_case
 from actions.knowledge import get_kb
-from replies.case import CaseQuery, case_replies
+from replies.case import CaseQuery, Limits, case_details_replies, case_replies
 from replies.direct import contact_replies, identity_documents_replies, office_hours_replies, out_of_scope_replies
 from replies.message import Button, Reply
+from replies.national import pin_rules_replies, store_reset_replies
 
 MUNICIPALITY_QUESTION = "どちらの市の情報をご案内しましょうか。"
 
@@ -28,8 +29,22 @@ def ask_municipality(intent: str) -> Reply:
     return Reply(MUNICIPALITY_QUESTION, buttons)
 
 
+INCOMPLETE_CASE = "すみません、ご案内に必要な情報がそろいませんでした。もう一度ご用件を入力してください。"
+
+
+def _limits() -> Limits:
+    return Limits(turn=settings.max_turn_chars())
+
+
+def _query(tracker: Tracker) -> Optional[CaseQuery]:
+    case = read_case(tracker)
+    if not (case.municipality and case.procedure and case.applicant_type):
+        return None
+    return CaseQuery(case.municipality, case.procedure, case.applicant_type, case.pin_type, case.knows_other_pin)
+
+
 class ActionAnswerCase(KnowledgeAction):
-    """The checklist, steps, offices, alternatives, contact and source for the diagnosed case."""
+    """The checklist, the offices that fit now, what changes the visit, contact and source for the diagnosed case."""
 
     def name(self) -> Text:
         """Name of the action."""
@@ -37,11 +52,49 @@ class ActionAnswerCase(KnowledgeAction):
 
     def replies(self, tracker: Tracker) -> tuple[List[Reply], List[Dict[Text, Any]]]:
         """Compose the case answer, or ask again when the form left something open."""
-        case = read_case(tracker)
-        if not (case.municipality and case.procedure and case.applicant_type):
-            return [Reply("すみません、ご案内に必要な情報がそろいませんでした。もう一度ご用件を入力してください。")], []
-        query = CaseQuery(case.municipality, case.procedure, case.applicant_type, case.pin_type, case.knows_other_pin)
-        return case_replies(get_kb(), query, settings.now()), []
+        query = _query(tracker)
+        if query is None:
+            return [Reply(INCOMPLETE_CASE)], []
+        return case_replies(get_kb(), query, settings.now(), _limits()), []
+
+
+class ActionAnswerCaseDetails(KnowledgeAction):
+    """Behind 「手続きの流れと注意」: the page's notes on each document, the steps and the page's notes."""
+
+    def name(self) -> Text:
+        """Name of the action."""
+        return "action_answer_case_details"
+
+    def replies(self, tracker: Tracker) -> tuple[List[Reply], List[Dict[Text, Any]]]:
+        """Details of the case already answered; the menu when there is none."""
+        query = _query(tracker)
+        if query is None:
+            return [Reply(response="utter_how_can_i_help")], []
+        return case_details_replies(get_kb(), query, settings.now(), _limits(), _part(tracker)), []
+
+
+class ActionAnswerPinRules(KnowledgeAction):
+    """The four PINs, their formats and lock counts, from knowledge/national.yml."""
+
+    def name(self) -> Text:
+        """Name of the action."""
+        return "action_answer_pin_rules"
+
+    def replies(self, tracker: Tracker) -> tuple[List[Reply], List[Dict[Text, Any]]]:
+        """Nationwide rules, citing the resident's own page where it states them."""
+        return pin_rules_replies(get_kb(), read_case(tracker).municipality), []
+
+
+class ActionAnswerConvenienceStore(KnowledgeAction):
+    """What a convenience-store kiosk can reset, from knowledge/national.yml."""
+
+    def name(self) -> Text:
+        """Name of the action."""
+        return "action_answer_convenience_store"
+
+    def replies(self, tracker: Tracker) -> tuple[List[Reply], List[Dict[Text, Any]]]:
+        """Nationwide rules, with the resident's own page where it adds to them."""
+        return store_reset_replies(get_kb(), read_case(tracker).municipality), []
 
 
 class CityQuestionAction(KnowledgeAction):
@@ -76,7 +129,7 @@ class ActionAnswerOfficeHours(CityQuestionAction):
 
     def answer(self, municipality: str, tracker: Tracker) -> List[Reply]:
         """Offices of the city; a weekday named in the question narrows them."""
-        return office_hours_replies(get_kb(), municipality, settings.now(), _question_text(tracker))
+        return office_hours_replies(get_kb(), municipality, settings.now(), _question_text(tracker), settings.max_turn_chars(), _part(tracker))
 
 
 class ActionAnswerIdentityDocuments(CityQuestionAction):
@@ -89,8 +142,8 @@ class ActionAnswerIdentityDocuments(CityQuestionAction):
         return "action_answer_identity_documents"
 
     def answer(self, municipality: str, tracker: Tracker) -> List[Reply]:
-        """The city's A/B lists and rules."""
-        return identity_documents_replies(get_kb(), municipality)
+        """The city's A/B lists and rules; a button asks for one list (entity ``part``)."""
+        return identity_documents_replies(get_kb(), municipality, _part(tracker), settings.max_turn_chars())
 
 
 class ActionAnswerContact(KnowledgeAction):
@@ -115,6 +168,14 @@ class ActionAnswerOutOfScope(KnowledgeAction):
     def replies(self, tracker: Tracker) -> tuple[List[Reply], List[Dict[Text, Any]]]:
         """Out-of-scope notice."""
         return out_of_scope_replies(get_kb(), read_case(tracker).municipality), []
+
+
+def _part(tracker: Tracker) -> Optional[str]:
+    """Which part of a long answer a button asked for (entity ``part`` of the latest message), if any."""
+    for entity in (tracker.latest_message or {}).get("entities") or []:
+        if entity.get("entity") == "part" and isinstance(entity.get("value"), str):
+            return entity["value"]
+    return None
 
 
 def _question_text(tracker: Tracker) -> str:

@@ -11,9 +11,11 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
 from actions.context import raw_municipality
+from actions.knowledge import get_kb
 
 from replies.contact import fallback_message
 from replies.message import Reply
+from replies.wording import for_residents
 
 logger = logging.getLogger(__name__)
 
@@ -41,5 +43,8 @@ class KnowledgeAction(Action, ABC):
             dispatcher.utter_message(text=fallback_message(raw_municipality(tracker)))
             return self.failure_events()
         for reply in replies:
-            dispatcher.utter_message(**reply.as_kwargs())
+            kwargs = reply.as_kwargs()
+            if kwargs.get("text"):
+                kwargs["text"] = for_residents(get_kb(), kwargs["text"])
+            dispatcher.utter_message(**kwargs)
         return events

@@ -12,6 +12,7 @@ from rasa_sdk.types import DomainDict
 from actions.base import KnowledgeAction
 from actions.context import read_case
 from actions.knowledge import get_kb
+from actions.vocabulary import match_value
 from replies.contact import contact_lines
 from replies.message import Reply
 
@@ -29,6 +30,8 @@ SUGGESTIONS: Dict[str, str] = {
     "human_handoff": "問い合わせ先",
 }
 MAX_SUGGESTIONS = 3
+# The topic to offer first when the unclear message names a procedure (actions/vocabulary.yml `procedure`).
+PROCEDURE_TOPICS = {"pin_reset": ("forgot_pin", "pin_locked"), "pin_change": ("change_pin",), "certificate_renewal": ("renew_certificate",)}
 
 
 class ActionDefaultAskAffirmation(Action):
@@ -42,8 +45,15 @@ class ActionDefaultAskAffirmation(Action):
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> List[Dict[Text, Any]]:
         """Buttons for the top-ranked known topics plus 'none of these'."""
-        ranking = (tracker.latest_message or {}).get("intent_ranking") or []
-        likely = [item["name"] for item in ranking if item.get("name") in SUGGESTIONS][:MAX_SUGGESTIONS]
+        latest = tracker.latest_message or {}
+        ranking = latest.get("intent_ranking") or []
+        likely = [item["name"] for item in ranking if item.get("name") in SUGGESTIONS]
+        # 「…ロックされたので代理で」 that NLU could not place still names its procedure: offer that first.
+        topics = PROCEDURE_TOPICS.get(match_value("procedure", latest.get("text") or "") or "", ())
+        if topics:
+            first = next((intent for intent in likely if intent in topics), topics[0])
+            likely = [first] + [intent for intent in likely if intent != first]
+        likely = likely[:MAX_SUGGESTIONS]
         if not likely:
             likely = ["forgot_pin", "pin_locked", "change_pin"]
         buttons = [{"title": SUGGESTIONS[intent], "payload": f"/{intent}"} for intent in likely]

@@ -32,9 +32,15 @@ class FreeTextFormValidation(FormValidationAction, ABC):
         """The intent of the resident's latest message."""
         return ((tracker.latest_message or {}).get("intent") or {}).get("name")
 
+    @staticmethod
+    def starting(tracker: Tracker) -> bool:
+        """Whether the latest message is the one that starts (or restarts) the form: nothing asked yet."""
+        return tracker.get_slot("requested_slot") is None
+
     def extract_from_vocabulary(self, tracker: Tracker, slot: str) -> Dict[Text, Any]:
-        """Fill ``slot`` from the vocabulary when it is the one being asked and NLU found no entity."""
-        if not self.requested(tracker, slot) or tracker.get_slot(slot) is not None:
+        """Fill ``slot`` from the vocabulary when it is being asked, or stated in the message that starts the
+        form (「千葉市です。祖母の…代理で手続きをしたい」), and NLU found no entity."""
+        if not (self.requested(tracker, slot) or self.starting(tracker)) or tracker.get_slot(slot) is not None:
             return {}
         if any(entity.get("entity") == slot for entity in (tracker.latest_message or {}).get("entities", [])):
             return {}

@@ -41,6 +41,12 @@ class ValidatePinCaseForm(FreeTextFormValidation):
                 slots.append("knows_other_pin")
         return slots
 
+    async def extract_procedure(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> Dict[Text, Any]:
+        """The procedure named in the words (ロックされた, 再設定したい) when the intent did not give it (代理の相談)."""
+        return self.extract_from_vocabulary(tracker, "procedure")
+
     async def extract_applicant_type(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> Dict[Text, Any]:
@@ -56,7 +62,7 @@ class ValidatePinCaseForm(FreeTextFormValidation):
         fixed = default_municipality(tracker)
         if fixed:
             return {"municipality": fixed}
-        if not self.requested(tracker, "municipality"):
+        if not (self.requested(tracker, "municipality") or self.starting(tracker)):
             return {}
         found = get_kb().resolve_municipality(self.latest_text(tracker))
         return {"municipality": found} if found else {}

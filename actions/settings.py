@@ -16,6 +16,12 @@ def default_municipality() -> Optional[str]:
     return value or None
 
 
+def max_turn_chars() -> int:
+    """Characters one bot turn may use (env PINBOT_MAX_TURN_CHARS, default 700): longer parts go behind buttons."""
+    value = os.environ.get("PINBOT_MAX_TURN_CHARS", "").strip()
+    return int(value) if value.isdigit() and int(value) >= 300 else 700
+
+
 def now() -> dt.datetime:
     """The current moment in Asia/Tokyo; env PINBOT_NOW (ISO 8601) pins it for tests and demos."""
     fixed = os.environ.get("PINBOT_NOW", "").strip()

@@ -19,6 +19,7 @@ from kb.models import (
     IdCategory,
     IdDocuments,
     IdRule,
+    Typo,
     Municipality,
     National,
     Office,
@@ -145,6 +146,7 @@ def build_national(raw: dict[str, Any], sources: dict[str, Source]) -> National:
         change_at_home=_facts(raw.get("change_at_home"), sources),
         reset_at_office=_facts(raw.get("reset_at_office"), sources),
         year_end=build_year_end(raw),
+        typos=tuple(Typo(t["page"], t["correct"], sources[t["source"]]) for t in raw.get("page_typos") or ()),
     )
 
 
@@ -186,14 +188,17 @@ def _office(raw: dict[str, Any], mid: str, sources: dict[str, Source], year_end:
         closed=tuple(_closed_rule(c, year_end) for c in raw["closed"]),
         no_pin_service=windows,
         uncertain_days=tuple(
-            UncertainDays(u["month"], u["from_day"], u["to_day"], u["note"]) for u in raw.get("uncertain_days", ())
+            UncertainDays(u["month"], u["from_day"], u["to_day"], u["note"], u.get("label")) for u in raw.get("uncertain_days", ())
         ),
         notes=_texts(raw.get("notes")),
     )
 
 
 def _document(raw: dict[str, Any]) -> Document:
-    return Document(raw["name"], raw.get("note"), raw.get("visit"), _texts(raw.get("options")), raw.get("exemption"))
+    return Document(
+        raw["name"], raw.get("note"), raw.get("visit"), _texts(raw.get("options")), raw.get("exemption"),
+        raw.get("form"), _texts(raw.get("remarks")),
+    )
 
 
 def _procedure(pid: str, raw: dict[str, Any], sources: dict[str, Source]) -> Procedure:
@@ -227,7 +232,7 @@ def _id_documents(raw: Optional[dict[str, Any]], sources: dict[str, Source]) -> 
     return IdDocuments(
         categories=tuple(IdCategory(c["id"], c["label"], _texts(c["examples"])) for c in raw.get("categories", ())),
         examples=_texts(raw.get("examples")),
-        rules=tuple(IdRule(r["text"], tuple(r.get("applies_to", ()))) for r in raw["rules"]),
+        rules=tuple(IdRule(r["text"], tuple(r.get("applies_to", ())), tuple(r.get("procedures", ()))) for r in raw["rules"]),
         notes=_texts(raw.get("notes")),
         source=sources[raw["source"]],
     )

@@ -13,7 +13,7 @@ from typing import Optional
 
 import jpholiday
 
-from kb.models import Office, OpeningStatus
+from kb.models import Certainty, Office, OpeningStatus, Reason
 
 NEXT_OPEN_HORIZON_DAYS = 30
 _DAY_END = 24 * 60
@@ -57,7 +57,7 @@ class Period:
         return self.reception_until if self.reception_until is not None else self.end
 
 
-def closure(office: Office, day: dt.date) -> Optional[tuple[str, Optional[str]]]:
+def closure(office: Office, day: dt.date) -> Optional[tuple[Reason, Optional[str]]]:
     """(reason, detail) when a closing rule shuts the office all day, else None."""
     priority = {"year_end": 0, "public_holiday": 1, "weekly": 2}
     for rule in sorted(office.closed, key=lambda r: priority[r.kind]):
@@ -67,13 +67,13 @@ def closure(office: Office, day: dt.date) -> Optional[tuple[str, Optional[str]]]
         if any(sel.matches(day) for sel in rule.excepts):
             continue
         if rule.kind == "year_end" and rule.year_end is not None and rule.year_end.contains(day):
-            return rule.label, None
+            return Reason.YEAR_END, rule.label
         if rule.kind == "public_holiday":
             name = jpholiday.is_holiday_name(day)
             if name:
-                return "祝日", name
+                return Reason.HOLIDAY, name
         if rule.kind == "weekly" and rule.days is not None and day.weekday() in rule.days:
-            return "休館日", rule.label
+            return Reason.WEEKLY_CLOSED, rule.label
     return None
 
 
@@ -136,30 +136,61 @@ def next_open(office: Office, at: dt.datetime, horizon_days: int = NEXT_OPEN_HOR
     return None
 
 
-def _closed_reason(office: Office, day: dt.date, minute: int) -> tuple[str, Optional[str], bool]:
-    """(reason, detail, office_open) for a moment that is not open for PIN procedures."""
+def _closed_reason(office: Office, day: dt.date, minute: int) -> tuple[Reason, Optional[str], Optional[str], bool]:
+    """(reason, detail, service reason, office_open) for a moment that is not open for PIN procedures."""
     shut = closure(office, day)
     if shut is not None:
-        return shut[0], shut[1], False
+        return shut[0], shut[1], None, False
     raws = raw_periods(office, day)
     inside = next((p for p in raws if p.start <= minute < p.end), None)
-    for b_start, b_end, reason, label in blocked(office, day):
-        covers_all = all(b_start <= p.start and p.end <= b_end for p in raws)
-        during_hours = inside is not None and b_start <= minute < b_end
-        if raws and (during_hours or covers_all):
-            return reason, label, inside is not None and minute < inside.until
+    window = _window_now(office, day, minute, raws)
+    if window is not None:
+        return Reason.NO_PIN_SERVICE, window[1], window[0], inside is not None and minute < inside.until
     if inside is not None and minute >= inside.until:
-        return "受付時間外", None, True
-    return "営業時間外", None, False
+        return Reason.AFTER_RECEPTION, None, None, True
+    if not raws:
+        return Reason.NOT_LISTED_DAY, None, None, False
+    return Reason.OUTSIDE_HOURS, None, None, False
+
+
+def _window_now(office: Office, day: dt.date, minute: int, raws: list[Period]) -> Optional[tuple[str, str]]:
+    """(reason, label) of the no-PIN-service window the page names for this moment, if any."""
+    for b_start, b_end, reason, label in blocked(office, day):
+        covers_all = bool(raws) and all(b_start <= p.start and p.end <= b_end for p in raws)
+        inside = any(p.start <= minute < p.end for p in raws)
+        if covers_all or (inside and b_start <= minute < b_end):
+            return reason, label
+    return None
+
+
+def _later_today(office: Office, day: dt.date, minute: int) -> tuple[tuple[dt.time, dt.time], ...]:
+    """(start, reception end) of the sessions that start later on the same day (午後の部 after a lunch break)."""
+    return tuple((_clock(p.start), _clock(p.until)) for p in service_periods(office, day) if p.start > minute)
 
 
 def opening_status(office: Office, at: dt.datetime) -> OpeningStatus:
-    """Can a PIN procedure be started at `office` at `at`, and if not, why and when next."""
+    """Can a PIN procedure be started at `office` at `at`, and if not, why and when next.
+
+    Where the page gives no weekdays (`hours_complete: false`) the status is never open or closed: only a
+    no-PIN-service window the page names for that moment is reported.
+    """
     notes = (office.hours_note,) if office.hours_note and not office.hours_complete else ()
     if not office.has_hours:
-        return OpeningStatus(is_open=False, known=False, complete=False, notes=notes)
+        return OpeningStatus(is_open=False, known=False, certainty=Certainty.NO_HOURS, complete=False, notes=notes)
     at = to_tokyo(at)
     day, minute = at.date(), at.hour * 60 + at.minute
+    if not office.hours_complete:
+        window = _window_now(office, day, minute, raw_periods(office, day))
+        return OpeningStatus(
+            is_open=False,
+            known=True,
+            certainty=Certainty.NO_DAYS,
+            reason=Reason.NO_PIN_SERVICE if window else None,
+            detail=window[1] if window else None,
+            service_reason=window[0] if window else None,
+            complete=False,
+            notes=notes,
+        )
     for period in service_periods(office, day):
         if period.start <= minute < period.until:
             return OpeningStatus(
@@ -167,20 +198,25 @@ def opening_status(office: Office, at: dt.datetime) -> OpeningStatus:
                 known=True,
                 closes_at=_clock(period.end),
                 reception_until=_clock(period.reception_until) if period.reception_until is not None else None,
+                later_today=_later_today(office, day, minute),
                 office_open=True,
-                complete=office.hours_complete,
                 notes=notes,
             )
-    reason, detail, office_open = _closed_reason(office, day, minute)
+    reason, detail, service_reason, office_open = _closed_reason(office, day, minute)
     # The page mentions openings on these days without dates: a "closed" answer may be wrong.
-    doubts = tuple(u.note for u in office.uncertain_days if u.contains(day))
+    # 「3月下旬の休日」: only weekends and public holidays of that span are in doubt.
+    holiday = day.weekday() >= 5 or bool(jpholiday.is_holiday_name(day))
+    doubts = tuple(u.note for u in office.uncertain_days if holiday and u.contains(day))
     return OpeningStatus(
         is_open=False,
         known=True,
+        certainty=Certainty.UNCERTAIN_DAY if doubts else Certainty.KNOWN,
         next_open=next_open(office, at),
+        later_today=_later_today(office, day, minute),
         reason=reason,
         detail=detail,
+        service_reason=service_reason,
         office_open=office_open,
-        complete=office.hours_complete and not doubts,
+        complete=not doubts,
         notes=notes + doubts,
     )

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
+from enum import Enum
 from types import MappingProxyType
 from typing import Mapping, Optional
 
@@ -42,6 +43,8 @@ class Document:
     visit: Optional[int] = None
     options: tuple[str, ...] = ()
     exemption: Optional[str] = None
+    form: Optional[str] = None  # the page's name of the form this document is (e.g. 照会書兼回答書)
+    remarks: tuple[str, ...] = ()  # further sentences of the page about this document
 
 
 @dataclass(frozen=True)
@@ -153,6 +156,7 @@ class UncertainDays:
     from_day: int
     to_day: int
     note: str
+    label: Optional[str] = None  # the page's words for those days (3月下旬の休日)
 
     def contains(self, day: dt.date) -> bool:
         """True when `day` is in the range."""
@@ -181,12 +185,6 @@ class Office:
     def has_hours(self) -> bool:
         """True when the KB knows this office's opening hours."""
         return bool(self.hours)
-
-    def describe_hours(self) -> list[str]:
-        """Japanese lines describing the hours; empty when the page gives none."""
-        from kb.describe import describe_hours  # local import: describe imports this module
-
-        return describe_hours(self)
 
 
 @dataclass(frozen=True)
@@ -224,6 +222,7 @@ class IdRule:
 
     text: str
     applies_to: tuple[str, ...] = ()
+    procedures: tuple[str, ...] = ()  # empty: every procedure of the page
 
 
 @dataclass(frozen=True)
@@ -365,6 +364,15 @@ class YearEnd:
 
 
 @dataclass(frozen=True)
+class Typo:
+    """A typo on a seed page: KB quotes keep the page's words, residents read the correct term."""
+
+    page: str
+    correct: str
+    source: Source
+
+
+@dataclass(frozen=True)
 class National:
     """Nation-wide rules."""
 
@@ -376,6 +384,7 @@ class National:
     change_at_home: tuple[Fact, ...]
     reset_at_office: tuple[Fact, ...]
     year_end: YearEnd
+    typos: tuple["Typo", ...] = ()
 
     def pin(self, pin_id: str) -> Pin:
         """The PIN with this id; raises UnknownIdError."""
@@ -392,17 +401,41 @@ class National:
         return tuple(p for p in self.pins if p.format == "numeric" and p.max_length == 4)
 
 
+class Certainty(Enum):
+    """How far the page lets the bot say whether an office is open at a moment."""
+
+    KNOWN = "known"  # days and hours are on the page
+    NO_HOURS = "no_hours"  # the page gives no hours for this office
+    NO_DAYS = "no_days"  # the page gives a time of day but no weekdays or closing days
+    UNCERTAIN_DAY = "uncertain_day"  # the page mentions openings on such days without dates (千葉市「3月下旬の休日」)
+
+
+class Reason(Enum):
+    """Why PIN procedures cannot be started at a moment (the replies word it)."""
+
+    HOLIDAY = "holiday"  # detail: the holiday's name
+    YEAR_END = "year_end"  # detail: the page's label (年末年始)
+    WEEKLY_CLOSED = "weekly_closed"  # detail: the page's label (月曜日、日曜日)
+    NOT_LISTED_DAY = "not_listed_day"  # the page lists no hours on this weekday
+    OUTSIDE_HOURS = "outside_hours"  # before opening, between sessions or after closing
+    AFTER_RECEPTION = "after_reception"  # open, but reception for the day has ended
+    NO_PIN_SERVICE = "no_pin_service"  # open, but not for PIN procedures (detail: the page's label)
+
+
 @dataclass(frozen=True)
 class OpeningStatus:
     """Whether PIN procedures can be started at an office at a moment, and when next."""
 
     is_open: bool
     known: bool
+    certainty: Certainty = Certainty.KNOWN
     closes_at: Optional[dt.time] = None
     reception_until: Optional[dt.time] = None
+    later_today: tuple[tuple[dt.time, dt.time], ...] = ()  # (start, reception end) of the day's later sessions
     next_open: Optional[dt.datetime] = None
-    reason: Optional[str] = None
+    reason: Optional[Reason] = None
     detail: Optional[str] = None
+    service_reason: Optional[str] = None  # the page's reason for a no-PIN-service window (システムメンテナンス)
     office_open: bool = False
     complete: bool = True
     notes: tuple[str, ...] = ()

@@ -28,6 +28,12 @@ def contact_text(municipality: Municipality) -> str:
     return text
 
 
+def short_contact(municipality: Municipality) -> str:
+    """「市民課住基グループ（0572-23-5542）」: who to ask, for a status line."""
+    phones = municipality.contact.phones
+    return f"{municipality.contact.department}（{phones[0].number}）" if phones else municipality.contact.department
+
+
 def all_contacts_text(kb: KnowledgeBase) -> str:
     """One contact line per city, for when the resident's city is not known."""
     return "\n".join(contact_text(kb.municipality(mid)) for mid in kb.municipality_ids())

@@ -7,12 +7,12 @@ import unicodedata
 from typing import Dict, List, Optional
 
 from kb import KnowledgeBase
-from kb.ids import WEEKDAY_LABELS
-from kb.models import Municipality, Office
+from kb.ids import APPLICANT_LABELS, PROCEDURE_LABELS, WEEKDAY_LABELS
+from kb.models import IdCategory, IdRule, Municipality, Office
 
-from replies.contact import contact_lines, contact_text
-from replies.message import Reply
-from replies.offices import offices_text
+from replies.contact import contact_lines, contact_text, short_contact
+from replies.message import Button, Reply
+from replies.offices import offices_page
 from replies.sources import source_line
 
 # Words for a day of the week, checked in this order (土日 asks about both days).
@@ -47,66 +47,104 @@ def _offices_of(kb: KnowledgeBase, municipality: Municipality) -> List[Office]:
 
 
 def _open_on(office: Office, weekday: int) -> bool:
-    return any(weekday in rule.selector.days for rule in office.hours)
+    # An office whose page gives no weekdays (hours_complete: false) is never said to open on a given day.
+    return office.hours_complete and any(weekday in rule.selector.days for rule in office.hours)
 
 
-def office_hours_replies(kb: KnowledgeBase, municipality_id: str, now: dt.datetime, text: str) -> List[Reply]:
-    """Where and when PIN procedures can be done in the city, and what is open now."""
+MORE_OFFICES = "more"
+
+
+def office_hours_replies(kb: KnowledgeBase, municipality_id: str, now: dt.datetime, text: str, limit: int = 700, part: Optional[str] = None) -> List[Reply]:
+    """Where and when PIN procedures can be done in the city, and what is open now; offices that do not fit
+    the turn are one button away (part ``more``)."""
     municipality = kb.municipality(municipality_id)
     offices = _offices_of(kb, municipality)
     sources = [municipality.source]
+    tail = f"{contact_text(municipality)}\n{source_line(sources)}"
     if not offices:
-        return [Reply(f"{municipality.name}のページには窓口の場所や受付時間の記載がありません。\n{contact_text(municipality)}\n{source_line(sources)}")]
+        return [Reply(f"{municipality.name}のページには窓口の場所や受付時間の記載がありません。\n{tail}")]
     weekdays = asked_weekdays(text)
     known = [office for office in offices if office.has_hours]
+    contact = short_contact(municipality)
+    page = 1 if part == MORE_OFFICES else 0
     replies: List[Reply] = []
+    listed: List[Office] = offices
+    head = f"【{municipality.name}】暗証番号の手続きができる窓口："
     if not known:
         names = "、".join(office.name for office in offices)
-        replies.append(
-            Reply(f"【{municipality.name}】手続きの窓口は{names}です。ページに受付時間の記載がないため、お越しの前にお問い合わせください。")
-        )
+        replies.append(Reply(f"【{municipality.name}】手続きの窓口は{names}です。ページに受付時間の記載がないため、お越しの前に{contact}へお問い合わせください。"))
+        listed = []
     elif weekdays:
         day_names = "・".join(WEEKDAY_LABELS[day] for day in weekdays)
         matching = [office for office in known if any(_open_on(office, day) for day in weekdays)]
+        undated = [office for office in known if not office.hours_complete]
         if matching:
-            head = f"【{municipality.name}】{day_names}に暗証番号の手続きができる窓口："
-            replies.append(Reply(head + "\n\n" + offices_text(matching, now)))
+            head, listed = f"【{municipality.name}】{day_names}に暗証番号の手続きができる窓口：", matching + undated
+        elif undated:
+            # 龍ケ崎市 市民窓口ステーション: a time of day but no weekdays on the page.
+            head, listed = f"【{municipality.name}】ページには、{day_names}に受付しているかどうかの記載がある窓口はありません。記載されている受付時間は次のとおりです。", known
         else:
-            replies.append(
-                Reply(f"【{municipality.name}】ページに受付時間の記載がある窓口のうち、{day_names}に受付している窓口はありません。受付時間は次のとおりです。")
-            )
-            replies.append(Reply(offices_text(known, now)))
-    else:
-        replies.append(Reply(f"【{municipality.name}】暗証番号の手続きができる窓口：\n\n" + offices_text(offices, now)))
-        if len(known) < len(offices):
-            replies.append(Reply("※受付時間の記載がない窓口は、お越しの前にお問い合わせください。"))
-    replies.append(Reply(f"{contact_text(municipality)}\n{source_line(sources)}"))
+            head, listed = f"【{municipality.name}】ページに受付時間の記載がある窓口のうち、{day_names}に受付している窓口はありません。受付時間は次のとおりです。", known
+    buttons: List[Button] = []
+    if listed:
+        budget = limit - len(head) - len(tail) - 4
+        body, more = offices_page(listed, now, contact, budget, page)
+        replies.append(Reply(f"{head}\n\n{body}" if page == 0 else f"【{municipality.name}】ほかの窓口：\n\n{body}"))
+        if more:
+            buttons.append(Button("ほかの窓口（続き）", '/office_hours{"part": "more"}'))
+    replies.append(Reply(tail, buttons))
     return replies
 
 
-def identity_documents_replies(kb: KnowledgeBase, municipality_id: Optional[str]) -> List[Reply]:
-    """The city's ID-document rules and A/B lists as its page gives them."""
+def _rule_scope(rule: IdRule) -> str:
+    """「法定代理人・任意代理人の場合：」: whom a rule is for, as the page scopes it (千葉市's two-document rules)."""
+    if not rule.applies_to:
+        return ""
+    who = "・".join(APPLICANT_LABELS[a] for a in rule.applies_to)
+    what = "・".join(PROCEDURE_LABELS[p] for p in rule.procedures)
+    return f"{who}（{what}）の場合：" if what else f"{who}の場合："
+
+
+def _category_lines(category: IdCategory) -> List[str]:
+    # Single-letter ids (A, B) are how the page itself names the lists; other ids are internal keys.
+    heading = f"{category.id}の書類：{category.label}" if len(category.id) == 1 else category.label
+    return [f"\n{heading}", "　" + "、".join(category.examples)]
+
+
+def category_button(category: IdCategory) -> Button:
+    """「Bの書類の一覧」: one ID list that did not fit the answer, behind a button (LINE label ≤ 20)."""
+    title = f"{category.id}の書類の一覧" if len(category.id) == 1 else "ほかの本人確認書類"
+    return Button(title, f'/identity_documents{{"part": "{category.id}"}}')
+
+
+def identity_documents_replies(kb: KnowledgeBase, municipality_id: Optional[str], part: Optional[str] = None, limit: int = 700) -> List[Reply]:
+    """The city's ID-document rules and A/B lists as its page gives them; a list that does not fit goes behind a button."""
     if municipality_id is None:
         return []
     municipality = kb.municipality(municipality_id)
     ids = municipality.id_documents
     if ids is None:
         return [Reply(f"{municipality.name}のページには本人確認書類の一覧がありません。\n{contact_text(municipality)}\n{source_line([municipality.source])}")]
+    tail = f"{contact_text(municipality)}\n{source_line([ids.source])}"
+    notes = [f"※{note}" for note in ids.notes]
+    asked = [c for c in ids.categories if c.id == part]
+    if asked:
+        lines = [f"【{municipality.name}】本人確認書類"] + _category_lines(asked[0]) + notes
+        return [Reply("\n".join(lines)), Reply(tail)]
     lines = [f"【{municipality.name}】本人確認書類"]
-    lines.extend(f"・{rule.text}" for rule in ids.rules)
-    for category in ids.categories:
-        # Single-letter ids (A, B) are how the page itself names the lists; other ids are internal keys.
-        heading = f"{category.id}の書類：{category.label}" if len(category.id) == 1 else category.label
-        lines.append(f"\n{heading}")
-        lines.extend(f"　- {example}" for example in category.examples)
+    lines.extend(f"・{_rule_scope(rule)}{rule.text}" for rule in ids.rules)
     if ids.examples and not ids.categories:
         lines.append("例：" + "、".join(ids.examples))
-    lines.extend(f"※{note}" for note in ids.notes)
-    return [
-        Reply("\n".join(lines)),
-        Reply("どなたが手続きするかで必要な書類が変わります。持ち物の一覧は「暗証番号を忘れた」などのご用件からご案内します。\n"
-              f"{contact_text(municipality)}\n{source_line([ids.source])}"),
-    ]
+    budget = limit - len(tail) - sum(len(n) + 1 for n in notes)
+    later: List[IdCategory] = []
+    for category in ids.categories:
+        more = _category_lines(category)
+        if later or len("\n".join(lines + more)) > budget:
+            later.append(category)
+        else:
+            lines += more
+    lines += notes
+    return [Reply("\n".join(lines)), Reply(tail, [category_button(c) for c in later])]
 
 
 def contact_replies(kb: KnowledgeBase, municipality_id: Optional[str]) -> List[Reply]:

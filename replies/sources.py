@@ -17,13 +17,29 @@ def describe_source(source: Source) -> str:
     return f"{page}（{updated}）"
 
 
-def source_line(sources: Iterable[Source]) -> str:
-    """「出典：…」 naming each distinct page once, in order of first use."""
-    seen: List[str] = []
-    parts: List[str] = []
+def nationwide_label(source: Source) -> str:
+    """「全国共通。多治見市のページより」: a nationwide rule and the page it was taken from."""
+    publisher = source.publisher or "解説記事"
+    return f"全国共通。{publisher}のページより"
+
+
+def _distinct(sources: Iterable[Source], skip: Iterable[str] = ()) -> List[Source]:
+    seen: List[str] = list(skip)
+    out: List[Source] = []
     for source in sources:
-        if source.id in seen:
-            continue
-        seen.append(source.id)
-        parts.append(describe_source(source))
-    return "出典：" + "、".join(parts)
+        if source.id not in seen:
+            seen.append(source.id)
+            out.append(source)
+    return out
+
+
+def source_line(sources: Iterable[Source], nationwide: Iterable[Source] = ()) -> str:
+    """「出典：…」 naming each distinct page once, in order of first use; pages of nationwide rules say so."""
+    own = _distinct(sources)
+    national = _distinct(nationwide, skip=[s.id for s in own])
+    if not own and national:
+        return "出典（全国共通の内容）：" + "、".join(describe_source(source) for source in national)
+    line = "出典：" + "、".join(describe_source(source) for source in own)
+    if national:
+        line += "／全国共通の内容：" + "、".join(describe_source(source) for source in national)
+    return line

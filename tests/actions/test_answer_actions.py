@@ -42,7 +42,7 @@ CASES = [
     (
         {"municipality": "三鷹市", "procedure": "pin_change", "applicant_type": "voluntary_proxy"},
         "【三鷹市】暗証番号の変更（任意代理人が手続きする場合）",
-        ["・委任状", "この手続きは即日では完了せず、窓口へ2回お越しいただきます。"],
+        ["・委任状", "この手続きは即日では完了しません（窓口へ2回）。"],
     ),
     (
         {"municipality": "chiba", "procedure": "pin_reset", "applicant_type": "legal_representative"},
@@ -52,21 +52,22 @@ CASES = [
     (
         {"municipality": "ryugasaki", "procedure": "certificate_renewal", "applicant_type": "self"},
         "【龍ケ崎市】電子証明書の更新（本人が手続きする場合）\n持ち物：\n・マイナンバーカード",
-        ["■市民窓口ステーション", "出典：龍ケ崎市「マイナンバーカードの更新について」（更新日の記載なし）"],
+        ["■マイナンバーカードセンター（市役所本庁舎）", "※電子申請等の利用ができなくなりますが本人確認書類としての使用は可能です。",
+         "出典：龍ケ崎市「マイナンバーカードの更新について」（更新日の記載なし）"],
     ),
     (
         {"municipality": "mitaka", "procedure": "pin_reset", "applicant_type": "self", "pin_type": "signature", "knows_other_pin": True},
         "【三鷹市】暗証番号の再設定（本人が手続きする場合）",
-        ["コンビニでも再設定できます：", "利用者証明用電子証明書の暗証番号"],
+        ["コンビニでも再設定できます（全国共通。多治見市 市民課住基グループのページより）：", "利用者証明用電子証明書の暗証番号"],
     ),
     (
         {"municipality": "tajimi", "procedure": "pin_reset", "applicant_type": "self"},
-        "多治見市のページには、本人が暗証番号の再設定をする場合の持ち物の一覧が掲載されていません。",
-        ["詳しくはお問い合わせください。"],
+        "【多治見市】暗証番号の再設定（本人が手続きする場合）\n多治見市のページには、本人が暗証番号の再設定をする場合の持ち物の一覧が掲載されていません。",
+        ["お越しの前にお問い合わせください。"],
     ),
     (
         {"municipality": "chiba", "procedure": "pin_change", "applicant_type": "self"},
-        "千葉市のページには暗証番号の変更の案内が掲載されていないため、持ち物や窓口をお答えできません。",
+        "【千葉市】暗証番号の変更（本人が手続きする場合）\n千葉市のページには暗証番号の変更の案内が掲載されていないため、持ち物や窓口をお答えできません。",
         [],
     ),
 ]
@@ -82,7 +83,7 @@ def test_answer_case(make_tracker, run, slots, first: str, fragments) -> None:
         assert fragment in text
     city = next(mid for mid, name in CITY_NAMES.items() if slots["municipality"] in (mid, name))
     assert CONTACT_LINE[city] in messages[-1]["text"]
-    assert all(message["buttons"] == [] for message in messages)
+    assert all(message["buttons"] == [] for message in messages[:-1])  # buttons only on the last bubble
 
 
 def test_answer_case_uses_the_deployment_city(make_tracker, run, monkeypatch) -> None:
@@ -151,7 +152,7 @@ def test_office_hours_saturday_in_mitaka(make_tracker, run) -> None:
 def test_office_hours_chiba_saturday_none(make_tracker, run) -> None:
     tracker = make_tracker(slots={"municipality": "chiba"}, text="土曜日もやってる?", intent="office_hours")
     _, messages = run(ActionAnswerOfficeHours(), tracker)
-    assert messages[0]["text"] == "【千葉市】ページに受付時間の記載がある窓口のうち、土曜日に受付している窓口はありません。受付時間は次のとおりです。"
+    assert messages[0]["text"].startswith("【千葉市】ページに受付時間の記載がある窓口のうち、土曜日に受付している窓口はありません。受付時間は次のとおりです。\n\n■")
 
 
 def test_office_hours_uses_pinned_now(make_tracker, run, monkeypatch) -> None:
@@ -200,10 +201,10 @@ def test_office_hours_menu_button_is_a_new_general_question(make_tracker, run) -
 @pytest.mark.parametrize(
     "mid, fragment",
     [
-        ("mitaka", "例：マイナンバーカード、運転免許証、パスポート、健康保険証"),
+        ("mitaka", "・本人（暗証番号の再設定）の場合：本人のマイナンバーカード以外で本人確認ができるもの"),
         ("tajimi", "Aの書類：官公庁の顔写真付きの証明書"),
-        ("ryugasaki", "・本人確認書類（Aから1点またはBから2点必要）"),
-        ("chiba", "・マイナンバーカード、運転免許証、パスポート（旅券）など、官公署が発行する顔写真付き本人確認書類から2点"),
+        ("ryugasaki", "・本人の場合：本人確認書類（Aから1点またはBから2点必要）"),
+        ("chiba", "・法定代理人・任意代理人の場合：マイナンバーカード、運転免許証、パスポート（旅券）など、官公署が発行する顔写真付き本人確認書類から2点"),
     ],
 )
 def test_identity_documents_for_known_city(make_tracker, run, mid: str, fragment: str) -> None:

@@ -196,3 +196,28 @@ def test_settings_now_unpinned_is_tokyo(monkeypatch) -> None:
 def test_settings_default_municipality(monkeypatch, value: str, expected) -> None:
     monkeypatch.setenv("DEFAULT_MUNICIPALITY", value)
     assert settings.default_municipality() == expected
+
+
+def test_inform_that_names_a_procedure_starts_the_case(make_tracker, run) -> None:
+    """「龍ケ崎市在住です。任意代理人として暗証番号を再設定したいです」 read as inform: the case starts, never the menu."""
+    from rasa_sdk.events import FollowupAction, SlotSet
+
+    text = "龍ケ崎市在住です。任意代理人として暗証番号を再設定したいです"
+    events, messages = run(ActionHandleInform(), make_tracker(text=text, intent="inform"))
+    assert events == [SlotSet("procedure", "pin_reset"), FollowupAction("pin_case_form")]
+    assert messages == []
+
+
+@pytest.mark.parametrize(
+    "text, ranking, first",
+    [
+        ("千葉市です。祖母の暗証番号がロックされたので、代理で手続きをしたいです",
+         [{"name": "proxy_help", "confidence": 0.4}, {"name": "pin_locked", "confidence": 0.37}], ("暗証番号がロックされた", "/pin_locked")),
+        ("任意代理人として再設定をしたい", [{"name": "inform", "confidence": 0.5}], ("暗証番号を忘れた", "/forgot_pin")),
+        ("父の電子証明書を更新したいのですが", [{"name": "proxy_help", "confidence": 0.5}], ("電子証明書の更新", "/renew_certificate")),
+    ],
+)
+def test_ask_affirmation_offers_the_named_procedure_first(make_tracker, run, text, ranking, first) -> None:
+    """An unclear message that names a procedure is offered that procedure first, never only the menu."""
+    _, messages = run(ActionDefaultAskAffirmation(), make_tracker(text=text, intent="nlu_fallback", intent_ranking=ranking))
+    assert (messages[0]["buttons"][0]["title"], messages[0]["buttons"][0]["payload"]) == first

@@ -82,7 +82,6 @@ def test_extract_applicant_type_from_free_text(make_tracker, dispatcher, domain,
     "slots, entities",
     [
         ({"requested_slot": "municipality"}, []),  # another question is being asked
-        ({"requested_slot": None}, []),
         ({"requested_slot": "applicant_type", "applicant_type": "voluntary_proxy"}, []),  # already answered
         ({"requested_slot": "applicant_type"}, [{"entity": "applicant_type", "value": "self"}]),  # NLU found it
     ],
@@ -158,9 +157,15 @@ def test_extract_pin_type(make_tracker, dispatcher, domain, text: str, intent: s
     assert extract("pin_type", make_tracker, dispatcher, domain, slots=slots, text=text, intent=intent) == expected
 
 
-@pytest.mark.parametrize("requested", ["municipality", "knows_other_pin", None])
+@pytest.mark.parametrize("requested", ["municipality", "knows_other_pin"])
 def test_extract_pin_type_only_when_asked(make_tracker, dispatcher, domain, requested) -> None:
     assert extract("pin_type", make_tracker, dispatcher, domain, slots={"requested_slot": requested}, text="e-Taxのほう", intent="deny") == {}
+
+
+def test_first_message_states_the_pin_and_the_applicant(make_tracker, dispatcher, domain) -> None:
+    """Nothing asked yet (requested_slot None): what the first message states is taken, so it is never asked."""
+    assert extract("pin_type", make_tracker, dispatcher, domain, slots={"requested_slot": None}, text="e-Taxの暗証番号を忘れた", intent="forgot_pin") == {"pin_type": "signature"}
+    assert extract("applicant_type", make_tracker, dispatcher, domain, slots={"requested_slot": None}, text="自分です", intent="forgot_pin") == {"applicant_type": "self"}
 
 
 @pytest.mark.parametrize(
@@ -337,3 +342,28 @@ def test_form_turns(make_tracker, run, monkeypatch, slots, text, intent, candida
         assert [m["text"] for m in messages] == [UNKNOWN_CITY_MESSAGE]
     else:
         assert messages == []
+
+
+# The message that starts the case states the procedure, the applicant or the city: never asked again (issue 8).
+FIRST_MESSAGES = [
+    ("千葉市です。祖母の暗証番号がロックされたので、代理で手続きをしたいです", "proxy_help",
+     {"procedure": "pin_reset", "applicant_type": "voluntary_proxy", "municipality": "chiba"}),
+    ("龍ケ崎市在住です。任意代理人として暗証番号を再設定したいです", "inform",
+     {"procedure": "pin_reset", "applicant_type": "voluntary_proxy", "municipality": "ryugasaki"}),
+    ("みたかしに住んでいます。自分の暗証番号を忘れました", "forgot_pin",
+     {"applicant_type": "self", "municipality": "mitaka"}),
+    ("母の電子証明書の更新を代わりにしたい", "proxy_help", {"procedure": "certificate_renewal", "applicant_type": "voluntary_proxy"}),
+]
+
+
+@pytest.mark.parametrize("text, intent, expected", FIRST_MESSAGES)
+def test_first_message_fills_what_it_states(make_tracker, dispatcher, domain, text: str, intent: str, expected: Dict[str, Any]) -> None:
+    tracker = make_tracker(text=text, intent=intent)
+    for slot, value in expected.items():
+        assert asyncio.run(getattr(FORM, f"extract_{slot}")(dispatcher, tracker, domain)) == {slot: value}
+
+
+def test_a_later_unrelated_answer_is_not_read_as_the_applicant(make_tracker, dispatcher, domain) -> None:
+    """Once the form asks for the city, 「母の住所は千葉市です」 fills the city, not the applicant."""
+    tracker = make_tracker(slots={"procedure": "pin_reset", "requested_slot": "municipality"}, text="母の住所は千葉市です", intent="inform")
+    assert asyncio.run(FORM.extract_applicant_type(dispatcher, tracker, domain)) == {}

@@ -10,6 +10,8 @@ import pytest
 
 from kb import KnowledgeBase
 from kb.calendar import next_open, opening_status
+from kb.models import Certainty, Reason
+from replies.hours import describe_hours
 
 TOKYO = ZoneInfo("Asia/Tokyo")
 
@@ -20,53 +22,44 @@ def at(text: str) -> dt.datetime:
 
 
 # office, moment, is_open, reason, next_open (closed) or closes_at (open)
-CASES: list[tuple[str, str, bool, Optional[str], Optional[str]]] = [
+CASES: list[tuple[str, str, bool, Optional[Reason], Optional[str]]] = [
     # 2026-05-06 (Wed) is 振替休日
-    ("mitaka_card_center", "2026-05-06 10:00", False, "祝日", "2026-05-07 09:00"),
-    ("mitaka_city_hall", "2026-05-06 10:00", False, "祝日", "2026-05-07 08:30"),
-    ("chiba_ward_offices", "2026-05-06 10:00", False, "祝日", "2026-05-07 08:30"),
+    ("mitaka_card_center", "2026-05-06 10:00", False, Reason.HOLIDAY, "2026-05-07 09:00"),
+    ("mitaka_city_hall", "2026-05-06 10:00", False, Reason.HOLIDAY, "2026-05-07 08:30"),
+    ("chiba_ward_offices", "2026-05-06 10:00", False, Reason.HOLIDAY, "2026-05-07 08:30"),
     # 2026-09-22 (Tue) is 国民の休日, between 敬老の日 and 秋分の日
-    ("mitaka_city_hall", "2026-09-22 10:00", False, "祝日", "2026-09-24 08:30"),
-    ("chiba_citizen_centers", "2026-09-22 10:00", False, "祝日", "2026-09-24 08:30"),
+    ("mitaka_city_hall", "2026-09-22 10:00", False, Reason.HOLIDAY, "2026-09-24 08:30"),
+    ("chiba_citizen_centers", "2026-09-22 10:00", False, Reason.HOLIDAY, "2026-09-24 08:30"),
     # 2026-12-28 (Mon) 17:00, each office by its own hours
     ("chiba_ward_offices", "2026-12-28 17:00", True, None, "17:30"),
     ("mitaka_city_hall", "2026-12-28 16:59", True, None, "17:00"),
-    ("mitaka_city_hall", "2026-12-28 17:00", False, "営業時間外", "2027-01-04 08:30"),
-    ("mitaka_card_center", "2026-12-28 17:00", False, "休館日", "2027-01-05 09:00"),
-    ("mitaka_ekimae", "2026-12-28 17:00", False, "営業時間外", "2027-01-04 09:00"),
+    ("mitaka_city_hall", "2026-12-28 17:00", False, Reason.OUTSIDE_HOURS, "2027-01-04 08:30"),
+    ("mitaka_card_center", "2026-12-28 17:00", False, Reason.WEEKLY_CLOSED, "2027-01-05 09:00"),
+    ("mitaka_ekimae", "2026-12-28 17:00", False, Reason.OUTSIDE_HOURS, "2027-01-04 09:00"),
     # 年末年始
-    ("chiba_ward_offices", "2026-12-29 10:00", False, "年末年始", "2027-01-04 08:30"),
-    ("mitaka_card_center", "2026-12-29 10:00", False, "年末年始", "2027-01-05 09:00"),
-    ("mitaka_city_hall", "2027-01-01 10:00", False, "年末年始", "2027-01-04 08:30"),
+    ("chiba_ward_offices", "2026-12-29 10:00", False, Reason.YEAR_END, "2027-01-04 08:30"),
+    ("mitaka_card_center", "2026-12-29 10:00", False, Reason.YEAR_END, "2027-01-05 09:00"),
+    ("mitaka_city_hall", "2027-01-01 10:00", False, Reason.YEAR_END, "2027-01-04 08:30"),
     # 2027-01-04 08:30: first minute of an office that opens at 08:30
     ("mitaka_city_hall", "2027-01-04 08:30", True, None, "17:00"),
     ("chiba_ward_offices", "2027-01-04 08:30", True, None, "17:30"),
-    ("mitaka_city_hall", "2027-01-04 08:29", False, "営業時間外", "2027-01-04 08:30"),
+    ("mitaka_city_hall", "2027-01-04 08:29", False, Reason.OUTSIDE_HOURS, "2027-01-04 08:30"),
     # 第2日曜日 (2026-06-14) and 第3日曜日 (2026-06-21)
     ("chiba_ward_offices", "2026-06-14 10:00", True, None, "12:30"),
-    ("chiba_ward_offices", "2026-06-14 12:30", False, "営業時間外", "2026-06-15 08:30"),
-    ("chiba_ward_offices", "2026-06-21 10:00", False, "営業時間外", "2026-06-22 08:30"),
-    ("chiba_citizen_centers", "2026-06-14 10:00", False, "営業時間外", "2026-06-15 08:30"),
+    ("chiba_ward_offices", "2026-06-14 12:30", False, Reason.OUTSIDE_HOURS, "2026-06-15 08:30"),
+    ("chiba_ward_offices", "2026-06-21 10:00", False, Reason.NOT_LISTED_DAY, "2026-06-22 08:30"),
+    ("chiba_citizen_centers", "2026-06-14 10:00", False, Reason.NOT_LISTED_DAY, "2026-06-15 08:30"),
     ("mitaka_ekimae", "2026-06-14 10:00", True, None, "11:00"),
     ("mitaka_ekimae", "2026-06-21 14:00", True, None, "16:30"),
-    ("mitaka_ekimae", "2026-06-21 11:30", False, "営業時間外", "2026-06-21 13:00"),
-    ("mitaka_ekimae", "2026-06-07 10:00", False, "営業時間外", "2026-06-08 09:00"),   # 第1日曜日
-    ("mitaka_ekimae", "2026-05-31 10:00", False, "営業時間外", "2026-06-01 09:00"),   # 第5日曜日
+    ("mitaka_ekimae", "2026-06-21 11:30", False, Reason.OUTSIDE_HOURS, "2026-06-21 13:00"),
+    ("mitaka_ekimae", "2026-06-07 10:00", False, Reason.NOT_LISTED_DAY, "2026-06-08 09:00"),   # 第1日曜日
+    ("mitaka_ekimae", "2026-05-31 10:00", False, Reason.NOT_LISTED_DAY, "2026-06-01 09:00"),   # 第5日曜日
     # 2027-03-21 is a 第3日曜日 and 春分の日: 三鷹駅前 opens (page exception), 千葉 has no 第3日曜日 hours
     ("mitaka_ekimae", "2027-03-21 10:00", True, None, "11:00"),
-    ("mitaka_card_center", "2027-03-21 10:00", False, "祝日", "2027-03-23 09:00"),  # holiday outranks the weekly rule
+    ("mitaka_card_center", "2027-03-21 10:00", False, Reason.HOLIDAY, "2027-03-23 09:00"),  # holiday outranks the weekly rule
     # reception cut-off before closing
     ("mitaka_card_center", "2026-06-16 18:29", True, None, "19:00"),
-    ("mitaka_card_center", "2026-06-16 18:30", False, "受付時間外", "2026-06-17 09:00"),
-    # 龍ケ崎市 市民窓口ステーション: no PIN procedures after 18:00, nor on the Sunday after the 3rd Saturday
-    ("ryugasaki_station", "2026-06-16 17:59", True, None, "18:00"),
-    ("ryugasaki_station", "2026-06-16 18:00", False, "システムメンテナンス", "2026-06-17 10:30"),
-    ("ryugasaki_station", "2026-06-16 18:45", False, "システムメンテナンス", "2026-06-17 10:30"),
-    ("ryugasaki_station", "2026-06-16 19:30", False, "営業時間外", "2026-06-17 10:30"),
-    ("ryugasaki_station", "2026-06-21 12:00", False, "システムメンテナンス", "2026-06-22 10:30"),
-    # February 2026 starts on a Sunday: the Sunday after the 3rd Saturday (21st) is the 22nd, not the 3rd Sunday (15th)
-    ("ryugasaki_station", "2026-02-22 12:00", False, "システムメンテナンス", "2026-02-23 10:30"),
-    ("ryugasaki_station", "2026-02-15 12:00", True, None, "18:00"),
+    ("mitaka_card_center", "2026-06-16 18:30", False, Reason.AFTER_RECEPTION, "2026-06-17 09:00"),
 ]
 
 
@@ -87,7 +80,7 @@ def test_chiba_holiday_rule_covers_weekdays_only(kb: KnowledgeBase) -> None:
     # 2029-02-11 is a 第2日曜日 and 建国記念の日; the page excludes holidays only for 月曜日から金曜日.
     status = opening_status(kb.office("chiba_ward_offices"), at("2029-02-11 10:00"))
     assert (status.is_open, status.closes_at) == (True, dt.time(12, 30))
-    assert opening_status(kb.office("mitaka_city_hall"), at("2029-02-12 10:00")).reason == "祝日"  # 振替休日
+    assert opening_status(kb.office("mitaka_city_hall"), at("2029-02-12 10:00")).reason is Reason.HOLIDAY  # 振替休日
 
 
 def test_holiday_detail_names_the_holiday(kb: KnowledgeBase) -> None:
@@ -100,17 +93,38 @@ def test_reception_until_is_reported(kb: KnowledgeBase) -> None:
     assert (status.is_open, status.closes_at, status.reception_until) == (True, dt.time(17), dt.time(16, 30))
 
 
-def test_station_after_18_is_open_for_other_business(kb: KnowledgeBase) -> None:
-    status = opening_status(kb.office("ryugasaki_station"), at("2026-06-16 18:30"))
-    assert (status.is_open, status.office_open, status.detail) == (False, True, "午後6時以降")
-    assert status.complete is False and status.notes  # the page gives no weekdays
+# 龍ケ崎市 市民窓口ステーション: the page gives 「受付時間は午前10時30分から午後7時まで」 with no weekdays or closing
+# days, so the status is never open or closed; only its no-PIN windows (after 18:00, the Sunday after the 3rd
+# Saturday) are reported, because the page states them.
+STATION: list[tuple[str, Optional[str]]] = [
+    ("2026-06-16 17:59", None),
+    ("2026-06-16 18:00", "午後6時以降"),
+    ("2026-06-16 18:45", "午後6時以降"),
+    ("2026-06-16 19:30", None),
+    ("2026-06-21 12:00", "毎月第3土曜日に続く日曜日"),
+    # February 2026 starts on a Sunday: the Sunday after the 3rd Saturday (21st) is the 22nd, not the 3rd Sunday (15th)
+    ("2026-02-22 12:00", "毎月第3土曜日に続く日曜日"),
+    ("2026-02-15 12:00", None),
+    ("2027-01-01 12:00", None),  # 元日: the page says nothing about holidays, so neither do we
+]
+
+
+@pytest.mark.parametrize(("moment", "window"), STATION)
+def test_station_without_weekdays_is_never_open_or_closed(kb: KnowledgeBase, moment: str, window: Optional[str]) -> None:
+    status = opening_status(kb.office("ryugasaki_station"), at(moment))
+    assert (status.certainty, status.is_open, status.next_open) == (Certainty.NO_DAYS, False, None)
+    assert status.detail == window
+    assert status.reason == (Reason.NO_PIN_SERVICE if window else None)
+    assert status.complete is False and status.notes
 
 
 def test_late_march_holiday_is_flagged_for_chiba(kb: KnowledgeBase) -> None:
     # 3月下旬の休日 may open, but the page gives no dates: closed, yet not a confident answer.
     status = opening_status(kb.office("chiba_ward_offices"), at("2027-03-21 10:00"))
-    assert (status.is_open, status.complete) == (False, False)
+    assert (status.is_open, status.complete, status.certainty) == (False, False, Certainty.UNCERTAIN_DAY)
     assert any("休日開庁日" in n for n in status.notes)
+    # A weekday evening of late March is plainly closed: only the 休日 are in doubt.
+    assert opening_status(kb.office("chiba_ward_offices"), at("2027-03-23 18:00")).certainty is Certainty.KNOWN
     assert opening_status(kb.office("chiba_ward_offices"), at("2026-06-21 10:00")).complete is True
 
 
@@ -127,6 +141,15 @@ def test_naive_and_utc_datetimes(kb: KnowledgeBase) -> None:
 def test_unknown_hours(kb: KnowledgeBase) -> None:
     status = opening_status(kb.office("ryugasaki_card_center"), at("2026-06-16 10:00"))
     assert (status.known, status.is_open, status.reason, status.next_open) == (False, False, None, None)
+    assert status.certainty is Certainty.NO_HOURS
+
+
+def test_lunch_break_session_is_reported(kb: KnowledgeBase) -> None:
+    # 三鷹市の市政窓口「午前9時から正午まで、午後1時から4時30分まで」: at 10:00 the afternoon session is not hidden.
+    status = opening_status(kb.office("mitaka_mitakadai"), at("2026-06-16 10:00"))
+    assert (status.is_open, status.closes_at, status.later_today) == (True, dt.time(12), ((dt.time(13), dt.time(16, 30)),))
+    lunch = opening_status(kb.office("mitaka_mitakadai"), at("2026-06-16 12:30"))
+    assert (lunch.is_open, lunch.reason, lunch.later_today) == (False, Reason.OUTSIDE_HOURS, ((dt.time(13), dt.time(16, 30)),))
 
 
 def test_next_open_horizon(kb: KnowledgeBase) -> None:
@@ -136,17 +159,17 @@ def test_next_open_horizon(kb: KnowledgeBase) -> None:
 
 
 def test_describe_hours(kb: KnowledgeBase) -> None:
-    assert kb.office("mitaka_card_center").describe_hours() == [
+    assert describe_hours(kb.office("mitaka_card_center")) == [
         "火曜日〜金曜日 9:00〜19:00（受付は18:30まで）",
         "土曜日 9:00〜17:00（受付は16:30まで）",
         "休み：月曜日、日曜日、祝日、振替休日、年末年始",
     ]
-    assert kb.office("mitaka_ekimae").describe_hours()[:2] == [
+    assert describe_hours(kb.office("mitaka_ekimae"))[:2] == [
         "月曜日〜金曜日 9:00〜12:00、13:00〜16:30",
         "土曜日・第2・第3・第4日曜日 9:00〜11:00、13:00〜16:30",
     ]
-    assert kb.office("chiba_ward_offices").describe_hours()[:2] == ["月曜日〜金曜日 8:30〜17:30", "第2日曜日 9:00〜12:30"]
-    station = kb.office("ryugasaki_station").describe_hours()
+    assert describe_hours(kb.office("chiba_ward_offices"))[:2] == ["月曜日〜金曜日 8:30〜17:30", "第2日曜日 9:00〜12:30"]
+    station = describe_hours(kb.office("ryugasaki_station"))
     assert station[0] == "受付時間 10:30〜19:00"
     assert "※毎月第3土曜日に続く日曜日は暗証番号などの手続きができません（システムメンテナンス）" in station
 

@@ -37,7 +37,11 @@ def test_voluntary_proxy_two_visits(kb: KnowledgeBase) -> None:
     req = kb.requirements("chiba", "pin_reset", "voluntary_proxy")
     assert req is not None and req.visits == 2 and req.covered
     assert [d.name for d in req.documents_for_visit(1)] == [
-        "任意代理人の本人確認書類", "本人のマイナンバーカード", "委任状", "暗証番号変更・暗証番号初期化申請照会書兼回答書"]
+        "任意代理人の本人確認書類", "本人のマイナンバーカード", "委任状"]
+    # 「暗証番号変更・暗証番号初期化申請照会書兼回答書」 is mailed to the cardholder after the application: it comes back
+    # filled in at the second visit (「暗証番号を再設定する本人宛に郵送した回答書です」), never a first-visit item.
+    answer = req.documents_for_visit(2)[3]
+    assert (answer.form, answer.remarks) == ("暗証番号変更・暗証番号初期化申請照会書兼回答書", ("必要事項が記載されていない場合は受付ができません。",))
     assert [d.name for d in req.documents_for_visit(2)] == [
         "任意代理人の本人確認書類", "本人のマイナンバーカード", "本人の本人確認書類", "必要事項を記入した回答書", "委任状"]
     first_id = req.documents_for_visit(1)[0]

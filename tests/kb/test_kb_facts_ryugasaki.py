@@ -41,7 +41,9 @@ def test_id_rules_per_applicant(kb: KnowledgeBase) -> None:
     assert self_req is not None and legal is not None
     assert self_req.documents[2].note == "Aから1点またはBから2点必要"
     assert legal.documents[2].note == "Aから2点またはAから1点+Bから1点必要"
-    assert legal.documents[3].exemption == "龍ケ崎市内に本籍がある場合は省略可。"
+    # 「本人が15歳未満の場合は戸籍謄本※龍ケ崎市内に本籍がある場合は省略可。」: the 省略可 is for the 戸籍謄本 only.
+    assert legal.documents[3].exemption is None
+    assert legal.documents[3].options == ("本人が15歳未満の場合は戸籍謄本※龍ケ崎市内に本籍がある場合は省略可", "成年被後見人を受けている方の場合は登記事項証明書など")
     ids = kb.id_documents("ryugasaki")
     assert ids is not None and [len(c.examples) for c in ids.categories] == [12, 27]
 

@@ -9,6 +9,7 @@ import pytest
 
 from kb import KnowledgeBase
 from kb.calendar import opening_status
+from replies.hours import describe_hours
 from kb_testutil import squash
 
 
@@ -51,7 +52,7 @@ def test_id_document_lists(kb: KnowledgeBase, seed_text: Callable[[str], str]) -
 def test_office_without_hours(kb: KnowledgeBase) -> None:
     offices = kb.offices("tajimi", "pin_reset")
     assert [o.name for o in offices] == ["市民課の窓口"]
-    assert offices[0].has_hours is False and offices[0].describe_hours() == []
+    assert offices[0].has_hours is False and describe_hours(offices[0]) == []
     status = opening_status(offices[0], dt.datetime(2026, 6, 16, 10, 0))
     assert (status.known, status.is_open, status.next_open) == (False, False, None)
 

@@ -42,7 +42,7 @@ def municipality_facts(m: Municipality) -> Iterator[tuple[str, str]]:
             where = f"{pid}.{aid}"
             for doc in app.documents:
                 yield f"{where}.documents.name", doc.name
-                for text in (doc.note, doc.exemption, *doc.options):
+                for text in (doc.note, doc.exemption, doc.form, *doc.options, *doc.remarks):
                     if text:
                         yield f"{where}.documents[{doc.name}]", text
             for step in app.steps:
@@ -63,6 +63,8 @@ def municipality_facts(m: Municipality) -> Iterator[tuple[str, str]]:
             yield f"offices.{office.id}.no_pin_service", window.reason
         for span in office.uncertain_days:
             yield f"offices.{office.id}.uncertain_days", span.note
+            if span.label:
+                yield f"offices.{office.id}.uncertain_days.label", span.label
 
 
 @pytest.mark.parametrize("mid", MUNICIPALITIES)
@@ -99,6 +101,14 @@ def test_national_strings_are_in_their_seeds(kb: KnowledgeBase, seed_text: Calla
         facts.append(("renewal", n.renewal.source.id, text))
     missing = [(where, sid, text) for where, sid, text in facts if squash(text) not in seed_text(sid)]
     assert missing == []
+
+
+def test_page_typos_are_on_their_pages_and_corrections_are_known_terms(kb: KnowledgeBase, seed_text: Callable[[str], str]) -> None:
+    typos = kb.national.typos
+    assert {t.page for t in typos} == {"利用者証明書用電子証明書", "任意代理人のとなる"}
+    for typo in typos:
+        assert squash(typo.page) in seed_text(typo.source.id)
+    assert any(t.correct == pin.label for t in typos for pin in kb.national.pins)
 
 
 def test_pin_labels_appear_in_some_seed(kb: KnowledgeBase, seed_text: Callable[[str], str]) -> None:

@@ -8,7 +8,7 @@ from typing import Dict, List, Optional
 import pytest
 
 from kb import KnowledgeBase
-from replies.case import CaseQuery, case_replies
+from replies.case import CaseQuery, Limits, case_details_replies, case_replies
 from replies.message import Reply
 from replies_expect import (
     CITY_NAMES,
@@ -50,6 +50,14 @@ def source_line_of(replies: List[Reply]) -> str:
     return last_line
 
 
+LIMITS = Limits()
+ALLOWED_BUTTONS = {"ほかの窓口": "/office_hours", "本人確認書類の一覧": "/identity_documents", "手続きの流れと注意": "/case_details"}
+
+
+def details(kb: KnowledgeBase, mid: str, procedure: str, applicant: str, part: Optional[str] = None) -> List[Reply]:
+    return case_details_replies(kb, CaseQuery(mid, procedure, applicant), FIXED_NOW, LIMITS, part)
+
+
 @pytest.mark.parametrize("mid, procedure, applicant", CASES, ids=CASE_IDS)
 def test_city_name_contact_and_own_source(kb: KnowledgeBase, mid: str, procedure: str, applicant: str) -> None:
     replies = answer(kb, mid, procedure, applicant)
@@ -59,7 +67,20 @@ def test_city_name_contact_and_own_source(kb: KnowledgeBase, mid: str, procedure
     for phone in CONTACT_PHONES[mid]:
         assert phone in text
     assert source_line_of(replies).startswith("出典：" + OWN_SOURCE[mid])
-    assert all(reply.buttons == [] for reply in replies)
+    # Buttons only on the last bubble (LINE puts every quick reply on the last message), titles ≤ 20 characters.
+    assert all(reply.buttons == [] for reply in replies[:-1])
+    for button in replies[-1].buttons:
+        assert len(button.title) <= 20 and ALLOWED_BUTTONS[button.title] == button.payload
+
+
+@pytest.mark.parametrize("mid, procedure, applicant", CASES, ids=CASE_IDS)
+def test_short_checklist_first_and_a_short_turn(kb: KnowledgeBase, mid: str, procedure: str, applicant: str) -> None:
+    replies = answer(kb, mid, procedure, applicant)
+    assert len(replies[0].text) <= LIMITS.checklist, replies[0].text
+    assert sum(len(reply.text) for reply in replies) <= LIMITS.turn
+    assert len(replies) <= 5  # LINE sends at most five messages per reply
+    for part in (None, "visit2"):
+        assert sum(len(reply.text) for reply in details(kb, mid, procedure, applicant, part)) <= LIMITS.turn
 
 
 @pytest.mark.parametrize("mid, procedure, applicant", CASES, ids=CASE_IDS)
@@ -69,31 +90,38 @@ def test_coverage_of_the_case(kb: KnowledgeBase, mid: str, procedure: str, appli
     city, proc, who = CITY_NAMES[mid], PROCEDURE_JA[procedure], APPLICANT_JA[applicant]
     coverage = COVERAGE[mid][procedure]
     req = kb.requirements(mid, procedure, applicant)
+    assert replies[0].text.startswith(f"【{city}】{proc}（{who}が手続きする場合）\n")
     if coverage == "full":
         assert req is not None and req.covered and req.documents
-        assert replies[0].text.startswith(f"【{city}】{proc}（{who}が手続きする場合）\n")
-        for document in req.documents:
+        first_visit = [d for d in req.documents if (d.visit or 1) == 1]
+        for document in first_visit:
             assert f"・{document.name}" in replies[0].text
-            if document.note:
-                assert document.note in replies[0].text
         offices = kb.offices(mid, procedure)
-        assert offices
-        assert any(reply.text.startswith("手続きできる窓口：") for reply in replies)
-        for office in offices:
-            assert f"■{office.name}" in text
+        assert offices and "窓口：" in replies[0].text
+        shown = [office for office in offices if f"■{office.name}" in text]
+        assert 1 <= len(shown) <= 2
+        titles = [b.title for b in replies[-1].buttons]
+        assert ("ほかの窓口" in titles) == (len(offices) > len(shown))
+        # Everything the page says about the documents is one button away.
+        behind = joined(details(kb, mid, procedure, applicant)) + joined(details(kb, mid, procedure, applicant, "visit2")) + text
+        for document in req.documents:
+            assert document.name in behind
+            for piece in (document.note, *document.options, *document.remarks):
+                if piece:
+                    assert piece in behind, piece
         assert "掲載されていません" not in text
     elif coverage == "partial":
         assert req is not None and not req.covered
-        assert replies[0].text.startswith(f"{city}のページには、{who}が{proc}をする場合の持ち物の一覧が掲載されていません。")
-        assert req.coverage_note and req.coverage_note in replies[0].text
-        assert replies[-1].text.startswith("詳しくはお問い合わせください。\n" + CONTACT_LINE[mid])
+        assert f"{city}のページには、{who}が{proc}をする場合の持ち物の一覧が掲載されていません。" in replies[0].text
+        assert CONTACT_LINE[mid] in replies[-1].text
         assert "持ち物：" not in text
+        for step in req.steps:
+            assert step in text  # 多治見市 任意代理人: the page's two-visit steps even without a document list
     else:
         assert req is None
-        assert replies[0].text == f"{city}のページには{proc}の案内が掲載されていないため、持ち物や窓口をお答えできません。"
-        assert replies[-1].text.startswith("詳しくはお問い合わせください。\n" + CONTACT_LINE[mid])
+        assert f"{city}のページには{proc}の案内が掲載されていないため、持ち物や窓口をお答えできません。" in replies[0].text
+        assert CONTACT_LINE[mid] in replies[-1].text
         assert "持ち物：" not in text
-        assert "手続きできる窓口" not in text
 
 
 @pytest.mark.parametrize(
@@ -109,7 +137,7 @@ def test_coverage_of_the_case(kb: KnowledgeBase, mid: str, procedure: str, appli
     ],
 )
 def test_checklist_names_the_pages_documents(kb: KnowledgeBase, mid: str, procedure: str, applicant: str, documents: List[str]) -> None:
-    checklist = answer(kb, mid, procedure, applicant)[0].text
+    checklist = answer(kb, mid, procedure, applicant)[0].text + joined(details(kb, mid, procedure, applicant))
     for name in documents:
         assert f"・{name}" in checklist
 
@@ -119,13 +147,17 @@ def test_checklist_names_the_pages_documents(kb: KnowledgeBase, mid: str, proced
     [
         # Two visits: the page splits the documents by visit.
         ("chiba", "pin_reset", "voluntary_proxy", ["1回目の来庁時の持ち物：", "2回目の来庁時の持ち物：", "・必要事項を記入した回答書"]),
-        ("mitaka", "pin_reset", "voluntary_proxy", ["この手続きは即日では完了せず、窓口へ2回お越しいただきます。", "1. まず申請を受け付けたのち、市役所から申請者ご本人に照会書を郵送します。"]),
+        ("mitaka", "pin_reset", "voluntary_proxy", ["この手続きは即日では完了しません（窓口へ2回）。", "1. まず申請を受け付けたのち、市役所から申請者ご本人に照会書を郵送します。"]),
         ("ryugasaki", "pin_reset", "voluntary_proxy", ["窓口へ2回お越しいただきます。", "2. 市からご本人住所あてに照会書を送付（簡易書留・転送不要）"]),
+        # 龍ケ崎市: 「本人が15歳未満の場合は戸籍謄本※龍ケ崎市内に本籍がある場合は省略可。」 — for the 戸籍謄本 only.
+        ("ryugasaki", "pin_reset", "legal_representative", ["　- 本人が15歳未満の場合は戸籍謄本※龍ケ崎市内に本籍がある場合は省略可\n　- 成年被後見人を受けている方の場合は登記事項証明書など"]),
+        # 多治見市: the two visits and the sealed 照会書, although the page lost its document lists.
+        ("tajimi", "pin_reset", "voluntary_proxy", ["照会書を同封された封筒に入れて封緘し", "2回お越しいただきます"]),
         ("mitaka", "pin_reset", "legal_representative", ["※本籍地が三鷹市の場合、戸籍謄本は不要です"]),
     ],
 )
 def test_visits_steps_and_exemptions(kb: KnowledgeBase, mid: str, procedure: str, applicant: str, expected: List[str]) -> None:
-    text = joined(answer(kb, mid, procedure, applicant))
+    text = joined(answer(kb, mid, procedure, applicant)) + joined(details(kb, mid, procedure, applicant)) + joined(details(kb, mid, procedure, applicant, "visit2"))
     for fragment in expected:
         assert fragment in text
 
@@ -149,38 +181,57 @@ def test_tajimi_source_line_has_the_seed_date(kb: KnowledgeBase) -> None:
 PAIRS = [(mid, other) for mid, other in itertools.permutations(CITY_NAMES, 2)]
 
 
+NATIONWIDE = "全国共通"
+
+
+def _without_nationwide_citations(text: str) -> str:
+    """The text minus the citations of nationwide rules (「（全国共通。多治見市 市民課住基グループのページより）」, 「／全国共通の内容：…」)."""
+    import re
+
+    text = re.sub(r"（全国共通。[^）]*のページより）", "", text)
+    return re.sub(r"／全国共通の内容：.*", "", text)
+
+
 @pytest.mark.parametrize("mid, other", PAIRS, ids=[f"{m}-not-{o}" for m, o in PAIRS])
 def test_no_other_citys_phone_office_or_department(kb: KnowledgeBase, identifiers: Dict[str, List[str]], mid: str, other: str) -> None:
+    """Another city appears only as the cited page of a nationwide rule, labelled 全国共通."""
     assert identifiers[other], other
     for procedure in PROCEDURE_JA:
         for applicant in APPLICANT_JA:
-            text = joined(answer(kb, mid, procedure, applicant))
+            text = _without_nationwide_citations(joined(answer(kb, mid, procedure, applicant)))
             leaked = [item for item in identifiers[other] if item in text]
             assert leaked == [], f"{mid}/{procedure}/{applicant} mentions {other}: {leaked}"
+            assert CITY_NAMES[other] not in text
 
 
-@pytest.mark.parametrize("mid, other", PAIRS, ids=[f"{m}-not-{o}" for m, o in PAIRS])
-def test_other_city_named_only_as_the_renewal_reference(kb: KnowledgeBase, mid: str, other: str) -> None:
-    """The only other city an answer may name is 龍ケ崎市, as the cited page for the renewal rule."""
-    for procedure in PROCEDURE_JA:
-        for applicant in APPLICANT_JA:
-            for reply in answer(kb, mid, procedure, applicant):
-                if CITY_NAMES[other] not in reply.text:
-                    continue
-                assert (procedure, other) == ("certificate_renewal", "ryugasaki"), (mid, procedure, applicant, reply.text)
-                assert reply.text.startswith("参考（龍ケ崎市「マイナンバーカードの更新について」（更新日の記載なし）より）：電子証明書の更新手続きは有効期限の3か月前から可能です。")
+@pytest.mark.parametrize("mid", ["mitaka", "chiba", "tajimi"])
+def test_renewal_quotes_cite_ryugasaki_as_nationwide(kb: KnowledgeBase, mid: str) -> None:
+    """Renewal answers quoting 龍ケ崎市's page (「電子証明書の更新手続きは有効期限の3か月前から可能です。」) cite it."""
+    replies = answer(kb, mid, "certificate_renewal", "self")
+    text = joined(replies)
+    assert "※電子証明書の更新手続きは有効期限の3か月前から可能です（全国共通。龍ケ崎市のページより）。" in text
+    assert "※電子申請等の利用ができなくなりますが本人確認書類としての使用は可能です。" in text
+    assert source_line_of(replies) == "出典：" + OWN_SOURCE[mid] + "／全国共通の内容：" + OWN_SOURCE["ryugasaki"]
+
+
+def test_ryugasaki_renewal_says_the_card_stays_an_id(kb: KnowledgeBase) -> None:
+    """龍ケ崎市: 「電子申請等の利用ができなくなりますが本人確認書類としての使用は可能です。」"""
+    for applicant in APPLICANT_JA:
+        replies = answer(kb, "ryugasaki", "certificate_renewal", applicant)
+        assert "※電子申請等の利用ができなくなりますが本人確認書類としての使用は可能です。" in joined(replies)
+        assert source_line_of(replies) == "出典：" + OWN_SOURCE["ryugasaki"]
 
 
 STORE_NEEDS = "スマートフォンに専用のアプリケーションをインストール、事前予約、マイナンバーカード"
 KIOSK_TABLE = [
     ("signature", True, f"必要なもの：{STORE_NEEDS}、利用者証明用電子証明書の暗証番号"),
     ("user_auth", True, f"必要なもの：{STORE_NEEDS}、署名用電子証明書の暗証番号"),
-    ("signature", False, "コンビニ等のキオスク端末での再設定には利用者証明用電子証明書の暗証番号が必要なため、窓口での手続きをご案内しています。"),
-    ("user_auth", False, "コンビニ等のキオスク端末での再設定には署名用電子証明書の暗証番号が必要なため、窓口での手続きをご案内しています。"),
-    ("resident_registry", None, "※住民基本台帳用、券面事項入力補助用暗証番号は、コンビニ等で再設定（初期化）できません。署名用・利用者証明用の再設定だけであれば"),
-    ("text_input", None, "※住民基本台帳用、券面事項入力補助用暗証番号は、コンビニ等で再設定（初期化）できません。"),
-    ("four_digit", None, "※住民基本台帳用、券面事項入力補助用暗証番号は、コンビニ等で再設定（初期化）できません。"),
-    ("all", None, "※住民基本台帳用、券面事項入力補助用暗証番号は、コンビニ等で再設定（初期化）できません。"),
+    ("signature", False, "コンビニ等のキオスク端末での再設定には利用者証明用電子証明書の暗証番号が必要なため（全国共通。多治見市 市民課住基グループのページより）、窓口での手続きをご案内しています。"),
+    ("user_auth", False, "コンビニ等のキオスク端末での再設定には署名用電子証明書の暗証番号が必要なため（全国共通。多治見市 市民課住基グループのページより）、窓口での手続きをご案内しています。"),
+    ("resident_registry", None, "※住民基本台帳用、券面事項入力補助用暗証番号は、コンビニ等で再設定（初期化）できません（全国共通。多治見市 市民課住基グループのページより）。署名用・利用者証明用の再設定だけであれば"),
+    ("text_input", None, "※住民基本台帳用、券面事項入力補助用暗証番号は、コンビニ等で再設定（初期化）できません（全国共通"),
+    ("four_digit", None, "※住民基本台帳用、券面事項入力補助用暗証番号は、コンビニ等で再設定（初期化）できません（全国共通"),
+    ("all", None, "※住民基本台帳用、券面事項入力補助用暗証番号は、コンビニ等で再設定（初期化）できません（全国共通"),
 ]
 
 
@@ -191,10 +242,14 @@ def test_kiosk_alternative_for_self_reset(kb: KnowledgeBase, mid: str, pin_type:
     text = joined(replies)
     assert expected in text
     if knows:
-        assert "コンビニでも再設定できます：" in text
+        assert "コンビニでも再設定できます（全国共通。多治見市 市民課住基グループのページより）：" in text
+        assert "対応しているコンビニ等のキオスク端末（マルチコピー機）" in text
     else:
         assert "コンビニでも再設定できます" not in text
-    assert source_line_of(replies).startswith("出典：" + OWN_SOURCE[mid])
+    line = source_line_of(replies)
+    assert line.startswith("出典：" + OWN_SOURCE[mid])
+    if mid != "tajimi":
+        assert line.endswith("／全国共通の内容：" + OWN_SOURCE["tajimi"])
     assert CONTACT_LINE[mid] in text
     for other in CITY_NAMES:
         if other != mid:
@@ -208,29 +263,20 @@ def test_no_kiosk_route_for_proxies(kb: KnowledgeBase, applicant: str) -> None:
     assert "キオスク端末での再設定には" not in text
 
 
-@pytest.mark.parametrize(
-    "mid, fact, source",
-    [
-        ("mitaka", "暗証番号の変更は、ICカードリーダーライタをお持ちであれば、ご自身で（パソコンから）変更することができます。", "一般の解説ブログのページ（更新日の記載なし）"),
-        ("chiba", "暗証番号の変更は、ICカードリーダーライタをお持ちであれば、ご自身で（パソコンから）変更することができます。", "一般の解説ブログのページ（更新日の記載なし）"),
-        ("ryugasaki", "暗証番号の変更は、ICカードリーダーライタをお持ちであれば、ご自身で（パソコンから）変更することができます。", "一般の解説ブログのページ（更新日の記載なし）"),
-        ("tajimi", "インターネットに接続されたパソコンとマイナンバーカードの読み取りが可能なカードリーダーまたはマイナンバーカードの読み取りが可能なスマートフォンをお持ちであれば、ご自身で暗証番号の変更手続きが可能です。", "多治見市 市民課住基グループのページ"),
-    ],
-)
-def test_change_at_home_uses_own_page_or_explainer(kb: KnowledgeBase, mid: str, fact: str, source: str) -> None:
+TAJIMI_AT_HOME = "インターネットに接続されたパソコンとマイナンバーカードの読み取りが可能なカードリーダーまたはマイナンバーカードの読み取りが可能なスマートフォンをお持ちであれば、ご自身で暗証番号の変更手続きが可能です。"
+
+
+@pytest.mark.parametrize("mid", list(CITY_NAMES))
+def test_change_at_home_for_the_cardholder_only(kb: KnowledgeBase, mid: str) -> None:
+    """The at-home change (カードリーダー or スマートフォン) is for the cardholder: offered to 本人, never to a proxy."""
     replies = answer(kb, mid, "pin_change", "self")
     text = joined(replies)
-    assert f"窓口に行かずに変更する方法：\n・{fact}" in text
-    assert source in source_line_of(replies)
-
-
-@pytest.mark.parametrize("mid", ["mitaka", "chiba", "tajimi"])
-def test_renewal_not_covered_points_to_reference_and_contact(kb: KnowledgeBase, mid: str) -> None:
-    replies = answer(kb, mid, "certificate_renewal", "self")
-    assert replies[0].text == f"{CITY_NAMES[mid]}のページには電子証明書の更新の案内が掲載されていないため、持ち物や窓口をお答えできません。"
-    assert "有効期限が近づくと、「有効期限通知書」が地方公共団体情報システム機構から送付されます。" in replies[1].text
-    assert replies[-1].text.startswith("詳しくはお問い合わせください。\n" + CONTACT_LINE[mid])
-    assert source_line_of(replies) == "出典：" + OWN_SOURCE[mid]
+    label = "" if mid == "tajimi" else "（全国共通。多治見市 市民課住基グループのページより）"
+    assert f"窓口に行かずにご自身で変更する方法{label}：\n・{TAJIMI_AT_HOME}" in text
+    assert "多治見市 市民課住基グループのページ（2024年8月30日更新）" in source_line_of(replies)
+    for applicant in ("legal_representative", "voluntary_proxy"):
+        proxy = joined(answer(kb, mid, "pin_change", applicant)) + joined(details(kb, mid, "pin_change", applicant))
+        assert "ご自身で" not in proxy and "カードリーダー" not in proxy
 
 
 def test_open_status_uses_the_given_moment(kb: KnowledgeBase) -> None:
@@ -238,3 +284,12 @@ def test_open_status_uses_the_given_moment(kb: KnowledgeBase) -> None:
     text = joined(answer(kb, "mitaka", "pin_reset", "self"))
     assert "■三鷹市マイナンバーカードセンター" in text
     assert "いま受付中です（本日の受付は18:30まで）。" in text
+
+
+def test_chiba_proxy_reply_form_is_a_second_visit_item(kb: KnowledgeBase) -> None:
+    """千葉市: the 照会書兼回答書 reaches the cardholder by post after the first visit; it is not brought the first time."""
+    first = answer(kb, "chiba", "pin_reset", "voluntary_proxy")[0].text
+    assert "照会書兼回答書" not in first and "1回目の持ち物：" in first
+    second = joined(details(kb, "chiba", "pin_reset", "voluntary_proxy", "visit2"))
+    assert "・必要事項を記入した回答書（暗証番号変更・暗証番号初期化申請照会書兼回答書）（暗証番号を再設定する本人宛に郵送した回答書です。" in second
+    assert "※必要事項が記載されていない場合は受付ができません。" in second

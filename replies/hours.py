@@ -1,14 +1,10 @@
-"""Japanese text for an office's opening hours."""
+"""Japanese text for an office's opening hours (the words; kb/ holds the rules)."""
 
 from __future__ import annotations
 
 import datetime as dt
-from typing import TYPE_CHECKING
-
 from kb.ids import WEEKDAY_LABELS
-
-if TYPE_CHECKING:
-    from kb.models import DaySelector, HoursRule, Office
+from kb.models import DaySelector, HoursRule, Office
 
 
 def clock(value: dt.time) -> str:
@@ -26,7 +22,7 @@ def weekday_label(days: frozenset[int]) -> str:
     return "・".join(WEEKDAY_LABELS[d] for d in ordered)
 
 
-def selector_label(selector: "DaySelector") -> str:
+def selector_label(selector: DaySelector) -> str:
     """Japanese for a day selector, e.g. 第2・第3・第4日曜日."""
     base = weekday_label(selector.days)
     if selector.nth:
@@ -36,14 +32,14 @@ def selector_label(selector: "DaySelector") -> str:
     return base
 
 
-def _period(rule: "HoursRule") -> str:
+def _period(rule: HoursRule) -> str:
     text = f"{clock(rule.open)}〜{clock(rule.close)}"
     if rule.reception_until is not None:
         text += f"（受付は{clock(rule.reception_until)}まで）"
     return text
 
 
-def describe_hours(office: "Office") -> list[str]:
+def describe_hours(office: Office) -> list[str]:
     """One line per group of days with the same periods, then closing days and exceptions."""
     if not office.hours:
         return []
@@ -59,6 +55,7 @@ def describe_hours(office: "Office") -> list[str]:
         lines.append("休み：" + "、".join(rule.label for rule in office.closed))
     lines.extend(f"※{rule.except_label}" for rule in office.closed if rule.except_label)
     lines.extend(f"※{w.label}は暗証番号などの手続きができません（{w.reason}）" for w in office.no_pin_service)
+    lines.extend(f"※{span.label}にも開設（日付はページに記載がありません）" for span in office.uncertain_days if span.label)
     if office.hours_note and not office.hours_complete:
         lines.append(f"※{office.hours_note}")
     return lines

@@ -1,0 +1,47 @@
+"""Answers about nationwide rules (the four PINs, the kiosk reset), composed from knowledge/national.yml."""
+
+from __future__ import annotations
+
+from typing import List, Optional
+
+from kb import KnowledgeBase
+from kb.models import Source
+
+from replies.message import Button, Reply
+from replies.sources import nationwide_label, source_line
+
+OFFICE_RESET = Button("窓口での再設定", "/forgot_pin")
+
+
+def _own_pages(kb: KnowledgeBase, municipality_id: Optional[str], pages: List[Source]) -> List[Source]:
+    return [page for page in pages if municipality_id is not None and page.municipality == municipality_id]
+
+
+def pin_rules_replies(kb: KnowledgeBase, municipality_id: Optional[str]) -> List[Reply]:
+    """The four PINs: format, use and lock count; the city's own page is cited where it states the counts."""
+    national = kb.national
+    lines = ["マイナンバーカードの暗証番号は4種類です（全国共通）。"]
+    for pin in national.pins:
+        lines.append(f"・{pin.label}：{pin.format_text}。{pin.used_for}連続{pin.lock_after}回間違えるとロックされます。")
+    shared = [note for note in national.pin_notes if len(note.pins) > 1]
+    lines += [f"※{note.text}ため、同じ番号にしている方もいます。" for note in shared]
+    sources = [pin.source for pin in national.pins] + [note.source for note in shared]
+    confirming = [page for pin in national.pins for page in pin.confirmed_by]
+    own = _own_pages(kb, municipality_id, confirming)
+    if own:
+        lines.append(f"ロックされる回数は、{kb.municipality(municipality_id or '').name}のページにも同じ記載があります。")
+    return [Reply("\n".join(lines) + "\n" + source_line(own[:1], sources))]
+
+
+def store_reset_replies(kb: KnowledgeBase, municipality_id: Optional[str]) -> List[Reply]:
+    """What a convenience-store kiosk can reset, what it needs, and what only the office can do."""
+    store = kb.national.store_reset
+    lines = [f"コンビニ等での暗証番号の再設定（{nationwide_label(store.source)}）：", store.summary]
+    lines += [f"・{note}" for note in store.notes]
+    own = [fact for fact in store.see_also if municipality_id is not None and fact.source.municipality == municipality_id]
+    if own:
+        name = kb.municipality(municipality_id or "").name
+        lines.append(f"{name}のページにも「" + "。".join(f.text.rstrip("。") for f in own) + "」とあります。")
+    lines.append("対応店舗や操作手順は、公的個人認証サービスポータルサイトに掲載されています。")
+    sources = [fact.source for fact in own]
+    return [Reply("\n".join(lines) + "\n" + source_line(sources, [store.source]), [OFFICE_RESET])]

@@ -1,0 +1,322 @@
+"""Render every resident-visible answer through the real action code into tests/golden/ (`make answers`).
+
+Each case runs the action the rules pick (data/rules/*.yml) with a tracker and a dispatcher, as the action
+server would, at a pinned "now" (PINBOT_NOW). Buttons in an answer are followed once: their answers are
+rendered in the same file, so what hides behind 「ほかの窓口」 is reviewed too. `--check` compares with the
+committed files instead of writing them; both print the length table (characters per turn and per first
+bubble, per city).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import difflib
+import json
+import os
+import re
+import statistics
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable, Dict, Iterator, List, Optional, Tuple
+
+import yaml
+
+REPO = Path(__file__).resolve().parents[1]
+GOLDEN = REPO / "tests" / "golden"
+CITIES = ("mitaka", "chiba", "tajimi", "ryugasaki")
+DEFAULT_NOW = "2026-06-09T10:00:00+09:00"  # a Tuesday morning, no holiday
+
+# Moments for the office-hours answers (all 2026, Asia/Tokyo).
+MOMENTS: Dict[str, str] = {
+    "weekday_morning": "2026-06-09T10:00:00+09:00",
+    "weekday_lunch": "2026-06-09T12:30:00+09:00",
+    "weekday_evening": "2026-06-09T18:45:00+09:00",
+    "saturday": "2026-06-13T10:00:00+09:00",
+    "sunday_1st_plain": "2026-06-07T10:00:00+09:00",
+    "sunday_2nd": "2026-06-14T10:00:00+09:00",
+    "sunday_3rd_after_3rd_saturday": "2026-06-21T10:00:00+09:00",
+    "sunday_4th": "2026-06-28T10:00:00+09:00",
+    "sunday_holiday_1st": "2026-05-03T10:00:00+09:00",
+    "national_holiday_monday": "2026-07-20T10:00:00+09:00",
+    "year_end": "2026-12-30T10:00:00+09:00",
+    "march_late_sunday": "2026-03-22T10:00:00+09:00",
+    "march_late_saturday": "2026-03-28T10:00:00+09:00",
+}
+
+PIN_BRANCHES: List[Tuple[str, Dict[str, Any]]] = [
+    ("signature_knows_other", {"pin_type": "signature", "knows_other_pin": True}),
+    ("signature_other_unknown", {"pin_type": "signature", "knows_other_pin": False}),
+    ("user_auth_knows_other", {"pin_type": "user_auth", "knows_other_pin": True}),
+    ("user_auth_other_unknown", {"pin_type": "user_auth", "knows_other_pin": False}),
+    ("four_digit", {"pin_type": "four_digit"}),
+    ("unknown_or_all", {"pin_type": "all"}),
+]
+
+
+@dataclass
+class Case:
+    """One rendered case: the intent the resident's message had, the slots known, and the moment."""
+
+    name: str
+    city: Optional[str]
+    intent: str
+    slots: Dict[str, Any] = field(default_factory=dict)
+    text: str = ""
+    now: str = DEFAULT_NOW
+    action: Optional[str] = None  # run this action instead of the one the rules pick
+
+
+def cases() -> Iterator[Case]:
+    """Every case the golden files cover."""
+    for city in CITIES:
+        for procedure in ("pin_reset", "pin_change", "certificate_renewal"):
+            for applicant in ("self", "legal_representative", "voluntary_proxy"):
+                base = {"municipality": city, "procedure": procedure, "applicant_type": applicant}
+                branches = PIN_BRANCHES if (procedure, applicant) == ("pin_reset", "self") else [("", {})]
+                for branch, extra in branches:
+                    name = f"case/{city}/{procedure}-{applicant}" + (f"-{branch}" if branch else "")
+                    yield Case(name, city, "inform", {**base, **extra}, action="action_answer_case")
+        for moment, now in MOMENTS.items():
+            yield Case(f"office_hours/{city}/{moment}", city, "office_hours", {"municipality": city}, now=now)
+        yield Case(f"office_hours/{city}/asked_saturday", city, "office_hours", {"municipality": city}, text="土曜日もやっていますか")
+        yield Case(f"office_hours/{city}/asked_sunday", city, "office_hours", {"municipality": city}, text="日曜日は開いていますか",
+                   now=MOMENTS["sunday_2nd"])
+        for intent in ("identity_documents", "human_handoff", "out_of_scope", "pin_rules", "convenience_store_reset"):
+            yield Case(f"faq/{city}/{intent}", city, intent, {"municipality": city})
+        yield Case(f"fallback/{city}", city, "nlu_fallback", {"municipality": city}, action="action_default_fallback")
+    for intent in ("pin_rules", "convenience_store_reset", "ask_pin_lookup", "human_handoff", "out_of_scope",
+                   "identity_documents", "office_hours", "greet", "goodbye", "thank_you", "bot_challenge", "share_sensitive"):
+        yield Case(f"faq/no_city/{intent}", None, intent)
+    yield Case("fallback/no_city", None, "nlu_fallback", action="action_default_fallback")
+
+
+def _rules() -> List[Dict[str, Any]]:
+    rules: List[Dict[str, Any]] = []
+    for path in sorted((REPO / "data" / "rules").glob("*.yml")):
+        rules += (yaml.safe_load(path.read_text(encoding="utf-8")) or {}).get("rules") or []
+    return rules
+
+
+def rule_action(intent: str) -> str:
+    """The action that the unconditional rule for ``intent`` runs (what the bot does outside a form)."""
+    for rule in _rules():
+        steps = rule.get("steps") or []
+        if rule.get("condition") or len(steps) < 2 or steps[0].get("intent") != intent:
+            continue
+        return str(steps[1]["action"])
+    raise LookupError(f"no unconditional rule for intent {intent}")
+
+
+class Renderer:
+    """Runs actions like the action server and renders their messages as text."""
+
+    def __init__(self) -> None:
+        from rasa.shared.core.domain import Domain
+        from rasa_sdk.executor import ActionExecutor
+
+        self.domain_obj = Domain.load(str(REPO / "domain.yml"))
+        self.domain = self.domain_obj.as_dict()
+        executor = ActionExecutor()
+        executor.register_package("actions")
+        self.actions = executor.actions
+
+    def tracker(self, slots: Dict[str, Any], text: str, intent: str, entities: List[Dict[str, Any]]) -> Any:
+        """A tracker whose latest message is ``text`` with ``intent``."""
+        from rasa_sdk import Tracker
+        from rasa_sdk.events import ActionExecuted, UserUttered
+
+        all_slots: Dict[str, Any] = {name: None for name in self.domain["slots"]}
+        all_slots.update({"requested_slot": None, "session_started_metadata": None})
+        all_slots.update(slots)
+        latest = {"text": text, "intent": {"name": intent, "confidence": 1.0}, "entities": entities,
+                  "metadata": {}, "intent_ranking": [{"name": intent, "confidence": 1.0}]}
+        events = [ActionExecuted("action_listen"), UserUttered(text, parse_data=latest)]
+        return Tracker("golden", all_slots, latest, events, False, None, {}, "action_listen")
+
+    def run(self, action_name: str, slots: Dict[str, Any], text: str, intent: str,
+            entities: Optional[List[Dict[str, Any]]] = None) -> List[Dict[str, Any]]:
+        """Messages the action sends (a domain response counts as the action)."""
+        from rasa_sdk.executor import CollectingDispatcher
+
+        if action_name.startswith("utter_"):
+            return [self.response(action_name, slots)]
+        dispatcher = CollectingDispatcher()
+        action = self.actions[action_name]
+        asyncio.run(action(dispatcher, self.tracker(slots, text, intent, entities or []), self.domain))
+        return [self.response(m["response"], slots) if m.get("response") else m for m in dispatcher.messages]
+
+    def response(self, name: str, slots: Dict[str, Any]) -> Dict[str, Any]:
+        """A domain response; several variations are rendered all, marked as random."""
+        variations = self.domain["responses"][name]
+        chosen = [v for v in variations if not v.get("condition") or all(
+            slots.get(c["name"]) == c["value"] for c in v["condition"])]
+        if len(chosen) == 1:
+            return {"text": chosen[0].get("text"), "buttons": chosen[0].get("buttons") or []}
+        text = "\n".join(f"《{len(chosen)}通りのうち1つが無作為に選ばれる：{i}》\n{v.get('text')}" for i, v in enumerate(chosen, 1))
+        return {"text": text, "buttons": chosen[0].get("buttons") or [], "random": len(chosen)}
+
+
+PAYLOAD = re.compile(r"^/(?P<intent>[a-z_]+)(?P<json>\{.*\})?$")
+
+
+def parse_payload(payload: str) -> Tuple[str, Dict[str, Any]]:
+    """'/intent{"slot": "value"}' → (intent, entities as slot values); doubled braces as in domain.yml."""
+    match = PAYLOAD.match(payload.replace("{{", "{").replace("}}", "}"))
+    if not match:
+        raise ValueError(f"not a command payload: {payload}")
+    return match.group("intent"), json.loads(match.group("json") or "{}")
+
+
+def bubble_text(message: Dict[str, Any]) -> str:
+    """The text a resident reads in one bubble."""
+    return message.get("text") or ""
+
+
+def format_turn(messages: List[Dict[str, Any]]) -> List[str]:
+    """Lines for one bot turn: each bubble with its length, then its buttons."""
+    lines: List[str] = []
+    for number, message in enumerate(messages, 1):
+        text = bubble_text(message)
+        lines.append(f"--- 吹き出し{number}（{len(text)}字）")
+        lines.append(text)
+        for button in message.get("buttons") or []:
+            lines.append(f"[ボタン] {button['title']} → {button['payload']}")
+    total = sum(len(bubble_text(m)) for m in messages)
+    lines.append(f"=== このターン {len(messages)}吹き出し・計{total}字")
+    return lines
+
+
+@dataclass
+class Rendered:
+    """A golden file's text and the turns it contains (for the length table)."""
+
+    text: str
+    turns: List[List[Dict[str, Any]]]
+    city: str = "no_city"
+
+
+def render_case(renderer: Renderer, case: Case) -> Rendered:
+    """Render one case and the answers behind its buttons."""
+    os.environ["PINBOT_NOW"] = case.now
+    action = case.action or rule_action(case.intent)
+    slots = {k: v for k, v in case.slots.items() if v is not None}
+    head = [f"# {case.name}", f"# 市: {case.city or '（未選択）'}　いま: {case.now}　意図: {case.intent}　アクション: {action}"]
+    if slots:
+        head.append("# スロット: " + json.dumps(slots, ensure_ascii=False, sort_keys=True))
+    if case.text:
+        head.append(f"# 住民の入力: {case.text}")
+    messages = renderer.run(action, slots, case.text, case.intent)
+    lines = head + format_turn(messages)
+    turns = [messages]
+    seen = set()
+    queue = [messages]
+    while queue:  # follow buttons, and the buttons of their answers (「Bの書類の一覧」, 「2回目の持ち物」)
+        for message in queue.pop(0):
+            for button in message.get("buttons") or []:
+                payload = button["payload"]
+                intent, values = parse_payload(payload)
+                if payload in seen or intent not in FOLLOWED_INTENTS:
+                    continue
+                seen.add(payload)
+                button_action = rule_action(intent)
+                slot_values = {k: v for k, v in values.items() if k in renderer.domain["slots"]}
+                follow = renderer.run(button_action, {**slots, **slot_values}, payload, intent,
+                                      [{"entity": k, "value": v} for k, v in values.items()])
+                lines += ["", f"## ボタン「{button['title']}」（{payload} → {button_action}）"] + format_turn(follow)
+                turns.append(follow)
+                queue.append(follow)
+    return Rendered("\n".join(lines) + "\n", turns, case.city or "no_city")
+
+
+# Buttons whose answers are rendered: answers shown behind a button (not the form's questions).
+FOLLOWED_INTENTS = {"office_hours", "identity_documents", "human_handoff", "pin_rules", "convenience_store_reset",
+                    "case_details"}
+
+
+def render_all() -> Dict[str, Rendered]:
+    """Every golden file, keyed by its path under tests/golden/."""
+    saved = {name: os.environ.get(name) for name in ("PINBOT_NOW", "DEFAULT_MUNICIPALITY", "PINBOT_MAX_TURN_CHARS")}
+    for name in ("DEFAULT_MUNICIPALITY", "PINBOT_MAX_TURN_CHARS"):
+        os.environ.pop(name, None)  # the golden files show the default deployment
+    renderer = Renderer()
+    try:
+        return {f"{case.name}.txt": render_case(renderer, case) for case in cases()}
+    finally:
+        for name, value in saved.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
+
+
+def length_table(rendered: Dict[str, Rendered]) -> str:
+    """p50 and max characters per turn and of the first bubble, per city: the case answers (the turn after the
+    diagnosis), the answers behind their buttons, and every rendered turn."""
+    rows = ["| 市 | 対象 | ターン数 | ターン p50 | ターン max | 最初の吹き出し p50 | 最初の吹き出し max |",
+            "|---|---|---|---|---|---|---|"]
+    scopes: List[Tuple[str, Callable[[str, int], bool]]] = [
+        ("手続きの回答", lambda path, index: path.startswith("case/") and index == 0),
+        ("ボタンの先", lambda path, index: index > 0),
+        ("すべて", lambda path, index: True),
+    ]
+    for city in CITIES + ("no_city",):
+        for scope, wanted in scopes:
+            turns = [turn for path, result in rendered.items() if result.city == city
+                     for index, turn in enumerate(result.turns) if turn and wanted(path, index)]
+            if not turns:
+                continue
+            totals = [sum(len(bubble_text(m)) for m in turn) for turn in turns]
+            firsts = [len(bubble_text(turn[0])) for turn in turns]
+            rows.append(f"| {city} | {scope} | {len(turns)} | {statistics.median(totals):.0f} | {max(totals)} | "
+                        f"{statistics.median(firsts):.0f} | {max(firsts)} |")
+    return "\n".join(rows)
+
+
+def diff(rendered: Dict[str, Rendered], root: Path = GOLDEN) -> List[str]:
+    """Unified diffs between the renderings and the committed files (missing and extra files too)."""
+    out: List[str] = []
+    for path, result in sorted(rendered.items()):
+        target = root / path
+        old = target.read_text(encoding="utf-8") if target.exists() else ""
+        if old != result.text:
+            out.append("".join(difflib.unified_diff(old.splitlines(True), result.text.splitlines(True),
+                                                    f"committed/{path}", f"rendered/{path}")))
+    committed = {str(p.relative_to(root)) for p in root.rglob("*.txt")} if root.exists() else set()
+    out += [f"committed but no longer rendered: {path}" for path in sorted(committed - set(rendered))]
+    return out
+
+
+def write(rendered: Dict[str, Rendered], root: Path = GOLDEN) -> None:
+    """Replace the golden files with the renderings."""
+    for old in root.rglob("*.txt") if root.exists() else []:
+        old.unlink()
+    for path, result in rendered.items():
+        target = root / path
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_text(result.text, encoding="utf-8")
+
+
+def main(argv: Optional[List[str]] = None) -> int:
+    """Write (default) or check the golden files, then print the length table."""
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--check", action="store_true", help="compare with tests/golden/ instead of writing")
+    parser.add_argument("--out", type=Path, default=GOLDEN, help="folder of the golden files")
+    args = parser.parse_args(argv)
+    rendered = render_all()
+    status = 0
+    if args.check:
+        problems = diff(rendered, args.out)
+        for problem in problems:
+            print(problem)
+        status = 1 if problems else 0
+    else:
+        write(rendered, args.out)
+        print(f"wrote {len(rendered)} files under {args.out}")
+    print(length_table(rendered))
+    return status
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -15,7 +15,8 @@ from typing import Any, Iterable, Iterator, Sequence
 import jsonschema
 import yaml
 
-from kb.resolve import normalize
+from jptext import fold_kana
+
 from kb.yamlio import read_yaml
 
 SCHEMA_BASE = "https://kb.invalid/schema/"
@@ -227,7 +228,7 @@ def _check_municipality(data: dict[str, Any], stem: str, rep: _Reporter) -> None
             visits = {d.get("visit") for d in app["documents"]} - {None}
             if visits and max(visits) > app.get("visits", 1):
                 rep.add(at + ["visits"], "documents mention a visit number higher than visits")
-    if not any(normalize(a) for a in data["aliases"]):
+    if not any(fold_kana(a) for a in data["aliases"]):
         rep.add(["aliases"], "no usable alias")
 
 
@@ -235,7 +236,7 @@ def _check_alias_clashes(files: dict[str, tuple[str, dict[str, Any]]], problems:
     owner: dict[str, str] = {}
     for mid, (shown, data) in sorted(files.items()):
         for i, alias in enumerate(data["aliases"]):
-            key = normalize(alias)
+            key = fold_kana(alias)
             if key in owner and owner[key] != mid:
                 problems.append(f"{shown}: aliases[{i}]: {alias!r} is also an alias of {owner[key]!r}")
             owner.setdefault(key, mid)

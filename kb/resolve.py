@@ -9,9 +9,9 @@ from jptext import fold_kana
 
 # A kana alias followed by more kana is usually part of another word (みたかった, いちばん);
 # these particles and endings may follow a place name.
-_KANA_FOLLOWERS = ("の", "に", "で", "は", "が", "を", "へ", "と", "から", "まで", "です", "だ", "在", "ね", "よ", "さん")
+KANA_FOLLOWERS = ("の", "に", "で", "は", "が", "を", "へ", "と", "から", "まで", "です", "だ", "在", "ね", "よ", "さん")
 # 千葉県 is the prefecture, not 千葉市.
-_KANJI_BLOCKERS = ("県",)
+KANJI_BLOCKERS = ("県",)
 
 
 def _is_kana(char: str) -> bool:
@@ -30,8 +30,8 @@ def _boundary_ok(alias: str, text: str, start: int, end: int) -> bool:
     if all(_is_kana(c) for c in alias):
         if before and _is_kana(before):
             return False
-        return not after or not _is_kana(after[0]) or after.startswith(_KANA_FOLLOWERS)
-    return not after.startswith(_KANJI_BLOCKERS)
+        return not after or not _is_kana(after[0]) or after.startswith(KANA_FOLLOWERS)
+    return not after.startswith(KANJI_BLOCKERS)
 
 
 def find_mentions(text: str, aliases: Mapping[str, Iterable[str]]) -> list[str]:

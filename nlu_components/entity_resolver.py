@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import hashlib
+import json
+import logging
 from typing import Any, Dict, List, Optional, Sequence, Text
 
 from rasa.engine.graph import ExecutionContext, GraphComponent
@@ -16,12 +19,24 @@ from rasa.shared.nlu.constants import (
     ENTITY_ATTRIBUTE_VALUE,
 )
 from rasa.shared.nlu.training_data.message import Message
+from rasa.shared.nlu.training_data.training_data import TrainingData
+
+from kb.directory import read_cities
+from kb.paths import default_knowledge_dir
 
 Entity = Dict[Text, Any]
+logger = logging.getLogger(__name__)
+
+CITIES_FILE = "cities.json"
+
+
+def knowledge_city_ids() -> List[str]:
+    """The ids of the cities defined in knowledge/municipalities/*.yml (the only place a city is defined)."""
+    return sorted(read_cities(default_knowledge_dir()))
 
 
 @DefaultV1Recipe.register(
-    DefaultV1Recipe.ComponentType.ENTITY_EXTRACTOR, is_trainable=False
+    DefaultV1Recipe.ComponentType.ENTITY_EXTRACTOR, is_trainable=True
 )
 class EntityResolver(GraphComponent):
     """Keeps the longest of overlapping same-type entities and drops non-canonical values.
@@ -30,6 +45,9 @@ class EntityResolver(GraphComponent):
     千葉 (regex) and 千葉市 (lookup) both match the same text; slots need a
     single canonical id (docs/ARCHITECTURE.md), not a leftover surface form
     such as 子どもの暗証番号. Place it after EntitySynonymMapper.
+
+    The canonical ids of `cities_entity` are the knowledge base's city ids, read when the model is trained
+    and stored in it: adding a city file and retraining is all it takes.
     """
 
     @staticmethod
@@ -38,14 +56,30 @@ class EntityResolver(GraphComponent):
         return {
             # entity type -> its canonical ids; types not listed are left alone.
             "allowed_values": {},
+            # entity type whose canonical ids are the KB's city ids (None: no such type).
+            "cities_entity": None,
         }
 
-    def __init__(self, config: Dict[Text, Any]) -> None:
-        """Stores the canonical ids per entity type."""
+    def __init__(
+        self,
+        config: Dict[Text, Any],
+        model_storage: Optional[ModelStorage] = None,
+        resource: Optional[Resource] = None,
+        cities: Optional[Sequence[str]] = None,
+    ) -> None:
+        """Stores the canonical ids per entity type (the cities' ids when known)."""
+        self._config = {**self.get_default_config(), **config}
+        self._model_storage = model_storage
+        self._resource = resource
+        self._cities: List[str] = list(cities or [])
         self._allowed: Dict[str, frozenset] = {
             str(name): frozenset(str(v) for v in values)
-            for name, values in (config.get("allowed_values") or {}).items()
+            for name, values in (self._config.get("allowed_values") or {}).items()
         }
+        cities_entity = self._config.get("cities_entity")
+        if cities_entity:
+            # An untrained resolver knows no city: every city value is dropped rather than guessed.
+            self._allowed[str(cities_entity)] = frozenset(self._cities)
 
     @classmethod
     def create(
@@ -56,7 +90,49 @@ class EntityResolver(GraphComponent):
         execution_context: ExecutionContext,
     ) -> EntityResolver:
         """Creates a new component (see parent class for full docstring)."""
-        return cls(config)
+        return cls(config, model_storage, resource)
+
+    @classmethod
+    def fingerprint_addon(cls, config: Dict[str, Any]) -> Optional[str]:
+        """The city ids: a city added to the KB must retrain this component even if the data did not change."""
+        if not config.get("cities_entity"):
+            return None
+        return hashlib.sha256(json.dumps(knowledge_city_ids()).encode("utf-8")).hexdigest()
+
+    def train(self, training_data: TrainingData) -> Resource:
+        """Read the city ids from the knowledge base and store them in the model."""
+        if self._config.get("cities_entity"):
+            self._cities = knowledge_city_ids()
+            if not self._cities:
+                raise ValueError("no city file under knowledge/municipalities: run `make kb-check`")
+            self._allowed[str(self._config["cities_entity"])] = frozenset(self._cities)
+        self.persist()
+        return self._resource  # type: ignore[return-value]
+
+    def persist(self) -> None:
+        """Write the city ids into the model."""
+        if self._model_storage is None or self._resource is None:
+            return
+        with self._model_storage.write_to(self._resource) as directory:
+            (directory / CITIES_FILE).write_text(json.dumps(self._cities), encoding="utf-8")
+
+    @classmethod
+    def load(
+        cls,
+        config: Dict[Text, Any],
+        model_storage: ModelStorage,
+        resource: Resource,
+        execution_context: ExecutionContext,
+        **kwargs: Any,
+    ) -> EntityResolver:
+        """The resolver with the city ids stored at training time."""
+        try:
+            with model_storage.read_from(resource) as directory:
+                cities = json.loads((directory / CITIES_FILE).read_text(encoding="utf-8"))
+        except (ValueError, FileNotFoundError, OSError):
+            logger.warning("EntityResolver: no city ids in the model; retrain it (make train).")
+            cities = []
+        return cls(config, model_storage, resource, cities)
 
     def process(self, messages: List[Message]) -> List[Message]:
         """Resolves the entities of each message in place."""

@@ -286,7 +286,6 @@ class Pin:
 
     id: str
     label: str
-    aliases: tuple[str, ...]
     format: str
     min_length: int
     max_length: int

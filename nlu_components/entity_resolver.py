@@ -23,11 +23,12 @@ from rasa.shared.nlu.training_data.training_data import TrainingData
 
 from kb.directory import read_cities
 from kb.paths import default_knowledge_dir
+from vocabulary import SLOTS_FILE, Vocabulary, load_vocabulary, match_in
 
 Entity = Dict[Text, Any]
 logger = logging.getLogger(__name__)
 
-CITIES_FILE = "cities.json"
+MODEL_FILE = "canonical_values.json"
 
 
 def knowledge_city_ids() -> List[str]:
@@ -47,7 +48,9 @@ class EntityResolver(GraphComponent):
     such as 子どもの暗証番号. Place it after EntitySynonymMapper.
 
     The canonical ids of `cities_entity` are the knowledge base's city ids, read when the model is trained
-    and stored in it: adding a city file and retraining is all it takes.
+    and stored in it: adding a city file and retraining is all it takes. For the `vocabulary_types`, a value
+    that is not yet an id (「母の代わりに」) is mapped with the one slot vocabulary (vocabulary/slots.yml, also
+    stored in the model), the same lists and matching the action server uses; what maps to no id is dropped.
     """
 
     @staticmethod
@@ -58,6 +61,8 @@ class EntityResolver(GraphComponent):
             "allowed_values": {},
             # entity type whose canonical ids are the KB's city ids (None: no such type).
             "cities_entity": None,
+            # entity types whose surface forms are mapped to ids with vocabulary/slots.yml.
+            "vocabulary_types": [],
         }
 
     def __init__(
@@ -66,12 +71,14 @@ class EntityResolver(GraphComponent):
         model_storage: Optional[ModelStorage] = None,
         resource: Optional[Resource] = None,
         cities: Optional[Sequence[str]] = None,
+        vocabulary: Optional[Vocabulary] = None,
     ) -> None:
-        """Stores the canonical ids per entity type (the cities' ids when known)."""
+        """Stores the canonical ids per entity type (the cities' ids when known) and the vocabulary."""
         self._config = {**self.get_default_config(), **config}
         self._model_storage = model_storage
         self._resource = resource
         self._cities: List[str] = list(cities or [])
+        self._vocabulary: Vocabulary = dict(vocabulary or {})
         self._allowed: Dict[str, frozenset] = {
             str(name): frozenset(str(v) for v in values)
             for name, values in (self._config.get("allowed_values") or {}).items()
@@ -94,27 +101,37 @@ class EntityResolver(GraphComponent):
 
     @classmethod
     def fingerprint_addon(cls, config: Dict[str, Any]) -> Optional[str]:
-        """The city ids: a city added to the KB must retrain this component even if the data did not change."""
-        if not config.get("cities_entity"):
+        """The city ids and the vocabulary: editing either must retrain this component even if data/ did not change."""
+        parts: Dict[str, Any] = {}
+        if config.get("cities_entity"):
+            parts["cities"] = knowledge_city_ids()
+        if config.get("vocabulary_types"):
+            parts["vocabulary"] = SLOTS_FILE.read_text(encoding="utf-8")
+        if not parts:
             return None
-        return hashlib.sha256(json.dumps(knowledge_city_ids()).encode("utf-8")).hexdigest()
+        return hashlib.sha256(json.dumps(parts, ensure_ascii=False, sort_keys=True).encode("utf-8")).hexdigest()
 
     def train(self, training_data: TrainingData) -> Resource:
-        """Read the city ids from the knowledge base and store them in the model."""
+        """Read the city ids (KB) and the slot vocabulary and store them in the model."""
         if self._config.get("cities_entity"):
             self._cities = knowledge_city_ids()
             if not self._cities:
                 raise ValueError("no city file under knowledge/municipalities: run `make kb-check`")
             self._allowed[str(self._config["cities_entity"])] = frozenset(self._cities)
+        wanted = [str(t) for t in self._config.get("vocabulary_types") or []]
+        if wanted:
+            full = load_vocabulary()
+            self._vocabulary = {t: full.get(t, {}) for t in wanted}
         self.persist()
         return self._resource  # type: ignore[return-value]
 
     def persist(self) -> None:
-        """Write the city ids into the model."""
+        """Write the city ids and the vocabulary into the model."""
         if self._model_storage is None or self._resource is None:
             return
         with self._model_storage.write_to(self._resource) as directory:
-            (directory / CITIES_FILE).write_text(json.dumps(self._cities), encoding="utf-8")
+            data = {"cities": self._cities, "vocabulary": self._vocabulary}
+            (directory / MODEL_FILE).write_text(json.dumps(data, ensure_ascii=False), encoding="utf-8")
 
     @classmethod
     def load(
@@ -125,14 +142,14 @@ class EntityResolver(GraphComponent):
         execution_context: ExecutionContext,
         **kwargs: Any,
     ) -> EntityResolver:
-        """The resolver with the city ids stored at training time."""
+        """The resolver with the city ids and the vocabulary stored at training time."""
         try:
             with model_storage.read_from(resource) as directory:
-                cities = json.loads((directory / CITIES_FILE).read_text(encoding="utf-8"))
+                data = json.loads((directory / MODEL_FILE).read_text(encoding="utf-8"))
         except (ValueError, FileNotFoundError, OSError):
-            logger.warning("EntityResolver: no city ids in the model; retrain it (make train).")
-            cities = []
-        return cls(config, model_storage, resource, cities)
+            logger.warning("EntityResolver: no city ids or vocabulary in the model; retrain it (make train).")
+            data = {}
+        return cls(config, model_storage, resource, data.get("cities"), data.get("vocabulary"))
 
     def process(self, messages: List[Message]) -> List[Message]:
         """Resolves the entities of each message in place."""
@@ -144,7 +161,7 @@ class EntityResolver(GraphComponent):
 
     def resolve(self, entities: Sequence[Entity]) -> List[Entity]:
         """The entities to keep, in text order."""
-        canonical = [e for e in entities if self._is_allowed(e)]
+        canonical = [c for c in (self._canonical(e) for e in entities) if c is not None]
         # Longest first so that a contained or overlapping shorter match loses;
         # on equal length the extractor listed first (earlier in the pipeline) wins.
         ranked = sorted(
@@ -156,6 +173,18 @@ class EntityResolver(GraphComponent):
             if not any(_same_type_overlap(entity, other) for other in kept):
                 kept.append(entity)
         return sorted(kept, key=lambda e: (_start(e), _end(e)))
+
+    def _canonical(self, entity: Entity) -> Optional[Entity]:
+        """The entity with a canonical value (mapped with the vocabulary if need be), or None to drop it."""
+        if self._is_allowed(entity):
+            return entity
+        words = self._vocabulary.get(str(entity.get(ENTITY_ATTRIBUTE_TYPE)))
+        value = match_in(words, str(entity.get(ENTITY_ATTRIBUTE_VALUE))) if words else None
+        if value is None:
+            return None
+        mapped = {**entity, ENTITY_ATTRIBUTE_VALUE: value}
+        mapped["processors"] = [*entity.get("processors", []), self.__class__.__name__]
+        return mapped if self._is_allowed(mapped) else None
 
     def _is_allowed(self, entity: Entity) -> bool:
         allowed: Optional[frozenset] = self._allowed.get(entity.get(ENTITY_ATTRIBUTE_TYPE))

@@ -375,6 +375,8 @@ def test_pages_and_security_headers(gateway: Gateway) -> None:
     page = httpx.get(f"{gateway.url}/")
     assert page.status_code == 200
     assert '<script src="/widget.js" defer></script>' in page.text
+    # The demo links are the cities with a knowledge file, and only those (the test KB has no ryugasaki.yml).
+    assert '<a href="/demo/tajimi">多治見市</a>' in page.text and "/demo/ryugasaki" not in page.text
     csp = page.headers["content-security-policy"]
     assert "script-src 'self'" in csp and "unsafe-inline" not in csp and "frame-ancestors 'none'" in csp
     assert page.headers["x-content-type-options"] == "nosniff"

@@ -15,9 +15,12 @@ export PYTHONPATH := $(CURDIR)
 export TF_CPP_MIN_LOG_LEVEL := 2
 export PYTHONHASHSEED := 0
 
-TRAIN_INPUTS := config.yml domain.yml $(shell find data nlu_components -type f \( -name '*.yml' -o -name '*.py' \) 2>/dev/null)
+# The cities' names for the NLU are generated from their knowledge files (the only place a city is defined).
+CITY_FILES   := $(wildcard knowledge/municipalities/*.yml)
+CITY_NLU     := data/nlu/municipalities.yml
+TRAIN_INPUTS := config.yml domain.yml vocabulary/slots.yml $(CITY_NLU) $(CITY_FILES) $(shell find data nlu_components -type f \( -name '*.yml' -o -name '*.py' \) 2>/dev/null)
 
-.PHONY: help install run test train shell kb-check validate answers eval-nlu bench test-unit test-stories test-e2e test-gateway test-browser-e2e browser-deps line-richmenu record-stories clean
+.PHONY: help install run test train shell kb-check nlu-data new-city validate answers eval-nlu bench test-unit test-stories test-e2e test-gateway test-browser-e2e browser-deps line-richmenu record-stories clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
@@ -34,20 +37,30 @@ $(GW_VENV)/.installed: requirements/gateway.lock
 
 install: $(VENV)/.installed $(GW_VENV)/.installed ## create both virtualenvs from the lock files
 
+$(CITY_NLU): $(CITY_FILES) scripts/city_nlu.py | $(VENV)/.installed
+	$(PY) -m scripts.city_nlu
+	@touch $@
+
+nlu-data: $(CITY_NLU) ## regenerate data/nlu/municipalities.yml from knowledge/municipalities/*.yml
+
 $(MODEL): $(VENV)/.installed $(TRAIN_INPUTS)
 	@mkdir -p $(MODEL_DIR)
 	$(RASA) train --config config.yml --domain domain.yml --data data --out $(MODEL_DIR) --fixed-model-name pinbot
 	@touch $@
 
-train: $(MODEL) ## train the model when data, domain or config changed
+train: $(MODEL) ## train the model when data, domain, config or a city file changed
 
 kb-check: $(VENV)/.installed ## validate knowledge/ against its schema
-	$(PY) scripts/kb_check.py
+	$(PY) -m scripts.kb_check
 
 answers: $(VENV)/.installed ## render every answer into tests/golden/ (review the diff) and print the length table
-	$(PY) scripts/render_answers.py
+	$(PY) -m scripts.render_answers
 
-validate: $(VENV)/.installed ## rasa data validate (domain, NLU, stories, rules)
+new-city: $(VENV)/.installed ## scaffold knowledge/municipalities/<ID>.yml from the template: make new-city ID=hoshino NAME=星野市
+	@test -n "$(ID)" -a -n "$(NAME)" || { echo "usage: make new-city ID=<id> NAME=<市名>  (e.g. ID=hoshino NAME=星野市)" >&2; exit 2; }
+	$(PY) -m scripts.new_city --id "$(ID)" --name "$(NAME)"
+
+validate: $(VENV)/.installed $(CITY_NLU) ## rasa data validate (domain, NLU, stories, rules)
 	$(RASA) data validate --config config.yml --domain domain.yml --data data --fail-on-warnings
 
 run: install train ## install, train if needed, start gateway + Rasa + action server (Ctrl-C stops all)
@@ -78,16 +91,16 @@ browser-deps: ## install Debian's chromium for the browser tests (root)
 	@command -v chromium >/dev/null 2>&1 || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium) || { echo "chromium is needed for the browser tests: install Debian's chromium package (as root)" >&2; exit 1; }
 
 eval-nlu: $(VENV)/.installed ## compare NLU pipelines on the held-out set (+ k-fold CV)
-	$(PY) scripts/eval_nlu.py
+	$(PY) -m scripts.eval_nlu
 
 bench: $(VENV)/.installed $(MODEL) ## parse latency and memory vs targets
-	$(PY) scripts/bench_parse.py --model $(MODEL)
+	$(PY) -m scripts.bench_parse --model $(MODEL)
 
 line-richmenu: $(GW_VENV)/.installed ## create the LINE rich menu (needs LINE_CHANNEL_ACCESS_TOKEN)
-	$(GW_PY) scripts/line_richmenu.py
+	$(GW_PY) -m scripts.line_richmenu
 
 clean: ## remove trained models and runtime state (keeps the virtualenvs)
 	rm -rf $(MODEL_DIR)/* var/ .rasa/
 
 record-stories: $(MODEL) ## re-record tests/stories/ from scripted conversations (review the diff)
-	$(PY) scripts/record_test_stories.py --model $(MODEL)
+	$(PY) -m scripts.record_test_stories --model $(MODEL)

@@ -10,10 +10,12 @@ from rasa_sdk import Tracker
 from actions import settings
 from actions.knowledge import resolve_municipality
 from actions.vocabulary import match_value
+from kb import ids
 
-PROCEDURES = ("pin_reset", "pin_change", "certificate_renewal")
-APPLICANT_TYPES = ("self", "legal_representative", "voluntary_proxy")
-PIN_TYPES = ("signature", "user_auth", "resident_registry", "text_input", "four_digit", "all")
+PROCEDURES = ids.PROCEDURES
+APPLICANT_TYPES = ids.APPLICANTS
+# The card's four PINs, plus what a resident may answer instead: "a 4-digit one" or "I don't know / all".
+PIN_TYPES = (*ids.PIN_TYPES, "four_digit", "all")
 
 
 @dataclass(frozen=True)

@@ -30,7 +30,7 @@ SUGGESTIONS: Dict[str, str] = {
     "human_handoff": "問い合わせ先",
 }
 MAX_SUGGESTIONS = 3
-# The topic to offer first when the unclear message names a procedure (actions/vocabulary.yml `procedure`).
+# The topic to offer first when the unclear message names a procedure (vocabulary/slots.yml `procedure`).
 PROCEDURE_TOPICS = {"pin_reset": ("forgot_pin", "pin_locked"), "pin_change": ("change_pin",), "certificate_renewal": ("renew_certificate",)}
 
 

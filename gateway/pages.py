@@ -49,5 +49,9 @@ class Pages:
         page = _read("index.html")
         city = municipality.name if municipality else "デモ市"
         attribute = f' data-municipality="{html.escape(municipality.id)}"' if municipality else ""
+        links = "\n".join(
+            f'    <li><a href="/demo/{html.escape(c.id)}">{html.escape(c.name)}</a></li>' for c in self._directory.all()
+        )
         page = page.replace("{{CITY_NAME}}", html.escape(city)).replace(" {{WIDGET_ATTRIBUTES}}", attribute)
+        page = page.replace("{{CITY_LINKS}}", links)
         return HTMLResponse(page, headers={"Cache-Control": "no-cache"})

@@ -105,7 +105,6 @@ def build_national(raw: dict[str, Any], sources: dict[str, Source]) -> National:
         Pin(
             id=p["id"],
             label=p["label"],
-            aliases=_texts(p.get("aliases")),
             format=p["format"],
             min_length=p["min_length"],
             max_length=p["max_length"],

@@ -285,7 +285,6 @@ class Pin:
 
     id: str
     label: str
-    aliases: tuple[str, ...]
     format: str
     min_length: int
     max_length: int

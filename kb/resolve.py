@@ -1,29 +1,17 @@
-"""Find municipality mentions in free text (NFKC, kana-insensitive, substring-safe)."""
+"""Find municipality mentions in free text (jptext.fold_kana: NFKC, kana-insensitive; substring-safe)."""
 
 from __future__ import annotations
 
 import re
-import unicodedata
 from typing import Iterable, Mapping
 
-_SMALL_KE = str.maketrans({"ゖ": "け", "ゕ": "か", "竜": "龍"})
-_SPACES = re.compile(r"\s+")
+from jptext import fold_kana
 
 # A kana alias followed by more kana is usually part of another word (みたかった, いちばん);
 # these particles and endings may follow a place name.
-_KANA_FOLLOWERS = ("の", "に", "で", "は", "が", "を", "へ", "と", "から", "まで", "です", "だ", "在", "ね", "よ", "さん")
+KANA_FOLLOWERS = ("の", "に", "で", "は", "が", "を", "へ", "と", "から", "まで", "です", "だ", "在", "ね", "よ", "さん")
 # 千葉県 is the prefecture, not 千葉市.
-_KANJI_BLOCKERS = ("県",)
-
-
-def _to_hiragana(text: str) -> str:
-    return "".join(chr(ord(c) - 0x60) if "ァ" <= c <= "ヶ" else c for c in text)
-
-
-def normalize(text: str) -> str:
-    """NFKC, lower-case, katakana to hiragana, ヶ/ケ/が-insensitive 龍/竜, no spaces."""
-    text = unicodedata.normalize("NFKC", text).lower()
-    return _SPACES.sub("", _to_hiragana(text).translate(_SMALL_KE))
+KANJI_BLOCKERS = ("県",)
 
 
 def _is_kana(char: str) -> bool:
@@ -42,17 +30,17 @@ def _boundary_ok(alias: str, text: str, start: int, end: int) -> bool:
     if all(_is_kana(c) for c in alias):
         if before and _is_kana(before):
             return False
-        return not after or not _is_kana(after[0]) or after.startswith(_KANA_FOLLOWERS)
-    return not after.startswith(_KANJI_BLOCKERS)
+        return not after or not _is_kana(after[0]) or after.startswith(KANA_FOLLOWERS)
+    return not after.startswith(KANJI_BLOCKERS)
 
 
 def find_mentions(text: str, aliases: Mapping[str, Iterable[str]]) -> list[str]:
     """Municipality ids mentioned in `text`, in order of first mention, each once."""
-    norm = normalize(text)
+    norm = fold_kana(text)
     hits: list[tuple[int, str]] = []
     for mid, names in aliases.items():
         positions = []
-        for alias in {normalize(a) for a in names} - {""}:
+        for alias in {fold_kana(a) for a in names} - {""}:
             for match in re.finditer(re.escape(alias), norm):
                 if _boundary_ok(alias, norm, match.start(), match.end()):
                     positions.append(match.start())

@@ -15,7 +15,8 @@ from typing import Any, Iterable, Iterator, Sequence
 import jsonschema
 import yaml
 
-from kb.resolve import normalize
+from jptext import fold_kana
+
 from kb.yamlio import read_yaml
 
 SCHEMA_BASE = "https://kb.invalid/schema/"
@@ -203,6 +204,27 @@ def _check_office(office: dict[str, Any], parts: list[Any], rep: _Reporter) -> N
         rep.add(parts + ["closed"], "closing rules given but hours is empty")
 
 
+# What knowledge/templates/municipality.yml marks as still to be filled in from the city's page.
+TEMPLATE_PLACEHOLDERS = ("TODO", "__ID__", "__NAME__", "__ALIASES__")
+
+
+def _placeholders(node: Any, parts: list[Any]) -> Iterator[list[Any]]:
+    """Paths of the strings that still hold a placeholder of the city template."""
+    if isinstance(node, dict):
+        for key, value in node.items():
+            yield from _placeholders(value, parts + [key])
+    elif isinstance(node, list):
+        for i, item in enumerate(node):
+            yield from _placeholders(item, parts + [i])
+    elif isinstance(node, str) and any(mark in node for mark in TEMPLATE_PLACEHOLDERS):
+        yield parts
+
+
+def _check_placeholders(data: Any, rep: _Reporter) -> None:
+    for parts in _placeholders(data, []):
+        rep.add(parts, "still a placeholder of the template: write what the city's page says (or remove the field)")
+
+
 def _check_municipality(data: dict[str, Any], stem: str, rep: _Reporter) -> None:
     if data["id"] != stem:
         rep.add(["id"], f"{data['id']!r} does not match the file name {stem!r}")
@@ -227,7 +249,7 @@ def _check_municipality(data: dict[str, Any], stem: str, rep: _Reporter) -> None
             visits = {d.get("visit") for d in app["documents"]} - {None}
             if visits and max(visits) > app.get("visits", 1):
                 rep.add(at + ["visits"], "documents mention a visit number higher than visits")
-    if not any(normalize(a) for a in data["aliases"]):
+    if not any(fold_kana(a) for a in data["aliases"]):
         rep.add(["aliases"], "no usable alias")
 
 
@@ -235,7 +257,7 @@ def _check_alias_clashes(files: dict[str, tuple[str, dict[str, Any]]], problems:
     owner: dict[str, str] = {}
     for mid, (shown, data) in sorted(files.items()):
         for i, alias in enumerate(data["aliases"]):
-            key = normalize(alias)
+            key = fold_kana(alias)
             if key in owner and owner[key] != mid:
                 problems.append(f"{shown}: aliases[{i}]: {alias!r} is also an alias of {owner[key]!r}")
             owner.setdefault(key, mid)
@@ -283,8 +305,12 @@ def validate_tree(root: Path) -> ValidatedFiles:
     for path in paths:
         data, rep = load(path, "municipality")
         if data is None:
+            raw = _read(path, _Reporter(rep.shown, []))
+            if raw is not None:
+                _check_placeholders(raw, rep)
             continue
         _check_municipality(data, path.stem, rep)
+        _check_placeholders(data, rep)
         _check_source_refs(data, sources, rep, own=path.stem)
         if rep.count == 0:
             good[data["id"]] = (rep.shown, data)

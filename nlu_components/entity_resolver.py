@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import hashlib
+import json
+import logging
 from typing import Any, Dict, List, Optional, Sequence, Text
 
 from rasa.engine.graph import ExecutionContext, GraphComponent
@@ -16,12 +19,25 @@ from rasa.shared.nlu.constants import (
     ENTITY_ATTRIBUTE_VALUE,
 )
 from rasa.shared.nlu.training_data.message import Message
+from rasa.shared.nlu.training_data.training_data import TrainingData
+
+from kb.directory import read_cities
+from kb.paths import default_knowledge_dir
+from vocabulary import SLOTS_FILE, Vocabulary, load_vocabulary, match_in
 
 Entity = Dict[Text, Any]
+logger = logging.getLogger(__name__)
+
+MODEL_FILE = "canonical_values.json"
+
+
+def knowledge_city_ids() -> List[str]:
+    """The ids of the cities defined in knowledge/municipalities/*.yml (the only place a city is defined)."""
+    return sorted(read_cities(default_knowledge_dir()))
 
 
 @DefaultV1Recipe.register(
-    DefaultV1Recipe.ComponentType.ENTITY_EXTRACTOR, is_trainable=False
+    DefaultV1Recipe.ComponentType.ENTITY_EXTRACTOR, is_trainable=True
 )
 class EntityResolver(GraphComponent):
     """Keeps the longest of overlapping same-type entities and drops non-canonical values.
@@ -30,6 +46,11 @@ class EntityResolver(GraphComponent):
     千葉 (regex) and 千葉市 (lookup) both match the same text; slots need a
     single canonical id (docs/ARCHITECTURE.md), not a leftover surface form
     such as 子どもの暗証番号. Place it after EntitySynonymMapper.
+
+    The canonical ids of `cities_entity` are the knowledge base's city ids, read when the model is trained
+    and stored in it: adding a city file and retraining is all it takes. For the `vocabulary_types`, a value
+    that is not yet an id (「母の代わりに」) is mapped with the one slot vocabulary (vocabulary/slots.yml, also
+    stored in the model), the same lists and matching the action server uses; what maps to no id is dropped.
     """
 
     @staticmethod
@@ -38,14 +59,34 @@ class EntityResolver(GraphComponent):
         return {
             # entity type -> its canonical ids; types not listed are left alone.
             "allowed_values": {},
+            # entity type whose canonical ids are the KB's city ids (None: no such type).
+            "cities_entity": None,
+            # entity types whose surface forms are mapped to ids with vocabulary/slots.yml.
+            "vocabulary_types": [],
         }
 
-    def __init__(self, config: Dict[Text, Any]) -> None:
-        """Stores the canonical ids per entity type."""
+    def __init__(
+        self,
+        config: Dict[Text, Any],
+        model_storage: Optional[ModelStorage] = None,
+        resource: Optional[Resource] = None,
+        cities: Optional[Sequence[str]] = None,
+        vocabulary: Optional[Vocabulary] = None,
+    ) -> None:
+        """Stores the canonical ids per entity type (the cities' ids when known) and the vocabulary."""
+        self._config = {**self.get_default_config(), **config}
+        self._model_storage = model_storage
+        self._resource = resource
+        self._cities: List[str] = list(cities or [])
+        self._vocabulary: Vocabulary = dict(vocabulary or {})
         self._allowed: Dict[str, frozenset] = {
             str(name): frozenset(str(v) for v in values)
-            for name, values in (config.get("allowed_values") or {}).items()
+            for name, values in (self._config.get("allowed_values") or {}).items()
         }
+        cities_entity = self._config.get("cities_entity")
+        if cities_entity:
+            # An untrained resolver knows no city: every city value is dropped rather than guessed.
+            self._allowed[str(cities_entity)] = frozenset(self._cities)
 
     @classmethod
     def create(
@@ -56,7 +97,59 @@ class EntityResolver(GraphComponent):
         execution_context: ExecutionContext,
     ) -> EntityResolver:
         """Creates a new component (see parent class for full docstring)."""
-        return cls(config)
+        return cls(config, model_storage, resource)
+
+    @classmethod
+    def fingerprint_addon(cls, config: Dict[str, Any]) -> Optional[str]:
+        """The city ids and the vocabulary: editing either must retrain this component even if data/ did not change."""
+        parts: Dict[str, Any] = {}
+        if config.get("cities_entity"):
+            parts["cities"] = knowledge_city_ids()
+        if config.get("vocabulary_types"):
+            parts["vocabulary"] = SLOTS_FILE.read_text(encoding="utf-8")
+        if not parts:
+            return None
+        return hashlib.sha256(json.dumps(parts, ensure_ascii=False, sort_keys=True).encode("utf-8")).hexdigest()
+
+    def train(self, training_data: TrainingData) -> Resource:
+        """Read the city ids (KB) and the slot vocabulary and store them in the model."""
+        if self._config.get("cities_entity"):
+            self._cities = knowledge_city_ids()
+            if not self._cities:
+                raise ValueError("no city file under knowledge/municipalities: run `make kb-check`")
+            self._allowed[str(self._config["cities_entity"])] = frozenset(self._cities)
+        wanted = [str(t) for t in self._config.get("vocabulary_types") or []]
+        if wanted:
+            full = load_vocabulary()
+            self._vocabulary = {t: full.get(t, {}) for t in wanted}
+        self.persist()
+        return self._resource  # type: ignore[return-value]
+
+    def persist(self) -> None:
+        """Write the city ids and the vocabulary into the model."""
+        if self._model_storage is None or self._resource is None:
+            return
+        with self._model_storage.write_to(self._resource) as directory:
+            data = {"cities": self._cities, "vocabulary": self._vocabulary}
+            (directory / MODEL_FILE).write_text(json.dumps(data, ensure_ascii=False), encoding="utf-8")
+
+    @classmethod
+    def load(
+        cls,
+        config: Dict[Text, Any],
+        model_storage: ModelStorage,
+        resource: Resource,
+        execution_context: ExecutionContext,
+        **kwargs: Any,
+    ) -> EntityResolver:
+        """The resolver with the city ids and the vocabulary stored at training time."""
+        try:
+            with model_storage.read_from(resource) as directory:
+                data = json.loads((directory / MODEL_FILE).read_text(encoding="utf-8"))
+        except (ValueError, FileNotFoundError, OSError):
+            logger.warning("EntityResolver: no city ids or vocabulary in the model; retrain it (make train).")
+            data = {}
+        return cls(config, model_storage, resource, data.get("cities"), data.get("vocabulary"))
 
     def process(self, messages: List[Message]) -> List[Message]:
         """Resolves the entities of each message in place."""
@@ -68,7 +161,7 @@ class EntityResolver(GraphComponent):
 
     def resolve(self, entities: Sequence[Entity]) -> List[Entity]:
         """The entities to keep, in text order."""
-        canonical = [e for e in entities if self._is_allowed(e)]
+        canonical = [c for c in (self._canonical(e) for e in entities) if c is not None]
         # Longest first so that a contained or overlapping shorter match loses;
         # on equal length the extractor listed first (earlier in the pipeline) wins.
         ranked = sorted(
@@ -80,6 +173,18 @@ class EntityResolver(GraphComponent):
             if not any(_same_type_overlap(entity, other) for other in kept):
                 kept.append(entity)
         return sorted(kept, key=lambda e: (_start(e), _end(e)))
+
+    def _canonical(self, entity: Entity) -> Optional[Entity]:
+        """The entity with a canonical value (mapped with the vocabulary if need be), or None to drop it."""
+        if self._is_allowed(entity):
+            return entity
+        words = self._vocabulary.get(str(entity.get(ENTITY_ATTRIBUTE_TYPE)))
+        value = match_in(words, str(entity.get(ENTITY_ATTRIBUTE_VALUE))) if words else None
+        if value is None:
+            return None
+        mapped = {**entity, ENTITY_ATTRIBUTE_VALUE: value}
+        mapped["processors"] = [*entity.get("processors", []), self.__class__.__name__]
+        return mapped if self._is_allowed(mapped) else None
 
     def _is_allowed(self, entity: Entity) -> bool:
         allowed: Optional[frozenset] = self._allowed.get(entity.get(ENTITY_ATTRIBUTE_TYPE))

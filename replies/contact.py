@@ -1,24 +1,71 @@
-"""The city's contact, and the polite answer when nothing else could be produced."""
+"""The city's contact, and the polite answer when nothing else could be produced.
+
+The one wording of both, for Rasa's side (actions, the REST channel) and for the gateway: this module needs only
+the standard library and `kb.directory`, so the gateway's virtualenv imports it too.
+"""
 
 from __future__ import annotations
 
 import logging
-from typing import List, Optional
+from typing import List, Optional, Protocol, Sequence
 
-from kb import KnowledgeBase, load_kb
-from kb.models import Municipality
+from kb.directory import default_directory
+from kb.models import Phone
 
 logger = logging.getLogger(__name__)
 
+APOLOGY = "申し訳ありません。ただいまお答えを用意できませんでした。少し時間をおいてもう一度お試しいただくか、お電話でお問い合わせください。"
+GENERIC_CONTACT = "お住まいの市役所の担当窓口へお問い合わせください。"
 
-def contact_text(municipality: Municipality) -> str:
-    """「お問い合わせ：三鷹市 市民部 市民課 届出・証明係 0422-29-9191」 from the city's own page."""
+
+class ContactLike(Protocol):
+    """A city's contact block: kb.models.Contact or kb.directory.CityContact."""
+
+    @property
+    def department(self) -> Optional[str]:
+        """The desk, as the page names it."""
+
+    @property
+    def phones(self) -> Sequence[Phone]:
+        """Every phone number the page gives."""
+
+    @property
+    def hours(self) -> Optional[str]:
+        """When the desk answers, if the page says."""
+
+
+class CityLike(Protocol):
+    """A city with a name and a contact: kb.models.Municipality or kb.directory.City."""
+
+    @property
+    def name(self) -> str:
+        """The city's name as written in the KB."""
+
+    @property
+    def contact(self) -> ContactLike:
+        """Who to ask."""
+
+
+class Cities(Protocol):
+    """Where the cities come from: the full KnowledgeBase or the tolerant kb.directory.CityDirectory."""
+
+    def municipality_ids(self) -> List[str]:
+        """Ids of every city."""
+
+    def municipality(self, mid: str) -> CityLike:
+        """The city with this id."""
+
+
+def contact_text(municipality: CityLike) -> str:
+    """「お問い合わせ：三鷹市 市民部 市民課 届出・証明係 電話 0422-29-9191」 with every phone of the city's own page."""
     contact = municipality.contact
     phones = "、".join(
         f"{phone.number}（{phone.label}）" if phone.label and phone.label != contact.department else phone.number
         for phone in contact.phones
     )
-    text = f"お問い合わせ：{municipality.name} {contact.department}"
+    text = f"お問い合わせ：{municipality.name}"
+    if contact.department:
+        text += f" {contact.department}"
     if phones:
         text += f" 電話 {phones}"
     else:
@@ -28,33 +75,44 @@ def contact_text(municipality: Municipality) -> str:
     return text
 
 
-def short_contact(municipality: Municipality) -> str:
+def short_contact(municipality: CityLike) -> str:
     """「市民課住基グループ（0572-23-5542）」: who to ask, for a status line."""
     phones = municipality.contact.phones
-    return f"{municipality.contact.department}（{phones[0].number}）" if phones else municipality.contact.department
+    desk = municipality.contact.department or municipality.name
+    return f"{desk}（{phones[0].number}）" if phones else desk
 
 
-def all_contacts_text(kb: KnowledgeBase) -> str:
+def contact_lines(cities: Cities, municipality_id: Optional[str]) -> List[str]:
+    """Contact of the given city, or of every city when unknown."""
+    ids = cities.municipality_ids()
+    if municipality_id in ids:
+        return [contact_text(cities.municipality(str(municipality_id)))]
+    return [contact_text(cities.municipality(mid)) for mid in ids]
+
+
+def all_contacts_text(cities: Cities) -> str:
     """One contact line per city, for when the resident's city is not known."""
-    return "\n".join(contact_text(kb.municipality(mid)) for mid in kb.municipality_ids())
+    return "\n".join(contact_lines(cities, None))
 
 
-def fallback_message(municipality_id: Optional[str], kb: Optional[KnowledgeBase] = None) -> str:
-    """Apology plus the right phone number, used when a turn would otherwise get no answer."""
-    apology = "申し訳ありません。ただいまお答えを用意できませんでした。少し時間をおいてもう一度お試しいただくか、お電話でお問い合わせください。"
+def fallback_message(municipality_id: Optional[str], cities: Optional[Cities] = None) -> str:
+    """Apology plus the city's contact (every city's when unknown), used whenever a turn would get no answer.
+
+    Without `cities`, the tolerant city directory is read: the phone number must reach the resident even when
+    the rest of the knowledge base fails to load.
+    """
     try:
-        kb = kb or load_kb()
-        known = municipality_id if municipality_id in kb.municipality_ids() else kb.resolve_municipality(municipality_id or "")
-        if known:
-            return f"{apology}\n{contact_text(kb.municipality(known))}"
-        return f"{apology}\n{all_contacts_text(kb)}"
+        source = cities if cities is not None else default_directory()
+        if not source.municipality_ids():
+            return f"{APOLOGY}\n{GENERIC_CONTACT}"
+        known = municipality_id if municipality_id in source.municipality_ids() else _resolve(source, municipality_id)
+        return "\n".join([APOLOGY, *contact_lines(source, known)])
     except Exception:  # noqa: BLE001 - even a broken KB must not leave the resident without an answer
         logger.exception("Knowledge base unavailable for the fallback message.")
-        return f"{apology}\nお住まいの市役所の担当窓口へお問い合わせください。"
+        return f"{APOLOGY}\n{GENERIC_CONTACT}"
 
 
-def contact_lines(kb: KnowledgeBase, municipality_id: Optional[str]) -> List[str]:
-    """Contact of the given city, or of every city when unknown."""
-    if municipality_id in kb.municipality_ids():
-        return [contact_text(kb.municipality(municipality_id))]
-    return [contact_text(kb.municipality(mid)) for mid in kb.municipality_ids()]
+def _resolve(cities: Cities, value: Optional[str]) -> Optional[str]:
+    """A city name or alias given instead of an id (「三鷹市」 in page metadata)."""
+    resolve = getattr(cities, "resolve_municipality", None) or getattr(cities, "resolve", None)
+    return resolve(value) if value and resolve is not None else None

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import datetime as dt
-import unicodedata
 from typing import Dict, List, Optional
 
+from jptext import nfkc
 from kb import KnowledgeBase
 from kb.ids import APPLICANT_LABELS, PROCEDURE_LABELS, WEEKDAY_LABELS
 from kb.models import IdCategory, IdRule, Municipality, Office
@@ -30,7 +30,7 @@ _DAY_WORDS: Dict[str, tuple[int, ...]] = {
 
 def asked_weekdays(text: str) -> tuple[int, ...]:
     """Weekdays the resident asks about (土曜日もやってる? → Saturday); empty when none."""
-    folded = unicodedata.normalize("NFKC", text or "")
+    folded = nfkc(text or "")
     for word, days in _DAY_WORDS.items():
         if word in folded:
             return days

@@ -1,4 +1,7 @@
-"""Validate the knowledge base: prints "OK: N files" or one line per problem and exits 1."""
+"""Validate the knowledge base: prints "OK: N files" or one line per problem and exits 1.
+
+Run from the repo root as a module: `python -m scripts.kb_check [knowledge-dir]` (`make kb-check`).
+"""
 
 from __future__ import annotations
 
@@ -6,11 +9,8 @@ import argparse
 import sys
 from pathlib import Path
 
-if __package__ in (None, ""):  # run as a script: make the repo root importable
-    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-
-from kb.paths import default_knowledge_dir  # noqa: E402
-from kb.validation import validate_tree  # noqa: E402
+from kb.paths import default_knowledge_dir
+from kb.validation import validate_tree
 
 
 def main(argv: list[str] | None = None) -> int:

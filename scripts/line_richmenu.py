@@ -1,14 +1,13 @@
-"""``make line-richmenu``: create the LINE rich menu; see gateway/line/richmenu.py (run with the gateway venv)."""
+"""``make line-richmenu``: create the LINE rich menu; see gateway/line/richmenu.py (run with the gateway venv).
+
+Run from the repo root as a module: `.venv-gateway/bin/python -m scripts.line_richmenu`.
+"""
 
 from __future__ import annotations
 
 import sys
-from pathlib import Path
 
-# Run as a plain script from the Makefile: make the repository importable without relying on PYTHONPATH.
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-
-from gateway.line.richmenu import main  # noqa: E402
+from gateway.line.richmenu import main
 
 if __name__ == "__main__":
     sys.exit(main())

@@ -3,7 +3,8 @@
 Each conversation is sent as button payloads (so NLU cannot blur what is tested), its tracker is exported
 through Rasa's `/conversations/<id>/story` endpoint, and `rasa test core --fail-on-prediction-errors`
 replays the stories later: any change to rules, forms or domain that alters a path fails the test.
-Run after a deliberate dialogue change: `make record-stories` (needs a trained model), then review the diff.
+Run after a deliberate dialogue change: `make record-stories` (needs a trained model; it runs
+`python -m scripts.record_test_stories` from the repo root), then review the diff.
 """
 
 from __future__ import annotations
@@ -11,18 +12,17 @@ from __future__ import annotations
 import argparse
 import itertools
 import json
-import sys
 import tempfile
 import urllib.request
 from pathlib import Path
 from typing import Dict, List, Tuple
 
+from kb.directory import read_cities
+from kb.paths import default_knowledge_dir
+from tests.e2e.stack import Stack
+
 REPO = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(REPO))
 
-from tests.e2e.stack import Stack  # noqa: E402
-
-CITIES = ("mitaka", "chiba", "tajimi", "ryugasaki")
 APPLICANTS = ("self", "legal_representative", "voluntary_proxy")
 START = {"pin_reset": "/forgot_pin", "pin_change": "/change_pin", "certificate_renewal": "/renew_certificate"}
 
@@ -35,7 +35,8 @@ def inform(slot: str, value: str) -> str:
 def case_conversations() -> List[Tuple[str, List[str]]]:
     """Every procedure × applicant type × city, answered with buttons."""
     conversations = []
-    for procedure, applicant, city in itertools.product(START, APPLICANTS, CITIES):
+    cities = list(read_cities(default_knowledge_dir()))
+    for procedure, applicant, city in itertools.product(START, APPLICANTS, cities):
         turns = [START[procedure], inform("applicant_type", applicant), inform("municipality", city)]
         if procedure == "pin_reset" and applicant == "self":
             turns += [inform("pin_type", "signature"), "/affirm"]

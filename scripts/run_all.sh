@@ -16,7 +16,7 @@ without_secrets .venv/bin/rasa run actions --actions actions --port "$ACTION_POR
   >>"$STATE_DIR/log/actions.log" 2>&1 &
 pids+=($!)
 without_secrets .venv/bin/rasa run --model "$RASA_MODEL" --enable-api -i "$RASA_HOST" -p "$RASA_PORT" \
-  --credentials credentials.yml --endpoints endpoints.yml \
+  --credentials credentials.yml --endpoints "$ENDPOINTS" \
   --logging-config-file logging.yml >>"$STATE_DIR/log/rasa.log" 2>&1 &
 pids+=($!)
 .venv-gateway/bin/python -m gateway >>"$STATE_DIR/log/gateway.log" 2>&1 &

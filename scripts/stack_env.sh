@@ -15,6 +15,9 @@ export TRACKER_DB="${TRACKER_DB:-${STATE_DIR}/tracker.db}"
 export RASA_MODEL="${RASA_MODEL:-models/pinbot.tar.gz}"
 export TF_CPP_MIN_LOG_LEVEL="${TF_CPP_MIN_LOG_LEVEL:-2}"
 mkdir -p "${STATE_DIR}/log"
+# endpoints.yml holds the defaults (Rasa's layout, no variables); a different action-server URL gets a copy.
+export ENDPOINTS="${STATE_DIR}/endpoints.yml"
+sed "s#http://127.0.0.1:5055/webhook#${ACTION_ENDPOINT_URL}#" endpoints.yml > "${ENDPOINTS}"
 # The gateway derives conversation ids from this key; keep one per installation so that LINE conversations
 # survive restarts. Set GATEWAY_SECRET in production; otherwise a random key is kept in the state directory.
 if [ -z "${GATEWAY_SECRET:-}" ]; then

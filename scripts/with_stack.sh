@@ -15,7 +15,7 @@ trap stop_all EXIT INT TERM
 without_secrets .venv/bin/rasa run actions --actions actions --port "$ACTION_PORT" >"$STATE_DIR/log/actions.log" 2>&1 &
 pids+=($!)
 without_secrets .venv/bin/rasa run --model "$RASA_MODEL" --enable-api -i 127.0.0.1 -p "$RASA_PORT" --credentials credentials.yml \
-  --endpoints endpoints.yml --logging-config-file logging.yml >"$STATE_DIR/log/rasa.log" 2>&1 &
+  --endpoints "$ENDPOINTS" --logging-config-file logging.yml >"$STATE_DIR/log/rasa.log" 2>&1 &
 pids+=($!)
 for _ in $(seq 1 300); do
   curl -fsS "$RASA_URL/status" >/dev/null 2>&1 && break

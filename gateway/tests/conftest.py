@@ -22,6 +22,7 @@ KB_FILES = {
     "mitaka.yml": """
 id: mitaka
 name: 三鷹市
+aliases: [三鷹市, 三鷹, みたか]
 contact:
   department: 市民部 市民課 届出・証明係
   phones:
@@ -33,6 +34,7 @@ contact:
     "chiba.yml": """
 id: chiba
 name: 千葉市
+aliases: [千葉市, 千葉]
 contact:
   department: 市民自治推進部 区政推進課
   phones:
@@ -46,7 +48,7 @@ contact:
   department: 市民課
   phones: []
 """,
-    # ryugasaki.yml deliberately missing: the gateway must cope.
+    # ryugasaki.yml deliberately missing: the city does not exist for the gateway (one file, one city).
 }
 
 
@@ -59,7 +61,7 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
 
 @pytest.fixture
 def kb_dir(tmp_path: Path) -> Path:
-    """A knowledge directory with three of the four municipality files."""
+    """A knowledge directory with three of the four municipality files (one of them without a phone)."""
     root = tmp_path / "knowledge"
     (root / "municipalities").mkdir(parents=True)
     for name, text in KB_FILES.items():

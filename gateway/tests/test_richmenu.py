@@ -15,11 +15,11 @@ from gateway.tests.fakes.servers import ServerThread
 
 
 def run_cli(env_extra: dict[str, str]) -> subprocess.CompletedProcess[str]:
-    """Run the command exactly as ``make line-richmenu`` does (a script, no PYTHONPATH needed)."""
+    """Run the command exactly as ``make line-richmenu`` does (a module from the repo root, no PYTHONPATH needed)."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("LINE_") and k != "PYTHONPATH"}
     env.update(env_extra)
     return subprocess.run(
-        [sys.executable, str(REPO_ROOT / "scripts" / "line_richmenu.py")],
+        [sys.executable, "-m", "scripts.line_richmenu"],
         env=env,
         capture_output=True,
         text=True,

@@ -82,8 +82,11 @@ def test_municipality_fixed_by_embedding(gateway: Gateway, fake_rasa: FakeRasaFi
 
 
 @pytest.mark.parametrize("value,expected", [("龍ヶ崎市", "ryugasaki"), ("竜ケ崎市", "ryugasaki"), ("千葉市", "chiba")])
-def test_municipality_name_variants(gateway: Gateway, fake_rasa: FakeRasaFixture, value: str, expected: str) -> None:
-    """Spelling variants of city names resolve to the canonical id."""
+def test_municipality_name_variants(
+    start_gateway: Callable[..., Gateway], fake_rasa: FakeRasaFixture, value: str, expected: str
+) -> None:
+    """Spelling variants of city names (the project's own KB files) resolve to the canonical id."""
+    gateway = start_gateway(knowledge_dir=Path(__file__).resolve().parents[2] / "knowledge")
     sid = new_session(gateway, {"municipality": value})
     send(gateway, {"session_id": sid, "text": "こんにちは"})
     assert fake_rasa[0].requests[-1]["metadata"]["municipality"] == expected
@@ -322,19 +325,24 @@ def test_rasa_timeout_gives_fallback_within_the_deadline(gateway: Gateway, fake_
 @pytest.mark.parametrize(
     "municipality,expected,absent",
     [
-        ("tajimi", "お住まいの市役所の担当窓口へお問い合わせください", "0422"),  # KB file without phones
-        ("ryugasaki", "お住まいの市役所の担当窓口へお問い合わせください", "0422"),  # KB file missing
-        (None, "・三鷹市 0422-29-9191\n・千葉市 043-245-5134", "多治見市"),  # unknown city: every phone the KB has
+        ("tajimi", "お問い合わせ：多治見市 市民課（ページに電話番号の記載がありません）", "0422"),  # KB file without phones
+        (None, "お問い合わせ：千葉市 市民自治推進部 区政推進課 電話 043-245-5134\n", "龍ケ崎市"),  # every city the KB has
     ],
 )
 def test_fallback_contacts_when_kb_is_incomplete(
     gateway: Gateway, fake_rasa: FakeRasaFixture, municipality: str | None, expected: str, absent: str
 ) -> None:
-    """Missing phones or files give the generic line; no city lists every phone."""
+    """A city without phones says so; an unknown city lists every city with a file, and only those."""
     fake_rasa[0].mode = "error"
     sid = new_session(gateway, {"municipality": municipality} if municipality else None)
     text = send(gateway, {"session_id": sid, "text": "こんにちは"}).json()["messages"][0]["text"]
     assert expected in text and absent not in text
+
+
+def test_a_city_without_a_file_is_unknown(gateway: Gateway) -> None:
+    """Only knowledge/municipalities/<id>.yml defines a city: without its file, ryugasaki is refused."""
+    response = httpx.post(f"{gateway.url}/api/chat/session", json={"municipality": "ryugasaki"})
+    assert_json_error(response, 422, "unknown_municipality")
 
 
 def test_sessions_and_offers_survive_a_gateway_restart(
@@ -372,6 +380,8 @@ def test_pages_and_security_headers(gateway: Gateway) -> None:
     page = httpx.get(f"{gateway.url}/")
     assert page.status_code == 200
     assert '<script src="/widget.js" defer></script>' in page.text
+    # The demo links are the cities with a knowledge file, and only those (the test KB has no ryugasaki.yml).
+    assert '<a href="/demo/tajimi">多治見市</a>' in page.text and "/demo/ryugasaki" not in page.text
     csp = page.headers["content-security-policy"]
     assert "script-src 'self'" in csp and "unsafe-inline" not in csp and "frame-ancestors 'none'" in csp
     assert page.headers["x-content-type-options"] == "nosniff"

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import random
-import unicodedata
 from collections import defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -12,6 +11,8 @@ from typing import Dict, List, Sequence, Tuple
 from rasa.shared.nlu.training_data.loading import load_data
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
+
+from jptext import nfkc
 
 
 @dataclass(frozen=True)
@@ -61,8 +62,8 @@ def _to_example(message: Message) -> Example:
 
 
 def normalized_text(text: str) -> str:
-    """NFKC without spaces: how we decide that two utterances are the same."""
-    return "".join(unicodedata.normalize("NFKC", text).split())
+    """jptext.nfkc without spaces: how we decide that two utterances are the same."""
+    return "".join(nfkc(text).split())
 
 
 def stratified_folds(

@@ -80,13 +80,13 @@ def test_failure_without_city_lists_every_city(make_tracker, run, monkeypatch) -
 
 @pytest.mark.parametrize("slots", [{}, {"municipality": "mitaka"}], ids=["no-city", "city-slot-set"])
 def test_knowledge_base_unavailable_still_answers(make_tracker, run, monkeypatch, slots) -> None:
-    """The whole KB cannot be loaded (e.g. a broken knowledge/ file): the action must not crash.
+    """Not even the city files can be read: the action must not crash.
 
     It cannot look up a phone number then, so it gives the generic 「お住まいの市役所…」 line.
     """
     monkeypatch.setattr(actions.knowledge, "get_kb", boom)
     monkeypatch.setattr(actions.answers, "get_kb", boom)
-    monkeypatch.setattr(replies.contact, "load_kb", boom)
+    monkeypatch.setattr(replies.contact, "default_directory", boom)
     events, messages = run(ActionAnswerContact(), make_tracker(slots=slots))
     assert events == []
     assert [m["text"] for m in messages] == [FALLBACK_NO_KB]

@@ -79,6 +79,13 @@ class Stack:
             args, cwd=REPO, env=self._env(), stdout=log, stderr=subprocess.STDOUT, start_new_session=True
         )
 
+    def _endpoints(self) -> Path:
+        """endpoints.yml with this stack's action-server port (the root file holds the default 5055)."""
+        text = (REPO / "endpoints.yml").read_text(encoding="utf-8")
+        path = self.state_dir / "endpoints.yml"
+        path.write_text(text.replace("http://127.0.0.1:5055/webhook", f"http://127.0.0.1:{self.action_port}/webhook"), encoding="utf-8")
+        return path
+
     def start_actions(self) -> None:
         """Start the action server and wait until it answers."""
         self._spawn("actions", [str(VENV_BIN / "rasa"), "run", "actions", "--actions", "actions", "--port", str(self.action_port)])
@@ -91,7 +98,7 @@ class Stack:
             [
                 str(VENV_BIN / "rasa"), "run", "--model", str(self.model), "--enable-api",
                 "-i", "127.0.0.1", "-p", str(self.rasa_port),
-                "--credentials", "credentials.yml", "--endpoints", "endpoints.yml",
+                "--credentials", "credentials.yml", "--endpoints", str(self._endpoints()),
                 "--logging-config-file", "logging.yml",
             ],
         )

@@ -141,10 +141,10 @@ def test_load_kb_raises_with_the_same_messages(kb_copy: Path, edit: Edit) -> Non
 
 
 def run_check(*args: str) -> subprocess.CompletedProcess[str]:
-    """Run scripts/kb_check.py as `make kb-check` would."""
+    """Run scripts/kb_check.py as `make kb-check` would (a module, from the repo root)."""
     return subprocess.run(
-        [sys.executable, str(repo_root() / "scripts" / "kb_check.py"), *args],
-        capture_output=True, text=True, timeout=120, check=False,
+        [sys.executable, "-m", "scripts.kb_check", *args],
+        capture_output=True, text=True, timeout=120, check=False, cwd=repo_root(),
     )
 
 

@@ -1,5 +1,6 @@
 """EntityResolver: one entity per span and type, canonical values only."""
 
+from pathlib import Path
 from typing import Any, Dict
 
 import pytest
@@ -72,3 +73,66 @@ def test_message_without_entities_is_untouched(resolver: EntityResolver) -> None
     message = Message(data={TEXT: "こんにちは"})
     resolver.process([message])
     assert message.get(ENTITIES) is None
+
+
+# ------------------------------------------------------------------ the KB's cities and the slot vocabulary
+
+VOCABULARY = {
+    "applicant_type": {"legal_representative": ["子ども"], "voluntary_proxy": ["代わり", "委任状"], "self": ["本人"]},
+    "pin_type": {"signature": ["e-tax"], "all": ["わからない"]},
+}
+
+
+@pytest.fixture()
+def with_vocabulary() -> EntityResolver:
+    """A resolver that maps surface forms with a small vocabulary."""
+    return EntityResolver(
+        {
+            "allowed_values": {"applicant_type": ["self", "legal_representative", "voluntary_proxy"], "pin_type": ["signature"]},
+            "vocabulary_types": ["applicant_type", "pin_type"],
+        },
+        vocabulary=VOCABULARY,
+    )
+
+
+def test_surface_forms_are_mapped_with_the_vocabulary(with_vocabulary: EntityResolver) -> None:
+    kept = with_vocabulary.resolve([_e("applicant_type", 0, 6, "母の代わりに"), _e("pin_type", 8, 13, "Ｅ－ＴＡＸ")])
+    assert [(e["entity"], e["value"]) for e in kept] == [("applicant_type", "voluntary_proxy"), ("pin_type", "signature")]
+    assert all(e["processors"] == ["EntityResolver"] for e in kept)
+
+
+def test_a_vocabulary_value_that_is_no_id_is_still_dropped(with_vocabulary: EntityResolver) -> None:
+    # 「わからない」 is the form's "all" answer, not a PIN id the NLU may put into the slot.
+    assert with_vocabulary.resolve([_e("pin_type", 0, 5, "わからない"), _e("applicant_type", 0, 3, "だれか")]) == []
+
+
+def test_an_untrained_city_list_drops_every_city() -> None:
+    resolver = EntityResolver({"cities_entity": "municipality"})
+    assert resolver.resolve([_e("municipality", 0, 3, "mitaka")]) == []
+
+
+def test_training_stores_the_kb_cities_and_the_vocabulary(tmp_path: Path) -> None:
+    """Trained, persisted and loaded like Rasa does: the ids come from knowledge/, the words from vocabulary/."""
+    from rasa.engine.storage.local_model_storage import LocalModelStorage
+    from rasa.engine.storage.resource import Resource
+    from rasa.shared.nlu.training_data.training_data import TrainingData
+
+    from kb.directory import read_cities
+    from kb.paths import default_knowledge_dir
+
+    config = {"cities_entity": "municipality", "vocabulary_types": ["applicant_type"],
+              "allowed_values": {"applicant_type": ["self", "legal_representative", "voluntary_proxy"]}}
+    storage = LocalModelStorage(tmp_path)
+    resource = Resource("entity_resolver")
+    trained = EntityResolver.create(config, storage, resource, None)  # type: ignore[arg-type]
+    trained.train(TrainingData())
+    loaded = EntityResolver.load(config, storage, resource, None)  # type: ignore[arg-type]
+    cities = sorted(read_cities(default_knowledge_dir()))
+    assert cities
+    found = loaded.resolve([_e("municipality", 0, 3, mid) for mid in cities] + [_e("municipality", 0, 3, "osaka")])
+    assert sorted(e["value"] for e in found) == cities[:1]  # overlapping spans: one per span, every id accepted
+    for mid in cities:
+        assert loaded.resolve([_e("municipality", 0, 3, mid)])[0]["value"] == mid
+    assert loaded.resolve([_e("applicant_type", 0, 6, "委任状を持って")])[0]["value"] == "voluntary_proxy"
+    assert EntityResolver.fingerprint_addon(config) == EntityResolver.fingerprint_addon(dict(config))
+    assert EntityResolver.fingerprint_addon({}) is None

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from pathlib import Path
 from typing import List, Optional
 
 import pytest
@@ -66,8 +67,22 @@ def test_fallback_message_when_the_kb_cannot_load(monkeypatch: pytest.MonkeyPatc
     def fail() -> KnowledgeBase:
         raise RuntimeError("cannot read knowledge/")
 
-    monkeypatch.setattr(contact_module, "load_kb", fail)
+    monkeypatch.setattr(contact_module, "default_directory", fail)
     assert fallback_message("tajimi") == f"{APOLOGY}\nお住まいの市役所の担当窓口へお問い合わせください。"
+
+
+def test_fallback_message_reads_the_city_files_even_when_the_full_kb_is_invalid(tmp_path: Path) -> None:
+    """A schema error elsewhere in a city file must not cost the resident the phone number."""
+    from kb.directory import CityDirectory
+
+    (tmp_path / "municipalities").mkdir()
+    (tmp_path / "municipalities" / "mitaka.yml").write_text(
+        "id: mitaka\nname: 三鷹市\noffices: not-a-list\ncontact:\n  department: 市民課\n"
+        "  phones:\n    - number: 0422-29-9191\n",
+        encoding="utf-8",
+    )
+    message = fallback_message("三鷹市", CityDirectory(tmp_path))
+    assert message == f"{APOLOGY}\nお問い合わせ：三鷹市 市民課 電話 0422-29-9191"
 
 
 def test_contact_lines(kb: KnowledgeBase) -> None:

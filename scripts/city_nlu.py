@@ -1,0 +1,141 @@
+"""Generate data/nlu/municipalities.yml (city names for the NLU) from knowledge/municipalities/*.yml.
+
+`make nlu-data` runs it (and `make train`/`make run` through it); `--check` exits 1 when the committed file is
+stale, which tests/nlu/test_city_nlu.py also checks. The cities' names live only in their KB files: this file is
+their copy in Rasa's training-data format, never edited by hand.
+"""
+
+from __future__ import annotations
+
+import argparse
+import functools
+import json
+import re
+import sys
+import unicodedata
+from pathlib import Path
+
+from kb.directory import City, read_cities
+from kb.paths import default_knowledge_dir, repo_root
+from kb.resolve import KANA_FOLLOWERS, KANJI_BLOCKERS
+
+OUTPUT = Path("data") / "nlu" / "municipalities.yml"
+
+HEADER = """\
+# GENERATED from knowledge/municipalities/*.yml by `make nlu-data` (python -m scripts.city_nlu).
+# Do not edit: change the city's `name` / `aliases` in its knowledge file, then run `make nlu-data`
+# (`make train` and `make run` do it for you). tests/nlu/test_city_nlu.py fails when this file is stale.
+version: "3.1"
+
+nlu:
+"""
+
+# Inform examples per city, so that every city (also one added later) is seen by the intent classifier.
+INFORM_TEMPLATES = ("{name}在住です", "住所は{name}です")
+
+_HIRAGANA = re.compile(r"^[ぁ-ゖー]+$")
+_KATAKANA = re.compile(r"^[ァ-ヺー]+$")
+_KANA_CLASS = "ぁ-ゖァ-ヺーｦ-ﾟ"
+_KE_VARIANTS = ("ケ", "ヶ", "が")
+
+
+@functools.lru_cache(maxsize=1)
+def _half_width() -> dict[str, str]:
+    """Full-width katakana → half-width (ｱﾝｼｮｳ), the inverse of what NFKC does."""
+    table: dict[str, str] = {}
+    for code in range(0xFF66, 0xFF9E):
+        base = chr(code)
+        for suffix in ("", "\uff9e", "\uff9f"):
+            full = unicodedata.normalize("NFKC", base + suffix)
+            if len(full) == 1:
+                table.setdefault(full, base + suffix)
+    return table
+
+
+def _katakana(text: str) -> str:
+    return "".join(chr(ord(c) + 0x60) if "ぁ" <= c <= "ゖ" else c for c in text)
+
+
+def _hiragana(text: str) -> str:
+    return "".join(chr(ord(c) - 0x60) if "ァ" <= c <= "ヶ" else c for c in text)
+
+
+def _half(text: str) -> str:
+    table = _half_width()
+    return "".join(table.get(c, c) for c in text)
+
+
+def surface_forms(city: City) -> list[str]:
+    """Every spelling of the city for the synonym mapper: KB names, kana in both scripts and half-width, ケ/ヶ/が."""
+    forms: list[str] = []
+    for name in city.names():
+        variants = [name]
+        if _HIRAGANA.match(name) or _KATAKANA.match(name):
+            katakana = _katakana(name)
+            variants += [_hiragana(name), katakana, _half(katakana)]
+        elif any(ke in name for ke in _KE_VARIANTS):
+            variants += [name.replace(ke, other) for ke in _KE_VARIANTS if ke in name for other in _KE_VARIANTS]
+        forms += variants
+    forms.append(f"{city.name}内")
+    return list(dict.fromkeys(f for f in forms if f))
+
+
+def regex_for(form: str) -> str:
+    """A pattern that finds `form` but not inside another word (みたか in みたかった, 千葉 in 千葉県)."""
+    escaped = re.escape(form)
+    if re.match(rf"^[{_KANA_CLASS}]+$", form):
+        followers = "|".join(re.escape(f) for f in KANA_FOLLOWERS)
+        return rf"(?<![{_KANA_CLASS}]){escaped}(?:(?![{_KANA_CLASS}])|(?={followers}))"
+    if form.isascii():
+        return rf"(?<![A-Za-z0-9]){escaped}(?![A-Za-z0-9])"
+    blockers = "".join(re.escape(b) for b in KANJI_BLOCKERS)
+    return rf"{escaped}(?![{blockers}])"
+
+
+def _block(lines: list[str]) -> str:
+    return "".join(f"      - {line}\n" for line in lines)
+
+
+def render(cities: list[City]) -> str:
+    """The whole generated file: synonyms, one regex per spelling, and inform examples per city."""
+    out = [HEADER]
+    for city in cities:
+        out.append(f"  - synonym: {city.id}\n    examples: |\n{_block(surface_forms(city))}\n")
+    patterns = [regex_for(form) for city in cities for form in surface_forms(city) if not form.endswith("内")]
+    out.append(f"  - regex: municipality\n    examples: |\n{_block(list(dict.fromkeys(patterns)))}\n")
+    examples = [
+        template.format(name=f'[{city.name}]{{"entity": "municipality", "value": {json.dumps(city.id)}}}')
+        for city in cities
+        for template in INFORM_TEMPLATES
+    ]
+    out.append(f"  - intent: inform\n    examples: |\n{_block(examples)}")
+    return "".join(out)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Write the file, or with --check report whether it is up to date."""
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--check", action="store_true", help="exit 1 if the committed file is stale")
+    parser.add_argument("--knowledge", type=Path, default=None, help="knowledge folder (default: $KB_DIR or ./knowledge)")
+    parser.add_argument("--out", type=Path, default=None, help=f"output file (default: <repo>/{OUTPUT})")
+    args = parser.parse_args(argv)
+    cities = list(read_cities(args.knowledge or default_knowledge_dir()).values())
+    if not cities:
+        print("no readable city file under knowledge/municipalities: run make kb-check", file=sys.stderr)
+        return 1
+    target: Path = args.out or repo_root() / OUTPUT
+    text = render(cities)
+    current = target.read_text(encoding="utf-8") if target.exists() else None
+    if args.check:
+        if current != text:
+            print(f"{target} is stale: run `make nlu-data`", file=sys.stderr)
+            return 1
+        return 0
+    if current != text:
+        target.write_text(text, encoding="utf-8")
+        print(f"wrote {target} ({len(cities)} cities)")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -7,13 +7,14 @@ from pathlib import Path
 import pytest
 import yaml
 
-from kb.ids import APPLICANTS, PIN_TYPES
+from kb.ids import APPLICANTS, PIN_TYPES, PROCEDURES
 from vocabulary import load_vocabulary, match_value
 
 REPO = Path(__file__).resolve().parents[2]
 # Canonical ids a slot may take (docs/ARCHITECTURE.md); "all" / "four_digit" are the PIN answers
 # "I don't know" and "a 4-digit one", "true" / "false" the yes/no of knows_other_pin.
 IDS = {
+    "procedure": set(PROCEDURES),
     "applicant_type": set(APPLICANTS),
     "pin_type": {*PIN_TYPES, "four_digit", "all"},
     "knows_other_pin": {"true", "false"},

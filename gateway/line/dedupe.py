@@ -30,3 +30,9 @@ class EventDeduplicator:
             if fresh and self._inserted % 1000 == 0:
                 self._db.conn.execute("DELETE FROM seen_events WHERE seen < ?", (now - self._ttl,))
         return fresh
+
+    def purge(self, now: float | None = None) -> int:
+        """Forget ids older than the time-to-live; returns how many went."""
+        now = time.time() if now is None else now
+        with self._db.lock:
+            return int(self._db.conn.execute("DELETE FROM seen_events WHERE seen < ?", (now - self._ttl,)).rowcount)

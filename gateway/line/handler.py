@@ -130,7 +130,9 @@ class LineEventHandler:
         elif event_type == "join":
             await self._deliver(event, source, [OutgoingText(GROUP_JOIN_REPLY)])
         elif event_type in {"unfollow", "leave"}:
-            self._store.forget_conversation(conversation)
+            # The resident blocked the account or the bot left the group: their conversation is deleted everywhere.
+            if not await self._turns.forget(conversation):
+                log.warning("line %s: the Rasa conversation could not be deleted; retention will purge it", event_type)
 
     def _greeting(self) -> list[OutgoingText]:
         municipality = self._directory.get(self._municipality)

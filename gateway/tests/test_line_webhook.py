@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+import sqlite3
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -202,11 +203,31 @@ def test_follow_greets_with_the_main_choices(
 def test_unfollow_and_unknown_events_send_nothing(
     line_gw: Gateway, fake_rasa: FakeRasaFixture, fake_line: FakeLineFixture
 ) -> None:
-    """Unfollow and unknown event types cause no API call."""
+    """Unfollow and unknown event types cause no LINE call and no turn (unfollow deletes: see below)."""
     deliver(line_gw, ev.unfollow_event(), ev.unknown_event())
     settle(line_gw)
     time.sleep(0.2)
     assert fake_line[0].requests == [] and fake_rasa[0].requests == []
+
+
+def test_unfollow_deletes_the_conversation_in_rasa_and_the_gateway(
+    line_gw: Gateway, fake_rasa: FakeRasaFixture, fake_line: FakeLineFixture
+) -> None:
+    """A user who blocks the account is forgotten: Rasa's stored conversation (token-guarded DELETE) and offers."""
+    deliver(line_gw, ev.text_event("暗証番号を忘れました"))
+    fake_line[0].wait_for("/message/reply", 1)
+    settle(line_gw)
+    conversation = fake_rasa[0].requests[-1]["sender"]
+    db = sqlite3.connect(line_gw.settings.db_path)
+    assert db.execute("SELECT COUNT(*) FROM offers WHERE conversation_id = ?", (conversation,)).fetchone()[0] == 1
+    deliver(line_gw, ev.unfollow_event())
+    settle(line_gw)
+    deadline = time.monotonic() + 3
+    while not fake_rasa[0].deleted and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert fake_rasa[0].deleted == [conversation]
+    assert ev.USER_ID not in conversation
+    assert db.execute("SELECT COUNT(*) FROM offers WHERE conversation_id = ?", (conversation,)).fetchone()[0] == 0
 
 
 @pytest.mark.parametrize("kind", ["sticker", "image", "video", "audio", "file", "location"])

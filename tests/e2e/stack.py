@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import secrets
 import signal
 import socket
 import subprocess
@@ -43,6 +44,7 @@ class Stack:
     rasa_port: int = field(default_factory=free_port)
     action_port: int = field(default_factory=free_port)
     processes: Dict[str, subprocess.Popen] = field(default_factory=dict)
+    auth_token: str = field(default_factory=lambda: secrets.token_hex(32), repr=False)
 
     @property
     def rasa_url(self) -> str:
@@ -66,6 +68,7 @@ class Stack:
             SANIC_HOST="127.0.0.1",
             ACTION_ENDPOINT_URL=f"http://127.0.0.1:{self.action_port}/webhook",
             TRACKER_DB=str(self.tracker_db),
+            RASA_AUTH_TOKEN=self.auth_token,
             TF_CPP_MIN_LOG_LEVEL="2",
         )
         env.update(self.env_extra)
@@ -87,13 +90,14 @@ class Stack:
         self._spawn(
             "rasa",
             [
-                str(VENV_BIN / "rasa"), "run", "--model", str(self.model), "--enable-api",
+                # channels.cli adds --auth-token from RASA_AUTH_TOKEN, as scripts/run_all.sh does.
+                str(VENV_BIN / "python"), "-m", "channels.cli", "run", "--model", str(self.model), "--enable-api",
                 "-i", "127.0.0.1", "-p", str(self.rasa_port),
                 "--credentials", "credentials.yml", "--endpoints", "endpoints.yml",
                 "--logging-config-file", "logging.yml",
             ],
         )
-        self._wait(f"{self.rasa_url}/status", "rasa", timeout=240)
+        self._wait(f"{self.rasa_url}/status?token={self.auth_token}", "rasa", timeout=240)
 
     def stop(self, name: str) -> None:
         """Stop one process (SIGTERM, then SIGKILL)."""
@@ -136,5 +140,11 @@ class Stack:
         return http_json("POST", f"{self.rasa_url}/webhooks/rest/webhook", body)
 
     def tracker(self, sender: str) -> Dict[str, Any]:
-        """The stored conversation, through the HTTP API."""
-        return http_json("GET", f"{self.rasa_url}/conversations/{sender}/tracker")
+        """The stored conversation, through the (token-guarded) HTTP API."""
+        return http_json("GET", f"{self.rasa_url}/conversations/{sender}/tracker?token={self.auth_token}")
+
+    def api(self, method: str, path: str, body: Optional[Dict[str, Any]] = None, token: bool = True) -> Any:
+        """Call Rasa's HTTP API with (or, to test the lock, without) the token."""
+        separator = "&" if "?" in path else "?"
+        url = f"{self.rasa_url}{path}{separator}token={self.auth_token}" if token else f"{self.rasa_url}{path}"
+        return http_json(method, url, body)

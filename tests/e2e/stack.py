@@ -17,6 +17,7 @@ from typing import Any, Dict, List, Optional
 
 REPO = Path(__file__).resolve().parents[2]
 VENV_BIN = REPO / ".venv" / "bin"
+GATEWAY_PYTHON = REPO / ".venv-gateway" / "bin" / "python"
 
 
 def free_port() -> int:
@@ -43,6 +44,7 @@ class Stack:
     env_extra: Dict[str, str] = field(default_factory=dict)
     rasa_port: int = field(default_factory=free_port)
     action_port: int = field(default_factory=free_port)
+    gateway_port: int = field(default_factory=free_port)
     processes: Dict[str, subprocess.Popen] = field(default_factory=dict)
     auth_token: str = field(default_factory=lambda: secrets.token_hex(32), repr=False)
 
@@ -98,6 +100,33 @@ class Stack:
             ],
         )
         self._wait(f"{self.rasa_url}/status?token={self.auth_token}", "rasa", timeout=240)
+
+    @property
+    def gateway_url(self) -> str:
+        """Base URL of the gateway (when started)."""
+        return f"http://127.0.0.1:{self.gateway_port}"
+
+    @property
+    def gateway_db(self) -> Path:
+        """The gateway's SQLite file."""
+        return self.state_dir / "gateway.sqlite3"
+
+    def start_gateway(self) -> None:
+        """Start the public gateway (its own venv) in front of this Rasa server and wait until it is healthy."""
+        extra = {
+            "GATEWAY_HOST": "127.0.0.1",
+            "GATEWAY_PORT": str(self.gateway_port),
+            "GATEWAY_DB_PATH": str(self.gateway_db),
+            "GATEWAY_SECRET": secrets.token_hex(32),
+            "RASA_URL": self.rasa_url,
+            "RATE_LIMIT_SESSION_PER_MINUTE": "1000",
+            "RATE_LIMIT_IP_PER_MINUTE": "1000",
+            "RATE_LIMIT_SESSIONS_PER_IP_PER_MINUTE": "1000",
+        }
+        self.env_extra.update(extra)
+        self._spawn("gateway", [str(GATEWAY_PYTHON), "-m", "gateway"])
+        # /healthz is only 200 when the gateway reaches Rasa's token-guarded /status.
+        self._wait(f"{self.gateway_url}/healthz", "gateway")
 
     def stop(self, name: str) -> None:
         """Stop one process (SIGTERM, then SIGKILL)."""

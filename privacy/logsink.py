@@ -9,22 +9,16 @@ and at most LOG_BACKUPS (default 10) are kept. Files are created 0600.
 from __future__ import annotations
 
 import os
-import re
 import select
 import sys
 import time
 from pathlib import Path
 from typing import BinaryIO
 
-from privacy.redact import redact
+from privacy.logging_filter import scrub_line
 from privacy.retention import purge_interval_seconds, retention_seconds
 
-_TOKEN_QUERY = re.compile(r"((?:token|access_token)=)[^&\s\"']+", re.IGNORECASE)
-
-
-def scrub_line(line: str) -> str:
-    """Redact PINs/個人番号 and API tokens in query strings from one log line."""
-    return _TOKEN_QUERY.sub(r"\1***", redact(line).text)
+__all__ = ["RotatingSink", "main", "scrub_line"]
 
 
 class RotatingSink:

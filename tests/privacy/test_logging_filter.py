@@ -41,6 +41,8 @@ def captured() -> Iterator[Tuple[logging.Logger, io.StringIO]]:
         ("%s / %s", ("１２３４ ５６７８ ９０１８", "PIN：９８７６"), f"{NUM} / PIN:{PIN}"),
         ("raw text 621498320257 in the format string", None, f"raw text {NUM} in the format string"),
         ("%(text)s", ({"text": "パスワードはAbc12345"},), f"パスワードは{PIN}"),
+        ("GET %s", ("/status?token=s3cr3t-value&x=1",), "GET /status?token=***&x=1"),
+        ("after the bot asked: %s", ("暗唱番号は 8 6 4 2",), f"after the bot asked: 暗唱番号は {PIN}"),
     ],
 )
 def test_filter_rewrites_sensitive_records(msg: str, args: object, expected: str) -> None:

@@ -364,6 +364,21 @@ def test_typed_text_is_guarded_on_line_too(
     assert [r["message"] for r in fake_rasa[0].requests] == ["／restart", "暗証番号は［暗証番号］です"]
 
 
+def test_line_numbers_per_line_and_answers_to_pin_questions_are_redacted(
+    line_gw: Gateway, fake_rasa: FakeRasaFixture, fake_line: FakeLineFixture
+) -> None:
+    """One group per line (common on LINE), and 「たしか4917」 answering the bot's 「どの暗証番号ですか」."""
+    deliver(line_gw, ev.text_event("3141\n5926\n5352"), ev.text_event("暗証番号を変更したい"))
+    fake_line[0].wait_for("/message/reply", 2)
+    deliver(line_gw, ev.text_event("たしか4917だったと思う"))
+    fake_line[0].wait_for("/message/reply", 3)
+    assert [r["message"] for r in fake_rasa[0].requests] == [
+        "［個人番号］",
+        "暗証番号を変更したい",
+        "たしか［暗証番号］だったと思う",
+    ]
+
+
 def test_events_of_one_user_keep_their_order(
     line_gw: Gateway, fake_rasa: FakeRasaFixture, fake_line: FakeLineFixture
 ) -> None:

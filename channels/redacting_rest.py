@@ -1,23 +1,31 @@
-"""Rasa's REST channel with the privacy guard and a no-silence guarantee."""
+"""Rasa's REST channel with the privacy guard, a no-silence guarantee and a guarded conversation delete."""
 
 from __future__ import annotations
 
+import hmac
 import logging
+import os
 from typing import Any, Awaitable, Callable, Dict, Optional, Text
 
 from rasa.core.channels.channel import UserMessage
 from rasa.core.channels.rest import RestInput
-from sanic import Blueprint, Sanic
+from rasa.shared.core.events import BotUttered
+from sanic import Blueprint, Sanic, response
 from sanic.request import Request
+from sanic.response import HTTPResponse
 
 from privacy import redact
+from privacy.redact import asks_about_pin
 from replies.contact import fallback_message
+from storage.events import redact_strings
 
 logger = logging.getLogger(__name__)
 
+AUTH_TOKEN_ENV = "RASA_AUTH_TOKEN"
+
 
 class RedactingRestInput(RestInput):
-    """REST channel that redacts PINs and 個人番号 before Rasa sees, stores or logs the text."""
+    """REST channel that redacts PINs and 個人番号 (text and metadata) before Rasa sees, stores or logs them."""
 
     @classmethod
     def name(cls) -> Text:
@@ -36,14 +44,19 @@ class RedactingRestInput(RestInput):
         return redaction.text
 
     def get_metadata(self, request: Request) -> Optional[Dict[Text, Any]]:
-        """Pass on only a JSON object as metadata; anything else is dropped."""
+        """Pass on only a JSON object as metadata, its strings redacted; anything else is dropped."""
         metadata = super().get_metadata(request)
-        return metadata if isinstance(metadata, dict) else None
+        return redact_strings(metadata, redact) if isinstance(metadata, dict) else None
 
     def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
-        """Rasa's REST routes, with a polite fallback when a turn produced no reply."""
+        """Rasa's REST routes, with PIN-question context, a polite fallback and ``DELETE /conversations/<id>``."""
 
         async def on_message_never_silent(message: UserMessage) -> None:
+            if isinstance(message.text, str) and await _follows_pin_question(message.sender_id):
+                # 「たしか4917だったと思う」 answering 「どの暗証番号ですか」: a PIN without a PIN word.
+                message.text = redact(message.text, pin_context=True).text
+                if message.metadata:
+                    message.metadata = redact_strings(message.metadata, lambda s: redact(s, pin_context=True))
             collector = message.output_channel
             sent_before = len(getattr(collector, "messages", []))
             try:
@@ -54,7 +67,55 @@ class RedactingRestInput(RestInput):
                 municipality = await _known_municipality(message)
                 await collector.send_text_message(message.sender_id, fallback_message(municipality))
 
-        return super().blueprint(on_message_never_silent)
+        blueprint = super().blueprint(on_message_never_silent)
+
+        @blueprint.route("/conversations/<sender_id>", methods=["DELETE"])
+        async def delete_conversation(request: Request, sender_id: Text) -> HTTPResponse:
+            """Forget a conversation (LINE unfollow); needs the API token, like Rasa's own HTTP API."""
+            if not _authorised(request):
+                return response.json({"error": "not authorised"}, status=401)
+            store = _tracker_store(request.app)
+            if store is None or not hasattr(store, "delete"):
+                return response.json({"error": "tracker store cannot delete"}, status=501)
+            deleted = await store.delete(sender_id)
+            logger.info("Deleted a conversation on request (%d events).", deleted)
+            return response.json({"deleted": deleted})
+
+        return blueprint
+
+
+def _authorised(request: Request) -> bool:
+    """The request carries RASA_AUTH_TOKEN (``?token=`` as Rasa's API, or a Bearer header); no token, no access."""
+    expected = os.environ.get(AUTH_TOKEN_ENV, "")
+    if not expected:
+        return False
+    provided = request.args.get("token") or ""
+    header = request.headers.get("authorization", "")
+    if header.lower().startswith("bearer "):
+        provided = header[7:].strip()
+    return hmac.compare_digest(provided.encode(), expected.encode())
+
+
+def _tracker_store(app: Sanic) -> Any:
+    """The innermost tracker store (Rasa wraps ours in FailSafeTrackerStore)."""
+    agent = getattr(app.ctx, "agent", None)
+    store = getattr(agent, "tracker_store", None)
+    while store is not None and hasattr(store, "_tracker_store"):
+        store = store._tracker_store
+    return store
+
+
+async def _follows_pin_question(sender_id: Text) -> bool:
+    """Whether the bot's last message in this conversation asked about a PIN."""
+    try:
+        agent = Sanic.get_app("rasa_server").ctx.agent
+        tracker = await agent.tracker_store.retrieve(sender_id)
+    except Exception:  # noqa: BLE001 - unknown context: the context-free redaction already ran
+        return False
+    if tracker is None:
+        return False
+    last_bot = tracker.get_last_event_for(BotUttered)
+    return isinstance(last_bot, BotUttered) and isinstance(last_bot.text, str) and asks_about_pin(last_bot.text)
 
 
 async def _known_municipality(message: UserMessage) -> Optional[str]:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
 import os
 from collections.abc import AsyncIterator
@@ -34,6 +36,7 @@ from gateway.sessions import SessionStore
 from gateway.settings import Settings, SettingsError
 from gateway.turns import TurnService
 from gateway.webchat import WebChat
+from privacy.retention import purge_interval_seconds
 
 log = logging.getLogger(__name__)
 SHUTDOWN_DRAIN_SECONDS = 10.0
@@ -71,8 +74,10 @@ def create_app(settings: Settings | None = None) -> GatewayApp:
         if not settings.line_enabled:
             log.info("LINE credentials not set: /line/webhook answers 503; the web chat works")
         db = Database(settings.db_path)
-        store = SessionStore(db, settings.session_ttl_seconds)
-        rasa = RasaClient(settings.rasa_url, settings.rasa_timeout_seconds)
+        # Nothing about a conversation outlives the retention period (RETENTION_DAYS), whatever the other TTLs say.
+        store = SessionStore(db, int(min(settings.session_ttl_seconds, settings.retention_seconds)))
+        dedupe = EventDeduplicator(db, min(3 * 24 * 3600.0, settings.retention_seconds))
+        rasa = RasaClient(settings.rasa_url, settings.rasa_timeout_seconds, auth_token=settings.rasa_auth_token)
         turns = TurnService(
             rasa, store, directory, settings.gateway_secret, settings.rasa_timeout_seconds, settings.max_turns_in_flight
         )
@@ -87,11 +92,12 @@ def create_app(settings: Settings | None = None) -> GatewayApp:
         webhook = LineWebhook(
             settings.line_channel_secret,
             handler,
-            EventDeduplicator(db),
+            dedupe,
             runner,
             settings.line_max_body_bytes,
             settings.rate_limit_bad_signatures_per_minute,
         )
+        purger = asyncio.create_task(_purge_forever(store, dedupe, db, settings.retention_seconds))
         app.state.runner = runner
         app.state.webchat = webchat
         app.state.webhook = webhook
@@ -99,6 +105,9 @@ def create_app(settings: Settings | None = None) -> GatewayApp:
         try:
             yield
         finally:
+            purger.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await purger
             await runner.drain(SHUTDOWN_DRAIN_SECONDS)
             if line_client is not None:
                 await line_client.close()
@@ -142,6 +151,21 @@ def create_app(settings: Settings | None = None) -> GatewayApp:
     ]
     exception_handlers = {HTTPException: _http_error, Exception: _server_error}
     return GatewayApp(routes=routes, middleware=middleware, lifespan=lifespan, exception_handlers=exception_handlers)
+
+
+async def _purge_forever(store: SessionStore, dedupe: EventDeduplicator, db: Database, retention: float) -> None:
+    """Purge expired sessions, offers and LINE event ids now and then periodically (hourly, or faster for short
+    retentions)."""
+    while True:
+        try:
+            sessions = store.purge()
+            dedupe.purge()
+            db.restrict_files()
+            if sessions:
+                log.info("purged %d expired web sessions", sessions)
+        except Exception as exc:  # noqa: BLE001 - the next round tries again
+            log.error("purge failed: %s", describe_exception(exc))
+        await asyncio.sleep(purge_interval_seconds(retention))
 
 
 async def _http_error(request: Request, exc: Exception) -> Response:

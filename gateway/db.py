@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sqlite3
 import threading
 from pathlib import Path
@@ -36,14 +37,28 @@ class Database:
         """Open (creating if needed) the database file and its schema."""
         if path != ":memory:":
             Path(path).parent.mkdir(parents=True, exist_ok=True)
+        self._path = path
         self._conn = sqlite3.connect(path, check_same_thread=False, isolation_level=None, timeout=5.0)
         self.lock = threading.Lock()
         with self.lock:
+            # Purged rows must not linger in free pages.
+            self._conn.execute("PRAGMA secure_delete=ON")
             if path != ":memory:":
                 # WAL without a sync per commit keeps writes sub-millisecond; a power cut loses at most recent sessions.
                 self._conn.execute("PRAGMA journal_mode=WAL")
                 self._conn.execute("PRAGMA synchronous=NORMAL")
             self._conn.executescript(_SCHEMA)
+        self.restrict_files()
+
+    def restrict_files(self) -> None:
+        """Make the database and its WAL files readable by the service's user only (0600)."""
+        if self._path == ":memory:":
+            return
+        for suffix in ("", "-wal", "-shm"):
+            try:
+                os.chmod(self._path + suffix, 0o600)
+            except FileNotFoundError:
+                continue
 
     @property
     def conn(self) -> sqlite3.Connection:

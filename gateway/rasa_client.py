@@ -6,6 +6,7 @@ import asyncio
 import logging
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import quote
 
 import httpx
 
@@ -31,10 +32,16 @@ class RasaClient:
     """One pooled HTTP client for all turns; every call has a hard deadline."""
 
     def __init__(
-        self, base_url: str, timeout_seconds: float, transport: httpx.AsyncBaseTransport | None = None
+        self,
+        base_url: str,
+        timeout_seconds: float,
+        transport: httpx.AsyncBaseTransport | None = None,
+        auth_token: str | None = None,
     ) -> None:
-        """Prepare the client; connections open lazily."""
+        """Prepare the client; connections open lazily. ``auth_token`` opens Rasa's HTTP API (not the webhook)."""
         self._timeout = timeout_seconds
+        # Rasa's token auth reads ?token=; Rasa's access log is off, and our log scrubber masks token= anyway.
+        self._auth = {"token": auth_token} if auth_token else {}
         # trust_env=False: Rasa is on loopback and must never be reached through a proxy from the environment.
         self._http = httpx.AsyncClient(base_url=base_url, timeout=timeout_seconds, trust_env=False, transport=transport)
 
@@ -70,7 +77,7 @@ class RasaClient:
         """Ask ``/status`` whether Rasa is up with a model loaded."""
         try:
             async with asyncio.timeout(min(self._timeout, 3.0)):
-                response = await self._http.get("/status")
+                response = await self._http.get("/status", params=self._auth)
         except (TimeoutError, httpx.HTTPError) as exc:
             return RasaHealth(False, False, f"unreachable ({type(exc).__name__})")
         if response.status_code != 200:
@@ -81,3 +88,16 @@ class RasaClient:
             return RasaHealth(True, False, "invalid json")
         loaded = isinstance(data, dict) and bool(data.get("model_id") or data.get("model_file"))
         return RasaHealth(True, loaded, "model loaded" if loaded else "no model loaded")
+
+    async def delete_conversation(self, sender: str) -> bool:
+        """Ask the REST channel to delete the stored conversation of ``sender`` (LINE unfollow); True if done."""
+        try:
+            async with asyncio.timeout(self._timeout):
+                response = await self._http.delete(f"/webhooks/rest/conversations/{quote(sender, safe='')}", params=self._auth)
+        except (TimeoutError, httpx.HTTPError) as exc:
+            log.warning("deleting a Rasa conversation failed: %s", type(exc).__name__)
+            return False
+        if response.status_code != 200:
+            log.warning("deleting a Rasa conversation failed: status %d", response.status_code)
+            return False
+        return True

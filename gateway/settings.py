@@ -7,6 +7,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from privacy.retention import RetentionError, retention_seconds
+
 REPO_ROOT = Path(__file__).resolve().parent.parent
 MIN_SECRET_BYTES = 32
 # IP addresses are always accepted (see gateway.hosts); names only when listed.
@@ -93,6 +95,8 @@ class Settings:
     port: int = 8080
     rasa_url: str = "http://127.0.0.1:5005"
     rasa_timeout_seconds: float = 5.0
+    rasa_auth_token: str | None = field(default=None, repr=False)
+    retention_seconds: float = 7 * 24 * 3600.0
     allowed_origins: frozenset[str] = frozenset()
     allowed_hosts: frozenset[str] = DEFAULT_ALLOWED_HOSTS
     gateway_secret: bytes = field(default_factory=lambda: secrets.token_bytes(32), repr=False)
@@ -128,11 +132,17 @@ class Settings:
         raw_secret = env.get("GATEWAY_SECRET", "")
         secret = _secret(raw_secret) if raw_secret else secrets.token_bytes(MIN_SECRET_BYTES)
         default_municipality = env.get("DEFAULT_MUNICIPALITY", "").strip() or None
+        try:
+            retention = retention_seconds(env)
+        except RetentionError as exc:
+            raise SettingsError(str(exc)) from exc
         return cls(
             host=env.get("GATEWAY_HOST", "").strip() or "0.0.0.0",
             port=_int(env, "GATEWAY_PORT", 8080, minimum=0),
             rasa_url=(env.get("RASA_URL", "").strip() or "http://127.0.0.1:5005").rstrip("/"),
             rasa_timeout_seconds=_float(env, "RASA_TIMEOUT_SECONDS", 5.0),
+            rasa_auth_token=env.get("RASA_AUTH_TOKEN", "").strip() or None,
+            retention_seconds=retention,
             allowed_origins=_origins(env.get("ALLOWED_ORIGINS", "")),
             allowed_hosts=_hosts(env.get("ALLOWED_HOSTS", "")) or DEFAULT_ALLOWED_HOSTS,
             gateway_secret=secret,

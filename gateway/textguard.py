@@ -20,9 +20,12 @@ class GuardedText:
     redacted: bool
 
 
-def guard_typed_text(raw: str) -> GuardedText:
-    """Redact PINs and individual numbers, drop invisible characters and neutralise a leading command slash."""
-    redaction = redact(raw)
+def guard_typed_text(raw: str, pin_context: bool = False) -> GuardedText:
+    """Redact PINs and individual numbers, drop invisible characters and neutralise a leading command slash.
+
+    ``pin_context``: the bot's previous message asked about a PIN, so a bare 「たしか4917」 is one.
+    """
+    redaction = redact(raw, pin_context=pin_context)
     # Invisible format characters could hide a slash from the check below and be dropped later on the Rasa side.
     visible = "".join(ch for ch in redaction.text if unicodedata.category(ch) not in ("Cc", "Cf") or ch in "\n\t")
     text = visible.strip()

@@ -6,6 +6,7 @@ import asyncio
 import logging
 import time
 import weakref
+from collections import OrderedDict
 from dataclasses import dataclass
 
 from gateway.fallback import fallback_text
@@ -15,6 +16,7 @@ from gateway.municipalities import MunicipalityDirectory
 from gateway.rasa_client import RasaClient, RasaUnavailable
 from gateway.sessions import SessionStore
 from gateway.textguard import guard_typed_text
+from privacy.redact import asks_about_pin
 
 log = logging.getLogger(__name__)
 # A turn left with less time than this after waiting for its conversation's lock is not forwarded: Rasa could not
@@ -32,6 +34,13 @@ class TurnResult:
 
     messages: list[BotMessage]
     fallback: bool
+    # The resident's typed text as forwarded and stored (redacted): what a client may show back to the resident.
+    you: str | None = None
+    redacted: bool = False
+
+
+# Conversations whose last bot message asked about a PIN: bounded, an old entry only costs a missed context.
+MAX_PIN_CONTEXTS = 10_000
 
 
 class TurnService:
@@ -55,6 +64,7 @@ class TurnService:
         self._max_in_flight = max_in_flight
         self._in_flight = 0
         self._locks: weakref.WeakValueDictionary[str, asyncio.Lock] = weakref.WeakValueDictionary()
+        self._asked_pin: OrderedDict[str, None] = OrderedDict()
 
     @property
     def in_flight(self) -> int:
@@ -67,12 +77,28 @@ class TurnService:
 
     async def typed(self, channel: str, conversation_id: str, raw_text: str, municipality: str | None) -> TurnResult:
         """A turn for text the resident typed: redacted and de-commanded before it goes anywhere."""
-        guarded = guard_typed_text(raw_text)
-        return await self._run(channel, conversation_id, guarded.text, municipality, "text", guarded.redacted)
+        guarded = guard_typed_text(raw_text, pin_context=conversation_id in self._asked_pin)
+        result = await self._run(channel, conversation_id, guarded.text, municipality, "text", guarded.redacted)
+        return TurnResult(result.messages, result.fallback, you=guarded.text, redacted=guarded.redacted)
 
     async def button(self, channel: str, conversation_id: str, payload: str, municipality: str | None) -> TurnResult:
         """A turn for a button the caller has already checked with ``is_offered`` (or a fixed menu payload)."""
         return await self._run(channel, conversation_id, payload, municipality, "button", False)
+
+    async def forget(self, conversation_id: str) -> bool:
+        """Delete the conversation here and in Rasa's tracker store (a LINE user who unfollowed); True if Rasa did."""
+        self._asked_pin.pop(conversation_id, None)
+        self._store.forget_conversation(conversation_id)
+        return await self._rasa.delete_conversation(conversation_id)
+
+    def _remember_pin_question(self, conversation_id: str, messages: list[BotMessage]) -> None:
+        if any(asks_about_pin(m.text) for m in messages):
+            self._asked_pin[conversation_id] = None
+            self._asked_pin.move_to_end(conversation_id)
+            while len(self._asked_pin) > MAX_PIN_CONTEXTS:
+                self._asked_pin.popitem(last=False)
+        else:
+            self._asked_pin.pop(conversation_id, None)
 
     def fallback(self, municipality: str | None) -> list[BotMessage]:
         """The apology with the city's phone number, as messages."""
@@ -121,6 +147,7 @@ class TurnService:
                 # remembered as offered buttons (Rasa's own tracker may still record the turn; see README).
                 return self._gave_up(channel, conversation_id, kind, str(exc), started, municipality)
             self._store.remember_offers(conversation_id, [b.payload for m in messages for b in m.buttons])
+            self._remember_pin_question(conversation_id, messages)
         finally:
             lock.release()
         log.info(

@@ -98,7 +98,11 @@ class WebChat:
                 BUSY_MESSAGE,
                 headers={"Retry-After": str(math.ceil(self._settings.rasa_timeout_seconds))},
             )
-        return JSONResponse({"messages": [m.to_api() for m in result.messages]}, headers=NO_STORE)
+        body: dict[str, object] = {"messages": [m.to_api() for m in result.messages]}
+        if result.you is not None:
+            # The widget shows the resident's message as the server kept it: one redaction rule, never more claimed.
+            body["you"] = {"text": result.you, "redacted": result.redacted}
+        return JSONResponse(body, headers=NO_STORE)
 
     async def _parse(
         self, request: Request, model: type[SessionRequest] | type[MessageRequest], allow_empty: bool

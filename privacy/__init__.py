@@ -8,7 +8,9 @@ from privacy.redact import (
     INDIVIDUAL_NUMBER_PLACEHOLDER,
     PIN_PLACEHOLDER,
     Redaction,
+    asks_about_pin,
     contains_placeholder,
+    mentions_pin,
     redact,
 )
 
@@ -16,8 +18,10 @@ __all__ = [
     "INDIVIDUAL_NUMBER_PLACEHOLDER",
     "PIN_PLACEHOLDER",
     "Redaction",
+    "asks_about_pin",
     "check_digit",
     "contains_placeholder",
     "is_valid_individual_number",
+    "mentions_pin",
     "redact",
 ]

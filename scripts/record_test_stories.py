@@ -69,7 +69,7 @@ EXTRA: List[Tuple[str, List[str]]] = [
 
 def story_yaml(stack: Stack, sender: str) -> str:
     """The conversation as Rasa test-story YAML."""
-    with urllib.request.urlopen(f"{stack.rasa_url}/conversations/{sender}/story", timeout=30) as response:
+    with urllib.request.urlopen(f"{stack.rasa_url}/conversations/{sender}/story?token={stack.auth_token}", timeout=30) as response:
         return response.read().decode()
 
 

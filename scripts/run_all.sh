@@ -13,24 +13,25 @@ stop_all() {
 trap stop_all INT TERM EXIT
 
 without_secrets .venv/bin/rasa run actions --actions actions --port "$ACTION_PORT" \
-  >>"$STATE_DIR/log/actions.log" 2>&1 &
+  > >(log_to "$STATE_DIR/log/actions.log") 2>&1 &
 pids+=($!)
-without_secrets .venv/bin/rasa run --model "$RASA_MODEL" --enable-api -i "$RASA_HOST" -p "$RASA_PORT" \
+# channels.cli adds --auth-token from RASA_AUTH_TOKEN (kept off the command line).
+without_secrets .venv/bin/python -m channels.cli run --model "$RASA_MODEL" --enable-api -i "$RASA_HOST" -p "$RASA_PORT" \
   --credentials credentials.yml --endpoints "$ENDPOINTS" \
-  --logging-config-file logging.yml >>"$STATE_DIR/log/rasa.log" 2>&1 &
+  --logging-config-file logging.yml > >(log_to "$STATE_DIR/log/rasa.log") 2>&1 &
 pids+=($!)
-.venv-gateway/bin/python -m gateway >>"$STATE_DIR/log/gateway.log" 2>&1 &
+.venv-gateway/bin/python -m gateway > >(log_to "$STATE_DIR/log/gateway.log") 2>&1 &
 pids+=($!)
 
 echo "Waiting for the Rasa server to load the model (logs: $STATE_DIR/log/)..."
 for _ in $(seq 1 180); do
-  if curl -fsS "$RASA_URL/status" >/dev/null 2>&1; then break; fi
+  if rasa_ready; then break; fi
   for pid in "${pids[@]}"; do kill -0 "$pid" 2>/dev/null || { echo "a process exited early; see $STATE_DIR/log/" >&2; exit 1; }; done
   sleep 1
 done
 echo
 echo "  Demo page (web chat widget):  http://localhost:${GATEWAY_PORT}/"
-echo "  Rasa HTTP API (local only):   ${RASA_URL}/status"
+echo "  Rasa HTTP API (local only):   ${RASA_URL}/status?token=<${STATE_DIR}/rasa.token>"
 echo "  Press Ctrl-C to stop."
 wait -n "${pids[@]}"
 echo "a process exited; stopping the others (see $STATE_DIR/log/)" >&2

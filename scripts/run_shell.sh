@@ -3,7 +3,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/stack_env.sh
-without_secrets .venv/bin/rasa run actions --actions actions --port "$ACTION_PORT" >>"$STATE_DIR/log/actions.log" 2>&1 &
+without_secrets .venv/bin/rasa run actions --actions actions --port "$ACTION_PORT" > >(log_to "$STATE_DIR/log/actions.log") 2>&1 &
 actions_pid=$!
 trap 'kill $actions_pid 2>/dev/null || true' EXIT INT TERM
 without_secrets .venv/bin/rasa shell --model "$RASA_MODEL" --endpoints "$ENDPOINTS" --logging-config-file logging.yml

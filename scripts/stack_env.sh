@@ -1,5 +1,7 @@
 # Shared defaults of the three processes (sourced by run_all.sh, run_shell.sh and the e2e tests' launcher).
 # Every value can be overridden from the environment (../shared/CONTRACT.md §2).
+# Runtime state holds conversations, logs and secrets: files 0600, folders 0700.
+umask 077
 export RASA_TELEMETRY_ENABLED=false
 export PYTHONPATH="${PYTHONPATH:-$PWD}"
 export RASA_HOST="${RASA_HOST:-127.0.0.1}"
@@ -18,6 +20,26 @@ mkdir -p "${STATE_DIR}/log"
 # endpoints.yml holds the defaults (Rasa's layout, no variables); a different action-server URL gets a copy.
 export ENDPOINTS="${STATE_DIR}/endpoints.yml"
 sed "s#http://127.0.0.1:5055/webhook#${ACTION_ENDPOINT_URL}#" endpoints.yml > "${ENDPOINTS}"
+chmod 700 "${STATE_DIR}" "${STATE_DIR}/log"
+find "${STATE_DIR}" -maxdepth 2 -type f -exec chmod 600 {} + 2>/dev/null || true
+find "${STATE_DIR}" -maxdepth 2 -mindepth 1 -type d -exec chmod 700 {} + 2>/dev/null || true
+# Rasa's HTTP API (tracker, /conversations/<id>/messages, delete) needs this token; the gateway uses it too.
+# Set RASA_AUTH_TOKEN in production; otherwise a random one is kept in the state directory (0600).
+if [ -z "${RASA_AUTH_TOKEN:-}" ]; then
+  if [ ! -s "${STATE_DIR}/rasa.token" ]; then
+    (umask 077 && head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n' > "${STATE_DIR}/rasa.token")
+  fi
+  RASA_AUTH_TOKEN="$(cat "${STATE_DIR}/rasa.token")"
+  export RASA_AUTH_TOKEN
+fi
+# Wait until the Rasa server has loaded its model; the token goes to curl on stdin, never on a command line.
+rasa_ready() {
+  printf 'url = "%s/status?token=%s"\n' "$RASA_URL" "$RASA_AUTH_TOKEN" | curl -fsS -K - >/dev/null 2>&1
+}
+# A process's output goes through privacy.logsink: redacted, rotated by size and age, kept RETENTION_DAYS.
+log_to() {
+  "${PWD}/.venv/bin/python" -m privacy.logsink "$1"
+}
 # The gateway derives conversation ids from this key; keep one per installation so that LINE conversations
 # survive restarts. Set GATEWAY_SECRET in production; otherwise a random key is kept in the state directory.
 if [ -z "${GATEWAY_SECRET:-}" ]; then

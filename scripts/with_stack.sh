@@ -12,15 +12,16 @@ source scripts/stack_env.sh
 pids=()
 stop_all() { for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done; wait 2>/dev/null || true; }
 trap stop_all EXIT INT TERM
-without_secrets .venv/bin/rasa run actions --actions actions --port "$ACTION_PORT" >"$STATE_DIR/log/actions.log" 2>&1 &
+without_secrets .venv/bin/rasa run actions --actions actions --port "$ACTION_PORT" > >(log_to "$STATE_DIR/log/actions.log") 2>&1 &
 pids+=($!)
-without_secrets .venv/bin/rasa run --model "$RASA_MODEL" --enable-api -i 127.0.0.1 -p "$RASA_PORT" --credentials credentials.yml \
-  --endpoints "$ENDPOINTS" --logging-config-file logging.yml >"$STATE_DIR/log/rasa.log" 2>&1 &
+without_secrets .venv/bin/python -m channels.cli run --model "$RASA_MODEL" --enable-api -i 127.0.0.1 -p "$RASA_PORT" \
+  --credentials credentials.yml --endpoints "$ENDPOINTS" --logging-config-file logging.yml \
+  > >(log_to "$STATE_DIR/log/rasa.log") 2>&1 &
 pids+=($!)
 for _ in $(seq 1 300); do
-  curl -fsS "$RASA_URL/status" >/dev/null 2>&1 && break
+  rasa_ready && break
   for pid in "${pids[@]}"; do kill -0 "$pid" 2>/dev/null || { tail -n 40 "$STATE_DIR"/log/*.log >&2; exit 1; }; done
   sleep 1
 done
-curl -fsS "$RASA_URL/status" >/dev/null || { echo "Rasa did not start; logs in $STATE_DIR/log" >&2; exit 1; }
+rasa_ready || { echo "Rasa did not start; logs in $STATE_DIR/log" >&2; exit 1; }
 "$@"

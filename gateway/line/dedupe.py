@@ -53,6 +53,12 @@ class EventDeduplicator:
             if self._inserted % 1000 == 0:
                 self._db.conn.execute("DELETE FROM seen_events WHERE seen < ?", (now - self._ttl,))
 
+    def purge(self, now: float | None = None) -> int:
+        """Forget ids older than the time-to-live; returns how many went."""
+        now = time.time() if now is None else now
+        with self._db.lock:
+            return int(self._db.conn.execute("DELETE FROM seen_events WHERE seen < ?", (now - self._ttl,)).rowcount)
+
     def release(self, event_id: object) -> None:
         """Give a claimed event up unhandled: a redelivery of it will be handled."""
         key = _key(event_id)

@@ -146,7 +146,9 @@ class LineEventHandler:
         if isinstance(event, JoinEvent):
             return await self._deliver(event, source, [OutgoingText(GROUP_JOIN_REPLY)])
         if isinstance(event, (UnfollowEvent, LeaveEvent)):
-            self._store.forget_conversation(conversation)
+            # The resident blocked the account or the bot left the group: their conversation is deleted everywhere.
+            if not await self._turns.forget(conversation):
+                log.warning("line %s: the Rasa conversation could not be deleted; retention will purge it", event_type)
         # Other and unknown types (mapped to UnknownEvent by the SDK) need no answer.
         return True
 

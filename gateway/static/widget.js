@@ -78,22 +78,16 @@
   }
   var busy = false;
 
-  // ---- masking of what the resident typed, before it is shown or kept in the browser ----
-  // The gateway redacts authoritatively; this only keeps a typed PIN or 個人番号 off the screen and out of storage.
-  var DIGIT = "[0-9０-９]";
-  var SEP = "[ \\u3000\\-‐‑‒–—―−－ーｰ_.．]";
-  var INDIVIDUAL_NUMBER = new RegExp("(^|[^0-9０-９])(" + DIGIT + "(?:" + SEP + "{0,2}" + DIGIT + "){11})(?![0-9０-９])", "g");
-  var DIGIT_RUN = new RegExp(
-    "(^|[^0-9０-９A-Za-zＡ-Ｚａ-ｚ])(" + DIGIT + "{4,16})(?![0-9０-９A-Za-zＡ-Ｚａ-ｚ]|\\s*(?:桁|けた|文字|回|年|月|日|時|分|秒|歳|才|円|件|個|人|番目|ヶ月|か月|カ月))",
-    "g"
-  );
-  var MIXED = /(^|[^0-9A-Za-z０-９Ａ-Ｚａ-ｚ])((?=[0-9A-Za-z０-９Ａ-Ｚａ-ｚ]*[0-9０-９])(?=[0-9A-Za-z０-９Ａ-Ｚａ-ｚ]*[A-Za-zＡ-Ｚａ-ｚ])[0-9A-Za-z０-９Ａ-Ｚａ-ｚ]{6,16})(?![0-9A-Za-z０-９Ａ-Ｚａ-ｚ])/g;
-  function mask(text) {
-    var out = text
-      .replace(INDIVIDUAL_NUMBER, function (_, lead) { return lead + "［個人番号］"; })
-      .replace(DIGIT_RUN, function (_, lead) { return lead + "［暗証番号］"; })
-      .replace(MIXED, function (_, lead) { return lead + "［暗証番号］"; });
-    return { text: out, changed: out !== text };
+  // ---- what the resident typed is shown only as the server kept it ----
+  // The gateway answers each typed message with `you`: the text after the server's redaction (privacy/), exactly as
+  // forwarded and stored. The widget shows that and nothing else, so screen and server follow ONE rule and the
+  // 「表示・保存していません」 notice appears only when the server really removed something.
+  function echoOf(result) {
+    var you = result && result.data && result.data.you;
+    if (you && typeof you.text === "string") {
+      return { text: you.text, redacted: you.redacted === true };
+    }
+    return null;
   }
 
   // ---- safe rendering ----
@@ -409,6 +403,13 @@
     }
     if (result.ok && result.data && Array.isArray(result.data.messages)) {
       showStatus("");
+      var echo = echoOf(result);
+      if (echo) {
+        add({ from: "user", text: echo.text });
+        if (echo.redacted) {
+          add({ from: "bot", text: TEXT.masked });
+        }
+      }
       result.data.messages.forEach(function (message) {
         var buttons = Array.isArray(message.buttons)
           ? message.buttons.filter(function (b) { return b && typeof b.title === "string" && typeof b.payload === "string"; })
@@ -420,20 +421,26 @@
     showStatus((result.data && typeof result.data.message === "string" && result.data.message) || TEXT.error);
   }
 
+  // Resolves to whether the server accepted the message (and so answered it).
   function turn(body) {
     setBusy(true);
     showStatus("");
     return deliver(body, false)
-      .then(handle, function (error) {
+      .then(function (result) {
+        handle(result);
+        return result !== null && result.ok === true;
+      }, function (error) {
         if (error && error.result) {
           handle(error.result);
         } else {
           showStatus(TEXT.offline);
         }
+        return false;
       })
-      .then(function () {
+      .then(function (accepted) {
         setBusy(false);
         input.focus();
+        return accepted;
       });
   }
 
@@ -446,13 +453,13 @@
       showStatus(TEXT.tooLong);
       return;
     }
-    var shown = mask(text);
-    add({ from: "user", text: shown.text });
-    if (shown.changed) {
-      add({ from: "bot", text: TEXT.masked });
-    }
+    // Not shown yet: the server's redacted echo is (see handle); on failure the text goes back into the box.
     input.value = "";
-    turn({ text: text });
+    turn({ text: text }).then(function (accepted) {
+      if (!accepted && !input.value) {
+        input.value = text;
+      }
+    });
   }
 
   function choose(button) {

@@ -11,7 +11,7 @@ import pytest
 from gateway.app import create_app
 from gateway.settings import Settings
 from gateway.tests.fakes.fake_line import FakeLine, create_fake_line
-from gateway.tests.fakes.fake_rasa import FakeRasa, create_fake_rasa
+from gateway.tests.fakes.fake_rasa import FAKE_RASA_TOKEN, FakeRasa, create_fake_rasa
 from gateway.tests.fakes.servers import ServerThread
 
 LINE_SECRET = "test-channel-secret"
@@ -126,6 +126,7 @@ def base_settings(
         port=0,
         rasa_url=fake_rasa[1].url,
         rasa_timeout_seconds=1.5,
+        rasa_auth_token=FAKE_RASA_TOKEN,
         gateway_secret=b"test-gateway-secret-of-32-bytes!!",
         secret_is_ephemeral=False,
         db_path=str(tmp_path / "var" / "gateway.sqlite3"),

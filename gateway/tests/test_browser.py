@@ -229,6 +229,24 @@ def test_typed_pin_is_masked_on_screen_and_in_storage(
     expect(page.locator(".mnc-msg-user .mnc-bubble").last).to_have_text("2025年に4桁の暗証番号を3回間違えました")
 
 
+def test_screen_shows_exactly_the_servers_redaction(
+    start_gateway: Callable[..., Gateway], page: Page, fake_rasa: tuple[FakeRasa, ServerThread]
+) -> None:
+    """One rule: the bubble is the text the server forwarded and kept; the notice only when it removed something."""
+    gw = start_gateway()
+    open_widget(page, gw.url + "/")
+    ask(page, "2718、2818、2840")  # a separator the old on-screen mask did not know
+    wait_idle(page)
+    expect(page.locator(".mnc-msg-user .mnc-bubble").last).to_have_text("［個人番号］")
+    assert fake_rasa[0].requests[-1]["message"] == "［個人番号］"
+    notices = sum("表示・保存していません" in t for t in bot_bubbles(page))
+    assert notices == 1
+    ask(page, "電話は0422-29-9191ですか")  # kept by the server: shown as typed, and no claim of hiding
+    wait_idle(page)
+    expect(page.locator(".mnc-msg-user .mnc-bubble").last).to_have_text("電話は0422-29-9191ですか")
+    assert sum("表示・保存していません" in t for t in bot_bubbles(page)) == notices
+
+
 def test_conversation_survives_a_reload(
     start_gateway: Callable[..., Gateway], page: Page, fake_rasa: tuple[FakeRasa, ServerThread]
 ) -> None:

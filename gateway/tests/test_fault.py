@@ -14,7 +14,7 @@ import httpx
 import pytest
 
 from gateway.settings import REPO_ROOT
-from gateway.tests.fakes.fake_rasa import FakeRasa
+from gateway.tests.fakes.fake_rasa import FAKE_RASA_TOKEN, FakeRasa
 from gateway.tests.fakes.servers import ServerThread, free_port
 
 
@@ -48,6 +48,7 @@ def gateway_process(
             "GATEWAY_DB_PATH": str(tmp_path / "gateway.sqlite3"),
             "RASA_URL": fake_rasa[1].url,
             "RASA_TIMEOUT_SECONDS": "2",
+            "RASA_AUTH_TOKEN": FAKE_RASA_TOKEN,
             "KNOWLEDGE_DIR": str(kb_dir),
         }
     )

@@ -228,9 +228,10 @@ def test_secrets_are_not_passed_to_rasa_or_the_action_server(tmp_path: Path) -> 
     starts = 0
     for script in ("run_all.sh", "with_stack.sh", "run_shell.sh"):
         for line in (scripts / script).read_text(encoding="utf-8").splitlines():
-            if ".venv/bin/rasa " in line:
+            # Rasa itself starts through channels.cli (which adds the API token), the action server as `rasa`.
+            if ".venv/bin/rasa " in line or "-m channels.cli " in line:
                 starts += 1
-                assert line.lstrip().startswith("without_secrets .venv/bin/rasa "), f"{script}: {line}"
+                assert line.lstrip().startswith("without_secrets .venv/bin/"), f"{script}: {line}"
     assert starts >= 5
     env = {
         "PATH": os.environ["PATH"],

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+import sqlite3
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -202,11 +203,31 @@ def test_follow_greets_with_the_main_choices(
 def test_unfollow_and_unknown_events_send_nothing(
     line_gw: Gateway, fake_rasa: FakeRasaFixture, fake_line: FakeLineFixture
 ) -> None:
-    """Unfollow and unknown event types cause no API call."""
+    """Unfollow and unknown event types cause no LINE call and no turn (unfollow deletes: see below)."""
     deliver(line_gw, ev.unfollow_event(), ev.unknown_event())
     settle(line_gw)
     time.sleep(0.2)
     assert fake_line[0].requests == [] and fake_rasa[0].requests == []
+
+
+def test_unfollow_deletes_the_conversation_in_rasa_and_the_gateway(
+    line_gw: Gateway, fake_rasa: FakeRasaFixture, fake_line: FakeLineFixture
+) -> None:
+    """A user who blocks the account is forgotten: Rasa's stored conversation (token-guarded DELETE) and offers."""
+    deliver(line_gw, ev.text_event("暗証番号を忘れました"))
+    fake_line[0].wait_for("/message/reply", 1)
+    settle(line_gw)
+    conversation = fake_rasa[0].requests[-1]["sender"]
+    db = sqlite3.connect(line_gw.settings.db_path)
+    assert db.execute("SELECT COUNT(*) FROM offers WHERE conversation_id = ?", (conversation,)).fetchone()[0] == 1
+    deliver(line_gw, ev.unfollow_event())
+    settle(line_gw)
+    deadline = time.monotonic() + 3
+    while not fake_rasa[0].deleted and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert fake_rasa[0].deleted == [conversation]
+    assert ev.USER_ID not in conversation
+    assert db.execute("SELECT COUNT(*) FROM offers WHERE conversation_id = ?", (conversation,)).fetchone()[0] == 0
 
 
 @pytest.mark.parametrize("kind", ["sticker", "image", "video", "audio", "file", "location"])
@@ -341,6 +362,21 @@ def test_typed_text_is_guarded_on_line_too(
     deliver(line_gw, ev.text_event("/restart"), ev.text_event("暗証番号は4821です"))
     fake_line[0].wait_for("/message/reply", 2)
     assert [r["message"] for r in fake_rasa[0].requests] == ["／restart", "暗証番号は［暗証番号］です"]
+
+
+def test_line_numbers_per_line_and_answers_to_pin_questions_are_redacted(
+    line_gw: Gateway, fake_rasa: FakeRasaFixture, fake_line: FakeLineFixture
+) -> None:
+    """One group per line (common on LINE), and 「たしか4917」 answering the bot's 「どの暗証番号ですか」."""
+    deliver(line_gw, ev.text_event("3141\n5926\n5352"), ev.text_event("暗証番号を変更したい"))
+    fake_line[0].wait_for("/message/reply", 2)
+    deliver(line_gw, ev.text_event("たしか4917だったと思う"))
+    fake_line[0].wait_for("/message/reply", 3)
+    assert [r["message"] for r in fake_rasa[0].requests] == [
+        "［個人番号］",
+        "暗証番号を変更したい",
+        "たしか［暗証番号］だったと思う",
+    ]
 
 
 def test_events_of_one_user_keep_their_order(

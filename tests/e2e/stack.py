@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import secrets
 import signal
 import socket
 import subprocess
@@ -16,6 +17,7 @@ from typing import Any, Dict, List, Optional
 
 REPO = Path(__file__).resolve().parents[2]
 VENV_BIN = REPO / ".venv" / "bin"
+GATEWAY_PYTHON = REPO / ".venv-gateway" / "bin" / "python"
 
 
 def free_port() -> int:
@@ -42,7 +44,9 @@ class Stack:
     env_extra: Dict[str, str] = field(default_factory=dict)
     rasa_port: int = field(default_factory=free_port)
     action_port: int = field(default_factory=free_port)
+    gateway_port: int = field(default_factory=free_port)
     processes: Dict[str, subprocess.Popen] = field(default_factory=dict)
+    auth_token: str = field(default_factory=lambda: secrets.token_hex(32), repr=False)
 
     @property
     def rasa_url(self) -> str:
@@ -68,6 +72,7 @@ class Stack:
             SANIC_HOST="127.0.0.1",
             ACTION_ENDPOINT_URL=f"http://127.0.0.1:{self.action_port}/webhook",
             TRACKER_DB=str(self.tracker_db),
+            RASA_AUTH_TOKEN=self.auth_token,
             TF_CPP_MIN_LOG_LEVEL="2",
         )
         env.update(self.env_extra)
@@ -96,13 +101,41 @@ class Stack:
         self._spawn(
             "rasa",
             [
-                str(VENV_BIN / "rasa"), "run", "--model", str(self.model), "--enable-api",
+                # channels.cli adds --auth-token from RASA_AUTH_TOKEN, as scripts/run_all.sh does.
+                str(VENV_BIN / "python"), "-m", "channels.cli", "run", "--model", str(self.model), "--enable-api",
                 "-i", "127.0.0.1", "-p", str(self.rasa_port),
                 "--credentials", "credentials.yml", "--endpoints", str(self._endpoints()),
                 "--logging-config-file", "logging.yml",
             ],
         )
-        self._wait(f"{self.rasa_url}/status", "rasa", timeout=240)
+        self._wait(f"{self.rasa_url}/status?token={self.auth_token}", "rasa", timeout=240)
+
+    @property
+    def gateway_url(self) -> str:
+        """Base URL of the gateway (when started)."""
+        return f"http://127.0.0.1:{self.gateway_port}"
+
+    @property
+    def gateway_db(self) -> Path:
+        """The gateway's SQLite file."""
+        return self.state_dir / "gateway.sqlite3"
+
+    def start_gateway(self) -> None:
+        """Start the public gateway (its own venv) in front of this Rasa server and wait until it is healthy."""
+        extra = {
+            "GATEWAY_HOST": "127.0.0.1",
+            "GATEWAY_PORT": str(self.gateway_port),
+            "GATEWAY_DB_PATH": str(self.gateway_db),
+            "GATEWAY_SECRET": secrets.token_hex(32),
+            "RASA_URL": self.rasa_url,
+            "RATE_LIMIT_SESSION_PER_MINUTE": "1000",
+            "RATE_LIMIT_IP_PER_MINUTE": "1000",
+            "RATE_LIMIT_SESSIONS_PER_IP_PER_MINUTE": "1000",
+        }
+        self.env_extra.update(extra)
+        self._spawn("gateway", [str(GATEWAY_PYTHON), "-m", "gateway"])
+        # /healthz is only 200 when the gateway reaches Rasa's token-guarded /status.
+        self._wait(f"{self.gateway_url}/healthz", "gateway")
 
     def stop(self, name: str) -> None:
         """Stop one process (SIGTERM, then SIGKILL)."""
@@ -145,5 +178,11 @@ class Stack:
         return http_json("POST", f"{self.rasa_url}/webhooks/rest/webhook", body)
 
     def tracker(self, sender: str) -> Dict[str, Any]:
-        """The stored conversation, through the HTTP API."""
-        return http_json("GET", f"{self.rasa_url}/conversations/{sender}/tracker")
+        """The stored conversation, through the (token-guarded) HTTP API."""
+        return http_json("GET", f"{self.rasa_url}/conversations/{sender}/tracker?token={self.auth_token}")
+
+    def api(self, method: str, path: str, body: Optional[Dict[str, Any]] = None, token: bool = True) -> Any:
+        """Call Rasa's HTTP API with (or, to test the lock, without) the token."""
+        separator = "&" if "?" in path else "?"
+        url = f"{self.rasa_url}{path}{separator}token={self.auth_token}" if token else f"{self.rasa_url}{path}"
+        return http_json(method, url, body)

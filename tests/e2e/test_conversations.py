@@ -9,7 +9,7 @@ import pytest
 
 from kb import load_kb
 from tests.e2e.helpers import button_titles, joined, other_city_phones, payload_for
-from tests.e2e.stack import Stack, http_json
+from tests.e2e.stack import Stack
 
 
 def new_sender() -> str:
@@ -249,11 +249,11 @@ def test_city_typed_for_a_pending_question(stack: Stack) -> None:
 
 def test_trained_model_loads_and_parse_answers(stack: Stack) -> None:
     """Smoke test of the Rasa HTTP API: the model is loaded and /model/parse answers with contract intents."""
-    status = http_json("GET", f"{stack.rasa_url}/status")
+    status = stack.api("GET", "/status")
     assert status["model_file"].endswith("pinbot.tar.gz") and status["model_id"]
-    parsed = http_json("POST", f"{stack.rasa_url}/model/parse", {"text": "暗証番号がロックされてしまいました"})
+    parsed = stack.api("POST", "/model/parse", {"text": "暗証番号がロックされてしまいました"})
     assert parsed["intent"]["name"] == "pin_locked"
-    parsed = http_json("POST", f"{stack.rasa_url}/model/parse", {"text": "三鷹市に住んでいます"})
+    parsed = stack.api("POST", "/model/parse", {"text": "三鷹市に住んでいます"})
     assert {"entity": "municipality", "value": "mitaka"}.items() <= parsed["entities"][0].items()
 
 

@@ -38,9 +38,11 @@ def captured() -> Iterator[Tuple[logging.Logger, io.StringIO]]:
     [
         ("user said %s", ("暗証番号は1234です",), f"user said 暗証番号は{PIN}です"),
         ("number=%s", ("123456789018",), f"number={NUM}"),
-        ("%s / %s", ("１２３４ ５６７８ ９０１８", "PIN：９８７６"), f"{NUM} / PIN：{PIN}"),
+        ("%s / %s", ("１２３４ ５６７８ ９０１８", "PIN：９８７６"), f"{NUM} / PIN:{PIN}"),
         ("raw text 621498320257 in the format string", None, f"raw text {NUM} in the format string"),
         ("%(text)s", ({"text": "パスワードはAbc12345"},), f"パスワードは{PIN}"),
+        ("GET %s", ("/status?token=s3cr3t-value&x=1",), "GET /status?token=***&x=1"),
+        ("after the bot asked: %s", ("暗唱番号は 8 6 4 2",), f"after the bot asked: 暗唱番号は {PIN}"),
     ],
 )
 def test_filter_rewrites_sensitive_records(msg: str, args: object, expected: str) -> None:

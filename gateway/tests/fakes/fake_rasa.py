@@ -19,6 +19,7 @@ APPLICANT_BUTTONS = [
     {"title": "任意代理人", "payload": '/inform{"applicant_type":"voluntary_proxy"}'},
 ]
 LONG_PAYLOAD = "/inform" + '{"note":"' + "x" * 400 + '"}'
+FAKE_RASA_TOKEN = "test-rasa-token-" + "x" * 32
 XSS_REPLY = "[ここをクリック](javascript:alert(1)) javascript:alert(2) [公式サイト](https://www.example.jp/mynumber)"
 
 
@@ -31,12 +32,14 @@ class FakeRasa:
     slow_seconds: float = 5.0
     requests: list[dict[str, Any]] = field(default_factory=list)
     municipality: dict[str, str] = field(default_factory=dict)
+    deleted: list[str] = field(default_factory=list)
 
     def reset(self) -> None:
         """Back to a fresh fake (the server is shared between tests)."""
         self.mode, self.model_loaded, self.slow_seconds = "normal", True, 5.0
         self.requests.clear()
         self.municipality.clear()
+        self.deleted.clear()
 
     def messages_for(self, sender: str) -> list[str]:
         """Every message text/payload received from one sender, in order."""
@@ -80,6 +83,8 @@ class FakeRasa:
             ]
         if message in {"/forgot_pin", "/pin_locked"} or "忘れ" in message:
             return [out("暗証番号の再設定ですね。手続きをするのはどなたですか？", APPLICANT_BUTTONS)]
+        if "変更" in message:
+            return [out("どの暗証番号ですか。署名用（英数字6〜16文字）と利用者証明用（数字4桁）があります。")]
         if "<" in message or "javascript" in message:
             return [out(f"入力: {message}"), out(XSS_REPLY)]
         if "たくさん" in message:
@@ -113,11 +118,26 @@ def create_fake_rasa(state: FakeRasa) -> Starlette:
         return JSONResponse(state.reply(body))
 
     async def status(request: Request) -> Response:
-        """Rasa's /status."""
+        """Rasa's /status: like the real server started with --auth-token, it wants ?token=."""
+        if request.query_params.get("token") != FAKE_RASA_TOKEN:
+            return JSONResponse({"status": "failure", "reason": "NotAuthenticated"}, status_code=401)
         if state.model_loaded:
             return JSONResponse(
                 {"model_id": "fake-model", "model_file": "models/fake.tar.gz", "num_active_training_jobs": 0}
             )
         return JSONResponse({"model_id": None, "model_file": None, "num_active_training_jobs": 0})
 
-    return Starlette(routes=[Route("/webhooks/rest/webhook", webhook, methods=["POST"]), Route("/status", status)])
+    async def delete(request: Request) -> Response:
+        """Our REST channel's DELETE /webhooks/rest/conversations/<id> (token-guarded)."""
+        if request.query_params.get("token") != FAKE_RASA_TOKEN:
+            return JSONResponse({"error": "not authorised"}, status_code=401)
+        state.deleted.append(request.path_params["sender"])
+        return JSONResponse({"deleted": 3})
+
+    return Starlette(
+        routes=[
+            Route("/webhooks/rest/webhook", webhook, methods=["POST"]),
+            Route("/webhooks/rest/conversations/{sender}", delete, methods=["DELETE"]),
+            Route("/status", status),
+        ]
+    )

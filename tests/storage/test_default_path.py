@@ -1,4 +1,4 @@
-"""stores.sqlite_tracker: endpoints.yml works from the repo root with or without TRACKER_DB."""
+"""The tracker store of endpoints.yml works from the repo root with or without TRACKER_DB."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import pytest
 from rasa.core.tracker_store import TrackerStore
 from rasa.core.utils import read_endpoints_from_path
 
-from stores.sqlite_tracker import DEFAULT_DB, SQLiteTrackerStore, tracker_db_path
+from storage.redacting_sql import DEFAULT_DB, RedactingSQLTrackerStore, tracker_db_path
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -21,7 +21,7 @@ def test_endpoints_need_no_environment(tmp_path: Path, monkeypatch: pytest.Monke
     endpoints = read_endpoints_from_path(str(REPO / "endpoints.yml"))
     assert endpoints.action is not None and endpoints.action.url == "http://127.0.0.1:5055/webhook"
     store = TrackerStore.create(endpoints.tracker_store)
-    assert isinstance(store, SQLiteTrackerStore)
+    assert isinstance(store, RedactingSQLTrackerStore)
     assert (tmp_path / DEFAULT_DB).is_file()
     assert not list(tmp_path.glob("$*"))
 
@@ -29,7 +29,7 @@ def test_endpoints_need_no_environment(tmp_path: Path, monkeypatch: pytest.Monke
 def test_tracker_db_from_the_environment(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     target = tmp_path / "state" / "deep" / "tracker.db"
     monkeypatch.setenv("TRACKER_DB", str(target))
-    SQLiteTrackerStore()
+    RedactingSQLTrackerStore()
     assert target.is_file()
 
 

@@ -1,0 +1,1 @@
+"""Rasa's conversation storage with the privacy rules: redaction before saving, retention, text-free counts."""

@@ -1,0 +1,109 @@
+"""Redact serialised Rasa events and count them for the text-free statistics (no Rasa import: plain dicts)."""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Callable, Sequence
+from datetime import datetime, timedelta, timezone
+from typing import Any
+
+from privacy.redact import Redaction, asks_about_pin, redact, redact_individual_numbers
+
+JST = timezone(timedelta(hours=9))
+FALLBACK_ACTIONS = frozenset({"action_default_fallback"})
+FALLBACK_INTENTS = frozenset({"nlu_fallback"})
+
+
+def redact_strings(value: Any, rule: Callable[[str], Redaction]) -> Any:
+    """A copy of ``value`` (JSON-like) with every string, keys included, passed through ``rule``."""
+    if isinstance(value, str):
+        return rule(value).text
+    if isinstance(value, dict):
+        return {redact_strings(k, rule) if isinstance(k, str) else k: redact_strings(v, rule) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [redact_strings(v, rule) for v in value]
+    return value
+
+
+def redact_event(data: dict[str, Any], pin_context: bool = False) -> dict[str, Any]:
+    """A redacted copy of one serialised event.
+
+    The resident's words (text, parse data, metadata, entities, slot values) get the full rule, with the PIN context
+    of the bot's previous question; the bot's own words only lose 12-digit numbers (its phone numbers and lengths
+    must stay readable).
+    """
+    out = dict(data)
+    kind = data.get("event")
+
+    def resident(text: str) -> Redaction:
+        return redact(text, pin_context=pin_context)
+
+    if kind == "user":
+        for key in ("text", "parse_data", "metadata", "input_channel"):
+            if key in out:
+                out[key] = redact_strings(out[key], resident)
+    elif kind == "bot":
+        for key in ("text", "metadata"):
+            if key in out:
+                out[key] = redact_strings(out[key], redact_individual_numbers)
+    elif kind == "slot":
+        out["value"] = redact_strings(out.get("value"), resident)
+    elif kind == "entities":
+        out["entities"] = redact_strings(out.get("entities"), resident)
+    elif "metadata" in out:
+        out["metadata"] = redact_strings(out["metadata"], resident)
+    return out
+
+
+def redact_new_events(events: Sequence[dict[str, Any]], first_new: int) -> list[dict[str, Any]]:
+    """Redacted copies of ``events[first_new:]``; a user event answering a bot PIN question gets the PIN context."""
+    last_bot_text = ""
+    redacted = []
+    for index, data in enumerate(events):
+        if index >= first_new:
+            redacted.append(redact_event(data, pin_context=asks_about_pin(last_bot_text)))
+        if data.get("event") == "bot" and isinstance(data.get("text"), str):
+            last_bot_text = data["text"]
+        elif data.get("event") == "user":
+            last_bot_text = ""
+    return redacted
+
+
+def day_of(timestamp: object) -> str:
+    """The Japanese calendar day of an event timestamp (staff count by their own days)."""
+    seconds = float(timestamp) if isinstance(timestamp, (int, float)) else 0.0
+    return datetime.fromtimestamp(seconds, JST).date().isoformat()
+
+
+def count_events(events: Sequence[dict[str, Any]], first_new: int) -> Counter[tuple[str, str, str]]:
+    """Counts to add for ``events[first_new:]``: (day, metric, key) -> n, with no text in any key.
+
+    Metrics: ``conversations`` (a session started), ``intent`` (per resident message), ``municipality`` (each city
+    once per session, when it becomes known), ``fallback`` (the bot did not understand).
+    """
+    counts: Counter[tuple[str, str, str]] = Counter()
+    cities_in_session: set[str] = set()
+    for index, data in enumerate(events):
+        kind = data.get("event")
+        new = index >= first_new
+        day = day_of(data.get("timestamp"))
+        if kind == "session_started":
+            cities_in_session = set()
+            if new:
+                counts[(day, "conversations", "")] += 1
+        elif kind == "slot" and data.get("name") == "municipality" and isinstance(data.get("value"), str):
+            city = data["value"]
+            if city not in cities_in_session:
+                cities_in_session.add(city)
+                if new:
+                    counts[(day, "municipality", city)] += 1
+        elif new and kind == "user":
+            intent = (data.get("parse_data") or {}).get("intent") or {}
+            name = intent.get("name") if isinstance(intent, dict) else None
+            if isinstance(name, str) and name:
+                counts[(day, "intent", name)] += 1
+                if name in FALLBACK_INTENTS:
+                    counts[(day, "fallback", name)] += 1
+        elif new and kind == "action" and data.get("name") in FALLBACK_ACTIONS:
+            counts[(day, "fallback", str(data["name"]))] += 1
+    return counts

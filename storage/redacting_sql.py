@@ -1,0 +1,183 @@
+"""Rasa's SQL tracker store with the privacy rules: nothing sensitive is saved, nothing is kept too long.
+
+Configured in endpoints.yml (``type: storage.redacting_sql.RedactingSQLTrackerStore``), so it applies to every way
+events reach storage: the REST channel and Rasa's HTTP API (``/conversations/<id>/messages``, ``/tracker/events``,
+``/trigger_intent``...).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import os
+import time
+from collections import Counter
+from pathlib import Path
+from typing import Any, Optional, Text
+
+import sqlalchemy as sa
+from rasa.core.tracker_store import SQLTrackerStore
+from rasa.shared.core.domain import Domain
+from rasa.shared.core.trackers import DialogueStateTracker
+from sqlalchemy.orm import declarative_base
+
+from privacy.retention import purge_interval_seconds, retention_seconds
+from storage.events import count_events, redact_new_events
+
+logger = logging.getLogger(__name__)
+_DAY = 24 * 3600.0
+DEFAULT_DB = Path("var") / "tracker.db"
+
+
+def tracker_db_path(db: Optional[str] = None) -> Path:
+    """`db` from endpoints.yml, else $TRACKER_DB, else var/tracker.db (relative to the working directory).
+
+    endpoints.yml cannot give an environment variable a default (Rasa refuses an unset ${VAR}, and a literal
+    `${TRACKER_DB}` once became a committed file), so the store reads TRACKER_DB itself: `rasa shell` and
+    `rasa run` work from a fresh clone.
+    """
+    return Path(db or os.environ.get("TRACKER_DB", "").strip() or DEFAULT_DB)
+
+StatsBase: Any = declarative_base()
+
+
+class ConversationStat(StatsBase):  # type: ignore[misc, valid-type]
+    """Text-free daily counts that outlive the conversations (how many, per intent, per city, fallbacks)."""
+
+    __tablename__ = "conversation_stats"
+
+    day = sa.Column(sa.String(10), primary_key=True)
+    metric = sa.Column(sa.String(32), primary_key=True)
+    key = sa.Column(sa.String(255), primary_key=True)
+    count = sa.Column(sa.Integer, nullable=False, default=0)
+
+
+def _secure_delete(dbapi_connection: Any, _record: Any) -> None:
+    dbapi_connection.execute("PRAGMA secure_delete=ON")
+
+
+class RedactingSQLTrackerStore(SQLTrackerStore):
+    """Redacts user/bot texts, parse data, metadata and slot values before saving; purges after RETENTION_DAYS."""
+
+    def __init__(
+        self, domain: Optional[Domain] = None, retention_days: Optional[float] = None, **kwargs: Any
+    ) -> None:
+        """Open the database (file 0600 for SQLite), create the stats table and purge what is already too old."""
+        if kwargs.get("event_broker") is not None:
+            # A broker would receive the unredacted events; this deployment has none, and must not get one silently.
+            raise ValueError("RedactingSQLTrackerStore does not support an event broker")
+        if (kwargs.get("dialect") or "sqlite") == "sqlite":
+            path = tracker_db_path(kwargs.get("db"))
+            path.parent.mkdir(parents=True, exist_ok=True)
+            kwargs.update(dialect="sqlite", db=str(path))
+            kwargs.pop("host", None)
+        super().__init__(domain=domain, **kwargs)
+        self.retention = float(retention_days) * _DAY if retention_days else retention_seconds()
+        if self.engine.url.get_backend_name() == "sqlite":
+            # Deleted rows (purged, unfollowed) must not linger in SQLite's free pages: overwrite them.
+            sa.event.listen(self.engine, "connect", _secure_delete)
+            self.engine.dispose()
+        self._restrict_file()
+        StatsBase.metadata.create_all(self.engine)
+        self._last_purge = 0.0
+        self._purge_task: Optional[asyncio.Task[None]] = None
+        self.purge_expired()
+        self._start_periodic_purge()
+
+    def _restrict_file(self) -> None:
+        database = self.engine.url.database
+        if self.engine.url.get_backend_name() == "sqlite" and database and database != ":memory:":
+            if os.path.exists(database):
+                os.chmod(database, 0o600)
+
+    def _start_periodic_purge(self) -> None:
+        try:
+            loop = asyncio.get_running_loop()
+        except RuntimeError:
+            return  # no server loop (scripts, tests): purges then happen on save
+
+        async def purge_forever() -> None:
+            while True:
+                await asyncio.sleep(purge_interval_seconds(self.retention))
+                try:
+                    self.purge_expired()
+                except Exception:  # noqa: BLE001 - the next round tries again; the server keeps running
+                    logger.exception("Purging expired conversations failed.")
+
+        self._purge_task = loop.create_task(purge_forever())
+
+    async def save(self, tracker: DialogueStateTracker) -> None:
+        """Store the new events, redacted, and add their counts to the statistics."""
+        with self.session_scope() as session:
+            stored = self._event_query(session, tracker.sender_id, fetch_events_from_all_sessions=False).count()
+            # Only the events of the current session are compared with what is stored (as SQLTrackerStore does).
+            events = [event.as_dict() for event in tracker.events]
+            redacted = redact_new_events(events, stored)
+            for data in redacted:
+                intent = ((data.get("parse_data") or {}).get("intent") or {}).get("name")
+                session.add(
+                    self.SQLEvent(
+                        sender_id=tracker.sender_id,
+                        type_name=data.get("event"),
+                        timestamp=data.get("timestamp"),
+                        intent_name=intent if isinstance(intent, str) else None,
+                        action_name=data.get("name") if isinstance(data.get("name"), str) else None,
+                        data=json.dumps(data),
+                    )
+                )
+            self._add_counts(session, count_events(events, stored))
+            session.commit()
+        self._restrict_file()
+        if time.time() - self._last_purge > purge_interval_seconds(self.retention):
+            self.purge_expired()
+
+    @staticmethod
+    def _add_counts(session: Any, counts: Counter[tuple[str, str, str]]) -> None:
+        for (day, metric, key), n in counts.items():
+            row = session.get(ConversationStat, (day, metric, key))
+            if row is None:
+                session.add(ConversationStat(day=day, metric=metric, key=key[:255], count=n))
+            else:
+                row.count += n
+
+    def purge_expired(self, now: Optional[float] = None) -> int:
+        """Delete every conversation whose last event is older than the retention; returns how many went."""
+        now = time.time() if now is None else now
+        self._last_purge = now
+        cutoff = now - self.retention
+        with self.session_scope() as session:
+            stale = (
+                session.query(self.SQLEvent.sender_id)
+                .group_by(self.SQLEvent.sender_id)
+                .having(sa.func.max(self.SQLEvent.timestamp) < cutoff)
+                .all()
+            )
+            senders = [sender for (sender,) in stale]
+            for start in range(0, len(senders), 500):
+                session.query(self.SQLEvent).filter(self.SQLEvent.sender_id.in_(senders[start : start + 500])).delete(
+                    synchronize_session=False
+                )
+            session.commit()
+        if senders:
+            logger.info("Purged %d conversations older than the retention period.", len(senders))
+        return len(senders)
+
+    async def delete(self, sender_id: Text) -> int:
+        """Forget one conversation entirely (e.g. a LINE user who unfollowed); returns the events deleted."""
+        with self.session_scope() as session:
+            deleted = (
+                session.query(self.SQLEvent)
+                .filter(self.SQLEvent.sender_id == sender_id)
+                .delete(synchronize_session=False)
+            )
+            session.commit()
+        return int(deleted or 0)
+
+    def stats(self) -> list[tuple[str, str, str, int]]:
+        """All counts as (day, metric, key, count), for staff reports."""
+        with self.session_scope() as session:
+            rows = session.query(ConversationStat).order_by(
+                ConversationStat.day, ConversationStat.metric, ConversationStat.key
+            )
+            return [(r.day, r.metric, r.key, int(r.count)) for r in rows]

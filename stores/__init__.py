@@ -1,1 +1,0 @@
-"""Rasa tracker stores of the project (named by `tracker_store.type` in endpoints.yml)."""

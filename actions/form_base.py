@@ -38,8 +38,10 @@ class FreeTextFormValidation(FormValidationAction, ABC):
         return tracker.get_slot("requested_slot") is None
 
     def extract_from_vocabulary(self, tracker: Tracker, slot: str) -> Dict[Text, Any]:
-        """Fill ``slot`` from the vocabulary when it is being asked, or stated in the message that starts the
-        form (「千葉市です。祖母の…代理で手続きをしたい」), and NLU found no entity."""
+        """Fill ``slot`` from the vocabulary when it is asked for, or stated as the form starts, and NLU found none.
+
+        "Stated as the form starts": the message that opens the form (「千葉市です。祖母の…代理で手続きをしたい」).
+        """
         if not (self.requested(tracker, slot) or self.starting(tracker)) or tracker.get_slot(slot) is not None:
             return {}
         if any(entity.get("entity") == slot for entity in (tracker.latest_message or {}).get("entities", [])):

@@ -154,8 +154,10 @@ def create_app(settings: Settings | None = None) -> GatewayApp:
 
 
 async def _purge_forever(store: SessionStore, dedupe: EventDeduplicator, db: Database, retention: float) -> None:
-    """Purge expired sessions, offers and LINE event ids now and then periodically (hourly, or faster for short
-    retentions)."""
+    """Purge expired sessions, offers and LINE event ids now and then periodically.
+
+    Hourly, or faster for short retentions.
+    """
     while True:
         try:
             sessions = store.purge()

@@ -98,7 +98,7 @@ def _constant(raw: str) -> Any:
 
 
 def _check_strings(value: Any) -> None:
-    """Every key and string must be encodable: a lone surrogate (``"\\ud800"``) would break every later encode."""
+    r"""Every key and string must be encodable: a lone surrogate (``"\ud800"``) would break every later encode."""
     if isinstance(value, str):
         try:
             value.encode("utf-8")

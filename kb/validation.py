@@ -16,7 +16,6 @@ import jsonschema
 import yaml
 
 from jptext import fold_kana
-
 from kb.yamlio import read_yaml
 
 SCHEMA_BASE = "https://kb.invalid/schema/"

@@ -16,7 +16,6 @@ from kb import KnowledgeBase
 from kb.calendar import opening_status
 from kb.ids import APPLICANT_LABELS, PROCEDURE_LABELS
 from kb.models import Document, Municipality, Office, Requirements, Source
-
 from replies.contact import contact_text, short_contact
 from replies.message import Button, Reply
 from replies.offices import offices_text

@@ -9,7 +9,6 @@ from jptext import nfkc
 from kb import KnowledgeBase
 from kb.ids import APPLICANT_LABELS, PROCEDURE_LABELS, WEEKDAY_LABELS
 from kb.models import IdCategory, IdRule, Municipality, Office
-
 from replies.contact import contact_lines, contact_text, short_contact
 from replies.message import Button, Reply
 from replies.offices import offices_page
@@ -55,8 +54,10 @@ MORE_OFFICES = "more"
 
 
 def office_hours_replies(kb: KnowledgeBase, municipality_id: str, now: dt.datetime, text: str, limit: int = 700, part: Optional[str] = None) -> List[Reply]:
-    """Where and when PIN procedures can be done in the city, and what is open now; offices that do not fit
-    the turn are one button away (part ``more``)."""
+    """Where and when PIN procedures can be done in the city, and what is open now.
+
+    Offices that do not fit the turn are one button away (part ``more``).
+    """
     municipality = kb.municipality(municipality_id)
     offices = _offices_of(kb, municipality)
     sources = [municipality.source]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+
 from kb.ids import WEEKDAY_LABELS
 from kb.models import DaySelector, HoursRule, Office
 

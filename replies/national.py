@@ -6,7 +6,6 @@ from typing import List, Optional
 
 from kb import KnowledgeBase
 from kb.models import Source
-
 from replies.message import Button, Reply
 from replies.sources import nationwide_label, source_line
 

@@ -7,7 +7,6 @@ from typing import Dict, List, Optional
 
 from kb.calendar import opening_status
 from kb.models import Certainty, Office, OpeningStatus, Reason
-
 from replies.hours import describe_hours
 from replies.labels import moment_ja, time_ja
 

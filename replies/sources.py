@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Iterable, List
 
 from kb.models import Source
-
 from replies.labels import date_ja
 
 

@@ -252,8 +252,11 @@ def render_all() -> Dict[str, Rendered]:
 
 
 def length_table(rendered: Dict[str, Rendered]) -> str:
-    """p50 and max characters per turn and of the first bubble, per city: the case answers (the turn after the
-    diagnosis), the answers behind their buttons, and every rendered turn."""
+    """p50 and max characters per turn and of the first bubble, per city.
+
+    Three scopes: the case answers (the turn after the diagnosis), the answers behind their buttons, and every
+    rendered turn.
+    """
     rows = ["| 市 | 対象 | ターン数 | ターン p50 | ターン max | 最初の吹き出し p50 | 最初の吹き出し max |",
             "|---|---|---|---|---|---|---|"]
     scopes: List[Tuple[str, Callable[[str, int], bool]]] = [

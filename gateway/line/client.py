@@ -9,7 +9,6 @@ from collections.abc import Awaitable
 from typing import Any
 
 import aiohttp
-from pydantic.v1 import ValidationError as SdkResponseInvalid
 from linebot.v3.messaging import (
     AsyncApiClient,
     AsyncMessagingApi,
@@ -23,6 +22,7 @@ from linebot.v3.messaging import (
     TextMessage,
 )
 from linebot.v3.messaging.exceptions import ApiException
+from pydantic.v1 import ValidationError as SdkResponseInvalid
 
 from gateway.line.convert import OutgoingText
 

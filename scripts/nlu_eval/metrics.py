@@ -29,10 +29,10 @@ def intent_metrics(predictions: Sequence[Prediction]) -> Dict[str, Any]:
         }
         for i, label in enumerate(labels)
     }
-    confusions = Counter((g, t) for g, t in zip(gold, top) if g != t)
+    confusions = Counter((g, t) for g, t in zip(gold, top, strict=True) if g != t)
     return {
         "n": len(predictions),
-        "accuracy": _mean(g == t for g, t in zip(gold, top)),
+        "accuracy": _mean(g == t for g, t in zip(gold, top, strict=True)),
         "macro_f1": float(f1_score(gold, top, labels=labels, average="macro", zero_division=0)),
         "accuracy_with_fallback": _mean(_correct_with_fallback(p) for p in predictions),
         "per_intent": per_intent,
@@ -93,7 +93,7 @@ def _value_key(entity: Entity) -> Tuple[str, str]:
 def _prf(gold: List[List[Any]], pred: List[List[Any]]) -> Dict[str, float]:
     """Micro precision/recall/F1 over per-example multisets."""
     tp = fp = fn = 0
-    for g, p in zip(gold, pred):
+    for g, p in zip(gold, pred, strict=True):
         g_count, p_count = Counter(g), Counter(p)
         hits = sum((g_count & p_count).values())
         tp += hits

@@ -7,7 +7,6 @@ import json
 import pytest
 from rasa_sdk.events import ActionExecuted, SlotSet, UserUttered
 
-from action_expect import CITY_NAMES, CONTACT_LINE, MUNICIPALITY_QUESTION, texts
 from actions.answers import (
     ActionAnswerCase,
     ActionAnswerContact,
@@ -16,6 +15,8 @@ from actions.answers import (
     ActionAnswerOutOfScope,
     pending_question_action,
 )
+
+from action_expect import CITY_NAMES, CONTACT_LINE, MUNICIPALITY_QUESTION, texts
 
 
 @pytest.mark.parametrize(

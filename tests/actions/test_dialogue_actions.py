@@ -7,11 +7,12 @@ import datetime as dt
 import pytest
 from rasa_sdk.events import SlotSet, UserUtteranceReverted
 
-from action_expect import CITY_NAMES, CONTACT_LINE
 from actions import settings
+from actions.context import read_case
 from actions.fallback import ActionDefaultAskAffirmation, ActionDefaultFallback
 from actions.inform import ActionHandleInform
-from actions.context import read_case
+
+from action_expect import CITY_NAMES, CONTACT_LINE
 
 HOW_CAN_I_HELP = {
     "text": None,

@@ -8,7 +8,6 @@ import actions.answers
 import actions.fallback
 import actions.knowledge
 import replies.contact
-from action_expect import CITY_NAMES, CONTACT_LINE, FALLBACK_APOLOGY, FALLBACK_NO_KB
 from actions.answers import (
     ActionAnswerCase,
     ActionAnswerContact,
@@ -17,6 +16,8 @@ from actions.answers import (
     ActionAnswerOutOfScope,
 )
 from actions.fallback import ActionDefaultFallback
+
+from action_expect import CITY_NAMES, CONTACT_LINE, FALLBACK_APOLOGY, FALLBACK_NO_KB
 
 
 def boom(*args, **kwargs):

@@ -21,12 +21,13 @@ import yaml
 import actions.knowledge
 import kb.directory
 import kb.store
-from action_expect import texts
 from actions.answers import ActionAnswerCase
 from actions.ask import ActionAskMunicipality
 from actions.forms import ValidatePinCaseForm
 from kb.directory import CityDirectory, read_cities
 from replies.contact import fallback_message
+
+from action_expect import texts
 
 REPO = Path(__file__).resolve().parents[2]
 PHONE = "0999-12-3456"

@@ -14,6 +14,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from kb import KnowledgeBase, load_kb
 from kb.paths import default_knowledge_dir, default_seeds_dir
+
 from kb_testutil import squash  # noqa: E402
 
 

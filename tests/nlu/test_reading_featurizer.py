@@ -69,7 +69,7 @@ def test_tokens_are_replaced_by_their_readings(tokenizer: SudachiTokenizer, feat
     message = _message(tokenizer, "暗証番号を忘れた")
     readings = featurizer._get_message_tokens_by_attribute(message, TEXT)  # noqa: SLF001 - the override under test
     assert readings[0] == "アンショウバンゴウ"
-    assert all(reading == token.get(READING_KEY) for reading, token in zip(readings, message.get(TOKENS_NAMES[TEXT])))
+    assert all(reading == token.get(READING_KEY) for reading, token in zip(readings, message.get(TOKENS_NAMES[TEXT]), strict=True))
 
 
 def test_tokens_without_readings_fall_back_to_their_text(featurizer: ReadingCountVectorsFeaturizer) -> None:

@@ -1,5 +1,6 @@
 """SudachiTokenizer: offsets, lemmas and robustness on awkward input."""
 
+from itertools import pairwise
 from typing import List
 
 import pytest
@@ -24,7 +25,7 @@ def _assert_offsets_match(text: str, tokens: List[Token]) -> None:
         assert text[token.start : token.end] == token.text, token
     starts = [t.start for t in tokens]
     assert starts == sorted(starts)
-    assert all(a.end <= b.start for a, b in zip(tokens, tokens[1:]))
+    assert all(a.end <= b.start for a, b in pairwise(tokens))
 
 
 @pytest.mark.parametrize(

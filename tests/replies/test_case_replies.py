@@ -10,6 +10,7 @@ import pytest
 from kb import KnowledgeBase
 from replies.case import CaseQuery, Limits, case_details_replies, case_replies
 from replies.message import Reply
+
 from replies_expect import (
     CITY_NAMES,
     CONTACT_LINE,

@@ -40,11 +40,13 @@ def _date(value: Optional[str]) -> Optional[dt.date]:
     return dt.date.fromisoformat(value) if value else None
 
 
-def _time(value: Optional[str]) -> Optional[dt.time]:
-    if value is None:
-        return None
+def _clock(value: str) -> dt.time:
     hours, minutes = value.split(":")
     return dt.time(int(hours), int(minutes))
+
+
+def _time(value: Optional[str]) -> Optional[dt.time]:
+    return None if value is None else _clock(value)
 
 
 def _days(values: Optional[list[str]]) -> Optional[frozenset[int]]:
@@ -168,7 +170,7 @@ def _office(raw: dict[str, Any], mid: str, sources: dict[str, Source], year_end:
         if selector is None:  # the schema requires days; guard against unvalidated input
             raise ValueError(f"office {raw['id']!r}: hours rule without days")
         hours.append(
-            HoursRule(selector, _time(rule["open"]), _time(rule["close"]), _time(rule.get("reception_until")), rule.get("label"))
+            HoursRule(selector, _clock(rule["open"]), _clock(rule["close"]), _time(rule.get("reception_until")), rule.get("label"))
         )
     windows = tuple(
         ServiceWindow(w["label"], w["reason"], _selector(w), _time(w.get("from")), _time(w.get("to")))

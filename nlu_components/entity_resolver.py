@@ -123,7 +123,7 @@ class EntityResolver(GraphComponent):
             full = load_vocabulary()
             self._vocabulary = {t: full.get(t, {}) for t in wanted}
         self.persist()
-        return self._resource  # type: ignore[return-value]
+        return self._resource
 
     def persist(self) -> None:
         """Write the city ids and the vocabulary into the model."""
@@ -187,7 +187,7 @@ class EntityResolver(GraphComponent):
         return mapped if self._is_allowed(mapped) else None
 
     def _is_allowed(self, entity: Entity) -> bool:
-        allowed: Optional[frozenset] = self._allowed.get(entity.get(ENTITY_ATTRIBUTE_TYPE))
+        allowed: Optional[frozenset] = self._allowed.get(str(entity.get(ENTITY_ATTRIBUTE_TYPE)))
         return allowed is None or str(entity.get(ENTITY_ATTRIBUTE_VALUE)) in allowed
 
 

@@ -42,7 +42,7 @@ def tracker_db_path(db: Optional[str] = None) -> Path:
 StatsBase: Any = declarative_base()
 
 
-class ConversationStat(StatsBase):  # type: ignore[misc, valid-type]
+class ConversationStat(StatsBase):
     """Text-free daily counts that outlive the conversations (how many, per intent, per city, fallbacks)."""
 
     __tablename__ = "conversation_stats"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any, Dict
 
 import pytest
 from rasa_sdk.events import SlotSet, UserUtteranceReverted
@@ -14,7 +15,7 @@ from actions.inform import ActionHandleInform
 
 from action_expect import CITY_NAMES, CONTACT_LINE
 
-HOW_CAN_I_HELP = {
+HOW_CAN_I_HELP: Dict[str, Any] = {
     "text": None,
     "buttons": [],
     "elements": [],

@@ -143,10 +143,10 @@ def test_the_typed_name_is_recognised_by_the_nlu_components(copy: Path, monkeypa
     data = load_data(str(copy / "data" / "nlu"))
     (copy / "model").mkdir(exist_ok=True)
     storage = LocalModelStorage(copy / "model")
-    extractor = RegexEntityExtractor.create({"use_word_boundaries": False}, storage, Resource("regex"), None)  # type: ignore[arg-type]
+    extractor = RegexEntityExtractor.create({"use_word_boundaries": False}, storage, Resource("regex"), None)
     extractor.train(data)
-    synonyms = EntitySynonymMapper.create({}, storage, Resource("synonyms"), None, data.entity_synonyms)  # type: ignore[arg-type]
-    resolver = EntityResolver.create({"cities_entity": "municipality"}, storage, Resource("resolver"), None)  # type: ignore[arg-type]
+    synonyms = EntitySynonymMapper.create({}, storage, Resource("synonyms"), None, data.entity_synonyms)
+    resolver = EntityResolver.create({"cities_entity": "municipality"}, storage, Resource("resolver"), None)
     resolver.train(data)
 
     def cities(text: str) -> List[str]:

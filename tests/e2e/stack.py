@@ -13,11 +13,13 @@ import urllib.error
 import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Dict, List, Optional
+from typing import Any, Dict, List, Optional, Union
 
 REPO = Path(__file__).resolve().parents[2]
 VENV_BIN = REPO / ".venv" / "bin"
 GATEWAY_PYTHON = REPO / ".venv-gateway" / "bin" / "python"
+# A JSON request body: an object, or a list (Rasa's /tracker/events takes several events at once).
+JsonBody = Optional[Union[Dict[str, Any], List[Any]]]
 
 
 def free_port() -> int:
@@ -27,7 +29,7 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def http_json(method: str, url: str, body: Optional[Dict[str, Any]] = None, timeout: float = 30.0) -> Any:
+def http_json(method: str, url: str, body: JsonBody = None, timeout: float = 30.0) -> Any:
     """Send a JSON request and decode the JSON answer."""
     data = json.dumps(body).encode() if body is not None else None
     request = urllib.request.Request(url, data=data, method=method, headers={"Content-Type": "application/json"})
@@ -181,7 +183,7 @@ class Stack:
         """The stored conversation, through the (token-guarded) HTTP API."""
         return http_json("GET", f"{self.rasa_url}/conversations/{sender}/tracker?token={self.auth_token}")
 
-    def api(self, method: str, path: str, body: Optional[Dict[str, Any]] = None, token: bool = True) -> Any:
+    def api(self, method: str, path: str, body: JsonBody = None, token: bool = True) -> Any:
         """Call Rasa's HTTP API with (or, to test the lock, without) the token."""
         separator = "&" if "?" in path else "?"
         url = f"{self.rasa_url}{path}{separator}token={self.auth_token}" if token else f"{self.rasa_url}{path}"

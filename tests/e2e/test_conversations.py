@@ -31,7 +31,9 @@ def test_forgot_pin_self_mitaka_full_checklist(stack: Stack) -> None:
     text = joined(replies)
     kb = load_kb()
     assert len(replies[0]["text"]) <= 300 and len(text) <= 700, "checklist first, a short turn"
-    for document in kb.requirements("mitaka", "pin_reset", "self").documents:
+    requirements = kb.requirements("mitaka", "pin_reset", "self")
+    assert requirements is not None, "三鷹市's page covers a PIN reset by the cardholder"
+    for document in requirements.documents:
         assert document.name in replies[0]["text"]
     offices = kb.offices("mitaka", "pin_reset")
     assert 1 <= sum(f"■{office.name}" in text for office in offices) <= 2

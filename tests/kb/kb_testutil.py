@@ -18,7 +18,7 @@ def doc_names(req: Requirements | None) -> list[str]:
     return [d.name for d in req.documents]
 
 
-def hours_table(office: Office) -> list[tuple[str, ...]]:
+def hours_table(office: Office) -> list[tuple[str, str, str, str, str]]:
     """(days, nth, open, close, reception_until) rows of an office, as plain strings."""
     names = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
     rows = []

@@ -21,7 +21,7 @@ def test_no_documents_and_flagged(kb: KnowledgeBase, procedure: str, applicant: 
     assert req is not None
     assert req.documents == () and req.covered is False
     assert req.coverage_note and "記載がありません" in req.coverage_note
-    assert req.source.updated.isoformat() == "2024-08-30"
+    assert req.source.updated == dt.date(2024, 8, 30)
 
 
 def test_surviving_notes(kb: KnowledgeBase) -> None:

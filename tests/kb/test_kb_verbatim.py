@@ -55,10 +55,10 @@ def municipality_facts(m: Municipality) -> Iterator[tuple[str, str]]:
         for text in (office.location, office.phone, *office.notes):
             if text:
                 yield f"offices.{office.id}", text
-        for rule in office.closed:
-            yield f"offices.{office.id}.closed", rule.label
-            if rule.except_label:
-                yield f"offices.{office.id}.closed.except_label", rule.except_label
+        for closed in office.closed:
+            yield f"offices.{office.id}.closed", closed.label
+            if closed.except_label:
+                yield f"offices.{office.id}.closed.except_label", closed.except_label
         for window in office.no_pin_service:
             yield f"offices.{office.id}.no_pin_service", window.label
             yield f"offices.{office.id}.no_pin_service", window.reason

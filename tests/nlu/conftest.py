@@ -7,9 +7,12 @@ once and every test shares it.
 
 import os
 from pathlib import Path
-from typing import Iterator
+from typing import TYPE_CHECKING, Iterator
 
 import pytest
+
+if TYPE_CHECKING:  # imported lazily at run time: loading Rasa is slow and only these fixtures need it
+    from scripts.nlu_eval.rasa_pipeline import RasaParser
 
 from scripts.nlu_eval.pipelines import REPO_ROOT
 
@@ -35,7 +38,7 @@ def nlu_model_path(tmp_path_factory: pytest.TempPathFactory) -> str:
 
 
 @pytest.fixture(scope="session")
-def nlu_parser(nlu_model_path: str) -> Iterator["RasaParser"]:  # noqa: F821 - imported lazily
+def nlu_parser(nlu_model_path: str) -> Iterator["RasaParser"]:
     """The trained model loaded once with rasa.core.agent, parsing like /model/parse."""
     from scripts.nlu_eval.rasa_pipeline import RasaParser
 

@@ -124,9 +124,9 @@ def test_training_stores_the_kb_cities_and_the_vocabulary(tmp_path: Path) -> Non
               "allowed_values": {"applicant_type": ["self", "legal_representative", "voluntary_proxy"]}}
     storage = LocalModelStorage(tmp_path)
     resource = Resource("entity_resolver")
-    trained = EntityResolver.create(config, storage, resource, None)  # type: ignore[arg-type]
+    trained = EntityResolver.create(config, storage, resource, None)
     trained.train(TrainingData())
-    loaded = EntityResolver.load(config, storage, resource, None)  # type: ignore[arg-type]
+    loaded = EntityResolver.load(config, storage, resource, None)
     cities = sorted(read_cities(default_knowledge_dir()))
     assert cities
     found = loaded.resolve([_e("municipality", 0, 3, mid) for mid in cities] + [_e("municipality", 0, 3, "osaka")])

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import List
 
 import numpy as np
@@ -29,7 +30,7 @@ def tokenizer() -> SudachiTokenizer:
 
 
 @pytest.fixture()
-def featurizer(tmp_path) -> ReadingCountVectorsFeaturizer:  # type: ignore[no-untyped-def]
+def featurizer(tmp_path: Path) -> ReadingCountVectorsFeaturizer:
     """An untrained featurizer with the pipeline's settings (config.yml)."""
     storage = LocalModelStorage(tmp_path)
     return ReadingCountVectorsFeaturizer.create(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import io
 import logging
-from typing import Iterator, Tuple
+from typing import Iterator, Mapping, Optional, Tuple, Union
 
 import pytest
 
@@ -14,8 +14,12 @@ NUM = "［個人番号］"
 PIN = "［暗証番号］"
 
 
-def make_record(msg: object, args: object = None, exc_info: object = None) -> logging.LogRecord:
-    return logging.LogRecord("pinbot.test", logging.INFO, __file__, 1, msg, args, exc_info)
+# What logging accepts as a record's args (%-style tuple or one mapping).
+LogArgs = Optional[Union[Tuple[object, ...], Mapping[str, object]]]
+
+
+def make_record(msg: object, args: LogArgs = None) -> logging.LogRecord:
+    return logging.LogRecord("pinbot.test", logging.INFO, __file__, 1, msg, args, None)
 
 
 @pytest.fixture
@@ -45,7 +49,7 @@ def captured() -> Iterator[Tuple[logging.Logger, io.StringIO]]:
         ("after the bot asked: %s", ("暗唱番号は 8 6 4 2",), f"after the bot asked: 暗唱番号は {PIN}"),
     ],
 )
-def test_filter_rewrites_sensitive_records(msg: str, args: object, expected: str) -> None:
+def test_filter_rewrites_sensitive_records(msg: str, args: LogArgs, expected: str) -> None:
     record = make_record(msg, args)
     assert RedactingFilter().filter(record) is True
     assert record.getMessage() == expected
@@ -61,7 +65,7 @@ def test_filter_rewrites_sensitive_records(msg: str, args: object, expected: str
         ("電話 %s", ("0422-29-9191",)),
     ],
 )
-def test_filter_keeps_ordinary_records_untouched(msg: str, args: object) -> None:
+def test_filter_keeps_ordinary_records_untouched(msg: str, args: LogArgs) -> None:
     record = make_record(msg, args)
     assert RedactingFilter().filter(record) is True
     assert record.msg == msg

@@ -9,6 +9,7 @@ from zoneinfo import ZoneInfo
 
 import yaml
 
+from replies.message import Reply
 from tests.expected import CITY_NAMES, CONTACT_LINE  # noqa: F401 - re-exported for the reply tests
 
 REPO = Path(__file__).resolve().parents[2]
@@ -63,6 +64,12 @@ def city_phones_and_offices(mid: str) -> List[str]:
         if office.get("phone"):
             found.append(office["phone"])
     return found
+
+
+def text_of(reply: Reply) -> str:
+    """The message text of a reply; a reply that sends a domain response instead has none, and fails the test."""
+    assert reply.text is not None, reply
+    return reply.text
 
 
 def joined(replies: Iterable) -> str:

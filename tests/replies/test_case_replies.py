@@ -19,6 +19,7 @@ from replies_expect import (
     OWN_SOURCE,
     city_phones_and_offices,
     joined,
+    text_of,
 )
 
 PROCEDURE_JA = {"pin_reset": "暗証番号の再設定", "pin_change": "暗証番号の変更", "certificate_renewal": "電子証明書の更新"}
@@ -46,7 +47,7 @@ def answer(kb: KnowledgeBase, mid: str, procedure: str, applicant: str, pin_type
 
 
 def source_line_of(replies: List[Reply]) -> str:
-    last_line = replies[-1].text.splitlines()[-1]
+    last_line = text_of(replies[-1]).splitlines()[-1]
     assert last_line.startswith("出典："), last_line
     return last_line
 
@@ -63,8 +64,8 @@ def details(kb: KnowledgeBase, mid: str, procedure: str, applicant: str, part: O
 def test_city_name_contact_and_own_source(kb: KnowledgeBase, mid: str, procedure: str, applicant: str) -> None:
     replies = answer(kb, mid, procedure, applicant)
     text = joined(replies)
-    assert CITY_NAMES[mid] in replies[0].text
-    assert CONTACT_LINE[mid] in replies[-1].text
+    assert CITY_NAMES[mid] in text_of(replies[0])
+    assert CONTACT_LINE[mid] in text_of(replies[-1])
     for phone in CONTACT_PHONES[mid]:
         assert phone in text
     assert source_line_of(replies).startswith("出典：" + OWN_SOURCE[mid])
@@ -77,11 +78,11 @@ def test_city_name_contact_and_own_source(kb: KnowledgeBase, mid: str, procedure
 @pytest.mark.parametrize("mid, procedure, applicant", CASES, ids=CASE_IDS)
 def test_short_checklist_first_and_a_short_turn(kb: KnowledgeBase, mid: str, procedure: str, applicant: str) -> None:
     replies = answer(kb, mid, procedure, applicant)
-    assert len(replies[0].text) <= LIMITS.checklist, replies[0].text
-    assert sum(len(reply.text) for reply in replies) <= LIMITS.turn
+    assert len(text_of(replies[0])) <= LIMITS.checklist, text_of(replies[0])
+    assert sum(len(text_of(reply)) for reply in replies) <= LIMITS.turn
     assert len(replies) <= 5  # LINE sends at most five messages per reply
     for part in (None, "visit2"):
-        assert sum(len(reply.text) for reply in details(kb, mid, procedure, applicant, part)) <= LIMITS.turn
+        assert sum(len(text_of(reply)) for reply in details(kb, mid, procedure, applicant, part)) <= LIMITS.turn
 
 
 @pytest.mark.parametrize("mid, procedure, applicant", CASES, ids=CASE_IDS)
@@ -91,14 +92,14 @@ def test_coverage_of_the_case(kb: KnowledgeBase, mid: str, procedure: str, appli
     city, proc, who = CITY_NAMES[mid], PROCEDURE_JA[procedure], APPLICANT_JA[applicant]
     coverage = COVERAGE[mid][procedure]
     req = kb.requirements(mid, procedure, applicant)
-    assert replies[0].text.startswith(f"【{city}】{proc}（{who}が手続きする場合）\n")
+    assert text_of(replies[0]).startswith(f"【{city}】{proc}（{who}が手続きする場合）\n")
     if coverage == "full":
         assert req is not None and req.covered and req.documents
         first_visit = [d for d in req.documents if (d.visit or 1) == 1]
         for document in first_visit:
-            assert f"・{document.name}" in replies[0].text
+            assert f"・{document.name}" in text_of(replies[0])
         offices = kb.offices(mid, procedure)
-        assert offices and "窓口：" in replies[0].text
+        assert offices and "窓口：" in text_of(replies[0])
         shown = [office for office in offices if f"■{office.name}" in text]
         assert 1 <= len(shown) <= 2
         titles = [b.title for b in replies[-1].buttons]
@@ -113,15 +114,15 @@ def test_coverage_of_the_case(kb: KnowledgeBase, mid: str, procedure: str, appli
         assert "掲載されていません" not in text
     elif coverage == "partial":
         assert req is not None and not req.covered
-        assert f"{city}のページには、{who}が{proc}をする場合の持ち物の一覧が掲載されていません。" in replies[0].text
-        assert CONTACT_LINE[mid] in replies[-1].text
+        assert f"{city}のページには、{who}が{proc}をする場合の持ち物の一覧が掲載されていません。" in text_of(replies[0])
+        assert CONTACT_LINE[mid] in text_of(replies[-1])
         assert "持ち物：" not in text
         for step in req.steps:
             assert step in text  # 多治見市 任意代理人: the page's two-visit steps even without a document list
     else:
         assert req is None
-        assert f"{city}のページには{proc}の案内が掲載されていないため、持ち物や窓口をお答えできません。" in replies[0].text
-        assert CONTACT_LINE[mid] in replies[-1].text
+        assert f"{city}のページには{proc}の案内が掲載されていないため、持ち物や窓口をお答えできません。" in text_of(replies[0])
+        assert CONTACT_LINE[mid] in text_of(replies[-1])
         assert "持ち物：" not in text
 
 
@@ -289,7 +290,7 @@ def test_open_status_uses_the_given_moment(kb: KnowledgeBase) -> None:
 
 def test_chiba_proxy_reply_form_is_a_second_visit_item(kb: KnowledgeBase) -> None:
     """千葉市: the 照会書兼回答書 reaches the cardholder by post after the first visit; it is not brought the first time."""
-    first = answer(kb, "chiba", "pin_reset", "voluntary_proxy")[0].text
+    first = text_of(answer(kb, "chiba", "pin_reset", "voluntary_proxy")[0])
     assert "照会書兼回答書" not in first and "1回目の持ち物：" in first
     second = joined(details(kb, "chiba", "pin_reset", "voluntary_proxy", "visit2"))
     assert "・必要事項を記入した回答書（暗証番号変更・暗証番号初期化申請照会書兼回答書）（暗証番号を再設定する本人宛に郵送した回答書です。" in second

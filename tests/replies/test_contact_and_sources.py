@@ -58,7 +58,7 @@ class BrokenKB:
 
 @pytest.mark.parametrize("mid", ["mitaka", None])
 def test_fallback_message_when_the_kb_fails(mid: Optional[str]) -> None:
-    message = fallback_message(mid, BrokenKB())  # type: ignore[arg-type]
+    message = fallback_message(mid, BrokenKB())
     assert message == f"{APOLOGY}\nお住まいの市役所の担当窓口へお問い合わせください。"
 
 

@@ -16,7 +16,7 @@ from replies.direct import (
 )
 from replies.offices import office_block
 
-from replies_expect import CITY_NAMES, CONTACT_LINE, FIXED_NOW, OWN_SOURCE, city_identifiers, joined
+from replies_expect import CITY_NAMES, CONTACT_LINE, FIXED_NOW, OWN_SOURCE, city_identifiers, joined, text_of
 
 MITAKA_OFFICES = ["三鷹市マイナンバーカードセンター", "市役所1階4番窓口", "三鷹駅前市政窓口", "三鷹台市政窓口", "東部市政窓口", "西部市政窓口"]
 CHIBA_OFFICES = ["各区役所市民総合窓口課", "各市民センター"]
@@ -77,8 +77,8 @@ def test_office_hours(kb: KnowledgeBase, mid: str, question: str, listed: List[s
     replies = office_hours_replies(kb, mid, FIXED_NOW, question)
     more = office_hours_replies(kb, mid, FIXED_NOW, question, part="more") if replies[-1].buttons else []
     text = joined(replies) + joined(more)  # offices that do not fit one turn are behind 「ほかの窓口（続き）」
-    assert sum(len(r.text) for r in replies) <= 700 and sum(len(r.text) for r in more) <= 700
-    assert replies[0].text.startswith(head + "\n\n")
+    assert sum(len(text_of(r)) for r in replies) <= 700 and sum(len(text_of(r)) for r in more) <= 700
+    assert text_of(replies[0]).startswith(head + "\n\n")
     for name in listed:  # offices with the same hours share one block: 「■三鷹台市政窓口・東部市政窓口・西部市政窓口」
         assert name in text
     for name in absent:
@@ -91,9 +91,9 @@ def test_office_hours(kb: KnowledgeBase, mid: str, question: str, listed: List[s
 
 def test_chiba_saturday_has_no_office(kb: KnowledgeBase) -> None:
     replies = office_hours_replies(kb, "chiba", FIXED_NOW, "土曜日もやってる?")
-    assert replies[0].text.startswith("【千葉市】ページに受付時間の記載がある窓口のうち、土曜日に受付している窓口はありません。受付時間は次のとおりです。\n\n")
-    assert "■各区役所市民総合窓口課" in replies[0].text
-    assert "・月曜日〜金曜日 8:30〜17:30" in replies[0].text
+    assert text_of(replies[0]).startswith("【千葉市】ページに受付時間の記載がある窓口のうち、土曜日に受付している窓口はありません。受付時間は次のとおりです。\n\n")
+    assert "■各区役所市民総合窓口課" in text_of(replies[0])
+    assert "・月曜日〜金曜日 8:30〜17:30" in text_of(replies[0])
     assert replies[-1].text == f"{CONTACT_LINE['chiba']}\n出典：{OWN_SOURCE['chiba']}"
 
 
@@ -172,9 +172,9 @@ def test_identity_documents(kb: KnowledgeBase, mid: str, expected: List[str]) ->
     replies = identity_documents_replies(kb, mid)
     assert len(replies) == 2
     for fragment in expected:
-        assert fragment in replies[0].text
-    assert replies[1].text.endswith(f"{CONTACT_LINE[mid]}\n出典：{OWN_SOURCE[mid]}")
-    assert sum(len(r.text) for r in replies) <= 700
+        assert fragment in text_of(replies[0])
+    assert text_of(replies[1]).endswith(f"{CONTACT_LINE[mid]}\n出典：{OWN_SOURCE[mid]}")
+    assert sum(len(text_of(r)) for r in replies) <= 700
 
 
 def test_ryugasaki_b_list_is_behind_a_button(kb: KnowledgeBase) -> None:
@@ -182,8 +182,8 @@ def test_ryugasaki_b_list_is_behind_a_button(kb: KnowledgeBase) -> None:
     replies = identity_documents_replies(kb, "ryugasaki")
     assert [(b.title, b.payload) for b in replies[-1].buttons] == [("Bの書類の一覧", '/identity_documents{"part": "B"}')]
     b_list = identity_documents_replies(kb, "ryugasaki", "B")
-    assert "官公署がその職員に対して発行した身分証明書" in b_list[0].text and "※必ず原本をお持ちください（コピー不可）。" in b_list[0].text
-    assert sum(len(r.text) for r in b_list) <= 700
+    assert "官公署がその職員に対して発行した身分証明書" in text_of(b_list[0]) and "※必ず原本をお持ちください（コピー不可）。" in text_of(b_list[0])
+    assert sum(len(text_of(r)) for r in b_list) <= 700
 
 
 def test_identity_documents_without_city_is_empty(kb: KnowledgeBase) -> None:
@@ -192,7 +192,7 @@ def test_identity_documents_without_city_is_empty(kb: KnowledgeBase) -> None:
 
 def test_identity_document_headings_are_japanese(kb: KnowledgeBase) -> None:
     """The category ids of 千葉市 (photo / other) are internal keys, not words a resident should read."""
-    text = identity_documents_replies(kb, "chiba")[0].text
+    text = text_of(identity_documents_replies(kb, "chiba")[0])
     assert "photo：" not in text
     assert "other：" not in text
 
@@ -205,7 +205,7 @@ def test_contact_for_one_city(kb: KnowledgeBase, mid: str) -> None:
 
 
 def test_contact_for_unknown_city_lists_all_four(kb: KnowledgeBase) -> None:
-    text = contact_replies(kb, None)[0].text
+    text = text_of(contact_replies(kb, None)[0])
     assert text.startswith("担当窓口へのお問い合わせ先は次のとおりです。\n")
     for mid in CITY_NAMES:
         assert CONTACT_LINE[mid] in text
@@ -242,6 +242,6 @@ def test_office_block_has_no_doubled_bullet(kb: KnowledgeBase) -> None:
 def test_ryugasaki_saturday_is_not_claimed_from_a_page_without_weekdays(kb: KnowledgeBase) -> None:
     """龍ケ崎市 gives 「受付時間は午前10時30分から午後7時まで」 without weekdays: no office is said to open on Saturday."""
     replies = office_hours_replies(kb, "ryugasaki", FIXED_NOW, "土曜日もやっていますか")
-    assert replies[0].text.startswith("【龍ケ崎市】ページには、土曜日に受付しているかどうかの記載がある窓口はありません。")
+    assert text_of(replies[0]).startswith("【龍ケ崎市】ページには、土曜日に受付しているかどうかの記載がある窓口はありません。")
     assert "土曜日に暗証番号の手続きができる窓口" not in joined(replies)
     assert "いま受付中かはお答えできません" in joined(replies)

@@ -40,7 +40,8 @@ def parse_rasa_reply(data: Any) -> list[BotMessage]:
     for item in data:
         if not isinstance(item, dict):
             continue
-        text = item.get("text") if isinstance(item.get("text"), str) else ""
+        raw_text = item.get("text")
+        text = raw_text if isinstance(raw_text, str) else ""
         buttons = []
         for raw in item.get("buttons") or []:
             if not (

@@ -5,8 +5,9 @@ from __future__ import annotations
 import logging
 import math
 import time
+from typing import TypeVar
 
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
@@ -19,6 +20,9 @@ from gateway.settings import Settings
 from gateway.turns import TurnsBusy, TurnService
 
 log = logging.getLogger(__name__)
+
+# The request body model being parsed: _parse hands back an instance of the very model it was given.
+Body = TypeVar("Body", bound=BaseModel)
 
 MAX_PAYLOAD_CHARS = 1000
 BUSY_MESSAGE = "ただいま大変混み合っています。申し訳ありませんが、少し時間をおいてからもう一度お試しください。"
@@ -104,9 +108,7 @@ class WebChat:
             body["you"] = {"text": result.you, "redacted": result.redacted}
         return JSONResponse(body, headers=NO_STORE)
 
-    async def _parse(
-        self, request: Request, model: type[SessionRequest] | type[MessageRequest], allow_empty: bool
-    ) -> SessionRequest | MessageRequest | Response:
+    async def _parse(self, request: Request, model: type[Body], allow_empty: bool) -> Body | Response:
         try:
             raw = await read_body(request, self._settings.max_body_bytes)
         except BodyTooLarge:

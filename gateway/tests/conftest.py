@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -143,8 +144,8 @@ def start_gateway(base_settings: Settings) -> Iterator[Callable[..., Gateway]]:
     """Factory: start a gateway with some settings overridden; all are stopped at teardown."""
     started: list[ServerThread] = []
 
-    def start(**overrides: object) -> Gateway:
-        """Start one gateway with overridden settings."""
+    def start(**overrides: Any) -> Gateway:
+        """Start one gateway with overridden settings (dataclasses.replace checks their names)."""
         settings = dataclasses.replace(base_settings, **overrides)
         server = ServerThread(create_app(settings)).start()
         started.append(server)

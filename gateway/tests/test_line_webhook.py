@@ -7,8 +7,9 @@ import logging
 import sqlite3
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -24,13 +25,13 @@ FakeRasaFixture = tuple[FakeRasa, ServerThread]
 FakeLineFixture = tuple[FakeLine, ServerThread]
 
 
-def post(gw: Gateway, raw: bytes, headers: dict[str, str | bytes] | None = None) -> httpx.Response:
+def post(gw: Gateway, raw: bytes, headers: Mapping[str, str | bytes] | None = None) -> httpx.Response:
     """POST raw bytes to the webhook, signed correctly unless headers are given."""
-    return httpx.post(
-        f"{gw.url}/line/webhook",
-        content=raw,
-        headers=headers if headers is not None else ev.signed_headers(LINE_SECRET, raw),
-    )
+    chosen = headers if headers is not None else ev.signed_headers(LINE_SECRET, raw)
+    # As bytes: a header may be raw bytes on purpose (not valid text), and httpx takes str or bytes, not a mix.
+    # httpx itself encodes str headers as ASCII.
+    encoded = {name.encode("ascii"): value if isinstance(value, bytes) else value.encode("ascii") for name, value in chosen.items()}
+    return httpx.post(f"{gw.url}/line/webhook", content=raw, headers=encoded)
 
 
 def deliver(gw: Gateway, *events: dict[str, object]) -> httpx.Response:
@@ -70,10 +71,10 @@ def gateway(start_gateway: Callable[..., Gateway]) -> Gateway:
     return start_gateway(default_municipality="mitaka")
 
 
-def quick_items(message: dict[str, object]) -> list[dict[str, object]]:
-    """The quick-reply items of a LINE message body."""
+def quick_items(message: dict[str, Any]) -> list[dict[str, Any]]:
+    """The quick-reply items of a LINE message body (parsed JSON)."""
     quick = message.get("quickReply")
-    return list(quick["items"]) if isinstance(quick, dict) else []  # type: ignore[index]
+    return list(quick["items"]) if isinstance(quick, dict) else []
 
 
 # ---- signature ----
@@ -85,7 +86,7 @@ def test_missing_and_bad_signatures_are_rejected_before_anything(
     """Missing, empty, wrong or mismatched signatures → 400 and nothing processed."""
     raw = ev.body(ev.text_event("暗証番号を忘れました"))
     good = ev.signed_headers(LINE_SECRET, raw)
-    cases = {
+    cases: dict[str, Mapping[str, str | bytes]] = {
         "missing": {"content-type": "application/json"},
         "empty": {"content-type": "application/json", "x-line-signature": ""},
         "wrong secret": ev.signed_headers("another-secret", raw),

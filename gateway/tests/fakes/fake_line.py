@@ -239,9 +239,11 @@ def create_fake_line(state: FakeLine) -> Starlette:
         body = await json_body(request, problems)
         body = body if isinstance(body, dict) else {}
         size = body.get("size") or {}
-        dims = (size.get("width"), size.get("height"))
-        if dims not in RICH_MENU_SIZES:
-            problems.append(f"unsupported rich menu size {dims}")
+        asked = (size.get("width"), size.get("height"))
+        # The menu's size when LINE supports it; areas are checked against it only then (else there is no size).
+        dims = next((known for known in RICH_MENU_SIZES if known == asked), None)
+        if dims is None:
+            problems.append(f"unsupported rich menu size {asked}")
         if not isinstance(body.get("selected"), bool):
             problems.append("selected must be a boolean")
         if not isinstance(body.get("name"), str) or not 1 <= units(body["name"]) <= 300:
@@ -255,13 +257,9 @@ def create_fake_line(state: FakeLine) -> Starlette:
         for i, area in enumerate(areas):
             bounds = area.get("bounds") or {}
             x, y, w, h = (bounds.get(k) for k in ("x", "y", "width", "height"))
-            if (
-                not all(isinstance(v, int) for v in (x, y, w, h))
-                or x < 0
-                or y < 0
-                or x + w > dims[0]
-                or y + h > dims[1]
-            ):
+            if not (isinstance(x, int) and isinstance(y, int) and isinstance(w, int) and isinstance(h, int)):
+                problems.append(f"areas[{i}]: bounds outside the menu")
+            elif dims is not None and (x < 0 or y < 0 or x + w > dims[0] or y + h > dims[1]):
                 problems.append(f"areas[{i}]: bounds outside the menu")
             _check_action(area.get("action"), f"areas[{i}]", problems)
         recorded = await record(request, body, problems)

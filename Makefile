@@ -4,8 +4,12 @@ SHELL := /bin/bash
 
 VENV        := .venv
 GW_VENV     := .venv-gateway
+TOOLS_VENV  := .venv-tools
 PY          := $(VENV)/bin/python
 GW_PY       := $(GW_VENV)/bin/python
+T           := $(TOOLS_VENV)/bin
+# mypy checks each side against its own venv's packages and Python version.
+MYPY_RASA_PACKAGES := actions channels jptext kb nlu_components privacy replies storage vocabulary scripts tests
 RASA        := $(VENV)/bin/rasa
 MODEL_DIR   := models
 MODEL       := $(MODEL_DIR)/pinbot.tar.gz
@@ -20,7 +24,7 @@ CITY_FILES   := $(wildcard knowledge/municipalities/*.yml)
 CITY_NLU     := data/nlu/municipalities.yml
 TRAIN_INPUTS := config.yml domain.yml vocabulary/slots.yml $(CITY_NLU) $(CITY_FILES) $(shell find data nlu_components -type f \( -name '*.yml' -o -name '*.py' \) 2>/dev/null)
 
-.PHONY: help install run test train shell kb-check nlu-data new-city validate answers eval-nlu bench test-unit test-stories test-e2e test-gateway test-browser-e2e browser-deps line-richmenu record-stories clean
+.PHONY: help install lint format-check run test train shell kb-check nlu-data new-city validate answers eval-nlu bench test-unit test-stories test-e2e test-gateway test-browser-e2e browser-deps line-richmenu record-stories clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
@@ -35,7 +39,21 @@ $(GW_VENV)/.installed: requirements/gateway.lock
 	$(GW_PY) -m pip install --quiet -r requirements/gateway.lock
 	@touch $@
 
-install: $(VENV)/.installed $(GW_VENV)/.installed ## create both virtualenvs from the lock files
+$(TOOLS_VENV)/.installed: requirements/tools.lock
+	@test -x $(T)/python || "$$(scripts/find_python.sh 3.11)" -m venv $(TOOLS_VENV)
+	$(T)/python -m pip install --quiet -r requirements/tools.lock
+	@touch $@
+
+install: $(VENV)/.installed $(GW_VENV)/.installed $(TOOLS_VENV)/.installed ## create the three virtualenvs (Rasa, gateway, lint tools) from the lock files
+
+lint: $(VENV)/.installed $(GW_VENV)/.installed $(TOOLS_VENV)/.installed ## ruff and mypy, the code gate (first step of make test)
+	$(T)/ruff check .
+	$(T)/mypy --python-executable $(PY) --python-version 3.10 $(MYPY_RASA_PACKAGES)
+	$(T)/mypy --python-executable $(GW_PY) --python-version 3.11 gateway
+
+# Not yet part of lint: it joins once the repository has been reformatted with ruff format.
+format-check: $(TOOLS_VENV)/.installed ## ruff format --check (the code is formatted as ruff would)
+	$(T)/ruff format --check .
 
 $(CITY_NLU): $(CITY_FILES) scripts/city_nlu.py | $(VENV)/.installed
 	$(PY) -m scripts.city_nlu
@@ -69,7 +87,7 @@ run: install train ## install, train if needed, start gateway + Rasa + action se
 shell: install train ## chat in the terminal (starts the action server in the background)
 	scripts/run_shell.sh
 
-test: install browser-deps kb-check validate train test-unit test-stories test-e2e test-gateway test-browser-e2e ## install and run every test (what CI runs)
+test: install lint browser-deps kb-check validate train test-unit test-stories test-e2e test-gateway test-browser-e2e ## install and run every test (what CI runs)
 
 test-unit: $(VENV)/.installed $(MODEL)
 	RASA_MODEL=$(MODEL) $(PY) -m pytest -q tests --ignore=tests/e2e -p no:cacheprovider

@@ -15,8 +15,7 @@ from actions.answers import (
     ActionAnswerOutOfScope,
     pending_question_action,
 )
-
-from action_expect import CITY_NAMES, CONTACT_LINE, MUNICIPALITY_QUESTION, texts
+from tests.actions.action_expect import CITY_NAMES, CONTACT_LINE, MUNICIPALITY_QUESTION, texts
 
 
 @pytest.mark.parametrize(

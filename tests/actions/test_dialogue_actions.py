@@ -12,8 +12,7 @@ from actions import settings
 from actions.context import read_case
 from actions.fallback import ActionDefaultAskAffirmation, ActionDefaultFallback
 from actions.inform import ActionHandleInform
-
-from action_expect import CITY_NAMES, CONTACT_LINE
+from tests.actions.action_expect import CITY_NAMES, CONTACT_LINE
 
 HOW_CAN_I_HELP: Dict[str, Any] = {
     "text": None,

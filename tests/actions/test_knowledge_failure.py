@@ -16,8 +16,7 @@ from actions.answers import (
     ActionAnswerOutOfScope,
 )
 from actions.fallback import ActionDefaultFallback
-
-from action_expect import CITY_NAMES, CONTACT_LINE, FALLBACK_APOLOGY, FALLBACK_NO_KB
+from tests.actions.action_expect import CITY_NAMES, CONTACT_LINE, FALLBACK_APOLOGY, FALLBACK_NO_KB
 
 
 def boom(*args, **kwargs):

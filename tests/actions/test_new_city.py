@@ -26,8 +26,7 @@ from actions.ask import ActionAskMunicipality
 from actions.forms import ValidatePinCaseForm
 from kb.directory import CityDirectory, read_cities
 from replies.contact import fallback_message
-
-from action_expect import texts
+from tests.actions.action_expect import texts
 
 REPO = Path(__file__).resolve().parents[2]
 PHONE = "0999-12-3456"

@@ -10,8 +10,7 @@ from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.forms import ValidatePinCaseForm
-
-from action_expect import CITY_NAMES
+from tests.actions.action_expect import CITY_NAMES
 
 FORM = ValidatePinCaseForm()
 UNKNOWN_CITY_MESSAGE = "申し訳ありません。このチャットボットがご案内できるのは千葉市・三鷹市・龍ケ崎市・多治見市です。お住まいの市を選んでください。"

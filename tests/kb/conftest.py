@@ -3,19 +3,14 @@
 from __future__ import annotations
 
 import shutil
-import sys
 from pathlib import Path
 from typing import Callable
 
 import pytest
 
-# kb_testutil sits next to this file; keep it importable under any pytest --import-mode.
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-
 from kb import KnowledgeBase, load_kb
 from kb.paths import default_knowledge_dir, default_seeds_dir
-
-from kb_testutil import squash  # noqa: E402
+from tests.kb.kb_testutil import squash
 
 
 @pytest.fixture(scope="session")

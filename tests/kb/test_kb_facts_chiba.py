@@ -8,8 +8,7 @@ from typing import Callable
 import pytest
 
 from kb import KnowledgeBase
-
-from kb_testutil import doc_names, hours_table, squash
+from tests.kb.kb_testutil import doc_names, hours_table, squash
 
 
 def test_only_pin_reset_is_covered(kb: KnowledgeBase) -> None:

@@ -10,8 +10,7 @@ import pytest
 from kb import KnowledgeBase
 from kb.calendar import opening_status
 from replies.hours import describe_hours
-
-from kb_testutil import squash
+from tests.kb.kb_testutil import squash
 
 
 @pytest.mark.parametrize("procedure", ["pin_reset", "pin_change"])

@@ -9,8 +9,7 @@ from typing import Callable, Iterator
 import pytest
 
 from kb import KnowledgeBase, Municipality
-
-from kb_testutil import squash
+from tests.kb.kb_testutil import squash
 
 MUNICIPALITIES = ["mitaka", "chiba", "tajimi", "ryugasaki"]
 

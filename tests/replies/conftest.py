@@ -7,8 +7,7 @@ from typing import Dict, List
 import pytest
 
 from kb import KnowledgeBase, load_kb
-
-from replies_expect import CITY_NAMES, city_identifiers
+from tests.replies.replies_expect import CITY_NAMES, city_identifiers
 
 
 @pytest.fixture(scope="session")

@@ -72,6 +72,6 @@ def text_of(reply: Reply) -> str:
     return reply.text
 
 
-def joined(replies: Iterable) -> str:
+def joined(replies: Iterable[Reply]) -> str:
     """All message texts of a reply list, one after the other."""
-    return "\n".join(reply.text for reply in replies)
+    return "\n".join(text_of(reply) for reply in replies)

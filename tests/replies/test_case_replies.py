@@ -10,8 +10,7 @@ import pytest
 from kb import KnowledgeBase
 from replies.case import CaseQuery, Limits, case_details_replies, case_replies
 from replies.message import Reply
-
-from replies_expect import (
+from tests.replies.replies_expect import (
     CITY_NAMES,
     CONTACT_LINE,
     CONTACT_PHONES,
@@ -139,7 +138,7 @@ def test_coverage_of_the_case(kb: KnowledgeBase, mid: str, procedure: str, appli
     ],
 )
 def test_checklist_names_the_pages_documents(kb: KnowledgeBase, mid: str, procedure: str, applicant: str, documents: List[str]) -> None:
-    checklist = answer(kb, mid, procedure, applicant)[0].text + joined(details(kb, mid, procedure, applicant))
+    checklist = text_of(answer(kb, mid, procedure, applicant)[0]) + joined(details(kb, mid, procedure, applicant))
     for name in documents:
         assert f"・{name}" in checklist
 

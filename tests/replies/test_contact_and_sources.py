@@ -13,8 +13,7 @@ from kb.models import Source
 from replies.contact import contact_lines, contact_text, fallback_message
 from replies.message import Button, Reply
 from replies.sources import describe_source, source_line
-
-from replies_expect import CITY_NAMES, CONTACT_LINE, OWN_SOURCE
+from tests.replies.replies_expect import CITY_NAMES, CONTACT_LINE, OWN_SOURCE
 
 APOLOGY = "申し訳ありません。ただいまお答えを用意できませんでした。少し時間をおいてもう一度お試しいただくか、お電話でお問い合わせください。"
 

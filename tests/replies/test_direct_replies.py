@@ -15,8 +15,15 @@ from replies.direct import (
     out_of_scope_replies,
 )
 from replies.offices import office_block
-
-from replies_expect import CITY_NAMES, CONTACT_LINE, FIXED_NOW, OWN_SOURCE, city_identifiers, joined, text_of
+from tests.replies.replies_expect import (
+    CITY_NAMES,
+    CONTACT_LINE,
+    FIXED_NOW,
+    OWN_SOURCE,
+    city_identifiers,
+    joined,
+    text_of,
+)
 
 MITAKA_OFFICES = ["三鷹市マイナンバーカードセンター", "市役所1階4番窓口", "三鷹駅前市政窓口", "三鷹台市政窓口", "東部市政窓口", "西部市政窓口"]
 CHIBA_OFFICES = ["各区役所市民総合窓口課", "各市民センター"]

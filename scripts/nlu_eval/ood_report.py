@@ -10,7 +10,7 @@ from scripts.nlu_eval import ood
 from scripts.nlu_eval.ood import GATE_OFF, Operating
 from scripts.nlu_eval.pipelines import PipelineSpec
 from scripts.nlu_eval.predictions import Prediction
-from scripts.nlu_eval.runner import run_worker
+from scripts.nlu_eval.runner import evaluate_once, run_worker
 
 COMMITTED_FALLBACK = 0.7  # FallbackClassifier threshold of config.yml before issue 9
 
@@ -28,7 +28,10 @@ def evaluate(spec: PipelineSpec, run: Dict[str, Any], args: argparse.Namespace, 
     }
     parsed: Dict[str, List[Prediction]] = {}
     for name, path in sets.items():
-        result = run_worker("evaluate", spec, work_dir, f"{tag}.{name}", artifact=artifact, test=path)
+        if args.reuse:
+            result = evaluate_once(spec, work_dir, f"{tag}.{name}", artifact, path)
+        else:
+            result = run_worker("evaluate", spec, work_dir, f"{tag}.{name}", artifact=artifact, test=path)
         parsed[name] = [Prediction.from_json(p) for p in result["predictions"]]
     heldout = run["predictions"]
     has_gate = any(p.ood_probability is not None for p in heldout)

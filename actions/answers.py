@@ -12,6 +12,7 @@ from actions import settings
 from actions.base import KnowledgeAction
 from actions.context import read_case
 from actions.knowledge import get_kb
+from actions.vocabulary import match_value
 from replies.case import CaseQuery, Limits, case_details_replies, case_replies
 from replies.direct import contact_replies, identity_documents_replies, office_hours_replies, out_of_scope_replies
 from replies.message import Button, Reply
@@ -166,8 +167,9 @@ class ActionAnswerOutOfScope(KnowledgeAction):
         return "action_answer_out_of_scope"
 
     def replies(self, tracker: Tracker) -> tuple[List[Reply], List[Dict[Text, Any]]]:
-        """Out-of-scope notice."""
-        return out_of_scope_replies(get_kb(), read_case(tracker).municipality), []
+        """Out-of-scope notice, pointing where the resident's topic is handled."""
+        topic = match_value("out_of_scope_topic", tracker.latest_message.get("text"))
+        return out_of_scope_replies(get_kb(), read_case(tracker).municipality, topic), []
 
 
 def _part(tracker: Tracker) -> Optional[str]:

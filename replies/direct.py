@@ -156,10 +156,36 @@ def contact_replies(kb: KnowledgeBase, municipality_id: Optional[str]) -> List[R
     return [Reply(head + "\n" + "\n".join(lines) + "\n" + source_line(sources))]
 
 
-def out_of_scope_replies(kb: KnowledgeBase, municipality_id: Optional[str]) -> List[Reply]:
-    """Polite 'this bot handles PINs only', with the city's contact."""
+# Where a resident goes for a secret that is not the card's (issue 9): one line, no facts beyond "ask them".
+OTHER_SECRET_LINES = {
+    "bank_card": "銀行のキャッシュカードやクレジットカードの暗証番号は、カードを発行した銀行・カード会社へお問い合わせください。",
+    "device": "スマートフォンやパソコン、Wi-Fi機器、アプリのパスコード・パスワードは、機器のメーカーや携帯電話会社、"
+    "サービスの提供元へお問い合わせください。",
+}
+NOT_PIN_LINE = "このチャットでは暗証番号の手続きをご案内しています。"
+
+
+def out_of_scope_replies(
+    kb: KnowledgeBase, municipality_id: Optional[str], topic: Optional[str] = None
+) -> List[Reply]:
+    """Polite 'this bot handles PINs only', with where to go instead.
+
+    `topic` (vocabulary/slots.yml, out_of_scope_topic): a bank card or a device points to the bank or the
+    maker; a My Number matter that is not a PIN gets the city's contact; anything else the city's contact
+    when the city is known.
+    """
+    known = municipality_id in kb.municipality_ids()
+    if topic == "mynumber_not_pin":
+        where = f"{kb.municipality(municipality_id).name}の担当窓口" if known else "お住まいの市の担当窓口"
+        lines = [
+            NOT_PIN_LINE + f"マイナンバーカードの紛失・申請・マイナ保険証などのご用件は、{where}へお問い合わせください。",
+            *contact_lines(kb, municipality_id),
+        ]
+        return [Reply("\n".join(lines), [])]
     text = "申し訳ありません。このチャットボットは、マイナンバーカードの暗証番号と電子証明書の手続きについてのみご案内しています。"
-    if municipality_id in kb.municipality_ids():
+    if topic in OTHER_SECRET_LINES:
+        return [Reply(text + "\n" + OTHER_SECRET_LINES[topic], [])]
+    if known:
         text += f"\nその他のご用件は{kb.municipality(municipality_id).name}のホームページをご覧いただくか、お問い合わせください。\n{contact_text(kb.municipality(municipality_id))}"
     else:
         text += "\nその他のご用件は、お住まいの市のホームページをご覧いただくか、市役所へお問い合わせください。"

@@ -68,6 +68,14 @@ class Case:
     action: Optional[str] = None  # run this action instead of the one the rules pick
 
 
+# Out-of-scope messages whose topic changes where the answer points (vocabulary/slots.yml out_of_scope_topic).
+OUT_OF_SCOPE_TOPICS = {
+    "bank_card": "ゆうちょのキャッシュカードの暗証番号がわからない",
+    "device": "iPhoneのパスコードを変更したい",
+    "mynumber_not_pin": "マイナンバーカードをなくしました",
+}
+
+
 def cases() -> Iterator[Case]:
     """Every case the golden files cover."""
     for city in CITIES:
@@ -85,10 +93,15 @@ def cases() -> Iterator[Case]:
                    now=MOMENTS["sunday_2nd"])
         for intent in ("identity_documents", "human_handoff", "out_of_scope", "pin_rules", "convenience_store_reset"):
             yield Case(f"faq/{city}/{intent}", city, intent, {"municipality": city})
+        for topic, text in OUT_OF_SCOPE_TOPICS.items():
+            yield Case(f"faq/{city}/out_of_scope-{topic}", city, "out_of_scope", {"municipality": city}, text=text)
         yield Case(f"fallback/{city}", city, "nlu_fallback", {"municipality": city}, action="action_default_fallback")
     for intent in ("pin_rules", "convenience_store_reset", "ask_pin_lookup", "human_handoff", "out_of_scope",
-                   "identity_documents", "office_hours", "greet", "goodbye", "thank_you", "bot_challenge", "share_sensitive"):
+                   "identity_documents", "office_hours", "greet", "goodbye", "thank_you", "bot_challenge", "share_sensitive",
+                   "ambiguous_password"):
         yield Case(f"faq/no_city/{intent}", None, intent)
+    for topic, text in OUT_OF_SCOPE_TOPICS.items():
+        yield Case(f"faq/no_city/out_of_scope-{topic}", None, "out_of_scope", text=text)
     yield Case("fallback/no_city", None, "nlu_fallback", action="action_default_fallback")
 
 

@@ -12,7 +12,7 @@ import sys
 from pathlib import Path
 from typing import Any, Dict, List, Sequence
 
-from scripts.nlu_eval import report
+from scripts.nlu_eval import ood_report, report
 from scripts.nlu_eval.dataset import load_examples, normalized_text
 from scripts.nlu_eval.pipelines import MAIN, REPO_ROOT, PipelineSpec, resolve
 from scripts.nlu_eval.runner import cross_validate, summarize, train_and_evaluate
@@ -33,6 +33,13 @@ def _arguments(argv: Sequence[str]) -> argparse.Namespace:
     parser.add_argument("--variants", default="", help="ablation configs from scripts/nlu_eval/variants/ (comma list)")
     parser.add_argument("--work-dir", default="var/nlu_eval")
     parser.add_argument("--doc", default="docs/nlu.md", help="Markdown file to update ('' = none)")
+    parser.add_argument("--ood", default="tests/nlu/out_of_domain.yml", help="out-of-domain test set ('' = skip)")
+    parser.add_argument("--contrast", default="tests/nlu/contrast.yml", help="in-scope lookalike test set")
+    parser.add_argument(
+        "--validation", default="tests/nlu/validation.yml", help="validation split the OOD thresholds are chosen on"
+    )
+    parser.add_argument("--reuse", action="store_true", help="reuse models already trained in --work-dir")
+    parser.add_argument("--ood-block", default="ood", help="doc block that the OOD comparison rewrites")
     parser.add_argument("--ablation-block", default="ablation", help="doc block that a --variants run rewrites")
     return parser.parse_args(argv)
 
@@ -77,13 +84,18 @@ def _print_summary(name: str, summary: Dict[str, Any]) -> None:
 
 def _heldout_row(spec: PipelineSpec, args: argparse.Namespace, work_dir: Path) -> Dict[str, Any]:
     tag = spec.name.replace(":", "_")
-    run = train_and_evaluate(spec, args.data, args.heldout, work_dir / "heldout", tag, args.seed)
+    run = train_and_evaluate(spec, args.data, args.heldout, work_dir / "heldout", tag, args.seed, reuse=args.reuse)
     seen = {normalized_text(e.text) for e in load_examples(args.data)}
     summary = summarize(run["predictions"], run, seen)
     _print_summary(f"held-out {spec.name}", summary)
     for c in summary["intent"]["confusions"][:8]:
         print(f"    {c['gold']} → {c['predicted']} ×{c['count']}")
-    return {"name": spec.name, "label": spec.label, "summary": summary, "predictions": run["predictions"]}
+    row = {"name": spec.name, "label": spec.label, "summary": summary, "predictions": run["predictions"]}
+    if args.ood and spec.kind == "rasa":
+        row["ood"] = ood_report.evaluate(spec, run, args, work_dir / "heldout", tag)
+        for line in ood_report.summary_lines(row):
+            print("   ", line)
+    return row
 
 
 def main(argv: Sequence[str]) -> int:
@@ -108,7 +120,9 @@ def main(argv: Sequence[str]) -> int:
 
     results: Dict[str, Any] = {"args": vars(args), "rows": {}}
     for name, row in rows.items():
-        results["rows"][name] = {k: v for k, v in row.items() if k != "predictions"}
+        results["rows"][name] = {k: v for k, v in row.items() if k not in ("predictions", "ood")}
+        if "ood" in row:
+            results["rows"][name]["ood"] = ood_report.jsonable(row["ood"])
         if "cv" in row:
             results["rows"][name]["cv"] = {k: v for k, v in row["cv"].items() if k != "predictions"}
     main_row = rows.get(MAIN.name)
@@ -147,6 +161,9 @@ def _write_doc(
     results: Dict[str, Any],
 ) -> None:
     provenance = _provenance(args, len(load_examples(args.data)), len(load_examples(args.heldout)))
+    ood_rows = [rows[n] for n in names + variants if "ood" in rows[n]]
+    if ood_rows:
+        report.splice(doc, args.ood_block, provenance + "\n\n" + ood_report.markdown(ood_rows))
     if variants:
         ablation = [rows[v] for v in variants]
         content = report.comparison_table(ablation)

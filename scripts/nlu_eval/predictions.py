@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass
-from typing import Any, Dict, List, Mapping, Sequence, Tuple
+from typing import Any, Dict, List, Mapping, Optional, Sequence, Tuple
 
 from scripts.nlu_eval.dataset import Entity, Example
 
 FALLBACK_INTENT = "nlu_fallback"
 OUT_OF_SCOPE_INTENT = "out_of_scope"
+# Where nlu_components.domain_gate puts its output in a parse result.
+GATE_KEY = "domain_gate"
 
 
 @dataclass(frozen=True)
@@ -27,6 +29,11 @@ class Prediction:
     second_confidence: float
     entities: Tuple[Entity, ...]
     latency_ms: float
+    # Domain gate (nlu_components.domain_gate), when the pipeline has one:
+    # P(out of domain) and what the classifiers said before any override.
+    ood_probability: Optional[float] = None
+    intent_before_gate: Optional[str] = None
+    confidence_before_gate: Optional[float] = None
 
     def to_json(self) -> Dict[str, Any]:
         """JSON-ready dict."""
@@ -55,6 +62,7 @@ def from_rasa_parse(example: Example, parsed: Mapping[str, Any], latency_ms: flo
         Entity(e["entity"], int(e["start"]), int(e["end"]), str(e.get("value")))
         for e in parsed.get("entities") or []
     )
+    gate: Mapping[str, Any] = parsed.get(GATE_KEY) or {}
     return Prediction(
         text=example.text,
         gold_intent=example.intent,
@@ -65,7 +73,14 @@ def from_rasa_parse(example: Example, parsed: Mapping[str, Any], latency_ms: flo
         second_confidence=second,
         entities=_dedupe(entities),
         latency_ms=latency_ms,
+        ood_probability=_optional_float(gate.get("ood_probability")),
+        intent_before_gate=gate.get("intent_before"),
+        confidence_before_gate=_optional_float(gate.get("confidence_before")),
     )
+
+
+def _optional_float(value: Any) -> Optional[float]:
+    return None if value is None else float(value)
 
 
 def _dedupe(entities: Sequence[Entity]) -> Tuple[Entity, ...]:

@@ -55,6 +55,14 @@ def run_worker(step: str, spec: PipelineSpec, work_dir: Path, tag: str, **option
     return json.loads(result_path.read_text(encoding="utf-8"))
 
 
+def evaluate_once(spec: PipelineSpec, work_dir: Path, tag: str, artifact: str, test_data: str) -> Dict[str, Any]:
+    """Parses `test_data` with `artifact`, or reads the parses an earlier run of the same tag stored."""
+    stored = work_dir / f"{tag}.evaluate.json"
+    if stored.exists():
+        return json.loads(stored.read_text(encoding="utf-8"))
+    return run_worker("evaluate", spec, work_dir, tag, artifact=artifact, test=test_data)
+
+
 def train_and_evaluate(
     spec: PipelineSpec,
     train_data: str,
@@ -63,15 +71,21 @@ def train_and_evaluate(
     tag: str,
     seed: int,
     one_process: bool = False,
+    reuse: bool = False,
 ) -> Dict[str, Any]:
     """Trains `spec` on `train_data`, parses `test_data`; returns raw results.
 
     By default training and parsing run in separate processes so that the
     serving memory is that of a process that only loaded the model;
-    `one_process` saves a process start where memory is not reported.
+    `one_process` saves a process start where memory is not reported;
+    `reuse` takes the model of an earlier run in `work_dir` instead of training.
     """
     out = str(work_dir / tag)
-    if one_process:
+    previous = work_dir / f"{tag}.train.json"
+    if reuse and previous.exists():
+        trained = json.loads(previous.read_text(encoding="utf-8"))
+        evaluated = evaluate_once(spec, work_dir, tag, trained["artifact"], test_data)
+    elif one_process:
         both = run_worker("train-evaluate", spec, work_dir, tag, data=train_data, out=out, seed=str(seed), test=test_data)
         trained = {k: both[k] for k in ("artifact", "train_seconds", "train_peak_rss_mb")}
         evaluated = {k: v for k, v in both.items() if k not in trained}

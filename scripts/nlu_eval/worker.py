@@ -42,7 +42,6 @@ def _train_evaluate(args: argparse.Namespace) -> Dict[str, Any]:
 
 
 def _evaluate(args: argparse.Namespace) -> Dict[str, Any]:
-    from scripts.nlu_eval.dataset import load_examples
     from scripts.nlu_eval.predictions import from_rasa_parse
     from scripts.nlu_eval.resources import current_rss_mb
 
@@ -54,12 +53,22 @@ def _evaluate(args: argparse.Namespace) -> Dict[str, Any]:
     for text in WARMUP_TEXTS:
         parser.parse(text)
     predictions: List[Dict[str, Any]] = []
-    for example in load_examples(args.test):
+    for example in _test_examples(args.test):
         parsed, latency_ms = parser.timed_parse(example.text)
         predictions.append(from_rasa_parse(example, parsed, latency_ms).to_json())
     rss = current_rss_mb()
     parser.close()
     return {"predictions": predictions, "load_seconds": load_seconds, "serving_rss_mb": rss}
+
+
+def _test_examples(path: str) -> List[Any]:
+    """Rasa NLU YAML, or a JSON list of {text, intent} (sets in other formats, see nlu_eval.ood)."""
+    from scripts.nlu_eval.dataset import Example, load_examples
+
+    if path.endswith(".json"):
+        items = json.loads(Path(path).read_text(encoding="utf-8"))
+        return [Example(item["text"], item["intent"]) for item in items]
+    return load_examples(path)
 
 
 def _parser(kind: str, artifact: str) -> Any:

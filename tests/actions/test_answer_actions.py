@@ -260,3 +260,17 @@ def test_out_of_scope_without_city(make_tracker, run) -> None:
 def test_pending_question_action(pending, expected) -> None:
     action = pending_question_action(pending)
     assert (action.name() if action else None) == expected
+
+
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        ("ゆうちょのキャッシュカードの暗証番号がわからない", "銀行・カード会社"),
+        ("iPhoneのパスコードを変更したい", "メーカー"),
+        ("マイナンバーカードをなくしました", "このチャットでは暗証番号の手続きをご案内しています"),
+    ],
+)
+def test_out_of_scope_topic_from_the_residents_words(make_tracker, run, text: str, expected: str) -> None:
+    """Issue 9: the out-of-scope answer says where the resident's own topic is handled."""
+    _, messages = run(ActionAnswerOutOfScope(), make_tracker(text=text, intent="out_of_scope"))
+    assert expected in messages[0]["text"]

@@ -19,8 +19,9 @@ FORM = "pin_case_form"
 # nlu_fallback belongs to the two-stage fallback.
 NOT_INTERRUPTIONS = {"restart", "nlu_fallback"}
 # Answers the form itself reads through the validation action (actions/forms.py): yes/no to 'do you know the
-# other PIN?' and the free-text inform answer.
-READ_BY_THE_FORM = {"inform", "affirm", "deny"}
+# other PIN?', the free-text inform answer, and 「e-Taxのパスワードです」 given to 'which PIN?' (ambiguous out of a
+# case, but inside one it answers the question: the vocabulary reads it as the 署名用 PIN).
+READ_BY_THE_FORM = {"inform", "affirm", "deny", "ambiguous_password"}
 # The one message that ends the diagnosis instead of resuming it.
 ENDS_THE_FORM = {"goodbye"}
 

@@ -170,3 +170,31 @@ def test_normalized_text_ignores_width_and_spaces() -> None:
 def test_privacy_override_predictions_never_fall_back() -> None:
     forced = _p("share_sensitive", "share_sensitive", conf=1.0, second=0.95)
     assert not falls_back(forced, 0.7, 0.3)
+
+
+def _gated(gold: str, before: str, conf: float, ood: float) -> Prediction:
+    return Prediction("t", gold, (), before, before, conf, 0.0, (), 1.0, ood, before, conf)
+
+
+def test_ood_what_if_thresholds_follow_the_pipeline_order() -> None:
+    """Gate first (overrides to out_of_scope at P ≥ gate), then the fallback on the resulting confidence."""
+    from scripts.nlu_eval.ood import GATE_OFF, Operating, final_intent, rejection
+
+    bank = _gated("out_of_scope", "forgot_pin", 0.99, 0.8)
+    card = _gated("forgot_pin", "forgot_pin", 0.99, 0.2)
+    unsure = _gated("forgot_pin", "forgot_pin", 0.5, 0.1)
+    assert final_intent(bank, Operating(0.5, 0.7)) == "out_of_scope"
+    assert final_intent(bank, Operating(GATE_OFF, 0.7)) == "forgot_pin"
+    assert final_intent(bank, Operating(0.5, 0.9)) == "nlu_fallback"  # a weak override still rejects
+    assert final_intent(card, Operating(0.5, 0.7)) == "forgot_pin"
+    assert final_intent(unsure, Operating(0.5, 0.7)) == "nlu_fallback"
+    assert rejection([bank, card], Operating(0.5, 0.7)) == pytest.approx(0.5)
+
+
+def test_ood_operating_point_is_chosen_by_utility() -> None:
+    """On a toy validation split the gate that rejects the bank message without touching the card wins."""
+    from scripts.nlu_eval.ood import choose_operating_point
+
+    validation = [_gated("out_of_scope", "forgot_pin", 0.99, 0.8), _gated("forgot_pin", "forgot_pin", 0.99, 0.2)]
+    chosen = choose_operating_point(validation, has_gate=True)
+    assert 0.2 < chosen["gate"] <= 0.8 and chosen["utility"] == pytest.approx(1.0)

@@ -252,3 +252,30 @@ def test_ryugasaki_saturday_is_not_claimed_from_a_page_without_weekdays(kb: Know
     assert text_of(replies[0]).startswith("【龍ケ崎市】ページには、土曜日に受付しているかどうかの記載がある窓口はありません。")
     assert "土曜日に暗証番号の手続きができる窓口" not in joined(replies)
     assert "いま受付中かはお答えできません" in joined(replies)
+
+
+@pytest.mark.parametrize("topic, pointer", [("bank_card", "銀行・カード会社"), ("device", "メーカー")])
+@pytest.mark.parametrize("mid", [None, "mitaka"])
+def test_out_of_scope_other_secret_points_elsewhere(kb: KnowledgeBase, topic: str, pointer: str, mid) -> None:
+    """Issue 9: a bank card's or a phone's secret gets two lines, the second pointing to the bank or the maker."""
+    replies = out_of_scope_replies(kb, mid, topic)
+    lines = replies[0].text.splitlines()
+    assert len(replies) == 1 and len(lines) == 2
+    assert "マイナンバーカードの暗証番号" in lines[0] and pointer in lines[1]
+    assert all(phone not in replies[0].text for phone in CONTACT_LINE.values())
+
+
+@pytest.mark.parametrize("mid", list(CITY_NAMES))
+def test_out_of_scope_mynumber_not_pin_gets_the_city_contact(kb: KnowledgeBase, mid: str) -> None:
+    """Issue 9: a lost card is the city's matter: the scope sentence and that city's contact only."""
+    text = out_of_scope_replies(kb, mid, "mynumber_not_pin")[0].text
+    assert "このチャットでは暗証番号の手続きをご案内しています" in text
+    assert text.splitlines()[-1] == CONTACT_LINE[mid]
+    assert all(line not in text for other, line in CONTACT_LINE.items() if other != mid)
+
+
+def test_out_of_scope_mynumber_not_pin_without_city_lists_every_city(kb: KnowledgeBase) -> None:
+    """Without a known city every city's contact is listed (the resident picks theirs)."""
+    text = out_of_scope_replies(kb, None, "mynumber_not_pin")[0].text
+    assert "お住まいの市の担当窓口" in text
+    assert all(line in text for line in CONTACT_LINE.values())

@@ -18,6 +18,7 @@ IDS = {
     "applicant_type": set(APPLICANTS),
     "pin_type": {*PIN_TYPES, "four_digit", "all"},
     "knows_other_pin": {"true", "false"},
+    "out_of_scope_topic": {"mynumber_not_pin", "bank_card", "device"},
 }
 
 

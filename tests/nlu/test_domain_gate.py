@@ -1,0 +1,79 @@
+"""DomainGate (issue 9): trains on sparse sentence features, overrides to out_of_scope when confident."""
+
+from pathlib import Path
+from typing import Any, Dict, List
+
+import numpy as np
+import pytest
+import scipy.sparse
+from rasa.engine.storage.local_model_storage import LocalModelStorage
+from rasa.engine.storage.resource import Resource
+from rasa.shared.nlu.constants import FEATURE_TYPE_SENTENCE, INTENT, INTENT_RANKING_KEY, TEXT
+from rasa.shared.nlu.training_data.features import Features
+from rasa.shared.nlu.training_data.message import Message
+from rasa.shared.nlu.training_data.training_data import TrainingData
+
+from nlu_components.domain_gate import GATE_KEY, DomainGate
+
+# Two made-up features: column 0 = "card words", column 1 = "bank words".
+IN_DOMAIN = [1.0, 0.0]
+OUT_OF_DOMAIN = [0.0, 1.0]
+
+
+def _message(vector: List[float], intent: str = "", ranking: List[Dict[str, Any]] = ()) -> Message:
+    message = Message(data={TEXT: "x"})
+    if intent:
+        message.set(INTENT, intent)
+    message.add_features(
+        Features(scipy.sparse.coo_matrix(np.array([vector])), FEATURE_TYPE_SENTENCE, TEXT, "test")
+    )
+    if ranking:
+        message.set(INTENT, dict(ranking[0]), add_to_output=True)
+        message.set(INTENT_RANKING_KEY, [dict(r) for r in ranking], add_to_output=True)
+    return message
+
+
+@pytest.fixture()
+def gate(tmp_path: Path) -> DomainGate:
+    """A gate trained on 10 in-domain and 10 out-of-domain toy examples."""
+    storage = LocalModelStorage(tmp_path)
+    component = DomainGate({**DomainGate.get_default_config(), "C": 10.0}, storage, Resource("gate"))
+    examples = [_message(IN_DOMAIN, "forgot_pin") for _ in range(10)] + [
+        _message(OUT_OF_DOMAIN, "out_of_scope") for _ in range(10)
+    ]
+    component.train(TrainingData(training_examples=examples))
+    return component
+
+
+RANKING = [{"name": "forgot_pin", "confidence": 0.9}, {"name": "out_of_scope", "confidence": 0.1}]
+
+
+def test_out_of_domain_message_is_overridden(gate: DomainGate) -> None:
+    message = _message(OUT_OF_DOMAIN, ranking=RANKING)
+    gate.process([message])
+    assert message.get(INTENT)["name"] == "out_of_scope"
+    assert message.get(INTENT_RANKING_KEY)[0]["name"] == "out_of_scope"
+    assert [r["name"] for r in message.get(INTENT_RANKING_KEY)].count("out_of_scope") == 1
+    # What the classifier said is kept for evaluation.
+    assert message.get(GATE_KEY)["intent_before"] == "forgot_pin"
+    assert message.get(GATE_KEY)["ood_probability"] >= 0.5
+
+
+def test_in_domain_message_is_left_alone(gate: DomainGate) -> None:
+    message = _message(IN_DOMAIN, ranking=RANKING)
+    gate.process([message])
+    assert message.get(INTENT) == RANKING[0]
+    assert message.get(GATE_KEY)["ood_probability"] < 0.5
+
+
+def test_share_sensitive_is_never_overridden(gate: DomainGate) -> None:
+    message = _message(OUT_OF_DOMAIN, ranking=[{"name": "share_sensitive", "confidence": 1.0}])
+    gate.process([message])
+    assert message.get(INTENT)["name"] == "share_sensitive"
+
+
+def test_untrained_gate_stays_open(tmp_path: Path) -> None:
+    component = DomainGate(DomainGate.get_default_config(), LocalModelStorage(tmp_path), Resource("gate"))
+    message = _message(OUT_OF_DOMAIN, ranking=RANKING)
+    component.process([message])
+    assert message.get(INTENT) == RANKING[0] and message.get(GATE_KEY) is None

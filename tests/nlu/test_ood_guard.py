@@ -1,0 +1,50 @@
+"""CI guard (issue 9): out-of-domain rejection and lookalike accuracy must not drop below the measured level.
+
+tests/nlu/out_of_domain.yml and tests/nlu/contrast.yml were written by another helper, are never trained on
+and never tuned on (thresholds come from tests/nlu/validation.yml). The floors are the figures of
+`make eval-nlu` (docs/nlu.md, "Out of domain") minus a small margin for data edits; training is
+deterministic.
+"""
+
+from typing import Any, List
+
+import pytest
+
+from scripts.nlu_eval.dataset import Example
+from scripts.nlu_eval.ood import REJECTED, contrast_items, ood_items
+from scripts.nlu_eval.pipelines import REPO_ROOT
+from scripts.nlu_eval.predictions import Prediction, from_rasa_parse
+
+SETS = REPO_ROOT / "tests" / "nlu"
+# Measured on 2026-12-01 with config.yml (gate 0.9, fallback 0.55) and data/nlu of issue 9:
+#   NLU-only model (`make eval-nlu`, also what this session trains without RASA_MODEL):
+#   OOD rejection 0.844, contrast accuracy 0.866; full model of `make train`: 0.852, 0.857.
+# Floors leave ~12 messages (OOD, n=513) and ~3 (contrast, n=112) below the lower of the two.
+# Issue 9's target is 0.97 OOD rejection: not reached yet (docs/nlu.md, "Out of domain").
+OOD_REJECTION_FLOOR = 0.82
+CONTRAST_ACCURACY_FLOOR = 0.83
+
+
+def _parse(parser: Any, items: List[dict]) -> List[Prediction]:
+    return [from_rasa_parse(Example(i["text"], i["intent"]), parser.parse(i["text"]), 0.0) for i in items]
+
+
+@pytest.fixture(scope="module")
+def ood_predictions(nlu_parser: Any) -> List[Prediction]:
+    """Every out-of-domain message parsed once by the model under test."""
+    items = ood_items(str(SETS / "out_of_domain.yml"))
+    assert len(items) >= 400
+    return _parse(nlu_parser, items)
+
+
+def test_out_of_domain_rejection(ood_predictions: List[Prediction]) -> None:
+    rejected = sum(p.intent in REJECTED for p in ood_predictions) / len(ood_predictions)
+    assert rejected >= OOD_REJECTION_FLOOR, f"OOD rejection {rejected:.3f} < floor {OOD_REJECTION_FLOOR}"
+
+
+def test_contrast_accuracy(nlu_parser: Any) -> None:
+    examples, _ = contrast_items(str(SETS / "contrast.yml"))
+    lookalikes = [e for e in examples if not e["intent"].startswith("__")]
+    predictions = _parse(nlu_parser, lookalikes)
+    accuracy = sum(p.intent == p.gold_intent for p in predictions) / len(predictions)
+    assert accuracy >= CONTRAST_ACCURACY_FLOOR, f"contrast accuracy {accuracy:.3f} < floor {CONTRAST_ACCURACY_FLOOR}"

@@ -24,7 +24,7 @@ CITY_FILES   := $(wildcard knowledge/municipalities/*.yml)
 CITY_NLU     := data/nlu/municipalities.yml
 TRAIN_INPUTS := config.yml domain.yml vocabulary/slots.yml $(CITY_NLU) $(CITY_FILES) $(shell find data nlu_components -type f \( -name '*.yml' -o -name '*.py' \) 2>/dev/null)
 
-.PHONY: help install lint format-check run test train shell kb-check nlu-data new-city validate answers eval-nlu bench test-unit test-stories test-e2e test-gateway test-browser-e2e browser-deps line-richmenu record-stories clean
+.PHONY: help install lint format run test train shell kb-check nlu-data new-city validate answers eval-nlu bench test-unit test-stories test-e2e test-gateway test-browser-e2e browser-deps line-richmenu record-stories clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
@@ -46,14 +46,14 @@ $(TOOLS_VENV)/.installed: requirements/tools.lock
 
 install: $(VENV)/.installed $(GW_VENV)/.installed $(TOOLS_VENV)/.installed ## create the three virtualenvs (Rasa, gateway, lint tools) from the lock files
 
-lint: $(VENV)/.installed $(GW_VENV)/.installed $(TOOLS_VENV)/.installed ## ruff and mypy, the code gate (first step of make test)
+lint: $(VENV)/.installed $(GW_VENV)/.installed $(TOOLS_VENV)/.installed ## ruff (lint, format) and mypy, the code gate (first step of make test)
 	$(T)/ruff check .
+	$(T)/ruff format --check .
 	$(T)/mypy --python-executable $(PY) --python-version 3.10 $(MYPY_RASA_PACKAGES)
 	$(T)/mypy --python-executable $(GW_PY) --python-version 3.11 gateway
 
-# Not yet part of lint: it joins once the repository has been reformatted with ruff format.
-format-check: $(TOOLS_VENV)/.installed ## ruff format --check (the code is formatted as ruff would)
-	$(T)/ruff format --check .
+format: $(TOOLS_VENV)/.installed ## format the code with ruff (what make lint checks)
+	$(T)/ruff format .
 
 $(CITY_NLU): $(CITY_FILES) scripts/city_nlu.py | $(VENV)/.installed
 	$(PY) -m scripts.city_nlu

@@ -116,7 +116,10 @@ class CityQuestionAction(KnowledgeAction):
 
     def answer_pending(self, municipality: str, tracker: Tracker) -> tuple[List[Reply], List[Dict[Text, Any]]]:
         """Answer the question that waited for the city, now that the resident gave it."""
-        return self.answer(municipality, tracker), [SlotSet("municipality", municipality), SlotSet("pending_question", None)]
+        return self.answer(municipality, tracker), [
+            SlotSet("municipality", municipality),
+            SlotSet("pending_question", None),
+        ]
 
 
 class ActionAnswerOfficeHours(CityQuestionAction):
@@ -130,7 +133,9 @@ class ActionAnswerOfficeHours(CityQuestionAction):
 
     def answer(self, municipality: str, tracker: Tracker) -> List[Reply]:
         """Offices of the city; a weekday named in the question narrows them."""
-        return office_hours_replies(get_kb(), municipality, settings.now(), _question_text(tracker), settings.max_turn_chars(), _part(tracker))
+        return office_hours_replies(
+            get_kb(), municipality, settings.now(), _question_text(tracker), settings.max_turn_chars(), _part(tracker)
+        )
 
 
 class ActionAnswerIdentityDocuments(CityQuestionAction):

@@ -16,7 +16,9 @@ def municipality_question() -> Reply:
     kb = get_kb()
     ids = kb.municipality_ids()
     buttons = [Button(kb.municipality(mid).name, f'/inform{{"municipality": "{mid}"}}') for mid in ids]
-    return Reply(f"お住まいの市を選んでください（このチャットボットは次の{len(ids)}市の情報でご案内しています）。", buttons)
+    return Reply(
+        f"お住まいの市を選んでください（このチャットボットは次の{len(ids)}市の情報でご案内しています）。", buttons
+    )
 
 
 class ActionAskMunicipality(KnowledgeAction):

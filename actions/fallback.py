@@ -31,7 +31,11 @@ SUGGESTIONS: Dict[str, str] = {
 }
 MAX_SUGGESTIONS = 3
 # The topic to offer first when the unclear message names a procedure (vocabulary/slots.yml `procedure`).
-PROCEDURE_TOPICS = {"pin_reset": ("forgot_pin", "pin_locked"), "pin_change": ("change_pin",), "certificate_renewal": ("renew_certificate",)}
+PROCEDURE_TOPICS = {
+    "pin_reset": ("forgot_pin", "pin_locked"),
+    "pin_change": ("change_pin",),
+    "certificate_renewal": ("renew_certificate",),
+}
 
 
 class ActionDefaultAskAffirmation(Action):
@@ -59,7 +63,9 @@ class ActionDefaultAskAffirmation(Action):
         buttons = [{"title": SUGGESTIONS[intent], "payload": f"/{intent}"} for intent in likely]
         # out_of_scope is what Rasa's two-stage fallback reads as "none of these": it then asks to rephrase.
         buttons.append({"title": "どれでもない", "payload": "/out_of_scope"})
-        dispatcher.utter_message(text="すみません、ご用件を確認させてください。次のうちどれに近いですか。", buttons=buttons)
+        dispatcher.utter_message(
+            text="すみません、ご用件を確認させてください。次のうちどれに近いですか。", buttons=buttons
+        )
         return []
 
 
@@ -77,5 +83,8 @@ class ActionDefaultFallback(KnowledgeAction):
     def replies(self, tracker: Tracker) -> tuple[List[Reply], List[Dict[Text, Any]]]:
         """The contact of the resident's city (or of each city), then forget the misunderstood message."""
         lines = contact_lines(get_kb(), read_case(tracker).municipality)
-        text = "申し訳ありません。うまくご案内できませんでした。お手数ですが、担当窓口へお問い合わせください。\n" + "\n".join(lines)
+        text = (
+            "申し訳ありません。うまくご案内できませんでした。お手数ですが、担当窓口へお問い合わせください。\n"
+            + "\n".join(lines)
+        )
         return [Reply(text)], [UserUtteranceReverted()]

@@ -101,7 +101,9 @@ class ValidatePinCaseForm(FreeTextFormValidation):
         """Map the answer to 本人 / 法定代理人 / 任意代理人."""
         applicant = canonical("applicant_type", value, APPLICANT_TYPES)
         if applicant is None:
-            dispatcher.utter_message(text="すみません、どなたが手続きをされるか読み取れませんでした。下のボタンから選んでください。")
+            dispatcher.utter_message(
+                text="すみません、どなたが手続きをされるか読み取れませんでした。下のボタンから選んでください。"
+            )
         return {"applicant_type": applicant}
 
     def validate_municipality(

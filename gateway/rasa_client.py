@@ -93,7 +93,9 @@ class RasaClient:
         """Ask the REST channel to delete the stored conversation of ``sender`` (LINE unfollow); True if done."""
         try:
             async with asyncio.timeout(self._timeout):
-                response = await self._http.delete(f"/webhooks/rest/conversations/{quote(sender, safe='')}", params=self._auth)
+                response = await self._http.delete(
+                    f"/webhooks/rest/conversations/{quote(sender, safe='')}", params=self._auth
+                )
         except (TimeoutError, httpx.HTTPError) as exc:
             log.warning("deleting a Rasa conversation failed: %s", type(exc).__name__)
             return False

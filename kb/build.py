@@ -170,7 +170,13 @@ def _office(raw: dict[str, Any], mid: str, sources: dict[str, Source], year_end:
         if selector is None:  # the schema requires days; guard against unvalidated input
             raise ValueError(f"office {raw['id']!r}: hours rule without days")
         hours.append(
-            HoursRule(selector, _clock(rule["open"]), _clock(rule["close"]), _time(rule.get("reception_until")), rule.get("label"))
+            HoursRule(
+                selector,
+                _clock(rule["open"]),
+                _clock(rule["close"]),
+                _time(rule.get("reception_until")),
+                rule.get("label"),
+            )
         )
     windows = tuple(
         ServiceWindow(w["label"], w["reason"], _selector(w), _time(w.get("from")), _time(w.get("to")))
@@ -189,7 +195,8 @@ def _office(raw: dict[str, Any], mid: str, sources: dict[str, Source], year_end:
         closed=tuple(_closed_rule(c, year_end) for c in raw["closed"]),
         no_pin_service=windows,
         uncertain_days=tuple(
-            UncertainDays(u["month"], u["from_day"], u["to_day"], u["note"], u.get("label")) for u in raw.get("uncertain_days", ())
+            UncertainDays(u["month"], u["from_day"], u["to_day"], u["note"], u.get("label"))
+            for u in raw.get("uncertain_days", ())
         ),
         notes=_texts(raw.get("notes")),
     )
@@ -197,8 +204,13 @@ def _office(raw: dict[str, Any], mid: str, sources: dict[str, Source], year_end:
 
 def _document(raw: dict[str, Any]) -> Document:
     return Document(
-        raw["name"], raw.get("note"), raw.get("visit"), _texts(raw.get("options")), raw.get("exemption"),
-        raw.get("form"), _texts(raw.get("remarks")),
+        raw["name"],
+        raw.get("note"),
+        raw.get("visit"),
+        _texts(raw.get("options")),
+        raw.get("exemption"),
+        raw.get("form"),
+        _texts(raw.get("remarks")),
     )
 
 
@@ -233,7 +245,9 @@ def _id_documents(raw: Optional[dict[str, Any]], sources: dict[str, Source]) -> 
     return IdDocuments(
         categories=tuple(IdCategory(c["id"], c["label"], _texts(c["examples"])) for c in raw.get("categories", ())),
         examples=_texts(raw.get("examples")),
-        rules=tuple(IdRule(r["text"], tuple(r.get("applies_to", ())), tuple(r.get("procedures", ()))) for r in raw["rules"]),
+        rules=tuple(
+            IdRule(r["text"], tuple(r.get("applies_to", ())), tuple(r.get("procedures", ()))) for r in raw["rules"]
+        ),
         notes=_texts(raw.get("notes")),
         source=sources[raw["source"]],
     )
@@ -251,7 +265,9 @@ def build_municipality(raw: dict[str, Any], sources: dict[str, Source], year_end
         address=c.get("address"),
         fax=c.get("fax"),
     )
-    procedures = {pid: _procedure(pid, raw["procedures"][pid], sources) for pid in PROCEDURES if pid in raw["procedures"]}
+    procedures = {
+        pid: _procedure(pid, raw["procedures"][pid], sources) for pid in PROCEDURES if pid in raw["procedures"]
+    }
     return Municipality(
         id=mid,
         name=raw["name"],

@@ -102,12 +102,7 @@ def blocked(office: Office, day: dt.date) -> list[tuple[int, int, str, str]]:
 def _subtract(period: Period, blocks: list[tuple[int, int, str, str]]) -> list[Period]:
     pieces = [(period.start, period.end)]
     for b_start, b_end, _, _ in blocks:
-        pieces = [
-            part
-            for s, e in pieces
-            for part in ((s, min(e, b_start)), (max(s, b_end), e))
-            if part[0] < part[1]
-        ]
+        pieces = [part for s, e in pieces for part in ((s, min(e, b_start)), (max(s, b_end), e)) if part[0] < part[1]]
     out = []
     for s, e in pieces:
         rec = period.reception_until

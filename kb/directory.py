@@ -85,7 +85,9 @@ def parse_city(data: Any, file_id: str) -> Optional[City]:
         id=file_id,
         name=str(_text(data.get("name"))),
         aliases=tuple(str(a) for a in (aliases if isinstance(aliases, list) else []) if _text(a)),
-        contact=CityContact(_text(contact.get("department")), _phones(contact.get("phones")), _text(contact.get("hours"))),
+        contact=CityContact(
+            _text(contact.get("department")), _phones(contact.get("phones")), _text(contact.get("hours"))
+        ),
     )
 
 
@@ -96,7 +98,9 @@ def read_cities(knowledge_dir: Path) -> dict[str, City]:
         try:
             data = read_yaml(path)
         except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
-            log.warning("cannot read %s (%s); this city is left out until `make kb-check` passes", path, type(exc).__name__)
+            log.warning(
+                "cannot read %s (%s); this city is left out until `make kb-check` passes", path, type(exc).__name__
+            )
             continue
         city = parse_city(data, path.stem)
         if city is None:

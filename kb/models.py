@@ -438,5 +438,3 @@ class OpeningStatus:
     office_open: bool = False
     complete: bool = True
     notes: tuple[str, ...] = ()
-
-

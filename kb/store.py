@@ -23,7 +23,9 @@ class KnowledgeBase:
     procedure or applicant type gives None (requirements) or an empty list (offices).
     """
 
-    def __init__(self, root: Path, sources: Mapping[str, Source], national: National, municipalities: Mapping[str, Municipality]) -> None:
+    def __init__(
+        self, root: Path, sources: Mapping[str, Source], national: National, municipalities: Mapping[str, Municipality]
+    ) -> None:
         self.root = root
         self.sources: Mapping[str, Source] = MappingProxyType(dict(sources))
         self.national = national

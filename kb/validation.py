@@ -244,7 +244,10 @@ def _check_municipality(data: dict[str, Any], stem: str, rep: _Reporter) -> None
             if partial and "coverage_note" not in app:
                 rep.add(at, "coverage: partial needs a coverage_note saying what the page leaves out")
             if not partial and not app["documents"]:
-                rep.add(at + ["documents"], "is empty; if the page lists no documents, set coverage: partial and a coverage_note")
+                rep.add(
+                    at + ["documents"],
+                    "is empty; if the page lists no documents, set coverage: partial and a coverage_note",
+                )
             visits = {d.get("visit") for d in app["documents"]} - {None}
             if visits and max(visits) > app.get("visits", 1):
                 rep.add(at + ["visits"], "documents mention a visit number higher than visits")

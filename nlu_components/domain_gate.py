@@ -29,9 +29,7 @@ GATE_KEY = "domain_gate"
 MODEL_FILE = "domain_gate.npz"
 
 
-@DefaultV1Recipe.register(
-    DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER, is_trainable=True
-)
+@DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER, is_trainable=True)
 class DomainGate(GraphComponent):
     """Logistic regression on the sentence-level sparse features: out_of_scope vs the rest.
 

@@ -36,9 +36,7 @@ def knowledge_city_ids() -> List[str]:
     return sorted(read_cities(default_knowledge_dir()))
 
 
-@DefaultV1Recipe.register(
-    DefaultV1Recipe.ComponentType.ENTITY_EXTRACTOR, is_trainable=True
-)
+@DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.ENTITY_EXTRACTOR, is_trainable=True)
 class EntityResolver(GraphComponent):
     """Keeps the longest of overlapping same-type entities and drops non-canonical values.
 

@@ -25,9 +25,7 @@ SHARE_SENSITIVE_INTENT = "share_sensitive"
 DEFAULT_PLACEHOLDERS = (INDIVIDUAL_NUMBER_PLACEHOLDER, PIN_PLACEHOLDER)
 
 
-@DefaultV1Recipe.register(
-    DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER, is_trainable=False
-)
+@DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER, is_trainable=False)
 class PrivacyIntentOverride(GraphComponent):
     """Sets intent `share_sensitive` (confidence 1.0) if the text contains a placeholder.
 

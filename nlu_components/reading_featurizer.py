@@ -14,9 +14,7 @@ from rasa.shared.nlu.training_data.message import Message
 from nlu_components.constants import READING_KEY
 
 
-@DefaultV1Recipe.register(
-    DefaultV1Recipe.ComponentType.MESSAGE_FEATURIZER, is_trainable=True
-)
+@DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.MESSAGE_FEATURIZER, is_trainable=True)
 class ReadingCountVectorsFeaturizer(CountVectorsFeaturizer):
     """CountVectorsFeaturizer fed with token readings (yomi).
 
@@ -27,9 +25,7 @@ class ReadingCountVectorsFeaturizer(CountVectorsFeaturizer):
     tokens fall back to their surface text.
     """
 
-    def _get_message_tokens_by_attribute(
-        self, message: Message, attribute: Text
-    ) -> List[Text]:
+    def _get_message_tokens_by_attribute(self, message: Message, attribute: Text) -> List[Text]:
         """Readings of the attribute's tokens (surface where there is none)."""
         tokens = message.get(TOKENS_NAMES[attribute]) or []
         return [_reading_or_text(token.get(READING_KEY), token.text) for token in tokens]

@@ -36,9 +36,7 @@ _FALLBACK_TOKEN_RE = re.compile(
 )
 
 
-@DefaultV1Recipe.register(
-    DefaultV1Recipe.ComponentType.MESSAGE_TOKENIZER, is_trainable=False
-)
+@DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.MESSAGE_TOKENIZER, is_trainable=False)
 class SudachiTokenizer(Tokenizer):
     """Japanese tokenizer: Sudachi morphemes, exact offsets, normalized form as lemma."""
 

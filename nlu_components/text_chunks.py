@@ -87,9 +87,7 @@ def _best_cut(text: str, start: int, end: int) -> int:
     return end
 
 
-def split_for_sudachi(
-    text: str, max_bytes: int = DEFAULT_MAX_CHUNK_BYTES
-) -> List[Tuple[int, str]]:
+def split_for_sudachi(text: str, max_bytes: int = DEFAULT_MAX_CHUNK_BYTES) -> List[Tuple[int, str]]:
     """Return (character offset, chunk) pairs covering `text`, each ≤ `max_bytes` bytes."""
     if max_bytes < 4:
         raise ValueError("max_bytes must hold at least one character (4 bytes)")

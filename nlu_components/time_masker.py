@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from itertools import pairwise
 from typing import Any, Dict, List, Text
 
 from rasa.engine.graph import ExecutionContext, GraphComponent
@@ -21,9 +22,7 @@ PLACEHOLDER_READING = "ジコク"
 TIME_UNITS = frozenset({"時", "分", "時半", "時間", "秒"})
 
 
-@DefaultV1Recipe.register(
-    DefaultV1Recipe.ComponentType.MESSAGE_FEATURIZER, is_trainable=False
-)
+@DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.MESSAGE_FEATURIZER, is_trainable=False)
 class TimeMasker(GraphComponent):
     """Masks number + time unit so that "7時" and "10時" are the same feature.
 
@@ -60,7 +59,7 @@ class TimeMasker(GraphComponent):
         """Masks times in the messages' text tokens."""
         for message in messages:
             tokens = message.get(TOKENS_NAMES[TEXT]) or []
-            for number, unit in zip(tokens, tokens[1:]):
+            for number, unit in pairwise(tokens):
                 if _is_number(number.text) and (unit.lemma or unit.text) in TIME_UNITS:
                     for token in (number, unit):
                         token.lemma = PLACEHOLDER

@@ -41,13 +41,47 @@ _KANJI_DIGITS = "〇零一二三四五六七八九"
 _NUMBER = re.compile(rf"[0-9](?:{_SEP}*[0-9])*|[{_KANJI_DIGITS}]{{4,}}")
 _LAST_GROUP = re.compile(rf"{_SEP}+[0-9]+$")
 # Letters and digits mixed, 4-16 characters: the 署名用 password and PINs written next to letters (PIN1234).
-_MIXED_TOKEN = re.compile(r"(?<![A-Za-z0-9])(?=[A-Za-z0-9]*[0-9])(?=[A-Za-z0-9]*[A-Za-z])[A-Za-z0-9]{4,16}(?![A-Za-z0-9])")
+_MIXED_TOKEN = re.compile(
+    r"(?<![A-Za-z0-9])(?=[A-Za-z0-9]*[0-9])(?=[A-Za-z0-9]*[A-Za-z])[A-Za-z0-9]{4,16}(?![A-Za-z0-9])"
+)
 
 # Words after which a number is a count, a length, an amount or a date, not a PIN.
 _UNITS = (
-    "桁", "けた", "ケタ", "文字", "もじ", "字", "回", "度", "年", "月", "日", "時", "分", "秒", "歳", "才", "円",
-    "件", "個", "つ", "人", "名", "番目", "ヶ月", "ヵ月", "か月", "カ月", "ケ月", "週", "号", "階", "枚", "通",
-    "%", "歩",
+    "桁",
+    "けた",
+    "ケタ",
+    "文字",
+    "もじ",
+    "字",
+    "回",
+    "度",
+    "年",
+    "月",
+    "日",
+    "時",
+    "分",
+    "秒",
+    "歳",
+    "才",
+    "円",
+    "件",
+    "個",
+    "つ",
+    "人",
+    "名",
+    "番目",
+    "ヶ月",
+    "ヵ月",
+    "か月",
+    "カ月",
+    "ケ月",
+    "週",
+    "号",
+    "階",
+    "枚",
+    "通",
+    "%",
+    "歩",
 )
 _UNIT_AFTER = re.compile(r"\s*(?:" + "|".join(re.escape(u) for u in _UNITS) + ")")
 
@@ -55,10 +89,39 @@ _UNIT_AFTER = re.compile(r"\s*(?:" + "|".join(re.escape(u) for u in _UNITS) + ")
 # PIN-type names the bot itself uses, so that 「住民基本台帳用は1357」 or 「4桁の方は0523」 are caught. 番号 and
 # マイナンバー are included: a partial 個人番号 is personal too, and over-redaction is accepted.
 PIN_WORDS = (
-    "暗証", "暗唱", "暗誦", "暗所番号", "あんしょう", "アンショウ", "パスコード", "パスワード", "ぱすわーど", "パス",
-    "password", "passcode", "pass", "pw", "pin", "ピン", "ぴん", "番号", "ナンバー", "なんばー", "コード",
-    "署名用", "利用者証明用", "住民基本台帳用", "住基", "券面事項入力補助用", "券面", "電子証明書", "英数字",
-    "数字", "桁の", "けたの", "ケタの",
+    "暗証",
+    "暗唱",
+    "暗誦",
+    "暗所番号",
+    "あんしょう",
+    "アンショウ",
+    "パスコード",
+    "パスワード",
+    "ぱすわーど",
+    "パス",
+    "password",
+    "passcode",
+    "pass",
+    "pw",
+    "pin",
+    "ピン",
+    "ぴん",
+    "番号",
+    "ナンバー",
+    "なんばー",
+    "コード",
+    "署名用",
+    "利用者証明用",
+    "住民基本台帳用",
+    "住基",
+    "券面事項入力補助用",
+    "券面",
+    "電子証明書",
+    "英数字",
+    "数字",
+    "桁の",
+    "けたの",
+    "ケタの",
 )
 _PIN_WORD = re.compile("|".join(re.escape(w) for w in PIN_WORDS), re.IGNORECASE)
 _PIN_TYPE_DIGITS = re.compile(r"[0-9]+\s*(?:桁|けた|ケタ)の")
@@ -114,9 +177,7 @@ def redact(text: str, pin_context: bool = False) -> Redaction:
     normalised = [piece if i % 2 else nfkc(piece) for i, piece in enumerate(pieces)]
     whole = "".join(normalised)
     about_pin = pin_context or _mentions_pin(whole)
-    out = [
-        piece if i % 2 else _redact_piece(piece, about_pin, found) for i, piece in enumerate(normalised)
-    ]
+    out = [piece if i % 2 else _redact_piece(piece, about_pin, found) for i, piece in enumerate(normalised)]
     if len(out) == 1 and not found:
         bare = _bare(out[0], found)
         out = [bare]

@@ -55,7 +55,11 @@ def _document_line(document: Document, detail: int) -> str:
         line += f"（{document.form}）"
     if document.options and detail < 2:
         # The page's note points at options (「下記1もしくは2」) that the short checklist does not show.
-        line += f"（{len(document.options)}通り。どれに当たるかは「{DETAILS.title}」でご確認ください）" if detail == 1 else ""
+        line += (
+            f"（{len(document.options)}通り。どれに当たるかは「{DETAILS.title}」でご確認ください）"
+            if detail == 1
+            else ""
+        )
     elif document.note and (detail >= 2 or (detail == 1 and len(document.note) <= SHORT_NOTE)):
         line += f"（{document.note}）"
     if detail >= 2:
@@ -78,8 +82,14 @@ def _header(municipality: Municipality, req_label: str, applicant: str) -> str:
     return f"【{municipality.name}】{req_label}（{applicant}が手続きする場合）"
 
 
-def checklist_text(municipality: Municipality, req: Requirements, where: str, extra: Sequence[str], limit: int,
-                   notes: Sequence[str] = ()) -> tuple[str, bool]:
+def checklist_text(
+    municipality: Municipality,
+    req: Requirements,
+    where: str,
+    extra: Sequence[str],
+    limit: int,
+    notes: Sequence[str] = (),
+) -> tuple[str, bool]:
     """The checklist within ``limit`` characters, and whether anything of it was left for the details.
 
     Tried in order: every document note with the ID rules (``extra``) and the applicant's notes (``notes``),
@@ -88,11 +98,17 @@ def checklist_text(municipality: Municipality, req: Requirements, where: str, ex
     header = _header(municipality, req.procedure_label, req.applicant_label)
     if _split(req):
         first = req.documents_for_visit(1)
-        lead = f"窓口へ{req.visits or 2}回お越しいただきます。1回目の持ち物：" if req.visits else "1回目の来庁時の持ち物："
+        lead = (
+            f"窓口へ{req.visits or 2}回お越しいただきます。1回目の持ち物：" if req.visits else "1回目の来庁時の持ち物："
+        )
         hidden_always = len(first) < len(req.documents)
     else:
         first = req.documents
-        lead = f"持ち物（窓口へ{req.visits}回お越しいただきます。1回目）：" if req.visits and req.visits >= 2 else "持ち物："
+        lead = (
+            f"持ち物（窓口へ{req.visits}回お越しいただきます。1回目）："
+            if req.visits and req.visits >= 2
+            else "持ち物："
+        )
         hidden_always = False
     everything = [*extra, *(f"※{note}" for note in notes)]
     tries = [(2, everything), (1, everything), (2, list(extra)), (1, list(extra)), (0, list(extra)), (0, [])]
@@ -138,8 +154,14 @@ def alternatives_text(kb: KnowledgeBase, query: CaseQuery, short: bool = False) 
             or [f for f in national.change_at_home if f.source.municipality is not None][:1]
             or list(national.change_at_home[:1])
         )
-        label = "" if facts and facts[0].source.municipality == query.municipality else f"（{nationwide_label(facts[0].source)}）"
-        return "窓口に行かずにご自身で変更する方法" + label + "：\n" + "\n".join(f"・{f.text}" for f in facts), [f.source for f in facts]
+        label = (
+            ""
+            if facts and facts[0].source.municipality == query.municipality
+            else f"（{nationwide_label(facts[0].source)}）"
+        )
+        return "窓口に行かずにご自身で変更する方法" + label + "：\n" + "\n".join(f"・{f.text}" for f in facts), [
+            f.source for f in facts
+        ]
     if query.procedure != "pin_reset" or not query.pin_type:
         return None, []
     label = nationwide_label(store.source)
@@ -196,7 +218,14 @@ def _fit(replies: List[Reply], limit: int, optional: Sequence[int]) -> List[Repl
     return [r for r in kept if r.text or r.buttons]
 
 
-def not_covered_replies(kb: KnowledgeBase, municipality: Municipality, query: CaseQuery, req: Optional[Requirements], now: dt.datetime, limits: Limits) -> List[Reply]:
+def not_covered_replies(
+    kb: KnowledgeBase,
+    municipality: Municipality,
+    query: CaseQuery,
+    req: Optional[Requirements],
+    now: dt.datetime,
+    limits: Limits,
+) -> List[Reply]:
     """Honest answer when the city's page does not list the documents: say so, what it does say, and whom to ask."""
     label = PROCEDURE_LABELS[query.procedure]
     applicant = APPLICANT_LABELS[query.applicant_type]
@@ -204,9 +233,13 @@ def not_covered_replies(kb: KnowledgeBase, municipality: Municipality, query: Ca
     shown = pick_offices(offices, now) if offices else []
     lines = [_header(municipality, label, applicant)]
     if req is None:
-        lines.append(f"{municipality.name}のページには{label}の案内が掲載されていないため、持ち物や窓口をお答えできません。お問い合わせください。")
+        lines.append(
+            f"{municipality.name}のページには{label}の案内が掲載されていないため、持ち物や窓口をお答えできません。お問い合わせください。"
+        )
     else:
-        lines.append(f"{municipality.name}のページには、{applicant}が{label}をする場合の持ち物の一覧が掲載されていません。お越しの前にお問い合わせください。")
+        lines.append(
+            f"{municipality.name}のページには、{applicant}が{label}をする場合の持ち物の一覧が掲載されていません。お越しの前にお問い合わせください。"
+        )
         if shown:
             lines.append(_where(offices, shown))
     replies = [Reply("\n".join(lines))]
@@ -246,16 +279,29 @@ def case_replies(kb: KnowledgeBase, query: CaseQuery, now: dt.datetime, limits: 
     replies: List[Reply] = []
     # Longest first: two offices and the whole kiosk summary; then one office; then the short kiosk line.
     for count, short in ((MAX_OFFICES, False), (1, False), (1, True)):
-        replies = _case_turn(kb, municipality, req, query, offices, pick_offices(offices, now, count), now, limits, short)
+        replies = _case_turn(
+            kb, municipality, req, query, offices, pick_offices(offices, now, count), now, limits, short
+        )
         if sum(len(reply.text or "") for reply in replies) <= limits.turn:
             return replies
     return _fit(replies, limits.turn, optional=range(1, len(replies) - 1))
 
 
-def _case_turn(kb: KnowledgeBase, municipality: Municipality, req: Requirements, query: CaseQuery, offices: Sequence[Office],
-               shown: Sequence[Office], now: dt.datetime, limits: Limits, short: bool) -> List[Reply]:
+def _case_turn(
+    kb: KnowledgeBase,
+    municipality: Municipality,
+    req: Requirements,
+    query: CaseQuery,
+    offices: Sequence[Office],
+    shown: Sequence[Office],
+    now: dt.datetime,
+    limits: Limits,
+    short: bool,
+) -> List[Reply]:
     """One composition of the case answer with the given offices and kiosk wording."""
-    checklist, hidden = checklist_text(municipality, req, _where(offices, shown), _id_notes(municipality, req), limits.checklist, req.notes)
+    checklist, hidden = checklist_text(
+        municipality, req, _where(offices, shown), _id_notes(municipality, req), limits.checklist, req.notes
+    )
     replies = [Reply(checklist)]
     if shown:
         replies.append(Reply(offices_text(list(shown), now, short_contact(municipality), notes=0)))
@@ -263,7 +309,9 @@ def _case_turn(kb: KnowledgeBase, municipality: Municipality, req: Requirements,
     nationwide: List[Source] = []
     points: List[str] = []
     if req.visits and req.visits >= 2:
-        points.append(f"この手続きは即日では完了しません（窓口へ{req.visits}回）。流れは「{DETAILS.title}」でご案内します。")
+        points.append(
+            f"この手続きは即日では完了しません（窓口へ{req.visits}回）。流れは「{DETAILS.title}」でご案内します。"
+        )
     renewal, renewal_sources = _renewal_notes(kb, query)
     points += renewal
     alternatives, alt_sources = alternatives_text(kb, query, short)
@@ -287,7 +335,9 @@ def _case_turn(kb: KnowledgeBase, municipality: Municipality, req: Requirements,
 SECOND_VISIT = "visit2"
 
 
-def case_details_replies(kb: KnowledgeBase, query: CaseQuery, now: dt.datetime, limits: Limits = Limits(), part: Optional[str] = None) -> List[Reply]:
+def case_details_replies(
+    kb: KnowledgeBase, query: CaseQuery, now: dt.datetime, limits: Limits = Limits(), part: Optional[str] = None
+) -> List[Reply]:
     """Behind 「手続きの流れと注意」: every document with the page's notes, the steps and the page's notes.
 
     When the page splits the documents by visit, the second visit's documents are one more button away
@@ -301,7 +351,9 @@ def case_details_replies(kb: KnowledgeBase, query: CaseQuery, now: dt.datetime, 
     source = Reply(source_line([req.source]))
     visits = sorted({d.visit or 1 for d in req.documents})
     if part == SECOND_VISIT and len(visits) > 1:
-        later = "\n".join(f"{visit}回目の来庁時の持ち物：\n" + _documents(req.documents_for_visit(visit), 2) for visit in visits[1:])
+        later = "\n".join(
+            f"{visit}回目の来庁時の持ち物：\n" + _documents(req.documents_for_visit(visit), 2) for visit in visits[1:]
+        )
         return [Reply(f"{header}\n{later}"), source]
     more = any(d.options or d.remarks or d.exemption or (d.note and len(d.note) > SHORT_NOTE) for d in req.documents)
     if len(visits) > 1:

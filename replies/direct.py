@@ -53,7 +53,9 @@ def _open_on(office: Office, weekday: int) -> bool:
 MORE_OFFICES = "more"
 
 
-def office_hours_replies(kb: KnowledgeBase, municipality_id: str, now: dt.datetime, text: str, limit: int = 700, part: Optional[str] = None) -> List[Reply]:
+def office_hours_replies(
+    kb: KnowledgeBase, municipality_id: str, now: dt.datetime, text: str, limit: int = 700, part: Optional[str] = None
+) -> List[Reply]:
     """Where and when PIN procedures can be done in the city, and what is open now.
 
     Offices that do not fit the turn are one button away (part ``more``).
@@ -73,7 +75,11 @@ def office_hours_replies(kb: KnowledgeBase, municipality_id: str, now: dt.dateti
     head = f"【{municipality.name}】暗証番号の手続きができる窓口："
     if not known:
         names = "、".join(office.name for office in offices)
-        replies.append(Reply(f"【{municipality.name}】手続きの窓口は{names}です。ページに受付時間の記載がないため、お越しの前に{contact}へお問い合わせください。"))
+        replies.append(
+            Reply(
+                f"【{municipality.name}】手続きの窓口は{names}です。ページに受付時間の記載がないため、お越しの前に{contact}へお問い合わせください。"
+            )
+        )
         listed = []
     elif weekdays:
         day_names = "・".join(WEEKDAY_LABELS[day] for day in weekdays)
@@ -83,9 +89,15 @@ def office_hours_replies(kb: KnowledgeBase, municipality_id: str, now: dt.dateti
             head, listed = f"【{municipality.name}】{day_names}に暗証番号の手続きができる窓口：", matching + undated
         elif undated:
             # 龍ケ崎市 市民窓口ステーション: a time of day but no weekdays on the page.
-            head, listed = f"【{municipality.name}】ページには、{day_names}に受付しているかどうかの記載がある窓口はありません。記載されている受付時間は次のとおりです。", known
+            head, listed = (
+                f"【{municipality.name}】ページには、{day_names}に受付しているかどうかの記載がある窓口はありません。記載されている受付時間は次のとおりです。",
+                known,
+            )
         else:
-            head, listed = f"【{municipality.name}】ページに受付時間の記載がある窓口のうち、{day_names}に受付している窓口はありません。受付時間は次のとおりです。", known
+            head, listed = (
+                f"【{municipality.name}】ページに受付時間の記載がある窓口のうち、{day_names}に受付している窓口はありません。受付時間は次のとおりです。",
+                known,
+            )
     buttons: List[Button] = []
     if listed:
         budget = limit - len(head) - len(tail) - 4
@@ -118,14 +130,20 @@ def category_button(category: IdCategory) -> Button:
     return Button(title, f'/identity_documents{{"part": "{category.id}"}}')
 
 
-def identity_documents_replies(kb: KnowledgeBase, municipality_id: Optional[str], part: Optional[str] = None, limit: int = 700) -> List[Reply]:
+def identity_documents_replies(
+    kb: KnowledgeBase, municipality_id: Optional[str], part: Optional[str] = None, limit: int = 700
+) -> List[Reply]:
     """The city's ID-document rules and A/B lists as its page gives them; a list that does not fit goes behind a button."""
     if municipality_id is None:
         return []
     municipality = kb.municipality(municipality_id)
     ids = municipality.id_documents
     if ids is None:
-        return [Reply(f"{municipality.name}のページには本人確認書類の一覧がありません。\n{contact_text(municipality)}\n{source_line([municipality.source])}")]
+        return [
+            Reply(
+                f"{municipality.name}のページには本人確認書類の一覧がありません。\n{contact_text(municipality)}\n{source_line([municipality.source])}"
+            )
+        ]
     tail = f"{contact_text(municipality)}\n{source_line([ids.source])}"
     notes = [f"※{note}" for note in ids.notes]
     asked = [c for c in ids.categories if c.id == part]
@@ -165,28 +183,29 @@ OTHER_SECRET_LINES = {
 NOT_PIN_LINE = "このチャットでは暗証番号の手続きをご案内しています。"
 
 
-def out_of_scope_replies(
-    kb: KnowledgeBase, municipality_id: Optional[str], topic: Optional[str] = None
-) -> List[Reply]:
+def out_of_scope_replies(kb: KnowledgeBase, municipality_id: Optional[str], topic: Optional[str] = None) -> List[Reply]:
     """Polite 'this bot handles PINs only', with where to go instead.
 
     `topic` (vocabulary/slots.yml, out_of_scope_topic): a bank card or a device points to the bank or the
     maker; a My Number matter that is not a PIN gets the city's contact; anything else the city's contact
     when the city is known.
     """
-    known = municipality_id in kb.municipality_ids()
+    city = kb.municipality(municipality_id) if municipality_id in kb.municipality_ids() else None
     if topic == "mynumber_not_pin":
-        where = f"{kb.municipality(municipality_id).name}の担当窓口" if known else "お住まいの市の担当窓口"
+        where = f"{city.name}の担当窓口" if city else "お住まいの市の担当窓口"
         lines = [
-            NOT_PIN_LINE + f"マイナンバーカードの紛失・申請・マイナ保険証などのご用件は、{where}へお問い合わせください。",
+            NOT_PIN_LINE
+            + f"マイナンバーカードの紛失・申請・マイナ保険証などのご用件は、{where}へお問い合わせください。",
             *contact_lines(kb, municipality_id),
         ]
         return [Reply("\n".join(lines), [])]
     text = "申し訳ありません。このチャットボットは、マイナンバーカードの暗証番号と電子証明書の手続きについてのみご案内しています。"
     if topic in OTHER_SECRET_LINES:
         return [Reply(text + "\n" + OTHER_SECRET_LINES[topic], [])]
-    if known:
-        text += f"\nその他のご用件は{kb.municipality(municipality_id).name}のホームページをご覧いただくか、お問い合わせください。\n{contact_text(kb.municipality(municipality_id))}"
+    if city:
+        text += (
+            f"\nその他のご用件は{city.name}のホームページをご覧いただくか、お問い合わせください。\n{contact_text(city)}"
+        )
     else:
         text += "\nその他のご用件は、お住まいの市のホームページをご覧いただくか、市役所へお問い合わせください。"
     return [Reply(text, [])]

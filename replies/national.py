@@ -21,14 +21,18 @@ def pin_rules_replies(kb: KnowledgeBase, municipality_id: Optional[str]) -> List
     national = kb.national
     lines = ["マイナンバーカードの暗証番号は4種類です（全国共通）。"]
     for pin in national.pins:
-        lines.append(f"・{pin.label}：{pin.format_text}。{pin.used_for}連続{pin.lock_after}回間違えるとロックされます。")
+        lines.append(
+            f"・{pin.label}：{pin.format_text}。{pin.used_for}連続{pin.lock_after}回間違えるとロックされます。"
+        )
     shared = [note for note in national.pin_notes if len(note.pins) > 1]
     lines += [f"※{note.text}ため、同じ番号にしている方もいます。" for note in shared]
     sources = [pin.source for pin in national.pins] + [note.source for note in shared]
     confirming = [page for pin in national.pins for page in pin.confirmed_by]
     own = _own_pages(kb, municipality_id, confirming)
     if own:
-        lines.append(f"ロックされる回数は、{kb.municipality(municipality_id or '').name}のページにも同じ記載があります。")
+        lines.append(
+            f"ロックされる回数は、{kb.municipality(municipality_id or '').name}のページにも同じ記載があります。"
+        )
     return [Reply("\n".join(lines) + "\n" + source_line(own[:1], sources))]
 
 
@@ -37,7 +41,9 @@ def store_reset_replies(kb: KnowledgeBase, municipality_id: Optional[str]) -> Li
     store = kb.national.store_reset
     lines = [f"コンビニ等での暗証番号の再設定（{nationwide_label(store.source)}）：", store.summary]
     lines += [f"・{note}" for note in store.notes]
-    own = [fact for fact in store.see_also if municipality_id is not None and fact.source.municipality == municipality_id]
+    own = [
+        fact for fact in store.see_also if municipality_id is not None and fact.source.municipality == municipality_id
+    ]
     if own:
         name = kb.municipality(municipality_id or "").name
         lines.append(f"{name}のページにも「" + "。".join(f.text.rstrip("。") for f in own) + "」とあります。")

@@ -29,7 +29,11 @@ def _reason_text(status: OpeningStatus) -> str:
     if status.reason is Reason.HOLIDAY and status.detail:
         return f"{words}：{status.detail}"
     if status.reason is Reason.NO_PIN_SERVICE and status.detail:
-        return f"{status.detail}は" + (f"{status.service_reason}などのため" if status.service_reason else "") + "暗証番号の手続きができません"
+        return (
+            f"{status.detail}は"
+            + (f"{status.service_reason}などのため" if status.service_reason else "")
+            + "暗証番号の手続きができません"
+        )
     return words
 
 
@@ -68,7 +72,13 @@ def status_line(office: Office, now: dt.datetime, contact: Optional[str] = None)
     return f"ただいま受付時間外です{reason}。"
 
 
-def office_block(office: Office, now: dt.datetime, contact: Optional[str] = None, notes: Optional[int] = None, name: Optional[str] = None) -> str:
+def office_block(
+    office: Office,
+    now: dt.datetime,
+    contact: Optional[str] = None,
+    notes: Optional[int] = None,
+    name: Optional[str] = None,
+) -> str:
     """A short multi-line description of one office; ``notes`` caps the length of the page notes shown (0: none)."""
     lines = [f"■{name or office.name}"]
     if office.location:
@@ -83,24 +93,41 @@ def office_block(office: Office, now: dt.datetime, contact: Optional[str] = None
 
 def _same_rules(office: Office) -> tuple:
     """What makes two offices' blocks identical apart from the name (三鷹台・東部・西部市政窓口)."""
-    return (office.location, office.phone, office.hours, office.hours_complete, office.hours_note, office.closed,
-            office.no_pin_service, office.uncertain_days, office.notes)
+    return (
+        office.location,
+        office.phone,
+        office.hours,
+        office.hours_complete,
+        office.hours_note,
+        office.closed,
+        office.no_pin_service,
+        office.uncertain_days,
+        office.notes,
+    )
 
 
-def office_blocks(offices: List[Office], now: dt.datetime, contact: Optional[str] = None, notes: Optional[int] = None) -> List[str]:
+def office_blocks(
+    offices: List[Office], now: dt.datetime, contact: Optional[str] = None, notes: Optional[int] = None
+) -> List[str]:
     """One block per office; offices with the same hours and notes share one block (三鷹台・東部・西部市政窓口)."""
     groups: Dict[tuple, List[Office]] = {}
     for office in offices:
         groups.setdefault(_same_rules(office), []).append(office)
-    return [office_block(group[0], now, contact, notes, name="・".join(o.name for o in group)) for group in groups.values()]
+    return [
+        office_block(group[0], now, contact, notes, name="・".join(o.name for o in group)) for group in groups.values()
+    ]
 
 
-def offices_text(offices: List[Office], now: dt.datetime, contact: Optional[str] = None, notes: Optional[int] = None) -> str:
+def offices_text(
+    offices: List[Office], now: dt.datetime, contact: Optional[str] = None, notes: Optional[int] = None
+) -> str:
     """The given offices, one block each (shared blocks for identical offices)."""
     return "\n\n".join(office_blocks(offices, now, contact, notes))
 
 
-def offices_page(offices: List[Office], now: dt.datetime, contact: Optional[str], budget: int, page: int) -> tuple[str, bool]:
+def offices_page(
+    offices: List[Office], now: dt.datetime, contact: Optional[str], budget: int, page: int
+) -> tuple[str, bool]:
     """Page ``page`` (0, 1, ...) of the office blocks within ``budget`` characters, and whether more pages follow."""
     pages: List[List[str]] = [[]]
     # Offices open now come first, so that the first page answers "where can I go now?".

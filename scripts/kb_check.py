@@ -16,7 +16,9 @@ from kb.validation import validate_tree
 def main(argv: list[str] | None = None) -> int:
     """Entry point; returns the process exit code."""
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("path", nargs="?", type=Path, default=None, help="knowledge directory (default: <repo>/knowledge)")
+    parser.add_argument(
+        "path", nargs="?", type=Path, default=None, help="knowledge directory (default: <repo>/knowledge)"
+    )
     args = parser.parse_args(argv)
     root = (args.path or default_knowledge_dir()).resolve()
     result = validate_tree(root)

@@ -46,7 +46,9 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--id", required=True, help="lower-case ascii id, e.g. hoshino (also the file name)")
     parser.add_argument("--name", required=True, help="the city's name as its page writes it, e.g. 星野市")
-    parser.add_argument("--knowledge", type=Path, default=None, help="knowledge folder (default: $KB_DIR or ./knowledge)")
+    parser.add_argument(
+        "--knowledge", type=Path, default=None, help="knowledge folder (default: $KB_DIR or ./knowledge)"
+    )
     args = parser.parse_args(argv)
     root: Path = args.knowledge or default_knowledge_dir()
     mid, name = args.id.strip(), args.name.strip()

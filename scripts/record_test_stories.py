@@ -45,15 +45,67 @@ def case_conversations() -> List[Tuple[str, List[str]]]:
 
 
 EXTRA: List[Tuple[str, List[str]]] = [
-    ("locked, user_auth PIN, other PIN unknown", ["/pin_locked", inform("applicant_type", "self"), inform("municipality", "chiba"), inform("pin_type", "user_auth"), "/deny"]),
-    ("forgot, does not know which PIN", ["/forgot_pin", inform("applicant_type", "self"), inform("municipality", "tajimi"), inform("pin_type", "all")]),
+    (
+        "locked, user_auth PIN, other PIN unknown",
+        [
+            "/pin_locked",
+            inform("applicant_type", "self"),
+            inform("municipality", "chiba"),
+            inform("pin_type", "user_auth"),
+            "/deny",
+        ],
+    ),
+    (
+        "forgot, does not know which PIN",
+        ["/forgot_pin", inform("applicant_type", "self"), inform("municipality", "tajimi"), inform("pin_type", "all")],
+    ),
     ("values given up front", ['/forgot_pin{"municipality": "mitaka", "applicant_type": "voluntary_proxy"}']),
-    ("proxy question", ["/proxy_help", inform("procedure", "pin_reset"), inform("applicant_type", "legal_representative"), inform("municipality", "ryugasaki")]),
-    ("interruption: PIN rules mid-form", ["/forgot_pin", "/pin_rules", inform("applicant_type", "self"), inform("municipality", "mitaka"), inform("pin_type", "user_auth"), "/affirm"]),
-    ("interruption: office hours mid-form", ["/change_pin", "/office_hours", inform("applicant_type", "self"), inform("municipality", "chiba")]),
-    ("interruption: sensitive data mid-form", ["/pin_locked", "/share_sensitive", inform("applicant_type", "voluntary_proxy"), inform("municipality", "tajimi")]),
-    ("interruption: contact mid-form", ["/renew_certificate", "/human_handoff", inform("applicant_type", "self"), inform("municipality", "ryugasaki")]),
-    ("correction after the answer", ["/change_pin", inform("applicant_type", "self"), inform("municipality", "mitaka"), inform("applicant_type", "voluntary_proxy")]),
+    (
+        "proxy question",
+        [
+            "/proxy_help",
+            inform("procedure", "pin_reset"),
+            inform("applicant_type", "legal_representative"),
+            inform("municipality", "ryugasaki"),
+        ],
+    ),
+    (
+        "interruption: PIN rules mid-form",
+        [
+            "/forgot_pin",
+            "/pin_rules",
+            inform("applicant_type", "self"),
+            inform("municipality", "mitaka"),
+            inform("pin_type", "user_auth"),
+            "/affirm",
+        ],
+    ),
+    (
+        "interruption: office hours mid-form",
+        ["/change_pin", "/office_hours", inform("applicant_type", "self"), inform("municipality", "chiba")],
+    ),
+    (
+        "interruption: sensitive data mid-form",
+        [
+            "/pin_locked",
+            "/share_sensitive",
+            inform("applicant_type", "voluntary_proxy"),
+            inform("municipality", "tajimi"),
+        ],
+    ),
+    (
+        "interruption: contact mid-form",
+        ["/renew_certificate", "/human_handoff", inform("applicant_type", "self"), inform("municipality", "ryugasaki")],
+    ),
+    (
+        "correction after the answer",
+        [
+            "/change_pin",
+            inform("applicant_type", "self"),
+            inform("municipality", "mitaka"),
+            inform("applicant_type", "voluntary_proxy"),
+        ],
+    ),
     ("office hours: city by button", ["/office_hours", '/office_hours{"municipality": "mitaka"}', "/thank_you"]),
     ("office hours: city typed as an answer", ["/office_hours", inform("municipality", "chiba")]),
     ("identity documents", ["/identity_documents", '/identity_documents{"municipality": "ryugasaki"}']),
@@ -61,7 +113,17 @@ EXTRA: List[Tuple[str, List[str]]] = [
     # The two-stage fallback rewinds user turns, which an exported story cannot replay:
     # tests/e2e/test_conversations.py drives it over HTTP instead.
     ("privacy", ["/share_sensitive"]),
-    ("PIN lookup", ["/ask_pin_lookup", "/forgot_pin", inform("applicant_type", "self"), inform("municipality", "chiba"), inform("pin_type", "signature"), "/deny"]),
+    (
+        "PIN lookup",
+        [
+            "/ask_pin_lookup",
+            "/forgot_pin",
+            inform("applicant_type", "self"),
+            inform("municipality", "chiba"),
+            inform("pin_type", "signature"),
+            "/deny",
+        ],
+    ),
     ("small talk", ["/greet", "/bot_challenge", "/pin_rules", "/convenience_store_reset", "/thank_you", "/goodbye"]),
     ("out of scope and stray answers", ["/out_of_scope", "/affirm", "/deny", inform("applicant_type", "self")]),
 ]
@@ -69,7 +131,9 @@ EXTRA: List[Tuple[str, List[str]]] = [
 
 def story_yaml(stack: Stack, sender: str) -> str:
     """The conversation as Rasa test-story YAML."""
-    with urllib.request.urlopen(f"{stack.rasa_url}/conversations/{sender}/story?token={stack.auth_token}", timeout=30) as response:
+    with urllib.request.urlopen(
+        f"{stack.rasa_url}/conversations/{sender}/story?token={stack.auth_token}", timeout=30
+    ) as response:
         return response.read().decode()
 
 
@@ -92,8 +156,11 @@ def main() -> int:
     parser.add_argument("--model", default=str(REPO / "models" / "pinbot.tar.gz"))
     parser.add_argument("--out", default=str(REPO / "tests" / "stories"))
     args = parser.parse_args()
-    stack = Stack(model=Path(args.model), state_dir=Path(tempfile.mkdtemp(prefix="stories-")),
-                  env_extra={"PINBOT_NOW": "2026-11-24T10:00:00+09:00", "DEFAULT_MUNICIPALITY": ""})
+    stack = Stack(
+        model=Path(args.model),
+        state_dir=Path(tempfile.mkdtemp(prefix="stories-")),
+        env_extra={"PINBOT_NOW": "2026-11-24T10:00:00+09:00", "DEFAULT_MUNICIPALITY": ""},
+    )
     groups: Dict[str, List[Tuple[str, List[str]]]] = {"cases": case_conversations(), "conversation": EXTRA}
     try:
         stack.start_actions()

@@ -88,17 +88,41 @@ def cases() -> Iterator[Case]:
                     yield Case(name, city, "inform", {**base, **extra}, action="action_answer_case")
         for moment, now in MOMENTS.items():
             yield Case(f"office_hours/{city}/{moment}", city, "office_hours", {"municipality": city}, now=now)
-        yield Case(f"office_hours/{city}/asked_saturday", city, "office_hours", {"municipality": city}, text="土曜日もやっていますか")
-        yield Case(f"office_hours/{city}/asked_sunday", city, "office_hours", {"municipality": city}, text="日曜日は開いていますか",
-                   now=MOMENTS["sunday_2nd"])
+        yield Case(
+            f"office_hours/{city}/asked_saturday",
+            city,
+            "office_hours",
+            {"municipality": city},
+            text="土曜日もやっていますか",
+        )
+        yield Case(
+            f"office_hours/{city}/asked_sunday",
+            city,
+            "office_hours",
+            {"municipality": city},
+            text="日曜日は開いていますか",
+            now=MOMENTS["sunday_2nd"],
+        )
         for intent in ("identity_documents", "human_handoff", "out_of_scope", "pin_rules", "convenience_store_reset"):
             yield Case(f"faq/{city}/{intent}", city, intent, {"municipality": city})
         for topic, text in OUT_OF_SCOPE_TOPICS.items():
             yield Case(f"faq/{city}/out_of_scope-{topic}", city, "out_of_scope", {"municipality": city}, text=text)
         yield Case(f"fallback/{city}", city, "nlu_fallback", {"municipality": city}, action="action_default_fallback")
-    for intent in ("pin_rules", "convenience_store_reset", "ask_pin_lookup", "human_handoff", "out_of_scope",
-                   "identity_documents", "office_hours", "greet", "goodbye", "thank_you", "bot_challenge", "share_sensitive",
-                   "ambiguous_password"):
+    for intent in (
+        "pin_rules",
+        "convenience_store_reset",
+        "ask_pin_lookup",
+        "human_handoff",
+        "out_of_scope",
+        "identity_documents",
+        "office_hours",
+        "greet",
+        "goodbye",
+        "thank_you",
+        "bot_challenge",
+        "share_sensitive",
+        "ambiguous_password",
+    ):
         yield Case(f"faq/no_city/{intent}", None, intent)
     for topic, text in OUT_OF_SCOPE_TOPICS.items():
         yield Case(f"faq/no_city/out_of_scope-{topic}", None, "out_of_scope", text=text)
@@ -143,13 +167,24 @@ class Renderer:
         all_slots: Dict[str, Any] = {name: None for name in self.domain["slots"]}
         all_slots.update({"requested_slot": None, "session_started_metadata": None})
         all_slots.update(slots)
-        latest = {"text": text, "intent": {"name": intent, "confidence": 1.0}, "entities": entities,
-                  "metadata": {}, "intent_ranking": [{"name": intent, "confidence": 1.0}]}
+        latest = {
+            "text": text,
+            "intent": {"name": intent, "confidence": 1.0},
+            "entities": entities,
+            "metadata": {},
+            "intent_ranking": [{"name": intent, "confidence": 1.0}],
+        }
         events = [ActionExecuted("action_listen"), UserUttered(text, parse_data=latest)]
         return Tracker("golden", all_slots, latest, events, False, None, {}, "action_listen")
 
-    def run(self, action_name: str, slots: Dict[str, Any], text: str, intent: str,
-            entities: Optional[List[Dict[str, Any]]] = None) -> List[Dict[str, Any]]:
+    def run(
+        self,
+        action_name: str,
+        slots: Dict[str, Any],
+        text: str,
+        intent: str,
+        entities: Optional[List[Dict[str, Any]]] = None,
+    ) -> List[Dict[str, Any]]:
         """Messages the action sends (a domain response counts as the action)."""
         from rasa_sdk.executor import CollectingDispatcher
 
@@ -163,11 +198,16 @@ class Renderer:
     def response(self, name: str, slots: Dict[str, Any]) -> Dict[str, Any]:
         """A domain response; several variations are rendered all, marked as random."""
         variations = self.domain["responses"][name]
-        chosen = [v for v in variations if not v.get("condition") or all(
-            slots.get(c["name"]) == c["value"] for c in v["condition"])]
+        chosen = [
+            v
+            for v in variations
+            if not v.get("condition") or all(slots.get(c["name"]) == c["value"] for c in v["condition"])
+        ]
         if len(chosen) == 1:
             return {"text": chosen[0].get("text"), "buttons": chosen[0].get("buttons") or []}
-        text = "\n".join(f"《{len(chosen)}通りのうち1つが無作為に選ばれる：{i}》\n{v.get('text')}" for i, v in enumerate(chosen, 1))
+        text = "\n".join(
+            f"《{len(chosen)}通りのうち1つが無作為に選ばれる：{i}》\n{v.get('text')}" for i, v in enumerate(chosen, 1)
+        )
         return {"text": text, "buttons": chosen[0].get("buttons") or [], "random": len(chosen)}
 
 
@@ -215,7 +255,10 @@ def render_case(renderer: Renderer, case: Case) -> Rendered:
     os.environ["PINBOT_NOW"] = case.now
     action = case.action or rule_action(case.intent)
     slots = {k: v for k, v in case.slots.items() if v is not None}
-    head = [f"# {case.name}", f"# 市: {case.city or '（未選択）'}　いま: {case.now}　意図: {case.intent}　アクション: {action}"]
+    head = [
+        f"# {case.name}",
+        f"# 市: {case.city or '（未選択）'}　いま: {case.now}　意図: {case.intent}　アクション: {action}",
+    ]
     if slots:
         head.append("# スロット: " + json.dumps(slots, ensure_ascii=False, sort_keys=True))
     if case.text:
@@ -235,8 +278,13 @@ def render_case(renderer: Renderer, case: Case) -> Rendered:
                 seen.add(payload)
                 button_action = rule_action(intent)
                 slot_values = {k: v for k, v in values.items() if k in renderer.domain["slots"]}
-                follow = renderer.run(button_action, {**slots, **slot_values}, payload, intent,
-                                      [{"entity": k, "value": v} for k, v in values.items()])
+                follow = renderer.run(
+                    button_action,
+                    {**slots, **slot_values},
+                    payload,
+                    intent,
+                    [{"entity": k, "value": v} for k, v in values.items()],
+                )
                 lines += ["", f"## ボタン「{button['title']}」（{payload} → {button_action}）"] + format_turn(follow)
                 turns.append(follow)
                 queue.append(follow)
@@ -244,8 +292,14 @@ def render_case(renderer: Renderer, case: Case) -> Rendered:
 
 
 # Buttons whose answers are rendered: answers shown behind a button (not the form's questions).
-FOLLOWED_INTENTS = {"office_hours", "identity_documents", "human_handoff", "pin_rules", "convenience_store_reset",
-                    "case_details"}
+FOLLOWED_INTENTS = {
+    "office_hours",
+    "identity_documents",
+    "human_handoff",
+    "pin_rules",
+    "convenience_store_reset",
+    "case_details",
+}
 
 
 def render_all() -> Dict[str, Rendered]:
@@ -270,8 +324,10 @@ def length_table(rendered: Dict[str, Rendered]) -> str:
     Three scopes: the case answers (the turn after the diagnosis), the answers behind their buttons, and every
     rendered turn.
     """
-    rows = ["| 市 | 対象 | ターン数 | ターン p50 | ターン max | 最初の吹き出し p50 | 最初の吹き出し max |",
-            "|---|---|---|---|---|---|---|"]
+    rows = [
+        "| 市 | 対象 | ターン数 | ターン p50 | ターン max | 最初の吹き出し p50 | 最初の吹き出し max |",
+        "|---|---|---|---|---|---|---|",
+    ]
     scopes: List[Tuple[str, Callable[[str, int], bool]]] = [
         ("手続きの回答", lambda path, index: path.startswith("case/") and index == 0),
         ("ボタンの先", lambda path, index: index > 0),
@@ -279,14 +335,21 @@ def length_table(rendered: Dict[str, Rendered]) -> str:
     ]
     for city in CITIES + ("no_city",):
         for scope, wanted in scopes:
-            turns = [turn for path, result in rendered.items() if result.city == city
-                     for index, turn in enumerate(result.turns) if turn and wanted(path, index)]
+            turns = [
+                turn
+                for path, result in rendered.items()
+                if result.city == city
+                for index, turn in enumerate(result.turns)
+                if turn and wanted(path, index)
+            ]
             if not turns:
                 continue
             totals = [sum(len(bubble_text(m)) for m in turn) for turn in turns]
             firsts = [len(bubble_text(turn[0])) for turn in turns]
-            rows.append(f"| {city} | {scope} | {len(turns)} | {statistics.median(totals):.0f} | {max(totals)} | "
-                        f"{statistics.median(firsts):.0f} | {max(firsts)} |")
+            rows.append(
+                f"| {city} | {scope} | {len(turns)} | {statistics.median(totals):.0f} | {max(totals)} | "
+                f"{statistics.median(firsts):.0f} | {max(firsts)} |"
+            )
     return "\n".join(rows)
 
 
@@ -297,8 +360,13 @@ def diff(rendered: Dict[str, Rendered], root: Path = GOLDEN) -> List[str]:
         target = root / path
         old = target.read_text(encoding="utf-8") if target.exists() else ""
         if old != result.text:
-            out.append("".join(difflib.unified_diff(old.splitlines(True), result.text.splitlines(True),
-                                                    f"committed/{path}", f"rendered/{path}")))
+            out.append(
+                "".join(
+                    difflib.unified_diff(
+                        old.splitlines(True), result.text.splitlines(True), f"committed/{path}", f"rendered/{path}"
+                    )
+                )
+            )
     committed = {str(p.relative_to(root)) for p in root.rglob("*.txt")} if root.exists() else set()
     out += [f"committed but no longer rendered: {path}" for path in sorted(committed - set(rendered))]
     return out

@@ -39,6 +39,7 @@ def tracker_db_path(db: Optional[str] = None) -> Path:
     """
     return Path(db or os.environ.get("TRACKER_DB", "").strip() or DEFAULT_DB)
 
+
 StatsBase: Any = declarative_base()
 
 
@@ -60,9 +61,7 @@ def _secure_delete(dbapi_connection: Any, _record: Any) -> None:
 class RedactingSQLTrackerStore(SQLTrackerStore):
     """Redacts user/bot texts, parse data, metadata and slot values before saving; purges after RETENTION_DAYS."""
 
-    def __init__(
-        self, domain: Optional[Domain] = None, retention_days: Optional[float] = None, **kwargs: Any
-    ) -> None:
+    def __init__(self, domain: Optional[Domain] = None, retention_days: Optional[float] = None, **kwargs: Any) -> None:
         """Open the database (file 0600 for SQLite), create the stats table and purge what is already too old."""
         if kwargs.get("event_broker") is not None:
             # A broker would receive the unredacted events; this deployment has none, and must not get one silently.

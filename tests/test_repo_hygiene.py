@@ -12,9 +12,9 @@ UNEXPANDED = re.compile(r"\$\{[^}]*\}|\$\{|\$[A-Z_]{2,}")
 
 
 def tracked_files() -> list[str]:
-    output = subprocess.run(
-        ["git", "ls-files", "-z"], cwd=REPO, check=True, capture_output=True
-    ).stdout.decode("utf-8", "replace")
+    output = subprocess.run(["git", "ls-files", "-z"], cwd=REPO, check=True, capture_output=True).stdout.decode(
+        "utf-8", "replace"
+    )
     return [name for name in output.split("\0") if name]
 
 

@@ -39,7 +39,11 @@ def test_a_token_from_the_environment_wins(tmp_path: Path) -> None:
     env = dict(os.environ, STATE_DIR=str(tmp_path / "var"), RASA_AUTH_TOKEN="z" * 40)
     result = subprocess.run(
         ["bash", "-c", 'source scripts/stack_env.sh && echo "$RASA_AUTH_TOKEN"'],
-        cwd=REPO, env=env, check=True, capture_output=True, text=True,
+        cwd=REPO,
+        env=env,
+        check=True,
+        capture_output=True,
+        text=True,
     )
     assert result.stdout.strip() == "z" * 40
     assert not (tmp_path / "var" / "rasa.token").exists()

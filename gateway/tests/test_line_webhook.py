@@ -30,7 +30,10 @@ def post(gw: Gateway, raw: bytes, headers: Mapping[str, str | bytes] | None = No
     chosen = headers if headers is not None else ev.signed_headers(LINE_SECRET, raw)
     # As bytes: a header may be raw bytes on purpose (not valid text), and httpx takes str or bytes, not a mix.
     # httpx itself encodes str headers as ASCII.
-    encoded = {name.encode("ascii"): value if isinstance(value, bytes) else value.encode("ascii") for name, value in chosen.items()}
+    encoded = {
+        name.encode("ascii"): value if isinstance(value, bytes) else value.encode("ascii")
+        for name, value in chosen.items()
+    }
     return httpx.post(f"{gw.url}/line/webhook", content=raw, headers=encoded)
 
 

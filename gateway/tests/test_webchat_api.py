@@ -325,8 +325,16 @@ def test_rasa_timeout_gives_fallback_within_the_deadline(gateway: Gateway, fake_
 @pytest.mark.parametrize(
     "municipality,expected,absent",
     [
-        ("tajimi", "お問い合わせ：多治見市 市民課（ページに電話番号の記載がありません）", "0422"),  # KB file without phones
-        (None, "お問い合わせ：千葉市 市民自治推進部 区政推進課 電話 043-245-5134\n", "龍ケ崎市"),  # every city the KB has
+        (
+            "tajimi",
+            "お問い合わせ：多治見市 市民課（ページに電話番号の記載がありません）",
+            "0422",
+        ),  # KB file without phones
+        (
+            None,
+            "お問い合わせ：千葉市 市民自治推進部 区政推進課 電話 043-245-5134\n",
+            "龍ケ崎市",
+        ),  # every city the KB has
     ],
 )
 def test_fallback_contacts_when_kb_is_incomplete(

@@ -128,7 +128,9 @@ def main(argv: Sequence[str]) -> int:
     print(f"model: {source}; {len(texts)} held-out utterances × {args.rounds} rounds")
     print(f"{'':<22}{'p50 ms':>8}{'p95 ms':>8}{'max ms':>8}{'RSS MiB':>9}")
     print(f"{'this model':<22}{latency['p50_ms']:>8.1f}{latency['p95_ms']:>8.1f}{latency['max_ms']:>8.1f}{rss:>9.0f}")
-    print(f"{'sklearn baseline':<22}{baseline['p50_ms']:>8.2f}{baseline['p95_ms']:>8.2f}{baseline['max_ms']:>8.2f}{'':>9}")
+    print(
+        f"{'sklearn baseline':<22}{baseline['p50_ms']:>8.2f}{baseline['p95_ms']:>8.2f}{baseline['max_ms']:>8.2f}{'':>9}"
+    )
     print("bad inputs:")
     for row in bad_rows:
         print(f"  {row['input']:<28}{row['chars']:>7} chars {row['ms']:>8.1f} ms  → {row['intent']}")
@@ -142,9 +144,16 @@ def main(argv: Sequence[str]) -> int:
     if args.json_out:
         Path(args.json_out).write_text(
             json.dumps(
-                {"model": source, "latency": latency, "rss_mb": rss, "baseline": baseline,
-                 "bad_inputs": bad_rows, "checks": dict(checks)},
-                ensure_ascii=False, indent=1,
+                {
+                    "model": source,
+                    "latency": latency,
+                    "rss_mb": rss,
+                    "baseline": baseline,
+                    "bad_inputs": bad_rows,
+                    "checks": dict(checks),
+                },
+                ensure_ascii=False,
+                indent=1,
             ),
             encoding="utf-8",
         )

@@ -52,9 +52,7 @@ def _provenance(args: argparse.Namespace, n_train: int, n_heldout: int) -> str:
             if line.startswith("model name"):
                 cpu = line.split(":", 1)[1].strip()
                 break
-    command = "PYTHONPATH=. .venv/bin/python scripts/eval_nlu.py " + " ".join(
-        shlex.quote(a) for a in sys.argv[1:]
-    )
+    command = "PYTHONPATH=. .venv/bin/python scripts/eval_nlu.py " + " ".join(shlex.quote(a) for a in sys.argv[1:])
     return (
         f"Generated {datetime.datetime.now(datetime.timezone.utc):%Y-%m-%d %H:%M UTC} by `{command.strip()}` "
         f"on {os.cpu_count()} CPU(s) ({cpu}), Python {platform.python_version()}. "
@@ -114,7 +112,9 @@ def main(argv: Sequence[str]) -> int:
     for name in cv_names:
         spec = resolve(name)
         rows.setdefault(name, {"name": name, "label": spec.label})
-        rows[name]["cv"] = cross_validate(spec, args.data, args.folds, args.seed, work_dir / "cv" / name.replace(":", "_"))
+        rows[name]["cv"] = cross_validate(
+            spec, args.data, args.folds, args.seed, work_dir / "cv" / name.replace(":", "_")
+        )
         _print_summary(f"{args.folds}-fold CV {name}", rows[name]["cv"]["summary"])
         _dump_predictions({f"cv.{name}": {"predictions": rows[name]["cv"]["predictions"]}}, work_dir)
 
@@ -187,5 +187,7 @@ def _write_doc(
         report.splice(
             doc,
             "thresholds",
-            report.thresholds_section(results["thresholds"], results["cv_distributions"], results["heldout_distributions"]),
+            report.thresholds_section(
+                results["thresholds"], results["cv_distributions"], results["heldout_distributions"]
+            ),
         )

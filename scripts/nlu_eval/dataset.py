@@ -41,11 +41,7 @@ def load_training_data(path: str) -> TrainingData:
 
 def examples_from(training_data: TrainingData) -> List[Example]:
     """Intent examples of `training_data` as plain `Example`s."""
-    return [
-        _to_example(message)
-        for message in training_data.intent_examples
-        if message.get("text") is not None
-    ]
+    return [_to_example(message) for message in training_data.intent_examples if message.get("text") is not None]
 
 
 def load_examples(path: str) -> List[Example]:
@@ -55,8 +51,7 @@ def load_examples(path: str) -> List[Example]:
 
 def _to_example(message: Message) -> Example:
     entities = tuple(
-        Entity(e["entity"], int(e["start"]), int(e["end"]), str(e.get("value")))
-        for e in message.get("entities") or []
+        Entity(e["entity"], int(e["start"]), int(e["end"]), str(e.get("value"))) for e in message.get("entities") or []
     )
     return Example(message.get("text"), message.get("intent"), entities)
 
@@ -66,9 +61,7 @@ def normalized_text(text: str) -> str:
     return "".join(nfkc(text).split())
 
 
-def stratified_folds(
-    training_data: TrainingData, folds: int, seed: int
-) -> List[Tuple[TrainingData, TrainingData]]:
+def stratified_folds(training_data: TrainingData, folds: int, seed: int) -> List[Tuple[TrainingData, TrainingData]]:
     """(train, test) pairs; each intent's examples are dealt round-robin to folds.
 
     Synonyms, lookup tables and regexes go into every training part, since
@@ -97,9 +90,7 @@ def stratified_folds(
     return pairs
 
 
-def _with_examples(
-    source: TrainingData, examples: Sequence[Message], bare: bool = False
-) -> TrainingData:
+def _with_examples(source: TrainingData, examples: Sequence[Message], bare: bool = False) -> TrainingData:
     if bare:
         return TrainingData(training_examples=list(examples))
     return TrainingData(

@@ -17,9 +17,7 @@ def intent_metrics(predictions: Sequence[Prediction]) -> Dict[str, Any]:
     gold = [p.gold_intent for p in predictions]
     top = [p.top_intent for p in predictions]
     labels = sorted(set(gold))
-    precision, recall, f1, support = precision_recall_fscore_support(
-        gold, top, labels=labels, zero_division=0
-    )
+    precision, recall, f1, support = precision_recall_fscore_support(gold, top, labels=labels, zero_division=0)
     per_intent = {
         label: {
             "precision": float(precision[i]),
@@ -36,9 +34,7 @@ def intent_metrics(predictions: Sequence[Prediction]) -> Dict[str, Any]:
         "macro_f1": float(f1_score(gold, top, labels=labels, average="macro", zero_division=0)),
         "accuracy_with_fallback": _mean(_correct_with_fallback(p) for p in predictions),
         "per_intent": per_intent,
-        "confusions": [
-            {"gold": g, "predicted": t, "count": c} for (g, t), c in confusions.most_common()
-        ],
+        "confusions": [{"gold": g, "predicted": t, "count": c} for (g, t), c in confusions.most_common()],
     }
 
 
@@ -56,9 +52,7 @@ def fallback_metrics(predictions: Sequence[Prediction]) -> Dict[str, Any]:
     return {
         "oos_n": len(oos),
         "oos_fallback_rate": _mean(p.intent == FALLBACK_INTENT for p in oos),
-        "oos_handled_rate": _mean(
-            p.intent in (FALLBACK_INTENT, OUT_OF_SCOPE_INTENT) for p in oos
-        ),
+        "oos_handled_rate": _mean(p.intent in (FALLBACK_INTENT, OUT_OF_SCOPE_INTENT) for p in oos),
         "in_scope_n": len(in_scope),
         "in_scope_fallback_rate": _mean(p.intent == FALLBACK_INTENT for p in in_scope),
     }

@@ -98,11 +98,13 @@ def heldout_scores(predictions: Sequence[Prediction], op: Optional[Operating]) -
     top = [top_intent(p, op) for p in predictions]
     labels = sorted(set(gold))
     with_fallback = [
-        (final_intent(p, op) in REJECTED) if p.gold_intent == OUT_OF_SCOPE_INTENT else final_intent(p, op) == p.gold_intent
+        (final_intent(p, op) in REJECTED)
+        if p.gold_intent == OUT_OF_SCOPE_INTENT
+        else final_intent(p, op) == p.gold_intent
         for p in predictions
     ]
     return {
-        "accuracy": _mean(g == t for g, t in zip(gold, top)),
+        "accuracy": _mean(g == t for g, t in zip(gold, top, strict=True)),
         "macro_f1": float(f1_score(gold, top, labels=labels, average="macro", zero_division=0)),
         "accuracy_with_fallback": _mean(with_fallback),
         "in_scope_recall": in_scope_recall(predictions, op),
@@ -169,9 +171,7 @@ def _utility(predictions: Sequence[Prediction], op: Operating) -> float:
     return total / len(predictions) if predictions else 0.0
 
 
-def curve(
-    ood: Sequence[Prediction], heldout: Sequence[Prediction], gate: float
-) -> List[Dict[str, float]]:
+def curve(ood: Sequence[Prediction], heldout: Sequence[Prediction], gate: float) -> List[Dict[str, float]]:
     """Rejection (OOD set) and in-scope recall (held-out) by fallback threshold, gate fixed."""
     return [
         {
@@ -183,9 +183,7 @@ def curve(
     ]
 
 
-def family_rejection(
-    ood: Sequence[Prediction], families: Dict[str, str], op: Optional[Operating]
-) -> Dict[str, float]:
+def family_rejection(ood: Sequence[Prediction], families: Dict[str, str], op: Optional[Operating]) -> Dict[str, float]:
     """Rejection per OOD family (family looked up by text)."""
     by_family: Dict[str, List[bool]] = {}
     for p in ood:

@@ -15,7 +15,9 @@ from scripts.nlu_eval.runner import evaluate_once, run_worker
 COMMITTED_FALLBACK = 0.7  # FallbackClassifier threshold of config.yml before issue 9
 
 
-def evaluate(spec: PipelineSpec, run: Dict[str, Any], args: argparse.Namespace, work_dir: Path, tag: str) -> Dict[str, Any]:
+def evaluate(
+    spec: PipelineSpec, run: Dict[str, Any], args: argparse.Namespace, work_dir: Path, tag: str
+) -> Dict[str, Any]:
     """Parses the OOD, contrast and validation sets with the model of `run`; all views and the curve."""
     artifact = run["train"]["artifact"]
     items = ood.ood_items(args.ood)
@@ -80,10 +82,16 @@ def _gate(value: float) -> str:
     return "off" if value >= GATE_OFF else str(value)
 
 
-def _errors(parsed: Mapping[str, List[Prediction]], heldout: Sequence[Prediction], op: Operating) -> Dict[str, List[str]]:
+def _errors(
+    parsed: Mapping[str, List[Prediction]], heldout: Sequence[Prediction], op: Operating
+) -> Dict[str, List[str]]:
     """Misses at the chosen point, for reading (written to results.json only)."""
     return {
-        "ood_accepted": [f"{p.text} → {ood.final_intent(p, op)}" for p in parsed["ood"] if ood.final_intent(p, op) not in ood.REJECTED],
+        "ood_accepted": [
+            f"{p.text} → {ood.final_intent(p, op)}"
+            for p in parsed["ood"]
+            if ood.final_intent(p, op) not in ood.REJECTED
+        ],
         "heldout_wrong": [
             f"{p.text} [{p.gold_intent}] → {ood.final_intent(p, op)}"
             for p in heldout

@@ -59,8 +59,7 @@ def from_rasa_parse(example: Example, parsed: Mapping[str, Any], latency_ms: flo
     top = ranking[0] if ranking else {"name": intent, "confidence": 0.0}
     second = float(ranking[1]["confidence"]) if len(ranking) > 1 else 0.0
     entities = tuple(
-        Entity(e["entity"], int(e["start"]), int(e["end"]), str(e.get("value")))
-        for e in parsed.get("entities") or []
+        Entity(e["entity"], int(e["start"]), int(e["end"]), str(e.get("value"))) for e in parsed.get("entities") or []
     )
     gate: Mapping[str, Any] = parsed.get(GATE_KEY) or {}
     return Prediction(

@@ -119,8 +119,16 @@ def targets_section(main: Mapping[str, Any], baselines: Sequence[Mapping[str, An
     checks = [
         (f"held-out intent accuracy ≥ {TARGET_ACCURACY}", f"{acc:.3f}", acc >= TARGET_ACCURACY),
         ("better than both baselines", f"{acc:.3f} vs best baseline {best_baseline:.3f}", acc > best_baseline),
-        (f"parse p50 ≤ {TARGET_P50_MS:.0f} ms", f"{s['latency']['p50_ms']:.1f} ms", s["latency"]["p50_ms"] <= TARGET_P50_MS),
-        (f"training ≤ {TARGET_TRAIN_SECONDS:.0f} s", f"{s['train_seconds']:.1f} s", s["train_seconds"] <= TARGET_TRAIN_SECONDS),
+        (
+            f"parse p50 ≤ {TARGET_P50_MS:.0f} ms",
+            f"{s['latency']['p50_ms']:.1f} ms",
+            s["latency"]["p50_ms"] <= TARGET_P50_MS,
+        ),
+        (
+            f"training ≤ {TARGET_TRAIN_SECONDS:.0f} s",
+            f"{s['train_seconds']:.1f} s",
+            s["train_seconds"] <= TARGET_TRAIN_SECONDS,
+        ),
     ]
     lines = ["| target | measured | |", "|---|---|---|"]
     lines += [f"| {name} | {value} | {'met' if ok else '**missed**'} |" for name, value, ok in checks]

@@ -86,7 +86,9 @@ def train_and_evaluate(
         trained = json.loads(previous.read_text(encoding="utf-8"))
         evaluated = evaluate_once(spec, work_dir, tag, trained["artifact"], test_data)
     elif one_process:
-        both = run_worker("train-evaluate", spec, work_dir, tag, data=train_data, out=out, seed=str(seed), test=test_data)
+        both = run_worker(
+            "train-evaluate", spec, work_dir, tag, data=train_data, out=out, seed=str(seed), test=test_data
+        )
         trained = {k: both[k] for k in ("artifact", "train_seconds", "train_peak_rss_mb")}
         evaluated = {k: v for k, v in both.items() if k not in trained}
     else:

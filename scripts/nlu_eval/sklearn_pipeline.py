@@ -46,9 +46,7 @@ class SklearnParser:
     def parse(self, text: str) -> Dict[str, Any]:
         """Intent and ranking for `text`; this baseline extracts no entities."""
         probabilities = self._model.predict_proba([text])[0]
-        ranking = sorted(
-            zip(self._model.classes_, probabilities, strict=True), key=lambda pair: pair[1], reverse=True
-        )
+        ranking = sorted(zip(self._model.classes_, probabilities, strict=True), key=lambda pair: pair[1], reverse=True)
         intent_ranking = [{"name": str(n), "confidence": float(c)} for n, c in ranking[:10]]
         return {"text": text, "intent": intent_ranking[0], "intent_ranking": intent_ranking, "entities": []}
 

@@ -72,12 +72,9 @@ def choose_thresholds(predictions: Sequence[Prediction]) -> Dict[str, Any]:
         "ambiguity_threshold": ambiguity,
         "utility": best_utility,
         "utility_no_fallback": utility(predictions, 0.0, 0.0),
-        "by_threshold": [
-            {"threshold": t, "utility": utility(predictions, t, ambiguity)} for t in THRESHOLD_GRID
-        ],
+        "by_threshold": [{"threshold": t, "utility": utility(predictions, t, ambiguity)} for t in THRESHOLD_GRID],
         "by_ambiguity": [
-            {"ambiguity_threshold": a, "utility": utility(predictions, threshold, a)}
-            for a in AMBIGUITY_GRID
+            {"ambiguity_threshold": a, "utility": utility(predictions, threshold, a)} for a in AMBIGUITY_GRID
         ],
     }
 
@@ -85,8 +82,12 @@ def choose_thresholds(predictions: Sequence[Prediction]) -> Dict[str, Any]:
 def score_distributions(predictions: Sequence[Prediction]) -> Dict[str, Dict[str, Any]]:
     """Top-1 confidence and top1-top2 margin quantiles per group."""
     groups = {
-        "in-scope, right": [p for p in predictions if p.gold_intent != OUT_OF_SCOPE_INTENT and p.top_intent == p.gold_intent],
-        "in-scope, wrong": [p for p in predictions if p.gold_intent != OUT_OF_SCOPE_INTENT and p.top_intent != p.gold_intent],
+        "in-scope, right": [
+            p for p in predictions if p.gold_intent != OUT_OF_SCOPE_INTENT and p.top_intent == p.gold_intent
+        ],
+        "in-scope, wrong": [
+            p for p in predictions if p.gold_intent != OUT_OF_SCOPE_INTENT and p.top_intent != p.gold_intent
+        ],
         "out-of-scope": [p for p in predictions if p.gold_intent == OUT_OF_SCOPE_INTENT],
     }
     return {name: _quantiles(members) for name, members in groups.items()}

@@ -55,7 +55,9 @@ def make_tracker(domain: Dict[str, Any]) -> Callable[..., Tracker]:
             "intent": {"name": intent, "confidence": 0.95} if intent else {},
             "entities": list(entities or []),
             "metadata": dict(metadata or {}),
-            "intent_ranking": intent_ranking if intent_ranking is not None else ([{"name": intent, "confidence": 0.95}] if intent else []),
+            "intent_ranking": intent_ranking
+            if intent_ranking is not None
+            else ([{"name": intent, "confidence": 0.95}] if intent else []),
         }
         if events is None:
             events = [ActionExecuted("action_listen"), UserUttered(text, parse_data=latest)]
@@ -72,7 +74,9 @@ def dispatcher() -> CollectingDispatcher:
 
 
 @pytest.fixture
-def run(domain: Dict[str, Any], dispatcher: CollectingDispatcher) -> Callable[[Action, Tracker], Tuple[List[Dict[str, Any]], List[Dict[str, Any]]]]:
+def run(
+    domain: Dict[str, Any], dispatcher: CollectingDispatcher
+) -> Callable[[Action, Tracker], Tuple[List[Dict[str, Any]], List[Dict[str, Any]]]]:
     """Run an action like the action server does: (events, messages)."""
 
     def execute(action: Action, tracker: Tracker) -> Tuple[List[Dict[str, Any]], List[Dict[str, Any]]]:

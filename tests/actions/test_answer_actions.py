@@ -47,18 +47,35 @@ CASES = [
     (
         {"municipality": "chiba", "procedure": "pin_reset", "applicant_type": "legal_representative"},
         "【千葉市】暗証番号の再設定（法定代理人が手続きする場合）",
-        ["・法定代理人の本人確認書類", "・権限確認ができる書類", "■各区役所市民総合窓口課", "いま受付中です（本日の受付は17:30まで）。"],
+        [
+            "・法定代理人の本人確認書類",
+            "・権限確認ができる書類",
+            "■各区役所市民総合窓口課",
+            "いま受付中です（本日の受付は17:30まで）。",
+        ],
     ),
     (
         {"municipality": "ryugasaki", "procedure": "certificate_renewal", "applicant_type": "self"},
         "【龍ケ崎市】電子証明書の更新（本人が手続きする場合）\n持ち物：\n・マイナンバーカード",
-        ["■マイナンバーカードセンター（市役所本庁舎）", "※電子申請等の利用ができなくなりますが本人確認書類としての使用は可能です。",
-         "出典：龍ケ崎市「マイナンバーカードの更新について」（更新日の記載なし）"],
+        [
+            "■マイナンバーカードセンター（市役所本庁舎）",
+            "※電子申請等の利用ができなくなりますが本人確認書類としての使用は可能です。",
+            "出典：龍ケ崎市「マイナンバーカードの更新について」（更新日の記載なし）",
+        ],
     ),
     (
-        {"municipality": "mitaka", "procedure": "pin_reset", "applicant_type": "self", "pin_type": "signature", "knows_other_pin": True},
+        {
+            "municipality": "mitaka",
+            "procedure": "pin_reset",
+            "applicant_type": "self",
+            "pin_type": "signature",
+            "knows_other_pin": True,
+        },
         "【三鷹市】暗証番号の再設定（本人が手続きする場合）",
-        ["コンビニでも再設定できます（全国共通。多治見市 市民課住基グループのページより）：", "利用者証明用電子証明書の暗証番号"],
+        [
+            "コンビニでも再設定できます（全国共通。多治見市 市民課住基グループのページより）：",
+            "利用者証明用電子証明書の暗証番号",
+        ],
     ),
     (
         {"municipality": "tajimi", "procedure": "pin_reset", "applicant_type": "self"},
@@ -94,7 +111,9 @@ def test_answer_case_uses_the_deployment_city(make_tracker, run, monkeypatch) ->
 
 
 def test_answer_case_uses_the_page_city(make_tracker, run) -> None:
-    tracker = make_tracker(slots={"procedure": "pin_reset", "applicant_type": "self"}, metadata={"municipality": "chiba"})
+    tracker = make_tracker(
+        slots={"procedure": "pin_reset", "applicant_type": "self"}, metadata={"municipality": "chiba"}
+    )
     _, messages = run(ActionAnswerCase(), tracker)
     assert messages[0]["text"].startswith("【千葉市】暗証番号の再設定（本人が手続きする場合）")
 
@@ -112,7 +131,9 @@ def test_answer_case_uses_the_page_city(make_tracker, run) -> None:
 def test_answer_case_with_missing_pieces(make_tracker, run, slots) -> None:
     events, messages = run(ActionAnswerCase(), make_tracker(slots=slots))
     assert events == []
-    assert [m["text"] for m in messages] == ["すみません、ご案内に必要な情報がそろいませんでした。もう一度ご用件を入力してください。"]
+    assert [m["text"] for m in messages] == [
+        "すみません、ご案内に必要な情報がそろいませんでした。もう一度ご用件を入力してください。"
+    ]
 
 
 def user(text: str, intent: str):
@@ -152,7 +173,9 @@ def test_office_hours_saturday_in_mitaka(make_tracker, run) -> None:
 def test_office_hours_chiba_saturday_none(make_tracker, run) -> None:
     tracker = make_tracker(slots={"municipality": "chiba"}, text="土曜日もやってる?", intent="office_hours")
     _, messages = run(ActionAnswerOfficeHours(), tracker)
-    assert messages[0]["text"].startswith("【千葉市】ページに受付時間の記載がある窓口のうち、土曜日に受付している窓口はありません。受付時間は次のとおりです。\n\n■")
+    assert messages[0]["text"].startswith(
+        "【千葉市】ページに受付時間の記載がある窓口のうち、土曜日に受付している窓口はありません。受付時間は次のとおりです。\n\n■"
+    )
 
 
 def test_office_hours_uses_pinned_now(make_tracker, run, monkeypatch) -> None:
@@ -174,10 +197,17 @@ def test_office_hours_after_the_city_button_answers_the_typed_question(make_trac
         ActionExecuted("action_listen"),
         user(payload, "office_hours"),
     ]
-    tracker = make_tracker(slots={"municipality": "chiba", "pending_question": "office_hours"}, text=payload, intent="office_hours", events=events)
+    tracker = make_tracker(
+        slots={"municipality": "chiba", "pending_question": "office_hours"},
+        text=payload,
+        intent="office_hours",
+        events=events,
+    )
     result, messages = run(ActionAnswerOfficeHours(), tracker)
     assert result == [SlotSet("pending_question", None)]
-    assert messages[0]["text"].startswith("【千葉市】ページに受付時間の記載がある窓口のうち、土曜日に受付している窓口はありません。")
+    assert messages[0]["text"].startswith(
+        "【千葉市】ページに受付時間の記載がある窓口のうち、土曜日に受付している窓口はありません。"
+    )
 
 
 def test_office_hours_menu_button_is_a_new_general_question(make_tracker, run) -> None:
@@ -204,11 +234,17 @@ def test_office_hours_menu_button_is_a_new_general_question(make_tracker, run) -
         ("mitaka", "・本人（暗証番号の再設定）の場合：本人のマイナンバーカード以外で本人確認ができるもの"),
         ("tajimi", "Aの書類：官公庁の顔写真付きの証明書"),
         ("ryugasaki", "・本人の場合：本人確認書類（Aから1点またはBから2点必要）"),
-        ("chiba", "・法定代理人・任意代理人の場合：マイナンバーカード、運転免許証、パスポート（旅券）など、官公署が発行する顔写真付き本人確認書類から2点"),
+        (
+            "chiba",
+            "・法定代理人・任意代理人の場合：マイナンバーカード、運転免許証、パスポート（旅券）など、官公署が発行する顔写真付き本人確認書類から2点",
+        ),
     ],
 )
 def test_identity_documents_for_known_city(make_tracker, run, mid: str, fragment: str) -> None:
-    events, messages = run(ActionAnswerIdentityDocuments(), make_tracker(slots={"municipality": mid}, text="本人確認書類は?", intent="identity_documents"))
+    events, messages = run(
+        ActionAnswerIdentityDocuments(),
+        make_tracker(slots={"municipality": mid}, text="本人確認書類は?", intent="identity_documents"),
+    )
     assert events == [SlotSet("pending_question", None)]
     assert messages[0]["text"].startswith(f"【{CITY_NAMES[mid]}】本人確認書類")
     assert fragment in messages[0]["text"]
@@ -237,14 +273,18 @@ def test_out_of_scope_with_env_city(make_tracker, run, monkeypatch) -> None:
     monkeypatch.setenv("DEFAULT_MUNICIPALITY", "tajimi")
     events, messages = run(ActionAnswerOutOfScope(), make_tracker(text="ごみの出し方", intent="out_of_scope"))
     assert events == []
-    assert messages[0]["text"].startswith("申し訳ありません。このチャットボットは、マイナンバーカードの暗証番号と電子証明書の手続きについてのみご案内しています。")
+    assert messages[0]["text"].startswith(
+        "申し訳ありません。このチャットボットは、マイナンバーカードの暗証番号と電子証明書の手続きについてのみご案内しています。"
+    )
     assert "その他のご用件は多治見市のホームページをご覧いただくか、お問い合わせください。" in messages[0]["text"]
     assert messages[0]["text"].endswith(CONTACT_LINE["tajimi"])
 
 
 def test_out_of_scope_without_city(make_tracker, run) -> None:
     _, messages = run(ActionAnswerOutOfScope(), make_tracker(text="天気は?", intent="out_of_scope"))
-    assert messages[0]["text"].endswith("その他のご用件は、お住まいの市のホームページをご覧いただくか、市役所へお問い合わせください。")
+    assert messages[0]["text"].endswith(
+        "その他のご用件は、お住まいの市のホームページをご覧いただくか、市役所へお問い合わせください。"
+    )
 
 
 @pytest.mark.parametrize(

@@ -41,26 +41,72 @@ def test_names_are_in_the_domain(domain, action, name: str) -> None:
 
 # (slots, metadata, env city) → (events, messages)
 INFORM = [
-    pytest.param({"pending_question": "office_hours", "municipality": "mitaka"}, {}, None,
-                 [SlotSet("municipality", "mitaka"), SlotSet("pending_question", None)], "【三鷹市】", id="pending-hours-city-slot"),
-    pytest.param({"pending_question": "identity_documents", "municipality": "chiba", "procedure": "pin_reset"}, {}, None,
-                 [SlotSet("municipality", "chiba"), SlotSet("pending_question", None)], "【千葉市】本人確認書類", id="pending-ids-wins-over-case"),
-    pytest.param({"pending_question": "office_hours"}, {"municipality": "tajimi"}, None,
-                 [SlotSet("municipality", "tajimi"), SlotSet("pending_question", None)], "【多治見市】", id="pending-hours-metadata-city"),
-    pytest.param({"pending_question": "office_hours"}, {}, "ryugasaki",
-                 [SlotSet("municipality", "ryugasaki"), SlotSet("pending_question", None)], "【龍ケ崎市】", id="pending-hours-env-city"),
-    pytest.param({"pending_question": "office_hours"}, {}, None,
-                 [], [HOW_CAN_I_HELP], id="pending-hours-no-city"),
-    pytest.param({"pending_question": "office_hours", "procedure": "pin_reset"}, {}, None,
-                 [], [HOW_CAN_I_HELP], id="pending-no-city-but-case"),
-    pytest.param({"procedure": "pin_change", "applicant_type": "self"}, {}, None,
-                 [], [HOW_CAN_I_HELP], id="case-is-the-rules-job"),
-    pytest.param({"procedure": "certificate_renewal"}, {}, "mitaka",
-                 [], [HOW_CAN_I_HELP], id="case-missing-pieces-is-the-rules-job"),
-    pytest.param({"municipality": "mitaka"}, {}, None,
-                 [], [HOW_CAN_I_HELP], id="city-only"),
-    pytest.param({"pending_question": "human_handoff", "municipality": "mitaka"}, {}, None,
-                 [], [HOW_CAN_I_HELP], id="unknown-pending"),
+    pytest.param(
+        {"pending_question": "office_hours", "municipality": "mitaka"},
+        {},
+        None,
+        [SlotSet("municipality", "mitaka"), SlotSet("pending_question", None)],
+        "【三鷹市】",
+        id="pending-hours-city-slot",
+    ),
+    pytest.param(
+        {"pending_question": "identity_documents", "municipality": "chiba", "procedure": "pin_reset"},
+        {},
+        None,
+        [SlotSet("municipality", "chiba"), SlotSet("pending_question", None)],
+        "【千葉市】本人確認書類",
+        id="pending-ids-wins-over-case",
+    ),
+    pytest.param(
+        {"pending_question": "office_hours"},
+        {"municipality": "tajimi"},
+        None,
+        [SlotSet("municipality", "tajimi"), SlotSet("pending_question", None)],
+        "【多治見市】",
+        id="pending-hours-metadata-city",
+    ),
+    pytest.param(
+        {"pending_question": "office_hours"},
+        {},
+        "ryugasaki",
+        [SlotSet("municipality", "ryugasaki"), SlotSet("pending_question", None)],
+        "【龍ケ崎市】",
+        id="pending-hours-env-city",
+    ),
+    pytest.param({"pending_question": "office_hours"}, {}, None, [], [HOW_CAN_I_HELP], id="pending-hours-no-city"),
+    pytest.param(
+        {"pending_question": "office_hours", "procedure": "pin_reset"},
+        {},
+        None,
+        [],
+        [HOW_CAN_I_HELP],
+        id="pending-no-city-but-case",
+    ),
+    pytest.param(
+        {"procedure": "pin_change", "applicant_type": "self"},
+        {},
+        None,
+        [],
+        [HOW_CAN_I_HELP],
+        id="case-is-the-rules-job",
+    ),
+    pytest.param(
+        {"procedure": "certificate_renewal"},
+        {},
+        "mitaka",
+        [],
+        [HOW_CAN_I_HELP],
+        id="case-missing-pieces-is-the-rules-job",
+    ),
+    pytest.param({"municipality": "mitaka"}, {}, None, [], [HOW_CAN_I_HELP], id="city-only"),
+    pytest.param(
+        {"pending_question": "human_handoff", "municipality": "mitaka"},
+        {},
+        None,
+        [],
+        [HOW_CAN_I_HELP],
+        id="unknown-pending",
+    ),
     pytest.param({}, {}, None, [], [HOW_CAN_I_HELP], id="nothing-known"),
     pytest.param({"procedure": "bogus"}, {}, None, [], [HOW_CAN_I_HELP], id="bogus-procedure"),
 ]
@@ -86,10 +132,14 @@ CITY = [
     pytest.param({}, {}, None, None, id="nothing-known"),
     pytest.param({}, {"municipality": "tajimi"}, None, "tajimi", id="message-metadata"),
     pytest.param({}, {"municipality": "龍ケ崎市"}, None, "ryugasaki", id="metadata-japanese-name"),
-    pytest.param({"session_started_metadata": {"municipality": "chiba"}}, {}, None, "chiba", id="session-started-metadata"),
+    pytest.param(
+        {"session_started_metadata": {"municipality": "chiba"}}, {}, None, "chiba", id="session-started-metadata"
+    ),
     pytest.param({}, {}, "ryugasaki", "ryugasaki", id="env-city"),
     pytest.param({}, {"municipality": "chiba"}, "mitaka", "chiba", id="page-wins-over-env"),
-    pytest.param({"municipality": "mitaka"}, {"municipality": "chiba"}, None, "mitaka", id="resident-choice-wins-over-page"),
+    pytest.param(
+        {"municipality": "mitaka"}, {"municipality": "chiba"}, None, "mitaka", id="resident-choice-wins-over-page"
+    ),
     pytest.param({"municipality": "みたかし"}, {}, None, "mitaka", id="slot-reading-normalised"),
     pytest.param({}, {"municipality": "yokohama"}, None, None, id="unknown-metadata-city"),
 ]
@@ -112,9 +162,19 @@ ASK_TEXT = "すみません、ご用件を確認させてください。次の�
     "ranking, expected",
     [
         pytest.param(
-            [{"name": "nlu_fallback", "confidence": 0.5}, {"name": "office_hours", "confidence": 0.3}, {"name": "greet", "confidence": 0.1},
-             {"name": "forgot_pin", "confidence": 0.05}, {"name": "identity_documents", "confidence": 0.03}, {"name": "change_pin", "confidence": 0.02}],
-            [("窓口と受付時間", "/office_hours"), ("暗証番号を忘れた", "/forgot_pin"), ("本人確認書類", "/identity_documents")],
+            [
+                {"name": "nlu_fallback", "confidence": 0.5},
+                {"name": "office_hours", "confidence": 0.3},
+                {"name": "greet", "confidence": 0.1},
+                {"name": "forgot_pin", "confidence": 0.05},
+                {"name": "identity_documents", "confidence": 0.03},
+                {"name": "change_pin", "confidence": 0.02},
+            ],
+            [
+                ("窓口と受付時間", "/office_hours"),
+                ("暗証番号を忘れた", "/forgot_pin"),
+                ("本人確認書類", "/identity_documents"),
+            ],
             id="top-three-known-topics",
         ),
         pytest.param(
@@ -123,17 +183,37 @@ ASK_TEXT = "すみません、ご用件を確認させてください。次の�
             id="two-topics",
         ),
         pytest.param(
-            [{"name": "renew_certificate", "confidence": 0.4}, {"name": "proxy_help", "confidence": 0.3},
-             {"name": "pin_rules", "confidence": 0.2}, {"name": "human_handoff", "confidence": 0.1}],
-            [("電子証明書の更新", "/renew_certificate"), ("代理人の手続き", "/proxy_help"), ("暗証番号の種類と桁数", "/pin_rules")],
+            [
+                {"name": "renew_certificate", "confidence": 0.4},
+                {"name": "proxy_help", "confidence": 0.3},
+                {"name": "pin_rules", "confidence": 0.2},
+                {"name": "human_handoff", "confidence": 0.1},
+            ],
+            [
+                ("電子証明書の更新", "/renew_certificate"),
+                ("代理人の手続き", "/proxy_help"),
+                ("暗証番号の種類と桁数", "/pin_rules"),
+            ],
             id="at-most-three",
         ),
         pytest.param(
             [{"name": "greet", "confidence": 0.6}, {"name": "out_of_scope", "confidence": 0.4}],
-            [("暗証番号を忘れた", "/forgot_pin"), ("暗証番号がロックされた", "/pin_locked"), ("暗証番号を変更したい", "/change_pin")],
+            [
+                ("暗証番号を忘れた", "/forgot_pin"),
+                ("暗証番号がロックされた", "/pin_locked"),
+                ("暗証番号を変更したい", "/change_pin"),
+            ],
             id="no-known-topic-defaults",
         ),
-        pytest.param([], [("暗証番号を忘れた", "/forgot_pin"), ("暗証番号がロックされた", "/pin_locked"), ("暗証番号を変更したい", "/change_pin")], id="empty-ranking"),
+        pytest.param(
+            [],
+            [
+                ("暗証番号を忘れた", "/forgot_pin"),
+                ("暗証番号がロックされた", "/pin_locked"),
+                ("暗証番号を変更したい", "/change_pin"),
+            ],
+            id="empty-ranking",
+        ),
     ],
 )
 def test_ask_affirmation(make_tracker, run, ranking, expected) -> None:
@@ -212,13 +292,26 @@ def test_inform_that_names_a_procedure_starts_the_case(make_tracker, run) -> Non
 @pytest.mark.parametrize(
     "text, ranking, first",
     [
-        ("千葉市です。祖母の暗証番号がロックされたので、代理で手続きをしたいです",
-         [{"name": "proxy_help", "confidence": 0.4}, {"name": "pin_locked", "confidence": 0.37}], ("暗証番号がロックされた", "/pin_locked")),
-        ("任意代理人として再設定をしたい", [{"name": "inform", "confidence": 0.5}], ("暗証番号を忘れた", "/forgot_pin")),
-        ("父の電子証明書を更新したいのですが", [{"name": "proxy_help", "confidence": 0.5}], ("電子証明書の更新", "/renew_certificate")),
+        (
+            "千葉市です。祖母の暗証番号がロックされたので、代理で手続きをしたいです",
+            [{"name": "proxy_help", "confidence": 0.4}, {"name": "pin_locked", "confidence": 0.37}],
+            ("暗証番号がロックされた", "/pin_locked"),
+        ),
+        (
+            "任意代理人として再設定をしたい",
+            [{"name": "inform", "confidence": 0.5}],
+            ("暗証番号を忘れた", "/forgot_pin"),
+        ),
+        (
+            "父の電子証明書を更新したいのですが",
+            [{"name": "proxy_help", "confidence": 0.5}],
+            ("電子証明書の更新", "/renew_certificate"),
+        ),
     ],
 )
 def test_ask_affirmation_offers_the_named_procedure_first(make_tracker, run, text, ranking, first) -> None:
     """An unclear message that names a procedure is offered that procedure first, never only the menu."""
-    _, messages = run(ActionDefaultAskAffirmation(), make_tracker(text=text, intent="nlu_fallback", intent_ranking=ranking))
+    _, messages = run(
+        ActionDefaultAskAffirmation(), make_tracker(text=text, intent="nlu_fallback", intent_ranking=ranking)
+    )
     assert (messages[0]["buttons"][0]["title"], messages[0]["buttons"][0]["payload"]) == first

@@ -49,7 +49,10 @@ def test_remaining_facts_agree_with_the_knowledge_base() -> None:
     assert f"英数字{signature.min_length}〜{signature.max_length}文字" in ask_pin
     assert f"数字{user_auth.max_length}桁" in ask_pin
     for variation in names["utter_ask_knows_other_pin"]:
-        assert f"数字{user_auth.max_length}桁" in variation["text"] or f"英数字{signature.min_length}〜{signature.max_length}文字" in variation["text"]
+        assert (
+            f"数字{user_auth.max_length}桁" in variation["text"]
+            or f"英数字{signature.min_length}〜{signature.max_length}文字" in variation["text"]
+        )
     lookup = names["utter_pin_lookup"][0]["text"]
     quoted = re.findall(r"「([^」]+)」", lookup)
     ryugasaki_notes = [note.text for note in kb.national.pin_notes if note.source.id == "ryugasaki"]

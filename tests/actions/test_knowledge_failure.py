@@ -47,7 +47,9 @@ def test_case_answer_failure_gives_the_citys_phone(make_tracker, run, monkeypatc
 def test_every_knowledge_action_degrades_to_the_fallback(make_tracker, run, monkeypatch, action, module) -> None:
     """The action's KB handle raises: no events (no half-done SlotSet / rewind), one fallback message."""
     monkeypatch.setattr(module, "get_kb", boom)
-    tracker = make_tracker(slots={**CASE_SLOTS, "municipality": "chiba"}, text="土曜日もやってる?", intent="office_hours")
+    tracker = make_tracker(
+        slots={**CASE_SLOTS, "municipality": "chiba"}, text="土曜日もやってる?", intent="office_hours"
+    )
     events, messages = run(action, tracker)
     assert events == []
     assert [m["text"] for m in messages] == [f"{FALLBACK_APOLOGY}\n{CONTACT_LINE['chiba']}"]

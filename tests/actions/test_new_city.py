@@ -48,7 +48,13 @@ def _make(copy: Path, *args: str) -> subprocess.CompletedProcess[str]:
     env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "KB_DIR", "MAKEFLAGS", "MFLAGS", "MAKELEVEL")}
     return subprocess.run(
         # -o: never (re)install the shared virtualenv from inside a test, whatever the copied files' times.
-        ["make", "--no-print-directory", "-o", ".venv/.installed", *args], cwd=copy, env=env, capture_output=True, text=True, timeout=300, check=False
+        ["make", "--no-print-directory", "-o", ".venv/.installed", *args],
+        cwd=copy,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
     )
 
 
@@ -121,8 +127,12 @@ def test_only_the_city_file_and_sources_changed(copy: Path) -> None:
     changed = sorted(
         str(path.relative_to(copy))
         for path in copy.rglob("*")
-        if path.is_file() and ".venv" not in path.parts
-        and (not (REPO / path.relative_to(copy)).exists() or (REPO / path.relative_to(copy)).read_bytes() != path.read_bytes())
+        if path.is_file()
+        and ".venv" not in path.parts
+        and (
+            not (REPO / path.relative_to(copy)).exists()
+            or (REPO / path.relative_to(copy)).read_bytes() != path.read_bytes()
+        )
     )
     assert changed == ["data/nlu/municipalities.yml", "knowledge/municipalities/hoshino.yml", "knowledge/sources.yml"]
 
@@ -160,7 +170,9 @@ def test_the_typed_name_is_recognised_by_the_nlu_components(copy: Path, monkeypa
     assert "星野市在住です" in examples
 
 
-def test_the_form_buttons_and_answer_use_the_new_city(hoshino_kb: Path, make_tracker: Any, run: Any, domain: Dict[str, Any]) -> None:
+def test_the_form_buttons_and_answer_use_the_new_city(
+    hoshino_kb: Path, make_tracker: Any, run: Any, domain: Dict[str, Any]
+) -> None:
     import asyncio
 
     from rasa_sdk.executor import CollectingDispatcher
@@ -193,7 +205,9 @@ def test_the_gateway_directory_and_fallback_know_the_new_city(hoshino_kb: Path) 
     assert fallback_message("hoshino").endswith(PHONE)  # the default directory follows KB_DIR
 
 
-def test_a_small_model_trained_on_the_copy_understands_the_new_city(copy: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_small_model_trained_on_the_copy_understands_the_new_city(
+    copy: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """The project's own NLU pipeline (10 DIET epochs), trained on the copy: 星野市 is an inform with its id."""
     from scripts.nlu_eval.rasa_pipeline import RasaParser, train_rasa_nlu
 

@@ -31,22 +31,45 @@ REQUIRED = [
     ({"procedure": "bogus"}, ["procedure", "applicant_type", "municipality"]),
     ({"procedure": "pin_reset"}, ["applicant_type", "municipality"]),
     ({"procedure": "pin_reset", "applicant_type": "self"}, ["applicant_type", "municipality", "pin_type"]),
-    ({"procedure": "pin_reset", "applicant_type": "self", "pin_type": "signature"}, ["applicant_type", "municipality", "pin_type", "knows_other_pin"]),
-    ({"procedure": "pin_reset", "applicant_type": "self", "pin_type": "user_auth"}, ["applicant_type", "municipality", "pin_type", "knows_other_pin"]),
-    ({"procedure": "pin_reset", "applicant_type": "self", "pin_type": "resident_registry"}, ["applicant_type", "municipality", "pin_type"]),
-    ({"procedure": "pin_reset", "applicant_type": "self", "pin_type": "four_digit"}, ["applicant_type", "municipality", "pin_type"]),
-    ({"procedure": "pin_reset", "applicant_type": "self", "pin_type": "all"}, ["applicant_type", "municipality", "pin_type"]),
+    (
+        {"procedure": "pin_reset", "applicant_type": "self", "pin_type": "signature"},
+        ["applicant_type", "municipality", "pin_type", "knows_other_pin"],
+    ),
+    (
+        {"procedure": "pin_reset", "applicant_type": "self", "pin_type": "user_auth"},
+        ["applicant_type", "municipality", "pin_type", "knows_other_pin"],
+    ),
+    (
+        {"procedure": "pin_reset", "applicant_type": "self", "pin_type": "resident_registry"},
+        ["applicant_type", "municipality", "pin_type"],
+    ),
+    (
+        {"procedure": "pin_reset", "applicant_type": "self", "pin_type": "four_digit"},
+        ["applicant_type", "municipality", "pin_type"],
+    ),
+    (
+        {"procedure": "pin_reset", "applicant_type": "self", "pin_type": "all"},
+        ["applicant_type", "municipality", "pin_type"],
+    ),
     ({"procedure": "pin_change", "applicant_type": "self"}, ["applicant_type", "municipality"]),
-    ({"procedure": "pin_change", "applicant_type": "self", "pin_type": "signature"}, ["applicant_type", "municipality"]),
+    (
+        {"procedure": "pin_change", "applicant_type": "self", "pin_type": "signature"},
+        ["applicant_type", "municipality"],
+    ),
     ({"procedure": "pin_reset", "applicant_type": "legal_representative"}, ["applicant_type", "municipality"]),
-    ({"procedure": "pin_reset", "applicant_type": "legal_representative", "pin_type": "signature"}, ["applicant_type", "municipality"]),
+    (
+        {"procedure": "pin_reset", "applicant_type": "legal_representative", "pin_type": "signature"},
+        ["applicant_type", "municipality"],
+    ),
     ({"procedure": "pin_reset", "applicant_type": "voluntary_proxy"}, ["applicant_type", "municipality"]),
     ({"procedure": "certificate_renewal", "applicant_type": "self"}, ["applicant_type", "municipality"]),
 ]
 
 
 @pytest.mark.parametrize("slots, expected", REQUIRED)
-def test_required_slots(make_tracker, dispatcher: CollectingDispatcher, domain: Dict[str, Any], slots: Dict[str, Any], expected: List[str]) -> None:
+def test_required_slots(
+    make_tracker, dispatcher: CollectingDispatcher, domain: Dict[str, Any], slots: Dict[str, Any], expected: List[str]
+) -> None:
     tracker = make_tracker(slots=slots)
     assert asyncio.run(FORM.required_slots(FORM.domain_slots(domain), dispatcher, tracker, domain)) == expected
     assert dispatcher.messages == []
@@ -73,8 +96,18 @@ def extract(method: str, make_tracker, dispatcher, domain, **kwargs) -> Dict[str
         ("", {}),
     ],
 )
-def test_extract_applicant_type_from_free_text(make_tracker, dispatcher, domain, text: str, expected: Dict[str, Any]) -> None:
-    result = extract("applicant_type", make_tracker, dispatcher, domain, slots={"requested_slot": "applicant_type", "procedure": "pin_reset"}, text=text, intent="inform")
+def test_extract_applicant_type_from_free_text(
+    make_tracker, dispatcher, domain, text: str, expected: Dict[str, Any]
+) -> None:
+    result = extract(
+        "applicant_type",
+        make_tracker,
+        dispatcher,
+        domain,
+        slots={"requested_slot": "applicant_type", "procedure": "pin_reset"},
+        text=text,
+        intent="inform",
+    )
     assert result == expected
 
 
@@ -87,7 +120,10 @@ def test_extract_applicant_type_from_free_text(make_tracker, dispatcher, domain,
     ],
 )
 def test_extract_applicant_type_only_when_asked_and_missing(make_tracker, dispatcher, domain, slots, entities) -> None:
-    assert extract("applicant_type", make_tracker, dispatcher, domain, slots=slots, text="自分です", entities=entities) == {}
+    assert (
+        extract("applicant_type", make_tracker, dispatcher, domain, slots=slots, text="自分です", entities=entities)
+        == {}
+    )
 
 
 @pytest.mark.parametrize(
@@ -104,17 +140,48 @@ def test_extract_applicant_type_only_when_asked_and_missing(make_tracker, dispat
         ("", {}),
     ],
 )
-def test_extract_municipality_from_free_text(make_tracker, dispatcher, domain, text: str, expected: Dict[str, Any]) -> None:
-    assert extract("municipality", make_tracker, dispatcher, domain, slots={"requested_slot": "municipality"}, text=text, intent="inform") == expected
+def test_extract_municipality_from_free_text(
+    make_tracker, dispatcher, domain, text: str, expected: Dict[str, Any]
+) -> None:
+    assert (
+        extract(
+            "municipality",
+            make_tracker,
+            dispatcher,
+            domain,
+            slots={"requested_slot": "municipality"},
+            text=text,
+            intent="inform",
+        )
+        == expected
+    )
 
 
 def test_extract_municipality_not_asked(make_tracker, dispatcher, domain) -> None:
-    assert extract("municipality", make_tracker, dispatcher, domain, slots={"requested_slot": "applicant_type"}, text="みたかし") == {}
+    assert (
+        extract(
+            "municipality",
+            make_tracker,
+            dispatcher,
+            domain,
+            slots={"requested_slot": "applicant_type"},
+            text="みたかし",
+        )
+        == {}
+    )
 
 
 def test_extract_municipality_keeps_a_filled_slot(make_tracker, dispatcher, domain, monkeypatch) -> None:
     monkeypatch.setenv("DEFAULT_MUNICIPALITY", "chiba")
-    result = extract("municipality", make_tracker, dispatcher, domain, slots={"requested_slot": "municipality", "municipality": "mitaka"}, text="多治見", metadata={"municipality": "tajimi"})
+    result = extract(
+        "municipality",
+        make_tracker,
+        dispatcher,
+        domain,
+        slots={"requested_slot": "municipality", "municipality": "mitaka"},
+        text="多治見",
+        metadata={"municipality": "tajimi"},
+    )
     assert result == {}
 
 
@@ -123,17 +190,35 @@ def test_extract_municipality_keeps_a_filled_slot(make_tracker, dispatcher, doma
     [
         ({"municipality": "tajimi"}, None, None, {"municipality": "tajimi"}),
         ({"municipality": "多治見市"}, None, "applicant_type", {"municipality": "tajimi"}),
-        ({"municipality": "ryugasaki"}, "chiba", "municipality", {"municipality": "ryugasaki"}),  # the page wins over the deployment
+        (
+            {"municipality": "ryugasaki"},
+            "chiba",
+            "municipality",
+            {"municipality": "ryugasaki"},
+        ),  # the page wins over the deployment
         ({}, "chiba", None, {"municipality": "chiba"}),
         ({}, "mitaka", "applicant_type", {"municipality": "mitaka"}),
         ({"municipality": "yokohama"}, None, None, {}),
         ({}, "yokohama", None, {}),
     ],
 )
-def test_extract_municipality_from_metadata_or_env(make_tracker, dispatcher, domain, monkeypatch, metadata, env, requested, expected) -> None:
+def test_extract_municipality_from_metadata_or_env(
+    make_tracker, dispatcher, domain, monkeypatch, metadata, env, requested, expected
+) -> None:
     if env:
         monkeypatch.setenv("DEFAULT_MUNICIPALITY", env)
-    assert extract("municipality", make_tracker, dispatcher, domain, slots={"requested_slot": requested}, text="はい", metadata=metadata) == expected
+    assert (
+        extract(
+            "municipality",
+            make_tracker,
+            dispatcher,
+            domain,
+            slots={"requested_slot": requested},
+            text="はい",
+            metadata=metadata,
+        )
+        == expected
+    )
 
 
 @pytest.mark.parametrize(
@@ -159,13 +244,40 @@ def test_extract_pin_type(make_tracker, dispatcher, domain, text: str, intent: s
 
 @pytest.mark.parametrize("requested", ["municipality", "knows_other_pin"])
 def test_extract_pin_type_only_when_asked(make_tracker, dispatcher, domain, requested) -> None:
-    assert extract("pin_type", make_tracker, dispatcher, domain, slots={"requested_slot": requested}, text="e-Taxのほう", intent="deny") == {}
+    assert (
+        extract(
+            "pin_type",
+            make_tracker,
+            dispatcher,
+            domain,
+            slots={"requested_slot": requested},
+            text="e-Taxのほう",
+            intent="deny",
+        )
+        == {}
+    )
 
 
 def test_first_message_states_the_pin_and_the_applicant(make_tracker, dispatcher, domain) -> None:
     """Nothing asked yet (requested_slot None): what the first message states is taken, so it is never asked."""
-    assert extract("pin_type", make_tracker, dispatcher, domain, slots={"requested_slot": None}, text="e-Taxの暗証番号を忘れた", intent="forgot_pin") == {"pin_type": "signature"}
-    assert extract("applicant_type", make_tracker, dispatcher, domain, slots={"requested_slot": None}, text="自分です", intent="forgot_pin") == {"applicant_type": "self"}
+    assert extract(
+        "pin_type",
+        make_tracker,
+        dispatcher,
+        domain,
+        slots={"requested_slot": None},
+        text="e-Taxの暗証番号を忘れた",
+        intent="forgot_pin",
+    ) == {"pin_type": "signature"}
+    assert extract(
+        "applicant_type",
+        make_tracker,
+        dispatcher,
+        domain,
+        slots={"requested_slot": None},
+        text="自分です",
+        intent="forgot_pin",
+    ) == {"applicant_type": "self"}
 
 
 @pytest.mark.parametrize(
@@ -184,15 +296,35 @@ def test_first_message_states_the_pin_and_the_applicant(make_tracker, dispatcher
         pytest.param("覚えてません", "inform", {"knows_other_pin": False}, id="oboete-masen"),
     ],
 )
-def test_extract_knows_other_pin(make_tracker, dispatcher, domain, text: str, intent: str, expected: Dict[str, Any]) -> None:
-    slots = {"requested_slot": "knows_other_pin", "procedure": "pin_reset", "applicant_type": "self", "pin_type": "signature"}
-    assert extract("knows_other_pin", make_tracker, dispatcher, domain, slots=slots, text=text, intent=intent) == expected
+def test_extract_knows_other_pin(
+    make_tracker, dispatcher, domain, text: str, intent: str, expected: Dict[str, Any]
+) -> None:
+    slots = {
+        "requested_slot": "knows_other_pin",
+        "procedure": "pin_reset",
+        "applicant_type": "self",
+        "pin_type": "signature",
+    }
+    assert (
+        extract("knows_other_pin", make_tracker, dispatcher, domain, slots=slots, text=text, intent=intent) == expected
+    )
 
 
 @pytest.mark.parametrize("requested", ["pin_type", "municipality", None])
 @pytest.mark.parametrize("intent", ["affirm", "deny"])
 def test_extract_knows_other_pin_only_when_asked(make_tracker, dispatcher, domain, requested, intent) -> None:
-    assert extract("knows_other_pin", make_tracker, dispatcher, domain, slots={"requested_slot": requested}, text="はい", intent=intent) == {}
+    assert (
+        extract(
+            "knows_other_pin",
+            make_tracker,
+            dispatcher,
+            domain,
+            slots={"requested_slot": requested},
+            text="はい",
+            intent=intent,
+        )
+        == {}
+    )
 
 
 def validate(method: str, value: Any, make_tracker, dispatcher, domain) -> Dict[str, Any]:
@@ -209,7 +341,9 @@ def validate(method: str, value: Any, make_tracker, dispatcher, domain) -> Dict[
         ("たじみし", "tajimi"),
     ],
 )
-def test_validate_municipality_accepts_the_four_cities(make_tracker, dispatcher, domain, value: str, expected: str) -> None:
+def test_validate_municipality_accepts_the_four_cities(
+    make_tracker, dispatcher, domain, value: str, expected: str
+) -> None:
     assert validate("municipality", value, make_tracker, dispatcher, domain) == {"municipality": expected}
     assert dispatcher.messages == []
 
@@ -224,7 +358,13 @@ def test_validate_municipality_rejects_other_places(make_tracker, dispatcher, do
 
 @pytest.mark.parametrize(
     "value, expected",
-    [("self", "self"), ("本人", "self"), ("任意代理人", "voluntary_proxy"), ("法定代理人", "legal_representative"), ("母の代わり", "voluntary_proxy")],
+    [
+        ("self", "self"),
+        ("本人", "self"),
+        ("任意代理人", "voluntary_proxy"),
+        ("法定代理人", "legal_representative"),
+        ("母の代わり", "voluntary_proxy"),
+    ],
 )
 def test_validate_applicant_type(make_tracker, dispatcher, domain, value: str, expected: str) -> None:
     assert validate("applicant_type", value, make_tracker, dispatcher, domain) == {"applicant_type": expected}
@@ -239,7 +379,13 @@ def test_validate_applicant_type_rejects(make_tracker, dispatcher, domain, value
 
 @pytest.mark.parametrize(
     "value, expected",
-    [("pin_reset", "pin_reset"), ("pin_change", "pin_change"), ("certificate_renewal", "certificate_renewal"), ("pin_lookup", None), (None, None)],
+    [
+        ("pin_reset", "pin_reset"),
+        ("pin_change", "pin_change"),
+        ("certificate_renewal", "certificate_renewal"),
+        ("pin_lookup", None),
+        (None, None),
+    ],
 )
 def test_validate_procedure(make_tracker, dispatcher, domain, value, expected) -> None:
     assert validate("procedure", value, make_tracker, dispatcher, domain) == {"procedure": expected}
@@ -264,7 +410,9 @@ def test_validate_pin_type(make_tracker, dispatcher, domain, value, expected) ->
     assert validate("pin_type", value, make_tracker, dispatcher, domain) == {"pin_type": expected}
 
 
-@pytest.mark.parametrize("value, expected", [(True, True), (False, False), ("true", None), ("はい", None), (None, None)])
+@pytest.mark.parametrize(
+    "value, expected", [(True, True), (False, False), ("true", None), ("はい", None), (None, None)]
+)
 def test_validate_knows_other_pin(make_tracker, dispatcher, domain, value, expected) -> None:
     assert validate("knows_other_pin", value, make_tracker, dispatcher, domain) == {"knows_other_pin": expected}
 
@@ -272,59 +420,132 @@ def test_validate_knows_other_pin(make_tracker, dispatcher, domain, value, expec
 # Whole turns as Rasa's form sends them: (slots, latest text, intent, slot candidates, env city, metadata) → events.
 RUNS = [
     pytest.param(
-        {}, "こんにちは", "greet", [], None, {},
+        {},
+        "こんにちは",
+        "greet",
+        [],
+        None,
+        {},
         [SlotSet("requested_slot", "procedure")],
         id="no-procedure-asks-procedure",
     ),
     pytest.param(
         # The domain's from_intent mapping has set procedure before the validation action runs.
-        {"requested_slot": "procedure", "procedure": "pin_reset"}, "暗証番号を忘れた", "forgot_pin", [SlotSet("procedure", "pin_reset")], None, {},
+        {"requested_slot": "procedure", "procedure": "pin_reset"},
+        "暗証番号を忘れた",
+        "forgot_pin",
+        [SlotSet("procedure", "pin_reset")],
+        None,
+        {},
         [SlotSet("requested_slot", "applicant_type")],
         id="procedure-from-intent",
     ),
     pytest.param(
-        {"requested_slot": "applicant_type", "procedure": "pin_reset"}, "自分です", "inform", [], None, {},
+        {"requested_slot": "applicant_type", "procedure": "pin_reset"},
+        "自分です",
+        "inform",
+        [],
+        None,
+        {},
         [SlotSet("applicant_type", "self"), SlotSet("requested_slot", "municipality")],
         id="self-then-city",
     ),
     pytest.param(
-        {"requested_slot": "municipality", "procedure": "pin_reset", "applicant_type": "self"}, "みたかし", "inform", [], None, {},
+        {"requested_slot": "municipality", "procedure": "pin_reset", "applicant_type": "self"},
+        "みたかし",
+        "inform",
+        [],
+        None,
+        {},
         [SlotSet("municipality", "mitaka"), SlotSet("requested_slot", "pin_type")],
         id="reset-self-asks-pin-type",
     ),
     pytest.param(
-        {"requested_slot": "pin_type", "procedure": "pin_reset", "applicant_type": "self", "municipality": "mitaka"}, "e-Taxのほう", "inform", [], None, {},
+        {"requested_slot": "pin_type", "procedure": "pin_reset", "applicant_type": "self", "municipality": "mitaka"},
+        "e-Taxのほう",
+        "inform",
+        [],
+        None,
+        {},
         [SlotSet("pin_type", "signature"), SlotSet("requested_slot", "knows_other_pin")],
         id="signature-asks-knows-other-pin",
     ),
     pytest.param(
-        {"requested_slot": "pin_type", "procedure": "pin_reset", "applicant_type": "self", "municipality": "mitaka"}, "住基の暗証番号", "inform", [], None, {},
+        {"requested_slot": "pin_type", "procedure": "pin_reset", "applicant_type": "self", "municipality": "mitaka"},
+        "住基の暗証番号",
+        "inform",
+        [],
+        None,
+        {},
         [SlotSet("pin_type", "resident_registry"), SlotSet("requested_slot", None)],
         id="resident-registry-done",
     ),
     pytest.param(
-        {"requested_slot": "knows_other_pin", "procedure": "pin_reset", "applicant_type": "self", "municipality": "mitaka", "pin_type": "signature"}, "はい", "affirm", [], None, {},
+        {
+            "requested_slot": "knows_other_pin",
+            "procedure": "pin_reset",
+            "applicant_type": "self",
+            "municipality": "mitaka",
+            "pin_type": "signature",
+        },
+        "はい",
+        "affirm",
+        [],
+        None,
+        {},
         [SlotSet("knows_other_pin", True), SlotSet("requested_slot", None)],
         id="affirm-done",
     ),
     pytest.param(
-        {"requested_slot": "applicant_type", "procedure": "pin_change"}, "自分です", "inform", [], None, {"municipality": "mitaka"},
+        {"requested_slot": "applicant_type", "procedure": "pin_change"},
+        "自分です",
+        "inform",
+        [],
+        None,
+        {"municipality": "mitaka"},
         [SlotSet("applicant_type", "self"), SlotSet("municipality", "mitaka"), SlotSet("requested_slot", None)],
         id="change-metadata-city-no-pin-questions",
     ),
     pytest.param(
-        {"requested_slot": "applicant_type", "procedure": "pin_reset"}, "子どもの分です", "inform", [], "chiba", {},
-        [SlotSet("applicant_type", "legal_representative"), SlotSet("municipality", "chiba"), SlotSet("requested_slot", None)],
+        {"requested_slot": "applicant_type", "procedure": "pin_reset"},
+        "子どもの分です",
+        "inform",
+        [],
+        "chiba",
+        {},
+        [
+            SlotSet("applicant_type", "legal_representative"),
+            SlotSet("municipality", "chiba"),
+            SlotSet("requested_slot", None),
+        ],
         id="legal-representative-env-city-no-pin-questions",
     ),
     pytest.param(
-        {"requested_slot": "applicant_type", "procedure": "pin_reset"}, "母の代わりに", "proxy_help", [], "ryugasaki", {},
-        [SlotSet("applicant_type", "voluntary_proxy"), SlotSet("municipality", "ryugasaki"), SlotSet("requested_slot", None)],
+        {"requested_slot": "applicant_type", "procedure": "pin_reset"},
+        "母の代わりに",
+        "proxy_help",
+        [],
+        "ryugasaki",
+        {},
+        [
+            SlotSet("applicant_type", "voluntary_proxy"),
+            SlotSet("municipality", "ryugasaki"),
+            SlotSet("requested_slot", None),
+        ],
         id="voluntary-proxy-env-city",
     ),
     pytest.param(
-        {"requested_slot": "municipality", "procedure": "pin_reset", "applicant_type": "voluntary_proxy", "municipality": "横浜市"}, "横浜市です", "inform",
-        [SlotSet("municipality", "横浜市")], None, {},
+        {
+            "requested_slot": "municipality",
+            "procedure": "pin_reset",
+            "applicant_type": "voluntary_proxy",
+            "municipality": "横浜市",
+        },
+        "横浜市です",
+        "inform",
+        [SlotSet("municipality", "横浜市")],
+        None,
+        {},
         [SlotSet("municipality", None), SlotSet("requested_slot", "municipality")],
         id="unknown-city-asked-again",
     ),
@@ -332,7 +553,9 @@ RUNS = [
 
 
 @pytest.mark.parametrize("slots, text, intent, candidates, env_city, metadata, expected", RUNS)
-def test_form_turns(make_tracker, run, monkeypatch, slots, text, intent, candidates, env_city, metadata, expected) -> None:
+def test_form_turns(
+    make_tracker, run, monkeypatch, slots, text, intent, candidates, env_city, metadata, expected
+) -> None:
     if env_city:
         monkeypatch.setenv("DEFAULT_MUNICIPALITY", env_city)
     tracker = make_tracker(slots=slots, text=text, intent=intent, metadata=metadata, slot_events=candidates)
@@ -346,18 +569,33 @@ def test_form_turns(make_tracker, run, monkeypatch, slots, text, intent, candida
 
 # The message that starts the case states the procedure, the applicant or the city: never asked again (issue 8).
 FIRST_MESSAGES = [
-    ("千葉市です。祖母の暗証番号がロックされたので、代理で手続きをしたいです", "proxy_help",
-     {"procedure": "pin_reset", "applicant_type": "voluntary_proxy", "municipality": "chiba"}),
-    ("龍ケ崎市在住です。任意代理人として暗証番号を再設定したいです", "inform",
-     {"procedure": "pin_reset", "applicant_type": "voluntary_proxy", "municipality": "ryugasaki"}),
-    ("みたかしに住んでいます。自分の暗証番号を忘れました", "forgot_pin",
-     {"applicant_type": "self", "municipality": "mitaka"}),
-    ("母の電子証明書の更新を代わりにしたい", "proxy_help", {"procedure": "certificate_renewal", "applicant_type": "voluntary_proxy"}),
+    (
+        "千葉市です。祖母の暗証番号がロックされたので、代理で手続きをしたいです",
+        "proxy_help",
+        {"procedure": "pin_reset", "applicant_type": "voluntary_proxy", "municipality": "chiba"},
+    ),
+    (
+        "龍ケ崎市在住です。任意代理人として暗証番号を再設定したいです",
+        "inform",
+        {"procedure": "pin_reset", "applicant_type": "voluntary_proxy", "municipality": "ryugasaki"},
+    ),
+    (
+        "みたかしに住んでいます。自分の暗証番号を忘れました",
+        "forgot_pin",
+        {"applicant_type": "self", "municipality": "mitaka"},
+    ),
+    (
+        "母の電子証明書の更新を代わりにしたい",
+        "proxy_help",
+        {"procedure": "certificate_renewal", "applicant_type": "voluntary_proxy"},
+    ),
 ]
 
 
 @pytest.mark.parametrize("text, intent, expected", FIRST_MESSAGES)
-def test_first_message_fills_what_it_states(make_tracker, dispatcher, domain, text: str, intent: str, expected: Dict[str, Any]) -> None:
+def test_first_message_fills_what_it_states(
+    make_tracker, dispatcher, domain, text: str, intent: str, expected: Dict[str, Any]
+) -> None:
     tracker = make_tracker(text=text, intent=intent)
     for slot, value in expected.items():
         assert asyncio.run(getattr(FORM, f"extract_{slot}")(dispatcher, tracker, domain)) == {slot: value}
@@ -365,5 +603,7 @@ def test_first_message_fills_what_it_states(make_tracker, dispatcher, domain, te
 
 def test_a_later_unrelated_answer_is_not_read_as_the_applicant(make_tracker, dispatcher, domain) -> None:
     """Once the form asks for the city, 「母の住所は千葉市です」 fills the city, not the applicant."""
-    tracker = make_tracker(slots={"procedure": "pin_reset", "requested_slot": "municipality"}, text="母の住所は千葉市です", intent="inform")
+    tracker = make_tracker(
+        slots={"procedure": "pin_reset", "requested_slot": "municipality"}, text="母の住所は千葉市です", intent="inform"
+    )
     assert asyncio.run(FORM.extract_applicant_type(dispatcher, tracker, domain)) == {}

@@ -27,4 +27,8 @@ def test_a_token_on_the_command_line_is_refused() -> None:
 
 def test_other_commands_pass_unchanged() -> None:
     assert with_auth_token(["run", "actions", "--port", "5055"], {}) == ["run", "actions", "--port", "5055"]
-    assert with_auth_token(["shell", "--model", "m.tar.gz"], {"RASA_AUTH_TOKEN": TOKEN}) == ["shell", "--model", "m.tar.gz"]
+    assert with_auth_token(["shell", "--model", "m.tar.gz"], {"RASA_AUTH_TOKEN": TOKEN}) == [
+        "shell",
+        "--model",
+        "m.tar.gz",
+    ]

@@ -65,7 +65,9 @@ def _interruption_rule(intent: str) -> Optional[Dict[str, Any]]:
 
 
 def test_the_list_of_interrupting_intents_is_not_empty() -> None:
-    assert {"pin_rules", "office_hours", "human_handoff", "out_of_scope", "share_sensitive"} <= set(_interrupting_intents())
+    assert {"pin_rules", "office_hours", "human_handoff", "out_of_scope", "share_sensitive"} <= set(
+        _interrupting_intents()
+    )
 
 
 @pytest.mark.parametrize("intent", _interrupting_intents())

@@ -90,12 +90,18 @@ class Stack:
         """endpoints.yml with this stack's action-server port (the root file holds the default 5055)."""
         text = (REPO / "endpoints.yml").read_text(encoding="utf-8")
         path = self.state_dir / "endpoints.yml"
-        path.write_text(text.replace("http://127.0.0.1:5055/webhook", f"http://127.0.0.1:{self.action_port}/webhook"), encoding="utf-8")
+        path.write_text(
+            text.replace("http://127.0.0.1:5055/webhook", f"http://127.0.0.1:{self.action_port}/webhook"),
+            encoding="utf-8",
+        )
         return path
 
     def start_actions(self) -> None:
         """Start the action server and wait until it answers."""
-        self._spawn("actions", [str(VENV_BIN / "rasa"), "run", "actions", "--actions", "actions", "--port", str(self.action_port)])
+        self._spawn(
+            "actions",
+            [str(VENV_BIN / "rasa"), "run", "actions", "--actions", "actions", "--port", str(self.action_port)],
+        )
         self._wait(f"http://127.0.0.1:{self.action_port}/health", "actions")
 
     def start_rasa(self) -> None:
@@ -104,10 +110,23 @@ class Stack:
             "rasa",
             [
                 # channels.cli adds --auth-token from RASA_AUTH_TOKEN, as scripts/run_all.sh does.
-                str(VENV_BIN / "python"), "-m", "channels.cli", "run", "--model", str(self.model), "--enable-api",
-                "-i", "127.0.0.1", "-p", str(self.rasa_port),
-                "--credentials", "credentials.yml", "--endpoints", str(self._endpoints()),
-                "--logging-config-file", "logging.yml",
+                str(VENV_BIN / "python"),
+                "-m",
+                "channels.cli",
+                "run",
+                "--model",
+                str(self.model),
+                "--enable-api",
+                "-i",
+                "127.0.0.1",
+                "-p",
+                str(self.rasa_port),
+                "--credentials",
+                "credentials.yml",
+                "--endpoints",
+                str(self._endpoints()),
+                "--logging-config-file",
+                "logging.yml",
             ],
         )
         self._wait(f"{self.rasa_url}/status?token={self.auth_token}", "rasa", timeout=240)

@@ -66,18 +66,36 @@ def test_values_in_first_message_are_not_asked_again(stack: Stack) -> None:
 # The two messages of issue 8 and variations: what the first message states is never asked again, and a message
 # that names a procedure never gets the generic menu.
 FIRST_MESSAGE_CASES = [
-    ("千葉市です。祖母の暗証番号がロックされたので、代理で手続きをしたいです", "chiba", "暗証番号の再設定", "任意代理人"),
+    (
+        "千葉市です。祖母の暗証番号がロックされたので、代理で手続きをしたいです",
+        "chiba",
+        "暗証番号の再設定",
+        "任意代理人",
+    ),
     ("龍ケ崎市在住です。任意代理人として暗証番号を再設定したいです", "ryugasaki", "暗証番号の再設定", "任意代理人"),
     ("三鷹市在住です。夫の暗証番号を忘れたので代理人として行きたい", "mitaka", "暗証番号の再設定", "任意代理人"),
     ("多治見市に住んでいます。母の代わりに暗証番号の変更をしたいです", "tajimi", "暗証番号の変更", "任意代理人"),
-    ("千葉市在住です。子どもの暗証番号がロックされたので、親権者として手続きしたい", "chiba", "暗証番号の再設定", "法定代理人"),
+    (
+        "千葉市在住です。子どもの暗証番号がロックされたので、親権者として手続きしたい",
+        "chiba",
+        "暗証番号の再設定",
+        "法定代理人",
+    ),
     ("龍ケ崎市です。父の代わりに電子証明書の更新に行きたいです", "ryugasaki", "電子証明書の更新", "任意代理人"),
 ]
-ASKED_AGAIN = ["どのお手続きについてお調べですか", "ご用件を選ぶか", "窓口で手続きをするのはどなたですか", "お住まいの市を選んでください", "どちらの市"]
+ASKED_AGAIN = [
+    "どのお手続きについてお調べですか",
+    "ご用件を選ぶか",
+    "窓口で手続きをするのはどなたですか",
+    "お住まいの市を選んでください",
+    "どちらの市",
+]
 
 
 @pytest.mark.parametrize("message, city, procedure, applicant", FIRST_MESSAGE_CASES)
-def test_first_message_is_never_asked_again(stack: Stack, message: str, city: str, procedure: str, applicant: str) -> None:
+def test_first_message_is_never_asked_again(
+    stack: Stack, message: str, city: str, procedure: str, applicant: str
+) -> None:
     replies = stack.say(new_sender(), message)
     text = joined(replies)
     for question in ASKED_AGAIN:
@@ -96,7 +114,9 @@ def test_buttons_behind_a_short_answer(stack: Stack) -> None:
     details = stack.say(sender, payload_for(replies, "手続きの流れと注意"))
     assert "1回目の来庁時の持ち物：" in joined(details) and "文書照会" in joined(details)
     second = stack.say(sender, payload_for(details, "2回目の持ち物"))
-    assert "2回目の来庁時の持ち物：" in joined(second) and "暗証番号変更・暗証番号初期化申請照会書兼回答書" in joined(second)
+    assert "2回目の来庁時の持ち物：" in joined(second) and "暗証番号変更・暗証番号初期化申請照会書兼回答書" in joined(
+        second
+    )
     ids = stack.say(sender, payload_for(replies, "本人確認書類の一覧"))
     assert "法定代理人・任意代理人の場合：" in joined(ids)
     assert all(sum(len(r.get("text", "")) for r in turn) <= 700 for turn in (replies, details, second, ids))
@@ -261,8 +281,28 @@ def test_trained_model_loads_and_parse_answers(stack: Stack) -> None:
 
 @pytest.mark.parametrize(
     "text",
-    ["", "   ", "😀😭🙏", "ｱﾝｼｮｳﾊﾞﾝｺﾞｳ ﾜｽﾚﾀ", "１２３", "(｀・ω・´)", "\u0000\u0007暗証\u200b番号", "あ" * 10000, "ﾛｯｸ" * 3000],
-    ids=["empty", "spaces", "emoji", "halfwidth", "fullwidth-digits", "kaomoji", "control-chars", "10k-chars", "9k-halfwidth"],
+    [
+        "",
+        "   ",
+        "😀😭🙏",
+        "ｱﾝｼｮｳﾊﾞﾝｺﾞｳ ﾜｽﾚﾀ",
+        "１２３",
+        "(｀・ω・´)",
+        "\u0000\u0007暗証\u200b番号",
+        "あ" * 10000,
+        "ﾛｯｸ" * 3000,
+    ],
+    ids=[
+        "empty",
+        "spaces",
+        "emoji",
+        "halfwidth",
+        "fullwidth-digits",
+        "kaomoji",
+        "control-chars",
+        "10k-chars",
+        "9k-halfwidth",
+    ],
 )
 def test_bad_input_always_gets_an_answer(stack: Stack, text: str) -> None:
     """Odd input never crashes the server and never leaves the resident without a reply."""

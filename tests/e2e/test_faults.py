@@ -28,7 +28,9 @@ def test_without_the_action_server(stack: Stack) -> None:
     stack.stop("actions")
     try:
         replies = stack.say(f"e2e-{uuid.uuid4().hex}", "こんにちは")
-        assert "暗証番号" in joined(replies) and "暗証番号を忘れた" in [b["title"] for r in replies for b in r.get("buttons", [])]
+        assert "暗証番号" in joined(replies) and "暗証番号を忘れた" in [
+            b["title"] for r in replies for b in r.get("buttons", [])
+        ]
         replies = stack.say(f"e2e-{uuid.uuid4().hex}", "暗証番号は何種類ありますか？桁数も知りたいです")
         assert "申し訳ありません" in joined(replies) and "0422-29-9191" in joined(replies)
         replies = stack.say(

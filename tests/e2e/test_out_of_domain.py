@@ -54,7 +54,9 @@ def test_other_secrets_point_to_the_bank_or_the_maker(stack: Stack, message: str
     assert 2 <= len(text.splitlines()) <= 3
 
 
-@pytest.mark.parametrize("message", ["明日7時にアラームを鳴らして", "アラームを全部リセットして", "住民票の写しはコンビニで取れますか"])
+@pytest.mark.parametrize(
+    "message", ["明日7時にアラームを鳴らして", "アラームを全部リセットして", "住民票の写しはコンビニで取れますか"]
+)
 def test_assistant_requests_get_no_hours_and_no_restart(stack: Stack, message: str) -> None:
     """Times, 'reset' and other city services are not office hours, not a restart, not a kiosk procedure."""
     replies = stack.say(new_sender(), message)

@@ -146,12 +146,19 @@ def test_writes_through_the_http_api_are_redacted(stack: Stack) -> None:
     sender = new_sender()
     secrets = ["314159265352", "8642", "271828182840", "5310"]
     SENT.extend(secrets)
-    stack.api("POST", f"/conversations/{sender}/messages", {"text": "マイナンバーは3141 - 5926 - 5352", "sender": "user"})
+    stack.api(
+        "POST", f"/conversations/{sender}/messages", {"text": "マイナンバーは3141 - 5926 - 5352", "sender": "user"}
+    )
     stack.api(
         "POST",
         f"/conversations/{sender}/tracker/events",
         [
-            {"event": "user", "text": "暗唱番号は8642", "parse_data": parse("暗唱番号は8642"), "metadata": {"memo": "2718、2818、2840"}},
+            {
+                "event": "user",
+                "text": "暗唱番号は8642",
+                "parse_data": parse("暗唱番号は8642"),
+                "metadata": {"memo": "2718、2818、2840"},
+            },
             {"event": "bot", "text": "どの暗証番号ですか。"},
             {"event": "user", "text": "たしか5310だったと思う", "parse_data": parse("たしか5310だったと思う")},
         ],
@@ -164,7 +171,11 @@ def test_writes_through_the_http_api_are_redacted(stack: Stack) -> None:
 
 def parse(text: str) -> Dict[str, Any]:
     """Parse data as an API client would send it (Rasa requires it for user events)."""
-    return {"text": text, "intent": {"name": "greet", "confidence": 1.0}, "entities": [{"entity": "note", "value": text}]}
+    return {
+        "text": text,
+        "intent": {"name": "greet", "confidence": 1.0},
+        "entities": [{"entity": "note", "value": text}],
+    }
 
 
 def test_metadata_of_the_rest_channel_is_redacted(stack: Stack) -> None:

@@ -26,12 +26,18 @@ def test_renderings_match_the_committed_files(rendered: dict[str, Rendered]) -> 
 
 def test_every_turn_is_short(rendered: dict[str, Rendered]) -> None:
     """One bot turn ≤ 700 characters; a case answer's first bubble (the checklist) ≤ 300."""
-    long_turns = [(path, sum(len(m.get("text") or "") for m in turn))
-                  for path, result in rendered.items() for turn in result.turns
-                  if sum(len(m.get("text") or "") for m in turn) > TURN_LIMIT]
+    long_turns = [
+        (path, sum(len(m.get("text") or "") for m in turn))
+        for path, result in rendered.items()
+        for turn in result.turns
+        if sum(len(m.get("text") or "") for m in turn) > TURN_LIMIT
+    ]
     assert long_turns == []
-    long_checklists = [path for path, result in rendered.items()
-                       if path.startswith("case/") and len(result.turns[0][0].get("text") or "") > CHECKLIST_LIMIT]
+    long_checklists = [
+        path
+        for path, result in rendered.items()
+        if path.startswith("case/") and len(result.turns[0][0].get("text") or "") > CHECKLIST_LIMIT
+    ]
     assert long_checklists == []
     assert "| mitaka |" in length_table(rendered)
 

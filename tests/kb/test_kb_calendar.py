@@ -52,11 +52,17 @@ CASES: list[tuple[str, str, bool, Optional[Reason], Optional[str]]] = [
     ("mitaka_ekimae", "2026-06-14 10:00", True, None, "11:00"),
     ("mitaka_ekimae", "2026-06-21 14:00", True, None, "16:30"),
     ("mitaka_ekimae", "2026-06-21 11:30", False, Reason.OUTSIDE_HOURS, "2026-06-21 13:00"),
-    ("mitaka_ekimae", "2026-06-07 10:00", False, Reason.NOT_LISTED_DAY, "2026-06-08 09:00"),   # 第1日曜日
-    ("mitaka_ekimae", "2026-05-31 10:00", False, Reason.NOT_LISTED_DAY, "2026-06-01 09:00"),   # 第5日曜日
+    ("mitaka_ekimae", "2026-06-07 10:00", False, Reason.NOT_LISTED_DAY, "2026-06-08 09:00"),  # 第1日曜日
+    ("mitaka_ekimae", "2026-05-31 10:00", False, Reason.NOT_LISTED_DAY, "2026-06-01 09:00"),  # 第5日曜日
     # 2027-03-21 is a 第3日曜日 and 春分の日: 三鷹駅前 opens (page exception), 千葉 has no 第3日曜日 hours
     ("mitaka_ekimae", "2027-03-21 10:00", True, None, "11:00"),
-    ("mitaka_card_center", "2027-03-21 10:00", False, Reason.HOLIDAY, "2027-03-23 09:00"),  # holiday outranks the weekly rule
+    (
+        "mitaka_card_center",
+        "2027-03-21 10:00",
+        False,
+        Reason.HOLIDAY,
+        "2027-03-23 09:00",
+    ),  # holiday outranks the weekly rule
     # reception cut-off before closing
     ("mitaka_card_center", "2026-06-16 18:29", True, None, "19:00"),
     ("mitaka_card_center", "2026-06-16 18:30", False, Reason.AFTER_RECEPTION, "2026-06-17 09:00"),
@@ -64,7 +70,9 @@ CASES: list[tuple[str, str, bool, Optional[Reason], Optional[str]]] = [
 
 
 @pytest.mark.parametrize(("office_id", "moment", "is_open", "reason", "expected"), CASES)
-def test_opening_status(kb: KnowledgeBase, office_id: str, moment: str, is_open: bool, reason: Optional[str], expected: Optional[str]) -> None:
+def test_opening_status(
+    kb: KnowledgeBase, office_id: str, moment: str, is_open: bool, reason: Optional[str], expected: Optional[str]
+) -> None:
     status = opening_status(kb.office(office_id), at(moment))
     assert status.known is True
     assert (status.is_open, status.reason) == (is_open, reason)
@@ -110,7 +118,9 @@ STATION: list[tuple[str, Optional[str]]] = [
 
 
 @pytest.mark.parametrize(("moment", "window"), STATION)
-def test_station_without_weekdays_is_never_open_or_closed(kb: KnowledgeBase, moment: str, window: Optional[str]) -> None:
+def test_station_without_weekdays_is_never_open_or_closed(
+    kb: KnowledgeBase, moment: str, window: Optional[str]
+) -> None:
     status = opening_status(kb.office("ryugasaki_station"), at(moment))
     assert (status.certainty, status.is_open, status.next_open) == (Certainty.NO_DAYS, False, None)
     assert status.detail == window
@@ -147,9 +157,17 @@ def test_unknown_hours(kb: KnowledgeBase) -> None:
 def test_lunch_break_session_is_reported(kb: KnowledgeBase) -> None:
     # 三鷹市の市政窓口「午前9時から正午まで、午後1時から4時30分まで」: at 10:00 the afternoon session is not hidden.
     status = opening_status(kb.office("mitaka_mitakadai"), at("2026-06-16 10:00"))
-    assert (status.is_open, status.closes_at, status.later_today) == (True, dt.time(12), ((dt.time(13), dt.time(16, 30)),))
+    assert (status.is_open, status.closes_at, status.later_today) == (
+        True,
+        dt.time(12),
+        ((dt.time(13), dt.time(16, 30)),),
+    )
     lunch = opening_status(kb.office("mitaka_mitakadai"), at("2026-06-16 12:30"))
-    assert (lunch.is_open, lunch.reason, lunch.later_today) == (False, Reason.OUTSIDE_HOURS, ((dt.time(13), dt.time(16, 30)),))
+    assert (lunch.is_open, lunch.reason, lunch.later_today) == (
+        False,
+        Reason.OUTSIDE_HOURS,
+        ((dt.time(13), dt.time(16, 30)),),
+    )
 
 
 def test_next_open_horizon(kb: KnowledgeBase) -> None:
@@ -168,7 +186,10 @@ def test_describe_hours(kb: KnowledgeBase) -> None:
         "月曜日〜金曜日 9:00〜12:00、13:00〜16:30",
         "土曜日・第2・第3・第4日曜日 9:00〜11:00、13:00〜16:30",
     ]
-    assert describe_hours(kb.office("chiba_ward_offices"))[:2] == ["月曜日〜金曜日 8:30〜17:30", "第2日曜日 9:00〜12:30"]
+    assert describe_hours(kb.office("chiba_ward_offices"))[:2] == [
+        "月曜日〜金曜日 8:30〜17:30",
+        "第2日曜日 9:00〜12:30",
+    ]
     station = describe_hours(kb.office("ryugasaki_station"))
     assert station[0] == "受付時間 10:30〜19:00"
     assert "※毎月第3土曜日に続く日曜日は暗証番号などの手続きができません（システムメンテナンス）" in station
@@ -178,10 +199,16 @@ def test_day_selector_after_rule_is_general() -> None:
     from kb.models import AfterRule, DaySelector
 
     monday_after_3rd_sat = DaySelector(days=frozenset({0}), after=AfterRule(weekday=5, nth=3))
-    assert monday_after_3rd_sat.matches(dt.date(2026, 6, 22))      # 3rd Saturday is 6/20
+    assert monday_after_3rd_sat.matches(dt.date(2026, 6, 22))  # 3rd Saturday is 6/20
     assert not monday_after_3rd_sat.matches(dt.date(2026, 6, 15))  # after the 2nd Saturday
     assert not monday_after_3rd_sat.matches(dt.date(2026, 6, 21))  # a Sunday
-    assert monday_after_3rd_sat.matches(dt.date(2026, 2, 23))      # Feb 2026 starts on Sunday: 3rd Saturday is 2/21
+    assert monday_after_3rd_sat.matches(dt.date(2026, 2, 23))  # Feb 2026 starts on Sunday: 3rd Saturday is 2/21
     assert not monday_after_3rd_sat.matches(dt.date(2026, 2, 16))
     second_to_fourth_sun = DaySelector(days=frozenset({6}), nth=frozenset({2, 3, 4}))
-    assert [second_to_fourth_sun.matches(dt.date(2026, 5, d)) for d in (3, 10, 17, 24, 31)] == [False, True, True, True, False]
+    assert [second_to_fourth_sun.matches(dt.date(2026, 5, d)) for d in (3, 10, 17, 24, 31)] == [
+        False,
+        True,
+        True,
+        True,
+        False,
+    ]

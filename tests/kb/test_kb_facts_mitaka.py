@@ -27,12 +27,23 @@ def test_procedures(kb: KnowledgeBase) -> None:
         ("pin_change", "self", CHANGE_BASE, 1),
         ("pin_change", "legal_representative", CHANGE_BASE + [PROXY_ID, LEGAL_PROOF], 1),
         ("pin_change", "voluntary_proxy", CHANGE_BASE + [PROXY_ID, "委任状"], 2),
-        ("pin_reset", "self", ["暗証番号を再設定するマイナンバーカード", "本人のマイナンバーカード以外で本人確認ができるもの", "個人番号カード暗証番号再設定申請書"], 1),
+        (
+            "pin_reset",
+            "self",
+            [
+                "暗証番号を再設定するマイナンバーカード",
+                "本人のマイナンバーカード以外で本人確認ができるもの",
+                "個人番号カード暗証番号再設定申請書",
+            ],
+            1,
+        ),
         ("pin_reset", "legal_representative", RESET_BASE + [PROXY_ID, LEGAL_PROOF], 1),
         ("pin_reset", "voluntary_proxy", RESET_BASE + [PROXY_ID, "委任状"], 2),
     ],
 )
-def test_documents(kb: KnowledgeBase, seed_text: Callable[[str], str], procedure: str, applicant: str, names: list[str], visits: int) -> None:
+def test_documents(
+    kb: KnowledgeBase, seed_text: Callable[[str], str], procedure: str, applicant: str, names: list[str], visits: int
+) -> None:
     req = kb.requirements("mitaka", procedure, applicant)
     assert doc_names(req) == names
     assert req is not None and req.covered and req.visits == visits
@@ -61,34 +72,62 @@ def test_voluntary_proxy_steps_mail_a_shokaisho(kb: KnowledgeBase) -> None:
 
 
 def test_offices_for_both_procedures(kb: KnowledgeBase) -> None:
-    expected = ["三鷹市マイナンバーカードセンター", "市役所1階4番窓口", "三鷹駅前市政窓口", "三鷹台市政窓口", "東部市政窓口", "西部市政窓口"]
+    expected = [
+        "三鷹市マイナンバーカードセンター",
+        "市役所1階4番窓口",
+        "三鷹駅前市政窓口",
+        "三鷹台市政窓口",
+        "東部市政窓口",
+        "西部市政窓口",
+    ]
     for procedure in ("pin_reset", "pin_change"):
         assert [o.name for o in kb.offices("mitaka", procedure)] == expected
 
 
 # (office id, phrases the page uses, KB rows: days, nth, open, close, reception_until)
 HOURS = [
-    ("mitaka_card_center",
-     ["火曜日、水曜日、木曜日、金曜日午前9時から午後7時まで(受付は午後6時30分まで)", "土曜日午前9時から午後5時まで(受付は午後4時30分まで)",
-      "月曜日、日曜日、祝日、振替休日、年末年始は休館です。"],
-     [("tue,wed,thu,fri", "", "09:00", "19:00", "18:30"), ("sat", "", "09:00", "17:00", "16:30")]),
-    ("mitaka_city_hall",
-     ["市役所1階4番窓口月曜日から金曜日(祝日、振替休日、年末年始を除く)午前8時30分から午後5時まで"],
-     [("mon,tue,wed,thu,fri", "", "08:30", "17:00", "")]),
-    ("mitaka_ekimae",
-     ["月曜日から金曜日(祝日、振替休日、年末年始を除く)午前9時から正午まで、午後1時から午後4時30分まで",
-      "土曜日・第2・第3・第4日曜日(祝日、年末年始を除く)午前9時から午前11時まで、午後1時から午後4時30分まで",
-      "※第2・第3・第4日曜日と重なる祝日は開館します。"],
-     [("mon,tue,wed,thu,fri", "", "09:00", "12:00", ""), ("mon,tue,wed,thu,fri", "", "13:00", "16:30", ""),
-      ("sat", "", "09:00", "11:00", ""), ("sat", "", "13:00", "16:30", ""),
-      ("sun", "2,3,4", "09:00", "11:00", ""), ("sun", "2,3,4", "13:00", "16:30", "")]),
+    (
+        "mitaka_card_center",
+        [
+            "火曜日、水曜日、木曜日、金曜日午前9時から午後7時まで(受付は午後6時30分まで)",
+            "土曜日午前9時から午後5時まで(受付は午後4時30分まで)",
+            "月曜日、日曜日、祝日、振替休日、年末年始は休館です。",
+        ],
+        [("tue,wed,thu,fri", "", "09:00", "19:00", "18:30"), ("sat", "", "09:00", "17:00", "16:30")],
+    ),
+    (
+        "mitaka_city_hall",
+        ["市役所1階4番窓口月曜日から金曜日(祝日、振替休日、年末年始を除く)午前8時30分から午後5時まで"],
+        [("mon,tue,wed,thu,fri", "", "08:30", "17:00", "")],
+    ),
+    (
+        "mitaka_ekimae",
+        [
+            "月曜日から金曜日(祝日、振替休日、年末年始を除く)午前9時から正午まで、午後1時から午後4時30分まで",
+            "土曜日・第2・第3・第4日曜日(祝日、年末年始を除く)午前9時から午前11時まで、午後1時から午後4時30分まで",
+            "※第2・第3・第4日曜日と重なる祝日は開館します。",
+        ],
+        [
+            ("mon,tue,wed,thu,fri", "", "09:00", "12:00", ""),
+            ("mon,tue,wed,thu,fri", "", "13:00", "16:30", ""),
+            ("sat", "", "09:00", "11:00", ""),
+            ("sat", "", "13:00", "16:30", ""),
+            ("sun", "2,3,4", "09:00", "11:00", ""),
+            ("sun", "2,3,4", "13:00", "16:30", ""),
+        ],
+    ),
 ]
 BRANCH_PHRASE = "三鷹台市政窓口・東部市政窓口・西部市政窓口月曜日から金曜日(祝日、振替休日、年末年始を除く)午前9時から正午まで、午後1時から4時30分まで"
 BRANCH_ROWS = [("mon,tue,wed,thu,fri", "", "09:00", "12:00", ""), ("mon,tue,wed,thu,fri", "", "13:00", "16:30", "")]
 
 
-@pytest.mark.parametrize(("office_id", "phrases", "rows"), HOURS + [(b, [BRANCH_PHRASE], BRANCH_ROWS) for b in ("mitaka_mitakadai", "mitaka_tobu", "mitaka_seibu")])
-def test_hours_match_page(kb: KnowledgeBase, seed_text: Callable[[str], str], office_id: str, phrases: list[str], rows: list[tuple[str, ...]]) -> None:
+@pytest.mark.parametrize(
+    ("office_id", "phrases", "rows"),
+    HOURS + [(b, [BRANCH_PHRASE], BRANCH_ROWS) for b in ("mitaka_mitakadai", "mitaka_tobu", "mitaka_seibu")],
+)
+def test_hours_match_page(
+    kb: KnowledgeBase, seed_text: Callable[[str], str], office_id: str, phrases: list[str], rows: list[tuple[str, ...]]
+) -> None:
     page = seed_text("mitaka")
     for phrase in phrases:
         assert squash(phrase) in page
@@ -97,7 +136,11 @@ def test_hours_match_page(kb: KnowledgeBase, seed_text: Callable[[str], str], of
 
 def test_closing_rules(kb: KnowledgeBase) -> None:
     center = kb.office("mitaka_card_center")
-    assert [(r.kind, r.label) for r in center.closed] == [("weekly", "月曜日、日曜日"), ("public_holiday", "祝日、振替休日"), ("year_end", "年末年始")]
+    assert [(r.kind, r.label) for r in center.closed] == [
+        ("weekly", "月曜日、日曜日"),
+        ("public_holiday", "祝日、振替休日"),
+        ("year_end", "年末年始"),
+    ]
     ekimae = kb.office("mitaka_ekimae")
     assert ekimae.closed[0].except_label == "第2・第3・第4日曜日と重なる祝日は開館します。"
     assert any("システム停止日" in n for n in ekimae.notes)
@@ -106,7 +149,11 @@ def test_closing_rules(kb: KnowledgeBase) -> None:
 def test_contact(kb: KnowledgeBase, raw_seed: Callable[[str], str]) -> None:
     c = kb.contact("mitaka")
     assert (c.department, [p.number for p in c.phones], c.fax, c.address) == (
-        "市民部 市民課 届出・証明係", ["0422-29-9191"], "0422-45-1298", "〒181-8555 東京都三鷹市野崎一丁目1番1号")
+        "市民部 市民課 届出・証明係",
+        ["0422-29-9191"],
+        "0422-45-1298",
+        "〒181-8555 東京都三鷹市野崎一丁目1番1号",
+    )
     assert c.hours is None  # the page gives no phone hours
     assert "電話:0422-29-9191" in raw_seed("mitaka")
     assert kb.office("mitaka_ekimae").phone == "0422-42-5678"

@@ -20,15 +20,44 @@ def test_procedures_and_undated_source(kb: KnowledgeBase) -> None:
     ("procedure", "applicant", "names", "visits"),
     [
         ("pin_reset", "self", ["再設定するマイナンバーカード", "暗証番号再設定の申請書", "本人確認書類"], 1),
-        ("pin_reset", "legal_representative",
-         ["暗証番号を設定するマイナンバーカード", "本人（再設定する方）のマイナンバーカード以外の本人確認書類", "代理人の本人確認書類", "代理権を証する書類"], 1),
-        ("pin_reset", "voluntary_proxy", ["暗証番号を再設定するご本人分のマイナンバーカード", "委任代理人の本人確認書類", "委任状"], 2),
+        (
+            "pin_reset",
+            "legal_representative",
+            [
+                "暗証番号を設定するマイナンバーカード",
+                "本人（再設定する方）のマイナンバーカード以外の本人確認書類",
+                "代理人の本人確認書類",
+                "代理権を証する書類",
+            ],
+            1,
+        ),
+        (
+            "pin_reset",
+            "voluntary_proxy",
+            ["暗証番号を再設定するご本人分のマイナンバーカード", "委任代理人の本人確認書類", "委任状"],
+            2,
+        ),
         ("certificate_renewal", "self", ["マイナンバーカード"], None),
-        ("certificate_renewal", "voluntary_proxy",
-         ["更新する本人のマイナンバー（個人番号）カード", "地方公共団体情報システム機構から送付された「署名用電子証明書・利用者証明書 照会書兼回答書」", "代理人の本人確認書類Aを1点"], None),
+        (
+            "certificate_renewal",
+            "voluntary_proxy",
+            [
+                "更新する本人のマイナンバー（個人番号）カード",
+                "地方公共団体情報システム機構から送付された「署名用電子証明書・利用者証明書 照会書兼回答書」",
+                "代理人の本人確認書類Aを1点",
+            ],
+            None,
+        ),
     ],
 )
-def test_documents(kb: KnowledgeBase, seed_text: Callable[[str], str], procedure: str, applicant: str, names: list[str], visits: int | None) -> None:
+def test_documents(
+    kb: KnowledgeBase,
+    seed_text: Callable[[str], str],
+    procedure: str,
+    applicant: str,
+    names: list[str],
+    visits: int | None,
+) -> None:
     req = kb.requirements("ryugasaki", procedure, applicant)
     assert doc_names(req) == names
     assert req is not None and req.covered and req.visits == visits
@@ -43,7 +72,10 @@ def test_id_rules_per_applicant(kb: KnowledgeBase) -> None:
     assert legal.documents[2].note == "Aから2点またはAから1点+Bから1点必要"
     # 「本人が15歳未満の場合は戸籍謄本※龍ケ崎市内に本籍がある場合は省略可。」: the 省略可 is for the 戸籍謄本 only.
     assert legal.documents[3].exemption is None
-    assert legal.documents[3].options == ("本人が15歳未満の場合は戸籍謄本※龍ケ崎市内に本籍がある場合は省略可", "成年被後見人を受けている方の場合は登記事項証明書など")
+    assert legal.documents[3].options == (
+        "本人が15歳未満の場合は戸籍謄本※龍ケ崎市内に本籍がある場合は省略可",
+        "成年被後見人を受けている方の場合は登記事項証明書など",
+    )
     ids = kb.id_documents("ryugasaki")
     assert ids is not None and [len(c.examples) for c in ids.categories] == [12, 27]
 

@@ -44,8 +44,14 @@ def test_id_document_lists(kb: KnowledgeBase, seed_text: Callable[[str], str]) -
     assert ids is not None
     a, b = ids.categories
     assert (a.id, a.label, len(a.examples)) == ("A", "官公庁の顔写真付きの証明書", 10)
-    assert (b.id, b.label, b.examples[-1]) == ("B", "「氏名、生年月日」または「氏名、住所」が記載されているもの", "診察券")
-    assert squash("(例)運転免許証、運転経歴証明書、旅券、身体障害者手帳、精神障害者保健福祉手帳、療育手帳、在留カード、特別永住者証明書、一時庇護許可書または仮滞在許可書") in seed_text("tajimi")
+    assert (b.id, b.label, b.examples[-1]) == (
+        "B",
+        "「氏名、生年月日」または「氏名、住所」が記載されているもの",
+        "診察券",
+    )
+    assert squash(
+        "(例)運転免許証、運転経歴証明書、旅券、身体障害者手帳、精神障害者保健福祉手帳、療育手帳、在留カード、特別永住者証明書、一時庇護許可書または仮滞在許可書"
+    ) in seed_text("tajimi")
     assert ids.rules[0].applies_to == ("voluntary_proxy",)
 
 
@@ -60,6 +66,9 @@ def test_office_without_hours(kb: KnowledgeBase) -> None:
 def test_contact(kb: KnowledgeBase, raw_seed: Callable[[str], str]) -> None:
     c = kb.contact("tajimi")
     assert (c.department, [(p.number, p.label) for p in c.phones], c.fax) == (
-        "市民課住基グループ", [("0572-23-5542", "直通"), ("0572-22-1111", "代表")], "0572-24-2290")
+        "市民課住基グループ",
+        [("0572-23-5542", "直通"), ("0572-22-1111", "代表")],
+        "0572-24-2290",
+    )
     assert c.hours is None
     assert "電話:0572-23-5542(直通)または0572-22-1111(代表)" in raw_seed("tajimi")

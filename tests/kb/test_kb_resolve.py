@@ -32,8 +32,8 @@ from kb import KnowledgeBase
         # look-alikes and non-matches
         ("みたかったです", None),
         ("いちばん近い窓口", None),
-        ("いちばの近く", None),          # 市場の: kana before the alias
-        ("うちのみたか", None),          # still kana before it
+        ("いちばの近く", None),  # 市場の: kana before the alias
+        ("うちのみたか", None),  # still kana before it
         ("千葉県柏市", None),
         ("大阪市", None),
         ("", None),

@@ -65,7 +65,11 @@ def test_unknown_source_id(kb_copy: Path, edit: Edit) -> None:
 
 
 def test_city_may_not_cite_another_city(kb_copy: Path, edit: Edit) -> None:
-    edit(kb_copy / CHIBA, "  hours: 平日8時30分～17時15分\n  source: chiba", "  hours: 平日8時30分～17時15分\n  source: mitaka")
+    edit(
+        kb_copy / CHIBA,
+        "  hours: 平日8時30分～17時15分\n  source: chiba",
+        "  hours: 平日8時30分～17時15分\n  source: mitaka",
+    )
     assert problems(kb_copy) == [
         "knowledge/municipalities/chiba.yml: contact.source: source 'mitaka' belongs to 'mitaka', not 'chiba'"
     ]
@@ -73,26 +77,39 @@ def test_city_may_not_cite_another_city(kb_copy: Path, edit: Edit) -> None:
 
 def test_id_must_match_file_name(kb_copy: Path, edit: Edit) -> None:
     edit(kb_copy / CHIBA, "\nid: chiba\n", "\nid: chiba_city\n")
-    assert problems(kb_copy) == ["knowledge/municipalities/chiba.yml: id: 'chiba_city' does not match the file name 'chiba'"]
+    assert problems(kb_copy) == [
+        "knowledge/municipalities/chiba.yml: id: 'chiba_city' does not match the file name 'chiba'"
+    ]
 
 
 def test_procedure_office_must_exist(kb_copy: Path, edit: Edit) -> None:
-    edit(kb_copy / CHIBA, "offices: [chiba_ward_offices, chiba_citizen_centers]", "offices: [chiba_ward_offices, chiba_kuyakusho]")
+    edit(
+        kb_copy / CHIBA,
+        "offices: [chiba_ward_offices, chiba_citizen_centers]",
+        "offices: [chiba_ward_offices, chiba_kuyakusho]",
+    )
     assert problems(kb_copy) == [
         "knowledge/municipalities/chiba.yml: procedures.pin_reset.offices[1]: office 'chiba_kuyakusho' is not defined under offices"
     ]
 
 
 def test_reception_after_close(kb_copy: Path, edit: Edit) -> None:
-    edit(kb_copy / "municipalities/mitaka.yml", 'close: "19:00", reception_until: "18:30"', 'close: "19:00", reception_until: "19:30"')
+    edit(
+        kb_copy / "municipalities/mitaka.yml",
+        'close: "19:00", reception_until: "18:30"',
+        'close: "19:00", reception_until: "19:30"',
+    )
     assert problems(kb_copy) == [
         "knowledge/municipalities/mitaka.yml: offices[0].hours[0].reception_until: '19:30' is not between open and close"
     ]
 
 
 def test_close_before_open(kb_copy: Path, edit: Edit) -> None:
-    edit(kb_copy / "municipalities/mitaka.yml", '{days: [mon, tue, wed, thu, fri], open: "08:30", close: "17:00"}',
-         '{days: [mon, tue, wed, thu, fri], open: "08:30", close: "08:00"}')
+    edit(
+        kb_copy / "municipalities/mitaka.yml",
+        '{days: [mon, tue, wed, thu, fri], open: "08:30", close: "17:00"}',
+        '{days: [mon, tue, wed, thu, fri], open: "08:30", close: "08:00"}',
+    )
     assert problems(kb_copy) == [
         "knowledge/municipalities/mitaka.yml: offices[1].hours[0].close: close '08:00' is not after open '08:30'"
     ]
@@ -128,7 +145,11 @@ def test_alias_shared_by_two_cities(kb_copy: Path, edit: Edit) -> None:
 
 def test_unquoted_times_and_dates_are_read_as_text(kb_copy: Path, edit: Edit) -> None:
     # YAML 1.1 would read 18:30 as the number 1110; staff should not have to quote times.
-    edit(kb_copy / "municipalities/mitaka.yml", 'close: "19:00", reception_until: "18:30"', "close: 19:00, reception_until: 18:30")
+    edit(
+        kb_copy / "municipalities/mitaka.yml",
+        'close: "19:00", reception_until: "18:30"',
+        "close: 19:00, reception_until: 18:30",
+    )
     assert problems(kb_copy) == []
 
 
@@ -144,7 +165,11 @@ def run_check(*args: str) -> subprocess.CompletedProcess[str]:
     """Run scripts/kb_check.py as `make kb-check` would (a module, from the repo root)."""
     return subprocess.run(
         [sys.executable, "-m", "scripts.kb_check", *args],
-        capture_output=True, text=True, timeout=120, check=False, cwd=repo_root(),
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+        cwd=repo_root(),
     )
 
 

@@ -78,7 +78,9 @@ def test_municipality_strings_are_in_their_seed(kb: KnowledgeBase, seed_text: Ca
 
 
 @pytest.mark.parametrize("mid", MUNICIPALITIES)
-def test_municipality_name_or_contact_is_on_the_page(kb: KnowledgeBase, seed_text: Callable[[str], str], mid: str) -> None:
+def test_municipality_name_or_contact_is_on_the_page(
+    kb: KnowledgeBase, seed_text: Callable[[str], str], mid: str
+) -> None:
     m = kb.municipality(mid)
     page = seed_text(m.source.id)
     # 多治見市's stored page never names the city; its contact block is the anchor instead.
@@ -103,7 +105,9 @@ def test_national_strings_are_in_their_seeds(kb: KnowledgeBase, seed_text: Calla
     assert missing == []
 
 
-def test_page_typos_are_on_their_pages_and_corrections_are_known_terms(kb: KnowledgeBase, seed_text: Callable[[str], str]) -> None:
+def test_page_typos_are_on_their_pages_and_corrections_are_known_terms(
+    kb: KnowledgeBase, seed_text: Callable[[str], str]
+) -> None:
     typos = kb.national.typos
     assert {t.page for t in typos} == {"利用者証明書用電子証明書", "任意代理人のとなる"}
     for typo in typos:
@@ -119,8 +123,12 @@ def test_pin_labels_appear_in_some_seed(kb: KnowledgeBase, seed_text: Callable[[
 
 def test_lock_counts_match_the_explainer(kb: KnowledgeBase, seed_text: Callable[[str], str]) -> None:
     page = seed_text("explainer")
-    labels = {"signature": "署名用電子証明書", "user_auth": "利用者証明用電子証明書",
-              "resident_registry": "住民基本台帳事務用", "text_input": "券面事項入力補助用"}
+    labels = {
+        "signature": "署名用電子証明書",
+        "user_auth": "利用者証明用電子証明書",
+        "resident_registry": "住民基本台帳事務用",
+        "text_input": "券面事項入力補助用",
+    }
     for pin in kb.national.pins:
         assert f"{labels[pin.id]}{pin.lock_after}回連続で間違えたとき" in page
 
@@ -133,7 +141,9 @@ def test_source_dates_match_the_pages(kb: KnowledgeBase, raw_seed: Callable[[str
         if source.updated is None:
             assert stated == [], sid
         else:
-            assert [(source.updated.year, source.updated.month, source.updated.day)] == [tuple(map(int, s)) for s in stated]
+            assert [(source.updated.year, source.updated.month, source.updated.day)] == [
+                tuple(map(int, s)) for s in stated
+            ]
 
 
 def test_source_dates_explicit(kb: KnowledgeBase) -> None:

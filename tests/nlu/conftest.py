@@ -31,9 +31,7 @@ def nlu_model_path(tmp_path_factory: pytest.TempPathFactory) -> str:
     from scripts.nlu_eval.rasa_pipeline import train_rasa_nlu
 
     out_dir = tmp_path_factory.mktemp("nlu_model")
-    model_path, _ = train_rasa_nlu(
-        str(REPO_ROOT / "config.yml"), str(REPO_ROOT / "data" / "nlu"), str(out_dir)
-    )
+    model_path, _ = train_rasa_nlu(str(REPO_ROOT / "config.yml"), str(REPO_ROOT / "data" / "nlu"), str(out_dir))
     return model_path
 
 

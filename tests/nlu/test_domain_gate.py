@@ -1,7 +1,7 @@
 """DomainGate (issue 9): trains on sparse sentence features, overrides to out_of_scope when confident."""
 
 from pathlib import Path
-from typing import Any, Dict, List
+from typing import Any, Dict, List, Sequence
 
 import numpy as np
 import pytest
@@ -20,13 +20,11 @@ IN_DOMAIN = [1.0, 0.0]
 OUT_OF_DOMAIN = [0.0, 1.0]
 
 
-def _message(vector: List[float], intent: str = "", ranking: List[Dict[str, Any]] = ()) -> Message:
+def _message(vector: List[float], intent: str = "", ranking: Sequence[Dict[str, Any]] = ()) -> Message:
     message = Message(data={TEXT: "x"})
     if intent:
         message.set(INTENT, intent)
-    message.add_features(
-        Features(scipy.sparse.coo_matrix(np.array([vector])), FEATURE_TYPE_SENTENCE, TEXT, "test")
-    )
+    message.add_features(Features(scipy.sparse.coo_matrix(np.array([vector])), FEATURE_TYPE_SENTENCE, TEXT, "test"))
     if ranking:
         message.set(INTENT, dict(ranking[0]), add_to_output=True)
         message.set(INTENT_RANKING_KEY, [dict(r) for r in ranking], add_to_output=True)

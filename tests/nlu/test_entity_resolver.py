@@ -39,7 +39,9 @@ def test_non_canonical_values_are_dropped(resolver: EntityResolver) -> None:
 
 
 def test_a_dropped_long_entity_does_not_hide_a_valid_short_one(resolver: EntityResolver) -> None:
-    kept = resolver.resolve([_e("applicant_type", 0, 8, "息子のカード"), _e("applicant_type", 2, 4, "legal_representative")])
+    kept = resolver.resolve(
+        [_e("applicant_type", 0, 8, "息子のカード"), _e("applicant_type", 2, 4, "legal_representative")]
+    )
     assert kept == [_e("applicant_type", 2, 4, "legal_representative")]
 
 
@@ -64,7 +66,9 @@ def test_result_is_in_text_order(resolver: EntityResolver) -> None:
 
 
 def test_process_updates_message_entities(resolver: EntityResolver) -> None:
-    message = Message(data={TEXT: "千葉市です", ENTITIES: [_e("municipality", 0, 2, "chiba"), _e("municipality", 0, 3, "chiba")]})
+    message = Message(
+        data={TEXT: "千葉市です", ENTITIES: [_e("municipality", 0, 2, "chiba"), _e("municipality", 0, 3, "chiba")]}
+    )
     resolver.process([message])
     assert message.get(ENTITIES) == [_e("municipality", 0, 3, "chiba")]
 
@@ -88,7 +92,10 @@ def with_vocabulary() -> EntityResolver:
     """A resolver that maps surface forms with a small vocabulary."""
     return EntityResolver(
         {
-            "allowed_values": {"applicant_type": ["self", "legal_representative", "voluntary_proxy"], "pin_type": ["signature"]},
+            "allowed_values": {
+                "applicant_type": ["self", "legal_representative", "voluntary_proxy"],
+                "pin_type": ["signature"],
+            },
             "vocabulary_types": ["applicant_type", "pin_type"],
         },
         vocabulary=VOCABULARY,
@@ -97,7 +104,10 @@ def with_vocabulary() -> EntityResolver:
 
 def test_surface_forms_are_mapped_with_the_vocabulary(with_vocabulary: EntityResolver) -> None:
     kept = with_vocabulary.resolve([_e("applicant_type", 0, 6, "母の代わりに"), _e("pin_type", 8, 13, "Ｅ－ＴＡＸ")])
-    assert [(e["entity"], e["value"]) for e in kept] == [("applicant_type", "voluntary_proxy"), ("pin_type", "signature")]
+    assert [(e["entity"], e["value"]) for e in kept] == [
+        ("applicant_type", "voluntary_proxy"),
+        ("pin_type", "signature"),
+    ]
     assert all(e["processors"] == ["EntityResolver"] for e in kept)
 
 
@@ -120,8 +130,11 @@ def test_training_stores_the_kb_cities_and_the_vocabulary(tmp_path: Path) -> Non
     from kb.directory import read_cities
     from kb.paths import default_knowledge_dir
 
-    config = {"cities_entity": "municipality", "vocabulary_types": ["applicant_type"],
-              "allowed_values": {"applicant_type": ["self", "legal_representative", "voluntary_proxy"]}}
+    config = {
+        "cities_entity": "municipality",
+        "vocabulary_types": ["applicant_type"],
+        "allowed_values": {"applicant_type": ["self", "legal_representative", "voluntary_proxy"]},
+    }
     storage = LocalModelStorage(tmp_path)
     resource = Resource("entity_resolver")
     trained = EntityResolver.create(config, storage, resource, None)

@@ -14,8 +14,15 @@ from scripts.nlu_eval.predictions import Prediction, from_rasa_parse
 from scripts.nlu_eval.thresholds import choose_thresholds, falls_back, utility
 
 
-def _p(gold: str, top: str, conf: float = 0.9, second: float = 0.05, final: str = "",
-       gold_entities: Tuple[Entity, ...] = (), entities: Tuple[Entity, ...] = ()) -> Prediction:
+def _p(
+    gold: str,
+    top: str,
+    conf: float = 0.9,
+    second: float = 0.05,
+    final: str = "",
+    gold_entities: Tuple[Entity, ...] = (),
+    entities: Tuple[Entity, ...] = (),
+) -> Prediction:
     return Prediction("t", gold, gold_entities, final or top, top, conf, second, entities, 1.0)
 
 
@@ -81,9 +88,7 @@ def test_from_rasa_parse_of_empty_result() -> None:
 
 def _training_data(counts: dict) -> TrainingData:
     messages = [
-        Message(data={"text": f"{intent}{i}", "intent": intent})
-        for intent, n in counts.items()
-        for i in range(n)
+        Message(data={"text": f"{intent}{i}", "intent": intent}) for intent, n in counts.items() for i in range(n)
     ]
     return TrainingData(training_examples=messages, entity_synonyms={"三鷹": "mitaka"})
 
@@ -108,8 +113,13 @@ def test_folds_are_reproducible() -> None:
 
 
 def test_examples_from_training_data() -> None:
-    message = Message(data={"text": "三鷹市です", "intent": "inform",
-                            "entities": [{"entity": "municipality", "start": 0, "end": 3, "value": "mitaka"}]})
+    message = Message(
+        data={
+            "text": "三鷹市です",
+            "intent": "inform",
+            "entities": [{"entity": "municipality", "start": 0, "end": 3, "value": "mitaka"}],
+        }
+    )
     assert examples_from(TrainingData([message])) == [
         Example("三鷹市です", "inform", (Entity("municipality", 0, 3, "mitaka"),))
     ]

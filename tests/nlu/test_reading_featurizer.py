@@ -66,11 +66,16 @@ def test_reading_or_text(reading: object, text: str, expected: str) -> None:
     assert _reading_or_text(reading, text) == expected
 
 
-def test_tokens_are_replaced_by_their_readings(tokenizer: SudachiTokenizer, featurizer: ReadingCountVectorsFeaturizer) -> None:
+def test_tokens_are_replaced_by_their_readings(
+    tokenizer: SudachiTokenizer, featurizer: ReadingCountVectorsFeaturizer
+) -> None:
     message = _message(tokenizer, "暗証番号を忘れた")
     readings = featurizer._get_message_tokens_by_attribute(message, TEXT)  # noqa: SLF001 - the override under test
     assert readings[0] == "アンショウバンゴウ"
-    assert all(reading == token.get(READING_KEY) for reading, token in zip(readings, message.get(TOKENS_NAMES[TEXT]), strict=True))
+    assert all(
+        reading == token.get(READING_KEY)
+        for reading, token in zip(readings, message.get(TOKENS_NAMES[TEXT]), strict=True)
+    )
 
 
 def test_tokens_without_readings_fall_back_to_their_text(featurizer: ReadingCountVectorsFeaturizer) -> None:

@@ -28,6 +28,7 @@ ACCURACY_FLOOR = 0.96
 MACRO_F1_FLOOR = 0.96
 ENTITY_F1_FLOOR = 0.82
 
+
 @pytest.fixture(scope="module")
 def heldout_predictions(nlu_parser: Any) -> List[Prediction]:
     """Every held-out utterance parsed once by the model under test."""

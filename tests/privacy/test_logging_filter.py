@@ -105,4 +105,3 @@ def test_filter_never_drops_records() -> None:
     records = [make_record(m) for m in ("1234", "123456789018", "thanks", "")]
     assert [RedactingFilter().filter(r) for r in records] == [True, True, True, True]
     assert [r.getMessage() for r in records] == [PIN, NUM, "thanks", ""]
-

@@ -60,7 +60,9 @@ def test_the_command_copies_stdin(tmp_path: Path) -> None:
     subprocess.run(
         [sys.executable, "-m", "privacy.logsink", str(target)],
         input="hello\n暗証番号は1234\nmy number 1234 5678 9018".encode(),
-        env=env, check=True, timeout=30,
+        env=env,
+        check=True,
+        timeout=30,
     )
     assert target.read_text() == "hello\n暗証番号は［暗証番号］\nmy number ［個人番号］\n"
     assert stat.S_IMODE(target.stat().st_mode) == 0o600

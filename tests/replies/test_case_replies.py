@@ -21,7 +21,11 @@ from tests.replies.replies_expect import (
     text_of,
 )
 
-PROCEDURE_JA = {"pin_reset": "暗証番号の再設定", "pin_change": "暗証番号の変更", "certificate_renewal": "電子証明書の更新"}
+PROCEDURE_JA = {
+    "pin_reset": "暗証番号の再設定",
+    "pin_change": "暗証番号の変更",
+    "certificate_renewal": "電子証明書の更新",
+}
 APPLICANT_JA = {"self": "本人", "legal_representative": "法定代理人", "voluntary_proxy": "任意代理人"}
 
 # What each city's page covers (knowledge/municipalities/*.yml): full lists, a mention without lists, or nothing.
@@ -32,16 +36,18 @@ COVERAGE: Dict[str, Dict[str, str]] = {
     "ryugasaki": {"pin_reset": "full", "pin_change": "absent", "certificate_renewal": "full"},
 }
 
-CASES = [
-    (mid, procedure, applicant)
-    for mid in CITY_NAMES
-    for procedure in PROCEDURE_JA
-    for applicant in APPLICANT_JA
-]
+CASES = [(mid, procedure, applicant) for mid in CITY_NAMES for procedure in PROCEDURE_JA for applicant in APPLICANT_JA]
 CASE_IDS = [f"{m}-{p}-{a}" for m, p, a in CASES]
 
 
-def answer(kb: KnowledgeBase, mid: str, procedure: str, applicant: str, pin_type: Optional[str] = None, knows: Optional[bool] = None) -> List[Reply]:
+def answer(
+    kb: KnowledgeBase,
+    mid: str,
+    procedure: str,
+    applicant: str,
+    pin_type: Optional[str] = None,
+    knows: Optional[bool] = None,
+) -> List[Reply]:
     return case_replies(kb, CaseQuery(mid, procedure, applicant, pin_type, knows), FIXED_NOW)
 
 
@@ -52,7 +58,11 @@ def source_line_of(replies: List[Reply]) -> str:
 
 
 LIMITS = Limits()
-ALLOWED_BUTTONS = {"ほかの窓口": "/office_hours", "本人確認書類の一覧": "/identity_documents", "手続きの流れと注意": "/case_details"}
+ALLOWED_BUTTONS = {
+    "ほかの窓口": "/office_hours",
+    "本人確認書類の一覧": "/identity_documents",
+    "手続きの流れと注意": "/case_details",
+}
 
 
 def details(kb: KnowledgeBase, mid: str, procedure: str, applicant: str, part: Optional[str] = None) -> List[Reply]:
@@ -104,7 +114,11 @@ def test_coverage_of_the_case(kb: KnowledgeBase, mid: str, procedure: str, appli
         titles = [b.title for b in replies[-1].buttons]
         assert ("ほかの窓口" in titles) == (len(offices) > len(shown))
         # Everything the page says about the documents is one button away.
-        behind = joined(details(kb, mid, procedure, applicant)) + joined(details(kb, mid, procedure, applicant, "visit2")) + text
+        behind = (
+            joined(details(kb, mid, procedure, applicant))
+            + joined(details(kb, mid, procedure, applicant, "visit2"))
+            + text
+        )
         for document in req.documents:
             assert document.name in behind
             for piece in (document.note, *document.options, *document.remarks):
@@ -120,7 +134,9 @@ def test_coverage_of_the_case(kb: KnowledgeBase, mid: str, procedure: str, appli
             assert step in text  # 多治見市 任意代理人: the page's two-visit steps even without a document list
     else:
         assert req is None
-        assert f"{city}のページには{proc}の案内が掲載されていないため、持ち物や窓口をお答えできません。" in text_of(replies[0])
+        assert f"{city}のページには{proc}の案内が掲載されていないため、持ち物や窓口をお答えできません。" in text_of(
+            replies[0]
+        )
         assert CONTACT_LINE[mid] in text_of(replies[-1])
         assert "持ち物：" not in text
 
@@ -128,16 +144,47 @@ def test_coverage_of_the_case(kb: KnowledgeBase, mid: str, procedure: str, appli
 @pytest.mark.parametrize(
     "mid, procedure, applicant, documents",
     [
-        ("mitaka", "pin_reset", "self", ["暗証番号を再設定するマイナンバーカード", "本人のマイナンバーカード以外で本人確認ができるもの", "個人番号カード暗証番号再設定申請書"]),
-        ("mitaka", "pin_change", "voluntary_proxy", ["暗証番号を変更するマイナンバーカード", "個人番号カード暗証番号変更申請書", "窓口に来られるかたの本人確認ができるもの", "委任状"]),
+        (
+            "mitaka",
+            "pin_reset",
+            "self",
+            [
+                "暗証番号を再設定するマイナンバーカード",
+                "本人のマイナンバーカード以外で本人確認ができるもの",
+                "個人番号カード暗証番号再設定申請書",
+            ],
+        ),
+        (
+            "mitaka",
+            "pin_change",
+            "voluntary_proxy",
+            [
+                "暗証番号を変更するマイナンバーカード",
+                "個人番号カード暗証番号変更申請書",
+                "窓口に来られるかたの本人確認ができるもの",
+                "委任状",
+            ],
+        ),
         ("mitaka", "pin_reset", "legal_representative", ["戸籍謄本や登記事項証明書など、その資格を証明する書類"]),
         ("chiba", "pin_reset", "self", ["マイナンバーカード", "本人確認書類"]),
-        ("chiba", "pin_reset", "legal_representative", ["法定代理人の本人確認書類", "本人のマイナンバーカード", "本人の本人確認書類", "権限確認ができる書類"]),
+        (
+            "chiba",
+            "pin_reset",
+            "legal_representative",
+            ["法定代理人の本人確認書類", "本人のマイナンバーカード", "本人の本人確認書類", "権限確認ができる書類"],
+        ),
         ("ryugasaki", "pin_reset", "self", ["再設定するマイナンバーカード", "暗証番号再設定の申請書", "本人確認書類"]),
-        ("ryugasaki", "certificate_renewal", "voluntary_proxy", ["更新する本人のマイナンバー（個人番号）カード", "代理人の本人確認書類Aを1点"]),
+        (
+            "ryugasaki",
+            "certificate_renewal",
+            "voluntary_proxy",
+            ["更新する本人のマイナンバー（個人番号）カード", "代理人の本人確認書類Aを1点"],
+        ),
     ],
 )
-def test_checklist_names_the_pages_documents(kb: KnowledgeBase, mid: str, procedure: str, applicant: str, documents: List[str]) -> None:
+def test_checklist_names_the_pages_documents(
+    kb: KnowledgeBase, mid: str, procedure: str, applicant: str, documents: List[str]
+) -> None:
     checklist = text_of(answer(kb, mid, procedure, applicant)[0]) + joined(details(kb, mid, procedure, applicant))
     for name in documents:
         assert f"・{name}" in checklist
@@ -147,25 +194,59 @@ def test_checklist_names_the_pages_documents(kb: KnowledgeBase, mid: str, proced
     "mid, procedure, applicant, expected",
     [
         # Two visits: the page splits the documents by visit.
-        ("chiba", "pin_reset", "voluntary_proxy", ["1回目の来庁時の持ち物：", "2回目の来庁時の持ち物：", "・必要事項を記入した回答書"]),
-        ("mitaka", "pin_reset", "voluntary_proxy", ["この手続きは即日では完了しません（窓口へ2回）。", "1. まず申請を受け付けたのち、市役所から申請者ご本人に照会書を郵送します。"]),
-        ("ryugasaki", "pin_reset", "voluntary_proxy", ["窓口へ2回お越しいただきます。", "2. 市からご本人住所あてに照会書を送付（簡易書留・転送不要）"]),
+        (
+            "chiba",
+            "pin_reset",
+            "voluntary_proxy",
+            ["1回目の来庁時の持ち物：", "2回目の来庁時の持ち物：", "・必要事項を記入した回答書"],
+        ),
+        (
+            "mitaka",
+            "pin_reset",
+            "voluntary_proxy",
+            [
+                "この手続きは即日では完了しません（窓口へ2回）。",
+                "1. まず申請を受け付けたのち、市役所から申請者ご本人に照会書を郵送します。",
+            ],
+        ),
+        (
+            "ryugasaki",
+            "pin_reset",
+            "voluntary_proxy",
+            ["窓口へ2回お越しいただきます。", "2. 市からご本人住所あてに照会書を送付（簡易書留・転送不要）"],
+        ),
         # 龍ケ崎市: 「本人が15歳未満の場合は戸籍謄本※龍ケ崎市内に本籍がある場合は省略可。」 — for the 戸籍謄本 only.
-        ("ryugasaki", "pin_reset", "legal_representative", ["　- 本人が15歳未満の場合は戸籍謄本※龍ケ崎市内に本籍がある場合は省略可\n　- 成年被後見人を受けている方の場合は登記事項証明書など"]),
+        (
+            "ryugasaki",
+            "pin_reset",
+            "legal_representative",
+            [
+                "　- 本人が15歳未満の場合は戸籍謄本※龍ケ崎市内に本籍がある場合は省略可\n　- 成年被後見人を受けている方の場合は登記事項証明書など"
+            ],
+        ),
         # 多治見市: the two visits and the sealed 照会書, although the page lost its document lists.
         ("tajimi", "pin_reset", "voluntary_proxy", ["照会書を同封された封筒に入れて封緘し", "2回お越しいただきます"]),
         ("mitaka", "pin_reset", "legal_representative", ["※本籍地が三鷹市の場合、戸籍謄本は不要です"]),
     ],
 )
-def test_visits_steps_and_exemptions(kb: KnowledgeBase, mid: str, procedure: str, applicant: str, expected: List[str]) -> None:
-    text = joined(answer(kb, mid, procedure, applicant)) + joined(details(kb, mid, procedure, applicant)) + joined(details(kb, mid, procedure, applicant, "visit2"))
+def test_visits_steps_and_exemptions(
+    kb: KnowledgeBase, mid: str, procedure: str, applicant: str, expected: List[str]
+) -> None:
+    text = (
+        joined(answer(kb, mid, procedure, applicant))
+        + joined(details(kb, mid, procedure, applicant))
+        + joined(details(kb, mid, procedure, applicant, "visit2"))
+    )
     for fragment in expected:
         assert fragment in text
 
 
 def test_mitaka_source_line_has_the_page_date(kb: KnowledgeBase) -> None:
     line = source_line_of(answer(kb, "mitaka", "pin_reset", "self"))
-    assert line == "出典：三鷹市 市民部 市民課「マイナンバーカードの暗証番号変更・再設定（ロックの解除）」（2025年4月30日更新）"
+    assert (
+        line
+        == "出典：三鷹市 市民部 市民課「マイナンバーカードの暗証番号変更・再設定（ロックの解除）」（2025年4月30日更新）"
+    )
 
 
 def test_ryugasaki_source_line_says_no_date(kb: KnowledgeBase) -> None:
@@ -194,7 +275,9 @@ def _without_nationwide_citations(text: str) -> str:
 
 
 @pytest.mark.parametrize("mid, other", PAIRS, ids=[f"{m}-not-{o}" for m, o in PAIRS])
-def test_no_other_citys_phone_office_or_department(kb: KnowledgeBase, identifiers: Dict[str, List[str]], mid: str, other: str) -> None:
+def test_no_other_citys_phone_office_or_department(
+    kb: KnowledgeBase, identifiers: Dict[str, List[str]], mid: str, other: str
+) -> None:
     """Another city appears only as the cited page of a nationwide rule, labelled 全国共通."""
     assert identifiers[other], other
     for procedure in PROCEDURE_JA:
@@ -227,18 +310,40 @@ STORE_NEEDS = "スマートフォンに専用のアプリケーションをイ�
 KIOSK_TABLE = [
     ("signature", True, f"必要なもの：{STORE_NEEDS}、利用者証明用電子証明書の暗証番号"),
     ("user_auth", True, f"必要なもの：{STORE_NEEDS}、署名用電子証明書の暗証番号"),
-    ("signature", False, "コンビニ等のキオスク端末での再設定には利用者証明用電子証明書の暗証番号が必要なため（全国共通。多治見市 市民課住基グループのページより）、窓口での手続きをご案内しています。"),
-    ("user_auth", False, "コンビニ等のキオスク端末での再設定には署名用電子証明書の暗証番号が必要なため（全国共通。多治見市 市民課住基グループのページより）、窓口での手続きをご案内しています。"),
-    ("resident_registry", None, "※住民基本台帳用、券面事項入力補助用暗証番号は、コンビニ等で再設定（初期化）できません（全国共通。多治見市 市民課住基グループのページより）。署名用・利用者証明用の再設定だけであれば"),
-    ("text_input", None, "※住民基本台帳用、券面事項入力補助用暗証番号は、コンビニ等で再設定（初期化）できません（全国共通"),
-    ("four_digit", None, "※住民基本台帳用、券面事項入力補助用暗証番号は、コンビニ等で再設定（初期化）できません（全国共通"),
+    (
+        "signature",
+        False,
+        "コンビニ等のキオスク端末での再設定には利用者証明用電子証明書の暗証番号が必要なため（全国共通。多治見市 市民課住基グループのページより）、窓口での手続きをご案内しています。",
+    ),
+    (
+        "user_auth",
+        False,
+        "コンビニ等のキオスク端末での再設定には署名用電子証明書の暗証番号が必要なため（全国共通。多治見市 市民課住基グループのページより）、窓口での手続きをご案内しています。",
+    ),
+    (
+        "resident_registry",
+        None,
+        "※住民基本台帳用、券面事項入力補助用暗証番号は、コンビニ等で再設定（初期化）できません（全国共通。多治見市 市民課住基グループのページより）。署名用・利用者証明用の再設定だけであれば",
+    ),
+    (
+        "text_input",
+        None,
+        "※住民基本台帳用、券面事項入力補助用暗証番号は、コンビニ等で再設定（初期化）できません（全国共通",
+    ),
+    (
+        "four_digit",
+        None,
+        "※住民基本台帳用、券面事項入力補助用暗証番号は、コンビニ等で再設定（初期化）できません（全国共通",
+    ),
     ("all", None, "※住民基本台帳用、券面事項入力補助用暗証番号は、コンビニ等で再設定（初期化）できません（全国共通"),
 ]
 
 
 @pytest.mark.parametrize("mid", list(CITY_NAMES))
 @pytest.mark.parametrize("pin_type, knows, expected", KIOSK_TABLE, ids=[f"{p}-{k}" for p, k, _ in KIOSK_TABLE])
-def test_kiosk_alternative_for_self_reset(kb: KnowledgeBase, mid: str, pin_type: str, knows: Optional[bool], expected: str) -> None:
+def test_kiosk_alternative_for_self_reset(
+    kb: KnowledgeBase, mid: str, pin_type: str, knows: Optional[bool], expected: str
+) -> None:
     replies = answer(kb, mid, "pin_reset", "self", pin_type, knows)
     text = joined(replies)
     assert expected in text
@@ -292,5 +397,8 @@ def test_chiba_proxy_reply_form_is_a_second_visit_item(kb: KnowledgeBase) -> Non
     first = text_of(answer(kb, "chiba", "pin_reset", "voluntary_proxy")[0])
     assert "照会書兼回答書" not in first and "1回目の持ち物：" in first
     second = joined(details(kb, "chiba", "pin_reset", "voluntary_proxy", "visit2"))
-    assert "・必要事項を記入した回答書（暗証番号変更・暗証番号初期化申請照会書兼回答書）（暗証番号を再設定する本人宛に郵送した回答書です。" in second
+    assert (
+        "・必要事項を記入した回答書（暗証番号変更・暗証番号初期化申請照会書兼回答書）（暗証番号を再設定する本人宛に郵送した回答書です。"
+        in second
+    )
     assert "※必要事項が記載されていない場合は受付ができません。" in second

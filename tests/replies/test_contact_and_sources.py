@@ -97,7 +97,9 @@ def test_describe_own_source(kb: KnowledgeBase, mid: str) -> None:
 
 
 def _source(sid: str, title: Optional[str], publisher: Optional[str], updated: Optional[dt.date]) -> Source:
-    return Source(id=sid, seed_id="999", file="x.txt", title=title, publisher=publisher, municipality=None, updated=updated)
+    return Source(
+        id=sid, seed_id="999", file="x.txt", title=title, publisher=publisher, municipality=None, updated=updated
+    )
 
 
 @pytest.mark.parametrize(
@@ -133,7 +135,10 @@ def test_source_line_of_nothing() -> None:
         (Reply("こんにちは"), {"text": "こんにちは"}),
         (
             Reply("どちら?", [Button("三鷹市", "/office_hours"), Button("千葉市", "/x")]),
-            {"text": "どちら?", "buttons": [{"title": "三鷹市", "payload": "/office_hours"}, {"title": "千葉市", "payload": "/x"}]},
+            {
+                "text": "どちら?",
+                "buttons": [{"title": "三鷹市", "payload": "/office_hours"}, {"title": "千葉市", "payload": "/x"}],
+            },
         ),
     ],
 )

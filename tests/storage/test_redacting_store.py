@@ -20,7 +20,9 @@ SECRETS = ("123456789018", "4917", "1357", "Abc12345", "0861", "3141", "5926")
 
 
 def make_store(tmp_path: Path, retention_days: float = 7.0) -> RedactingSQLTrackerStore:
-    return RedactingSQLTrackerStore(domain=DOMAIN, dialect="sqlite", db=str(tmp_path / "tracker.db"), retention_days=retention_days)
+    return RedactingSQLTrackerStore(
+        domain=DOMAIN, dialect="sqlite", db=str(tmp_path / "tracker.db"), retention_days=retention_days
+    )
 
 
 def raw_db(tmp_path: Path) -> str:
@@ -32,7 +34,11 @@ def user(text: str, intent: str = "forgot_pin", metadata: dict | None = None, ts
     return UserUttered(
         text,
         intent={"name": intent, "confidence": 1.0},
-        parse_data={"text": text, "intent": {"name": intent, "confidence": 1.0}, "entities": [{"entity": "x", "value": text}]},
+        parse_data={
+            "text": text,
+            "intent": {"name": intent, "confidence": 1.0},
+            "entities": [{"entity": "x", "value": text}],
+        },
         metadata=metadata or {},
         timestamp=ts,
     )
@@ -49,7 +55,9 @@ def test_text_parse_data_metadata_and_follow_ups_are_redacted(tmp_path: Path) ->
         ActionExecuted("action_session_start"),
         SessionStarted(),
         ActionExecuted("action_listen"),
-        user("マイナンバーは3141 - 5926 - 5352", metadata={"note": "暗証番号1357", "deep": [{"n": "1234\n5678\n9018"}]}),
+        user(
+            "マイナンバーは3141 - 5926 - 5352", metadata={"note": "暗証番号1357", "deep": [{"n": "1234\n5678\n9018"}]}
+        ),
         BotUttered("どの暗証番号ですか。"),
         ActionExecuted("action_listen"),
         user("たしか4917だったと思う"),
@@ -64,7 +72,11 @@ def test_text_parse_data_metadata_and_follow_ups_are_redacted(tmp_path: Path) ->
     assert "［個人番号］" in data or "\\uff3b\\u500b" in data
     tracker = asyncio.run(store.retrieve("s1"))
     texts = [e.text for e in tracker.events if isinstance(e, UserUttered)]
-    assert texts == ["マイナンバーは［個人番号］", "たしか［暗証番号］だったと思う", "住民基本台帳用は［暗証番号］、署名用は［暗証番号］"]
+    assert texts == [
+        "マイナンバーは［個人番号］",
+        "たしか［暗証番号］だったと思う",
+        "住民基本台帳用は［暗証番号］、署名用は［暗証番号］",
+    ]
 
 
 def test_bot_texts_keep_phone_numbers(tmp_path: Path) -> None:

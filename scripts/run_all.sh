@@ -7,7 +7,7 @@ source scripts/stack_env.sh
 pids=()
 stop_all() {
   trap - INT TERM EXIT
-  for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
+  for pid in "${pids[@]}"; do stop_tree "$pid"; done
   wait 2>/dev/null || true
 }
 trap stop_all INT TERM EXIT

@@ -54,3 +54,9 @@ fi
 without_secrets() {
   env -u LINE_CHANNEL_SECRET -u LINE_CHANNEL_ACCESS_TOKEN -u GATEWAY_SECRET "$@"
 }
+# A process started as `without_secrets … &` runs in a subshell of its own: $! is that subshell, and the server is
+# its child. Stop the children first, or the server outlives the script (and keeps its port).
+stop_tree() {
+  pkill -TERM -P "$1" 2>/dev/null || true
+  kill "$1" 2>/dev/null || true
+}

@@ -10,7 +10,7 @@ export PINBOT_NOW="${PINBOT_NOW:-2026-11-24T10:00:00+09:00}"
 source scripts/stack_env.sh
 
 pids=()
-stop_all() { for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done; wait 2>/dev/null || true; }
+stop_all() { for pid in "${pids[@]}"; do stop_tree "$pid"; done; wait 2>/dev/null || true; }
 trap stop_all EXIT INT TERM
 without_secrets .venv/bin/rasa run actions --actions actions --port "$ACTION_PORT" > >(log_to "$STATE_DIR/log/actions.log") 2>&1 &
 pids+=($!)

@@ -12,9 +12,6 @@ from actions.context import APPLICANT_TYPES, PIN_TYPES, PROCEDURES, canonical, d
 from actions.form_base import FreeTextFormValidation
 from actions.knowledge import get_kb, resolve_municipality
 
-# The kiosk route exists only for these two PINs, and needs the other one (knowledge/national.yml).
-STORE_RESETTABLE = ("signature", "user_auth")
-
 
 class ValidatePinCaseForm(FreeTextFormValidation):
     """Validate and extract the slots of pin_case_form."""
@@ -37,7 +34,10 @@ class ValidatePinCaseForm(FreeTextFormValidation):
         slots += ["applicant_type", "municipality"]
         if procedure == "pin_reset" and tracker.get_slot("applicant_type") == "self":
             slots.append("pin_type")
-            if tracker.get_slot("pin_type") in STORE_RESETTABLE:
+            # Whether the resident knows the other PIN matters only where the kiosk route exists
+            # (knowledge/national.yml store_reset).
+            pin_type = tracker.get_slot("pin_type")
+            if isinstance(pin_type, str) and get_kb().national.store_reset.available_for(pin_type):
                 slots.append("knows_other_pin")
         return slots
 

@@ -149,7 +149,7 @@ class Settings:
             secret_is_ephemeral=not raw_secret,
             db_path=env.get("GATEWAY_DB_PATH", "").strip()
             or str(Path(env.get("STATE_DIR", "").strip() or REPO_ROOT / "var") / "gateway.sqlite3"),
-            knowledge_dir=Path(env.get("KNOWLEDGE_DIR", "").strip() or REPO_ROOT / "knowledge"),
+            knowledge_dir=Path(env.get("KB_DIR", "").strip() or REPO_ROOT / "knowledge"),
             default_municipality=default_municipality,
             session_ttl_seconds=_int(env, "SESSION_TTL_SECONDS", 24 * 3600),
             max_text_chars=_int(env, "MAX_TEXT_CHARS", 500),

@@ -49,7 +49,7 @@ def gateway_process(
             "RASA_URL": fake_rasa[1].url,
             "RASA_TIMEOUT_SECONDS": "2",
             "RASA_AUTH_TOKEN": FAKE_RASA_TOKEN,
-            "KNOWLEDGE_DIR": str(kb_dir),
+            "KB_DIR": str(kb_dir),
         }
     )
     with log_path.open("wb") as log:

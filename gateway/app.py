@@ -17,29 +17,30 @@ from starlette.responses import Response
 from starlette.routing import Route
 from starlette.types import Receive, Scope, Send
 
+from gateway.backends import open_state
 from gateway.background import BackgroundRunner
-from gateway.db import Database
 from gateway.headers import SecurityHeaders
 from gateway.health import Health
 from gateway.hosts import TrustedHosts
 from gateway.http import json_error
 from gateway.line.client import LineClient
-from gateway.line.dedupe import EventDeduplicator
 from gateway.line.handler import LineEventHandler
 from gateway.line.webhook import LineWebhook
 from gateway.logsafe import describe_exception
 from gateway.municipalities import MunicipalityDirectory
 from gateway.origins import OriginAllowlist
 from gateway.pages import Pages
-from gateway.rasa_client import RasaClient
-from gateway.sessions import SessionStore
+from gateway.replicas import ReplicaPool
 from gateway.settings import Settings, SettingsError
+from gateway.state import GatewayState, StateUnavailable
 from gateway.turns import TurnService
 from gateway.webchat import WebChat
 from privacy.retention import purge_interval_seconds
 
 log = logging.getLogger(__name__)
 SHUTDOWN_DRAIN_SECONDS = 10.0
+# What a client is told to wait when the shared state (Redis) is down: a restart takes seconds.
+STATE_RETRY_AFTER_SECONDS = 5
 
 
 class GatewayApp(Starlette):
@@ -73,13 +74,22 @@ def create_app(settings: Settings | None = None) -> GatewayApp:
             )
         if not settings.line_enabled:
             log.info("LINE credentials not set: /line/webhook answers 503; the web chat works")
-        db = Database(settings.db_path)
-        # Nothing about a conversation outlives the retention period (RETENTION_DAYS), whatever the other TTLs say.
-        store = SessionStore(db, int(min(settings.session_ttl_seconds, settings.retention_seconds)))
-        dedupe = EventDeduplicator(db, min(3 * 24 * 3600.0, settings.retention_seconds))
-        rasa = RasaClient(settings.rasa_url, settings.rasa_timeout_seconds, auth_token=settings.rasa_auth_token)
+        state = open_state(settings)
+        rasa = ReplicaPool(
+            settings.replica_urls,
+            settings.rasa_timeout_seconds,
+            auth_token=settings.rasa_auth_token,
+            health_interval_seconds=settings.rasa_health_interval_seconds,
+        )
+        rasa.start()
         turns = TurnService(
-            rasa, store, directory, settings.gateway_secret, settings.rasa_timeout_seconds, settings.max_turns_in_flight
+            rasa,
+            state.sessions,
+            state.locks,
+            directory,
+            settings.gateway_secret,
+            settings.rasa_timeout_seconds,
+            settings.max_turns_in_flight,
         )
         runner = BackgroundRunner(settings.background_concurrency)
         line_client = (
@@ -87,17 +97,22 @@ def create_app(settings: Settings | None = None) -> GatewayApp:
             if settings.line_enabled
             else None
         )
-        handler = LineEventHandler(settings, line_client, turns, store, directory) if line_client else None
-        webchat = WebChat(settings, store, turns, directory)
+        handler = (
+            LineEventHandler(settings, line_client, turns, state.sessions, directory, state.limiter)
+            if line_client
+            else None
+        )
+        webchat = WebChat(settings, state.sessions, turns, directory, state.limiter)
         webhook = LineWebhook(
             settings.line_channel_secret,
             handler,
-            dedupe,
+            state.dedupe,
             runner,
             settings.line_max_body_bytes,
             settings.rate_limit_bad_signatures_per_minute,
+            state.limiter,
         )
-        purger = asyncio.create_task(_purge_forever(store, dedupe, db, settings.retention_seconds))
+        purger = asyncio.create_task(_purge_forever(state, settings.retention_seconds))
         app.state.runner = runner
         app.state.webchat = webchat
         app.state.webhook = webhook
@@ -112,7 +127,7 @@ def create_app(settings: Settings | None = None) -> GatewayApp:
             if line_client is not None:
                 await line_client.close()
             await rasa.close()
-            db.close()
+            await state.close()
 
     pages = Pages(directory)
 
@@ -149,20 +164,20 @@ def create_app(settings: Settings | None = None) -> GatewayApp:
         Middleware(TrustedHosts, allowed=settings.allowed_hosts),
         Middleware(OriginAllowlist, allowed=settings.allowed_origins, hosts=settings.allowed_hosts),
     ]
-    exception_handlers = {HTTPException: _http_error, Exception: _server_error}
+    exception_handlers = {HTTPException: _http_error, StateUnavailable: _state_unavailable, Exception: _server_error}
     return GatewayApp(routes=routes, middleware=middleware, lifespan=lifespan, exception_handlers=exception_handlers)
 
 
-async def _purge_forever(store: SessionStore, dedupe: EventDeduplicator, db: Database, retention: float) -> None:
+async def _purge_forever(state: GatewayState, retention: float) -> None:
     """Purge expired sessions, offers and LINE event ids now and then periodically.
 
     Hourly, or faster for short retentions.
     """
     while True:
         try:
-            sessions = store.purge()
-            dedupe.purge()
-            db.restrict_files()
+            sessions = await state.sessions.purge()
+            await state.dedupe.purge()
+            state.housekeeping()
             if sessions:
                 log.info("purged %d expired web sessions", sessions)
         except Exception as exc:  # noqa: BLE001 - the next round tries again
@@ -176,6 +191,17 @@ async def _http_error(request: Request, exc: Exception) -> Response:
     code = {404: "not_found", 405: "method_not_allowed"}.get(status, "http_error")
     headers = dict(exc.headers or {}) if isinstance(exc, HTTPException) else None
     return json_error(status, code, "このURLではご利用いただけません。", headers=headers)
+
+
+async def _state_unavailable(request: Request, exc: Exception) -> Response:
+    """Shared state (Redis) is down: a polite 503 the widget shows as is, and the client retries later."""
+    log.warning("state unavailable on %s %s: %s", request.method, request.url.path, exc)
+    return json_error(
+        503,
+        "unavailable",
+        "ただいまご利用いただけません。申し訳ありませんが、少し時間をおいてからもう一度お試しください。",
+        headers={"Retry-After": str(STATE_RETRY_AFTER_SECONDS)},
+    )
 
 
 async def _server_error(request: Request, exc: Exception) -> Response:

@@ -1,4 +1,4 @@
-"""``GET /healthz``: 200 only when Rasa answers with a loaded model (CONTRACT §2); the public sees only ok/not ok."""
+"""``GET /healthz``: 200 only when a Rasa replica answers with a loaded model (CONTRACT §2); the public sees ok/not ok."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
 from gateway.http import NO_STORE
-from gateway.rasa_client import RasaClient
+from gateway.replicas import ReplicaPool
 
 log = logging.getLogger(__name__)
 
@@ -16,13 +16,13 @@ log = logging.getLogger(__name__)
 class Health:
     """Reports the gateway's view of Rasa; the details go to the operator's log, not to the caller."""
 
-    def __init__(self, rasa: RasaClient) -> None:
-        """Wire the Rasa client."""
+    def __init__(self, rasa: ReplicaPool) -> None:
+        """Wire the Rasa replicas."""
         self._rasa = rasa
         self._last_detail: str | None = None
 
     async def healthz(self, request: Request) -> Response:
-        """Probe Rasa's ``/status`` now (no caching: a stopped Rasa must show at once)."""
+        """Probe every replica's ``/status`` now (no caching: a stopped Rasa must show at once); ok if one is up."""
         rasa = await self._rasa.health()
         ok = rasa.reachable and rasa.model_loaded
         if rasa.detail != self._last_detail:

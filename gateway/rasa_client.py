@@ -19,6 +19,19 @@ class RasaUnavailable(Exception):
     """Rasa errored, timed out, or answered with nothing usable."""
 
 
+class RasaNotAccepted(RasaUnavailable):
+    """The request never reached Rasa (connection refused, connect timeout, no pooled connection): safe to resend."""
+
+
+class RasaConnectionLost(RasaUnavailable):
+    """The connection failed after the request may have been written: Rasa may have run the turn, never resend it."""
+
+
+# Only these mean the request was never written: httpx raises them while connecting or waiting for a pooled
+# connection, before a byte of the body goes out. Read/write errors and protocol errors come after that.
+NOT_SENT_ERRORS = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)
+
+
 @dataclass(frozen=True)
 class RasaHealth:
     """What ``/status`` told us."""
@@ -60,6 +73,10 @@ class RasaClient:
                 response = await self._http.post("/webhooks/rest/webhook", json=body)
         except TimeoutError as exc:
             raise RasaUnavailable("timeout") from exc
+        except NOT_SENT_ERRORS as exc:
+            raise RasaNotAccepted(type(exc).__name__) from exc
+        except httpx.TransportError as exc:
+            raise RasaConnectionLost(type(exc).__name__) from exc
         except httpx.HTTPError as exc:
             raise RasaUnavailable(type(exc).__name__) from exc
         if response.status_code != 200:

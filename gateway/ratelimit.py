@@ -34,7 +34,7 @@ class SlidingWindowLimiter:
         self._events: dict[str, deque[float]] = {}
         self._lock = threading.Lock()
 
-    def allow(self, key: str, now: float | None = None) -> bool:
+    async def allow(self, key: str, now: float | None = None) -> bool:
         """Record an event for ``key`` and tell whether it is within the limit (refused events are not counted)."""
         now = time.monotonic() if now is None else now
         with self._lock:
@@ -50,14 +50,14 @@ class SlidingWindowLimiter:
             events.append(now)
             return True
 
-    def is_exhausted(self, key: str, now: float | None = None) -> bool:
+    async def is_exhausted(self, key: str, now: float | None = None) -> bool:
         """Whether ``key`` has used up its limit in the current window (nothing is recorded)."""
         now = time.monotonic() if now is None else now
         with self._lock:
             events = self._events.get(key)
             return events is not None and sum(1 for t in events if now - t < self._window) >= self._limit
 
-    def retry_after(self, key: str, now: float | None = None) -> int:
+    async def retry_after(self, key: str, now: float | None = None) -> int:
         """Whole seconds until ``key`` may send again (at least 1)."""
         now = time.monotonic() if now is None else now
         with self._lock:

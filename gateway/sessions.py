@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import time
+from collections import OrderedDict
 from dataclasses import dataclass
 
 from gateway.db import Database
@@ -11,6 +12,8 @@ from gateway.ids import looks_like_session_id, new_conversation_id, new_session_
 
 # Remember only recent turns' buttons: enough for a resident who answers an earlier question, small enough to store.
 MAX_OFFERED = 40
+# Conversations whose last bot message asked about a PIN: bounded, an old entry only costs a missed context.
+MAX_PIN_CONTEXTS = 10_000
 
 
 @dataclass(frozen=True)
@@ -25,14 +28,18 @@ class Session:
 
 
 class SessionStore:
-    """Creates, finds and expires sessions, and keeps each conversation's offered payloads."""
+    """Creates, finds and expires sessions, and keeps each conversation's offered payloads (SQLite, one process).
+
+    The statements are tiny, so the async methods run them inline; the PIN-question context lives in memory.
+    """
 
     def __init__(self, db: Database, ttl_seconds: int) -> None:
         """Use ``db``; sessions unused for ``ttl_seconds`` are treated as unknown and purged."""
         self._db = db
         self._ttl = ttl_seconds
+        self._asked_pin: OrderedDict[str, None] = OrderedDict()
 
-    def create(self, municipality: str | None, now: float | None = None) -> Session:
+    async def create(self, municipality: str | None, now: float | None = None) -> Session:
         """Issue a new session."""
         now = time.time() if now is None else now
         session = Session(new_session_id(), new_conversation_id("web"), municipality, now, now)
@@ -44,7 +51,7 @@ class SessionStore:
             )
         return session
 
-    def get(self, session_id: object, now: float | None = None) -> Session | None:
+    async def get(self, session_id: object, now: float | None = None) -> Session | None:
         """The live session with this id, refreshing its last-seen time; None if unknown or expired."""
         if not looks_like_session_id(session_id):
             return None
@@ -60,7 +67,7 @@ class SessionStore:
             self._db.conn.execute("UPDATE sessions SET last_seen = ? WHERE session_id = ?", (now, session_id))
         return Session(row[0], row[1], row[2], row[3], now)
 
-    def offered(self, conversation_id: str) -> list[str]:
+    async def offered(self, conversation_id: str) -> list[str]:
         """Payloads the bot has recently offered in this conversation, newest last."""
         with self._db.lock:
             row = self._db.conn.execute(
@@ -71,12 +78,12 @@ class SessionStore:
         value = json.loads(row[0])
         return [p for p in value if isinstance(p, str)] if isinstance(value, list) else []
 
-    def remember_offers(self, conversation_id: str, payloads: list[str], now: float | None = None) -> None:
+    async def remember_offers(self, conversation_id: str, payloads: list[str], now: float | None = None) -> None:
         """Add the payloads of the buttons just shown; the oldest beyond MAX_OFFERED are forgotten."""
         if not payloads:
             return
         now = time.time() if now is None else now
-        merged = [p for p in self.offered(conversation_id) if p not in payloads] + list(dict.fromkeys(payloads))
+        merged = [p for p in await self.offered(conversation_id) if p not in payloads] + list(dict.fromkeys(payloads))
         with self._db.lock:
             self._db.conn.execute(
                 "INSERT INTO offers(conversation_id, payloads, updated) VALUES (?,?,?) "
@@ -84,12 +91,27 @@ class SessionStore:
                 (conversation_id, json.dumps(merged[-MAX_OFFERED:], ensure_ascii=False), now),
             )
 
-    def forget_conversation(self, conversation_id: str) -> None:
+    async def asked_pin(self, conversation_id: str) -> bool:
+        """Whether the bot's last message in this conversation asked about a PIN."""
+        return conversation_id in self._asked_pin
+
+    async def set_asked_pin(self, conversation_id: str, asked: bool) -> None:
+        """Record whether the bot's last message asked about a PIN (the oldest beyond MAX_PIN_CONTEXTS go)."""
+        if not asked:
+            self._asked_pin.pop(conversation_id, None)
+            return
+        self._asked_pin[conversation_id] = None
+        self._asked_pin.move_to_end(conversation_id)
+        while len(self._asked_pin) > MAX_PIN_CONTEXTS:
+            self._asked_pin.popitem(last=False)
+
+    async def forget_conversation(self, conversation_id: str) -> None:
         """Drop what the gateway keeps about a conversation (e.g. a LINE user who unfollowed)."""
+        self._asked_pin.pop(conversation_id, None)
         with self._db.lock:
             self._db.conn.execute("DELETE FROM offers WHERE conversation_id = ?", (conversation_id,))
 
-    def purge(self, now: float | None = None) -> int:
+    async def purge(self, now: float | None = None) -> int:
         """Delete expired sessions and stale offers; returns how many sessions went."""
         now = time.time() if now is None else now
         cutoff = now - self._ttl

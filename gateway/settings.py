@@ -13,6 +13,8 @@ REPO_ROOT = Path(__file__).resolve().parent.parent
 MIN_SECRET_BYTES = 32
 # IP addresses are always accepted (see gateway.hosts); names only when listed.
 DEFAULT_ALLOWED_HOSTS = frozenset({"localhost"})
+# sqlite: one gateway process (make run); redis: gateways sharing one Redis behave as one (make run-scaled).
+STATE_BACKENDS = frozenset({"sqlite", "redis"})
 
 
 class SettingsError(ValueError):
@@ -77,6 +79,26 @@ def _hosts(raw: str) -> frozenset[str]:
     return frozenset(hosts)
 
 
+def _urls(raw: str) -> tuple[str, ...]:
+    urls = []
+    for item in raw.split(","):
+        url = item.strip().rstrip("/")
+        if not url:
+            continue
+        if not url.startswith(("http://", "https://")) or url.count("/") != 2:
+            raise SettingsError(f"RASA_URLS entries must be base URLs like http://127.0.0.1:5005, got {item!r}")
+        if url not in urls:
+            urls.append(url)
+    return tuple(urls)
+
+
+def _state_backend(raw: str) -> str:
+    value = raw.strip().lower() or "sqlite"
+    if value not in STATE_BACKENDS:
+        raise SettingsError(f"GATEWAY_STATE must be one of {', '.join(sorted(STATE_BACKENDS))}, got {raw!r}")
+    return value
+
+
 def _secret(raw: str) -> bytes:
     secret = raw.encode("utf-8")
     if len(secret) < MIN_SECRET_BYTES:
@@ -94,6 +116,13 @@ class Settings:
     host: str = "0.0.0.0"
     port: int = 8080
     rasa_url: str = "http://127.0.0.1:5005"
+    # Several replicas (RASA_URLS); empty means the one rasa_url.
+    rasa_urls: tuple[str, ...] = ()
+    rasa_health_interval_seconds: float = 2.0
+    gateway_state: str = "sqlite"
+    redis_url: str = field(default="redis://127.0.0.1:6379/0", repr=False)
+    redis_key_prefix: str = "pinbot:gw:"
+    redis_timeout_seconds: float = 0.5
     rasa_timeout_seconds: float = 5.0
     rasa_auth_token: str | None = field(default=None, repr=False)
     retention_seconds: float = 7 * 24 * 3600.0
@@ -122,6 +151,11 @@ class Settings:
     background_concurrency: int = 8
 
     @property
+    def replica_urls(self) -> tuple[str, ...]:
+        """The Rasa servers to spread turns over: RASA_URLS, or else the single RASA_URL."""
+        return self.rasa_urls or (self.rasa_url,)
+
+    @property
     def line_enabled(self) -> bool:
         """Whether both LINE credentials are configured."""
         return bool(self.line_channel_secret and self.line_channel_access_token)
@@ -140,6 +174,12 @@ class Settings:
             host=env.get("GATEWAY_HOST", "").strip() or "0.0.0.0",
             port=_int(env, "GATEWAY_PORT", 8080, minimum=0),
             rasa_url=(env.get("RASA_URL", "").strip() or "http://127.0.0.1:5005").rstrip("/"),
+            rasa_urls=_urls(env.get("RASA_URLS", "")),
+            rasa_health_interval_seconds=_float(env, "RASA_HEALTH_INTERVAL_SECONDS", 2.0),
+            gateway_state=_state_backend(env.get("GATEWAY_STATE", "")),
+            redis_url=env.get("REDIS_URL", "").strip() or "redis://127.0.0.1:6379/0",
+            redis_key_prefix=env.get("REDIS_KEY_PREFIX", "").strip() or "pinbot:gw:",
+            redis_timeout_seconds=_float(env, "REDIS_TIMEOUT_SECONDS", 0.5),
             rasa_timeout_seconds=_float(env, "RASA_TIMEOUT_SECONDS", 5.0),
             rasa_auth_token=env.get("RASA_AUTH_TOKEN", "").strip() or None,
             retention_seconds=retention,

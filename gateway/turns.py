@@ -5,16 +5,15 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-import weakref
-from collections import OrderedDict
 from dataclasses import dataclass
 
 from gateway.fallback import fallback_text
 from gateway.ids import log_id
 from gateway.models import BotMessage
 from gateway.municipalities import MunicipalityDirectory
-from gateway.rasa_client import RasaClient, RasaUnavailable
-from gateway.sessions import SessionStore
+from gateway.rasa_client import RasaUnavailable
+from gateway.replicas import ReplicaPool
+from gateway.state import ConversationLocks, SessionBackend, StateUnavailable
 from gateway.textguard import guard_typed_text
 from privacy.redact import asks_about_pin
 
@@ -39,17 +38,14 @@ class TurnResult:
     redacted: bool = False
 
 
-# Conversations whose last bot message asked about a PIN: bounded, an old entry only costs a missed context.
-MAX_PIN_CONTEXTS = 10_000
-
-
 class TurnService:
     """Serialises turns per conversation so Rasa sees them in order and the offered buttons stay consistent."""
 
     def __init__(
         self,
-        rasa: RasaClient,
-        store: SessionStore,
+        rasa: ReplicaPool,
+        store: SessionBackend,
+        locks: ConversationLocks,
         directory: MunicipalityDirectory,
         log_secret: bytes,
         deadline_seconds: float,
@@ -63,21 +59,20 @@ class TurnService:
         self._deadline_seconds = deadline_seconds
         self._max_in_flight = max_in_flight
         self._in_flight = 0
-        self._locks: weakref.WeakValueDictionary[str, asyncio.Lock] = weakref.WeakValueDictionary()
-        self._asked_pin: OrderedDict[str, None] = OrderedDict()
+        self._locks = locks
 
     @property
     def in_flight(self) -> int:
         """Turns started and not yet finished (waiting for their conversation's lock included)."""
         return self._in_flight
 
-    def is_offered(self, conversation_id: str, payload: str) -> bool:
+    async def is_offered(self, conversation_id: str, payload: str) -> bool:
         """Whether the bot offered a button with exactly this payload in this conversation."""
-        return payload in self._store.offered(conversation_id)
+        return payload in await self._store.offered(conversation_id)
 
     async def typed(self, channel: str, conversation_id: str, raw_text: str, municipality: str | None) -> TurnResult:
         """A turn for text the resident typed: redacted and de-commanded before it goes anywhere."""
-        guarded = guard_typed_text(raw_text, pin_context=conversation_id in self._asked_pin)
+        guarded = guard_typed_text(raw_text, pin_context=await self._store.asked_pin(conversation_id))
         result = await self._run(channel, conversation_id, guarded.text, municipality, "text", guarded.redacted)
         return TurnResult(result.messages, result.fallback, you=guarded.text, redacted=guarded.redacted)
 
@@ -87,18 +82,17 @@ class TurnService:
 
     async def forget(self, conversation_id: str) -> bool:
         """Delete the conversation here and in Rasa's tracker store (a LINE user who unfollowed); True if Rasa did."""
-        self._asked_pin.pop(conversation_id, None)
-        self._store.forget_conversation(conversation_id)
+        await self._store.forget_conversation(conversation_id)
         return await self._rasa.delete_conversation(conversation_id)
 
-    def _remember_pin_question(self, conversation_id: str, messages: list[BotMessage]) -> None:
-        if any(asks_about_pin(m.text) for m in messages):
-            self._asked_pin[conversation_id] = None
-            self._asked_pin.move_to_end(conversation_id)
-            while len(self._asked_pin) > MAX_PIN_CONTEXTS:
-                self._asked_pin.popitem(last=False)
-        else:
-            self._asked_pin.pop(conversation_id, None)
+    async def _remember(self, conversation_id: str, messages: list[BotMessage]) -> None:
+        """Keep the offered buttons and the PIN-question context; Rasa's answer goes out even if this fails."""
+        try:
+            await self._store.remember_offers(conversation_id, [b.payload for m in messages for b in m.buttons])
+            await self._store.set_asked_pin(conversation_id, any(asks_about_pin(m.text) for m in messages))
+        except StateUnavailable as exc:
+            # The resident still sees the answer; its buttons are refused (403) until state is back.
+            log.warning("turn state not saved (%s)", exc)
 
     def fallback(self, municipality: str | None) -> list[BotMessage]:
         """The apology with the city's phone number, as messages."""
@@ -119,10 +113,6 @@ class TurnService:
     async def _run_within_deadline(
         self, channel: str, conversation_id: str, message: str, municipality: str | None, kind: str, redacted: bool
     ) -> TurnResult:
-        lock = self._locks.get(conversation_id)
-        if lock is None:
-            lock = asyncio.Lock()
-            self._locks[conversation_id] = lock
         metadata: dict[str, str] = {"channel": channel}
         if municipality:
             metadata["municipality"] = municipality
@@ -131,25 +121,20 @@ class TurnService:
         # One deadline for the whole turn: waiting behind the conversation's earlier turns uses it up too.
         deadline = loop.time() + self._deadline_seconds
         try:
-            async with asyncio.timeout_at(deadline):
-                await lock.acquire()
+            async with self._locks.hold(conversation_id, deadline):
+                remaining = deadline - loop.time()
+                if remaining < min(MIN_FORWARD_SECONDS, self._deadline_seconds / 2):
+                    return self._gave_up(channel, conversation_id, kind, "deadline while queued", started, municipality)
+                try:
+                    messages = await self._rasa.send(conversation_id, message, metadata, timeout=remaining)
+                except RasaUnavailable as exc:
+                    # On a timeout the HTTP request is abandoned: a late answer from Rasa is never read, shown or
+                    # remembered as offered buttons (Rasa's own tracker may still record the turn; see README).
+                    return self._gave_up(channel, conversation_id, kind, str(exc), started, municipality)
+                await self._remember(conversation_id, messages)
         except TimeoutError:
             # Given up before Rasa saw it: the message is never forwarded, so Rasa's tracker holds no trace of it.
             return self._gave_up(channel, conversation_id, kind, "deadline while queued", started, municipality)
-        try:
-            remaining = deadline - loop.time()
-            if remaining < min(MIN_FORWARD_SECONDS, self._deadline_seconds / 2):
-                return self._gave_up(channel, conversation_id, kind, "deadline while queued", started, municipality)
-            try:
-                messages = await self._rasa.send(conversation_id, message, metadata, timeout=remaining)
-            except RasaUnavailable as exc:
-                # On a timeout the HTTP request is abandoned: a late answer from Rasa is never read, shown or
-                # remembered as offered buttons (Rasa's own tracker may still record the turn; see README).
-                return self._gave_up(channel, conversation_id, kind, str(exc), started, municipality)
-            self._store.remember_offers(conversation_id, [b.payload for m in messages for b in m.buttons])
-            self._remember_pin_question(conversation_id, messages)
-        finally:
-            lock.release()
         log.info(
             "turn channel=%s conversation=%s kind=%s redacted=%s messages=%d latency_ms=%d",
             channel,

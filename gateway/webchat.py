@@ -14,9 +14,9 @@ from starlette.responses import JSONResponse, Response
 from gateway.http import NO_STORE, BadJson, BodyTooLarge, client_address, json_error, parse_json, read_body
 from gateway.models import MessageRequest, SessionRequest
 from gateway.municipalities import MunicipalityDirectory
-from gateway.ratelimit import SlidingWindowLimiter, address_key
-from gateway.sessions import SessionStore
+from gateway.ratelimit import address_key
 from gateway.settings import Settings
+from gateway.state import LimiterFactory, RateLimiter, SessionBackend
 from gateway.turns import TurnsBusy, TurnService
 
 log = logging.getLogger(__name__)
@@ -33,24 +33,29 @@ class WebChat:
     """Endpoint handlers; every refusal is a JSON error and never touches another session."""
 
     def __init__(
-        self, settings: Settings, store: SessionStore, turns: TurnService, directory: MunicipalityDirectory
+        self,
+        settings: Settings,
+        store: SessionBackend,
+        turns: TurnService,
+        directory: MunicipalityDirectory,
+        limiter: LimiterFactory,
     ) -> None:
         """Wire collaborators and build the rate limiters."""
         self._settings = settings
         self._store = store
         self._turns = turns
         self._directory = directory
-        self._per_session = SlidingWindowLimiter(settings.rate_limit_session_per_minute)
-        self._per_address = SlidingWindowLimiter(settings.rate_limit_ip_per_minute)
-        self._creations = SlidingWindowLimiter(settings.rate_limit_sessions_per_ip_per_minute)
+        self._per_session = limiter("web-session", settings.rate_limit_session_per_minute)
+        self._per_address = limiter("web-address", settings.rate_limit_ip_per_minute)
+        self._creations = limiter("web-create", settings.rate_limit_sessions_per_ip_per_minute)
         self._last_purge = 0.0
         self._default_municipality = directory.resolve(settings.default_municipality)
 
     async def create_session(self, request: Request) -> Response:
         """``POST /api/chat/session``: issue a session, optionally fixed to a municipality by the embedding."""
         address = address_key(client_address(request))
-        if not self._creations.allow(address):
-            return self._too_many(self._creations, address)
+        if not await self._creations.allow(address):
+            return await self._too_many(self._creations, address)
         parsed = await self._parse(request, SessionRequest, allow_empty=True)
         if isinstance(parsed, Response):
             return parsed
@@ -59,25 +64,25 @@ class WebChat:
             municipality = self._directory.resolve(parsed.municipality)
             if municipality is None:
                 return json_error(422, "unknown_municipality", "指定された市区町村には対応していません。")
-        self._maybe_purge()
-        session = self._store.create(municipality)
+        await self._maybe_purge()
+        session = await self._store.create(municipality)
         return JSONResponse({"session_id": session.session_id}, headers=NO_STORE)
 
     async def message(self, request: Request) -> Response:
         """``POST /api/chat/message``: one typed text or one offered button, answered with the bot's messages."""
         address = address_key(client_address(request))
-        if not self._per_address.allow(address):
-            return self._too_many(self._per_address, address)
+        if not await self._per_address.allow(address):
+            return await self._too_many(self._per_address, address)
         parsed = await self._parse(request, MessageRequest, allow_empty=False)
         if isinstance(parsed, Response):
             return parsed
         if (parsed.text is None) == (parsed.payload is None):
             return json_error(400, "invalid_request", "text と payload のどちらか一方を指定してください。")
-        session = self._store.get(parsed.session_id)
+        session = await self._store.get(parsed.session_id)
         if session is None:
             return json_error(404, "unknown_session", "会話の有効期限が切れました。もう一度お試しください。")
-        if not self._per_session.allow(session.session_id):
-            return self._too_many(self._per_session, session.session_id)
+        if not await self._per_session.allow(session.session_id):
+            return await self._too_many(self._per_session, session.session_id)
         if parsed.text is not None:
             if len(parsed.text) > self._settings.max_text_chars:
                 return json_error(
@@ -88,7 +93,7 @@ class WebChat:
             turn = self._turns.typed("web", session.conversation_id, parsed.text, session.municipality)
         else:
             payload = parsed.payload or ""
-            if len(payload) > MAX_PAYLOAD_CHARS or not self._turns.is_offered(session.conversation_id, payload):
+            if len(payload) > MAX_PAYLOAD_CHARS or not await self._turns.is_offered(session.conversation_id, payload):
                 return json_error(
                     403, "payload_not_offered", "この選択肢は現在選べません。メッセージを入力してください。"
                 )
@@ -129,18 +134,18 @@ class WebChat:
             fields = sorted({".".join(str(p) for p in err["loc"]) for err in exc.errors()})
             return json_error(400, "invalid_request", f"項目の値が正しくありません: {', '.join(fields)}")
 
-    def _too_many(self, limiter: SlidingWindowLimiter, key: str) -> Response:
+    async def _too_many(self, limiter: RateLimiter, key: str) -> Response:
         return json_error(
             429,
             "rate_limited",
             "短時間に多くのメッセージが送られました。少し時間をおいてからお試しください。",
-            headers={"Retry-After": str(limiter.retry_after(key))},
+            headers={"Retry-After": str(await limiter.retry_after(key))},
         )
 
-    def _maybe_purge(self) -> None:
+    async def _maybe_purge(self) -> None:
         now = time.monotonic()
         if now - self._last_purge >= PURGE_INTERVAL_SECONDS:
             self._last_purge = now
-            purged = self._store.purge()
+            purged = await self._store.purge()
             if purged:
                 log.info("purged %d expired web sessions", purged)

@@ -25,7 +25,7 @@ class EventDeduplicator:
         self._in_flight: set[str] = set()
         self._lock = threading.Lock()
 
-    def claim(self, event_id: object) -> bool:
+    async def claim(self, event_id: object) -> bool:
         """True if this event should be handled now (neither handled before nor being handled); ids are optional."""
         key = _key(event_id)
         if key is None:
@@ -40,7 +40,7 @@ class EventDeduplicator:
             self._in_flight.add(key)
             return True
 
-    def done(self, event_id: object, now: float | None = None) -> None:
+    async def done(self, event_id: object, now: float | None = None) -> None:
         """Record a claimed event as handled: a later delivery of it is a duplicate."""
         key = _key(event_id)
         if key is None:
@@ -53,13 +53,13 @@ class EventDeduplicator:
             if self._inserted % 1000 == 0:
                 self._db.conn.execute("DELETE FROM seen_events WHERE seen < ?", (now - self._ttl,))
 
-    def purge(self, now: float | None = None) -> int:
+    async def purge(self, now: float | None = None) -> int:
         """Forget ids older than the time-to-live; returns how many went."""
         now = time.time() if now is None else now
         with self._db.lock:
             return int(self._db.conn.execute("DELETE FROM seen_events WHERE seen < ?", (now - self._ttl,)).rowcount)
 
-    def release(self, event_id: object) -> None:
+    async def release(self, event_id: object) -> None:
         """Give a claimed event up unhandled: a redelivery of it will be handled."""
         key = _key(event_id)
         if key is not None:

@@ -31,9 +31,8 @@ from gateway.line.menu import MAIN_CHOICES, MAIN_PAYLOADS
 from gateway.logsafe import describe_exception
 from gateway.models import BotMessage
 from gateway.municipalities import MunicipalityDirectory
-from gateway.ratelimit import SlidingWindowLimiter
-from gateway.sessions import SessionStore
 from gateway.settings import Settings
+from gateway.state import LimiterFactory, SessionBackend, StateUnavailable
 from gateway.turns import TurnResult, TurnsBusy, TurnService
 
 log = logging.getLogger(__name__)
@@ -106,8 +105,9 @@ class LineEventHandler:
         settings: Settings,
         client: LineClient,
         turns: TurnService,
-        store: SessionStore,
+        store: SessionBackend,
         directory: MunicipalityDirectory,
+        limiter: LimiterFactory,
     ) -> None:
         """Wire collaborators; the LINE account serves one city (``DEFAULT_MUNICIPALITY``)."""
         self._settings = settings
@@ -116,7 +116,7 @@ class LineEventHandler:
         self._store = store
         self._directory = directory
         self._municipality = directory.resolve(settings.default_municipality)
-        self._limiter = SlidingWindowLimiter(settings.rate_limit_session_per_minute)
+        self._limiter = limiter("line-conversation", settings.rate_limit_session_per_minute)
         self._secret = settings.gateway_secret
         # Long enough to cover Rasa's deadline; LINE wants a multiple of 5 between 5 and 60.
         self._loading_seconds = min(60, max(5, 5 * math.ceil((settings.rasa_timeout_seconds + 2) / 5)))
@@ -137,10 +137,15 @@ class LineEventHandler:
         log.info(
             "line event type=%s source=%s conversation=%s", event_type, source.kind, log_id(self._secret, conversation)
         )
-        if isinstance(event, MessageEvent):
-            return await self._on_message(event, source, conversation)
-        if isinstance(event, PostbackEvent):
-            return await self._on_postback(event, source, conversation)
+        try:
+            if isinstance(event, MessageEvent):
+                return await self._on_message(event, source, conversation)
+            if isinstance(event, PostbackEvent):
+                return await self._on_postback(event, source, conversation)
+        except StateUnavailable as exc:
+            # Shared state (Redis) is down: the resident gets the apology with the city's number, not silence.
+            log.warning("line event without state (%s): fallback", exc)
+            return await self._deliver(event, source, to_line(self._turns.fallback(self._municipality)))
         if isinstance(event, FollowEvent):
             return await self._deliver(event, source, self._greeting())
         if isinstance(event, JoinEvent):
@@ -180,7 +185,7 @@ class LineEventHandler:
             return await self._deliver(
                 event, source, [OutgoingText(TOO_LONG_REPLY.format(limit=self._settings.max_text_chars))]
             )
-        if not self._limiter.allow(conversation):
+        if not await self._limiter.allow(conversation):
             return await self._deliver(event, source, [OutgoingText(RATE_LIMITED_REPLY)])
         return await self._turn(
             event, source, lambda: self._turns.typed("line", conversation, text, self._municipality)
@@ -188,10 +193,10 @@ class LineEventHandler:
 
     async def _on_postback(self, event: PostbackEvent, source: Source, conversation: str) -> bool:
         data = _readable(event.postback.data or "") if event.postback else ""
-        payload = payload_for_postback(data, list(MAIN_PAYLOADS) + self._store.offered(conversation))
+        payload = payload_for_postback(data, list(MAIN_PAYLOADS) + await self._store.offered(conversation))
         if payload is None:
             return await self._deliver(event, source, [OutgoingText(NOT_OFFERED_REPLY)])
-        if not self._limiter.allow(conversation):
+        if not await self._limiter.allow(conversation):
             return await self._deliver(event, source, [OutgoingText(RATE_LIMITED_REPLY)])
         return await self._turn(
             event, source, lambda: self._turns.button("line", conversation, payload, self._municipality)

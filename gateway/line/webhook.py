@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
 
 from linebot.v3 import WebhookParser
@@ -12,10 +13,11 @@ from starlette.responses import JSONResponse, Response
 
 from gateway.background import BackgroundRunner
 from gateway.http import NO_STORE, BadJson, BodyTooLarge, client_address, json_error, parse_json, read_body
-from gateway.line.dedupe import EventDeduplicator
 from gateway.line.handler import LineEventHandler, chat_key
 from gateway.line.rejections import RejectionLog
-from gateway.ratelimit import SlidingWindowLimiter, address_key
+from gateway.logsafe import describe_exception
+from gateway.ratelimit import address_key
+from gateway.state import EventClaims, LimiterFactory, StateUnavailable
 
 log = logging.getLogger(__name__)
 # LINE's deepest documented shapes (mentions, emojis, postback params) nest about 8 levels; leave room to grow.
@@ -29,10 +31,11 @@ class LineWebhook:
         self,
         channel_secret: str | None,
         handler: LineEventHandler | None,
-        dedupe: EventDeduplicator,
+        dedupe: EventClaims,
         runner: BackgroundRunner,
         max_body_bytes: int,
         bad_signatures_per_minute: int,
+        limiter: LimiterFactory,
     ) -> None:
         """Wire collaborators; the SDK's parser checks signatures (``hmac.compare_digest``) and types events."""
         self._parser = WebhookParser(channel_secret) if channel_secret else None
@@ -40,7 +43,7 @@ class LineWebhook:
         self._dedupe = dedupe
         self._runner = runner
         self._max_body = max_body_bytes
-        self._bad_signatures = SlidingWindowLimiter(bad_signatures_per_minute)
+        self._bad_signatures = limiter("line-bad-signature", bad_signatures_per_minute)
         self._rejections = RejectionLog("line webhook rejected: missing or invalid signature")
 
     async def receive(self, request: Request) -> Response:
@@ -48,14 +51,14 @@ class LineWebhook:
         if self._handler is None or self._parser is None:
             return json_error(503, "line_not_configured", "LINE channel credentials are not configured.")
         address = address_key(client_address(request))
-        if self._bad_signatures.is_exhausted(address):
+        if await self._bad_signatures.is_exhausted(address):
             # A client that keeps sending unsigned calls is refused before its body is even read.
             self._rejections.record()
             return json_error(
                 429,
                 "rate_limited",
                 "Too many requests with an invalid signature.",
-                headers={"Retry-After": str(self._bad_signatures.retry_after(address))},
+                headers={"Retry-After": str(await self._bad_signatures.retry_after(address))},
             )
         try:
             raw = await read_body(request, self._max_body)
@@ -67,7 +70,7 @@ class LineWebhook:
             payload = self._parser.parse(body, request.headers.get("x-line-signature") or "", as_payload=True)
         except (UnicodeDecodeError, InvalidSignatureError):
             # LINE signs UTF-8 JSON: a body that is not UTF-8 cannot carry a valid signature either.
-            self._bad_signatures.allow(address)
+            await self._bad_signatures.allow(address)
             self._rejections.record()
             return json_error(400, "invalid_signature", "Missing or invalid X-Line-Signature.")
         except (ValueError, KeyError, TypeError, AttributeError, RecursionError) as exc:
@@ -82,13 +85,28 @@ class LineWebhook:
             log.warning("line webhook: signed body refused (%s)", exc.reason)
             return json_error(400, "bad_json", "Body is not a LINE webhook payload.")
         events: list[Event] = list(payload.events or [])
-        fresh = [e for e in events if self._dedupe.claim(e.webhook_event_id)]
+        fresh = await self._claim(events)
         skipped = len(events) - len(fresh)
         if skipped:
             log.info("line webhook: %d duplicate event(s) skipped", skipped)
         for chat_events in self._by_chat(fresh):
             self._runner.spawn(self._handle_chat(chat_events))
         return JSONResponse({}, headers=NO_STORE)
+
+    async def _claim(self, events: list[Event]) -> list[Event]:
+        """The events to handle now; Redis down raises StateUnavailable (503: LINE's redelivery, if on, retries)."""
+        fresh: list[Event] = []
+        try:
+            for event in events:
+                if await self._dedupe.claim(event.webhook_event_id):
+                    fresh.append(event)
+        except StateUnavailable:
+            for event in fresh:
+                # Best effort: a claim left behind only delays a redelivery until it expires.
+                with contextlib.suppress(StateUnavailable):
+                    await self._dedupe.release(event.webhook_event_id)
+            raise
+        return fresh
 
     async def _handle_chat(self, events: list[Event]) -> None:
         """One chat's events in delivery order; one event's failure never drops the next one."""
@@ -102,10 +120,14 @@ class LineWebhook:
             except Exception as exc:  # noqa: BLE001 - logged without its message; the next event still runs
                 log.error("line event failed: %s", type(exc).__name__)
             finally:
-                if handled:
-                    self._dedupe.done(event.webhook_event_id)
-                else:
-                    self._dedupe.release(event.webhook_event_id)
+                try:
+                    if handled:
+                        await self._dedupe.done(event.webhook_event_id)
+                    else:
+                        await self._dedupe.release(event.webhook_event_id)
+                except StateUnavailable as exc:
+                    # Redis keeps the claim until it expires; the next event of this chat still runs.
+                    log.error("line event not recorded: %s", describe_exception(exc))
 
     @staticmethod
     def _by_chat(events: list[Event]) -> list[list[Event]]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -13,6 +14,7 @@ from gateway.app import create_app
 from gateway.settings import Settings
 from gateway.tests.fakes.fake_line import FakeLine, create_fake_line
 from gateway.tests.fakes.fake_rasa import FAKE_RASA_TOKEN, FakeRasa, create_fake_rasa
+from gateway.tests.fakes.redis_server import RedisServer
 from gateway.tests.fakes.servers import ServerThread
 
 LINE_SECRET = "test-channel-secret"
@@ -160,3 +162,34 @@ def start_gateway(base_settings: Settings) -> Iterator[Callable[..., Gateway]]:
 def gateway(start_gateway: Callable[..., Gateway]) -> Gateway:
     """A gateway with default test settings."""
     return start_gateway()
+
+
+@pytest.fixture(scope="session")
+def _redis_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RedisServer]:
+    server = RedisServer(tmp_path_factory.mktemp("redis")).start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def redis_server(_redis_server: RedisServer) -> RedisServer:
+    """A private redis-server for the session (restarted if a fault test left it stopped)."""
+    if not _redis_server.running:
+        _redis_server.start()
+    return _redis_server
+
+
+@pytest.fixture
+def redis_prefix() -> str:
+    """A key prefix of this test's own, so tests sharing the Redis server never see each other's keys."""
+    return f"test:{uuid.uuid4().hex[:12]}:"
+
+
+@pytest.fixture(params=["sqlite", "redis"])
+def state_settings(request: pytest.FixtureRequest, tmp_path: Path) -> Settings:
+    """Settings for each state backend (the same tests run against both)."""
+    if request.param == "sqlite":
+        return Settings(db_path=str(tmp_path / "state.sqlite3"))
+    server: RedisServer = request.getfixturevalue("redis_server")
+    prefix: str = request.getfixturevalue("redis_prefix")
+    return Settings(gateway_state="redis", redis_url=server.url, redis_key_prefix=prefix)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import hashlib
 import hmac
@@ -11,7 +12,6 @@ import pytest
 from linebot.v3 import WebhookParser
 from linebot.v3.exceptions import InvalidSignatureError
 
-from gateway.db import Database
 from gateway.fallback import fallback_text
 from gateway.ids import log_id, looks_like_session_id, new_session_id, pseudonym
 from gateway.line.convert import (
@@ -22,12 +22,10 @@ from gateway.line.convert import (
     truncate,
     utf16_len,
 )
-from gateway.line.dedupe import EventDeduplicator
 from gateway.logsafe import describe_exception
 from gateway.models import BotButton, BotMessage, parse_rasa_reply
 from gateway.municipalities import MunicipalityDirectory
 from gateway.ratelimit import SlidingWindowLimiter
-from gateway.sessions import MAX_OFFERED, SessionStore
 from gateway.settings import REPO_ROOT, Settings, SettingsError
 from gateway.tests.line_events import compute_signature
 from gateway.textguard import guard_typed_text
@@ -132,60 +130,16 @@ def test_parse_rasa_reply_keeps_only_text_and_buttons() -> None:
     assert parse_rasa_reply({"text": "not a list"}) == []
 
 
-def test_limiter_sliding_window() -> None:
-    """The limiter refuses the (N+1)th event in a window and recovers after it."""
-    limiter = SlidingWindowLimiter(2, window_seconds=60)
-    assert [limiter.allow("k", now=t) for t in (0, 1, 2)] == [True, True, False]
-    assert limiter.allow("other", now=2)
-    assert limiter.retry_after("k", now=2) == 59
-    assert limiter.allow("k", now=60.5)
-
-
 def test_limiter_memory_is_bounded() -> None:
-    """A flood of distinct keys cannot grow the limiter without bound."""
+    """A flood of distinct keys cannot grow the in-process limiter without bound."""
     limiter = SlidingWindowLimiter(1, window_seconds=60, max_keys=100)
-    for i in range(1000):
-        limiter.allow(f"k{i}", now=0)
+
+    async def flood() -> None:
+        for i in range(1000):
+            await limiter.allow(f"k{i}", now=0)
+
+    asyncio.run(flood())
     assert len(limiter._events) <= 100
-
-
-def test_session_store_ttl_and_offers(tmp_path: Path) -> None:
-    """Sessions expire after the TTL since last use; offers are bounded and deduplicated."""
-    db = Database(str(tmp_path / "s.sqlite3"))
-    store = SessionStore(db, ttl_seconds=100)
-    session = store.create("mitaka", now=1000)
-    assert looks_like_session_id(session.session_id)
-    assert store.get(session.session_id, now=1050) is not None
-    assert store.get(session.session_id, now=1149) is not None  # last_seen was refreshed at 1050
-    assert store.get(session.session_id, now=1300) is None
-    assert store.purge(now=1300) == 1
-    store.remember_offers("c", [f"/p{i}" for i in range(MAX_OFFERED + 5)])
-    offered = store.offered("c")
-    assert len(offered) == MAX_OFFERED and offered[-1] == f"/p{MAX_OFFERED + 4}"
-    store.remember_offers("c", ["/p10"])
-    assert store.offered("c")[-1] == "/p10" and store.offered("c").count("/p10") == 1
-    store.forget_conversation("c")
-    assert store.offered("c") == []
-    db.close()
-
-
-def test_event_dedupe_is_persistent(tmp_path: Path) -> None:
-    """A handled event id stays handled across a new connection (restart); a claimed one is not handled twice."""
-    path = str(tmp_path / "d.sqlite3")
-    first = EventDeduplicator(Database(path))
-    assert first.claim("E1") and not first.claim("E1")  # in flight: a concurrent redelivery waits its turn
-    first.done("E1")
-    assert not first.claim("E1")
-    assert first.claim(None) and first.claim(None)
-    assert not EventDeduplicator(Database(path)).claim("E1")
-
-
-def test_event_dedupe_released_event_is_handled_again(tmp_path: Path) -> None:
-    """An event given up unhandled (its reply failed) is not a duplicate when LINE delivers it again."""
-    dedupe = EventDeduplicator(Database(str(tmp_path / "d.sqlite3")))
-    assert dedupe.claim("E2")
-    dedupe.release("E2")
-    assert dedupe.claim("E2")
 
 
 def test_ids() -> None:
@@ -222,6 +176,27 @@ def test_settings_from_env() -> None:
     assert ephemeral.secret_is_ephemeral and len(ephemeral.gateway_secret) == 32
     assert ephemeral.host == "0.0.0.0" and ephemeral.port == 8080 and ephemeral.allowed_origins == frozenset()
     assert ephemeral.allowed_hosts == {"localhost"}
+    assert ephemeral.gateway_state == "sqlite" and ephemeral.replica_urls == ("http://127.0.0.1:5005",)
+
+
+def test_scaled_settings_from_env() -> None:
+    """RASA_URLS, GATEWAY_STATE and the Redis settings; the Redis URL (it may hold a password) stays out of repr."""
+    settings = Settings.from_env(
+        {
+            "RASA_URLS": "http://127.0.0.1:5005,http://127.0.0.1:5006",
+            "RASA_HEALTH_INTERVAL_SECONDS": "0.5",
+            "GATEWAY_STATE": "Redis",
+            "REDIS_URL": "redis://:hunter2@10.0.0.5:6379/2",
+            "REDIS_KEY_PREFIX": "city-a:",
+            "REDIS_TIMEOUT_SECONDS": "0.25",
+        }
+    )
+    assert settings.replica_urls == ("http://127.0.0.1:5005", "http://127.0.0.1:5006")
+    assert settings.rasa_health_interval_seconds == 0.5 and settings.gateway_state == "redis"
+    assert settings.redis_url == "redis://:hunter2@10.0.0.5:6379/2" and "hunter2" not in repr(settings)
+    assert settings.redis_key_prefix == "city-a:" and settings.redis_timeout_seconds == 0.25
+    defaults = Settings.from_env({"GATEWAY_STATE": "redis"})
+    assert defaults.redis_url == "redis://127.0.0.1:6379/0" and defaults.redis_key_prefix == "pinbot:gw:"
 
 
 @pytest.mark.parametrize(
@@ -236,6 +211,11 @@ def test_settings_from_env() -> None:
         {"ALLOWED_HOSTS": "*.example.jp"},
         {"ALLOWED_HOSTS": "https://chat.example.jp"},
         {"MAX_TURNS_IN_FLIGHT": "0"},
+        {"RASA_URLS": "127.0.0.1:5005"},
+        {"RASA_URLS": "http://127.0.0.1:5005/webhooks/rest"},
+        {"GATEWAY_STATE": "postgres"},
+        {"REDIS_TIMEOUT_SECONDS": "0"},
+        {"RASA_HEALTH_INTERVAL_SECONDS": "-1"},
     ],
 )
 def test_settings_reject_bad_values(env: dict[str, str]) -> None:

@@ -33,10 +33,15 @@ class FakeRasa:
     requests: list[dict[str, Any]] = field(default_factory=list)
     municipality: dict[str, str] = field(default_factory=dict)
     deleted: list[str] = field(default_factory=list)
+    # Turns of one sender being processed at once: Rasa must only ever see one (turn ordering).
+    running: dict[str, int] = field(default_factory=dict)
+    max_running_per_sender: int = 0
 
     def reset(self) -> None:
         """Back to a fresh fake (the server is shared between tests)."""
         self.mode, self.model_loaded, self.slow_seconds = "normal", True, 5.0
+        self.running.clear()
+        self.max_running_per_sender = 0
         self.requests.clear()
         self.municipality.clear()
         self.deleted.clear()
@@ -105,6 +110,16 @@ def create_fake_rasa(state: FakeRasa) -> Starlette:
         """The REST channel endpoint."""
         body = await request.json()
         state.requests.append(body)
+        sender = str(body.get("sender", ""))
+        state.running[sender] = state.running.get(sender, 0) + 1
+        state.max_running_per_sender = max(state.max_running_per_sender, state.running[sender])
+        try:
+            return await answer(body)
+        finally:
+            state.running[sender] -= 1
+
+    async def answer(body: dict[str, Any]) -> Response:
+        """The scripted answer, in the current failure mode."""
         if state.mode == "error":
             return PlainTextResponse("boom", status_code=500)
         if state.mode == "slow":

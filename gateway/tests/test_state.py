@@ -1,0 +1,233 @@
+"""The state stores' contract, run against both backends (SQLite in-process and Redis) by ``state_settings``."""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import time
+from collections.abc import Awaitable, Callable
+
+import pytest
+from redis.asyncio import Redis
+
+from gateway.backends import open_state
+from gateway.ids import looks_like_session_id
+from gateway.sessions import MAX_OFFERED
+from gateway.settings import Settings
+from gateway.state import GatewayState
+from gateway.tests.fakes.redis_server import RedisServer, redis_server_binary
+
+
+def run_with_state(settings: Settings, body: Callable[[GatewayState], Awaitable[None]]) -> None:
+    """Open the backend inside a fresh event loop (Redis pools bind to their loop), run ``body``, close it."""
+
+    async def main() -> None:
+        state = open_state(settings)
+        try:
+            await body(state)
+        finally:
+            await state.close()
+
+    asyncio.run(main())
+
+
+def test_session_ttl_and_offers(state_settings: Settings) -> None:
+    """Sessions expire after the TTL since last use; offers are bounded and deduplicated."""
+
+    async def body(state: GatewayState) -> None:
+        store = state.sessions
+        session = await store.create("mitaka", now=1000)
+        assert looks_like_session_id(session.session_id)
+        found = await store.get(session.session_id, now=1050)
+        assert found is not None and found.conversation_id == session.conversation_id
+        assert found.municipality == "mitaka" and found.created == 1000
+        assert await store.get(session.session_id, now=1149) is not None  # last_seen was refreshed at 1050
+        assert await store.get(session.session_id, now=1300) is None
+        assert await store.get("not-a-session-id") is None
+        assert await store.purge(now=1300) == 1
+        assert await store.purge(now=1300) == 0
+        await store.remember_offers("c", [f"/p{i}" for i in range(MAX_OFFERED + 5)])
+        offered = await store.offered("c")
+        assert len(offered) == MAX_OFFERED and offered[-1] == f"/p{MAX_OFFERED + 4}"
+        await store.remember_offers("c", ["/p10"])
+        offered = await store.offered("c")
+        assert offered[-1] == "/p10" and offered.count("/p10") == 1
+        await store.forget_conversation("c")
+        assert await store.offered("c") == []
+
+    run_with_state(dataclasses.replace(state_settings, session_ttl_seconds=100), body)
+
+
+def test_session_without_municipality(state_settings: Settings) -> None:
+    async def body(state: GatewayState) -> None:
+        session = await state.sessions.create(None)
+        found = await state.sessions.get(session.session_id)
+        assert found is not None and found.municipality is None
+
+    run_with_state(state_settings, body)
+
+
+def test_stale_offers_are_purged(state_settings: Settings) -> None:
+    async def body(state: GatewayState) -> None:
+        await state.sessions.remember_offers("old", ["/a"], now=1000)
+        await state.sessions.remember_offers("new", ["/b"], now=1090)
+        await state.sessions.purge(now=1150)
+        assert await state.sessions.offered("old") == []
+        assert await state.sessions.offered("new") == ["/b"]
+
+    run_with_state(dataclasses.replace(state_settings, session_ttl_seconds=100), body)
+
+
+def test_pin_context_is_remembered_and_forgotten(state_settings: Settings) -> None:
+    async def body(state: GatewayState) -> None:
+        store = state.sessions
+        assert not await store.asked_pin("c")
+        await store.set_asked_pin("c", True)
+        assert await store.asked_pin("c") and not await store.asked_pin("d")
+        await store.set_asked_pin("c", False)
+        assert not await store.asked_pin("c")
+        await store.set_asked_pin("c", True)
+        await store.forget_conversation("c")
+        assert not await store.asked_pin("c")
+
+    run_with_state(state_settings, body)
+
+
+def test_event_dedupe_claim_done_release(state_settings: Settings) -> None:
+    """Claimed once while in flight, a duplicate once done, handled again once released; ids are optional."""
+
+    async def body(state: GatewayState) -> None:
+        dedupe = state.dedupe
+        assert await dedupe.claim("E1") and not await dedupe.claim("E1")
+        await dedupe.done("E1")
+        assert not await dedupe.claim("E1")
+        assert await dedupe.claim(None) and await dedupe.claim(None) and await dedupe.claim("")
+        assert await dedupe.claim("E2")
+        await dedupe.release("E2")
+        assert await dedupe.claim("E2")
+        long_id = "x" * 500
+        assert await dedupe.claim(long_id) and not await dedupe.claim(long_id[:128] + "y")
+
+    run_with_state(state_settings, body)
+
+
+def test_event_dedupe_survives_a_restart(state_settings: Settings) -> None:
+    """A handled id stays handled for a new process (new connection) on the same store."""
+
+    async def first(state: GatewayState) -> None:
+        assert await state.dedupe.claim("E1")
+        await state.dedupe.done("E1")
+
+    async def second(state: GatewayState) -> None:
+        assert not await state.dedupe.claim("E1")
+
+    run_with_state(state_settings, first)
+    run_with_state(state_settings, second)
+
+
+def test_limiter_sliding_window(state_settings: Settings) -> None:
+    """The limiter refuses the (N+1)th event in a window and recovers after it; limiters never share keys."""
+
+    async def body(state: GatewayState) -> None:
+        limiter = state.limiter("test", 2)
+        assert [await limiter.allow("k", now=t) for t in (0, 1, 2)] == [True, True, False]
+        assert await limiter.allow("other", now=2)
+        assert await limiter.is_exhausted("k", now=2) and not await limiter.is_exhausted("other", now=2)
+        assert await limiter.retry_after("k", now=2) == 59
+        assert await limiter.retry_after("never", now=2) == 1
+        assert await limiter.allow("k", now=60.5)
+        assert await state.limiter("another", 2).allow("k", now=2)
+
+    run_with_state(state_settings, body)
+
+
+def test_limiter_on_the_real_clock(state_settings: Settings) -> None:
+    async def body(state: GatewayState) -> None:
+        limiter = state.limiter("clock", 3)
+        assert [await limiter.allow("k") for _ in range(4)] == [True, True, True, False]
+        assert await limiter.is_exhausted("k")
+        assert 59 <= await limiter.retry_after("k") <= 61
+
+    run_with_state(state_settings, body)
+
+
+def test_conversation_lock_serialises_and_times_out(state_settings: Settings) -> None:
+    """A second holder waits for the first; one that cannot get the lock by its deadline gets TimeoutError."""
+
+    async def body(state: GatewayState) -> None:
+        loop = asyncio.get_running_loop()
+        order: list[str] = []
+
+        async def turn(name: str, hold_seconds: float) -> None:
+            async with state.locks.hold("conv", loop.time() + 3):
+                order.append(f"{name} in")
+                await asyncio.sleep(hold_seconds)
+                order.append(f"{name} out")
+
+        first = asyncio.create_task(turn("a", 0.3))
+        await asyncio.sleep(0.05)
+        await asyncio.gather(first, turn("b", 0))
+        assert order == ["a in", "a out", "b in", "b out"]
+
+        async with state.locks.hold("conv", loop.time() + 1):
+            started = time.monotonic()
+            with pytest.raises(TimeoutError):
+                async with state.locks.hold("conv", loop.time() + 0.3):
+                    pass
+            assert 0.25 <= time.monotonic() - started < 2.0
+            async with state.locks.hold("other-conv", loop.time() + 0.3):
+                pass  # another conversation is not blocked
+        async with state.locks.hold("conv", loop.time() + 0.3):
+            pass  # released after a timed-out waiter too
+
+    run_with_state(state_settings, body)
+
+
+def test_redis_keys_expire_by_themselves(redis_server: RedisServer, redis_prefix: str) -> None:
+    """In Redis nothing waits for a purge: sessions, offers, PIN context and event ids all carry a TTL.
+
+    (The SQLite store is purged by the purge loop instead: test_privacy_retention.)
+    """
+    settings = Settings(
+        gateway_state="redis",
+        redis_url=redis_server.url,
+        redis_key_prefix=redis_prefix,
+        session_ttl_seconds=100,
+        retention_seconds=50,
+    )
+
+    async def body(state: GatewayState, redis: Redis) -> None:
+        session = await state.sessions.create("mitaka")
+        await state.sessions.remember_offers("c", ["/a"])
+        await state.sessions.set_asked_pin("c", True)
+        assert await state.dedupe.claim("E1")
+        claimed_ttl = await redis.ttl(f"{settings.redis_key_prefix}event:E1")
+        await state.dedupe.done("E1")
+        p = settings.redis_key_prefix
+        ttls = [
+            await redis.ttl(key)
+            for key in (f"{p}session:{session.session_id}", f"{p}offers:c", f"{p}pin:c", f"{p}event:E1")
+        ]
+        # RETENTION_DAYS (here 50 s) bounds everything, whatever the session TTL says.
+        assert all(0 < ttl <= 51 for ttl in ttls), ttls
+        assert 0 < claimed_ttl <= 50
+
+    async def with_client(state: GatewayState) -> None:
+        redis = Redis.from_url(settings.redis_url, decode_responses=True)
+        try:
+            await body(state, redis)
+        finally:
+            await redis.aclose()
+
+    run_with_state(settings, with_client)
+
+
+@pytest.mark.parametrize("required,outcome", [("required", pytest.fail.Exception), ("", pytest.skip.Exception)])
+def test_missing_redis_server_fails_when_scaled_tests_are_required(
+    monkeypatch: pytest.MonkeyPatch, required: str, outcome: type[BaseException]
+) -> None:
+    """CI (SCALED_TESTS=required) must not pass by skipping the Redis tests on a machine without redis-server."""
+    monkeypatch.setenv("SCALED_TESTS", required)
+    monkeypatch.setenv("PATH", "/nonexistent")
+    with pytest.raises(outcome, match="redis-server is not on PATH"):
+        redis_server_binary()

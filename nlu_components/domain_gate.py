@@ -52,6 +52,10 @@ class DomainGate(GraphComponent):
             "out_of_domain_intent": "out_of_scope",
             # Inverse L2 strength of the logistic regression.
             "C": 1.0,
+            # "tfidf": sublinear counts times inverse document frequency, rows L2-normalised, so that a long
+            # message or a frequent token (の, 暗証番号) does not outweigh the one word that names the owner
+            # (銀行, iPhone); "raw": the featurizers' counts as they are (issue-9 round 2).
+            "weighting": "tfidf",
             # Intents never overridden (a secret sent must stay share_sensitive).
             "protected_intents": ["share_sensitive"],
         }
@@ -63,6 +67,7 @@ class DomainGate(GraphComponent):
         resource: Resource,
         weights: Optional[np.ndarray] = None,
         bias: float = 0.0,
+        idf: Optional[np.ndarray] = None,
     ) -> None:
         """Stores config and, once trained, the weights."""
         self._config = config
@@ -70,6 +75,7 @@ class DomainGate(GraphComponent):
         self._resource = resource
         self._weights = weights
         self._bias = bias
+        self._idf = idf
 
     @classmethod
     def create(
@@ -95,7 +101,8 @@ class DomainGate(GraphComponent):
         try:
             with model_storage.read_from(resource) as directory:
                 data = np.load(directory / MODEL_FILE)
-                return cls(config, model_storage, resource, data["weights"], float(data["bias"]))
+                idf = data["idf"] if "idf" in data.files and data["idf"].size else None
+                return cls(config, model_storage, resource, data["weights"], float(data["bias"]), idf)
         except (ValueError, FileNotFoundError, OSError):
             logger.warning("DomainGate: no trained weights found; the gate stays open")
             return cls(config, model_storage, resource)
@@ -114,13 +121,30 @@ class DomainGate(GraphComponent):
         if len(set(labels)) < 2:
             logger.warning("DomainGate: need both in- and out-of-domain examples; the gate stays open")
             return self._resource
+        matrix = scipy.sparse.vstack(rows).tocsr()
+        matrix.sum_duplicates()
+        if self._config["weighting"] == "tfidf":
+            document_frequency = np.bincount(matrix.indices, minlength=matrix.shape[1])
+            self._idf = (np.log((1 + matrix.shape[0]) / (1 + document_frequency)) + 1).astype(np.float32)
         model = LogisticRegression(C=self._config["C"], class_weight="balanced", max_iter=2000)
-        model.fit(scipy.sparse.vstack(rows).tocsr(), np.array(labels))
+        model.fit(self._weigh(matrix), np.array(labels))
         self._weights = model.coef_[0].astype(np.float32)
         self._bias = float(model.intercept_[0])
+        idf = self._idf if self._idf is not None else np.zeros(0, dtype=np.float32)
         with self._storage.write_to(self._resource) as directory:
-            np.savez(directory / MODEL_FILE, weights=self._weights, bias=np.array(self._bias))
+            np.savez(directory / MODEL_FILE, weights=self._weights, bias=np.array(self._bias), idf=idf)
         return self._resource
+
+    def _weigh(self, matrix: scipy.sparse.csr_matrix) -> scipy.sparse.csr_matrix:
+        """The features as the regression sees them (see the ``weighting`` option)."""
+        if self._idf is None:
+            return matrix
+        weighted = matrix.astype(np.float32)
+        weighted.data = np.log1p(np.abs(weighted.data))
+        weighted = weighted.multiply(self._idf).tocsr()
+        norms = np.sqrt(np.asarray(weighted.multiply(weighted).sum(axis=1))).ravel()
+        norms[norms == 0] = 1.0
+        return scipy.sparse.diags(1.0 / norms).dot(weighted).tocsr()
 
     def process_training_data(self, training_data: TrainingData) -> TrainingData:
         """Nothing to add to training data."""
@@ -154,7 +178,7 @@ class DomainGate(GraphComponent):
         features = _sentence_features(message)
         if self._weights is None or features is None or features.shape[1] != self._weights.shape[0]:
             return None
-        score = float(features.dot(self._weights)[0]) + self._bias
+        score = float(self._weigh(features).dot(self._weights)[0]) + self._bias
         return float(1.0 / (1.0 + np.exp(-score)))
 
     def _override(self, message: Message, probability: float) -> None:

@@ -36,7 +36,9 @@ def _arguments(argv: Sequence[str]) -> argparse.Namespace:
     parser.add_argument("--ood", default="tests/nlu/out_of_domain.yml", help="out-of-domain test set ('' = skip)")
     parser.add_argument("--contrast", default="tests/nlu/contrast.yml", help="in-scope lookalike test set")
     parser.add_argument(
-        "--validation", default="tests/nlu/validation.yml", help="validation split the OOD thresholds are chosen on"
+        "--validation",
+        default="tests/nlu/validation_independent.yml",
+        help="validation split the OOD thresholds are chosen on",
     )
     parser.add_argument("--reuse", action="store_true", help="reuse models already trained in --work-dir")
     parser.add_argument("--ood-block", default="ood", help="doc block that the OOD comparison rewrites")

@@ -1,7 +1,7 @@
 """Out-of-domain rejection: the issue-9 test sets, what-if thresholds and the threshold curve.
 
 The test sets (tests/nlu/out_of_domain.yml, tests/nlu/contrast.yml) are only
-loaded and scored here; thresholds are chosen on tests/nlu/validation.yml.
+loaded and scored here; thresholds are chosen on tests/nlu/validation_independent.yml.
 """
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ AMBIGUOUS_GOLD = "__ambiguous__"
 REJECTED = (OUT_OF_SCOPE_INTENT, FALLBACK_INTENT)
 GATE_OFF = 1.01  # a gate threshold no probability reaches
 FALLBACK_GRID = tuple(round(0.05 * i, 2) for i in range(0, 20))
-GATE_GRID = (0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, GATE_OFF)
+GATE_GRID = tuple(round(0.3 + 0.05 * i, 2) for i in range(14)) + (GATE_OFF,)
 
 
 @dataclass(frozen=True)

@@ -89,14 +89,24 @@ def test_city_service_with_known_city_gets_the_city_contact(stack: Stack) -> Non
 
 
 def test_etax_password_asks_one_question(stack: Stack) -> None:
-    """「e-Taxのパスワードを忘れた」 could be either: one short question with two buttons, then the right path."""
+    """「e-Taxのパスワードを忘れた」 could be either: one short question, then the right path."""
     sender = new_sender()
     replies = stack.say(sender, "e-Taxのパスワードを忘れた")
     titles = button_titles(replies)
-    assert "マイナンバーカードの暗証番号" in titles and "e-Tax など別のサービスのパスワード" in titles
+    assert "カードの暗証番号を忘れた・ロックされた" in titles and "e-Tax など別のサービスのパスワード" in titles
+    assert "カードの暗証番号を変更したい" in titles
     assert RESTART_TEXT not in joined(replies)
-    card = stack.say(sender, payload_for(replies, "マイナンバーカードの暗証番号"))
+    card = stack.say(sender, payload_for(replies, "カードの暗証番号を忘れた"))
     assert {"本人", "法定代理人", "任意代理人"} <= set(button_titles(card))
+
+
+def test_etax_password_card_change_goes_to_the_change_procedure(stack: Stack) -> None:
+    """The question's 'change' button starts the change procedure, not the reset."""
+    sender = new_sender()
+    replies = stack.say(sender, "/ambiguous_password")
+    assert payload_for(replies, "カードの暗証番号を変更したい") == "/change_pin"
+    change = stack.say(sender, "/change_pin")
+    assert {"本人", "法定代理人", "任意代理人"} <= set(button_titles(change))
 
 
 def test_etax_password_other_service_is_not_a_procedure(stack: Stack) -> None:

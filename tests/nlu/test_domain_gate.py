@@ -75,3 +75,37 @@ def test_untrained_gate_stays_open(tmp_path: Path) -> None:
     message = _message(OUT_OF_DOMAIN, ranking=RANKING)
     component.process([message])
     assert message.get(INTENT) == RANKING[0] and message.get(GATE_KEY) is None
+
+
+def test_trained_gate_loads_with_the_same_scores(gate: DomainGate, tmp_path: Path) -> None:
+    storage = gate._storage
+    loaded = DomainGate.load(gate._config, storage, Resource("gate"), execution_context=None)
+    for vector in (IN_DOMAIN, OUT_OF_DOMAIN, [1.0, 1.0]):
+        assert loaded.ood_probability(_message(vector)) == pytest.approx(gate.ood_probability(_message(vector)))
+
+
+def test_tfidf_weighting_normalises_length_and_discounts_common_features(tmp_path: Path) -> None:
+    # Column 0 is in every example (like 暗証番号), column 1 only in-domain, column 2 only out-of-domain.
+    component = DomainGate(DomainGate.get_default_config(), LocalModelStorage(tmp_path), Resource("gate"))
+    examples = [_message([1.0, 1.0, 0.0], "forgot_pin") for _ in range(10)] + [
+        _message([1.0, 0.0, 1.0], "out_of_scope") for _ in range(10)
+    ]
+    component.train(TrainingData(training_examples=examples))
+    weighted = component._weigh(scipy.sparse.csr_matrix(np.array([[7.0, 0.0, 1.0]]))).toarray()[0]
+    assert np.linalg.norm(weighted) == pytest.approx(1.0)
+    # Sublinear counts and the idf shrink the raw 7:1 of a repeated common feature.
+    assert weighted[0] / weighted[2] < 7.0 / 2
+    # A repeated common word cannot drown the one word that names the owner.
+    probability = component.ood_probability(_message([7.0, 0.0, 1.0]))
+    assert probability is not None and probability >= 0.5
+
+
+def test_raw_weighting_keeps_the_featurizers_counts(tmp_path: Path) -> None:
+    config = {**DomainGate.get_default_config(), "weighting": "raw"}
+    component = DomainGate(config, LocalModelStorage(tmp_path), Resource("gate"))
+    examples = [_message(IN_DOMAIN, "forgot_pin") for _ in range(5)] + [
+        _message(OUT_OF_DOMAIN, "out_of_scope") for _ in range(5)
+    ]
+    component.train(TrainingData(training_examples=examples))
+    matrix = scipy.sparse.csr_matrix(np.array([[3.0, 0.0]]))
+    assert (component._weigh(matrix) != matrix).nnz == 0

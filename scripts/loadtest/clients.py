@@ -91,7 +91,7 @@ class RestClient:
         latency = time.perf_counter() - started
         if error is not None:
             return Reply(latency, error)
-        messages = [m for m in data if isinstance(m, dict)] if isinstance(data, list) else []
+        messages: list[BotMessage] = [m for m in data if isinstance(m, dict)] if isinstance(data, list) else []
         return Reply(latency, answer_error(messages), messages)
 
 
@@ -124,7 +124,7 @@ class GatewayClient:
         if error is not None:
             return Reply(latency, error)
         raw = data.get("messages") if isinstance(data, dict) else None
-        messages = [m for m in raw if isinstance(m, dict)] if isinstance(raw, list) else []
+        messages: list[BotMessage] = [m for m in raw if isinstance(m, dict)] if isinstance(raw, list) else []
         return Reply(latency, answer_error(messages), messages)
 
 

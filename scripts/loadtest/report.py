@@ -44,7 +44,7 @@ class Check:
 
 
 def ratio(numerator: float | None, denominator: float | None) -> float | None:
-    """numerator / denominator, or None when either is missing or the denominator is 0."""
+    """The quotient numerator / denominator, or None when either is missing or the denominator is 0."""
     if numerator is None or denominator is None or denominator == 0:
         return None
     return round(numerator / denominator, 3)
@@ -57,6 +57,14 @@ def _get(results: Results, target: str, mode: str) -> Summary | None:
     return results.get(target, {}).get(mode)
 
 
+def _p50(summary: Summary | None) -> float | None:
+    return summary.p50_ms if summary is not None else None
+
+
+def _throughput(summary: Summary | None) -> float | None:
+    return summary.turns_per_s if summary is not None else None
+
+
 def evaluate_checks(results: Results) -> list[Check]:
     """The issue's ratios and limits from the run's summaries (results[target][mode])."""
     checks = []
@@ -64,7 +72,7 @@ def evaluate_checks(results: Results) -> list[Check]:
     checks.append(
         Check(
             "make run idle p50 / stock idle p50",
-            ratio(run_idle and run_idle.p50_ms, stock_idle and stock_idle.p50_ms),
+            ratio(_p50(run_idle), _p50(stock_idle)),
             IDLE_P50_RATIO_MAX,
             at_most=True,
         )
@@ -73,7 +81,7 @@ def evaluate_checks(results: Results) -> list[Check]:
     checks.append(
         Check(
             "run-scaled saturated turns/s / stock saturated turns/s",
-            ratio(scaled_sat and scaled_sat.turns_per_s, stock_sat and stock_sat.turns_per_s),
+            ratio(_throughput(scaled_sat), _throughput(stock_sat)),
             SCALED_THROUGHPUT_RATIO_MIN,
             at_most=False,
             note=_saturation_note(scaled_sat, stock_sat),
@@ -234,7 +242,13 @@ def render_markdown(report: Report) -> str:
             )
     checks = report.checks()
     if checks:
-        lines += ["", "## Checks (issue 11)", "", "| check | measured | target | result | note |", "|---|---:|---|---|---|"]
+        lines += [
+            "",
+            "## Checks (issue 11)",
+            "",
+            "| check | measured | target | result | note |",
+            "|---|---:|---|---|---|",
+        ]
         for c in checks:
             value = "–" if c.value is None else f"{c.value:g}"
             limit = f"{'≤' if c.at_most else '≥'} {c.limit:g}"

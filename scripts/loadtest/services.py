@@ -70,7 +70,9 @@ def drop_database(services: ScaledServices) -> str:
         "-c",
         f'DROP DATABASE IF EXISTS "{services.database}" WITH (FORCE)',
     ]
-    done = subprocess.run(command, capture_output=True, text=True, timeout=60, env={**os.environ, "PGCONNECT_TIMEOUT": "5"})
+    done = subprocess.run(
+        command, capture_output=True, text=True, timeout=60, env={**os.environ, "PGCONNECT_TIMEOUT": "5"}
+    )
     if done.returncode != 0:
         return f"DROP DATABASE {services.database} failed: {done.stderr.strip()[:200]}"
     return f"database {services.database} dropped"

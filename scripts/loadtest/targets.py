@@ -121,8 +121,9 @@ async def wait_http_ok(
     """Poll ``url`` until it answers 200; fail early if the layout's process exits."""
     while time.monotonic() < deadline:
         if not process.alive():
-            raise LayoutFailed(f"{process.name}: exited (code {process.popen.returncode}) before {what} was up:\n"
-                               f"{process.log_tail()}")
+            raise LayoutFailed(
+                f"{process.name}: exited (code {process.popen.returncode}) before {what} was up:\n{process.log_tail()}"
+            )
         try:
             async with http.get(url, timeout=aiohttp.ClientTimeout(total=3)) as response:
                 if response.status == 200:
@@ -180,8 +181,9 @@ async def _wait_stack(layout: Layout, env: Mapping[str, str], ports: dict[str, i
         if process.waits_for_ready_line:
             while not process.ready_seen.is_set():
                 if not process.alive():
-                    raise LayoutFailed(f"run_scaled.sh exited (code {process.popen.returncode}) before READY:\n"
-                                       f"{process.log_tail()}")
+                    raise LayoutFailed(
+                        f"run_scaled.sh exited (code {process.popen.returncode}) before READY:\n{process.log_tail()}"
+                    )
                 if time.monotonic() > deadline:
                     raise LayoutFailed(f"run_scaled.sh printed no READY line in time:\n{process.log_tail()}")
                 await asyncio.sleep(0.5)
@@ -194,7 +196,11 @@ async def _wait_stack(layout: Layout, env: Mapping[str, str], ports: dict[str, i
 async def start_run(logs: Path, environ: Mapping[str, str], timeout_s: float) -> Layout:
     """scripts/run_all.sh (what ``make run`` starts) on free ports with a throw-away state directory."""
     taken: set[int] = set()
-    ports = {"rasa": free_port_block(1, taken), "action": free_port_block(1, taken), "gateway": free_port_block(1, taken)}
+    ports = {
+        "rasa": free_port_block(1, taken),
+        "action": free_port_block(1, taken),
+        "gateway": free_port_block(1, taken),
+    }
     state_dir = Path(tempfile.mkdtemp(prefix="pinbot-load-run-"))
     env = _stack_env(environ, state_dir, ports)
     process = ManagedProcess("run", ["bash", "scripts/run_all.sh"], REPO, env, logs / "run.log")
@@ -217,8 +223,10 @@ async def start_scaled(
 ) -> Layout:
     """scripts/run_scaled.sh on free port blocks, with the run's own database and Redis prefix; READY, then healthy."""
     if not script.is_file():
-        raise LayoutFailed(f"not available: {script.relative_to(REPO) if script.is_relative_to(REPO) else script} "
-                           "does not exist in this checkout")
+        raise LayoutFailed(
+            f"not available: {script.relative_to(REPO) if script.is_relative_to(REPO) else script} "
+            "does not exist in this checkout"
+        )
     taken: set[int] = set()
     ports = {
         "rasa": free_port_block(PORT_BLOCK, taken),
@@ -234,7 +242,9 @@ async def start_scaled(
         "scaled", ["bash", str(script)], script.parent.parent, env, logs / "scaled.log", ready_line="READY "
     )
     layout = Layout("scaled", f"http://127.0.0.1:{ports['gateway']}", "gateway", process, state_dir=state_dir)
-    described = ", ".join(f"{k}={env[k]}" for k in ("RASA_REPLICAS", "ACTION_REPLICAS") if k in env) or "script defaults"
+    described = (
+        ", ".join(f"{k}={env[k]}" for k in ("RASA_REPLICAS", "ACTION_REPLICAS") if k in env) or "script defaults"
+    )
     layout.notes.append(
         f"run_scaled.sh ({described}): gateway :{ports['gateway']}, Rasa from :{ports['rasa']}, actions from "
         f":{ports['action']}, PG_DATABASE={services.database}, REDIS_KEY_PREFIX={services.redis_prefix}"
@@ -243,7 +253,9 @@ async def start_scaled(
     return layout
 
 
-async def _wait_or_stop(layout: Layout, env: Mapping[str, str], ports: dict[str, int], timeout_s: float, logs: Path) -> None:
+async def _wait_or_stop(
+    layout: Layout, env: Mapping[str, str], ports: dict[str, int], timeout_s: float, logs: Path
+) -> None:
     """Wait until the stack is up; if it does not come up, stop it (keeping its logs) and say why."""
     try:
         await _wait_stack(layout, env, ports, timeout_s)

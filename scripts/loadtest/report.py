@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import os
+from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -233,7 +234,8 @@ def render_markdown(report: Report) -> str:
     ]
     for target in report.targets:
         if target.status != "ok":
-            lines.append(f"| {target.name} | – | **{target.status}**: {_first_line(target.reason)} | | | | | | |")
+            reason = _first_line(target.reason).removeprefix(f"{target.status}: ")
+            lines.append(f"| {target.name} | – | **{target.status}**: {reason} | | | | | | |")
             continue
         for mode, s in target.modes.items():
             lines.append(
@@ -262,9 +264,12 @@ def render_markdown(report: Report) -> str:
             lines.append(f"- {target.name}: {note}")
         if target.status != "ok" and "\n" in target.reason:
             lines.append(f"- {target.name} {target.status}: see report.json and var/loadtest/logs/")
-        misses = sum(s.script_misses for s in target.modes.values())
-        if misses:
-            lines.append(f"- {target.name}: {misses} scripted button(s) not offered by the bot (typed instead)")
+        missed: Counter[str] = Counter()
+        for s in target.modes.values():
+            missed.update(s.missed_buttons)
+        if missed:
+            listed = ", ".join(f"「{title}」 {count}×" for title, count in sorted(missed.items()))
+            lines.append(f"- {target.name}: scripted buttons the bot did not offer (typed instead): {listed}")
     lines += [f"- {note}" for note in report.notes]
     return "\n".join(lines) + "\n"
 

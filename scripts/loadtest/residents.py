@@ -70,7 +70,7 @@ async def converse(
         outgoing, scripted = resolve(step, last)
         started = time.monotonic()
         reply = await client.send(conversation, outgoing)
-        recorder.add(TurnSample(started, reply.latency, reply.error), scripted)
+        recorder.add(TurnSample(started, reply.latency, reply.error), None if scripted else step.button)
         if reply.error is not None:
             # A resident whose turn failed starts over rather than answering a question they never saw.
             return
@@ -186,7 +186,7 @@ async def run_idle(
             outgoing, scripted = resolve(step, last)
             started = time.monotonic()
             reply = await client.send(conversation, outgoing)
-            recorder.add(TurnSample(started, reply.latency, reply.error), scripted)
+            recorder.add(TurnSample(started, reply.latency, reply.error), None if scripted else step.button)
             sent += 1
             if reply.error is not None:
                 break

@@ -53,6 +53,7 @@ class Summary:
     # that took another path than the script, not an error, but worth a look when it is not 0.
     conversations: int = 0
     script_misses: int = 0
+    missed_buttons: dict[str, int] = field(default_factory=dict)
     # Errors during the warm-up (not in the percentiles or the error count above).
     warmup_errors: int = 0
 
@@ -92,7 +93,7 @@ class Recorder:
         # Errors outside turns (a session that could not be created) count as errors of the window too.
         self.other_errors: Counter[str] = Counter()
         self.conversations = 0
-        self.script_misses = 0
+        self.missed_buttons: Counter[str] = Counter()
         self.warmup_errors = 0
 
     def open_window(self, start: float, end: float) -> None:
@@ -106,11 +107,12 @@ class Recorder:
     def _in_warmup(self, when: float) -> bool:
         return self._window is None or when < self._window[0]
 
-    def add(self, sample: TurnSample, scripted: bool = True) -> None:
-        """Keep the sample if it started inside the window (``scripted``: the step went as the script said)."""
+    def add(self, sample: TurnSample, missed_button: str | None = None) -> None:
+        """Keep the sample if it started inside the window (``missed_button``: a scripted button not offered)."""
         if self.in_window(sample.started):
             self.samples.append(sample)
-            self.script_misses += not scripted
+            if missed_button is not None:
+                self.missed_buttons[missed_button] += 1
         elif sample.error is not None and self._in_warmup(sample.started):
             self.warmup_errors += 1
 
@@ -135,6 +137,7 @@ class Recorder:
             errors=sum(kinds.values()),
             error_kinds=dict(sorted(kinds.items())),
             conversations=self.conversations,
-            script_misses=self.script_misses,
+            script_misses=sum(self.missed_buttons.values()),
+            missed_buttons=dict(sorted(self.missed_buttons.items())),
             warmup_errors=self.warmup_errors,
         )

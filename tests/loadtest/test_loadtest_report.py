@@ -106,7 +106,7 @@ def test_markdown_has_rows_checks_rss_and_the_load_warning() -> None:
     assert "WARNING: the 1-minute load average at start was 0.90" in text
     assert "| stock | idle | 1 resident, no think time | 100 | 10.00 | 40.0 | 100.0 | 100.0 | 0 |" in text
     assert "| make run idle p50 / stock idle p50 | 1.5 | ≤ 1.3 | **MISS** |" in text
-    assert "| scaled | – | **not available**: not available: no run_scaled.sh |" in text
+    assert "| scaled | – | **not available**: no run_scaled.sh |" in text
     assert "| stock | stock rasa | 1000.0 | 1001.5 |" in text
     assert "WARNING" not in render_markdown(make_report(0.3))
 

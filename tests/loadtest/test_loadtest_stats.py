@@ -56,7 +56,7 @@ def test_recorder_keeps_only_turns_started_inside_the_window() -> None:
     recorder.add(TurnSample(9.9, 0.1, "timeout"))  # warm-up error
     recorder.add(TurnSample(9.9, 0.1))  # warm-up success: ignored
     recorder.add(TurnSample(10.0, 0.2))
-    recorder.add(TurnSample(15.0, 0.3), scripted=False)
+    recorder.add(TurnSample(15.0, 0.3), missed_button="三鷹市")
     recorder.add(TurnSample(20.0, 0.4, "timeout"))  # drain after the end: ignored
     recorder.add_conversation(12.0)
     recorder.add_conversation(25.0)
@@ -70,3 +70,4 @@ def test_recorder_keeps_only_turns_started_inside_the_window() -> None:
     assert s.warmup_errors == 3
     assert s.conversations == 1
     assert s.script_misses == 1
+    assert s.missed_buttons == {"三鷹市": 1}

@@ -23,6 +23,8 @@ class ScaledServices:
     database: str
     redis_url: str
     redis_prefix: str
+    # Rasa's lock store takes an alphanumeric prefix only (it adds ":lock:" itself).
+    rasa_lock_prefix: str
 
     def env(self) -> dict[str, str]:
         """The variables of run_scaled.sh's contract (PGHOST, PGPORT, PG_DATABASE, REDIS_URL…)."""
@@ -33,6 +35,7 @@ class ScaledServices:
             "PG_DATABASE": self.database,
             "REDIS_URL": self.redis_url,
             "REDIS_KEY_PREFIX": self.redis_prefix,
+            "REDIS_KEY_PREFIX_RASA": self.rasa_lock_prefix,
             "GATEWAY_STATE": "redis",
         }
 
@@ -46,6 +49,7 @@ def services_for_run(environ: Mapping[str, str], run_id: str) -> ScaledServices:
         database=f"pinbot_load_{run_id}",
         redis_url=environ.get("REDIS_URL", "redis://127.0.0.1:6379/0"),
         redis_prefix=f"pinbot:load:{run_id}:",
+        rasa_lock_prefix="pinbotload" + "".join(ch for ch in run_id if ch.isalnum()),
     )
 
 
@@ -79,17 +83,20 @@ def drop_database(services: ScaledServices) -> str:
 
 
 def delete_redis_keys(services: ScaledServices) -> str:
-    """Delete every key under the run's prefix; a one-line outcome for the report."""
+    """Delete every key under the run's prefixes (the gateway's and Rasa's lock store); a one-line outcome."""
+    prefixes = (services.redis_prefix, f"{services.rasa_lock_prefix}:")
     try:
         import redis  # the Rasa virtualenv has it (Rasa's lock store); imported here so other targets never need it
     except ImportError:
-        return f"redis package missing: delete keys {services.redis_prefix}* by hand"
+        return f"redis package missing: delete keys {' and '.join(p + '*' for p in prefixes)} by hand"
+    deleted = 0
     try:
         client = redis.Redis.from_url(services.redis_url, socket_timeout=5, socket_connect_timeout=5)
-        keys = list(client.scan_iter(match=f"{services.redis_prefix}*", count=500))
-        for start in range(0, len(keys), 500):
-            client.delete(*keys[start : start + 500])
+        for prefix in prefixes:
+            keys = list(client.scan_iter(match=f"{prefix}*", count=500))
+            for start in range(0, len(keys), 500):
+                deleted += int(client.delete(*keys[start : start + 500]))
         client.close()
     except redis.RedisError as exc:
-        return f"Redis cleanup failed ({type(exc).__name__}): delete keys {services.redis_prefix}* by hand"
-    return f"{len(keys)} Redis keys under {services.redis_prefix} deleted"
+        return f"Redis cleanup failed ({type(exc).__name__}): delete keys {' and '.join(p + '*' for p in prefixes)} by hand"
+    return f"{deleted} Redis keys under {' and '.join(prefixes)} deleted"

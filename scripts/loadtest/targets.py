@@ -155,7 +155,7 @@ async def start_stock(stock_dir: Path, logs: Path, environ: Mapping[str, str], t
     return Layout("stock", url, "rest", process, stock=True, notes=[f"stock `rasa init` bot on :{port}"])
 
 
-def _stack_env(environ: Mapping[str, str], state_dir: Path, ports: dict[str, int]) -> dict[str, str]:
+def _stack_env(environ: Mapping[str, str], state_dir: Path, ports: dict[str, int], repo: Path = REPO) -> dict[str, str]:
     env = base_env(environ)
     env.update(GENEROUS_LIMITS)
     env.update(
@@ -169,7 +169,8 @@ def _stack_env(environ: Mapping[str, str], state_dir: Path, ports: dict[str, int
         # Known to the harness, so it can ask Rasa's token-guarded /status itself.
         RASA_AUTH_TOKEN=secrets.token_hex(32),
         GATEWAY_SECRET=secrets.token_hex(32),
-        PYTHONPATH=str(REPO),
+        # The checkout the script belongs to (a run_scaled.sh from another worktree runs that worktree's code).
+        PYTHONPATH=str(repo),
     )
     return env
 
@@ -228,14 +229,17 @@ async def start_scaled(
             "does not exist in this checkout"
         )
     taken: set[int] = set()
+    block = max([PORT_BLOCK, *(replicas or {}).values()])
     ports = {
-        "rasa": free_port_block(PORT_BLOCK, taken),
-        "action": free_port_block(PORT_BLOCK, taken),
+        "rasa": free_port_block(block, taken),
+        "action": free_port_block(block, taken),
         "gateway": free_port_block(1, taken),
     }
     state_dir = Path(tempfile.mkdtemp(prefix="pinbot-load-scaled-"))
-    env = _stack_env(environ, state_dir, ports)
+    env = _stack_env(environ, state_dir, ports, repo=script.parent.parent)
     env.update(services.env())
+    # The harness's own deadline applies; the script's shorter default would cut a slow start on a busy machine.
+    env["START_TIMEOUT_SECONDS"] = str(max(1, int(timeout_s)))
     for name, count in (replicas or {}).items():
         env[name] = str(count)
     process = ManagedProcess(

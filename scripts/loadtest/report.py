@@ -152,12 +152,12 @@ class SoakResult:
             return Check("soak: RSS within 5 % and 0 errors", None, 0, at_most=True, note=self.reason)
         worst = max(self.drifts, key=lambda d: d.max_change)
         errors = self.summary.errors + self.summary.warmup_errors
-        over = [d.name for d in self.drifts if d.max_change > SOAK_RSS_DRIFT_MAX]
+        over = [d.name for d in self.drifts if d.max_change > SOAK_RSS_DRIFT_MAX or not d.present_at_end]
         # One number for PASS/MISS: drift beyond the limit or any error makes it exceed 0.
         bad = len(over) + errors
         note = f"largest drift {worst.name} {worst.max_change:.1%}; errors {errors}"
         if over:
-            note += f"; over 5 %: {', '.join(over)}"
+            note += f"; over 5 % or gone: {', '.join(over)}"
         return Check("soak: processes over 5 % RSS drift + errors", float(bad), 0, at_most=True, note=note)
 
 
@@ -226,12 +226,13 @@ def render_markdown(report: Report) -> str:
             "is distorted. Re-run on a quiet machine before quoting them.**",
             "",
         ]
-    lines += [
-        "## Turns by target and mode",
-        "",
-        "| target | mode | load | turns | turns/s | p50 ms | p95 ms | p99 ms | errors |",
-        "|---|---|---|---:|---:|---:|---:|---:|---|",
-    ]
+    if report.targets:
+        lines += [
+            "## Turns by target and mode",
+            "",
+            "| target | mode | load | turns | turns/s | p50 ms | p95 ms | p99 ms | errors |",
+            "|---|---|---|---:|---:|---:|---:|---:|---|",
+        ]
     for target in report.targets:
         if target.status != "ok":
             reason = _first_line(target.reason).removeprefix(f"{target.status}: ")
@@ -317,6 +318,8 @@ def _soak_lines(soak: SoakResult) -> list[str]:
     ]
     for d in soak_drifts_sorted(soak.drifts):
         ok = "yes" if d.max_change <= SOAK_RSS_DRIFT_MAX else "**no**"
+        if not d.present_at_end:
+            ok = "**gone before the end**"
         lines.append(
             f"| {d.name} | {d.baseline_mib:.1f} | {d.min_mib:.1f} | {d.max_mib:.1f} | {d.last_mib:.1f} | "
             f"{d.max_change:.1%} | {ok} |"

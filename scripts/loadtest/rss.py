@@ -140,6 +140,8 @@ class Drift:
     max_mib: float
     min_mib: float
     last_mib: float
+    # False when the process was missing from the last sample: it died (or was restarted) during the soak.
+    present_at_end: bool = True
 
     @property
     def max_change(self) -> float:
@@ -157,5 +159,5 @@ def drift(samples: Sequence[RssSample], warmup_s: float) -> list[Drift]:
     result = []
     for name, baseline in after[0].mib.items():
         values = [s.mib[name] for s in after if name in s.mib]
-        result.append(Drift(name, baseline, max(values), min(values), values[-1]))
+        result.append(Drift(name, baseline, max(values), min(values), values[-1], name in after[-1].mib))
     return result

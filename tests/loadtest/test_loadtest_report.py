@@ -84,6 +84,8 @@ def test_soak_passes_only_without_drift_and_without_errors() -> None:
     check = SoakResult("scaled", summary(), [], grown, 120.0).check()
     assert check.status == "MISS" and "action server 1" in check.note
     assert SoakResult("scaled", summary(errors=1), [], steady, 120.0).check().status == "MISS"
+    died = [*steady, Drift("rasa replica 2", 900.0, 900.0, 900.0, 900.0, present_at_end=False)]
+    assert SoakResult("scaled", summary(), [], died, 120.0).check().status == "MISS"
     assert SoakResult("scaled", None, [], [], 120.0, "not available", "no script").check().status == "N/A"
 
 

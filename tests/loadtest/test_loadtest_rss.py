@@ -73,4 +73,7 @@ def test_drift_is_measured_from_the_first_sample_after_warm_up() -> None:
     (gw,) = drift(samples, warmup_s=120.0)
     assert (gw.baseline_mib, gw.max_mib, gw.min_mib, gw.last_mib) == (100.0, 104.0, 97.0, 97.0)
     assert abs(gw.max_change - 0.04) < 1e-9
+    assert gw.present_at_end
     assert drift(samples, warmup_s=999.0) == []
+    (gone,) = drift([*samples, RssSample(150.0, {})], warmup_s=120.0)
+    assert not gone.present_at_end

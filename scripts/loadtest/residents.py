@@ -15,7 +15,7 @@ from scripts.loadtest.stats import Recorder, Summary, TurnSample
 Script = Sequence[Step]
 # Called once when the measurement window opens (after the warm-up): the harness samples RSS there.
 OnMeasure = Callable[[], Awaitable[None]]
-# Called every tick during the window with the seconds since it opened: the soak samples RSS there.
+# Called every tick with the seconds since the load started (warm-up included): the soak samples RSS there.
 OnTick = Callable[[float], Awaitable[None]]
 
 
@@ -114,7 +114,7 @@ async def run_population(
         think = ThinkTime(population.think_mean_s, rng)
         tasks.append(asyncio.create_task(resident_loop(client, scripts, think, rng, recorder, stop_at)))
     try:
-        await _watch_window(window_start, stop_at, on_measure, on_tick, tick_s)
+        await _watch_window(start, window_start, stop_at, on_measure, on_tick, tick_s)
         # Turns sent before the end finish (bounded by the client's timeout) and count; none starts after it.
         await asyncio.gather(*tasks)
     finally:
@@ -129,18 +129,32 @@ async def run_population(
 
 
 async def _watch_window(
-    window_start: float, stop_at: float, on_measure: OnMeasure | None, on_tick: OnTick | None, tick_s: float
+    start: float,
+    window_start: float,
+    stop_at: float,
+    on_measure: OnMeasure | None,
+    on_tick: OnTick | None,
+    tick_s: float,
 ) -> None:
-    await asyncio.sleep(max(0.0, window_start - time.monotonic()))
-    if on_measure is not None:
-        await on_measure()
-    if on_tick is None:
-        await asyncio.sleep(max(0.0, stop_at - time.monotonic()))
-        return
-    while (now := time.monotonic()) < stop_at:
-        await on_tick(now - window_start)
-        await asyncio.sleep(min(tick_s, max(0.0, stop_at - time.monotonic())))
-    await on_tick(time.monotonic() - window_start)
+    """Call on_measure when the window opens, and on_tick every tick_s from the start (warm-up included) to the end."""
+    measured = False
+    next_tick = start
+    while True:
+        now = time.monotonic()
+        if not measured and now >= window_start:
+            measured = True
+            if on_measure is not None:
+                await on_measure()
+        if on_tick is not None and now >= next_tick:
+            await on_tick(now - start)
+            next_tick += tick_s
+        if now >= stop_at:
+            break
+        wake = min(stop_at, window_start if not measured else stop_at, next_tick if on_tick is not None else stop_at)
+        await asyncio.sleep(max(0.0, wake - time.monotonic()))
+    if on_tick is not None:
+        # One last sample at the very end, so the check sees the final state.
+        await on_tick(time.monotonic() - start)
 
 
 async def run_idle(

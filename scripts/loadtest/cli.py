@@ -104,6 +104,18 @@ def parse_config(argv: Sequence[str]) -> Config:
         a.duration, a.warmup, a.residents, a.think, a.concurrency = 3.0, 1.0, 4, 0.5, 2
         a.idle_turns, a.idle_warmup_turns = 10, 3
         a.soak_minutes, a.soak_warmup_minutes, a.soak_residents, a.rss_interval = 0.5, 0.1, 4, 2.0
+    for option, value in (
+        ("--residents", a.residents),
+        ("--concurrency", a.concurrency),
+        ("--idle-turns", a.idle_turns),
+    ):
+        if value < 1:
+            parser.error(f"{option} must be at least 1")
+    for option, value in (("--duration", a.duration), ("--timeout", a.timeout), ("--rss-interval", a.rss_interval)):
+        if value <= 0:
+            parser.error(f"{option} must be > 0")
+    if a.warmup < 0 or a.think < 0 or a.idle_warmup_turns < 0:
+        parser.error("--warmup, --think and --idle-warmup-turns cannot be negative")
     if a.soak_warmup_minutes >= a.soak_minutes:
         parser.error("--soak-warmup-minutes must be shorter than --soak-minutes")
     return Config(

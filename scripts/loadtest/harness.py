@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import dataclasses
 import os
 import time
@@ -70,7 +69,8 @@ class Harness:
         if name == "stock":
             stock_dir = c.out_dir / "stock"
             self.log(f"[stock] preparing the stock bot in {stock_dir} (the first time, rasa init trains it: minutes)")
-            note = await asyncio.to_thread(tg.prepare_stock, stock_dir, self.logs / "stock-init.log", os.environ)
+            # rasa init trains for minutes on 2 busy cores: allow it more than a server's start.
+            note = await tg.prepare_stock(stock_dir, self.logs, os.environ, 3 * c.startup_timeout_s)
             self.log(f"[stock] {note}")
             return await tg.start_stock(stock_dir, self.logs, os.environ, c.startup_timeout_s)
         if name == "run":
@@ -164,8 +164,7 @@ class Harness:
     def rss(self, layout: tg.Layout, at_s: float) -> RssSample:
         """RSS of the layout's process tree now (its pids are remembered, so none can be leaked)."""
         layout.process.remember_tree()
-        sample, _ = sample_tree(layout.process.pid, layout.stock, at_s)
-        return sample
+        return sample_tree(layout.process.pid, layout.stock, at_s)
 
     def cleanup(self) -> None:
         """Drop the scaled layout's database and Redis keys (once; also after an error or Ctrl-C)."""

@@ -119,8 +119,8 @@ class RssSample:
     mib: Mapping[str, float]
 
 
-def sample_tree(root: int, stock: bool, at_s: float, proc: Path = PROC) -> tuple[RssSample, list[int]]:
-    """RSS of the root's whole tree, and the pids seen (kept so that nothing they started can be leaked)."""
+def sample_tree(root: int, stock: bool, at_s: float, proc: Path = PROC) -> RssSample:
+    """RSS of every process in the root's tree (short-lived helpers left out), by name."""
     tree = [p for p in descendants(root, all_processes(proc)) if kind_of(p.cmdline) not in TRANSIENT]
     names = name_processes(tree, stock=stock)
     mib: dict[str, float] = {}
@@ -128,7 +128,7 @@ def sample_tree(root: int, stock: bool, at_s: float, proc: Path = PROC) -> tuple
         kib = rss_kib(info.pid, proc)
         if kib is not None:
             mib[names[info.pid]] = round(kib / 1024.0, 1)
-    return RssSample(at_s=at_s, mib=mib), [p.pid for p in tree]
+    return RssSample(at_s=at_s, mib=mib)
 
 
 @dataclass(frozen=True)

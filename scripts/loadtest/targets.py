@@ -7,7 +7,6 @@ import importlib.metadata
 import os
 import secrets
 import shutil
-import subprocess
 import tempfile
 import time
 from collections.abc import Mapping
@@ -90,7 +89,7 @@ def stock_is_ready(stock_dir: Path) -> bool:
     )
 
 
-def prepare_stock(stock_dir: Path, log_path: Path, environ: Mapping[str, str]) -> str:
+async def prepare_stock(stock_dir: Path, logs: Path, environ: Mapping[str, str], timeout_s: float) -> str:
     """Create and train the stock ``rasa init --no-prompt`` bot once; reused while Rasa's version is the same."""
     if stock_is_ready(stock_dir):
         return f"stock bot reused from {stock_dir}"
@@ -99,18 +98,23 @@ def prepare_stock(stock_dir: Path, log_path: Path, environ: Mapping[str, str]) -
     stock_dir.mkdir(parents=True)
     # Outside this repository's PYTHONPATH: the stock bot must not see our custom components or actions.
     env = {k: v for k, v in base_env(environ).items() if k != "PYTHONPATH"}
-    log_path.parent.mkdir(parents=True, exist_ok=True)
-    with log_path.open("ab") as log:
-        done = subprocess.run(
-            [str(RASA), "init", "--no-prompt", "--init-dir", str(stock_dir)],
-            cwd=stock_dir,
-            env=env,
-            stdin=subprocess.DEVNULL,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-        )
-    if done.returncode != 0 or not any((stock_dir / "models").glob("*.tar.gz")):
-        raise LayoutFailed(f"rasa init --no-prompt failed (exit {done.returncode}); see {log_path}")
+    # A managed process, so Ctrl-C or an error stops the training too; without the marker the next run starts over.
+    init = ManagedProcess(
+        "stock-init",
+        [str(RASA), "init", "--no-prompt", "--init-dir", str(stock_dir)],
+        cwd=stock_dir,
+        env=env,
+        log_path=logs / "stock-init.log",
+    )
+    try:
+        deadline = time.monotonic() + timeout_s
+        while init.alive() and time.monotonic() < deadline:
+            await asyncio.sleep(1.0)
+    finally:
+        code = init.popen.poll()
+        init.stop()
+    if code != 0 or not any((stock_dir / "models").glob("*.tar.gz")):
+        raise LayoutFailed(f"rasa init --no-prompt failed (exit {code}); see {init.log_path}")
     (stock_dir / STOCK_MARKER).write_text(rasa_version() + "\n")
     return f"stock bot created and trained in {stock_dir}"
 

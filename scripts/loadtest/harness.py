@@ -68,7 +68,8 @@ class Harness:
         c = self.config
         if name == "stock":
             stock_dir = c.out_dir / "stock"
-            self.log(f"[stock] preparing the stock bot in {stock_dir} (the first time, rasa init trains it: minutes)")
+            if not tg.stock_is_ready(stock_dir):
+                self.log(f"[stock] creating the stock bot in {stock_dir}: rasa init trains it (minutes, once)")
             # rasa init trains for minutes on 2 busy cores: allow it more than a server's start.
             note = await tg.prepare_stock(stock_dir, self.logs, os.environ, 3 * c.startup_timeout_s)
             self.log(f"[stock] {note}")
@@ -91,7 +92,7 @@ class Harness:
             reason = str(exc)
             result.status = "not available" if reason.startswith("not available") else "failed"
             result.reason = reason
-            self.log(f"[{name}] {result.status}: {reason}")
+            self.log(f"[{name}] {reason if reason.startswith(result.status) else f'{result.status}: {reason}'}")
             return None
 
     async def measure(self, name: str) -> TargetResult:

@@ -27,6 +27,9 @@ def main() -> None:
     """Run Rasa's CLI with the token added."""
     from rasa.__main__ import main as rasa_main
 
+    from channels import hotpaths
+
+    hotpaths.install()
     sys.argv = [sys.argv[0]] + with_auth_token(sys.argv[1:], dict(os.environ))
     rasa_main()
 

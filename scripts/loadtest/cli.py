@@ -45,6 +45,7 @@ class Config:
     action_replicas: int | None
     out_dir: Path
     quick: bool
+    profile: bool = False
 
 
 def _names(raw: str, allowed: Sequence[str], what: str) -> tuple[str, ...]:
@@ -87,6 +88,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", type=Path, default=OUT_DIR, help="where report.md, report.json, logs and the stock bot go")
     p.add_argument(
         "--quick", action="store_true", help="tiny durations: a smoke check of the harness, not a measurement"
+    )
+    p.add_argument(
+        "--profile",
+        action="store_true",
+        help="py-spy every server process during the idle mode (profile.md; sampling slows the turns it measures)",
     )
     return p
 
@@ -142,6 +148,7 @@ def parse_config(argv: Sequence[str]) -> Config:
         action_replicas=a.action_replicas,
         out_dir=a.out.resolve(),
         quick=a.quick,
+        profile=a.profile,
     )
 
 

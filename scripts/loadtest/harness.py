@@ -15,6 +15,7 @@ from scripts.loadtest import targets as tg
 from scripts.loadtest.cli import Config
 from scripts.loadtest.clients import BotClient, GatewayClient, RestClient, http_session
 from scripts.loadtest.conversations import PINBOT_SCRIPTS, STOCK_SCRIPTS
+from scripts.loadtest.profile import Profiler, render
 from scripts.loadtest.report import Report, SoakResult, TargetResult, render_markdown, write_report
 from scripts.loadtest.residents import OnMeasure, Population, Script, run_idle, run_population
 from scripts.loadtest.rss import RssSample, drift, sample_tree
@@ -38,6 +39,7 @@ class Harness:
         self.run_id = f"{os.getpid()}_{int(time.time())}"
         self.services = services_for_run(os.environ, self.run_id)
         self._cleanups: list[Callable[[], str]] = []
+        self.profiles: list[str] = []
         nproc, load = machine_facts()
         self.report = Report(
             started_at=datetime.now(timezone.utc).astimezone().isoformat(timespec="seconds"),
@@ -112,7 +114,12 @@ class Harness:
                 client = make_client(layout, http)
                 for mode in self.config.modes:
                     self.log(f"[{name}] {mode} …")
+                    profiler = Profiler(layout.process.pid, self.config.out_dir / "profile", name)
+                    if mode == "idle" and self.config.profile:
+                        self.log(f"[{name}] py-spy on: {', '.join(profiler.start()) or 'nothing (py-spy missing)'}")
                     summary = await self.run_mode(mode, client, scripts_for(layout), after_warmup)
+                    if mode == "idle" and self.config.profile:
+                        self.profiles.append(render(profiler.stop(), f"{name}, idle mode"))
                     result.modes[mode] = summary
                     self.log(f"[{name}] {mode}: {_one_line(summary)}")
                     if not layout.process.alive():
@@ -177,6 +184,10 @@ class Harness:
     def write(self) -> tuple[Path, Path]:
         """Print the Markdown report and write report.md and report.json."""
         paths = write_report(self.report, self.config.out_dir)
+        if self.profiles:
+            profile_md = self.config.out_dir / "profile.md"
+            profile_md.write_text("\n".join(self.profiles), encoding="utf-8")
+            print(f"profiles: {profile_md}")
         print()
         print(render_markdown(self.report))
         print(f"written: {paths[0]} and {paths[1]}")

@@ -221,7 +221,9 @@ def test_privacy_guard_never_stores_logs_or_echoes(stack: Stack, message: str, s
     # As a token of its own: the database also holds NLU confidences and hex ids, whose digits may contain
     # 「9137」 by chance (more conversations, more floats).
     token = re.compile(rb"(?<![0-9a-fA-F.])" + re.escape(secret.encode()) + rb"(?![0-9a-fA-F])")
-    assert not token.search(stack.tracker_db.read_bytes())
+    for suffix in ("", "-wal"):
+        stored = stack.tracker_db.with_name(stack.tracker_db.name + suffix)
+        assert not token.search(stored.read_bytes() if stored.exists() else b""), stored.name
     for name in ("rasa", "actions"):
         assert not token.search(stack.log_path(name).read_bytes())
 

@@ -26,8 +26,9 @@ def make_store(tmp_path: Path, retention_days: float = 7.0) -> RedactingSQLTrack
 
 
 def raw_db(tmp_path: Path) -> str:
-    """Every byte of the database file, as text (what an attacker with the file would see)."""
-    return (tmp_path / "tracker.db").read_bytes().decode("utf-8", "replace")
+    """Every byte of the database and its WAL files, as text (what an attacker with the files would see)."""
+    files = [tmp_path / name for name in ("tracker.db", "tracker.db-wal", "tracker.db-shm")]
+    return b"".join(f.read_bytes() for f in files if f.exists()).decode("utf-8", "replace")
 
 
 def user(text: str, intent: str = "forgot_pin", metadata: dict | None = None, ts: float | None = None) -> UserUttered:
@@ -100,7 +101,9 @@ def test_incremental_saves_only_add_new_events(tmp_path: Path) -> None:
 def test_database_file_is_private(tmp_path: Path) -> None:
     store = make_store(tmp_path)
     save(store, "s4", [SessionStarted()])
-    assert stat.S_IMODE((tmp_path / "tracker.db").stat().st_mode) == 0o600
+    assert (tmp_path / "tracker.db-wal").exists(), "the store writes through a WAL"
+    for name in ("tracker.db", "tracker.db-wal", "tracker.db-shm"):
+        assert stat.S_IMODE((tmp_path / name).stat().st_mode) == 0o600, name
 
 
 def test_conversations_past_the_retention_are_purged_and_counts_kept(tmp_path: Path) -> None:
@@ -147,7 +150,9 @@ def test_delete_forgets_one_conversation(tmp_path: Path) -> None:
     assert asyncio.run(store.delete("a")) == 2
     assert asyncio.run(store.retrieve("a")) is None
     assert asyncio.run(store.retrieve("b")) is not None
-    assert "zqmarker" not in raw_db(tmp_path)  # secure_delete: no copy left in SQLite's free pages
+    # secure_delete: no copy left in SQLite's free pages; the emptied WAL keeps no old frame either.
+    assert "zqmarker" not in raw_db(tmp_path)
+    assert (tmp_path / "tracker.db-wal").stat().st_size == 0
     with sqlite3.connect(tmp_path / "tracker.db") as conn:
         assert conn.execute("SELECT COUNT(*) FROM events WHERE sender_id='a'").fetchone()[0] == 0
 

@@ -14,12 +14,13 @@ import os
 import time
 from collections import Counter
 from pathlib import Path
-from typing import Any, Optional, Text
+from typing import Any, Callable, Optional, Text
 
 import sqlalchemy as sa
-from rasa.core.tracker_store import SQLTrackerStore
+from rasa.core.tracker_store import SQLTrackerStore, create_engine_kwargs
 from rasa.shared.core.domain import Domain
 from rasa.shared.core.trackers import DialogueStateTracker
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import declarative_base
 
 from privacy.retention import purge_interval_seconds, retention_seconds
@@ -41,6 +42,8 @@ def tracker_db_path(db: Optional[str] = None) -> Path:
 
 
 StatsBase: Any = declarative_base()
+# Dialects whose INSERT has ON CONFLICT DO UPDATE (the statistics upsert); others read and write the row.
+_INSERTS: dict[str, Callable[..., Any]] = {"postgresql": postgresql.insert, "sqlite": sqlite.insert}
 
 
 class ConversationStat(StatsBase):
@@ -61,6 +64,8 @@ def _secure_delete(dbapi_connection: Any, _record: Any) -> None:
 class RedactingSQLTrackerStore(SQLTrackerStore):
     """Redacts user/bot texts, parse data, metadata and slot values before saving; purges after RETENTION_DAYS."""
 
+    engine: sa.engine.Engine
+
     def __init__(self, domain: Optional[Domain] = None, retention_days: Optional[float] = None, **kwargs: Any) -> None:
         """Open the database (file 0600 for SQLite), create the stats table and purge what is already too old."""
         if kwargs.get("event_broker") is not None:
@@ -72,17 +77,31 @@ class RedactingSQLTrackerStore(SQLTrackerStore):
             kwargs.update(dialect="sqlite", db=str(path))
             kwargs.pop("host", None)
         super().__init__(domain=domain, **kwargs)
+        self._reconnect_on_stale_connections()
         self.retention = float(retention_days) * _DAY if retention_days else retention_seconds()
         if self.engine.url.get_backend_name() == "sqlite":
             # Deleted rows (purged, unfollowed) must not linger in SQLite's free pages: overwrite them.
             sa.event.listen(self.engine, "connect", _secure_delete)
             self.engine.dispose()
         self._restrict_file()
-        StatsBase.metadata.create_all(self.engine)
+        try:
+            StatsBase.metadata.create_all(self.engine)
+        except (sa.exc.OperationalError, sa.exc.ProgrammingError, sa.exc.IntegrityError) as error:
+            # Replicas starting together race to create the table; one of them wins, which is all that matters.
+            logger.warning("Could not create the statistics table (another replica may have): %s", error)
         self._last_purge = 0.0
         self._purge_task: Optional[asyncio.Task[None]] = None
         self.purge_expired()
         self._start_periodic_purge()
+
+    def _reconnect_on_stale_connections(self) -> None:
+        """Test pooled connections before use, so that the store recovers by itself after PostgreSQL restarts."""
+        if self.engine.url.get_backend_name() == "sqlite":
+            return
+        url = self.engine.url
+        self.engine.dispose()
+        self.engine = sa.create_engine(url, pool_pre_ping=True, **create_engine_kwargs(url))
+        self.sessionmaker = sa.orm.session.sessionmaker(bind=self.engine)
 
     def _restrict_file(self) -> None:
         database = self.engine.url.database
@@ -133,12 +152,24 @@ class RedactingSQLTrackerStore(SQLTrackerStore):
 
     @staticmethod
     def _add_counts(session: Any, counts: Counter[tuple[str, str, str]]) -> None:
+        # One statement per counter, an upsert: replicas saving at once must add up, not collide on the key.
+        insert = _INSERTS.get(session.get_bind().dialect.name)
         for (day, metric, key), n in counts.items():
-            row = session.get(ConversationStat, (day, metric, key))
-            if row is None:
-                session.add(ConversationStat(day=day, metric=metric, key=key[:255], count=n))
-            else:
-                row.count += n
+            values = {"day": day, "metric": metric, "key": key[:255], "count": n}
+            if insert is None:
+                row = session.get(ConversationStat, (day, metric, values["key"]))
+                if row is None:
+                    session.add(ConversationStat(**values))
+                else:
+                    row.count += n
+                continue
+            statement = insert(ConversationStat).values(**values)
+            session.execute(
+                statement.on_conflict_do_update(
+                    index_elements=["day", "metric", "key"],
+                    set_={"count": ConversationStat.count + statement.excluded["count"]},
+                )
+            )
 
     def purge_expired(self, now: Optional[float] = None) -> int:
         """Delete every conversation whose last event is older than the retention; returns how many went."""

@@ -1,0 +1,182 @@
+"""The scaled layout's stores against the machine's real PostgreSQL and Redis (issue 11).
+
+Several Rasa replicas share one tracker database and one lock store: statistics must add up when replicas save at
+once, pooled connections must survive the server dropping them, and ticket numbers must never be issued twice.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import sqlalchemy as sa
+from rasa.shared.core.domain import Domain
+from rasa.shared.core.events import ActionExecuted, SessionStarted, UserUttered
+from rasa.shared.core.trackers import DialogueStateTracker
+
+from storage.redacting_sql import RedactingSQLTrackerStore
+from storage.redis_lock import AtomicRedisLockStore
+from tests.services import PG_HOST, PG_PORT, PG_USER, REDIS_HOST, REDIS_PORT, require_postgres, require_redis
+
+DOMAIN = Domain.from_yaml(Path(__file__).resolve().parents[2].joinpath("domain.yml").read_text(encoding="utf-8"))
+
+
+@pytest.fixture
+def database() -> Iterator[str]:
+    """A database name that does not exist yet; dropped afterwards."""
+    require_postgres()
+    name = f"pinbot_test_{uuid.uuid4().hex[:12]}"
+    yield name
+    admin = sa.create_engine(f"postgresql://{PG_USER}@{PG_HOST}:{PG_PORT}/postgres", isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.execute(sa.text(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+    admin.dispose()
+
+
+def _store(database: str) -> RedactingSQLTrackerStore:
+    return RedactingSQLTrackerStore(
+        domain=DOMAIN,
+        dialect="postgresql",
+        host=PG_HOST,
+        port=PG_PORT,
+        username=PG_USER,
+        db=database,
+        login_db="postgres",
+    )
+
+
+def _conversation(sender: str) -> DialogueStateTracker:
+    events = [
+        ActionExecuted("action_session_start"),
+        SessionStarted(),
+        ActionExecuted("action_listen"),
+        UserUttered("暗証番号を忘れました", intent={"name": "forgot_pin", "confidence": 1.0}),
+    ]
+    return DialogueStateTracker.from_events(sender, events, DOMAIN.slots)
+
+
+def _forgot_pin_count(store: RedactingSQLTrackerStore) -> int:
+    return sum(n for _, metric, key, n in store.stats() if key == "forgot_pin")
+
+
+def test_the_database_is_created_if_missing_and_concurrent_replicas_add_up(database: str) -> None:
+    replicas = [_store(database), _store(database)]
+    savers = 8
+    barrier = threading.Barrier(savers)
+    errors: list[BaseException] = []
+
+    def save(index: int) -> None:
+        barrier.wait()
+        try:
+            asyncio.run(replicas[index % 2].save(_conversation(f"resident-{index}")))
+        except BaseException as error:  # noqa: BLE001 - collected and asserted below
+            errors.append(error)
+
+    threads = [threading.Thread(target=save, args=(i,)) for i in range(savers)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert errors == []
+    assert _forgot_pin_count(replicas[0]) == savers
+    for index in range(savers):
+        restored = asyncio.run(replicas[1].retrieve(f"resident-{index}"))
+        assert restored is not None and restored.latest_message is not None
+        assert restored.latest_message.intent["name"] == "forgot_pin"
+
+
+def test_the_store_recovers_when_the_server_drops_its_connections(database: str) -> None:
+    store = _store(database)
+    asyncio.run(store.save(_conversation("before")))
+    # What a PostgreSQL restart does to a pool: every server-side connection goes away.
+    admin = sa.create_engine(f"postgresql://{PG_USER}@{PG_HOST}:{PG_PORT}/postgres", isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        dropped = connection.execute(
+            sa.text("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = :name"), {"name": database}
+        ).fetchall()
+    admin.dispose()
+    assert dropped, "the store kept no pooled connection to drop"
+    asyncio.run(store.save(_conversation("after")))
+    assert asyncio.run(store.retrieve("after")) is not None
+    assert _forgot_pin_count(store) == 2
+
+
+@pytest.fixture
+def lock_prefix() -> Iterator[str]:
+    """A key prefix of its own, so that the machine's Redis keeps nothing of the test."""
+    require_redis()
+    prefix = f"pinbottest{uuid.uuid4().hex[:10]}"
+    yield prefix
+    store = _lock_store(prefix)
+    for key in store.red.scan_iter(match=f"{prefix}:*"):
+        store.red.delete(key)
+
+
+def _lock_store(prefix: str) -> AtomicRedisLockStore:
+    return AtomicRedisLockStore(host=REDIS_HOST, port=REDIS_PORT, db=0, key_prefix=prefix)
+
+
+def test_concurrent_replicas_never_get_the_same_ticket(lock_prefix: str) -> None:
+    replicas, per_replica = 6, 25
+    barrier = threading.Barrier(replicas)
+    tickets: list[int] = []
+    guard = threading.Lock()
+
+    def take(store: AtomicRedisLockStore) -> None:
+        barrier.wait()
+        for _ in range(per_replica):
+            ticket = store.issue_ticket("conversation", lock_lifetime=60)
+            with guard:
+                tickets.append(ticket)
+
+    threads = [threading.Thread(target=take, args=(_lock_store(lock_prefix),)) for _ in range(replicas)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sorted(tickets) == list(range(replicas * per_replica))
+    lock = _lock_store(lock_prefix).get_lock("conversation")
+    assert lock is not None and len(lock.tickets) == replicas * per_replica
+
+
+def test_turns_of_one_conversation_run_one_at_a_time_in_ticket_order(lock_prefix: str) -> None:
+    stores = [_lock_store(lock_prefix) for _ in range(3)]
+    inside: list[int] = []
+    order: list[int] = []
+
+    async def turn(index: int) -> None:
+        async with stores[index % 3].lock("conversation", lock_lifetime=30, wait_time_in_seconds=0.01):
+            inside.append(index)
+            assert len(inside) == 1, "two turns of one conversation ran at once"
+            await asyncio.sleep(0.005)
+            order.append(index)
+            inside.remove(index)
+
+    async def burst() -> None:
+        tasks = []
+        for index in range(12):
+            tasks.append(asyncio.create_task(turn(index)))
+            await asyncio.sleep(0.001)  # the turns arrive in this order
+        await asyncio.gather(*tasks)
+
+    asyncio.run(burst())
+    assert order == list(range(12))
+    # The last cleanup found no waiter: nothing is left behind in Redis.
+    assert stores[0].get_lock("conversation") is None
+
+
+def test_the_lock_store_loads_from_an_endpoint_config(lock_prefix: str) -> None:
+    from rasa.core.lock_store import LockStore
+    from rasa.utils.endpoints import EndpointConfig
+
+    config: dict[str, Any] = {"port": REDIS_PORT, "db": 0, "key_prefix": lock_prefix}
+    endpoint = EndpointConfig(url=REDIS_HOST, type="storage.redis_lock.AtomicRedisLockStore", **config)
+    store = LockStore.create(endpoint)
+    assert isinstance(store, AtomicRedisLockStore)
+    assert store.key_prefix.startswith(lock_prefix + ":")
+    assert store.issue_ticket("c") == 0

@@ -115,7 +115,7 @@ def check_postgres(env: Mapping[str, str]) -> None:
             connect_timeout=CONNECT_TIMEOUT_SECONDS,
         )
     except psycopg2.Error as exc:
-        reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        reason = str(exc).strip().splitlines()[0].rstrip(".") if str(exc).strip() else type(exc).__name__
         raise ServiceError(
             f"PostgreSQL is not reachable at {where}: {reason}. Start PostgreSQL, or point the scaled layout at "
             "yours with PGHOST, PGPORT, PGUSER and PGPASSWORD (PG_LOGIN_DB names the database to log in to).",
@@ -141,7 +141,7 @@ def check_redis(env: Mapping[str, str]) -> None:
         client.ping()
     except redis.RedisError as exc:
         raise ServiceError(
-            f"Redis is not reachable at {target.display}: {type(exc).__name__}: {exc}. Start Redis, or set "
+            f"Redis is not reachable at {target.display}: {type(exc).__name__}: {str(exc).rstrip('.')}. Start Redis, or set "
             "REDIS_URL (redis://[:password@]host:port/db).",
             EXIT_REDIS,
         ) from exc

@@ -18,6 +18,10 @@ export PG_LOGIN_DB="${PG_LOGIN_DB:-postgres}"
 export REDIS_URL="${REDIS_URL:-redis://127.0.0.1:6379/0}"
 export REDIS_KEY_PREFIX_RASA="${REDIS_KEY_PREFIX_RASA:-pinbot}"
 export GATEWAY_STATE="${GATEWAY_STATE:-redis}"
+# How long a turn's ticket in Rasa's lock store lives (Rasa's default: 60 s). A replica killed mid-turn leaves its
+# ticket behind, and the conversation's next turns wait behind it until it expires; the gateway gives up on a turn
+# after RASA_TIMEOUT_SECONDS (5 s) anyway, and Rasa cancels a turn whose caller went away.
+export TICKET_LOCK_LIFETIME="${TICKET_LOCK_LIFETIME:-10}"
 START_TIMEOUT_SECONDS="${START_TIMEOUT_SECONDS:-300}"
 source scripts/stack_env.sh
 
@@ -41,7 +45,8 @@ done
 
 # PostgreSQL and Redis must answer (exit 3 / 4 naming which, and the variables to set); then the tracker store is
 # opened once, so its database is created if missing before the replicas start (none of them races to create it).
-.venv/bin/python -m scripts.scaled_services prepare
+# (Rasa's and SQLAlchemy's deprecation warnings on import say nothing to an operator.)
+PYTHONWARNINGS=ignore SQLALCHEMY_SILENCE_UBER_WARNING=1 .venv/bin/python -m scripts.scaled_services prepare
 
 pids=()
 declare -A names=() logs=()

@@ -95,16 +95,16 @@ class Reply:
 def request_json(
     method: str, url: str, body: Optional[Any] = None, timeout: float = 60.0
 ) -> Tuple[int, Dict[str, Any], Dict[str, str]]:
-    """Send JSON, return status, decoded JSON body and headers; HTTP errors are answers too."""
+    """Send JSON, return status, decoded JSON body and headers (names in lower case); HTTP errors are answers too."""
     data = json.dumps(body, ensure_ascii=False).encode() if body is not None else None
     request = urllib.request.Request(url, data=data, method=method, headers={"Content-Type": "application/json"})
     try:
         with urllib.request.urlopen(request, timeout=timeout) as response:
             raw = response.read().decode()
-            return response.status, json.loads(raw or "{}"), dict(response.headers)
+            return response.status, json.loads(raw or "{}"), {k.lower(): v for k, v in response.headers.items()}
     except urllib.error.HTTPError as error:
         raw = error.read().decode()
-        return error.code, json.loads(raw or "{}"), dict(error.headers)
+        return error.code, json.loads(raw or "{}"), {k.lower(): v for k, v in error.headers.items()}
 
 
 def listening_pid(port: int) -> int:

@@ -257,7 +257,7 @@ def test_redis_restart(stack: ScaledStack) -> None:
     for reply in during:
         assert reply.status == 503, (reply.status, reply.body)
         assert reply.body["error"] == "unavailable" and UNAVAILABLE_TEXT in reply.body["message"]
-        assert reply.headers.get("Retry-After") == "5"
+        assert reply.headers.get("retry-after") == "5"
         assert reply.ended - reply.started < 5, "no hang while Redis is down"
     assert status == 503 and body["error"] == "unavailable"
     # Rasa without its lock store: the apology, and the turn is not stored.

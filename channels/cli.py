@@ -50,7 +50,7 @@ def fail_turns_on_tracker_store_errors() -> None:
             store.domain = domain
         return FailSafeTrackerStore(store, on_tracker_store_error=_reraise)
 
-    setattr(Agent, "_create_tracker_store", staticmethod(create_tracker_store))
+    Agent._create_tracker_store = staticmethod(create_tracker_store)
 
 
 def main() -> None:

@@ -196,7 +196,9 @@ def prepare_store(env: Mapping[str, str], timeout_seconds: int) -> str:
     finally:
         signal.alarm(0)
     if not _database_exists(env):
-        raise ServiceError(f"the database {env.get('PG_DATABASE')!r} was not created (see the errors above)", EXIT_STORE)
+        raise ServiceError(
+            f"the database {env.get('PG_DATABASE')!r} was not created (see the errors above)", EXIT_STORE
+        )
     return "existing" if existed else "created"
 
 
@@ -217,7 +219,9 @@ def main(argv: Optional[list[str]] = None) -> int:
         check_redis(env)
         if args.command == "prepare":
             outcome = prepare_store(env, args.timeout)
-            print(f"PostgreSQL database {env.get('PG_DATABASE')!r} at {env.get('PGHOST')}:{env.get('PGPORT')}: {outcome}")
+            print(
+                f"PostgreSQL database {env.get('PG_DATABASE')!r} at {env.get('PGHOST')}:{env.get('PGPORT')}: {outcome}"
+            )
     except ServiceError as exc:
         print(f"run-scaled: {exc}", file=sys.stderr)
         return exc.exit_code

@@ -22,7 +22,7 @@ import psycopg2
 import redis
 
 from replies.contact import APOLOGY
-from tests.scaled.services import PostgresCluster, RedisServer, free_port, port_open
+from tests.scaled.services import PostgresCluster, RedisServer, free_port
 
 REPO = Path(__file__).resolve().parents[2]
 # The gateway's polite 503 when its shared state (Redis) is down: gateway/app.py, _state_unavailable.

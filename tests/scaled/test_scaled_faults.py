@@ -9,6 +9,7 @@ stored once, with the bot's answer to it). The tests share one layout and run in
 
 from __future__ import annotations
 
+import os
 import random
 import signal
 import threading
@@ -16,11 +17,10 @@ import time
 import uuid
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from typing import Dict, List, Optional, Sequence
-
-import pytest
+from typing import Callable, Dict, List, Optional, Sequence
 
 from replies.contact import APOLOGY
+from tests.scaled.services import port_open
 from tests.scaled.stack import (
     UNAVAILABLE_TEXT,
     UNKNOWN_SESSION_TEXT,
@@ -116,7 +116,7 @@ def test_any_replica_continues_any_conversation(stack: ScaledStack) -> None:
     """The tracker is shared: turns of one conversation alternate between the replicas and the form goes on."""
     sender = f"scaled-{uuid.uuid4().hex}"
     replies = [stack.rest(i % 2, sender, text) for i, (text, _) in enumerate(SCRIPT)]
-    for reply, (_, expected) in zip(replies, SCRIPT):
+    for reply, (_, expected) in zip(replies, SCRIPT, strict=True):
         assert expected in "\n".join(m.get("text", "") for m in reply)
     text = "\n".join(m.get("text", "") for m in stack.rest(0, sender, YES))
     assert CHECKLIST in text and MITAKA_PHONE in text
@@ -126,7 +126,8 @@ def test_any_replica_continues_any_conversation(stack: ScaledStack) -> None:
 # ---- concurrent turns of one conversation (Rasa issue #9213) ----
 
 
-def _concurrently(calls: Sequence[tuple[int, str]], send: "SendFn") -> List["Timed"]:
+def _concurrently(calls: Sequence[tuple[int, str]], send: Callable[[int, str], List[str]]) -> List["Timed"]:
+    """Send every (target, text) at the same instant from its own thread."""
     barrier = threading.Barrier(len(calls))
 
     def one(call: tuple[int, str]) -> Timed:
@@ -149,14 +150,6 @@ class Timed:
     ended: float
 
 
-class SendFn:
-    """Typing aid for the senders below."""
-
-    def __call__(self, target: int, text: str) -> List[str]:
-        """Send one message; the bot's texts."""
-        raise NotImplementedError
-
-
 def _assert_serial(stack: ScaledStack, sender: str, results: List[Timed]) -> None:
     """All applied once, one turn at a time: the store's order is the order the answers came back, and each stored
     turn holds exactly the answer its resident got."""
@@ -165,7 +158,7 @@ def _assert_serial(stack: ScaledStack, sender: str, results: List[Timed]) -> Non
     turns = stack.turns(sender)
     by_answer = sorted(results, key=lambda r: r.ended)
     assert [text for text, _ in turns] == [r.text for r in by_answer]
-    for (text, bot), result in zip(turns, by_answer):
+    for (text, bot), result in zip(turns, by_answer, strict=True):
         assert bot == result.bot, f"{text!r}: stored {bot!r}, answered {result.bot!r}"
 
 
@@ -293,8 +286,6 @@ def test_whole_layout_restart(stack: ScaledStack) -> None:
     leftovers = stack.stop()
     assert leftovers == [], f"processes left after SIGTERM: {leftovers}"
     assert ScaledStack.group_members(pgid) == []
-    from tests.scaled.services import port_open
-
     assert [port for port in stack.all_ports() if port_open(port)] == []
     stack.start()
     assert f"PostgreSQL database '{stack.database}' at 127.0.0.1:{stack.pg.port}: existing" in stack.stdout_lines
@@ -357,8 +348,6 @@ def test_kill_one_replica_under_load(stack: ScaledStack) -> None:
         time.sleep(0.02)
     victim = listening_pid(stack.rasa_ports[1])
     killed_at = time.monotonic()
-    import os
-
     os.kill(victim, signal.SIGKILL)
     for thread in threads:
         thread.join(300)
@@ -407,4 +396,3 @@ def test_the_stored_turns_check_can_fail() -> None:
     assert not _stored_as_sent(sent, [FORGOT])  # an answered turn lost
     assert not _stored_as_sent(sent, [FORGOT, SELF, SELF, SELF])  # a turn stored twice
     assert not _stored_as_sent([(FORGOT, False), (SELF, False)], [SELF, FORGOT])  # out of order
-

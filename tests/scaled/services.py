@@ -66,11 +66,15 @@ class PostgresCluster:
         self.root = Path(tempfile.mkdtemp(prefix="pinbot-pg-"))
         self.data = self.root / "data"
         self.log = self.root / "postgres.log"
-        if self.as_user:
-            shutil.chown(self.root, "postgres", "postgres")
-        # UTF8: the tracker holds Japanese text; no sync: the cluster lives for one test session.
-        initdb = [str(self.initdb), "-D", str(self.data), "-U", "postgres", "-A", "trust", "-E", "UTF8", "--locale=C"]
-        self._run(initdb + ["--no-sync"])
+        try:
+            if self.as_user:
+                shutil.chown(self.root, "postgres", "postgres")
+            # UTF8: the tracker holds Japanese text; no sync: the cluster lives for one test session.
+            initdb = [str(self.initdb), "-D", str(self.data), "-U", "postgres", "-A", "trust", "-E", "UTF8"]
+            self._run(initdb + ["--locale=C", "--no-sync"])
+        except BaseException:
+            shutil.rmtree(self.root, ignore_errors=True)
+            raise
 
     def _run(self, command: List[str], timeout: float = 120) -> None:
         result = subprocess.run(

@@ -24,7 +24,7 @@ CITY_FILES   := $(wildcard knowledge/municipalities/*.yml)
 CITY_NLU     := data/nlu/municipalities.yml
 TRAIN_INPUTS := config.yml domain.yml vocabulary/slots.yml $(CITY_NLU) $(CITY_FILES) $(shell find data nlu_components -type f \( -name '*.yml' -o -name '*.py' \) 2>/dev/null)
 
-.PHONY: help install lint format run run-scaled test test-scaled train shell kb-check nlu-data new-city validate answers eval-nlu bench test-unit test-stories test-e2e test-gateway test-browser-e2e browser-deps line-richmenu record-stories clean
+.PHONY: help install lint format run run-scaled test test-scaled train shell kb-check nlu-data new-city validate answers eval-nlu bench loadtest test-unit test-stories test-e2e test-gateway test-browser-e2e browser-deps line-richmenu record-stories clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
@@ -121,6 +121,10 @@ eval-nlu: $(VENV)/.installed ## compare NLU pipelines on the held-out set (+ k-f
 
 bench: $(VENV)/.installed $(MODEL) ## parse latency and memory vs targets
 	$(PY) -m scripts.bench_parse --model $(MODEL)
+
+# `make loadtest --soak` cannot work (make reads --soak as its own option): SOAK=1, or any options in ARGS.
+loadtest: install train ## load test vs a stock rasa init bot (ARGS="--quick", SOAK=1 for the soak; docs/loadtest.md)
+	$(PY) -m scripts.loadtest $(if $(SOAK),--soak) $(LOADTEST_ARGS) $(ARGS)
 
 line-richmenu: $(GW_VENV)/.installed ## create the LINE rich menu (needs LINE_CHANNEL_ACCESS_TOKEN)
 	$(GW_PY) -m scripts.line_richmenu

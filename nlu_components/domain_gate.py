@@ -27,6 +27,8 @@ logger = logging.getLogger(__name__)
 # sweep the threshold without retraining).
 GATE_KEY = "domain_gate"
 MODEL_FILE = "domain_gate.npz"
+# What FallbackClassifier predicts when the classifier is unsure; the gate's verdict replaces it.
+FALLBACK_INTENT = "nlu_fallback"
 
 
 @DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER, is_trainable=True)
@@ -39,9 +41,10 @@ class DomainGate(GraphComponent):
     on "is this about the card's PINs at all" sees the same features with one
     question to answer. When its out-of-domain probability reaches
     `threshold`, the intent becomes `out_of_domain_intent` with that
-    probability as confidence (FallbackClassifier, placed after it, may still
-    turn a weak override into nlu_fallback: both are a rejection). Place it
-    after DIETClassifier and before FallbackClassifier.
+    probability as confidence. Place it after FallbackClassifier (and before
+    PrivacyIntentOverride): the fallback asks the resident to choose when the
+    classifier is unsure, but a message the gate calls out of domain gets the
+    honest "not here" answer, whatever the fallback said.
     """
 
     @staticmethod
@@ -156,7 +159,7 @@ class DomainGate(GraphComponent):
             probability = self.ood_probability(message)
             if probability is None:
                 continue
-            intent = message.get(INTENT) or {}
+            intent = _classifier_intent(message)
             message.set(
                 GATE_KEY,
                 {
@@ -184,9 +187,20 @@ class DomainGate(GraphComponent):
     def _override(self, message: Message, probability: float) -> None:
         name = self._config["out_of_domain_intent"]
         forced = {INTENT_NAME_KEY: name, PREDICTED_CONFIDENCE_KEY: probability}
-        rest = [r for r in message.get(INTENT_RANKING_KEY) or [] if r.get(INTENT_NAME_KEY) != name]
+        rest = [
+            r for r in message.get(INTENT_RANKING_KEY) or [] if r.get(INTENT_NAME_KEY) not in {name, FALLBACK_INTENT}
+        ]
         message.set(INTENT, forced, add_to_output=True)
         message.set(INTENT_RANKING_KEY, [dict(forced)] + rest, add_to_output=True)
+
+
+def _classifier_intent(message: Message) -> Dict[Text, Any]:
+    """The classifiers' top intent, looking past the FallbackClassifier's nlu_fallback (the gate runs after it)."""
+    intent = message.get(INTENT) or {}
+    if intent.get(INTENT_NAME_KEY) != FALLBACK_INTENT:
+        return intent
+    ranked = [r for r in message.get(INTENT_RANKING_KEY) or [] if r.get(INTENT_NAME_KEY) != FALLBACK_INTENT]
+    return ranked[0] if ranked else intent
 
 
 def _sentence_features(message: Message) -> Optional[scipy.sparse.csr_matrix]:

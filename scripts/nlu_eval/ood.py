@@ -68,7 +68,7 @@ def final_intent(p: Prediction, op: Optional[Operating]) -> str:
     intent = p.intent_before_gate if p.intent_before_gate is not None else p.top_intent
     confidence = p.confidence_before_gate if p.confidence_before_gate is not None else p.top_confidence
     if p.ood_probability is not None and p.ood_probability >= op.gate and intent != SHARE_SENSITIVE_INTENT:
-        intent, confidence = OUT_OF_SCOPE_INTENT, p.ood_probability
+        return OUT_OF_SCOPE_INTENT  # the gate runs after FallbackClassifier: its verdict is final
     return FALLBACK_INTENT if confidence < op.fallback else intent
 
 

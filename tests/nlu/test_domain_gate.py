@@ -57,6 +57,17 @@ def test_out_of_domain_message_is_overridden(gate: DomainGate) -> None:
     assert message.get(GATE_KEY)["ood_probability"] >= 0.5
 
 
+def test_the_gate_replaces_the_fallback_and_records_the_classifier_intent(gate: DomainGate) -> None:
+    # FallbackClassifier runs first: an unsure classifier's nlu_fallback leads the ranking.
+    ranking = [{"name": "nlu_fallback", "confidence": 0.7}, *RANKING]
+    message = _message(OUT_OF_DOMAIN, ranking=ranking)
+    gate.process([message])
+    assert message.get(INTENT)["name"] == "out_of_scope"
+    assert "nlu_fallback" not in [r["name"] for r in message.get(INTENT_RANKING_KEY)]
+    assert message.get(GATE_KEY)["intent_before"] == "forgot_pin"
+    assert message.get(GATE_KEY)["confidence_before"] == pytest.approx(0.9)
+
+
 def test_in_domain_message_is_left_alone(gate: DomainGate) -> None:
     message = _message(IN_DOMAIN, ranking=RANKING)
     gate.process([message])

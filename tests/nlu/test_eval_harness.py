@@ -187,7 +187,7 @@ def _gated(gold: str, before: str, conf: float, ood: float) -> Prediction:
 
 
 def test_ood_what_if_thresholds_follow_the_pipeline_order() -> None:
-    """Gate first (overrides to out_of_scope at P ≥ gate), then the fallback on the resulting confidence."""
+    """Fallback first (on the classifier's confidence), then the gate, whose out_of_scope verdict is final."""
     from scripts.nlu_eval.ood import GATE_OFF, Operating, final_intent, rejection
 
     bank = _gated("out_of_scope", "forgot_pin", 0.99, 0.8)
@@ -195,7 +195,8 @@ def test_ood_what_if_thresholds_follow_the_pipeline_order() -> None:
     unsure = _gated("forgot_pin", "forgot_pin", 0.5, 0.1)
     assert final_intent(bank, Operating(0.5, 0.7)) == "out_of_scope"
     assert final_intent(bank, Operating(GATE_OFF, 0.7)) == "forgot_pin"
-    assert final_intent(bank, Operating(0.5, 0.9)) == "nlu_fallback"  # a weak override still rejects
+    # An unsure classifier does not turn the gate's verdict into the "which of these?" question.
+    assert final_intent(_gated("out_of_scope", "forgot_pin", 0.6, 0.8), Operating(0.5, 0.7)) == "out_of_scope"
     assert final_intent(card, Operating(0.5, 0.7)) == "forgot_pin"
     assert final_intent(unsure, Operating(0.5, 0.7)) == "nlu_fallback"
     assert rejection([bank, card], Operating(0.5, 0.7)) == pytest.approx(0.5)

@@ -21,12 +21,15 @@ from scripts.nlu_eval.predictions import Prediction, from_rasa_parse
 #   full model of `make train` (domain + data): 0.984, 0.983, 0.850.
 # Issue 9 (DomainGate 0.9, fallback 0.55, more out_of_scope data), 2026-12-01: NLU-only
 #   0.971, 0.974, 0.852; full model 0.971, 0.971, 0.865.
+# Issue 9 round 4 (fallback 0.7 then gate 0.6, chosen on tests/nlu/validation_independent.yml), 2026-12-02:
+#   NLU-only 0.961, 0.968, 0.860; full model 0.961, 0.968, 0.870 (the gate now rejects ~4 more
+#   in-scope utterances: docs/nlu.md "Out of domain").
 # Floors leave ~5 utterances (accuracy) and ~2-3 entities (entity F1) of
 # margin below the lower of the two; training is deterministic, so the
-# margin is for data edits, not noise. Still at or above issue 3's 0.95.
-ACCURACY_FLOOR = 0.96
-MACRO_F1_FLOOR = 0.96
-ENTITY_F1_FLOOR = 0.82
+# margin is for data edits, not noise. At issue 3's 0.95.
+ACCURACY_FLOOR = 0.95
+MACRO_F1_FLOOR = 0.955
+ENTITY_F1_FLOOR = 0.84
 
 
 @pytest.fixture(scope="module")

@@ -179,6 +179,7 @@ class ScaledStack:
             DEFAULT_MUNICIPALITY="",
             RASA_TIMEOUT_SECONDS=str(self.rasa_timeout_seconds),
             RASA_HEALTH_INTERVAL_SECONDS="1",
+            TICKET_LOCK_LIFETIME="10",
             RATE_LIMIT_SESSION_PER_MINUTE="1000",
             RATE_LIMIT_IP_PER_MINUTE="1000",
             RATE_LIMIT_SESSIONS_PER_IP_PER_MINUTE="1000",

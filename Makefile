@@ -24,7 +24,7 @@ CITY_FILES   := $(wildcard knowledge/municipalities/*.yml)
 CITY_NLU     := data/nlu/municipalities.yml
 TRAIN_INPUTS := config.yml domain.yml vocabulary/slots.yml $(CITY_NLU) $(CITY_FILES) $(shell find data nlu_components -type f \( -name '*.yml' -o -name '*.py' \) 2>/dev/null)
 
-.PHONY: help install lint format run test train shell kb-check nlu-data new-city validate answers eval-nlu bench loadtest test-unit test-stories test-e2e test-gateway test-browser-e2e browser-deps line-richmenu record-stories clean
+.PHONY: help install lint format run run-scaled test test-scaled train shell kb-check nlu-data new-city validate answers eval-nlu bench loadtest test-unit test-stories test-e2e test-gateway test-browser-e2e browser-deps line-richmenu record-stories clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
@@ -84,13 +84,16 @@ validate: $(VENV)/.installed $(CITY_NLU) ## rasa data validate (domain, NLU, sto
 run: install train ## install, train if needed, start gateway + Rasa + action server (Ctrl-C stops all)
 	scripts/run_all.sh
 
+run-scaled: install train ## production layout: RASA_REPLICAS Rasa + ACTION_REPLICAS action servers on PostgreSQL + Redis, gateway in front
+	scripts/run_scaled.sh
+
 shell: install train ## chat in the terminal (starts the action server in the background)
 	scripts/run_shell.sh
 
-test: install lint browser-deps kb-check validate train test-unit test-stories test-e2e test-gateway test-browser-e2e ## install and run every test (what CI runs)
+test: install lint browser-deps kb-check validate train test-unit test-stories test-e2e test-gateway test-scaled test-browser-e2e ## install and run every test (what CI runs)
 
 test-unit: $(VENV)/.installed $(MODEL)
-	RASA_MODEL=$(MODEL) $(PY) -m pytest -q tests --ignore=tests/e2e -p no:cacheprovider
+	RASA_MODEL=$(MODEL) $(PY) -m pytest -q tests --ignore=tests/e2e --ignore=tests/scaled -p no:cacheprovider
 
 test-stories: $(MODEL)
 	$(RASA) test core --model $(MODEL) --stories tests/stories --fail-on-prediction-errors --out var/results/core
@@ -100,6 +103,11 @@ test-e2e: install $(MODEL)
 
 test-gateway: $(GW_VENV)/.installed
 	$(GW_PY) -m pytest -q gateway/tests -p no:cacheprovider
+
+# Fault tests of make run-scaled against a private PostgreSQL 15 cluster and redis-server (skipped without their
+# binaries, failed instead when SCALED_TESTS=required, as in CI).
+test-scaled: install $(MODEL) ## kill a replica, restart PostgreSQL, Redis and the whole scaled layout: nothing lost or answered twice
+	RASA_MODEL=$(MODEL) $(PY) -m pytest -q tests/scaled -p no:cacheprovider
 
 # The widget in headless Chromium, through the gateway, against the real Rasa and action servers.
 test-browser-e2e: install $(MODEL)

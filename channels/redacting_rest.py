@@ -63,6 +63,11 @@ class RedactingRestInput(RestInput):
                 await on_new_message(message)
             except Exception:  # noqa: BLE001 - the resident must get an answer whatever failed
                 logger.exception("Handling a REST message failed; sending the fallback reply.")
+                # A failed turn is answered with the apology alone: what the bot said before the failure (e.g. its
+                # events could not be saved) describes a conversation state that was never stored.
+                collected = getattr(collector, "messages", None)
+                if isinstance(collected, list):
+                    del collected[sent_before:]
             if len(getattr(collector, "messages", [])) == sent_before:
                 municipality = await _known_municipality(message)
                 await collector.send_text_message(message.sender_id, fallback_message(municipality))

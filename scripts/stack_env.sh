@@ -51,8 +51,14 @@ if [ -z "${GATEWAY_SECRET:-}" ]; then
 fi
 # Rasa and the action server never need the gateway's or LINE's secrets: start them with those removed, so a bug or
 # a custom action in them cannot read or log them.
+SECRET_UNSETS=(-u LINE_CHANNEL_SECRET -u LINE_CHANNEL_ACCESS_TOKEN -u GATEWAY_SECRET)
 without_secrets() {
-  env -u LINE_CHANNEL_SECRET -u LINE_CHANNEL_ACCESS_TOKEN -u GATEWAY_SECRET "$@"
+  env "${SECRET_UNSETS[@]}" "$@"
+}
+# The same, replacing the calling subshell: `( exec_without_secrets server … ) &` makes $! the server's own pid
+# (scripts/run_scaled.sh signals, supervises and names each replica by it).
+exec_without_secrets() {
+  exec env "${SECRET_UNSETS[@]}" "$@"
 }
 # A process started as `without_secrets … &` runs in a subshell of its own: $! is that subshell, and the server is
 # its child. Stop the children first, or the server outlives the script (and keeps its port).

@@ -1,10 +1,17 @@
-"""channels.cli: Rasa's API is served only with a token, and the token never goes on the command line."""
+"""channels.cli: Rasa's API is served only with a token, never on the command line; tracker store errors fail the turn."""
 
 from __future__ import annotations
 
-import pytest
+import asyncio
+from typing import Optional
 
-from channels.cli import with_auth_token
+import pytest
+from rasa.core.agent import Agent
+from rasa.core.tracker_store import FailSafeTrackerStore, InMemoryTrackerStore
+from rasa.shared.core.domain import Domain
+from rasa.shared.core.trackers import DialogueStateTracker
+
+from channels.cli import fail_turns_on_tracker_store_errors, with_auth_token
 
 TOKEN = "t" * 40
 SERVE = ["run", "--model", "models/pinbot.tar.gz", "--enable-api", "-p", "5005"]
@@ -32,3 +39,27 @@ def test_other_commands_pass_unchanged() -> None:
         "--model",
         "m.tar.gz",
     ]
+
+
+class _DatabaseDown(InMemoryTrackerStore):
+    async def retrieve(self, sender_id: str) -> Optional[DialogueStateTracker]:
+        raise RuntimeError("database down")
+
+    async def save(self, tracker: DialogueStateTracker) -> None:
+        raise RuntimeError("database down")
+
+
+def test_tracker_store_errors_fail_the_turn(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Rasa's own wrapper answers from an empty conversation when the database is down; ours passes the error on."""
+    domain = Domain.empty()
+    plain = Agent._create_tracker_store(_DatabaseDown(domain), domain)
+    assert asyncio.run(plain.retrieve("s")) is None  # what Rasa does by itself: a blank conversation
+    # Put Rasa's version back after the test (the patch is process-wide, as in the server).
+    monkeypatch.setattr(Agent, "_create_tracker_store", Agent.__dict__["_create_tracker_store"])
+    fail_turns_on_tracker_store_errors()
+    store = Agent._create_tracker_store(_DatabaseDown(domain), domain)
+    assert isinstance(store, FailSafeTrackerStore)
+    with pytest.raises(RuntimeError, match="database down"):
+        asyncio.run(store.retrieve("s"))
+    with pytest.raises(RuntimeError, match="database down"):
+        asyncio.run(store.save(DialogueStateTracker("s", [])))

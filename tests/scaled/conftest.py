@@ -1,0 +1,66 @@
+"""Fixtures of the scaled-layout fault tests: private PostgreSQL and Redis per session, one stack per module."""
+
+from __future__ import annotations
+
+import os
+import uuid
+from pathlib import Path
+from typing import Iterator
+
+import pytest
+
+from tests.scaled.services import PostgresCluster, RedisServer
+from tests.scaled.stack import REPO, ScaledStack
+
+
+@pytest.fixture(scope="session")
+def model_path() -> Path:
+    """The trained model (make test-scaled trains it first and passes RASA_MODEL)."""
+    path = Path(os.environ.get("RASA_MODEL", REPO / "models" / "pinbot.tar.gz"))
+    if not path.is_absolute():
+        path = REPO / path
+    assert path.exists(), f"no trained model at {path}: run `make train` first"
+    return path
+
+
+@pytest.fixture(scope="session")
+def pg() -> Iterator[PostgresCluster]:
+    """A private PostgreSQL 15 cluster on a free port (the machine's 5432 is never touched)."""
+    cluster = PostgresCluster()
+    try:
+        cluster.start()
+        yield cluster
+    finally:
+        cluster.destroy()
+
+
+@pytest.fixture(scope="session")
+def redis_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RedisServer]:
+    """A private redis-server on a free port (the machine's 6379 is never touched)."""
+    server = RedisServer(tmp_path_factory.mktemp("redis"))
+    try:
+        server.start()
+        yield server
+    finally:
+        server.kill()
+
+
+@pytest.fixture(scope="module")
+def stack(
+    pg: PostgresCluster, redis_server: RedisServer, model_path: Path, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[ScaledStack]:
+    """The whole scaled layout, 2 Rasa replicas and 2 action servers, on a database that does not exist yet."""
+    running = ScaledStack(
+        state_dir=tmp_path_factory.mktemp("scaled-state"),
+        pg=pg,
+        redis_server=redis_server,
+        model=model_path,
+        database=f"pinbot_{uuid.uuid4().hex[:10]}",
+    )
+    assert not running.database_exists()
+    try:
+        running.start()
+        yield running
+    finally:
+        if running.process is not None:
+            running.stop()

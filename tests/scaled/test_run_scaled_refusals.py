@@ -1,0 +1,69 @@
+"""scripts/run_scaled.sh refuses to start without PostgreSQL or Redis, naming which one and what to set."""
+
+from __future__ import annotations
+
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from scripts.scaled_services import redis_env, redis_target
+from tests.scaled.services import PostgresCluster, RedisServer, free_port, port_open
+from tests.scaled.stack import ScaledStack
+
+
+def _run_until_exit(stack: ScaledStack, **overrides: str) -> subprocess.CompletedProcess[str]:
+    env = stack.env()
+    env.update(overrides)
+    process = stack.launch(env)
+    try:
+        stdout, _ = process.communicate(timeout=120)
+    finally:
+        if process.poll() is None:
+            process.kill()
+    # Nothing was started, so nothing may be left in its process group, and no port of the layout is taken.
+    assert ScaledStack.group_members(process.pid, settle=5.0) == []
+    assert not any(port_open(port) for port in stack.all_ports())
+    return subprocess.CompletedProcess(process.args, process.returncode, stdout, stack.stderr_text())
+
+
+@pytest.fixture
+def unstarted(pg: PostgresCluster, redis_server: RedisServer, tmp_path: Path) -> ScaledStack:
+    """A layout on the private services that the test starts itself (the model is never loaded)."""
+    return ScaledStack(
+        state_dir=tmp_path / "state", pg=pg, redis_server=redis_server, model=tmp_path / "none.tar.gz", database="x"
+    )
+
+
+def test_unreachable_postgres_is_named_with_its_variables(unstarted: ScaledStack) -> None:
+    result = _run_until_exit(unstarted, PGPORT=str(free_port()))
+    assert result.returncode == 3, result
+    assert "PostgreSQL is not reachable at 127.0.0.1:" in result.stderr
+    assert "PGHOST, PGPORT, PGUSER and PGPASSWORD" in result.stderr
+    assert "READY" not in result.stdout
+
+
+def test_unreachable_redis_is_named_with_its_variable(unstarted: ScaledStack) -> None:
+    result = _run_until_exit(unstarted, REDIS_URL=f"redis://:secret-pw@127.0.0.1:{free_port()}/0")
+    assert result.returncode == 4, result
+    assert "Redis is not reachable at 127.0.0.1:" in result.stderr and "set REDIS_URL" in result.stderr
+    assert "secret-pw" not in result.stderr + result.stdout, "the password in REDIS_URL is never printed"
+    assert "READY" not in result.stdout
+
+
+def test_a_database_name_rasa_cannot_create_is_refused(unstarted: ScaledStack) -> None:
+    """Rasa writes CREATE DATABASE <name> unquoted: a name that would not survive that is refused up front."""
+    result = _run_until_exit(unstarted, PG_DATABASE="Pin-Bot")
+    assert result.returncode == 3 and "PG_DATABASE must be a lower-case name" in result.stderr
+
+
+def test_redis_url_is_the_one_source_of_the_lock_store_settings() -> None:
+    assert redis_env({"REDIS_URL": "redis://:p%40ss%20w@cache.local:6380/2"}) == (
+        "export REDIS_HOST=cache.local\nexport REDIS_PORT=6380\nexport REDIS_DB=2\nexport REDIS_PASSWORD='p@ss w'\n"
+    )
+    target = redis_target("redis://127.0.0.1")
+    assert (target.host, target.port, target.db, target.password) == ("127.0.0.1", 6379, 0, "")
+    assert target.display == "127.0.0.1:6379/0"
+    for bad in ("rediss://h:1/0", "unix:///tmp/r.sock", "redis://h:6379/x", "http://h"):
+        with pytest.raises(Exception, match="REDIS_URL"):
+            redis_target(bad)

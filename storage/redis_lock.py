@@ -7,19 +7,27 @@ ticket of the other is waiting in it. Here every change is a Redis transaction (
 concurrent change makes the transaction fail and it is redone on the new value, and the lock is deleted only
 when it holds no ticket.
 
+A waiting ticket is renewed on every poll (Rasa lets its lifetime run out while it waits): after a replica dies
+mid-turn, the conversation's next turn waits for the dead ticket to expire, then runs, instead of expiring with it
+and failing with a LockError (tests/scaled/test_lock_after_a_crash.py).
+
 Configured in endpoints.scaled.yml (``type: storage.redis_lock.AtomicRedisLockStore``) with the same keys as
 Rasa's ``type: redis`` (``url``, ``port``, ``db``, ``key_prefix``, ...).
 """
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 import math
 import time
+from collections import deque
+from collections.abc import AsyncGenerator
+from contextlib import asynccontextmanager
 from typing import Any, Callable, Optional, Text, TypeVar
 
-from rasa.core.lock import TicketLock
+from rasa.core.lock import Ticket, TicketLock
 from rasa.core.lock_store import LOCK_LIFETIME, LockError, RedisLockStore
 from rasa.utils.endpoints import EndpointConfig
 
@@ -61,6 +69,22 @@ class AtomicRedisLockStore(RedisLockStore):
         self.red.transaction(apply, key)
         return outcome[0]
 
+    @asynccontextmanager
+    async def lock(
+        self, conversation_id: Text, lock_lifetime: float = LOCK_LIFETIME, wait_time_in_seconds: float = 1
+    ) -> AsyncGenerator[TicketLock, None]:
+        """Rasa's ticket lock, with the waiting ticket kept alive until its turn comes."""
+        ticket = self.issue_ticket(conversation_id, lock_lifetime)
+        try:
+            while True:
+                lock = self._change(conversation_id, lambda lock: _keep_waiting(lock, ticket, lock_lifetime))
+                if not lock.is_locked(ticket):
+                    break
+                await asyncio.sleep(wait_time_in_seconds)
+            yield lock
+        finally:
+            self.cleanup(conversation_id, ticket)
+
     def issue_ticket(self, conversation_id: Text, lock_lifetime: float = LOCK_LIFETIME) -> int:
         """Issue the next ticket for the conversation, atomically."""
         try:
@@ -79,3 +103,12 @@ class AtomicRedisLockStore(RedisLockStore):
     def cleanup(self, conversation_id: Text, ticket_number: int) -> None:
         """Remove the served ticket; the lock goes only if no other ticket waits in it (same transaction)."""
         self.finish_serving(conversation_id, ticket_number)
+
+
+def _keep_waiting(lock: TicketLock, number: int, lifetime: float) -> TicketLock:
+    """Drop the others' expired tickets and renew this one (back in its place if it had expired meanwhile)."""
+    now = time.time()
+    kept = [ticket for ticket in lock.tickets if ticket.number == number or ticket.expires > now]
+    kept = [ticket for ticket in kept if ticket.number != number] + [Ticket(number, now + lifetime)]
+    lock.tickets = deque(sorted(kept, key=lambda ticket: ticket.number))
+    return lock

@@ -92,7 +92,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--profile",
         action="store_true",
-        help="py-spy every server process during the idle mode (profile.md; sampling slows the turns it measures)",
+        help="py-spy every server process during each mode (profile.md; sampling slows the turns it measures)",
     )
     return p
 

@@ -114,12 +114,12 @@ class Harness:
                 client = make_client(layout, http)
                 for mode in self.config.modes:
                     self.log(f"[{name}] {mode} …")
-                    profiler = Profiler(layout.process.pid, self.config.out_dir / "profile", name)
-                    if mode == "idle" and self.config.profile:
+                    profiler = Profiler(layout.process.pid, self.config.out_dir / "profile", f"{name}-{mode}")
+                    if self.config.profile:
                         self.log(f"[{name}] py-spy on: {', '.join(profiler.start()) or 'nothing (py-spy missing)'}")
                     summary = await self.run_mode(mode, client, scripts_for(layout), after_warmup)
-                    if mode == "idle" and self.config.profile:
-                        self.profiles.append(render(profiler.stop(), f"{name}, idle mode"))
+                    if self.config.profile:
+                        self.profiles.append(render(profiler.stop(), f"{name}, {mode} mode"))
                     result.modes[mode] = summary
                     self.log(f"[{name}] {mode}: {_one_line(summary)}")
                     if not layout.process.alive():

@@ -11,9 +11,7 @@ import time
 from pathlib import Path
 from typing import List, Optional
 
-import pytest
-
-from tests.services import scaled_tests_required
+from tests.services import unavailable
 
 PG_BINDIR = Path(os.environ.get("PG_BINDIR", "/usr/lib/postgresql/15/bin"))
 
@@ -23,14 +21,6 @@ def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return int(sock.getsockname()[1])
-
-
-def missing(message: str) -> None:
-    """Skip (or, with SCALED_TESTS=required as in CI, fail) because a server binary the tests need is missing."""
-    message += " (CI sets SCALED_TESTS=required)"
-    if scaled_tests_required():
-        pytest.fail(message, pytrace=False)
-    pytest.skip(message)
 
 
 def port_open(port: int) -> bool:
@@ -50,7 +40,7 @@ class PostgresCluster:
         self.initdb = PG_BINDIR / "initdb"
         self.pg_ctl = PG_BINDIR / "pg_ctl"
         if not (os.access(self.initdb, os.X_OK) and os.access(self.pg_ctl, os.X_OK)):
-            missing(
+            unavailable(
                 f"PostgreSQL 15 server binaries not found: {self.initdb} and {self.pg_ctl} "
                 "(apt-get install postgresql-15, or set PG_BINDIR)"
             )
@@ -59,7 +49,7 @@ class PostgresCluster:
         if os.geteuid() == 0:
             runuser = shutil.which("runuser")
             if runuser is None:
-                missing("runuser not found: as root, the private PostgreSQL cluster runs as the postgres user")
+                unavailable("runuser not found: as root, the private PostgreSQL cluster runs as the postgres user")
             self.as_user = [str(runuser), "-u", "postgres", "--"]
         self.port = free_port()
         # Not under pytest's tmp_path: its parents are 0700 root, which the postgres user cannot traverse.
@@ -123,7 +113,7 @@ class RedisServer:
         """Pick a free port; nothing runs until ``start``."""
         binary = shutil.which("redis-server")
         if binary is None:
-            missing("redis-server not found on PATH (apt-get install redis-server)")
+            unavailable("redis-server not found on PATH (apt-get install redis-server)")
         self.binary = str(binary)
         self.port = free_port()
         self.workdir = workdir

@@ -90,6 +90,12 @@ def test_the_database_is_created_if_missing_and_concurrent_replicas_add_up(datab
         assert restored.latest_message.intent["name"] == "forgot_pin"
 
 
+def test_commits_do_not_wait_for_the_disk(database: str) -> None:
+    store = _store(database)
+    with store.engine.connect() as connection:
+        assert connection.execute(sa.text("SHOW synchronous_commit")).scalar() == "off"
+
+
 def test_the_store_recovers_when_the_server_drops_its_connections(database: str) -> None:
     store = _store(database)
     asyncio.run(store.save(_conversation("before")))

@@ -188,24 +188,30 @@ class RedactingSQLTrackerStore(SQLTrackerStore):
 
     @staticmethod
     def _add_counts(session: Any, counts: Counter[tuple[str, str, str]]) -> None:
-        # One statement per counter, an upsert: replicas saving at once must add up, not collide on the key.
-        insert = _INSERTS.get(session.get_bind().dialect.name)
+        rows: Counter[tuple[str, str, str]] = Counter()
         for (day, metric, key), n in counts.items():
-            values = {"day": day, "metric": metric, "key": key[:255], "count": n}
-            if insert is None:
-                row = session.get(ConversationStat, (day, metric, values["key"]))
+            rows[(day, metric, key[:255])] += n
+        if not rows:
+            return
+        # Sorted, so that replicas saving at once lock the same rows in the same order (no deadlock).
+        values = [{"day": d, "metric": m, "key": k, "count": n} for (d, m, k), n in sorted(rows.items())]
+        insert = _INSERTS.get(session.get_bind().dialect.name)
+        if insert is None:
+            for row_values in values:
+                row = session.get(ConversationStat, (row_values["day"], row_values["metric"], row_values["key"]))
                 if row is None:
-                    session.add(ConversationStat(**values))
+                    session.add(ConversationStat(**row_values))
                 else:
-                    row.count += n
-                continue
-            statement = insert(ConversationStat).values(**values)
-            session.execute(
-                statement.on_conflict_do_update(
-                    index_elements=["day", "metric", "key"],
-                    set_={"count": ConversationStat.count + statement.excluded["count"]},
-                )
+                    row.count += row_values["count"]
+            return
+        # One upsert for all counters of the save (one round trip): replicas saving at once add up, not collide.
+        statement = insert(ConversationStat).values(values)
+        session.execute(
+            statement.on_conflict_do_update(
+                index_elements=["day", "metric", "key"],
+                set_={"count": ConversationStat.count + statement.excluded["count"]},
             )
+        )
 
     def purge_expired(self, now: Optional[float] = None) -> int:
         """Delete every conversation whose last event is older than the retention; returns how many went."""

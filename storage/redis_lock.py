@@ -74,23 +74,26 @@ class AtomicRedisLockStore(RedisLockStore):
         self, conversation_id: Text, lock_lifetime: float = LOCK_LIFETIME, wait_time_in_seconds: float = 1
     ) -> AsyncGenerator[TicketLock, None]:
         """Rasa's ticket lock, with the waiting ticket kept alive until its turn comes."""
-        ticket = self.issue_ticket(conversation_id, lock_lifetime)
+        # The ticket is issued and the lock read back in one transaction: a turn that need not wait costs no poll.
+        ticket, lock = self._issue(conversation_id, lock_lifetime)
         try:
-            while True:
-                lock = self._change(conversation_id, lambda lock: _keep_waiting(lock, ticket, lock_lifetime))
-                if not lock.is_locked(ticket):
-                    break
+            while lock.is_locked(ticket):
                 await asyncio.sleep(wait_time_in_seconds)
+                lock = self._change(conversation_id, lambda lock: _keep_waiting(lock, ticket, lock_lifetime))
             yield lock
         finally:
             self.cleanup(conversation_id, ticket)
 
-    def issue_ticket(self, conversation_id: Text, lock_lifetime: float = LOCK_LIFETIME) -> int:
-        """Issue the next ticket for the conversation, atomically."""
+    def _issue(self, conversation_id: Text, lock_lifetime: float) -> tuple[int, TicketLock]:
+        """A new ticket and the lock as it stands with it, atomically."""
         try:
-            return self._change(conversation_id, lambda lock: lock.issue_ticket(lock_lifetime))
+            return self._change(conversation_id, lambda lock: (lock.issue_ticket(lock_lifetime), lock))
         except Exception as error:  # noqa: BLE001 - Rasa's contract: any failure here is a LockError
             raise LockError(f"Error while acquiring lock. Error:\n{error}") from error
+
+    def issue_ticket(self, conversation_id: Text, lock_lifetime: float = LOCK_LIFETIME) -> int:
+        """Issue the next ticket for the conversation, atomically."""
+        return self._issue(conversation_id, lock_lifetime)[0]
 
     def update_lock(self, conversation_id: Text) -> None:
         """Drop expired tickets, atomically (an expired holder must not block the queue)."""

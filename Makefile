@@ -116,11 +116,11 @@ test-browser-e2e: install $(MODEL)
 browser-deps: ## install Debian's chromium for the browser tests (root)
 	@command -v chromium >/dev/null 2>&1 || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium) || { echo "chromium is needed for the browser tests: install Debian's chromium package (as root)" >&2; exit 1; }
 
-eval-nlu: $(VENV)/.installed ## compare NLU pipelines on the held-out set (+ k-fold CV)
-	$(PY) -m scripts.eval_nlu
+eval-nlu: $(VENV)/.installed $(MODEL) ## compare NLU pipelines on the held-out set (+ k-fold CV); this pipeline = the model of make train
+	$(PY) -m scripts.eval_nlu --model $(MODEL) $(ARGS)
 
-bench: $(VENV)/.installed $(MODEL) ## parse latency and memory vs targets
-	$(PY) -m scripts.bench_parse --model $(MODEL)
+bench: $(VENV)/.installed $(MODEL) ## parse latency and memory vs targets (ARGS=--train also times a full training, empty cache)
+	$(PY) -m scripts.bench_parse --model $(MODEL) $(ARGS)
 
 # `make loadtest --soak` cannot work (make reads --soak as its own option): SOAK=1, or any options in ARGS.
 loadtest: install train ## load test vs a stock rasa init bot (ARGS="--quick", SOAK=1 for the soak; docs/loadtest.md)

@@ -17,10 +17,13 @@ from scripts.nlu_eval.metrics import latency_metrics
 from scripts.nlu_eval.pipelines import REPO_ROOT
 from scripts.nlu_eval.resources import current_rss_mb
 
-TARGET_P50_MS = 15.0
+# Issue 9 (was 15 ms in issue 3).
+TARGET_P50_MS = 10.0
 # A pasted document must not hold the server up: the worst bad input (60,000
 # characters) must still be answered within this bound.
 TARGET_BAD_INPUT_MAX_MS = 1000.0
+# Issue 9: a full `rasa train` (NLU and dialogue) with an empty cache, on this machine.
+TARGET_TRAIN_SECONDS = 300.0
 WARMUP_ROUNDS = 2
 
 Parse = Callable[[str], Dict[str, Any]]
@@ -36,6 +39,11 @@ def _arguments(argv: Sequence[str]) -> argparse.Namespace:
     parser.add_argument("--rounds", type=int, default=3, help="passes over the held-out set")
     parser.add_argument("--json-out", help="also write the figures as JSON here")
     parser.add_argument("--doc", help="also write the table into this Markdown file (block 'bench')")
+    parser.add_argument(
+        "--train",
+        action="store_true",
+        help="also time a full `rasa train` with an empty cache into a temporary directory (a few minutes)",
+    )
     return parser.parse_args(argv)
 
 
@@ -106,6 +114,26 @@ def _sklearn_baseline(data: str, texts: Sequence[str], rounds: int) -> Dict[str,
     return {**latency, "train_seconds": train_seconds}
 
 
+def _time_full_training() -> float:
+    """Seconds of `rasa train` (config.yml, domain.yml, data/) with an empty cache, as `make train` runs it."""
+    import os
+    import subprocess
+    import sys
+
+    with tempfile.TemporaryDirectory() as tmp:
+        # An empty cache: nothing of an earlier training (featurizers, DIET) may be reused.
+        env = {**os.environ, "RASA_CACHE_DIRECTORY": str(Path(tmp) / "cache")}
+        command = [sys.executable, "-m", "rasa", "train", "--config", "config.yml", "--domain", "domain.yml"]
+        command += ["--data", "data", "--out", str(Path(tmp) / "models"), "--fixed-model-name", "bench"]
+        started = time.perf_counter()
+        done = subprocess.run(command, cwd=REPO_ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        seconds = time.perf_counter() - started
+        if done.returncode != 0:
+            # Rasa's progress bars fill stderr; the end of it says what went wrong.
+            raise SystemExit(f"rasa train failed ({done.returncode}):\n{done.stderr.decode(errors='replace')[-4000:]}")
+        return seconds
+
+
 def main(argv: Sequence[str]) -> int:
     """Runs the benchmark; 0 if all targets are met, 1 otherwise."""
     args = _arguments(argv)
@@ -124,6 +152,7 @@ def main(argv: Sequence[str]) -> int:
     bad_rows, all_answered = _bad_inputs(parse)
     worst_bad = max(r["ms"] for r in bad_rows)
     baseline = _sklearn_baseline(str(REPO_ROOT / args.data), texts, args.rounds)
+    train_seconds = _time_full_training() if args.train else None
 
     print(f"model: {source}; {len(texts)} held-out utterances × {args.rounds} rounds")
     print(f"{'':<22}{'p50 ms':>8}{'p95 ms':>8}{'max ms':>8}{'RSS MiB':>9}")
@@ -134,11 +163,17 @@ def main(argv: Sequence[str]) -> int:
     print("bad inputs:")
     for row in bad_rows:
         print(f"  {row['input']:<28}{row['chars']:>7} chars {row['ms']:>8.1f} ms  → {row['intent']}")
+    if train_seconds is not None:
+        print(
+            f"full training, empty cache: {train_seconds:.0f} s (sklearn baseline: {baseline['train_seconds']:.1f} s)"
+        )
     checks = [
         (f"parse p50 ≤ {TARGET_P50_MS:.0f} ms", latency["p50_ms"] <= TARGET_P50_MS),
         ("every bad input answered with an intent", all_answered),
         (f"worst bad input ≤ {TARGET_BAD_INPUT_MAX_MS:.0f} ms", worst_bad <= TARGET_BAD_INPUT_MAX_MS),
     ]
+    if train_seconds is not None:
+        checks.append((f"full training ≤ {TARGET_TRAIN_SECONDS:.0f} s", train_seconds <= TARGET_TRAIN_SECONDS))
     for name, ok in checks:
         print(f"[{'ok' if ok else 'MISSED'}] {name}")
     if args.json_out:
@@ -149,6 +184,7 @@ def main(argv: Sequence[str]) -> int:
                     "latency": latency,
                     "rss_mb": rss,
                     "baseline": baseline,
+                    "train_seconds": train_seconds,
                     "bad_inputs": bad_rows,
                     "checks": dict(checks),
                 },
@@ -158,7 +194,9 @@ def main(argv: Sequence[str]) -> int:
             encoding="utf-8",
         )
     if args.doc:
-        _write_doc(Path(args.doc), source, len(texts), args.rounds, latency, rss, baseline, bad_rows, checks)
+        _write_doc(
+            Path(args.doc), source, len(texts), args.rounds, latency, rss, baseline, bad_rows, checks, train_seconds
+        )
     return 0 if all(ok for _, ok in checks) else 1
 
 
@@ -172,6 +210,7 @@ def _write_doc(
     baseline: Dict[str, float],
     bad_rows: List[Dict[str, Any]],
     checks: List[Tuple[str, bool]],
+    train_seconds: Optional[float] = None,
 ) -> None:
     """Splices the benchmark figures into `doc` between the 'bench' markers."""
     import datetime
@@ -196,6 +235,12 @@ def _write_doc(
         "|---|---|---|---|",
     ]
     lines += [f"| {r['input']} | {r['chars']} | {r['ms']:.1f} | {r['intent']} |" for r in bad_rows]
+    if train_seconds is not None:
+        baseline_seconds = baseline["train_seconds"]
+        lines += [
+            "",
+            f"Full training (`rasa train`, empty cache): {train_seconds:.0f} s (sklearn: {baseline_seconds:.1f} s).",
+        ]
     lines += ["", "| target | |", "|---|---|"]
     lines += [f"| {name} | {'met' if ok else '**missed**'} |" for name, ok in checks]
     report.splice(doc, "bench", "\n".join(lines))

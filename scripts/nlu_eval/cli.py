@@ -41,6 +41,11 @@ def _arguments(argv: Sequence[str]) -> argparse.Namespace:
         help="validation split the OOD thresholds are chosen on",
     )
     parser.add_argument("--reuse", action="store_true", help="reuse models already trained in --work-dir")
+    parser.add_argument(
+        "--model",
+        help="evaluate this trained model (e.g. models/pinbot.tar.gz of `make train`, what is deployed) as "
+        "this pipeline instead of training an NLU-only one",
+    )
     parser.add_argument("--ood-block", default="ood", help="doc block that the OOD comparison rewrites")
     parser.add_argument("--ablation-block", default="ablation", help="doc block that a --variants run rewrites")
     return parser.parse_args(argv)
@@ -84,7 +89,10 @@ def _print_summary(name: str, summary: Dict[str, Any]) -> None:
 
 def _heldout_row(spec: PipelineSpec, args: argparse.Namespace, work_dir: Path) -> Dict[str, Any]:
     tag = spec.name.replace(":", "_")
-    run = train_and_evaluate(spec, args.data, args.heldout, work_dir / "heldout", tag, args.seed, reuse=args.reuse)
+    artifact = args.model if args.model and spec.name == MAIN.name else None
+    run = train_and_evaluate(
+        spec, args.data, args.heldout, work_dir / "heldout", tag, args.seed, reuse=args.reuse, artifact=artifact
+    )
     seen = {normalized_text(e.text) for e in load_examples(args.data)}
     summary = summarize(run["predictions"], run, seen)
     _print_summary(f"held-out {spec.name}", summary)

@@ -144,18 +144,20 @@ def choose_operating_point(validation: Sequence[Prediction], has_gate: bool) -> 
 
     Utility as in thresholds.py: +1 right (a rejection of out-of-scope text is
     right), 0 for a rejection of in-scope text (the bot asks to rephrase or
-    says "not here"), -1 for a wrong in-scope intent. As in thresholds.py,
-    settings within one utterance (1/n) of the best count as equally good;
-    among those the lowest fallback threshold wins (fewest fallbacks on
-    in-scope text), then the highest gate threshold (fewest overrides).
+    says "not here"), -1 for a wrong in-scope intent. Only settings with the
+    best utility qualify; among those the lowest fallback threshold wins
+    (fewest fallbacks on in-scope text), then the highest gate threshold
+    (fewest overrides). Unlike thresholds.py (issue 3), a setting one
+    utterance below the best does not count as equal: such ties favoured the
+    higher gate, that is, letting through the out-of-domain messages that
+    issue 9 is about (docs/nlu.md, round 5).
     """
     gates = GATE_GRID if has_gate else (GATE_OFF,)
     scored = [(_utility(validation, Operating(g, t)), Operating(g, t)) for g in gates for t in FALLBACK_GRID]
     best = max(u for u, _ in scored)
-    tolerance = 1.0 / len(validation) if validation else 0.0
-    near = [(u, op) for u, op in scored if u >= best - tolerance - 1e-9]
-    utility, op = min(near, key=lambda item: (item[1].fallback, -item[1].gate, -item[0]))
-    return {"gate": op.gate, "fallback": op.fallback, "utility": utility, "best_utility": best}
+    tied = [op for u, op in scored if u >= best - 1e-9]
+    op = min(tied, key=lambda candidate: (candidate.fallback, -candidate.gate))
+    return {"gate": op.gate, "fallback": op.fallback, "utility": best, "best_utility": best}
 
 
 def _utility(predictions: Sequence[Prediction], op: Operating) -> float:

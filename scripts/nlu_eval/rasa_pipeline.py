@@ -8,6 +8,8 @@ import time
 from pathlib import Path
 from typing import Any, Dict, Tuple
 
+from scripts.nlu_eval.pipelines import REPO_ROOT
+
 logger = logging.getLogger(__name__)
 
 
@@ -22,6 +24,22 @@ def train_rasa_nlu(config: str, data: str, out_dir: str, name: str = "nlu") -> T
     if not model_path:
         raise RuntimeError(f"rasa train nlu produced no model for {config} on {data}")
     return str(model_path), seconds
+
+
+def train_rasa_full(out_dir: str, name: str = "full") -> str:
+    """Trains the model `make train` builds (config.yml, domain.yml, data/) into `out_dir`; returns its path."""
+    from rasa.model_training import train
+
+    result = train(
+        domain=str(REPO_ROOT / "domain.yml"),
+        config=str(REPO_ROOT / "config.yml"),
+        training_files=[str(REPO_ROOT / "data")],
+        output=out_dir,
+        fixed_model_name=name,
+    )
+    if not result.model:
+        raise RuntimeError("rasa train produced no model")
+    return str(result.model)
 
 
 class RasaParser:

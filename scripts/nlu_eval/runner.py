@@ -72,17 +72,26 @@ def train_and_evaluate(
     seed: int,
     one_process: bool = False,
     reuse: bool = False,
+    artifact: Optional[str] = None,
 ) -> Dict[str, Any]:
     """Trains `spec` on `train_data`, parses `test_data`; returns raw results.
 
     By default training and parsing run in separate processes so that the
     serving memory is that of a process that only loaded the model;
     `one_process` saves a process start where memory is not reported;
-    `reuse` takes the model of an earlier run in `work_dir` instead of training.
+    `reuse` takes the model of an earlier run in `work_dir` instead of training;
+    `artifact` evaluates that trained model (train time and memory: NaN, not measured here).
     """
     out = str(work_dir / tag)
     previous = work_dir / f"{tag}.train.json"
-    if reuse and previous.exists():
+    if artifact is not None:
+        trained: Dict[str, Any] = {
+            "artifact": artifact,
+            "train_seconds": float("nan"),
+            "train_peak_rss_mb": float("nan"),
+        }
+        evaluated = run_worker("evaluate", spec, work_dir, tag, artifact=artifact, test=test_data)
+    elif reuse and previous.exists():
         trained = json.loads(previous.read_text(encoding="utf-8"))
         evaluated = evaluate_once(spec, work_dir, tag, trained["artifact"], test_data)
     elif one_process:

@@ -226,7 +226,7 @@ def test_a_small_model_trained_on_the_copy_understands_the_new_city(
             parsed = parser.parse(text)
             cities = [e["value"] for e in parsed["entities"] if e["entity"] == "municipality"]
             assert cities == ["hoshino"], parsed["entities"]
-            # Ten epochs are not enough for the production threshold (0.7): the top intent below it must be inform.
+            # Ten epochs may not clear the production fallback threshold: the top intent below it must be inform.
             ranked = [i["name"] for i in parsed["intent_ranking"] if i["name"] != "nlu_fallback"]
             assert ranked[0] == "inform", parsed["intent_ranking"][:3]
     finally:

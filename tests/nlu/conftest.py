@@ -1,7 +1,7 @@
 """Fixtures for NLU tests that need a trained model.
 
 `make test` trains once (`make train`) and passes the archive in RASA_MODEL;
-run alone, the session trains an NLU-only model into a temporary directory
+run alone, the session trains the same full model into a temporary directory
 once and every test shares it.
 """
 
@@ -28,11 +28,10 @@ def nlu_model_path(tmp_path_factory: pytest.TempPathFactory) -> str:
         if not path.exists():
             pytest.fail(f"RASA_MODEL={given} does not exist; run `make train` first")
         return str(path)
-    from scripts.nlu_eval.rasa_pipeline import train_rasa_nlu
+    from scripts.nlu_eval.rasa_pipeline import train_rasa_full
 
-    out_dir = tmp_path_factory.mktemp("nlu_model")
-    model_path, _ = train_rasa_nlu(str(REPO_ROOT / "config.yml"), str(REPO_ROOT / "data" / "nlu"), str(out_dir))
-    return model_path
+    # The same model as `make train` (domain and dialogue data included): the floors are its figures.
+    return train_rasa_full(str(tmp_path_factory.mktemp("model")))
 
 
 @pytest.fixture(scope="session")

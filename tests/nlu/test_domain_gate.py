@@ -120,3 +120,74 @@ def test_raw_weighting_keeps_the_featurizers_counts(tmp_path: Path) -> None:
     component.train(TrainingData(training_examples=examples))
     matrix = scipy.sparse.csr_matrix(np.array([[3.0, 0.0]]))
     assert (component._weigh(matrix) != matrix).nnz == 0
+
+
+@pytest.mark.parametrize("weighting", ["tfidf", "raw"])
+def test_fast_scoring_equals_the_matrix_arithmetic(tmp_path: Path, weighting: str) -> None:
+    """ood_probability works on the non-zero entries; it must agree with `_weigh` on the stacked matrix."""
+    rng = np.random.default_rng(7)
+
+    def message(intent: str, repeated: bool = False) -> Message:
+        result = Message(data={TEXT: "x", INTENT: intent})
+        for origin, width in enumerate([5, 3, 8]):  # three featurizers side by side, as in config.yml
+            dense = rng.integers(0, 3, size=(1, width)).astype(float)
+            result.add_features(Features(scipy.sparse.coo_matrix(dense), FEATURE_TYPE_SENTENCE, TEXT, f"f{origin}"))
+        # A coordinate stored twice: scipy adds such entries up, so must the fast path.
+        block = scipy.sparse.coo_matrix(
+            ([1.0, 2.0] if repeated else [3.0], ([0] * (1 + repeated), [1] * (1 + repeated))), shape=(1, 4)
+        )
+        result.add_features(Features(block, FEATURE_TYPE_SENTENCE, TEXT, "f3"))
+        return result
+
+    component = DomainGate(
+        {**DomainGate.get_default_config(), "weighting": weighting}, LocalModelStorage(tmp_path), Resource("g")
+    )
+    component.train(
+        TrainingData(training_examples=[message("forgot_pin" if i % 2 else "out_of_scope") for i in range(40)])
+    )
+    for probe in [message("forgot_pin"), message("forgot_pin", repeated=True)]:
+        _, sentence = probe.get_sparse_features(TEXT)
+        assert sentence is not None
+        score = component._weigh(scipy.sparse.csr_matrix(sentence.features)).dot(component._weights)[0]
+        expected = 1.0 / (1.0 + np.exp(-(score + component._bias)))
+        assert component.ood_probability(probe) == pytest.approx(expected, rel=1e-5)
+
+
+def _tokenized(words: Sequence[str], intent: str, vector: List[float], number: int = 0) -> Message:
+    """A message with tokens (lemma = surface) and one sentence feature block; `number` keeps texts distinct."""
+    from rasa.nlu.constants import TOKENS_NAMES
+    from rasa.nlu.tokenizers.tokenizer import Token
+
+    message = _message(vector, intent)
+    message.set(TEXT, f"{''.join(words)} {number}")  # TrainingData drops repeated texts
+    message.set(TOKENS_NAMES[TEXT], [Token(w, i, i + 1, lemma=w) for i, w in enumerate(words)])
+    return message
+
+
+def test_lemma_pairs_tell_whose_pin_it_is(tmp_path: Path) -> None:
+    """The same words, in a different order: only the pairs (銀行|暗証番号 vs カード|暗証番号) tell them apart."""
+    config = {**DomainGate.get_default_config(), "C": 10.0, "bigram_min_count": 2}
+    component = DomainGate(config, LocalModelStorage(tmp_path), Resource("gate"))
+    both = [1.0, 1.0]  # bag-of-words features identical for both sides
+    examples = [_tokenized(["カード", "暗証番号", "銀行"], "forgot_pin", both, i) for i in range(10)]
+    examples += [_tokenized(["銀行", "暗証番号", "カード"], "out_of_scope", both, i) for i in range(10)]
+    component.train(TrainingData(training_examples=examples))
+    bank = component.ood_probability(_tokenized(["銀行", "暗証番号", "カード"], "", both))
+    card = component.ood_probability(_tokenized(["カード", "暗証番号", "銀行"], "", both))
+    assert bank is not None and card is not None
+    assert bank > 0.8 > 0.2 > card
+    # Stored with the model: a loaded gate scores the same.
+    loaded = DomainGate.load(config, LocalModelStorage(tmp_path), Resource("gate"), None)
+    assert loaded.ood_probability(_tokenized(["銀行", "暗証番号", "カード"], "", both)) == pytest.approx(bank)
+
+
+def test_pairs_seen_once_are_not_features(tmp_path: Path) -> None:
+    config = {**DomainGate.get_default_config(), "bigram_min_count": 2}
+    component = DomainGate(config, LocalModelStorage(tmp_path), Resource("gate"))
+    examples = [_tokenized(["a", "b"], "forgot_pin", IN_DOMAIN), _tokenized(["c", "d"], "out_of_scope", OUT_OF_DOMAIN)]
+    examples += [
+        _tokenized(["x", "y"], "forgot_pin", IN_DOMAIN, 1),
+        _tokenized(["x", "y"], "out_of_scope", OUT_OF_DOMAIN, 2),
+    ]
+    component.train(TrainingData(training_examples=examples))
+    assert list(component._bigrams) == ["x|y"]

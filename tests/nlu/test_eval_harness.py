@@ -209,3 +209,15 @@ def test_ood_operating_point_is_chosen_by_utility() -> None:
     validation = [_gated("out_of_scope", "forgot_pin", 0.99, 0.8), _gated("forgot_pin", "forgot_pin", 0.99, 0.2)]
     chosen = choose_operating_point(validation, has_gate=True)
     assert 0.2 < chosen["gate"] <= 0.8 and chosen["utility"] == pytest.approx(1.0)
+
+
+def test_ood_operating_point_one_utterance_worse_is_not_a_tie() -> None:
+    """A higher gate that answers one more in-scope message but lets an out-of-domain one through loses."""
+    from scripts.nlu_eval.ood import choose_operating_point
+
+    bank = _gated("out_of_scope", "forgot_pin", 0.99, 0.57)
+    card = _gated("forgot_pin", "forgot_pin", 0.99, 0.58)  # in scope, yet scored a little more out of domain
+    fillers = [_gated("forgot_pin", "forgot_pin", 0.99, 0.2) for _ in range(8)]
+    # gate <= 0.55: bank rejected (+1), card rejected (0): 9 of 10; gate >= 0.6: bank answered (-1), card (+1): 8.
+    chosen = choose_operating_point([bank, card] + fillers, has_gate=True)
+    assert chosen["gate"] == pytest.approx(0.55) and chosen["utility"] == pytest.approx(0.9)

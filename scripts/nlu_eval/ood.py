@@ -157,7 +157,7 @@ def choose_operating_point(validation: Sequence[Prediction], has_gate: bool) -> 
     best = max(u for u, _ in scored)
     tied = [op for u, op in scored if u >= best - 1e-9]
     op = min(tied, key=lambda candidate: (candidate.fallback, -candidate.gate))
-    return {"gate": op.gate, "fallback": op.fallback, "utility": best, "best_utility": best}
+    return {"gate": op.gate, "fallback": op.fallback, "utility": best}
 
 
 def _utility(predictions: Sequence[Prediction], op: Operating) -> float:

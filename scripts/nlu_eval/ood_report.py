@@ -6,7 +6,7 @@ import argparse
 from pathlib import Path
 from typing import Any, Dict, List, Mapping, Optional, Sequence, Tuple
 
-from scripts.nlu_eval import ood
+from scripts.nlu_eval import ood, report
 from scripts.nlu_eval.ood import GATE_OFF, Operating
 from scripts.nlu_eval.pipelines import PipelineSpec
 from scripts.nlu_eval.predictions import Prediction
@@ -135,7 +135,7 @@ def markdown(rows: Sequence[Mapping[str, Any]]) -> str:
                 f"| {row['label']} | {v['view']} | {v['ood_rejection']:.3f} | {h['accuracy']:.3f} | {h['macro_f1']:.3f} "
                 f"| {h['accuracy_with_fallback']:.3f} | {h['in_scope_recall']:.3f} | {c['accuracy']:.3f} "
                 f"| {c['ambiguous_handled']:.2f} ({c['ambiguous_asked']:.2f}) | {v['validation_rejection']:.3f} "
-                f"| {s.get('train_seconds', 0.0):.1f} | {s['latency']['p50_ms']:.1f} |"
+                f"| {report.measured(s.get('train_seconds', 0.0))} | {s['latency']['p50_ms']:.1f} |"
             )
     families = sorted({f for row in rows for v in row["ood"]["views"] for f in v["families"]})
     out += ["", "Rejection per family at each pipeline's validation-tuned point:", ""]

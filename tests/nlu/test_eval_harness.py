@@ -221,3 +221,15 @@ def test_ood_operating_point_one_utterance_worse_is_not_a_tie() -> None:
     # gate <= 0.55: bank rejected (+1), card rejected (0): 9 of 10; gate >= 0.6: bank answered (-1), card (+1): 8.
     chosen = choose_operating_point([bank, card] + fillers, has_gate=True)
     assert chosen["gate"] == pytest.approx(0.55) and chosen["utility"] == pytest.approx(0.9)
+
+
+def test_a_model_not_trained_by_the_run_shows_no_training_figure() -> None:
+    """`--model` gives NaN train seconds: the tables say "—" and no training target is judged on it."""
+    from scripts.nlu_eval.report import measured, targets_section
+
+    assert measured(float("nan")) == "—" and measured(304.26) == "304.3" and measured(1234.4, 0) == "1234"
+    summary = {"intent": {"accuracy": 0.97}, "latency": {"p50_ms": 6.6}}
+    baseline = {"summary": {"intent": {"accuracy": 0.9}}}
+    judged = targets_section({"summary": {**summary, "train_seconds": 301.0}}, [baseline])
+    assert "| training ≤ 300 s | 301.0 s | **missed** |" in judged
+    assert "training" not in targets_section({"summary": {**summary, "train_seconds": float("nan")}}, [baseline])

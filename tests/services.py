@@ -8,9 +8,8 @@ skip into a failure, so that a missing service can never pass for a green run.
 from __future__ import annotations
 
 import os
-import socket
 
-import pytest
+from testkit.services import port_open, unavailable
 
 PG_HOST = os.environ.get("PGHOST", "127.0.0.1")
 PG_PORT = int(os.environ.get("PGPORT", "5432"))
@@ -19,34 +18,13 @@ REDIS_HOST = os.environ.get("TEST_REDIS_HOST", "127.0.0.1")
 REDIS_PORT = int(os.environ.get("TEST_REDIS_PORT", "6379"))
 
 
-def scaled_tests_required() -> bool:
-    """True when a missing service must fail the run (CI), not skip."""
-    return os.environ.get("SCALED_TESTS", "").strip().lower() == "required"
-
-
-def unavailable(reason: str) -> None:
-    """Skip, or fail where the scaled tests are required, with the same message."""
-    message = f"{reason} (the scaled-layout tests need it; CI sets SCALED_TESTS=required)"
-    if scaled_tests_required():
-        pytest.fail(message, pytrace=False)
-    pytest.skip(message)
-
-
-def _listening(host: str, port: int) -> bool:
-    try:
-        with socket.create_connection((host, port), timeout=2):
-            return True
-    except OSError:
-        return False
-
-
 def require_postgres() -> None:
     """PostgreSQL must answer on PGHOST:PGPORT."""
-    if not _listening(PG_HOST, PG_PORT):
+    if not port_open(PG_PORT, PG_HOST, timeout=2):
         unavailable(f"PostgreSQL is not reachable on {PG_HOST}:{PG_PORT} (PGHOST/PGPORT)")
 
 
 def require_redis() -> None:
     """Redis must answer on TEST_REDIS_HOST:TEST_REDIS_PORT."""
-    if not _listening(REDIS_HOST, REDIS_PORT):
+    if not port_open(REDIS_PORT, REDIS_HOST, timeout=2):
         unavailable(f"Redis is not reachable on {REDIS_HOST}:{REDIS_PORT}")

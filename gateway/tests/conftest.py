@@ -14,8 +14,8 @@ from gateway.app import create_app
 from gateway.settings import Settings
 from gateway.tests.fakes.fake_line import FakeLine, create_fake_line
 from gateway.tests.fakes.fake_rasa import FAKE_RASA_TOKEN, FakeRasa, create_fake_rasa
-from gateway.tests.fakes.redis_server import RedisServer
 from gateway.tests.fakes.servers import ServerThread
+from testkit.redis_server import RedisServer
 
 LINE_SECRET = "test-channel-secret"
 TEST_TIMEOUT_SECONDS = 120

@@ -15,7 +15,8 @@ import pytest
 
 from gateway.settings import REPO_ROOT
 from gateway.tests.fakes.fake_rasa import FAKE_RASA_TOKEN, FakeRasa
-from gateway.tests.fakes.servers import ServerThread, free_port
+from gateway.tests.fakes.servers import ServerThread
+from testkit.services import free_port
 
 
 def wait_until_up(url: str, process: subprocess.Popen[bytes], timeout: float = 20.0) -> None:

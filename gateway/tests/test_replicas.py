@@ -14,7 +14,8 @@ from gateway.settings import Settings
 from gateway.tests.conftest import Gateway
 from gateway.tests.fakes.dying_rasa import DyingRasa
 from gateway.tests.fakes.fake_rasa import FakeRasa, create_fake_rasa
-from gateway.tests.fakes.servers import ServerThread, free_port
+from gateway.tests.fakes.servers import ServerThread
+from testkit.services import free_port
 
 FakeRasaFixture = tuple[FakeRasa, ServerThread]
 A, B, C = "http://a.test", "http://b.test", "http://c.test"

@@ -13,8 +13,8 @@ from gateway.tests import line_events as ev
 from gateway.tests.conftest import LINE_SECRET, Gateway
 from gateway.tests.fakes.fake_line import FakeLine
 from gateway.tests.fakes.fake_rasa import APPLICANT_BUTTONS, FakeRasa
-from gateway.tests.fakes.redis_server import RedisServer
 from gateway.tests.fakes.servers import ServerThread
+from testkit.redis_server import RedisServer
 
 FakeRasaFixture = tuple[FakeRasa, ServerThread]
 FakeLineFixture = tuple[FakeLine, ServerThread]

@@ -15,7 +15,7 @@ from gateway.ids import looks_like_session_id
 from gateway.sessions import MAX_OFFERED
 from gateway.settings import Settings
 from gateway.state import GatewayState
-from gateway.tests.fakes.redis_server import RedisServer, redis_server_binary
+from testkit.redis_server import RedisServer, redis_server_binary
 
 
 def run_with_state(settings: Settings, body: Callable[[GatewayState], Awaitable[None]]) -> None:

@@ -9,7 +9,8 @@ from typing import Iterator
 
 import pytest
 
-from tests.scaled.services import PostgresCluster, RedisServer
+from testkit.redis_server import RedisServer
+from tests.scaled.services import PostgresCluster
 from tests.scaled.stack import REPO, ScaledStack
 
 

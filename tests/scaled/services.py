@@ -1,35 +1,17 @@
-"""A private PostgreSQL 15 cluster and a private redis-server per test session: the machine's own are never touched."""
+"""A private PostgreSQL 15 cluster per test session: the machine's own is never touched (Redis: testkit.redis_server)."""
 
 from __future__ import annotations
 
 import os
 import shutil
-import socket
 import subprocess
 import tempfile
-import time
 from pathlib import Path
-from typing import List, Optional
+from typing import List
 
-from tests.services import unavailable
+from testkit.services import free_port, port_open, unavailable
 
 PG_BINDIR = Path(os.environ.get("PG_BINDIR", "/usr/lib/postgresql/15/bin"))
-
-
-def free_port() -> int:
-    """A TCP port nobody listens on right now."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def port_open(port: int) -> bool:
-    """Whether something accepts connections on 127.0.0.1:port."""
-    try:
-        with socket.create_connection(("127.0.0.1", port), timeout=0.5):
-            return True
-    except OSError:
-        return False
 
 
 class PostgresCluster:
@@ -100,58 +82,3 @@ class PostgresCluster:
             self.stop("immediate")
         finally:
             shutil.rmtree(self.root, ignore_errors=True)
-
-
-class RedisServer:
-    """One redis-server without automatic snapshots; ``stop`` and ``start`` keep the port and the folder.
-
-    Like gateway/tests/fakes/redis_server.py (which lives in the gateway's virtualenv). Its folder keeps an RDB file
-    only when a test asks for one (``snapshot``), as a Redis with persistence would have.
-    """
-
-    def __init__(self, workdir: Path) -> None:
-        """Pick a free port; nothing runs until ``start``."""
-        binary = shutil.which("redis-server")
-        if binary is None:
-            unavailable("redis-server not found on PATH (apt-get install redis-server)")
-        self.binary = str(binary)
-        self.port = free_port()
-        self.workdir = workdir
-        self._process: Optional[subprocess.Popen[bytes]] = None
-
-    @property
-    def url(self) -> str:
-        """The redis:// URL of database 0."""
-        return f"redis://127.0.0.1:{self.port}/0"
-
-    def start(self, timeout: float = 10.0) -> RedisServer:
-        """Start the server (loading the folder's snapshot, if any) and wait until it answers PING."""
-        self.workdir.mkdir(parents=True, exist_ok=True)
-        command = [self.binary, "--port", str(self.port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"]
-        command += ["--dir", str(self.workdir)]
-        self._process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self._process.poll() is not None:
-                raise RuntimeError(f"redis-server exited with {self._process.returncode} on port {self.port}")
-            try:
-                with socket.create_connection(("127.0.0.1", self.port), timeout=0.5) as sock:
-                    sock.sendall(b"PING\r\n")
-                    if sock.recv(16).startswith(b"+PONG"):
-                        return self
-            except OSError:
-                time.sleep(0.05)
-        raise RuntimeError(f"redis-server did not start on port {self.port}")
-
-    def kill(self) -> None:
-        """Kill the server at once (SIGKILL): what it held in memory since its last snapshot is gone."""
-        if self._process is None:
-            return
-        self._process.kill()
-        self._process.wait(10)
-        self._process = None
-
-    @property
-    def running(self) -> bool:
-        """Whether the process is alive."""
-        return self._process is not None and self._process.poll() is None

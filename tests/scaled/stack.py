@@ -22,7 +22,9 @@ import psycopg2
 import redis
 
 from replies.contact import APOLOGY
-from tests.scaled.services import PostgresCluster, RedisServer, free_port
+from testkit.redis_server import RedisServer
+from testkit.services import free_port
+from tests.scaled.services import PostgresCluster
 
 REPO = Path(__file__).resolve().parents[2]
 # The gateway's polite 503 when its shared state (Redis) is down: gateway/app.py, _state_unavailable.

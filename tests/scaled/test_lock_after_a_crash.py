@@ -8,7 +8,7 @@ import time
 import uuid
 
 from storage.redis_lock import AtomicRedisLockStore
-from tests.scaled.services import RedisServer
+from testkit.redis_server import RedisServer
 
 LIFETIME = 2.0
 

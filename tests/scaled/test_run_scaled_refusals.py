@@ -8,7 +8,9 @@ from pathlib import Path
 import pytest
 
 from scripts.scaled_services import redis_env, redis_target
-from tests.scaled.services import PostgresCluster, RedisServer, free_port, port_open
+from testkit.redis_server import RedisServer
+from testkit.services import free_port, port_open
+from tests.scaled.services import PostgresCluster
 from tests.scaled.stack import ScaledStack
 
 

@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from typing import Callable, Dict, List, Optional, Sequence
 
 from replies.contact import APOLOGY
-from tests.scaled.services import port_open
+from testkit.services import port_open
 from tests.scaled.stack import (
     UNAVAILABLE_TEXT,
     UNKNOWN_SESSION_TEXT,

@@ -6,7 +6,7 @@ import json
 import socket
 import threading
 
-from gateway.tests.fakes.servers import free_port
+from testkit.services import free_port
 
 STATUS_BODY = json.dumps({"model_id": "fake-model", "model_file": "models/fake.tar.gz"}).encode()
 

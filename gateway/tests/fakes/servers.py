@@ -9,12 +9,7 @@ import time
 import uvicorn
 from starlette.types import ASGIApp
 
-
-def free_port() -> int:
-    """A port that was free a moment ago on 127.0.0.1."""
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
+from testkit.services import free_port
 
 
 class ServerThread:

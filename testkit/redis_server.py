@@ -2,43 +2,33 @@
 
 from __future__ import annotations
 
-import os
 import shutil
 import socket
 import subprocess
 import time
 from pathlib import Path
+from typing import Optional
 
-import pytest
-
-from gateway.tests.fakes.servers import free_port
-
-
-def scaled_tests_required() -> bool:
-    """CI sets SCALED_TESTS=required: there a missing redis-server is a failure, not a skip."""
-    return os.environ.get("SCALED_TESTS", "").strip().lower() == "required"
+from testkit.services import free_port, unavailable
 
 
 def redis_server_binary() -> str:
     """The redis-server on PATH; skips the test (fails it when SCALED_TESTS=required) if there is none."""
     binary = shutil.which("redis-server")
     if binary is None:
-        message = "redis-server is not on PATH: the gateway's Redis-mode tests need it (apt-get install redis-server)"
-        if scaled_tests_required():
-            pytest.fail(message + " [SCALED_TESTS=required]", pytrace=False)
-        pytest.skip(message)
-    return binary
+        unavailable("redis-server is not on PATH (apt-get install redis-server)")
+    return str(binary)
 
 
 class RedisServer:
-    """One redis-server process without persistence; ``stop`` and ``start`` keep the same port."""
+    """One redis-server without automatic snapshots; ``stop``/``kill`` and ``start`` keep the port and the folder."""
 
     def __init__(self, workdir: Path) -> None:
         """Pick a free port; nothing runs until ``start``."""
         self.binary = redis_server_binary()
         self.port = free_port()
         self.workdir = workdir
-        self._process: subprocess.Popen[bytes] | None = None
+        self._process: Optional[subprocess.Popen[bytes]] = None
 
     @property
     def url(self) -> str:
@@ -46,7 +36,7 @@ class RedisServer:
         return f"redis://127.0.0.1:{self.port}/0"
 
     def start(self, timeout: float = 10.0) -> RedisServer:
-        """Start the server and wait until it accepts connections."""
+        """Start the server (loading the folder's snapshot, if a test saved one) and wait until it answers PING."""
         self.workdir.mkdir(parents=True, exist_ok=True)
         command = [self.binary, "--port", str(self.port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"]
         command += ["--dir", str(self.workdir)]
@@ -76,6 +66,14 @@ class RedisServer:
         except subprocess.TimeoutExpired:
             self._process.kill()
             self._process.wait(10)
+        self._process = None
+
+    def kill(self) -> None:
+        """Kill the server at once (SIGKILL): what it held in memory since its last snapshot is gone."""
+        if self._process is None:
+            return
+        self._process.kill()
+        self._process.wait(10)
         self._process = None
 
     @property

@@ -16,7 +16,7 @@ from scripts.nlu_eval.bad_inputs import BAD_INPUTS
 from scripts.nlu_eval.dataset import load_examples
 from scripts.nlu_eval.metrics import latency_metrics
 from scripts.nlu_eval.pipelines import REPO_ROOT
-from scripts.nlu_eval.resources import current_rss_mb
+from scripts.nlu_eval.resources import cpu_model, current_rss_mb
 
 # Issue 9 (was 15 ms in issue 3).
 TARGET_P50_MS = 10.0
@@ -222,7 +222,8 @@ def _write_doc(
     load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
     lines = [
         f"Generated {datetime.datetime.now(datetime.timezone.utc):%Y-%m-%d %H:%M UTC} by `{command}` "
-        f"({n_texts} held-out utterances × {rounds} rounds, load average {load:.1f} at the end).",
+        f"on {os.cpu_count()} CPU(s) ({cpu_model()}): {n_texts} held-out utterances × {rounds} rounds, "
+        f"load average {load:.1f} at the end.",
         "",
         "| | p50 ms | p95 ms | max ms | RSS MiB |",
         "|---|---|---|---|---|",

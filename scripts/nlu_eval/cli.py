@@ -15,6 +15,7 @@ from typing import Any, Dict, List, Sequence
 from scripts.nlu_eval import ood_report, report
 from scripts.nlu_eval.dataset import load_examples, normalized_text
 from scripts.nlu_eval.pipelines import MAIN, REPO_ROOT, PipelineSpec, resolve
+from scripts.nlu_eval.resources import cpu_model
 from scripts.nlu_eval.runner import cross_validate, summarize, train_and_evaluate
 from scripts.nlu_eval.thresholds import choose_thresholds, score_distributions
 
@@ -52,17 +53,10 @@ def _arguments(argv: Sequence[str]) -> argparse.Namespace:
 
 
 def _provenance(args: argparse.Namespace, n_train: int, n_heldout: int) -> str:
-    cpu = "unknown CPU"
-    cpuinfo = Path("/proc/cpuinfo")
-    if cpuinfo.exists():
-        for line in cpuinfo.read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
     command = "PYTHONPATH=. .venv/bin/python scripts/eval_nlu.py " + " ".join(shlex.quote(a) for a in sys.argv[1:])
     return (
         f"Generated {datetime.datetime.now(datetime.timezone.utc):%Y-%m-%d %H:%M UTC} by `{command.strip()}` "
-        f"on {os.cpu_count()} CPU(s) ({cpu}), Python {platform.python_version()}. "
+        f"on {os.cpu_count()} CPU(s) ({cpu_model()}), Python {platform.python_version()}. "
         f"Training examples: {n_train} (`{args.data}`); held-out: {n_heldout} (`{args.heldout}`); "
         f"seed {args.seed}."
     )

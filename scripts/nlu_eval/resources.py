@@ -1,4 +1,4 @@
-"""Process memory figures from the kernel (no psutil in the venv)."""
+"""Process memory and machine figures from the kernel (no psutil in the venv)."""
 
 import resource
 from pathlib import Path
@@ -18,3 +18,13 @@ def current_rss_mb() -> float:
 def peak_rss_mb() -> float:
     """Peak resident set size of this process so far, in MiB (Linux reports KiB)."""
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
+
+
+def cpu_model() -> str:
+    """The CPU's model name from /proc/cpuinfo: timings differ by machine, so reports name it."""
+    cpuinfo = Path("/proc/cpuinfo")
+    if cpuinfo.exists():
+        for line in cpuinfo.read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    return "unknown CPU"

@@ -1,9 +1,8 @@
 """CI guard (issue 9): out-of-domain rejection and lookalike accuracy must not drop below the measured level.
 
 tests/nlu/out_of_domain.yml and tests/nlu/contrast.yml were written by another helper, are never trained on
-and never tuned on (thresholds come from tests/nlu/validation_independent.yml). The floors are the figures of
-`make eval-nlu` (docs/nlu.md, "Out of domain") minus a small margin for data edits; training is
-deterministic.
+and never tuned on (thresholds come from tests/nlu/validation_independent.yml). The OOD floor is issue 9's target,
+the contrast floor the figure of `make eval-nlu` (docs/nlu.md, "Out of domain") minus a small margin.
 """
 
 from typing import Any, List
@@ -18,8 +17,10 @@ from scripts.nlu_eval.predictions import Prediction, from_rasa_parse
 SETS = REPO_ROOT / "tests" / "nlu"
 # Measured on 2026-12-02 (issue 9 round 5: fallback 0.5, then the gate at 0.55 with lemma pairs) on the full
 # model of `make train`, which is what CI tests and what `make eval-nlu` reports: OOD rejection 0.973
-# (target 0.97), contrast accuracy 0.911. Floors leave ~7 messages (OOD, n=513) and ~3 (contrast, n=112).
-OOD_REJECTION_FLOOR = 0.96
+# (target 0.97), contrast accuracy 0.911. The OOD floor is issue 9's target itself (a data edit that lets it
+# fall below must fail CI; training is deterministic, so there is no noise to absorb); contrast has no target
+# of its own and keeps ~3 messages (n=112) of margin.
+OOD_REJECTION_FLOOR = 0.97
 CONTRAST_ACCURACY_FLOOR = 0.88
 
 

@@ -1,8 +1,7 @@
-"""CI guard: held-out intent accuracy must not drop below the measured level.
+"""CI guard: held-out intent accuracy and macro-F1 must meet issue 9's targets, entity F1 its measured level.
 
-The held-out set (tests/nlu/heldout.yml) is never trained on. The floor is the
-figure measured with `make eval-nlu` (docs/nlu.md) minus a small margin; DIET's
-random_seed is fixed, so the same data and config give the same model.
+The held-out set (tests/nlu/heldout.yml) is never trained on. DIET's random_seed is fixed, so the same data
+and config give the same model (figures in docs/nlu.md).
 """
 
 from typing import Any, List
@@ -26,10 +25,12 @@ from scripts.nlu_eval.predictions import Prediction, from_rasa_parse
 #   in-scope utterances: docs/nlu.md "Out of domain").
 # Issue 9 round 5 (in-scope coverage, hard negatives, lemma pairs in the gate; gate 0.55, fallback 0.5),
 #   2026-12-02: full model of `make train` (which `make eval-nlu` now evaluates) 0.974, 0.979, 0.870.
-# Floors leave ~5 utterances (accuracy, macro-F1) and ~2-3 entities (entity F1) of margin below the
-# measured figures; training is deterministic, so the margin is for data edits, not noise.
-ACCURACY_FLOOR = 0.955
-MACRO_F1_FLOOR = 0.96
+# Accuracy and macro-F1 are floored at issue 9's targets (accuracy >= 0.97, no drop below the macro-F1 of
+# 0.978 it started from): a data edit that breaks them must fail CI, not pass on a margin. Training is
+# deterministic (the same figures on the Intel Xeon and AMD EPYC machines of 2026-12-02), so there is no noise
+# to absorb. Entity F1 has no target of its own: its floor leaves ~2-3 entities of margin.
+ACCURACY_FLOOR = 0.97
+MACRO_F1_FLOOR = 0.978
 ENTITY_F1_FLOOR = 0.84
 
 

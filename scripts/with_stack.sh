@@ -10,7 +10,13 @@ export PINBOT_NOW="${PINBOT_NOW:-2026-11-24T10:00:00+09:00}"
 source scripts/stack_env.sh
 
 pids=()
-stop_all() { for pid in "${pids[@]}"; do stop_tree "$pid"; done; wait 2>/dev/null || true; }
+# The throw-away state (tracker database, logs) goes with a successful run; a failed one keeps its logs to read.
+stop_all() {
+  local status=$?
+  for pid in "${pids[@]}"; do stop_tree "$pid"; done
+  wait 2>/dev/null || true
+  if [[ $status -eq 0 ]]; then rm -rf "$STATE_DIR"; else echo "logs kept in $STATE_DIR/log" >&2; fi
+}
 trap stop_all EXIT INT TERM
 without_secrets .venv/bin/rasa run actions --actions actions --port "$ACTION_PORT" > >(log_to "$STATE_DIR/log/actions.log") 2>&1 &
 pids+=($!)

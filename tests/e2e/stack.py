@@ -6,7 +6,6 @@ import json
 import os
 import secrets
 import signal
-import socket
 import subprocess
 import time
 import urllib.error
@@ -15,18 +14,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Dict, List, Optional, Union
 
+from testkit.services import free_port
+
 REPO = Path(__file__).resolve().parents[2]
 VENV_BIN = REPO / ".venv" / "bin"
 GATEWAY_PYTHON = REPO / ".venv-gateway" / "bin" / "python"
 # A JSON request body: an object, or a list (Rasa's /tracker/events takes several events at once).
 JsonBody = Optional[Union[Dict[str, Any], List[Any]]]
-
-
-def free_port() -> int:
-    """A TCP port nobody listens on right now."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def http_json(method: str, url: str, body: JsonBody = None, timeout: float = 30.0) -> Any:

@@ -13,6 +13,7 @@ import logging
 import os
 import time
 from collections import Counter
+from functools import cached_property
 from pathlib import Path
 from typing import Any, Callable, Optional, Text
 
@@ -23,6 +24,7 @@ from rasa.shared.core.trackers import DialogueStateTracker
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import declarative_base
 
+from kb.directory import default_directory
 from privacy.retention import purge_interval_seconds, retention_seconds
 from storage.events import count_events, redact_new_events
 
@@ -180,11 +182,18 @@ class RedactingSQLTrackerStore(SQLTrackerStore):
                         data=json.dumps(data),
                     )
                 )
-            self._add_counts(session, count_events(events, stored))
+            known_intents = frozenset(self.domain.intents) if self.domain else frozenset()
+            counts = count_events([*events[:stored], *redacted], stored, self._known_cities, known_intents)
+            self._add_counts(session, counts)
             session.commit()
         self._restrict_file()
         if time.time() - self._last_purge > purge_interval_seconds(self.retention):
             self.purge_expired()
+
+    @cached_property
+    def _known_cities(self) -> frozenset[str]:
+        """The knowledge base's city ids, read once per process (a new city comes with a restart anyway)."""
+        return frozenset(default_directory().municipality_ids())
 
     @staticmethod
     def _add_counts(session: Any, counts: Counter[tuple[str, str, str]]) -> None:

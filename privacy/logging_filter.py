@@ -1,34 +1,85 @@
-"""A logging filter that redacts PINs and 個人番号 from log records."""
+"""A logging filter that redacts PINs and 個人番号 from log records, escaped ones included."""
 
 from __future__ import annotations
 
 import logging
 import re
+from collections.abc import Mapping
+from typing import Union
 
 from privacy.redact import redact
 
 # Rasa's HTTP API takes its token as ?token=...; a logged URL must not carry it.
 _TOKEN_QUERY = re.compile(r"((?:token|access_token)=)[^&\s\"']+", re.IGNORECASE)
+# What JSON and Python's repr write for characters: Rasa's structured log lines are JSON with every non-ASCII
+# character escaped (暗証 as \u6697\u8a3c, １ as \uff11), a JSON text dumped again doubles the backslashes
+# (\\u6697), bytes show UTF-8 as \xe6\x9a\x97, and line breaks between digit groups become \n.
+_UNICODE_ESCAPE = re.compile(r"\\+(?:u([0-9a-fA-F]{4})|U([0-9a-fA-F]{8}))")
+_BYTE_ESCAPES = re.compile(r"(?:\\+x[0-9a-fA-F]{2})+")
+_BYTE = re.compile(r"\\+x([0-9a-fA-F]{2})")
+_BREAK_ESCAPE = re.compile(r"\\+[nrt]")
+
+
+def _unicode_char(match: re.Match[str]) -> str:
+    code = int(match.group(1) or match.group(2), 16)
+    return chr(code) if code <= 0x10FFFF else match.group(0)
+
+
+def _bytes_text(match: re.Match[str]) -> str:
+    data = bytes(int(h, 16) for h in _BYTE.findall(match.group(0)))
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError:
+        return data.decode("latin-1")  # a str's repr escapes Latin-1 characters (\xa0) one by one
+
+
+def unescape(text: str) -> str:
+    r"""``text`` with JSON and repr escapes (``\uXXXX``, doubled, ``\xNN`` runs, ``\n``) read as characters."""
+    if "\\" not in text:
+        return text
+    text = _UNICODE_ESCAPE.sub(_unicode_char, text)
+    # Escaped surrogate pairs (an emoji as \ud83d\ude00) become one character; a lone one a replacement mark.
+    text = text.encode("utf-16-le", "surrogatepass").decode("utf-16-le", "replace")
+    text = _BYTE_ESCAPES.sub(_bytes_text, text)
+    return _BREAK_ESCAPE.sub(" ", text)
 
 
 def scrub_line(text: str) -> str:
-    """Redact PINs/個人番号 and mask API tokens in query strings."""
-    return _TOKEN_QUERY.sub(r"\1***", redact(text).text)
+    """Redact PINs/個人番号, also inside escapes, and mask API tokens in query strings.
+
+    A line with nothing to redact keeps its escapes; one with something is written with them read.
+    """
+    redaction = redact(unescape(text))
+    return _TOKEN_QUERY.sub(r"\1***", redaction.text if redaction.changed else text)
+
+
+_Args = Union[tuple[object, ...], Mapping[str, object], None]
+
+
+def _scrub_args(args: _Args) -> _Args:
+    if isinstance(args, Mapping):
+        return {key: scrub_line(str(value)) for key, value in args.items()}
+    if isinstance(args, tuple):
+        return tuple(scrub_line(str(value)) for value in args)
+    return args
 
 
 class RedactingFilter(logging.Filter):
-    """Replace sensitive numbers in the message, traceback and stack before any handler writes them."""
+    """Replace sensitive numbers in the message, traceback and stack before any handler formats them."""
 
     def filter(self, record: logging.LogRecord) -> bool:
-        """Rewrite the record's message in place; never drop the record."""
+        """Rewrite the record in place; never drop it."""
         try:
             message = record.getMessage()
-        except Exception:  # noqa: BLE001 - a malformed record is logged as it is
-            return True
-        scrubbed = scrub_line(message)
-        if scrubbed != message:
-            record.msg = scrubbed
-            record.args = None
+        except Exception:  # noqa: BLE001 - a malformed record: logging reports it with its parts, redacted
+            record.msg = scrub_line(str(record.msg))
+            record.args = _scrub_args(record.args)
+            message = None
+        if message is not None:
+            scrubbed = scrub_line(message)
+            if scrubbed != message:
+                record.msg = scrubbed
+                record.args = None
         if record.exc_info and not record.exc_text:
             # Formatters reuse exc_text when it is set: put the redacted traceback there.
             record.exc_text = logging.Formatter().formatException(record.exc_info)

@@ -12,7 +12,7 @@ stop_all() {
 }
 trap stop_all INT TERM EXIT
 
-without_secrets .venv/bin/rasa run actions --actions actions --port "$ACTION_PORT" \
+without_secrets .venv/bin/rasa run actions --actions actions --port "$ACTION_PORT" --logging-config-file logging.yml \
   > >(log_to "$STATE_DIR/log/actions.log") 2>&1 &
 pids+=($!)
 # channels.cli adds --auth-token from RASA_AUTH_TOKEN (kept off the command line).

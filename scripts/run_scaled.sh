@@ -78,7 +78,8 @@ for ((j = 0; j < ACTION_REPLICAS; j++)); do
   # The action server needs neither the database nor Redis.
   (
     unset PGPASSWORD REDIS_PASSWORD REDIS_URL
-    exec_without_secrets .venv/bin/rasa run actions --actions actions --port "${action_ports[j]}"
+    exec_without_secrets .venv/bin/rasa run actions --actions actions --port "${action_ports[j]}" \
+      --logging-config-file logging.yml
   ) > >(log_to "$STATE_DIR/log/actions-$j.log") 2>&1 &
   started $! "action server $j (127.0.0.1:${action_ports[j]})" "$STATE_DIR/log/actions-$j.log"
 done

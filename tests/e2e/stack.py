@@ -94,7 +94,18 @@ class Stack:
         """Start the action server and wait until it answers."""
         self._spawn(
             "actions",
-            [str(VENV_BIN / "rasa"), "run", "actions", "--actions", "actions", "--port", str(self.action_port)],
+            [
+                str(VENV_BIN / "rasa"),
+                "run",
+                "actions",
+                "--actions",
+                "actions",
+                "--port",
+                str(self.action_port),
+                # The same logging (redaction filter) as the Rasa server's, as scripts/run_all.sh starts it.
+                "--logging-config-file",
+                "logging.yml",
+            ],
         )
         self._wait(f"http://127.0.0.1:{self.action_port}/health", "actions")
 

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import io
+import json
 import logging
 from typing import Iterator, Mapping, Optional, Tuple, Union
 
 import pytest
 
-from privacy.logging_filter import RedactingFilter
+from privacy.logging_filter import RedactingFilter, scrub_line, unescape
 
 NUM = "［個人番号］"
 PIN = "［暗証番号］"
@@ -105,3 +106,94 @@ def test_filter_never_drops_records() -> None:
     records = [make_record(m) for m in ("1234", "123456789018", "thanks", "")]
     assert [RedactingFilter().filter(r) for r in records] == [True, True, True, True]
     assert [r.getMessage() for r in records] == [PIN, NUM, "thanks", ""]
+
+
+# A tracker as Rasa's structured logs write it: JSON with every non-ASCII character escaped.
+TRACKER = {
+    "sender_id": "e2e-1",
+    "slots": {"note": "ＰＩＮ：９８７６"},
+    "events": [
+        {"event": "user", "text": "暗証番号は１２３４です", "parse_data": {"text": "暗証番号は１２３４です"}},
+        {"event": "user", "text": "マイナンバーは１２３４\n５６７８\n９０１８"},
+        {"event": "bot", "text": "電話 0422-29-9191"},
+    ],
+}
+SECRET_FORMS = ("1234", "9876", "9018", "１２３４", "９８７６", "\\uff11\\uff12", "\\uff19\\uff18", "\\uff19\\uff10")
+
+
+def assert_no_secret(text: str) -> None:
+    for form in SECRET_FORMS:
+        assert form.lower() not in text.lower(), form
+
+
+@pytest.mark.parametrize(
+    "dump",
+    [
+        json.dumps(TRACKER),  # \u6697\u8a3c... and \uff11...
+        json.dumps({"event": "action.failed", "tracker": json.dumps(TRACKER)}),  # escaped twice: \\u6697
+        repr(json.dumps(TRACKER, ensure_ascii=False).encode()),  # bytes: b'...\xe6\x9a\x97...'
+    ],
+)
+def test_a_json_dump_of_a_tracker_comes_out_without_the_digits(
+    captured: Tuple[logging.Logger, io.StringIO], dump: str
+) -> None:
+    logger, stream = captured
+    assert "暗証" not in dump and "\\" in dump
+    logger.error("Encountered an exception while running action: %s", dump)
+    logger.warning(dump)
+    output = stream.getvalue()
+    assert_no_secret(output)
+    assert output.count(PIN) >= 2 and NUM in output
+
+
+def test_escaped_secrets_in_a_traceback_and_a_stack_are_redacted(captured: Tuple[logging.Logger, io.StringIO]) -> None:
+    logger, stream = captured
+    try:
+        raise RuntimeError(json.dumps({"text": "暗証番号は１２３４です"}))
+    except RuntimeError:
+        logger.exception("action failed")
+    record = make_record("stack follows")
+    record.stack_info = "Stack (most recent call last):\n  " + json.dumps({"text": "マイナンバー 123456789018"})
+    RedactingFilter().filter(record)
+    assert_no_secret(stream.getvalue())
+    assert "RuntimeError" in stream.getvalue()
+    assert record.stack_info is not None and "123456789018" not in record.stack_info and NUM in record.stack_info
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        '{"text": "\\u4e09\\u9df9\\u5e02\\u3067\\u3059", "n": 1234}',  # 三鷹市です: nothing to redact
+        '{"event": "bot", "text": "\\u96fb\\u8a71 0422-29-9191"}',
+        "C:\\new\\x41 and \\ud83d\\ude00",
+    ],
+)
+def test_lines_without_secrets_keep_their_escapes(line: str) -> None:
+    assert scrub_line(line) == line
+
+
+@pytest.mark.parametrize(
+    "escaped, expected",
+    [
+        ("\\u6697\\u8a3c", "暗証"),
+        ("\\\\u6697\\\\u8a3c", "暗証"),
+        ("\\U0001F600\\ud83d\\ude00", "😀😀"),
+        ("\\ud83d!", "\ufffd!"),
+        ("\\xe6\\x9a\\x97", "暗"),
+        ("1234\\xa05678", "1234\xa05678"),  # a str's repr escapes NBSP as Latin-1
+        ("1234\\n5678\\\\r\\t9", "1234 5678  9"),
+        ("plain", "plain"),
+    ],
+)
+def test_unescape(escaped: str, expected: str) -> None:
+    assert unescape(escaped) == expected
+
+
+def test_a_malformed_record_is_reported_with_its_parts_redacted() -> None:
+    """logging prints a record it cannot format (message and arguments) to stderr: redacted first."""
+    record = make_record("%s %s %d", ("暗証番号は1234", {"n": "123456789018"}))
+    assert RedactingFilter().filter(record) is True
+    assert "1234" not in repr(record.args) and "123456789018" not in repr(record.args)
+    record = make_record("%(a)s %(b)s", ({"a": "暗証番号は1234"},))
+    assert RedactingFilter().filter(record) is True
+    assert "1234" not in repr(record.args)

@@ -163,8 +163,8 @@ def test_escaped_secrets_in_a_traceback_and_a_stack_are_redacted(captured: Tuple
 @pytest.mark.parametrize(
     "line",
     [
-        '{"text": "\\u4e09\\u9df9\\u5e02\\u3067\\u3059", "n": 1234}',  # 三鷹市です: nothing to redact
-        '{"event": "bot", "text": "\\u96fb\\u8a71 0422-29-9191"}',
+        '{"text": "\\u4e09\\u9df9\\u5e02\\u3067\\u3059"}',  # 三鷹市です: nothing to redact
+        '{"event": "bot", "text": "\\u96fb\\u8a71\\u3067\\u3069\\u3046\\u305e"}',  # 電話でどうぞ
         "C:\\new\\x41 and \\ud83d\\ude00",
     ],
 )

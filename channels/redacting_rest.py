@@ -7,14 +7,15 @@ import logging
 import os
 from typing import Any, Awaitable, Callable, Dict, Optional, Text
 
-from rasa.core.channels.channel import UserMessage
+from rasa.core.channels.channel import OutputChannel, UserMessage
 from rasa.core.channels.rest import RestInput
 from rasa.shared.core.events import BotUttered
 from sanic import Blueprint, Sanic, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
-from privacy import redact
+from channels.commands import command_text, main_menu_payloads, neutralised, offered_payloads
+from privacy import contains_placeholder, redact
 from privacy.redact import asks_about_pin
 from replies.contact import fallback_message
 from storage.events import redact_strings
@@ -22,6 +23,8 @@ from storage.events import redact_strings
 logger = logging.getLogger(__name__)
 
 AUTH_TOKEN_ENV = "RASA_AUTH_TOKEN"
+# The domain response that asks residents not to type PINs or 個人番号: every reply to a redacted message has it.
+NOTICE_RESPONSE = "utter_privacy_warning"
 
 
 class RedactingRestInput(RestInput):
@@ -59,6 +62,7 @@ class RedactingRestInput(RestInput):
                     message.metadata = redact_strings(message.metadata, lambda s: redact(s, pin_context=True))
             collector = message.output_channel
             sent_before = len(getattr(collector, "messages", []))
+            message.text = await _only_offered_commands(message.text, message.sender_id)
             try:
                 await on_new_message(message)
             except Exception:  # noqa: BLE001 - the resident must get an answer whatever failed
@@ -71,6 +75,8 @@ class RedactingRestInput(RestInput):
             if len(getattr(collector, "messages", [])) == sent_before:
                 municipality = await _known_municipality(message)
                 await collector.send_text_message(message.sender_id, fallback_message(municipality))
+            if isinstance(message.text, str) and contains_placeholder(message.text):
+                await _lead_with_notice(collector, message.sender_id, sent_before)
 
         blueprint = super().blueprint(on_message_never_silent)
 
@@ -128,10 +134,69 @@ async def _known_municipality(message: UserMessage) -> Optional[str]:
     metadata = message.metadata or {}
     if isinstance(metadata.get("municipality"), str):
         return metadata["municipality"]
-    try:
-        agent = Sanic.get_app("rasa_server").ctx.agent
-        tracker = await agent.tracker_store.retrieve(message.sender_id)
-    except Exception:  # noqa: BLE001 - no tracker means no city: the generic contact is still right
-        return None
+    tracker = await _stored_tracker(message.sender_id)
     value = tracker.get_slot("municipality") if tracker else None
     return value if isinstance(value, str) else None
+
+
+def _agent() -> Any:
+    """The Rasa agent serving this channel (domain and tracker store)."""
+    return Sanic.get_app("rasa_server").ctx.agent
+
+
+async def _stored_tracker(sender_id: Text) -> Any:
+    """The stored conversation, or None when there is none or it cannot be read."""
+    try:
+        return await _agent().tracker_store.retrieve(sender_id)
+    except Exception as error:  # noqa: BLE001 - unreadable means unknown: callers take the safe default
+        logger.warning("Could not read a stored conversation (%s).", type(error).__name__)
+        return None
+
+
+async def _only_offered_commands(text: Optional[Text], sender_id: Text) -> Optional[Text]:
+    """``text``, its slash neutralised if it is a command neither offered in the bot's latest turn nor in its menu.
+
+    The stored conversation is read only for a command: a typed turn costs nothing more.
+    """
+    command = command_text(text) if isinstance(text, str) else None
+    if command is None:
+        return text
+    try:
+        allowed = main_menu_payloads(_agent().domain)
+    except Exception:  # noqa: BLE001 - no domain, no menu: only offered buttons pass
+        allowed = set()
+    if command not in allowed:
+        tracker = await _stored_tracker(sender_id)
+        allowed = offered_payloads(tracker.events) if tracker is not None else set()
+    if command in allowed:
+        return command
+    logger.info("Neutralised a slash command the bot did not offer.")
+    return neutralised(command)
+
+
+def _notice() -> Optional[Text]:
+    """The notice's text, from the domain (never a copy of it)."""
+    try:
+        variations = _agent().domain.responses.get(NOTICE_RESPONSE) or []
+    except Exception as error:  # noqa: BLE001 - no domain: the reply goes out as it is
+        logger.warning("The privacy notice could not be read from the domain (%s).", type(error).__name__)
+        return None
+    texts = [v["text"] for v in variations if isinstance(v, dict) and isinstance(v.get("text"), str)]
+    return texts[0] if texts else None
+
+
+async def _lead_with_notice(collector: OutputChannel, sender_id: Text, sent_before: int) -> None:
+    """Make the reply to a message that carried a PIN or 個人番号 start with the notice, unless it has it already.
+
+    The dialogue answers such a message with the notice in most states, but inside the form it may answer the
+    question instead; the resident must be told in every state.
+    """
+    collected = getattr(collector, "messages", None)
+    if not isinstance(collected, list):
+        return  # a streamed reply has left already
+    notice = _notice()
+    reply = collected[sent_before:]
+    if notice is None or any(notice in str(message.get("text") or "") for message in reply):
+        return
+    await collector.send_text_message(sender_id, notice)
+    collected.insert(sent_before, collected.pop())

@@ -2,11 +2,21 @@
 
 from __future__ import annotations
 
-from typing import Any, Dict, List
+from typing import Any, Dict, List, Optional
 
 from kb import load_kb
+from tests.e2e.stack import Stack
 
 Replies = List[Dict[str, Any]]
+
+
+def trigger(stack: Stack, sender: str, intent: str, entities: Optional[Dict[str, str]] = None) -> Replies:
+    """Start a turn with ``intent`` through Rasa's token-guarded HTTP API, as an operator can.
+
+    A typed ``/intent`` no longer reaches Rasa as one (channels/commands.py): only the bot's offered buttons do.
+    """
+    answer = stack.api("POST", f"/conversations/{sender}/trigger_intent", {"name": intent, "entities": entities or {}})
+    return list(answer.get("messages") or [])
 
 
 def joined(replies: Replies) -> str:

@@ -8,7 +8,7 @@ import uuid
 import pytest
 
 from kb import load_kb
-from tests.e2e.helpers import button_titles, joined, other_city_phones, payload_for
+from tests.e2e.helpers import button_titles, joined, other_city_phones, payload_for, trigger
 from tests.e2e.stack import Stack
 
 
@@ -231,22 +231,22 @@ def test_privacy_guard_never_stores_logs_or_echoes(stack: Stack, message: str, s
 def test_two_stage_fallback_ends_with_a_person(stack: Stack) -> None:
     """Unsure: likely topics as Japanese buttons; none fits: rephrase; still unsure and none fits: phone numbers."""
     sender = new_sender()
-    replies = stack.say(sender, "/nlu_fallback")
+    replies = trigger(stack, sender, "nlu_fallback")
     assert "どれでもない" in button_titles(replies)
     assert all(not title.isascii() for title in button_titles(replies))
     replies = stack.say(sender, payload_for(replies, "どれでもない"))
     assert "別の言い方" in joined(replies)
-    replies = stack.say(sender, "/nlu_fallback")
+    replies = trigger(stack, sender, "nlu_fallback")
     replies = stack.say(sender, payload_for(replies, "どれでもない"))
     text = joined(replies)
     assert "担当窓口へお問い合わせください" in text and "0422-29-9191" in text and "043-400-3147" in text
 
 
 def test_two_unclear_messages_in_a_row_give_the_contact(stack: Stack) -> None:
-    """Typing past the suggestions with another unclear message ends with a person to call."""
+    """Typing past the suggestions with another unclear message ends with a person to call (the city's)."""
     sender = new_sender()
-    stack.say(sender, "/nlu_fallback", metadata={"municipality": "tajimi"})
-    replies = stack.say(sender, "/nlu_fallback", metadata={"municipality": "tajimi"})
+    trigger(stack, sender, "nlu_fallback", {"municipality": "tajimi"})
+    replies = trigger(stack, sender, "nlu_fallback")
     text = joined(replies)
     assert "担当窓口へお問い合わせください" in text and "0572-23-5542" in text
     for phone in other_city_phones("tajimi"):
@@ -256,7 +256,7 @@ def test_two_unclear_messages_in_a_row_give_the_contact(stack: Stack) -> None:
 def test_fallback_suggestion_leads_into_the_topic(stack: Stack) -> None:
     """Tapping a suggested topic after the first fallback stage starts that topic's questions."""
     sender = new_sender()
-    replies = stack.say(sender, "/nlu_fallback")
+    replies = trigger(stack, sender, "nlu_fallback")
     replies = stack.say(sender, payload_for(replies, "暗証番号を忘れた"))
     assert {"本人", "法定代理人", "任意代理人"} <= set(button_titles(replies))
 

@@ -7,7 +7,7 @@ import uuid
 
 import pytest
 
-from tests.e2e.helpers import Replies, button_titles, joined, other_city_phones, payload_for
+from tests.e2e.helpers import Replies, button_titles, joined, other_city_phones, payload_for, trigger
 from tests.e2e.stack import Stack
 
 CHAT_SCOPE = "このチャットでは暗証番号の手続きをご案内しています"
@@ -103,7 +103,7 @@ def test_etax_password_asks_one_question(stack: Stack) -> None:
 def test_etax_password_card_change_goes_to_the_change_procedure(stack: Stack) -> None:
     """The question's 'change' button starts the change procedure, not the reset."""
     sender = new_sender()
-    replies = stack.say(sender, "/ambiguous_password")
+    replies = trigger(stack, sender, "ambiguous_password")
     assert payload_for(replies, "カードの暗証番号を変更したい") == "/change_pin"
     change = stack.say(sender, "/change_pin")
     assert {"本人", "法定代理人", "任意代理人"} <= set(button_titles(change))

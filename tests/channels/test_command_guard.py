@@ -1,0 +1,209 @@
+"""channels.redacting_rest: only a button the bot offered (or its main menu) reaches Rasa as a command; a reply to a
+message that carried a PIN or 個人番号 starts with the notice."""
+
+from __future__ import annotations
+
+import ast
+import asyncio
+from pathlib import Path
+from types import SimpleNamespace
+from typing import Any, List, Optional
+
+import pytest
+from rasa.core.channels.channel import CollectingOutputChannel, UserMessage
+from rasa.core.channels.rest import RestInput
+from rasa.shared.core.domain import Domain
+from rasa.shared.core.events import ActionExecuted, BotUttered, Event, UserUttered
+from rasa.shared.core.trackers import DialogueStateTracker
+from sanic import Blueprint
+
+from channels import redacting_rest
+from channels.commands import main_menu_payloads
+from channels.redacting_rest import NOTICE_RESPONSE, RedactingRestInput
+from privacy import redact
+
+REPO = Path(__file__).resolve().parents[2]
+DOMAIN = Domain.from_yaml((REPO / "domain.yml").read_text(encoding="utf-8"))
+NOTICE = DOMAIN.responses[NOTICE_RESPONSE][0]["text"]
+SCRIPT = '/inform{"municipality":"<script>alert(1)</script>","applicant_type":"self"}'
+SELF = '/inform{"applicant_type": "self"}'
+CITY_QUESTION = "どちらの市の手続きですか。"
+
+
+class FakeStore:
+    """A tracker store holding one conversation; counts its reads."""
+
+    def __init__(self, events: List[Event], fails: bool = False) -> None:
+        self.events = events
+        self.fails = fails
+        self.reads = 0
+
+    async def retrieve(self, sender_id: str) -> Optional[DialogueStateTracker]:
+        self.reads += 1
+        if self.fails:
+            raise ConnectionError("database down")
+        return DialogueStateTracker.from_events(sender_id, self.events, DOMAIN.slots) if self.events else None
+
+
+def asked(text: str, *payloads: str) -> BotUttered:
+    return BotUttered(text, data={"buttons": [{"title": p, "payload": p} for p in payloads]})
+
+
+def said(text: str) -> UserUttered:
+    return UserUttered(text, intent={"name": "greet", "confidence": 1.0})
+
+
+@pytest.fixture
+def store(monkeypatch: pytest.MonkeyPatch) -> FakeStore:
+    """The channel's agent: the real domain and a fake store (each test sets the conversation)."""
+    fake = FakeStore([])
+    monkeypatch.setattr(redacting_rest, "_agent", lambda: SimpleNamespace(domain=DOMAIN, tracker_store=fake))
+    return fake
+
+
+def run_turn(monkeypatch: pytest.MonkeyPatch, text: str, reply: Optional[List[str]] = None) -> tuple[Any, List[Any]]:
+    """One turn through the channel's wrapper: what Rasa was handed, and what the resident got."""
+    captured: List[Any] = []
+    handed: List[UserMessage] = []
+
+    def capture(self: RestInput, handler: Any) -> Blueprint:
+        captured.append(handler)
+        return Blueprint(f"test_{len(captured)}")
+
+    async def rasa(message: UserMessage) -> None:
+        handed.append(message)
+        for line in reply if reply is not None else ["ok"]:
+            await message.output_channel.send_text_message(message.sender_id, line)
+
+    monkeypatch.setattr(RestInput, "blueprint", capture)
+    RedactingRestInput().blueprint(rasa)
+    collector = CollectingOutputChannel()
+    # What Rasa's REST route does: the text through _extract_message (redaction), then the wrapped handler.
+    extracted = RedactingRestInput()._extract_message(SimpleNamespace(json={"message": text}))  # type: ignore[arg-type]
+    asyncio.run(captured[0](UserMessage(extracted, collector, "s-1")))
+    return handed[0].text, collector.messages
+
+
+def test_a_typed_command_with_made_up_slot_values_is_neutralised(
+    monkeypatch: pytest.MonkeyPatch, store: FakeStore
+) -> None:
+    store.events = [ActionExecuted("action_listen"), asked("窓口で手続きをするのはどなたですか。", SELF)]
+    text, _ = run_turn(monkeypatch, SCRIPT)
+    assert text == "／" + SCRIPT[1:]
+
+
+def test_a_button_of_the_latest_turn_passes(monkeypatch: pytest.MonkeyPatch, store: FakeStore) -> None:
+    store.events = [said("暗証番号を忘れた"), asked("窓口で手続きをするのはどなたですか。", SELF)]
+    assert run_turn(monkeypatch, SELF)[0] == SELF
+    # Rasa strips the text before reading a command; so does the check.
+    assert run_turn(monkeypatch, f"  {SELF}\n")[0] == SELF
+
+
+def test_every_bot_message_of_the_latest_turn_counts(monkeypatch: pytest.MonkeyPatch, store: FakeStore) -> None:
+    store.events = [said("暗証番号を忘れた"), asked("答え", "/office_hours"), asked("ほかに", "/affirm", "/deny")]
+    assert run_turn(monkeypatch, "/office_hours")[0] == "/office_hours"
+    assert run_turn(monkeypatch, "/deny")[0] == "/deny"
+
+
+def test_a_button_of_an_earlier_turn_is_neutralised(monkeypatch: pytest.MonkeyPatch, store: FakeStore) -> None:
+    store.events = [
+        asked("どなたですか。", SELF),
+        said("本人です"),
+        asked(CITY_QUESTION, '/inform{"municipality": "x"}'),
+    ]
+    assert run_turn(monkeypatch, SELF)[0] == "／" + SELF[1:]
+
+
+def test_a_payload_like_typed_text_is_not_a_button(monkeypatch: pytest.MonkeyPatch, store: FakeStore) -> None:
+    store.events = [said("暗証番号を忘れた"), asked("どなたですか。", SELF)]
+    assert run_turn(monkeypatch, '/inform{"applicant_type":"self"}')[0] == '／inform{"applicant_type":"self"}'
+    assert run_turn(monkeypatch, SELF + " ")[0] == SELF
+    assert run_turn(monkeypatch, SELF + "x")[0] == "／" + SELF[1:] + "x"
+
+
+@pytest.mark.parametrize(
+    "typed",
+    [
+        "\u200b" + SCRIPT,  # an invisible character in front
+        "\ufeff \u2060" + SCRIPT,
+        "\u3000" + SCRIPT,  # ideographic space (Rasa's strip removes it)
+        "／" + SCRIPT[1:],  # the full-width solidus: NFKC on the way would make it a slash
+    ],
+)
+def test_hidden_and_look_alike_slashes_are_neutralised(
+    monkeypatch: pytest.MonkeyPatch, store: FakeStore, typed: str
+) -> None:
+    text, _ = run_turn(monkeypatch, typed)
+    assert text == "／" + SCRIPT[1:]
+
+
+def test_the_main_menu_can_always_be_sent(monkeypatch: pytest.MonkeyPatch, store: FakeStore) -> None:
+    menu = main_menu_payloads(DOMAIN)
+    assert {"/forgot_pin", "/pin_locked", "/change_pin", "/proxy_help"} <= menu
+    for payload in menu:
+        assert run_turn(monkeypatch, payload)[0] == payload
+    assert store.reads == 0, "a main-menu payload needs no stored conversation"
+
+
+def test_the_line_rich_menu_is_part_of_the_main_menu() -> None:
+    """The gateway's LINE menu (rich menu, greeting quick replies) posts these back at any time; read without
+    importing the gateway (another virtualenv)."""
+    tree = ast.parse((REPO / "gateway" / "line" / "menu.py").read_text(encoding="utf-8"))
+    line_payloads = {
+        node.value.value
+        for node in ast.walk(tree)
+        if isinstance(node, ast.keyword) and node.arg == "payload" and isinstance(node.value, ast.Constant)
+    }
+    assert line_payloads, "no payload found in gateway/line/menu.py"
+    assert line_payloads <= main_menu_payloads(DOMAIN)
+
+
+def test_typed_text_never_reads_the_conversation(monkeypatch: pytest.MonkeyPatch, store: FakeStore) -> None:
+    store.events = [said("こんにちは"), asked(CITY_QUESTION, "/x")]
+    for typed in ("三鷹市です", "a/b", "暗証番号 / 忘れた", "1/2"):
+        assert run_turn(monkeypatch, typed)[0] == typed
+    assert store.reads == 0
+
+
+def test_an_unreadable_conversation_lets_no_command_through(monkeypatch: pytest.MonkeyPatch, store: FakeStore) -> None:
+    store.events, store.fails = [asked("どなたですか。", SELF)], True
+    assert run_turn(monkeypatch, SELF)[0] == "／" + SELF[1:]
+    assert run_turn(monkeypatch, "/forgot_pin")[0] == "/forgot_pin"
+
+
+NEEDS_CONTEXT_FREE_RULE = pytest.mark.xfail(
+    not redact("たしか0000").changed,
+    reason="「たしか0000」 is a PIN only under the context-free redaction rule (i-privacy)",
+    strict=True,
+)
+
+
+@pytest.mark.parametrize(
+    "typed", ["1234", pytest.param("たしか0000", marks=NEEDS_CONTEXT_FREE_RULE), "1234 5678 / 9012", "PIN 1234"]
+)
+def test_a_reply_to_a_redacted_message_starts_with_the_notice(
+    monkeypatch: pytest.MonkeyPatch, store: FakeStore, typed: str
+) -> None:
+    """E.g. the form answers the city question again without the notice: the channel puts it first."""
+    text, replies = run_turn(monkeypatch, typed, reply=[CITY_QUESTION])
+    assert text is not None and typed not in text
+    assert [r["text"] for r in replies] == [NOTICE, CITY_QUESTION]
+    assert "入力しないでください" in replies[0]["text"]
+
+
+def test_a_reply_with_the_notice_already_is_left_alone(monkeypatch: pytest.MonkeyPatch, store: FakeStore) -> None:
+    _, replies = run_turn(monkeypatch, "1234", reply=[NOTICE, CITY_QUESTION])
+    assert [r["text"] for r in replies] == [NOTICE, CITY_QUESTION]
+
+
+def test_a_silent_turn_with_a_secret_gets_the_notice_and_the_apology(
+    monkeypatch: pytest.MonkeyPatch, store: FakeStore
+) -> None:
+    _, replies = run_turn(monkeypatch, "暗証番号は1234です", reply=[])
+    assert replies[0]["text"] == NOTICE and len(replies) == 2
+
+
+def test_ordinary_messages_get_no_notice(monkeypatch: pytest.MonkeyPatch, store: FakeStore) -> None:
+    for typed in ("三鷹市です", "暗証番号は4桁ですか", "本人"):
+        _, replies = run_turn(monkeypatch, typed, reply=[CITY_QUESTION])
+        assert [r["text"] for r in replies] == [CITY_QUESTION]

@@ -2,12 +2,20 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any, Dict, List, Optional
 
 from kb import load_kb
 from tests.e2e.stack import Stack
 
 Replies = List[Dict[str, Any]]
+# How JSON (and JSON in JSON) writes a character: Rasa's structured log lines escape every non-ASCII one.
+_JSON_ESCAPE = re.compile(r"\\+u([0-9a-fA-F]{4})")
+
+
+def readable(log_line: str) -> str:
+    """A log line with its JSON escapes read (\\uff11 is １), without the code under test."""
+    return _JSON_ESCAPE.sub(lambda match: chr(int(match.group(1), 16)), log_line)
 
 
 def trigger(stack: Stack, sender: str, intent: str, entities: Optional[Dict[str, str]] = None) -> Replies:

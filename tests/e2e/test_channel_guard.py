@@ -15,14 +15,12 @@ import pytest
 from jptext import nfkc
 from privacy import redact
 from replies.contact import APOLOGY
-from tests.e2e.helpers import Replies, button_titles, joined, payload_for
+from tests.e2e.helpers import Replies, button_titles, joined, payload_for, readable
 from tests.e2e.stack import Stack
 
 SCRIPT = "<script>alert(1)</script>"
 FORCED = '/inform{"municipality":"' + SCRIPT + '","applicant_type":"self"}'
 NOTICE_WORDS = "入力しないでください"
-# How JSON (and JSON in JSON) writes a character: read here without the code under test.
-ESCAPE = re.compile(r"\\+u([0-9a-fA-F]{4})")
 
 
 def new_sender() -> str:
@@ -129,7 +127,7 @@ def test_a_reply_to_a_pin_or_number_starts_with_the_notice_and_the_conversation_
 def log_lines(stack: Stack, name: str) -> List[str]:
     """One server's log lines, JSON escapes read (\\uff11 is １, also doubled) and normalised (１ is 1)."""
     text = stack.log_path(name).read_text(encoding="utf-8", errors="replace")
-    return [nfkc(ESCAPE.sub(lambda m: chr(int(m.group(1), 16)), line)) for line in text.splitlines()]
+    return [nfkc(readable(line)) for line in text.splitlines()]
 
 
 def test_a_failing_action_writes_no_number_to_the_logs(stack: Stack) -> None:

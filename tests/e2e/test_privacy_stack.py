@@ -16,7 +16,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 
 from jptext import nfkc
-from tests.e2e.helpers import payload_for
+from tests.e2e.helpers import payload_for, readable
 from tests.e2e.stack import Stack, http_json
 from tests.privacy.strategies import follow_up_message, individual_number_message, pin_message
 
@@ -80,10 +80,10 @@ def stored_texts(stack: Stack) -> List[str]:
 
 
 def log_lines(stack: Stack) -> List[str]:
-    """Every line of every log file the stack wrote."""
+    """Every line of every log file the stack wrote, JSON escapes read (Rasa's structured lines write １ as \\uff11)."""
     lines: List[str] = []
     for path in sorted(stack.state_dir.rglob("*.log*")):
-        lines.extend(path.read_text(errors="replace").splitlines())
+        lines.extend(readable(line) for line in path.read_text(errors="replace").splitlines())
     return lines
 
 

@@ -36,8 +36,9 @@ SECRETS: dict[str, frozenset[str]] = {
     "STAFF_TOKEN": frozenset({"gateway"}),
     # The tracker store's login (endpoints.scaled.yml) and the start-up check that creates it.
     "PGPASSWORD": frozenset({"rasa", "services"}),
-    # Rasa's lock store gets its Redis login as parts (REDIS_USERNAME is not secret); the gateway reads the URL.
-    "REDIS_PASSWORD": frozenset({"rasa"}),
+    # Rasa's lock store gets its Redis login as parts (REDIS_USERNAME is not secret); the gateway reads the URL. The
+    # start-up check opens endpoints.scaled.yml as a replica does, which needs every ${VAR} in it.
+    "REDIS_PASSWORD": frozenset({"rasa", "services"}),
     "REDIS_URL": frozenset({"gateway", "services"}),
     # Access to the operator's SSH keys: no server needs it.
     "SSH_AUTH_SOCK": frozenset(),

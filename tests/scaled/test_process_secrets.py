@@ -7,6 +7,7 @@ scaled layout gets the same check in test_scaled_faults.py. The table itself and
 from __future__ import annotations
 
 import os
+import re
 import secrets
 import signal
 import subprocess
@@ -53,12 +54,21 @@ def test_the_table_gives_each_role_its_own_secrets() -> None:
         # What is not a secret reaches everyone, whatever its name looks like.
         assert {"RASA_URL", "RETENTION_DAYS", "TOKENIZERS_PARALLELISM"} <= set(kept)
     services = environment("services", env)
-    assert {"PGPASSWORD", "REDIS_URL"} <= set(services) and "RASA_AUTH_TOKEN" not in services
+    assert {"PGPASSWORD", "REDIS_URL", "REDIS_PASSWORD"} <= set(services) and "RASA_AUTH_TOKEN" not in services
     for role in ROLES:
         kept = environment(role, {"GITHUB_TOKEN": "t", "AWS_SECRET_ACCESS_KEY": "k", "X_URL": "https://u:p@h/"})
         assert kept == {}, (role, kept)
     with pytest.raises(ValueError, match="unknown role"):
         environment("everyone", env)
+
+
+def test_whoever_reads_the_scaled_endpoints_keeps_every_variable_they_name() -> None:
+    """Rasa refuses an unset ${VAR}: the replicas and the start-up check (which opens the store as a replica does)
+    must keep every variable endpoints.scaled.yml names, secrets included."""
+    names = set(re.findall(r"\$\{(\w+)\}", (REPO / "endpoints.scaled.yml").read_text(encoding="utf-8")))
+    assert {"PGPASSWORD", "REDIS_PASSWORD", "REDIS_USERNAME"} <= names
+    for role in ("rasa", "services"):
+        assert names <= set(environment(role, {name: "x" for name in names})), role
 
 
 def test_the_command_replaces_the_helper_with_only_its_role_s_environment() -> None:

@@ -32,6 +32,9 @@ UNAVAILABLE_TEXT = "ただいまご利用いただけません。"
 # The gateway's 404 for a session it does not know (gateway/webchat.py), e.g. one Redis lost.
 UNKNOWN_SESSION_TEXT = "会話の有効期限が切れました。"
 GATEWAY_KEY_PREFIX = "pinbot:gw:"
+# How long the script may take to get every replica ready: on a shared 2-core machine two replicas loading the model
+# at once took close to 4 minutes, which the script's 300 s default does not always cover.
+START_TIMEOUT_SECONDS = 600
 # The layout's PostgreSQL login: a role that is not a superuser (tests/scaled/conftest.py creates it).
 APP_ROLE = "pinbot"
 APP_PASSWORD = f"pg pw:@/'{secrets.token_hex(8)}"
@@ -238,6 +241,7 @@ class ScaledStack:
             RASA_TIMEOUT_SECONDS=str(self.rasa_timeout_seconds),
             RASA_HEALTH_INTERVAL_SECONDS="1",
             TICKET_LOCK_LIFETIME="10",
+            START_TIMEOUT_SECONDS=str(START_TIMEOUT_SECONDS),
             RATE_LIMIT_SESSION_PER_MINUTE="1000",
             RATE_LIMIT_IP_PER_MINUTE="1000",
             RATE_LIMIT_SESSIONS_PER_IP_PER_MINUTE="1000",
@@ -265,7 +269,7 @@ class ScaledStack:
         stderr.close()
         return process
 
-    def start(self, timeout: float = 600.0) -> None:
+    def start(self, timeout: float = START_TIMEOUT_SECONDS + 60) -> None:
         """Start the layout and wait for its ``READY <url>`` line."""
         self._ready.clear()
         self.stdout_lines = []

@@ -160,25 +160,11 @@ class RedisSessionStore:
                 pipe.zadd(f"{self._p}offers", {conversation_id: now})
                 await pipe.execute()
 
-    async def asked_pin(self, conversation_id: str) -> bool:
-        """Whether the bot's last message in this conversation asked about a PIN."""
-        with guarded():
-            return bool(await self._redis.exists(f"{self._p}pin:{conversation_id}"))
-
-    async def set_asked_pin(self, conversation_id: str, asked: bool) -> None:
-        """Record whether the bot's last message asked about a PIN (forgotten with the session's TTL)."""
-        key = f"{self._p}pin:{conversation_id}"
-        with guarded():
-            if asked:
-                await self._redis.set(key, "1", ex=self._expire)
-            else:
-                await self._redis.delete(key)
-
     async def forget_conversation(self, conversation_id: str) -> None:
         """Drop what the gateway keeps about a conversation (e.g. a LINE user who unfollowed)."""
         with guarded():
             async with self._redis.pipeline(transaction=True) as pipe:
-                pipe.delete(f"{self._p}offers:{conversation_id}", f"{self._p}pin:{conversation_id}")
+                pipe.delete(f"{self._p}offers:{conversation_id}")
                 pipe.zrem(f"{self._p}offers", conversation_id)
                 await pipe.execute()
 

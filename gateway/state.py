@@ -15,7 +15,7 @@ class StateUnavailable(Exception):
 
 
 class SessionBackend(Protocol):
-    """Web sessions, the buttons offered per conversation and the PIN-question context (see ``SessionStore``)."""
+    """Web sessions and the buttons offered per conversation (see ``SessionStore``)."""
 
     async def create(self, municipality: str | None, now: float | None = None) -> Session:
         """Issue a new session."""
@@ -31,14 +31,6 @@ class SessionBackend(Protocol):
 
     async def remember_offers(self, conversation_id: str, payloads: list[str], now: float | None = None) -> None:
         """Add the payloads of the buttons just shown."""
-        ...
-
-    async def asked_pin(self, conversation_id: str) -> bool:
-        """Whether the bot's last message in this conversation asked about a PIN."""
-        ...
-
-    async def set_asked_pin(self, conversation_id: str, asked: bool) -> None:
-        """Record whether the bot's last message asked about a PIN."""
         ...
 
     async def forget_conversation(self, conversation_id: str) -> None:

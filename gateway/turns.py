@@ -15,7 +15,6 @@ from gateway.rasa_client import RasaUnavailable
 from gateway.replicas import ReplicaPool
 from gateway.state import ConversationLocks, SessionBackend, StateUnavailable
 from gateway.textguard import guard_typed_text
-from privacy.redact import asks_about_pin
 
 log = logging.getLogger(__name__)
 # A turn left with less time than this after waiting for its conversation's lock is not forwarded: Rasa could not
@@ -72,7 +71,7 @@ class TurnService:
 
     async def typed(self, channel: str, conversation_id: str, raw_text: str, municipality: str | None) -> TurnResult:
         """A turn for text the resident typed: redacted and de-commanded before it goes anywhere."""
-        guarded = guard_typed_text(raw_text, pin_context=await self._store.asked_pin(conversation_id))
+        guarded = guard_typed_text(raw_text)
         result = await self._run(channel, conversation_id, guarded.text, municipality, "text", guarded.redacted)
         return TurnResult(result.messages, result.fallback, you=guarded.text, redacted=guarded.redacted)
 
@@ -86,10 +85,9 @@ class TurnService:
         return await self._rasa.delete_conversation(conversation_id)
 
     async def _remember(self, conversation_id: str, messages: list[BotMessage]) -> None:
-        """Keep the offered buttons and the PIN-question context; Rasa's answer goes out even if this fails."""
+        """Keep the offered buttons; Rasa's answer goes out even if this fails."""
         try:
             await self._store.remember_offers(conversation_id, [b.payload for m in messages for b in m.buttons])
-            await self._store.set_asked_pin(conversation_id, any(asks_about_pin(m.text) for m in messages))
         except StateUnavailable as exc:
             # The resident still sees the answer; its buttons are refused (403) until state is back.
             log.warning("turn state not saved (%s)", exc)

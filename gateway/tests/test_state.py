@@ -78,21 +78,6 @@ def test_stale_offers_are_purged(state_settings: Settings) -> None:
     run_with_state(dataclasses.replace(state_settings, session_ttl_seconds=100), body)
 
 
-def test_pin_context_is_remembered_and_forgotten(state_settings: Settings) -> None:
-    async def body(state: GatewayState) -> None:
-        store = state.sessions
-        assert not await store.asked_pin("c")
-        await store.set_asked_pin("c", True)
-        assert await store.asked_pin("c") and not await store.asked_pin("d")
-        await store.set_asked_pin("c", False)
-        assert not await store.asked_pin("c")
-        await store.set_asked_pin("c", True)
-        await store.forget_conversation("c")
-        assert not await store.asked_pin("c")
-
-    run_with_state(state_settings, body)
-
-
 def test_event_dedupe_claim_done_release(state_settings: Settings) -> None:
     """Claimed once while in flight, a duplicate once done, handled again once released; ids are optional."""
 
@@ -184,7 +169,7 @@ def test_conversation_lock_serialises_and_times_out(state_settings: Settings) ->
 
 
 def test_redis_keys_expire_by_themselves(redis_server: RedisServer, redis_prefix: str) -> None:
-    """In Redis nothing waits for a purge: sessions, offers, PIN context and event ids all carry a TTL.
+    """In Redis nothing waits for a purge: sessions, offers and event ids all carry a TTL.
 
     (The SQLite store is purged by the purge loop instead: test_privacy_retention.)
     """
@@ -199,15 +184,11 @@ def test_redis_keys_expire_by_themselves(redis_server: RedisServer, redis_prefix
     async def body(state: GatewayState, redis: Redis) -> None:
         session = await state.sessions.create("mitaka")
         await state.sessions.remember_offers("c", ["/a"])
-        await state.sessions.set_asked_pin("c", True)
         assert await state.dedupe.claim("E1")
         claimed_ttl = await redis.ttl(f"{settings.redis_key_prefix}event:E1")
         await state.dedupe.done("E1")
         p = settings.redis_key_prefix
-        ttls = [
-            await redis.ttl(key)
-            for key in (f"{p}session:{session.session_id}", f"{p}offers:c", f"{p}pin:c", f"{p}event:E1")
-        ]
+        ttls = [await redis.ttl(key) for key in (f"{p}session:{session.session_id}", f"{p}offers:c", f"{p}event:E1")]
         # RETENTION_DAYS (here 50 s) bounds everything, whatever the session TTL says.
         assert all(0 < ttl <= 51 for ttl in ttls), ttls
         assert 0 < claimed_ttl <= 50

@@ -29,6 +29,7 @@ from gateway.ratelimit import SlidingWindowLimiter
 from gateway.settings import REPO_ROOT, Settings, SettingsError
 from gateway.tests.line_events import compute_signature
 from gateway.textguard import guard_typed_text
+from privacy import redact
 
 
 @pytest.mark.parametrize(
@@ -41,13 +42,25 @@ from gateway.textguard import guard_typed_text
         ("／greet", "／greet", False),
         ("暗証番号は1234です", "暗証番号は［暗証番号］です", True),
         ("/暗証番号は1234", "／暗証番号は［暗証番号］", True),
+        # Issue 20: slash look-alikes and blanks that strip() keeps in front of the slash.
+        ("∕greet", "／greet", False),
+        ("\u0301/greet", "／greet", False),
+        ("\u3164 /greet", "／greet", False),
+        # Issue 20: the second pass (Rasa's REST channel) used to find more and return NFKC text, ／ becoming /.
+        (
+            '／inform{"municipality":"どこでも","applicant_type":"self"}\n123456789012と0000',
+            '／inform{"municipality":"どこでも","applicant_type":"self"}\n［個人番号］と［暗証番号］',
+            True,
+        ),
+        ("たしか4917", "たしか［暗証番号］", True),
     ],
 )
 def test_guard_typed_text(raw: str, expected: str, redacted: bool) -> None:
-    """Typed text is redacted and never starts with a command slash."""
+    """Typed text is redacted and never starts with a command slash, and a second redaction changes nothing."""
     guarded = guard_typed_text(raw)
     assert guarded.text == expected
     assert guarded.redacted is redacted
+    assert redact(guarded.text).text == guarded.text
 
 
 def test_signature_matches_line_algorithm() -> None:

@@ -217,7 +217,7 @@ any_message = st.one_of(
 )
 
 
-@settings(max_examples=1500, deadline=None, derandomize=True, database=None)
+@settings(max_examples=800, deadline=None, derandomize=True, database=None)
 @given(any_message)
 def test_redaction_is_idempotent(text: str) -> None:
     once = redact(text)
@@ -248,7 +248,7 @@ def assert_only_spans_changed(text: str, result: str) -> None:
         position = found + len(piece)
 
 
-@settings(max_examples=1500, deadline=None, derandomize=True, database=None)
+@settings(max_examples=800, deadline=None, derandomize=True, database=None)
 @given(any_message)
 def test_nothing_outside_the_replaced_spans_changes(text: str) -> None:
     assert_only_spans_changed(text, redact(text).text)
@@ -297,7 +297,7 @@ _SLASHY = st.sampled_from(["/", "／", "∕", "⁄", " ", "\u3000", "\u200b", "\
 typed_text = st.tuples(st.lists(_SLASHY, max_size=6).map("".join), any_message).map("".join)
 
 
-@settings(max_examples=1500, deadline=None, derandomize=True, database=None)
+@settings(max_examples=800, deadline=None, derandomize=True, database=None)
 @given(typed_text)
 def test_nothing_typed_ever_comes_out_as_a_command(typed: str) -> None:
     forwarded = guard_typed_text(typed).text

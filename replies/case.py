@@ -101,19 +101,20 @@ def _kiosk_part(kb: KnowledgeBase, query: CaseQuery) -> Optional[Part]:
         other = national.pin(store.other_pin(pin) or "").label
         if not query.knows_other_pin:
             line = f"コンビニ等のキオスク端末での再設定には{other}の暗証番号が必要なため（{label}）、窓口での手続きをご案内しています。"
-            return Part((line,), optional=True, sources=sources)
-        lines = (
+            return part(line, optional=True, sources=sources)
+        return part(
             f"コンビニでも再設定できます（{label}）：{store.place}で再設定できます。",
             f"必要なもの：{'、'.join(store.needs)}、{other}の暗証番号",
             _own_kiosk_note(kb, query),
+            optional=True,
+            sources=sources,
         )
-        return Part(tuple(line for line in lines if line), optional=True, sources=sources)
     if pin in ("all", "four_digit", "resident_registry", "text_input"):
         line = (
             f"※{store.notes[0]}（{label}）。署名用・利用者証明用の再設定だけであれば、"
             "もう一方の暗証番号がわかる場合にコンビニ等でも手続きできます。"
         )
-        return Part((line,), optional=True, sources=sources)
+        return part(line, _own_kiosk_note(kb, query), optional=True, sources=sources)
     return None
 
 

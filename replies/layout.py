@@ -30,9 +30,11 @@ class Part:
         return "\n".join(self.lines)
 
 
-def part(*lines: Optional[str], optional: bool = False, movable: bool = False) -> Part:
+def part(
+    *lines: Optional[str], optional: bool = False, movable: bool = False, sources: Tuple[Source, ...] = ()
+) -> Part:
     """A part of the given lines (empty ones left out)."""
-    return Part(tuple(line for line in lines if line), optional=optional, movable=movable)
+    return Part(tuple(line for line in lines if line), optional=optional, movable=movable, sources=sources)
 
 
 def bubble_text(parts: Sequence[Part]) -> str:

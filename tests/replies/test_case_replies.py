@@ -273,6 +273,11 @@ def test_ryugasaki_kiosk_difference_is_surfaced(kb: KnowledgeBase) -> None:
         "※龍ケ崎市のページには、コンビニでの再設定は署名用電子証明書の暗証番号についてのみ記載があります。" in user_auth
     )
     assert "コンビニでも再設定できます（全国共通）" in user_auth
+    four_digit = first(kb, "ryugasaki", "pin_reset", "self", "four_digit")
+    assert (
+        "※龍ケ崎市のページには、コンビニでの再設定は署名用電子証明書の暗証番号についてのみ記載があります。"
+        in four_digit
+    )
     signature = first(kb, "ryugasaki", "pin_reset", "self", "signature", True)
     assert (
         "龍ケ崎市のページにも「署名用電子証明書の暗証番号（6桁から16桁）は、コンビニエンスストアでも再設定可能となりました"

@@ -201,12 +201,13 @@ def _rules_blocks(
     assert ids is not None
     rules = [rule for rule in ids.rules if rule.fits(procedure, applicant)]
     blocks = ["\n".join(lines) for lines in _rule_blocks(ids, procedure, applicant)]
-    blocks.insert(0, f"【{municipality.name}】本人確認書類{_case_title(procedure, applicant)}")
     if not rules and procedure is not None and applicant is not None:
         blocks.append(_no_rule_line(kb, municipality, procedure, applicant))
     if ids.examples and not ids.categories:
         blocks.append("例：" + "、".join(ids.examples))
-    return blocks, rules
+    # The title always opens the first block's bubble.
+    title = f"【{municipality.name}】本人確認書類{_case_title(procedure, applicant)}"
+    return ["\n".join([title, *blocks[:1]]), *blocks[1:]], rules
 
 
 def _cited(ids: IdDocuments, rules: List[IdRule], case_known: bool) -> List[IdCategory]:

@@ -38,7 +38,7 @@ def brief_line(document: Document) -> str:
     if not document.brief:
         line += "".join(f"\n　- {option}" for option in document.options)
     if document.exemption:
-        line += f"\n　※{document.exemption}"
+        line += f"\n　{note_line(document.exemption)}"
     return line
 
 
@@ -50,9 +50,9 @@ def full_line(document: Document) -> str:
     if document.note:
         line += f"（{document.note}）"
     line += "".join(f"\n　- {option}" for option in document.options)
-    line += "".join(f"\n　※{remark}" for remark in document.remarks)
+    line += "".join(f"\n　{note_line(remark)}" for remark in document.remarks)
     if document.exemption:
-        line += f"\n　※{document.exemption}"
+        line += f"\n　{note_line(document.exemption)}"
     return line
 
 

@@ -319,7 +319,7 @@ def test_ryugasaki_kiosk_difference_is_surfaced(kb: KnowledgeBase) -> None:
             "voluntary_proxy",
             ["照会書を同封された封筒に入れて封緘し", "手続きの流れ（窓口へ2回）："],
         ),
-        ("mitaka", "pin_reset", "legal_representative", ["　※本籍地が三鷹市の場合、戸籍謄本は不要です"]),
+        ("mitaka", "pin_reset", "legal_representative", ["　※（本籍地が三鷹市の場合、戸籍謄本は不要です）"]),
     ],
 )
 def test_visits_steps_and_exemptions_in_the_first_answer(

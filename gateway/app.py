@@ -90,6 +90,8 @@ def create_app(settings: Settings | None = None) -> GatewayApp:
             settings.gateway_secret,
             settings.rasa_timeout_seconds,
             settings.max_turns_in_flight,
+            max_per_client=settings.max_turns_per_client,
+            max_per_conversation=settings.max_turns_per_conversation,
         )
         runner = BackgroundRunner(settings.background_concurrency)
         line_client = (

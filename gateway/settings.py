@@ -141,6 +141,8 @@ class Settings:
     rate_limit_sessions_per_ip_per_minute: int = 10
     rate_limit_bad_signatures_per_minute: int = 10
     max_turns_in_flight: int = 32
+    max_turns_per_client: int = 8
+    max_turns_per_conversation: int = 4
     line_channel_secret: str | None = field(default=None, repr=False)
     line_channel_access_token: str | None = field(default=None, repr=False)
     line_api_base: str = "https://api.line.me"
@@ -199,6 +201,8 @@ class Settings:
             rate_limit_sessions_per_ip_per_minute=_int(env, "RATE_LIMIT_SESSIONS_PER_IP_PER_MINUTE", 10),
             rate_limit_bad_signatures_per_minute=_int(env, "RATE_LIMIT_BAD_SIGNATURES_PER_MINUTE", 10),
             max_turns_in_flight=_int(env, "MAX_TURNS_IN_FLIGHT", 32),
+            max_turns_per_client=_int(env, "MAX_TURNS_PER_CLIENT", 8),
+            max_turns_per_conversation=_int(env, "MAX_TURNS_PER_CONVERSATION", 4),
             line_channel_secret=env.get("LINE_CHANNEL_SECRET", "").strip() or None,
             line_channel_access_token=env.get("LINE_CHANNEL_ACCESS_TOKEN", "").strip() or None,
             line_api_base=(env.get("LINE_API_BASE", "").strip() or "https://api.line.me").rstrip("/"),

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import math
 import time
+from functools import partial
 from typing import TypeVar
 
 from pydantic import BaseModel, ValidationError
@@ -26,6 +27,8 @@ Body = TypeVar("Body", bound=BaseModel)
 
 MAX_PAYLOAD_CHARS = 1000
 BUSY_MESSAGE = "ただいま大変混み合っています。申し訳ありませんが、少し時間をおいてからもう一度お試しください。"
+# The sender already has as many turns waiting as it may: the widget sends one at a time, so this is rare.
+IN_FLIGHT_MESSAGE = "前のメッセージにお答えしています。回答をお待ちいただき、そのあとでもう一度お送りください。"
 PURGE_INTERVAL_SECONDS = 600.0
 
 
@@ -90,23 +93,24 @@ class WebChat:
                 )
             if not parsed.text.strip():
                 return json_error(422, "empty_text", "メッセージを入力してください。")
-            turn = self._turns.typed("web", session.conversation_id, parsed.text, session.municipality)
+            turn = partial(self._turns.typed, "web", session.conversation_id, parsed.text, session.municipality)
         else:
             payload = parsed.payload or ""
             if len(payload) > MAX_PAYLOAD_CHARS or not await self._turns.is_offered(session.conversation_id, payload):
                 return json_error(
                     403, "payload_not_offered", "この選択肢は現在選べません。メッセージを入力してください。"
                 )
-            turn = self._turns.button("web", session.conversation_id, payload, session.municipality)
+            turn = partial(self._turns.button, "web", session.conversation_id, payload, session.municipality)
+        # Every turn ends within the deadline, so that is when a refused sender's slots are free again.
+        retry_after = {"Retry-After": str(math.ceil(self._settings.rasa_timeout_seconds))}
         try:
-            result = await turn
-        except TurnsBusy:
-            return json_error(
-                503,
-                "busy",
-                BUSY_MESSAGE,
-                headers={"Retry-After": str(math.ceil(self._settings.rasa_timeout_seconds))},
-            )
+            # The sender's own caps (its address, its conversation) come before the gateway-wide one.
+            with self._turns.client_slot(address):
+                result = await turn()  # created inside the slot: a refused turn leaves no coroutine behind
+        except TurnsBusy as exc:
+            if exc.scope == "global":
+                return json_error(503, "busy", BUSY_MESSAGE, headers=retry_after)
+            return json_error(429, "turns_in_flight", IN_FLIGHT_MESSAGE, headers=retry_after)
         body: dict[str, object] = {"messages": [m.to_api() for m in result.messages]}
         if result.you is not None:
             # The widget shows the resident's message as the server kept it: one redaction rule, never more claimed.

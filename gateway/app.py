@@ -12,7 +12,7 @@ from contextlib import asynccontextmanager
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
-from starlette.requests import Request
+from starlette.requests import ClientDisconnect, Request
 from starlette.responses import Response
 from starlette.routing import Route
 from starlette.types import Receive, Scope, Send
@@ -166,7 +166,12 @@ def create_app(settings: Settings | None = None) -> GatewayApp:
         Middleware(TrustedHosts, allowed=settings.allowed_hosts),
         Middleware(OriginAllowlist, allowed=settings.allowed_origins, hosts=settings.allowed_hosts),
     ]
-    exception_handlers = {HTTPException: _http_error, StateUnavailable: _state_unavailable, Exception: _server_error}
+    exception_handlers = {
+        HTTPException: _http_error,
+        StateUnavailable: _state_unavailable,
+        ClientDisconnect: _client_gone,
+        Exception: _server_error,
+    }
     return GatewayApp(routes=routes, middleware=middleware, lifespan=lifespan, exception_handlers=exception_handlers)
 
 
@@ -193,6 +198,12 @@ async def _http_error(request: Request, exc: Exception) -> Response:
     code = {404: "not_found", 405: "method_not_allowed"}.get(status, "http_error")
     headers = dict(exc.headers or {}) if isinstance(exc, HTTPException) else None
     return json_error(status, code, "このURLではご利用いただけません。", headers=headers)
+
+
+async def _client_gone(request: Request, exc: Exception) -> Response:
+    """The client left (or was cut off for being too slow, gateway/transport.py) before its body arrived: no bug."""
+    log.info("client disconnected before its request body was complete: %s %s", request.method, request.url.path)
+    return json_error(400, "incomplete_request", "リクエストが途中で切れました。")
 
 
 async def _state_unavailable(request: Request, exc: Exception) -> Response:

@@ -143,6 +143,10 @@ class Settings:
     max_turns_in_flight: int = 32
     max_turns_per_client: int = 8
     max_turns_per_conversation: int = 4
+    header_timeout_seconds: float = 10.0
+    body_timeout_seconds: float = 10.0
+    keepalive_timeout_seconds: int = 5
+    max_connections: int = 1000
     line_channel_secret: str | None = field(default=None, repr=False)
     line_channel_access_token: str | None = field(default=None, repr=False)
     line_api_base: str = "https://api.line.me"
@@ -203,6 +207,10 @@ class Settings:
             max_turns_in_flight=_int(env, "MAX_TURNS_IN_FLIGHT", 32),
             max_turns_per_client=_int(env, "MAX_TURNS_PER_CLIENT", 8),
             max_turns_per_conversation=_int(env, "MAX_TURNS_PER_CONVERSATION", 4),
+            header_timeout_seconds=_float(env, "GATEWAY_HEADER_TIMEOUT_SECONDS", 10.0),
+            body_timeout_seconds=_float(env, "GATEWAY_BODY_TIMEOUT_SECONDS", 10.0),
+            keepalive_timeout_seconds=_int(env, "GATEWAY_KEEPALIVE_SECONDS", 5),
+            max_connections=_int(env, "GATEWAY_MAX_CONNECTIONS", 1000),
             line_channel_secret=env.get("LINE_CHANNEL_SECRET", "").strip() or None,
             line_channel_access_token=env.get("LINE_CHANNEL_ACCESS_TOKEN", "").strip() or None,
             line_api_base=(env.get("LINE_API_BASE", "").strip() or "https://api.line.me").rstrip("/"),

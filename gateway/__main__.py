@@ -34,7 +34,7 @@ def main() -> None:
         port=settings.port,
         # Behind a TLS proxy, set FORWARDED_ALLOW_IPS to its address so rate limits see residents' addresses.
         proxy_headers=True,
-        forwarded_allow_ips=os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1"),
+        forwarded_allow_ips=list(settings.forwarded_allow_ips),
         server_header=False,
         log_config=None,  # configured above; uvicorn's own config would add unfiltered handlers
         access_log=True,

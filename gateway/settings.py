@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -15,6 +16,8 @@ MIN_SECRET_BYTES = 32
 DEFAULT_ALLOWED_HOSTS = frozenset({"localhost"})
 # sqlite: one gateway process (make run); redis: gateways sharing one Redis behave as one (make run-scaled).
 STATE_BACKENDS = frozenset({"sqlite", "redis"})
+# The TLS proxy on the same machine (gateway/README.md): X-Forwarded-For is believed from it alone.
+DEFAULT_FORWARDED_ALLOW_IPS = ("127.0.0.1",)
 
 
 class SettingsError(ValueError):
@@ -92,6 +95,29 @@ def _urls(raw: str) -> tuple[str, ...]:
     return tuple(urls)
 
 
+def _forwarded_allow_ips(raw: str, allow_any: bool) -> tuple[str, ...]:
+    """The proxies whose X-Forwarded-For is believed: IP addresses or networks; "trust everyone" only on opt-in."""
+    items = tuple(item.strip() for item in raw.split(",") if item.strip())
+    if not items:
+        return DEFAULT_FORWARDED_ALLOW_IPS
+    for item in items:
+        try:
+            # Every client would choose the address its rate limits and turn caps count against.
+            everyone = item == "*" or ipaddress.ip_network(item).prefixlen == 0
+        except ValueError as exc:
+            raise SettingsError(
+                "FORWARDED_ALLOW_IPS entries must be IP addresses or networks (CIDR, e.g. 10.0.0.0/24) of the TLS "
+                f"proxy, got {item!r}"
+            ) from exc
+        if everyone and not allow_any:
+            raise SettingsError(
+                f"FORWARDED_ALLOW_IPS={item} would believe X-Forwarded-For from any client, so anyone could choose the "
+                "address their rate limits count against; set it to the TLS proxy's address, or set "
+                "FORWARDED_ALLOW_ANY=1 if nothing but the proxy can reach the gateway's port"
+            )
+    return items
+
+
 def _state_backend(raw: str) -> str:
     value = raw.strip().lower() or "sqlite"
     if value not in STATE_BACKENDS:
@@ -147,6 +173,7 @@ class Settings:
     body_timeout_seconds: float = 10.0
     keepalive_timeout_seconds: int = 5
     max_connections: int = 1000
+    forwarded_allow_ips: tuple[str, ...] = DEFAULT_FORWARDED_ALLOW_IPS
     line_channel_secret: str | None = field(default=None, repr=False)
     line_channel_access_token: str | None = field(default=None, repr=False)
     line_api_base: str = "https://api.line.me"
@@ -211,6 +238,9 @@ class Settings:
             body_timeout_seconds=_float(env, "GATEWAY_BODY_TIMEOUT_SECONDS", 10.0),
             keepalive_timeout_seconds=_int(env, "GATEWAY_KEEPALIVE_SECONDS", 5),
             max_connections=_int(env, "GATEWAY_MAX_CONNECTIONS", 1000),
+            forwarded_allow_ips=_forwarded_allow_ips(
+                env.get("FORWARDED_ALLOW_IPS", ""), _flag(env, "FORWARDED_ALLOW_ANY")
+            ),
             line_channel_secret=env.get("LINE_CHANNEL_SECRET", "").strip() or None,
             line_channel_access_token=env.get("LINE_CHANNEL_ACCESS_TOKEN", "").strip() or None,
             line_api_base=(env.get("LINE_API_BASE", "").strip() or "https://api.line.me").rstrip("/"),

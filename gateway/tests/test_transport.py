@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import logging
 import socket
+import subprocess
+import sys
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -11,11 +13,13 @@ from pathlib import Path
 import httpx
 import pytest
 
+from gateway.settings import REPO_ROOT
 from gateway.tests.conftest import Gateway
 from gateway.tests.fakes.fake_rasa import FakeRasa
 from gateway.tests.fakes.servers import ServerThread
 from gateway.tests.gateway_process import gateway_env, gateway_process
 from gateway.transport import UnsupportedServer, check_uvicorn
+from testkit.services import port_open
 
 TIMEOUT = 1.0
 # Generous against a loaded machine, and still far below "never".
@@ -179,3 +183,25 @@ def test_a_client_leaving_mid_body_is_no_error(
         time.sleep(0.05)
     assert "client disconnected before its request body was complete" in caplog.text
     assert "unhandled error" not in caplog.text
+
+
+@pytest.mark.parametrize("value", ["*", "0.0.0.0/0", "proxy.city.example.jp"])
+def test_a_forwarded_allow_ips_trusting_anyone_refuses_to_start(
+    tmp_path: Path, fake_rasa: tuple[FakeRasa, ServerThread], value: str
+) -> None:
+    """FORWARDED_ALLOW_IPS=* (or a value that is not a list of IPs/CIDRs) used to start a gateway that believes any
+    client's X-Forwarded-For; now it exits 2 with a clear message."""
+    env = gateway_env(tmp_path, fake_rasa[1].url, FORWARDED_ALLOW_IPS=value)
+    refused = subprocess.run(
+        [sys.executable, "-m", "gateway"], cwd=REPO_ROOT, env=env, capture_output=True, text=True, timeout=30
+    )
+    assert refused.returncode == 2
+    assert "invalid configuration: FORWARDED_ALLOW_IPS" in refused.stderr
+    assert not port_open(int(env["GATEWAY_PORT"]))
+
+
+def test_forwarded_allow_any_is_an_explicit_opt_in(tmp_path: Path, fake_rasa: tuple[FakeRasa, ServerThread]) -> None:
+    """With FORWARDED_ALLOW_ANY=1 (a gateway only its proxy can reach), ``*`` starts."""
+    env = gateway_env(tmp_path, fake_rasa[1].url, FORWARDED_ALLOW_IPS="*", FORWARDED_ALLOW_ANY="1")
+    with gateway_process(env) as url:
+        assert httpx.get(f"{url}/healthz").status_code == 200

@@ -216,12 +216,40 @@ def test_scaled_settings_from_env() -> None:
         {"GATEWAY_STATE": "postgres"},
         {"REDIS_TIMEOUT_SECONDS": "0"},
         {"RASA_HEALTH_INTERVAL_SECONDS": "-1"},
+        {"MAX_TURNS_PER_CLIENT": "0"},
+        {"MAX_TURNS_PER_CONVERSATION": "x"},
+        {"GATEWAY_HEADER_TIMEOUT_SECONDS": "0"},
+        {"GATEWAY_BODY_TIMEOUT_SECONDS": "-5"},
+        {"GATEWAY_KEEPALIVE_SECONDS": "0.5"},
+        {"GATEWAY_MAX_CONNECTIONS": "0"},
+        {"FORWARDED_ALLOW_IPS": "*"},
+        {"FORWARDED_ALLOW_IPS": "127.0.0.1, *"},
+        {"FORWARDED_ALLOW_IPS": "0.0.0.0/0"},
+        {"FORWARDED_ALLOW_IPS": "::/0"},
+        {"FORWARDED_ALLOW_IPS": "proxy.city.example.jp"},
+        {"FORWARDED_ALLOW_IPS": "10.0.0.0/33"},
+        {"FORWARDED_ALLOW_IPS": "10.0.0.1/8"},
+        {"FORWARDED_ALLOW_IPS": "10.0.0.1;10.0.0.2"},
     ],
 )
 def test_settings_reject_bad_values(env: dict[str, str]) -> None:
     """Wildcard or malformed origins and bad numbers are refused at startup."""
     with pytest.raises(SettingsError):
         Settings.from_env(env)
+
+
+def test_forwarded_allow_ips() -> None:
+    """The proxies believed for X-Forwarded-For: IPs and networks; "everyone" only with the explicit opt-in."""
+    assert Settings.from_env({}).forwarded_allow_ips == ("127.0.0.1",)
+    assert Settings.from_env({"FORWARDED_ALLOW_IPS": " "}).forwarded_allow_ips == ("127.0.0.1",)
+    listed = Settings.from_env({"FORWARDED_ALLOW_IPS": "10.0.0.5, 192.168.10.0/24,::1"})
+    assert listed.forwarded_allow_ips == ("10.0.0.5", "192.168.10.0/24", "::1")
+    with pytest.raises(SettingsError, match="FORWARDED_ALLOW_ANY=1"):
+        Settings.from_env({"FORWARDED_ALLOW_IPS": "*"})
+    opted_in = Settings.from_env({"FORWARDED_ALLOW_IPS": "*", "FORWARDED_ALLOW_ANY": "1"})
+    assert opted_in.forwarded_allow_ips == ("*",)
+    with pytest.raises(SettingsError, match="IP addresses or networks"):
+        Settings.from_env({"FORWARDED_ALLOW_IPS": "proxy.local", "FORWARDED_ALLOW_ANY": "1"})
 
 
 def test_municipality_directory_tolerates_broken_files(tmp_path: Path) -> None:

@@ -30,6 +30,7 @@ from gateway.logsafe import describe_exception
 from gateway.municipalities import MunicipalityDirectory
 from gateway.origins import OriginAllowlist
 from gateway.pages import Pages
+from gateway.ratelimit import address_limiter
 from gateway.replicas import ReplicaPool
 from gateway.settings import Settings, SettingsError
 from gateway.state import GatewayState, StateUnavailable
@@ -111,8 +112,9 @@ def create_app(settings: Settings | None = None) -> GatewayApp:
             state.dedupe,
             runner,
             settings.line_max_body_bytes,
-            settings.rate_limit_bad_signatures_per_minute,
-            state.limiter,
+            address_limiter(
+                state.limiter, "line-bad-signature", settings.rate_limit_bad_signatures_per_minute, settings
+            ),
         )
         purger = asyncio.create_task(_purge_forever(state, settings.retention_seconds))
         app.state.runner = runner

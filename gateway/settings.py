@@ -166,6 +166,9 @@ class Settings:
     rate_limit_ip_per_minute: int = 60
     rate_limit_sessions_per_ip_per_minute: int = 10
     rate_limit_bad_signatures_per_minute: int = 10
+    # An IPv6 client's /56 and /48 allow this many times the per-address (/64) limits.
+    rate_limit_ipv6_56_factor: int = 4
+    rate_limit_ipv6_48_factor: int = 16
     max_turns_in_flight: int = 32
     max_turns_per_client: int = 8
     max_turns_per_conversation: int = 4
@@ -203,6 +206,13 @@ class Settings:
             retention = retention_seconds(env)
         except RetentionError as exc:
             raise SettingsError(str(exc)) from exc
+        factor_56 = _int(env, "RATE_LIMIT_IPV6_56_FACTOR", 4)
+        factor_48 = _int(env, "RATE_LIMIT_IPV6_48_FACTOR", 16)
+        if factor_48 < factor_56:
+            raise SettingsError(
+                f"RATE_LIMIT_IPV6_48_FACTOR ({factor_48}) must be at least RATE_LIMIT_IPV6_56_FACTOR ({factor_56}): "
+                "a /48 holds 256 /56s"
+            )
         return cls(
             host=env.get("GATEWAY_HOST", "").strip() or "0.0.0.0",
             port=_int(env, "GATEWAY_PORT", 8080, minimum=0),
@@ -231,6 +241,8 @@ class Settings:
             rate_limit_ip_per_minute=_int(env, "RATE_LIMIT_IP_PER_MINUTE", 60),
             rate_limit_sessions_per_ip_per_minute=_int(env, "RATE_LIMIT_SESSIONS_PER_IP_PER_MINUTE", 10),
             rate_limit_bad_signatures_per_minute=_int(env, "RATE_LIMIT_BAD_SIGNATURES_PER_MINUTE", 10),
+            rate_limit_ipv6_56_factor=factor_56,
+            rate_limit_ipv6_48_factor=factor_48,
             max_turns_in_flight=_int(env, "MAX_TURNS_IN_FLIGHT", 32),
             max_turns_per_client=_int(env, "MAX_TURNS_PER_CLIENT", 8),
             max_turns_per_conversation=_int(env, "MAX_TURNS_PER_CONVERSATION", 4),

@@ -15,7 +15,7 @@ from starlette.responses import JSONResponse, Response
 from gateway.http import NO_STORE, BadJson, BodyTooLarge, client_address, json_error, parse_json, read_body
 from gateway.models import MessageRequest, SessionRequest
 from gateway.municipalities import MunicipalityDirectory
-from gateway.ratelimit import address_key
+from gateway.ratelimit import address_key, address_limiter
 from gateway.settings import Settings
 from gateway.state import LimiterFactory, RateLimiter, SessionBackend
 from gateway.turns import TurnsBusy, TurnService
@@ -49,14 +49,16 @@ class WebChat:
         self._turns = turns
         self._directory = directory
         self._per_session = limiter("web-session", settings.rate_limit_session_per_minute)
-        self._per_address = limiter("web-address", settings.rate_limit_ip_per_minute)
-        self._creations = limiter("web-create", settings.rate_limit_sessions_per_ip_per_minute)
+        self._per_address = address_limiter(limiter, "web-address", settings.rate_limit_ip_per_minute, settings)
+        self._creations = address_limiter(
+            limiter, "web-create", settings.rate_limit_sessions_per_ip_per_minute, settings
+        )
         self._last_purge = 0.0
         self._default_municipality = directory.resolve(settings.default_municipality)
 
     async def create_session(self, request: Request) -> Response:
         """``POST /api/chat/session``: issue a session, optionally fixed to a municipality by the embedding."""
-        address = address_key(client_address(request))
+        address = client_address(request)
         if not await self._creations.allow(address):
             return await self._too_many(self._creations, address)
         parsed = await self._parse(request, SessionRequest, allow_empty=True)
@@ -73,7 +75,7 @@ class WebChat:
 
     async def message(self, request: Request) -> Response:
         """``POST /api/chat/message``: one typed text or one offered button, answered with the bot's messages."""
-        address = address_key(client_address(request))
+        address = client_address(request)
         if not await self._per_address.allow(address):
             return await self._too_many(self._per_address, address)
         parsed = await self._parse(request, MessageRequest, allow_empty=False)
@@ -105,7 +107,7 @@ class WebChat:
         retry_after = {"Retry-After": str(math.ceil(self._settings.rasa_timeout_seconds))}
         try:
             # The sender's own caps (its address, its conversation) come before the gateway-wide one.
-            with self._turns.client_slot(address):
+            with self._turns.client_slot(address_key(address)):
                 result = await turn()  # created inside the slot: a refused turn leaves no coroutine behind
         except TurnsBusy as exc:
             if exc.scope == "global":

@@ -20,8 +20,7 @@ from gateway.http import NO_STORE, BadJson, BodyTooLarge, client_address, json_e
 from gateway.line.handler import LineEventHandler, chat_key
 from gateway.line.rejections import RejectionLog
 from gateway.logsafe import describe_exception
-from gateway.ratelimit import address_key
-from gateway.state import EventClaims, LimiterFactory, StateUnavailable
+from gateway.state import EventClaims, RateLimiter, StateUnavailable
 
 log = logging.getLogger(__name__)
 # X-Line-Signature is the base64 of an HMAC-SHA256: 32 bytes, 44 characters.
@@ -47,8 +46,7 @@ class LineWebhook:
         dedupe: EventClaims,
         runner: BackgroundRunner,
         max_body_bytes: int,
-        bad_signatures_per_minute: int,
-        limiter: LimiterFactory,
+        bad_signatures: RateLimiter,
     ) -> None:
         """Wire collaborators; the SDK's parser checks signatures (``hmac.compare_digest``) and types events."""
         self._parser = WebhookParser(channel_secret) if channel_secret else None
@@ -57,7 +55,8 @@ class LineWebhook:
         self._dedupe = dedupe
         self._runner = runner
         self._max_body = max_body_bytes
-        self._bad_signatures = limiter("line-bad-signature", bad_signatures_per_minute)
+        # Keyed by client address (IPv6 also by /56 and /48): forged calls only, never LINE's signed ones.
+        self._bad_signatures = bad_signatures
         self._rejections = RejectionLog("line webhook rejected: missing or invalid signature")
 
     async def receive(self, request: Request) -> Response:
@@ -65,7 +64,7 @@ class LineWebhook:
         if self._handler is None or self._parser is None or self._secret is None:
             return json_error(503, "line_not_configured", "LINE channel credentials are not configured.")
         signature = request.headers.get("x-line-signature") or ""
-        address = address_key(client_address(request))
+        address = client_address(request)
         if not SIGNATURE_SHAPE.fullmatch(signature):
             # Not even shaped like LINE's signature: refused without reading the body.
             return await self._refuse_unsigned(address)

@@ -8,6 +8,7 @@ from collections.abc import Callable
 
 import httpx
 
+from gateway.ratelimit import address_keys
 from gateway.tests.conftest import Gateway
 from gateway.tests.fakes.fake_rasa import FakeRasa
 from gateway.tests.fakes.servers import ServerThread
@@ -96,3 +97,35 @@ def test_turns_queued_in_one_conversation_count_once_against_the_global_cap(
         assert served.result().status_code == 200
     assert_json_error(refused, 503, "busy")
     assert [r["message"] for r in fake_rasa[0].requests][1] == "二人目です"
+
+
+# ---- IPv6: /64, /56 and /48 ----
+
+
+def test_address_keys_of_ipv6_tiers() -> None:
+    """An IPv6 client counts against its /64, /56 and /48; IPv4 (mapped or not) against its address only."""
+    assert address_keys("2001:db8:1:2ff::1") == ["2001:db8:1:2ff::/64", "2001:db8:1:200::/56", "2001:db8:1::/48"]
+    assert address_keys("203.0.113.7") == ["203.0.113.7"] == address_keys("::ffff:203.0.113.7")
+    assert address_keys("unknown") == ["unknown"]
+
+
+def test_ipv6_clients_rotating_64s_are_limited_by_56_and_48(start_gateway: Callable[..., Gateway]) -> None:
+    """A client rotating through the /64s of its /56 (256 of them) or its /48 (65,536) used to get a fresh limit
+    each time. Now the /56 allows 4× and the /48 16× the per-address limit; another /48 is unaffected."""
+    gw = start_gateway(rate_limit_sessions_per_ip_per_minute=2)
+
+    def create(address: str) -> int:
+        """Create a session as if from ``address`` (the test server trusts X-Forwarded-For from 127.0.0.1)."""
+        return httpx.post(f"{gw.url}/api/chat/session", headers={"X-Forwarded-For": address}).status_code
+
+    # One /56: each /64 stays within its own 2, but the /56 allows 8 in all.
+    codes = [create(f"2001:db8:1:1{i:02x}::1") for i in range(9)]
+    assert codes == [200] * 8 + [429]
+    refused = httpx.post(f"{gw.url}/api/chat/session", headers={"X-Forwarded-For": "2001:db8:1:1ff::1"})
+    assert_json_error(refused, 429, "rate_limited")
+    assert 1 <= int(refused.headers["retry-after"]) <= 61
+    # The /48 allows 32: three more /56s of 8 fill it; the next /56 of the same /48 is refused at once.
+    assert [create(f"2001:db8:1:{n}{i:02x}::1") for n in (2, 3, 4) for i in range(8)] == [200] * 24
+    assert create("2001:db8:1:500::1") == 429
+    assert create("2001:db8:2:100::1") == 200  # another /48
+    assert create("203.0.113.7") == 200

@@ -230,6 +230,8 @@ def test_scaled_settings_from_env() -> None:
         {"FORWARDED_ALLOW_IPS": "10.0.0.0/33"},
         {"FORWARDED_ALLOW_IPS": "10.0.0.1/8"},
         {"FORWARDED_ALLOW_IPS": "10.0.0.1;10.0.0.2"},
+        {"RATE_LIMIT_IPV6_56_FACTOR": "0"},
+        {"RATE_LIMIT_IPV6_56_FACTOR": "8", "RATE_LIMIT_IPV6_48_FACTOR": "4"},
     ],
 )
 def test_settings_reject_bad_values(env: dict[str, str]) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import subprocess
 import sys
@@ -36,11 +37,19 @@ def gateway_env(state_dir: Path, rasa_url: str, **overrides: str) -> dict[str, s
 
 
 @contextmanager
-def gateway_process(env: Mapping[str, str]) -> Iterator[str]:
-    """Start the gateway with ``env`` (see ``gateway_env``), yield its base URL, stop it (and only it) at the end."""
+def gateway_process(env: Mapping[str, str], log_path: Path | None = None) -> Iterator[str]:
+    """Start the gateway with ``env`` (see ``gateway_env``), yield its base URL, stop it (and only it) at the end.
+
+    Its output goes to ``log_path`` if given (for the test to read), else to a temporary file.
+    """
     port = int(env["GATEWAY_PORT"])
-    # A file, not a pipe: a pipe nobody reads while the gateway runs could fill up and block its logging.
-    with tempfile.TemporaryFile("w+", encoding="utf-8") as log:
+    with contextlib.ExitStack() as stack:
+        # A file, not a pipe: a pipe nobody reads while the gateway runs could fill up and block its logging.
+        log = (
+            stack.enter_context(log_path.open("w+", encoding="utf-8"))
+            if log_path is not None
+            else stack.enter_context(tempfile.TemporaryFile("w+", encoding="utf-8"))
+        )
         process = subprocess.Popen(
             [sys.executable, "-m", "gateway"], cwd=REPO_ROOT, env=dict(env), stdout=log, stderr=subprocess.STDOUT
         )

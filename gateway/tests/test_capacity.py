@@ -10,7 +10,7 @@ import httpx
 
 from gateway.ratelimit import address_keys
 from gateway.tests.conftest import Gateway
-from gateway.tests.fakes.fake_rasa import FakeRasa
+from gateway.tests.fakes.fake_rasa import FakeRasa, create_fake_rasa
 from gateway.tests.fakes.servers import ServerThread
 from gateway.tests.test_hardening import wait_for_rasa_requests
 from gateway.tests.test_webchat_api import assert_json_error, new_session, send
@@ -129,3 +129,33 @@ def test_ipv6_clients_rotating_64s_are_limited_by_56_and_48(start_gateway: Calla
     assert create("2001:db8:1:500::1") == 429
     assert create("2001:db8:2:100::1") == 200  # another /48
     assert create("203.0.113.7") == 200
+
+
+# ---- /healthz ----
+
+
+def test_healthz_bursts_reach_the_replicas_once_a_second(
+    start_gateway: Callable[..., Gateway], fake_rasa: FakeRasaFixture
+) -> None:
+    """/healthz is public and used to probe every replica's /status on each call: a burst of 40 was 40 probes per
+    replica. Its answer is now kept for a second, concurrent callers share one probe, and a change still shows
+    within about a second."""
+    second = FakeRasa()
+    second_server = ServerThread(create_fake_rasa(second)).start()
+    try:
+        gw = start_gateway(rasa_urls=(fake_rasa[1].url, second_server.url), rasa_health_interval_seconds=3600)
+        time.sleep(0.3)  # the startup check of both replicas is done
+        before = (fake_rasa[0].status_calls, second.status_calls)
+        started = time.monotonic()
+        with concurrent.futures.ThreadPoolExecutor(8) as pool:
+            codes = list(pool.map(lambda _: httpx.get(f"{gw.url}/healthz").status_code, range(40)))
+        elapsed = time.monotonic() - started
+        assert codes == [200] * 40
+        probes = (fake_rasa[0].status_calls - before[0], second.status_calls - before[1])
+        bound = int(elapsed) + 2  # one probe per started second of the burst, plus one at its edge
+        assert all(1 <= p <= bound for p in probes), (probes, elapsed)
+        fake_rasa[0].model_loaded = second.model_loaded = False
+        time.sleep(1.1)
+        assert httpx.get(f"{gw.url}/healthz").status_code == 503
+    finally:
+        second_server.stop()

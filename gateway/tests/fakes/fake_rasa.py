@@ -36,12 +36,15 @@ class FakeRasa:
     # Turns of one sender being processed at once: Rasa must only ever see one (turn ordering).
     running: dict[str, int] = field(default_factory=dict)
     max_running_per_sender: int = 0
+    # Calls of /status (the gateway's health checks).
+    status_calls: int = 0
 
     def reset(self) -> None:
         """Back to a fresh fake (the server is shared between tests)."""
         self.mode, self.model_loaded, self.slow_seconds = "normal", True, 5.0
         self.running.clear()
         self.max_running_per_sender = 0
+        self.status_calls = 0
         self.requests.clear()
         self.municipality.clear()
         self.deleted.clear()
@@ -134,6 +137,7 @@ def create_fake_rasa(state: FakeRasa) -> Starlette:
 
     async def status(request: Request) -> Response:
         """Rasa's /status: like the real server started with --auth-token, it wants ?token=."""
+        state.status_calls += 1
         if request.query_params.get("token") != FAKE_RASA_TOKEN:
             return JSONResponse({"status": "failure", "reason": "NotAuthenticated"}, status_code=401)
         if state.model_loaded:

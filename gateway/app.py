@@ -140,6 +140,10 @@ def create_app(settings: Settings | None = None) -> GatewayApp:
         """Route to WebChat.create_session."""
         return await request.app.state.webchat.create_session(request)
 
+    async def delete_session(request: Request) -> Response:
+        """Route to WebChat.delete_session."""
+        return await request.app.state.webchat.delete_session(request)
+
     async def message(request: Request) -> Response:
         """Route to WebChat.message."""
         return await request.app.state.webchat.message(request)
@@ -160,6 +164,7 @@ def create_app(settings: Settings | None = None) -> GatewayApp:
         Route("/demo.css", pages.asset, methods=["GET", "HEAD"]),
         Route("/healthz", healthz, methods=["GET"]),
         Route("/api/chat/session", create_session, methods=["POST"]),
+        Route("/api/chat/session", delete_session, methods=["DELETE"]),
         Route("/api/chat/message", message, methods=["POST"]),
         Route("/line/webhook", line_webhook, methods=["POST"]),
     ]

@@ -160,6 +160,7 @@ class Settings:
     knowledge_dir: Path = REPO_ROOT / "knowledge"
     default_municipality: str | None = None
     session_ttl_seconds: int = 24 * 3600
+    session_max_age_seconds: int = 24 * 3600
     max_text_chars: int = 500
     max_body_bytes: int = 8 * 1024
     rate_limit_session_per_minute: int = 20
@@ -235,6 +236,7 @@ class Settings:
             knowledge_dir=Path(env.get("KB_DIR", "").strip() or REPO_ROOT / "knowledge"),
             default_municipality=default_municipality,
             session_ttl_seconds=_int(env, "SESSION_TTL_SECONDS", 24 * 3600),
+            session_max_age_seconds=_int(env, "SESSION_MAX_AGE_SECONDS", 24 * 3600),
             max_text_chars=_int(env, "MAX_TEXT_CHARS", 500),
             max_body_bytes=_int(env, "MAX_BODY_BYTES", 8 * 1024),
             rate_limit_session_per_minute=_int(env, "RATE_LIMIT_SESSION_PER_MINUTE", 20),

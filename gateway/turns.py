@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import time
 from collections import Counter
@@ -26,6 +27,8 @@ log = logging.getLogger(__name__)
 # A turn left with less time than this after waiting for its conversation's lock is not forwarded: Rasa could not
 # answer in time, and the turn would land in its tracker although the resident only saw the apology.
 MIN_FORWARD_SECONDS = 0.5
+# Deleting a conversation waits at most this much longer than a turn's deadline for its turns in flight.
+FORGET_MARGIN_SECONDS = 1.0
 
 
 class TurnsBusy(Exception):
@@ -128,9 +131,21 @@ class TurnService:
         return await self._run(channel, conversation_id, payload, municipality, "button", False)
 
     async def forget(self, conversation_id: str) -> bool:
-        """Delete the conversation here and in Rasa's tracker store (a LINE user who unfollowed); True if Rasa did."""
-        await self._store.forget_conversation(conversation_id)
-        return await self._rasa.delete_conversation(conversation_id)
+        """Delete the conversation here and in Rasa's tracker store; True if Rasa did.
+
+        For a LINE user who unfollowed and a resident who deleted their web conversation. It waits for the
+        conversation's turns in flight (each ends within its deadline), so none of them writes after the deletion.
+        """
+        deadline = asyncio.get_running_loop().time() + self._deadline_seconds + FORGET_MARGIN_SECONDS
+        async with contextlib.AsyncExitStack() as held:
+            try:
+                await held.enter_async_context(self._locks.hold(conversation_id, deadline))
+            except TimeoutError:
+                # A holder outliving its deadline (a crashed gateway's Redis lock) must not keep the data alive.
+                log.warning("deleting a conversation without its lock: a turn held it past its deadline")
+            await self._store.forget_conversation(conversation_id)
+            deleted = await self._rasa.delete_conversation(conversation_id)
+        return deleted
 
     async def _remember(self, conversation_id: str, messages: list[BotMessage]) -> None:
         """Keep the offered buttons and the PIN-question context; Rasa's answer goes out even if this fails."""

@@ -13,7 +13,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
 from gateway.http import NO_STORE, BadJson, BodyTooLarge, client_address, json_error, parse_json, read_body
-from gateway.models import MessageRequest, SessionRequest
+from gateway.models import MessageRequest, SessionRef, SessionRequest
 from gateway.municipalities import MunicipalityDirectory
 from gateway.ratelimit import address_key, address_limiter
 from gateway.settings import Settings
@@ -30,6 +30,9 @@ BUSY_MESSAGE = "ただいま大変混み合っています。申し訳ありま�
 # The sender already has as many turns waiting as it may: the widget sends one at a time, so this is rare.
 IN_FLIGHT_MESSAGE = "前のメッセージにお答えしています。回答をお待ちいただき、そのあとでもう一度お送りください。"
 PURGE_INTERVAL_SECONDS = 600.0
+EXPIRED_MESSAGE = "会話の有効期限が切れました。もう一度お試しください。"
+# A resident whose deletion failed because Rasa is down is told to try again after about this long.
+DELETE_RETRY_AFTER_SECONDS = 30
 
 
 class WebChat:
@@ -73,6 +76,29 @@ class WebChat:
         session = await self._store.create(municipality)
         return JSONResponse({"session_id": session.session_id}, headers=NO_STORE)
 
+    async def delete_session(self, request: Request) -> Response:
+        """``DELETE /api/chat/session``: the resident deletes their conversation, here and in Rasa's tracker."""
+        address = client_address(request)
+        if not await self._per_address.allow(address):
+            return await self._too_many(self._per_address, address)
+        parsed = await self._parse(request, SessionRef, allow_empty=False)
+        if isinstance(parsed, Response):
+            return parsed
+        session = await self._store.get(parsed.session_id)
+        if session is None:
+            return json_error(404, "unknown_session", EXPIRED_MESSAGE)
+        # Rasa first: if it cannot delete, the session stays so the resident can try again.
+        if not await self._turns.forget(session.conversation_id):
+            return json_error(
+                503,
+                "unavailable",
+                "ただいま会話を削除できませんでした。申し訳ありませんが、少し時間をおいてからもう一度お試しください。",
+                headers={"Retry-After": str(DELETE_RETRY_AFTER_SECONDS)},
+            )
+        await self._store.delete(session.session_id)
+        log.info("web session deleted on request")
+        return JSONResponse({"deleted": True}, headers=NO_STORE)
+
     async def message(self, request: Request) -> Response:
         """``POST /api/chat/message``: one typed text or one offered button, answered with the bot's messages."""
         address = client_address(request)
@@ -85,7 +111,7 @@ class WebChat:
             return json_error(400, "invalid_request", "text と payload のどちらか一方を指定してください。")
         session = await self._store.get(parsed.session_id)
         if session is None:
-            return json_error(404, "unknown_session", "会話の有効期限が切れました。もう一度お試しください。")
+            return json_error(404, "unknown_session", EXPIRED_MESSAGE)
         if not await self._per_session.allow(session.session_id):
             return await self._too_many(self._per_session, session.session_id)
         if parsed.text is not None:

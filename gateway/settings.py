@@ -171,8 +171,8 @@ class Settings:
     rate_limit_ipv6_56_factor: int = 4
     rate_limit_ipv6_48_factor: int = 16
     max_turns_in_flight: int = 32
-    max_turns_per_client: int = 8
-    max_turns_per_conversation: int = 4
+    max_turns_per_client: int = 16
+    max_turns_per_conversation: int = 8
     header_timeout_seconds: float = 10.0
     body_timeout_seconds: float = 10.0
     keepalive_timeout_seconds: int = 5
@@ -246,8 +246,8 @@ class Settings:
             rate_limit_ipv6_56_factor=factor_56,
             rate_limit_ipv6_48_factor=factor_48,
             max_turns_in_flight=_int(env, "MAX_TURNS_IN_FLIGHT", 32),
-            max_turns_per_client=_int(env, "MAX_TURNS_PER_CLIENT", 8),
-            max_turns_per_conversation=_int(env, "MAX_TURNS_PER_CONVERSATION", 4),
+            max_turns_per_client=_int(env, "MAX_TURNS_PER_CLIENT", 16),
+            max_turns_per_conversation=_int(env, "MAX_TURNS_PER_CONVERSATION", 8),
             header_timeout_seconds=_float(env, "GATEWAY_HEADER_TIMEOUT_SECONDS", 10.0),
             body_timeout_seconds=_float(env, "GATEWAY_BODY_TIMEOUT_SECONDS", 10.0),
             keepalive_timeout_seconds=_int(env, "GATEWAY_KEEPALIVE_SECONDS", 5),

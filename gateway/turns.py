@@ -67,8 +67,8 @@ class TurnService:
         log_secret: bytes,
         deadline_seconds: float,
         max_in_flight: int,
-        max_per_client: int = 8,
-        max_per_conversation: int = 4,
+        max_per_client: int = 16,
+        max_per_conversation: int = 8,
     ) -> None:
         """Wire the collaborators; a turn ends within ``deadline_seconds``.
 

@@ -87,7 +87,7 @@ class WebChat:
         session = await self._store.get(parsed.session_id)
         if session is None:
             return json_error(404, "unknown_session", EXPIRED_MESSAGE)
-        # Rasa first: if it cannot delete, the session stays so the resident can try again.
+        # The session itself goes last: if Rasa could not delete, it stays so the resident can try again.
         if not await self._turns.forget(session.conversation_id):
             return json_error(
                 503,

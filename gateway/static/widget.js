@@ -32,6 +32,8 @@
     confirmYes: "削除する",
     confirmNo: "キャンセル",
     deleted: "会話を削除しました。",
+    deletedHereOnly:
+      "この画面の会話を削除しました。有効期限が切れた会話のため、サーバーの記録は保存期間の経過後に自動で削除されます。",
     close: "閉じる",
     notice: "暗証番号やマイナンバー（個人番号）は入力しないでください。",
     placeholder: "ご質問を入力してください（例：暗証番号を忘れました）",
@@ -564,10 +566,10 @@
       confirmNo.focus();
     }
   }
-  function deleted() {
+  function deleted(message) {
     showConfirm(false);
     startOver();
-    add({ from: "bot", text: TEXT.deleted });
+    add({ from: "bot", text: message });
     add({ from: "bot", text: TEXT.welcome, starters: STARTERS });
     input.focus();
   }
@@ -592,7 +594,7 @@
       return;
     }
     if (!sessionId) {
-      deleted(); // nothing was ever sent: the server keeps nothing
+      deleted(TEXT.deleted); // nothing was ever sent: the server keeps nothing
       return;
     }
     setBusy(true);
@@ -600,9 +602,13 @@
     call("DELETE", "/api/chat/session", { session_id: sessionId })
       .then(function (result) {
         setBusy(false);
-        // 404: the server no longer knows the session (expired or already deleted), so nothing is left there.
-        if (result.ok || result.status === 404) {
-          deleted();
+        if (result.ok) {
+          deleted(TEXT.deleted);
+          return;
+        }
+        if (result.status === 404) {
+          // The session expired: the server can no longer find its conversation, which retention deletes later.
+          deleted(TEXT.deletedHereOnly);
           return;
         }
         showConfirm(false);

@@ -323,6 +323,14 @@ def test_delete_conversation_asks_first_and_starts_fresh(
     ask(page, "こんにちは")
     wait_idle(page)
     assert len({r["sender"] for r in fake_rasa[0].requests}) == 2  # a new conversation
+    # A session the gateway no longer knows (expired): the screen is cleared, and the widget says only that.
+    page.evaluate(FORGE_STORED_SESSION)
+    page.reload()
+    expect(page.locator(".mnc-panel")).to_be_visible()
+    page.locator(".mnc-delete").click()
+    page.locator(".mnc-confirm-yes").click()
+    expect(page.locator(".mnc-msg-bot .mnc-bubble").first).to_contain_text("この画面の会話を削除しました。")
+    assert len(fake_rasa[0].deleted) == 1
     assert dialogs == []
 
 

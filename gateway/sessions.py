@@ -38,9 +38,9 @@ class SessionStore:
 
         The maximum age counts from issue, however recently the session was used (default: the TTL).
         """
+        self._max_age = ttl_seconds if max_age_seconds is None else max_age_seconds
         self._db = db
         self._ttl = ttl_seconds
-        self._max_age = ttl_seconds if max_age_seconds is None else max_age_seconds
         self._asked_pin: OrderedDict[str, None] = OrderedDict()
 
     async def create(self, municipality: str | None, now: float | None = None) -> Session:

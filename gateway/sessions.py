@@ -30,8 +30,12 @@ class SessionStore:
     The statements are tiny, so the async methods run them inline.
     """
 
-    def __init__(self, db: Database, ttl_seconds: int) -> None:
-        """Use ``db``; sessions unused for ``ttl_seconds`` are treated as unknown and purged."""
+    def __init__(self, db: Database, ttl_seconds: int, max_age_seconds: int | None = None) -> None:
+        """Use ``db``; sessions idle for ``ttl_seconds`` or older than ``max_age_seconds`` are unknown and purged.
+
+        The maximum age counts from issue, however recently the session was used (default: the TTL).
+        """
+        self._max_age = ttl_seconds if max_age_seconds is None else max_age_seconds
         self._db = db
         self._ttl = ttl_seconds
 
@@ -58,7 +62,7 @@ class SessionStore:
                 " FROM sessions WHERE session_id = ?",
                 (session_id,),
             ).fetchone()
-            if row is None or now - row[4] > self._ttl:
+            if row is None or now - row[4] > self._ttl or now - row[3] > self._max_age:
                 return None
             self._db.conn.execute("UPDATE sessions SET last_seen = ? WHERE session_id = ?", (now, session_id))
         return Session(row[0], row[1], row[2], row[3], now)
@@ -92,11 +96,18 @@ class SessionStore:
         with self._db.lock:
             self._db.conn.execute("DELETE FROM offers WHERE conversation_id = ?", (conversation_id,))
 
+    async def delete(self, session_id: str) -> bool:
+        """Forget a session at once (the resident deleted their conversation); True if it existed."""
+        with self._db.lock:
+            return bool(self._db.conn.execute("DELETE FROM sessions WHERE session_id = ?", (session_id,)).rowcount)
+
     async def purge(self, now: float | None = None) -> int:
         """Delete expired sessions and stale offers; returns how many sessions went."""
         now = time.time() if now is None else now
         cutoff = now - self._ttl
         with self._db.lock:
-            deleted = self._db.conn.execute("DELETE FROM sessions WHERE last_seen < ?", (cutoff,)).rowcount
+            deleted = self._db.conn.execute(
+                "DELETE FROM sessions WHERE last_seen < ? OR created < ?", (cutoff, now - self._max_age)
+            ).rowcount
             self._db.conn.execute("DELETE FROM offers WHERE updated < ?", (cutoff,))
         return deleted

@@ -37,6 +37,10 @@ class SessionBackend(Protocol):
         """Drop what the gateway keeps about a conversation."""
         ...
 
+    async def delete(self, session_id: str) -> bool:
+        """Forget a web session at once; True if it existed."""
+        ...
+
     async def purge(self, now: float | None = None) -> int:
         """Delete expired sessions and stale offers; returns how many sessions went."""
         ...

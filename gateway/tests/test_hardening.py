@@ -204,6 +204,28 @@ def test_bad_signature_calls_are_rate_limited_and_logged_as_a_summary(
     fake_line[0].wait_for("/message/reply", 1)
 
 
+def test_bad_signature_floods_never_rate_limit_lines_own_deliveries(
+    start_gateway: Callable[..., Gateway], fake_line: FakeLineFixture
+) -> None:
+    """Unsigned posts from LINE's own address (or with X-Forwarded-For spoofed to it, through a proxy trusted too
+    widely) used to exhaust the per-address bucket that LINE's signed deliveries were checked against first, so
+    LINE got 429. The signature is now verified before any bucket: signed deliveries always pass, and forged ones
+    (well-formed but wrong, or missing) are limited in a bucket of their own."""
+    gw = start_gateway(default_municipality="mitaka", rate_limit_bad_signatures_per_minute=3)
+    line_address = {"X-Forwarded-For": "203.0.113.200"}
+    raw = ev.body(ev.text_event("こんにちは"))
+    forged = {**ev.signed_headers("not-the-channel-secret", raw), **line_address}
+    missing = {"content-type": "application/json", **line_address}
+    codes = [httpx.post(f"{gw.url}/line/webhook", content=raw, headers=forged).status_code for _ in range(5)]
+    codes += [httpx.post(f"{gw.url}/line/webhook", content=raw, headers=missing).status_code for _ in range(3)]
+    assert codes == [400] * 3 + [429] * 5
+    for text in ("一通目", "二通目"):
+        signed_raw = ev.body(ev.text_event(text))
+        signed = {**ev.signed_headers(LINE_SECRET, signed_raw), **line_address}
+        assert httpx.post(f"{gw.url}/line/webhook", content=signed_raw, headers=signed).status_code == 200
+    fake_line[0].wait_for("/message/reply", 2)
+
+
 def test_rejection_log_writes_one_summary_line_per_interval(caplog: pytest.LogCaptureFixture) -> None:
     """The first refusal is logged; then one line per interval carries the count."""
     caplog.set_level(logging.WARNING)

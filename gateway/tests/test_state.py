@@ -67,6 +67,26 @@ def test_session_without_municipality(state_settings: Settings) -> None:
     run_with_state(state_settings, body)
 
 
+def test_sessions_end_at_their_maximum_age_even_in_use(state_settings: Settings) -> None:
+    """SESSION_MAX_AGE_SECONDS is absolute: a session used every minute still ends that long after it was issued,
+    and the purge removes it; deleting one forgets it at once."""
+
+    async def body(state: GatewayState) -> None:
+        store = state.sessions
+        session = await store.create(None, now=1000)
+        for now in range(1030, 1300, 30):
+            assert await store.get(session.session_id, now=now) is not None
+        assert await store.get(session.session_id, now=1301) is None
+        assert await store.purge(now=1301) == 1
+        kept, deleted = await store.create(None), await store.create(None)
+        assert await store.delete(deleted.session_id)
+        assert await store.get(deleted.session_id) is None
+        assert not await store.delete(deleted.session_id)
+        assert await store.get(kept.session_id) is not None
+
+    run_with_state(dataclasses.replace(state_settings, session_ttl_seconds=100, session_max_age_seconds=300), body)
+
+
 def test_stale_offers_are_purged(state_settings: Settings) -> None:
     async def body(state: GatewayState) -> None:
         await state.sessions.remember_offers("old", ["/a"], now=1000)
@@ -180,6 +200,7 @@ def test_redis_keys_expire_by_themselves(redis_server: RedisServer, redis_prefix
         session_ttl_seconds=100,
         retention_seconds=50,
     )
+    young = dataclasses.replace(settings, retention_seconds=1000, session_max_age_seconds=20)
 
     async def body(state: GatewayState, redis: Redis) -> None:
         session = await state.sessions.create("mitaka")
@@ -201,6 +222,18 @@ def test_redis_keys_expire_by_themselves(redis_server: RedisServer, redis_prefix
             await redis.aclose()
 
     run_with_state(settings, with_client)
+
+    async def max_age(state: GatewayState) -> None:
+        redis = Redis.from_url(young.redis_url, decode_responses=True)
+        try:
+            session = await state.sessions.create(None)
+            assert await state.sessions.get(session.session_id) is not None
+            # Redis forgets the key once the session reaches its maximum age, however recently it was used.
+            assert 0 < await redis.ttl(f"{young.redis_key_prefix}session:{session.session_id}") <= 21
+        finally:
+            await redis.aclose()
+
+    run_with_state(young, max_age)
 
 
 @pytest.mark.parametrize("required,outcome", [("required", pytest.fail.Exception), ("", pytest.skip.Exception)])

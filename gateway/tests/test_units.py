@@ -229,12 +229,71 @@ def test_scaled_settings_from_env() -> None:
         {"GATEWAY_STATE": "postgres"},
         {"REDIS_TIMEOUT_SECONDS": "0"},
         {"RASA_HEALTH_INTERVAL_SECONDS": "-1"},
+        {"MAX_TURNS_PER_CLIENT": "0"},
+        {"MAX_TURNS_PER_CONVERSATION": "x"},
+        {"GATEWAY_HEADER_TIMEOUT_SECONDS": "0"},
+        {"GATEWAY_BODY_TIMEOUT_SECONDS": "-5"},
+        {"GATEWAY_KEEPALIVE_SECONDS": "0.5"},
+        {"GATEWAY_MAX_CONNECTIONS": "0"},
+        {"FORWARDED_ALLOW_IPS": "*"},
+        {"FORWARDED_ALLOW_IPS": "127.0.0.1, *"},
+        {"FORWARDED_ALLOW_IPS": "0.0.0.0/0"},
+        {"FORWARDED_ALLOW_IPS": "::/0"},
+        {"FORWARDED_ALLOW_IPS": "proxy.city.example.jp"},
+        {"FORWARDED_ALLOW_IPS": "10.0.0.0/33"},
+        {"FORWARDED_ALLOW_IPS": "10.0.0.1/8"},
+        {"FORWARDED_ALLOW_IPS": "10.0.0.1;10.0.0.2"},
+        {"RATE_LIMIT_IPV6_56_FACTOR": "0"},
+        {"SESSION_MAX_AGE_SECONDS": "0"},
+        {"RATE_LIMIT_IPV6_56_FACTOR": "8", "RATE_LIMIT_IPV6_48_FACTOR": "4"},
     ],
 )
 def test_settings_reject_bad_values(env: dict[str, str]) -> None:
     """Wildcard or malformed origins and bad numbers are refused at startup."""
     with pytest.raises(SettingsError):
         Settings.from_env(env)
+
+
+def test_issue_20_settings_from_env() -> None:
+    """The capacity, transport and session-lifetime settings: their defaults and their variables."""
+    defaults = Settings.from_env({})
+    assert (defaults.max_turns_per_conversation, defaults.max_turns_per_client) == (8, 16)
+    assert (defaults.header_timeout_seconds, defaults.body_timeout_seconds) == (10.0, 10.0)
+    assert (defaults.keepalive_timeout_seconds, defaults.max_connections) == (5, 1000)
+    assert (defaults.rate_limit_ipv6_56_factor, defaults.rate_limit_ipv6_48_factor) == (4, 16)
+    assert defaults.session_max_age_seconds == 86400
+    settings = Settings.from_env(
+        {
+            "MAX_TURNS_PER_CONVERSATION": "2",
+            "MAX_TURNS_PER_CLIENT": "3",
+            "GATEWAY_HEADER_TIMEOUT_SECONDS": "2.5",
+            "GATEWAY_BODY_TIMEOUT_SECONDS": "4",
+            "GATEWAY_KEEPALIVE_SECONDS": "7",
+            "GATEWAY_MAX_CONNECTIONS": "50",
+            "RATE_LIMIT_IPV6_56_FACTOR": "2",
+            "RATE_LIMIT_IPV6_48_FACTOR": "2",
+            "SESSION_MAX_AGE_SECONDS": "3600",
+        }
+    )
+    assert (settings.max_turns_per_conversation, settings.max_turns_per_client) == (2, 3)
+    assert (settings.header_timeout_seconds, settings.body_timeout_seconds) == (2.5, 4.0)
+    assert (settings.keepalive_timeout_seconds, settings.max_connections) == (7, 50)
+    assert (settings.rate_limit_ipv6_56_factor, settings.rate_limit_ipv6_48_factor) == (2, 2)
+    assert settings.session_max_age_seconds == 3600
+
+
+def test_forwarded_allow_ips() -> None:
+    """The proxies believed for X-Forwarded-For: IPs and networks; "everyone" only with the explicit opt-in."""
+    assert Settings.from_env({}).forwarded_allow_ips == ("127.0.0.1",)
+    assert Settings.from_env({"FORWARDED_ALLOW_IPS": " "}).forwarded_allow_ips == ("127.0.0.1",)
+    listed = Settings.from_env({"FORWARDED_ALLOW_IPS": "10.0.0.5, 192.168.10.0/24,::1"})
+    assert listed.forwarded_allow_ips == ("10.0.0.5", "192.168.10.0/24", "::1")
+    with pytest.raises(SettingsError, match="FORWARDED_ALLOW_ANY=1"):
+        Settings.from_env({"FORWARDED_ALLOW_IPS": "*"})
+    opted_in = Settings.from_env({"FORWARDED_ALLOW_IPS": "*", "FORWARDED_ALLOW_ANY": "1"})
+    assert opted_in.forwarded_allow_ips == ("*",)
+    with pytest.raises(SettingsError, match="IP addresses or networks"):
+        Settings.from_env({"FORWARDED_ALLOW_IPS": "proxy.local", "FORWARDED_ALLOW_ANY": "1"})
 
 
 def test_municipality_directory_tolerates_broken_files(tmp_path: Path) -> None:

@@ -28,6 +28,8 @@ GENEROUS_LIMITS = {
     "RATE_LIMIT_IP_PER_MINUTE": "1000000",
     "RATE_LIMIT_SESSIONS_PER_IP_PER_MINUTE": "1000000",
     "MAX_TURNS_IN_FLIGHT": "100000",
+    # Every simulated resident connects from 127.0.0.1, one client address for the gateway's per-client cap.
+    "MAX_TURNS_PER_CLIENT": "100000",
 }
 # Left over from the caller's shell, these would point our servers at someone else's (or a stale) setup.
 STALE_VARIABLES = (

@@ -5,6 +5,7 @@ from __future__ import annotations
 import concurrent.futures
 import logging
 import os
+import re
 import subprocess
 import sys
 import time
@@ -245,16 +246,16 @@ def test_rejection_log_writes_one_summary_line_per_interval(caplog: pytest.LogCa
 
 
 def test_secrets_are_not_passed_to_rasa_or_the_action_server(tmp_path: Path) -> None:
-    """Every script that starts Rasa or the action server strips the gateway's and LINE's secrets first."""
+    """Every script that starts Rasa or the action server does it through ``as_role`` (scripts/process_env.py)."""
     scripts = REPO_ROOT / "scripts"
     starts = 0
-    for script in ("run_all.sh", "with_stack.sh", "run_shell.sh"):
+    for script in ("run_all.sh", "with_stack.sh", "run_shell.sh", "run_scaled.sh"):
         for line in (scripts / script).read_text(encoding="utf-8").splitlines():
             # Rasa itself starts through channels.cli (which adds the API token), the action server as `rasa`.
             if ".venv/bin/rasa " in line or "-m channels.cli " in line:
                 starts += 1
-                assert line.lstrip().startswith("without_secrets .venv/bin/"), f"{script}: {line}"
-    assert starts >= 5
+                assert re.search(r"as_role (rasa|actions) \.venv/bin/", line), f"{script}: {line}"
+    assert starts >= 6
     env = {
         "PATH": os.environ["PATH"],
         "STATE_DIR": str(tmp_path / "state"),
@@ -262,19 +263,25 @@ def test_secrets_are_not_passed_to_rasa_or_the_action_server(tmp_path: Path) -> 
         "LINE_CHANNEL_ACCESS_TOKEN": "line-token",
         "GATEWAY_SECRET": "g" * 40,
     }
-    shown = subprocess.run(
-        ["bash", "-c", "source scripts/stack_env.sh && without_secrets env"],
+    for role in ("rasa", "actions"):
+        shown = subprocess.run(
+            ["bash", "-c", f"source scripts/stack_env.sh && (as_role {role} env)"],
+            cwd=REPO_ROOT,
+            env=env,
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout
+        for name in SECRET_NAMES:
+            assert f"{name}=" not in shown, (role, name)
+        assert "RASA_URL=" in shown and "ACTION_ENDPOINT_URL=" in shown  # everything else is kept
+    kept = subprocess.run(
+        ["bash", "-c", "source scripts/stack_env.sh && (as_role gateway env)"],
         cwd=REPO_ROOT,
         env=env,
         capture_output=True,
         text=True,
         check=True,
-    ).stdout
-    for name in SECRET_NAMES:
-        assert f"{name}=" not in shown
-    assert "RASA_URL=" in shown and "ACTION_ENDPOINT_URL=" in shown  # everything else is kept
-    kept = subprocess.run(
-        ["bash", "-c", "source scripts/stack_env.sh && env"], cwd=REPO_ROOT, env=env, capture_output=True, text=True
     ).stdout
     assert "LINE_CHANNEL_SECRET=line-secret" in kept  # the gateway itself still gets them
 

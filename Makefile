@@ -9,7 +9,7 @@ PY          := $(VENV)/bin/python
 GW_PY       := $(GW_VENV)/bin/python
 T           := $(TOOLS_VENV)/bin
 # mypy checks each side against its own venv's packages and Python version.
-MYPY_RASA_PACKAGES := actions channels jptext kb nlu_components privacy replies storage vocabulary scripts testkit tests
+MYPY_RASA_PACKAGES := actions channels jptext kb nlu_components privacy replies storage vocabulary scripts testkit tools tests
 RASA        := $(VENV)/bin/rasa
 MODEL_DIR   := models
 MODEL       := $(MODEL_DIR)/pinbot.tar.gz
@@ -24,7 +24,7 @@ CITY_FILES   := $(wildcard knowledge/municipalities/*.yml)
 CITY_NLU     := data/nlu/municipalities.yml
 TRAIN_INPUTS := config.yml domain.yml vocabulary/slots.yml $(CITY_NLU) $(CITY_FILES) $(shell find data nlu_components -type f \( -name '*.yml' -o -name '*.py' \) 2>/dev/null)
 
-.PHONY: help install lint format run run-scaled test test-scaled train shell kb-check nlu-data new-city validate answers eval-nlu bench loadtest test-unit test-stories test-e2e test-gateway test-browser-e2e browser-deps line-richmenu record-stories clean
+.PHONY: help install lint lint-ja format run run-scaled test test-scaled train shell kb-check nlu-data new-city validate answers eval-nlu bench loadtest test-unit test-stories test-e2e test-gateway test-browser-e2e browser-deps line-richmenu record-stories clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
@@ -46,11 +46,17 @@ $(TOOLS_VENV)/.installed: requirements/tools.lock
 
 install: $(VENV)/.installed $(GW_VENV)/.installed $(TOOLS_VENV)/.installed ## create the three virtualenvs (Rasa, gateway, lint tools) from the lock files
 
-lint: $(VENV)/.installed $(GW_VENV)/.installed $(TOOLS_VENV)/.installed ## ruff (lint, format) and mypy, the code gate (first step of make test)
+lint: $(VENV)/.installed $(GW_VENV)/.installed $(TOOLS_VENV)/.installed ## ruff (lint, format), mypy and lint-ja, the gate (first step of make test)
 	$(T)/ruff check .
 	$(T)/ruff format --check .
 	$(T)/mypy --python-executable $(PY) --python-version 3.10 $(MYPY_RASA_PACKAGES)
 	$(T)/mypy --python-executable $(GW_PY) --python-version 3.11 gateway
+	$(JA_LINT)
+
+# The Japanese residents read (stdlib only; rules and their reasons in tools/ja_lint.py).
+JA_LINT := $(T)/python -m tools.ja_lint tests/golden
+lint-ja: $(TOOLS_VENV)/.installed ## lint the Japanese of every rendered answer in tests/golden/ (part of make lint)
+	$(JA_LINT)
 
 format: $(TOOLS_VENV)/.installed ## format the code with ruff (what make lint checks)
 	$(T)/ruff format .

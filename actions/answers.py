@@ -148,8 +148,11 @@ class ActionAnswerIdentityDocuments(CityQuestionAction):
         return "action_answer_identity_documents"
 
     def answer(self, municipality: str, tracker: Tracker) -> List[Reply]:
-        """The city's A/B lists and rules; a button asks for one list (entity ``part``)."""
-        return identity_documents_replies(get_kb(), municipality, _part(tracker), settings.max_turn_chars())
+        """The rules for the conversation's case and the lists they cite; a button asks for one list (``part``)."""
+        case = read_case(tracker)
+        return identity_documents_replies(
+            get_kb(), municipality, _part(tracker), settings.max_turn_chars(), case.procedure, case.applicant_type
+        )
 
 
 class ActionAnswerContact(KnowledgeAction):

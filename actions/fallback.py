@@ -69,6 +69,13 @@ class ActionDefaultAskAffirmation(Action):
         return []
 
 
+# The last stage of the fallback: a way on (rephrase, the menu below) before the phone number.
+FALLBACK_TEXT = (
+    "申し訳ありません。うまくご案内できませんでした。別の言い方でもう一度入力していただくか、"
+    "下のメニューからお選びください。担当窓口へのお問い合わせもできます。"
+)
+
+
 class ActionDefaultFallback(KnowledgeAction):
     """Last stage: apologise and give the phone number of a person who can help."""
 
@@ -81,10 +88,10 @@ class ActionDefaultFallback(KnowledgeAction):
         return [UserUtteranceReverted()]
 
     def replies(self, tracker: Tracker) -> tuple[List[Reply], List[Dict[Text, Any]]]:
-        """The contact of the resident's city (or of each city), then forget the misunderstood message."""
+        """A rephrase or the menu first, the contact of the resident's city (or of each city) for a person.
+
+        The misunderstood message is forgotten, so that the menu's buttons start afresh.
+        """
         lines = contact_lines(get_kb(), read_case(tracker).municipality)
-        text = (
-            "申し訳ありません。うまくご案内できませんでした。お手数ですが、担当窓口へお問い合わせください。\n"
-            + "\n".join(lines)
-        )
-        return [Reply(text)], [UserUtteranceReverted()]
+        text = "\n".join([FALLBACK_TEXT, *lines])
+        return [Reply(text), Reply(response="utter_how_can_i_help")], [UserUtteranceReverted()]

@@ -16,10 +16,18 @@ def default_municipality() -> Optional[str]:
     return value or None
 
 
+# A first answer is up to three bubbles of at most 350 characters each (replies.case.Limits).
+DEFAULT_TURN_CHARS = 1000
+
+
 def max_turn_chars() -> int:
-    """Characters one bot turn may use (env PINBOT_MAX_TURN_CHARS, default 700): longer parts go behind buttons."""
+    """Characters one bot turn may use (env PINBOT_MAX_TURN_CHARS, default 1000).
+
+    A lower value shortens or drops only optional parts (a kiosk or at-home route): what to bring, where and when
+    are never cut.
+    """
     value = os.environ.get("PINBOT_MAX_TURN_CHARS", "").strip()
-    return int(value) if value.isdigit() and int(value) >= 300 else 700
+    return int(value) if value.isdigit() and int(value) >= 300 else DEFAULT_TURN_CHARS
 
 
 def now() -> dt.datetime:

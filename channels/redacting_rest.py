@@ -9,14 +9,12 @@ from typing import Any, Awaitable, Callable, Dict, Optional, Text
 
 from rasa.core.channels.channel import OutputChannel, UserMessage
 from rasa.core.channels.rest import RestInput
-from rasa.shared.core.events import BotUttered
 from sanic import Blueprint, Sanic, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
 from channels.commands import command_text, main_menu_payloads, neutralised, offered_payloads
 from privacy import contains_placeholder, redact
-from privacy.redact import asks_about_pin
 from replies.contact import fallback_message
 from storage.events import redact_strings
 
@@ -52,14 +50,9 @@ class RedactingRestInput(RestInput):
         return redact_strings(metadata, redact) if isinstance(metadata, dict) else None
 
     def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
-        """Rasa's REST routes, with PIN-question context, a polite fallback and ``DELETE /conversations/<id>``."""
+        """Rasa's REST routes, with a polite fallback and ``DELETE /conversations/<id>``."""
 
         async def on_message_never_silent(message: UserMessage) -> None:
-            if isinstance(message.text, str) and await _follows_pin_question(message.sender_id):
-                # 「たしか4917だったと思う」 answering 「どの暗証番号ですか」: a PIN without a PIN word.
-                message.text = redact(message.text, pin_context=True).text
-                if message.metadata:
-                    message.metadata = redact_strings(message.metadata, lambda s: redact(s, pin_context=True))
             collector = message.output_channel
             sent_before = len(getattr(collector, "messages", []))
             message.text = await _only_offered_commands(message.text, message.sender_id)
@@ -114,19 +107,6 @@ def _tracker_store(app: Sanic) -> Any:
     while store is not None and hasattr(store, "_tracker_store"):
         store = store._tracker_store
     return store
-
-
-async def _follows_pin_question(sender_id: Text) -> bool:
-    """Whether the bot's last message in this conversation asked about a PIN."""
-    try:
-        agent = Sanic.get_app("rasa_server").ctx.agent
-        tracker = await agent.tracker_store.retrieve(sender_id)
-    except Exception:  # noqa: BLE001 - unknown context: the context-free redaction already ran
-        return False
-    if tracker is None:
-        return False
-    last_bot = tracker.get_last_event_for(BotUttered)
-    return isinstance(last_bot, BotUttered) and isinstance(last_bot.text, str) and asks_about_pin(last_bot.text)
 
 
 async def _known_municipality(message: UserMessage) -> Optional[str]:

@@ -12,6 +12,7 @@ import uvicorn
 from gateway.app import create_app
 from gateway.logconfig import log_config
 from gateway.settings import Settings, SettingsError
+from gateway.transport import UnsupportedServer, server_options
 
 
 def main() -> None:
@@ -21,7 +22,8 @@ def main() -> None:
     try:
         settings = Settings.from_env(os.environ)
         app = create_app(settings)
-    except SettingsError as exc:
+        transport = server_options(settings)
+    except (SettingsError, UnsupportedServer) as exc:
         logging.getLogger("gateway").error("invalid configuration: %s", exc)
         sys.exit(2)
     shown_host = "127.0.0.1" if settings.host in {"0.0.0.0", "::"} else settings.host
@@ -32,10 +34,12 @@ def main() -> None:
         port=settings.port,
         # Behind a TLS proxy, set FORWARDED_ALLOW_IPS to its address so rate limits see residents' addresses.
         proxy_headers=True,
-        forwarded_allow_ips=os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1"),
+        forwarded_allow_ips=list(settings.forwarded_allow_ips),
         server_header=False,
         log_config=None,  # configured above; uvicorn's own config would add unfiltered handlers
         access_log=True,
+        # Header, body and keep-alive timeouts and the connection limit (gateway/transport.py).
+        **transport,
     )
 
 

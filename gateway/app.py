@@ -12,7 +12,7 @@ from contextlib import asynccontextmanager
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
-from starlette.requests import Request
+from starlette.requests import ClientDisconnect, Request
 from starlette.responses import Response
 from starlette.routing import Route
 from starlette.types import Receive, Scope, Send
@@ -30,6 +30,7 @@ from gateway.logsafe import describe_exception
 from gateway.municipalities import MunicipalityDirectory
 from gateway.origins import OriginAllowlist
 from gateway.pages import Pages
+from gateway.ratelimit import address_limiter
 from gateway.replicas import ReplicaPool
 from gateway.settings import Settings, SettingsError
 from gateway.state import GatewayState, StateUnavailable
@@ -90,6 +91,8 @@ def create_app(settings: Settings | None = None) -> GatewayApp:
             settings.gateway_secret,
             settings.rasa_timeout_seconds,
             settings.max_turns_in_flight,
+            max_per_client=settings.max_turns_per_client,
+            max_per_conversation=settings.max_turns_per_conversation,
         )
         runner = BackgroundRunner(settings.background_concurrency)
         line_client = (
@@ -109,8 +112,9 @@ def create_app(settings: Settings | None = None) -> GatewayApp:
             state.dedupe,
             runner,
             settings.line_max_body_bytes,
-            settings.rate_limit_bad_signatures_per_minute,
-            state.limiter,
+            address_limiter(
+                state.limiter, "line-bad-signature", settings.rate_limit_bad_signatures_per_minute, settings
+            ),
         )
         purger = asyncio.create_task(_purge_forever(state, settings.retention_seconds))
         app.state.runner = runner
@@ -136,6 +140,10 @@ def create_app(settings: Settings | None = None) -> GatewayApp:
         """Route to WebChat.create_session."""
         return await request.app.state.webchat.create_session(request)
 
+    async def delete_session(request: Request) -> Response:
+        """Route to WebChat.delete_session."""
+        return await request.app.state.webchat.delete_session(request)
+
     async def message(request: Request) -> Response:
         """Route to WebChat.message."""
         return await request.app.state.webchat.message(request)
@@ -156,6 +164,7 @@ def create_app(settings: Settings | None = None) -> GatewayApp:
         Route("/demo.css", pages.asset, methods=["GET", "HEAD"]),
         Route("/healthz", healthz, methods=["GET"]),
         Route("/api/chat/session", create_session, methods=["POST"]),
+        Route("/api/chat/session", delete_session, methods=["DELETE"]),
         Route("/api/chat/message", message, methods=["POST"]),
         Route("/line/webhook", line_webhook, methods=["POST"]),
     ]
@@ -164,7 +173,12 @@ def create_app(settings: Settings | None = None) -> GatewayApp:
         Middleware(TrustedHosts, allowed=settings.allowed_hosts),
         Middleware(OriginAllowlist, allowed=settings.allowed_origins, hosts=settings.allowed_hosts),
     ]
-    exception_handlers = {HTTPException: _http_error, StateUnavailable: _state_unavailable, Exception: _server_error}
+    exception_handlers = {
+        HTTPException: _http_error,
+        StateUnavailable: _state_unavailable,
+        ClientDisconnect: _client_gone,
+        Exception: _server_error,
+    }
     return GatewayApp(routes=routes, middleware=middleware, lifespan=lifespan, exception_handlers=exception_handlers)
 
 
@@ -191,6 +205,12 @@ async def _http_error(request: Request, exc: Exception) -> Response:
     code = {404: "not_found", 405: "method_not_allowed"}.get(status, "http_error")
     headers = dict(exc.headers or {}) if isinstance(exc, HTTPException) else None
     return json_error(status, code, "このURLではご利用いただけません。", headers=headers)
+
+
+async def _client_gone(request: Request, exc: Exception) -> Response:
+    """The client left (or was cut off for being too slow, gateway/transport.py) before its body arrived: no bug."""
+    log.info("client disconnected before its request body was complete: %s %s", request.method, request.url.path)
+    return json_error(400, "incomplete_request", "リクエストが途中で切れました。")
 
 
 async def _state_unavailable(request: Request, exc: Exception) -> Response:

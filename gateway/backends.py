@@ -24,6 +24,7 @@ def open_state(settings: Settings) -> GatewayState:
     """The state backend chosen by ``GATEWAY_STATE``; call inside the running event loop (Redis pools bind to it)."""
     # Nothing about a conversation outlives the retention period (RETENTION_DAYS), whatever the other TTLs say.
     session_ttl = int(min(settings.session_ttl_seconds, settings.retention_seconds))
+    session_max_age = int(min(settings.session_max_age_seconds, settings.retention_seconds))
     dedupe_ttl = min(DEDUPE_TTL_SECONDS, settings.retention_seconds)
     if settings.gateway_state == "redis":
         redis = connect(settings.redis_url, settings.redis_timeout_seconds)
@@ -37,7 +38,7 @@ def open_state(settings: Settings) -> GatewayState:
             await redis.aclose()
 
         return GatewayState(
-            sessions=RedisSessionStore(redis, prefix, session_ttl),
+            sessions=RedisSessionStore(redis, prefix, session_ttl, session_max_age),
             dedupe=RedisDeduplicator(redis, prefix, dedupe_ttl),
             locks=RedisLocks(redis, prefix, settings.rasa_timeout_seconds + LOCK_TTL_MARGIN_SECONDS),
             limiter=redis_limiter,
@@ -53,7 +54,7 @@ def open_state(settings: Settings) -> GatewayState:
         db.close()
 
     return GatewayState(
-        sessions=SessionStore(db, session_ttl),
+        sessions=SessionStore(db, session_ttl, session_max_age),
         dedupe=EventDeduplicator(db, dedupe_ttl),
         locks=LocalLocks(),
         limiter=local_limiter,

@@ -25,6 +25,7 @@ CREATE TABLE IF NOT EXISTS seen_events (
     seen REAL NOT NULL
 );
 CREATE INDEX IF NOT EXISTS sessions_last_seen ON sessions(last_seen);
+CREATE INDEX IF NOT EXISTS sessions_created ON sessions(created);
 CREATE INDEX IF NOT EXISTS offers_updated ON offers(updated);
 CREATE INDEX IF NOT EXISTS seen_events_seen ON seen_events(seen);
 """

@@ -71,3 +71,11 @@ class MessageRequest(BaseModel):
     session_id: StrictStr
     text: StrictStr | None = None
     payload: StrictStr | None = None
+
+
+class SessionRef(BaseModel):
+    """Body of ``DELETE /api/chat/session``: the session to delete."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    session_id: StrictStr

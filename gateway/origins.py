@@ -47,7 +47,7 @@ class OriginAllowlist:
                 b"",
                 self._cors_headers(origin)
                 | {
-                    "access-control-allow-methods": "POST",
+                    "access-control-allow-methods": "POST, DELETE",
                     "access-control-allow-headers": "Content-Type",
                     "access-control-max-age": "600",
                 },

@@ -90,11 +90,15 @@ def _ms(now: float | None) -> int:
 class RedisSessionStore:
     """``SessionStore`` in Redis: a hash per session, JSON offers per conversation, sorted sets to purge by age."""
 
-    def __init__(self, redis: Redis, prefix: str, ttl_seconds: int) -> None:
-        """Keys start with ``prefix``; sessions unused for ``ttl_seconds`` are unknown, and Redis expires them."""
+    def __init__(self, redis: Redis, prefix: str, ttl_seconds: int, max_age_seconds: int | None = None) -> None:
+        """Keys start with ``prefix``; sessions idle for ``ttl_seconds`` or older than ``max_age_seconds`` are unknown.
+
+        Redis expires them itself; the maximum age counts from issue (default: the TTL).
+        """
         self._redis = redis
         self._p = prefix
         self._ttl = ttl_seconds
+        self._max_age = ttl_seconds if max_age_seconds is None else max_age_seconds
         # Redis's own expiry is a backstop a little after the logical TTL (checked against last_seen on every get).
         self._expire = math.ceil(ttl_seconds) + 1
 
@@ -112,8 +116,9 @@ class RedisSessionStore:
         with guarded():
             async with self._redis.pipeline(transaction=True) as pipe:
                 pipe.hset(key, mapping=fields)
-                pipe.expire(key, self._expire)
+                pipe.expire(key, self._expiry(now, now))
                 pipe.zadd(f"{self._p}sessions", {session.session_id: now})
+                pipe.zadd(f"{self._p}sessions:created", {session.session_id: now})
                 await pipe.execute()
         return session
 
@@ -127,14 +132,28 @@ class RedisSessionStore:
         with guarded():
             # redis-py types its commands for both the sync and the async client.
             row = await cast(Awaitable[dict[str, str]], self._redis.hgetall(key))
-            if not row or now - float(row["last_seen"]) > self._ttl:
+            if not row or now - float(row["last_seen"]) > self._ttl or now - float(row["created"]) > self._max_age:
                 return None
             async with self._redis.pipeline(transaction=True) as pipe:
                 pipe.hset(key, "last_seen", repr(now))
-                pipe.expire(key, self._expire)
+                pipe.expire(key, self._expiry(float(row["created"]), now))
                 pipe.zadd(f"{self._p}sessions", {session_id: now})
                 await pipe.execute()
         return Session(session_id, row["conversation_id"], row["municipality"] or None, float(row["created"]), now)
+
+    def _expiry(self, created: float, now: float) -> int:
+        """Seconds Redis keeps a session key from ``now``: until it idles out or reaches its maximum age."""
+        return max(1, min(self._expire, math.ceil(created + self._max_age - now) + 1))
+
+    async def delete(self, session_id: str) -> bool:
+        """Forget a session at once (the resident deleted their conversation); True if it existed."""
+        with guarded():
+            async with self._redis.pipeline(transaction=True) as pipe:
+                pipe.delete(f"{self._p}session:{session_id}")
+                pipe.zrem(f"{self._p}sessions", session_id)
+                pipe.zrem(f"{self._p}sessions:created", session_id)
+                existed, _, _ = await pipe.execute()
+        return bool(existed)
 
     async def offered(self, conversation_id: str) -> list[str]:
         """Payloads the bot has recently offered in this conversation, newest last."""
@@ -160,25 +179,11 @@ class RedisSessionStore:
                 pipe.zadd(f"{self._p}offers", {conversation_id: now})
                 await pipe.execute()
 
-    async def asked_pin(self, conversation_id: str) -> bool:
-        """Whether the bot's last message in this conversation asked about a PIN."""
-        with guarded():
-            return bool(await self._redis.exists(f"{self._p}pin:{conversation_id}"))
-
-    async def set_asked_pin(self, conversation_id: str, asked: bool) -> None:
-        """Record whether the bot's last message asked about a PIN (forgotten with the session's TTL)."""
-        key = f"{self._p}pin:{conversation_id}"
-        with guarded():
-            if asked:
-                await self._redis.set(key, "1", ex=self._expire)
-            else:
-                await self._redis.delete(key)
-
     async def forget_conversation(self, conversation_id: str) -> None:
         """Drop what the gateway keeps about a conversation (e.g. a LINE user who unfollowed)."""
         with guarded():
             async with self._redis.pipeline(transaction=True) as pipe:
-                pipe.delete(f"{self._p}offers:{conversation_id}", f"{self._p}pin:{conversation_id}")
+                pipe.delete(f"{self._p}offers:{conversation_id}")
                 pipe.zrem(f"{self._p}offers", conversation_id)
                 await pipe.execute()
 
@@ -187,12 +192,17 @@ class RedisSessionStore:
         now = time.time() if now is None else now
         cutoff = f"({now - self._ttl!r}"
         with guarded():
-            sessions: list[str] = await self._redis.zrangebyscore(f"{self._p}sessions", "-inf", cutoff)
+            idle: list[str] = await self._redis.zrangebyscore(f"{self._p}sessions", "-inf", cutoff)
+            old: list[str] = await self._redis.zrangebyscore(
+                f"{self._p}sessions:created", "-inf", f"({now - self._max_age!r}"
+            )
+            sessions = sorted(set(idle) | set(old))
             offers: list[str] = await self._redis.zrangebyscore(f"{self._p}offers", "-inf", cutoff)
             async with self._redis.pipeline(transaction=True) as pipe:
                 for sid in sessions:
                     pipe.delete(f"{self._p}session:{sid}")
                     pipe.zrem(f"{self._p}sessions", sid)
+                    pipe.zrem(f"{self._p}sessions:created", sid)
                 for cid in offers:
                     pipe.delete(f"{self._p}offers:{cid}")
                     pipe.zrem(f"{self._p}offers", cid)

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import time
-from collections import OrderedDict
 from dataclasses import dataclass
 
 from gateway.db import Database
@@ -12,8 +11,6 @@ from gateway.ids import looks_like_session_id, new_conversation_id, new_session_
 
 # Remember only recent turns' buttons: enough for a resident who answers an earlier question, small enough to store.
 MAX_OFFERED = 40
-# Conversations whose last bot message asked about a PIN: bounded, an old entry only costs a missed context.
-MAX_PIN_CONTEXTS = 10_000
 
 
 @dataclass(frozen=True)
@@ -30,14 +27,17 @@ class Session:
 class SessionStore:
     """Creates, finds and expires sessions, and keeps each conversation's offered payloads (SQLite, one process).
 
-    The statements are tiny, so the async methods run them inline; the PIN-question context lives in memory.
+    The statements are tiny, so the async methods run them inline.
     """
 
-    def __init__(self, db: Database, ttl_seconds: int) -> None:
-        """Use ``db``; sessions unused for ``ttl_seconds`` are treated as unknown and purged."""
+    def __init__(self, db: Database, ttl_seconds: int, max_age_seconds: int | None = None) -> None:
+        """Use ``db``; sessions idle for ``ttl_seconds`` or older than ``max_age_seconds`` are unknown and purged.
+
+        The maximum age counts from issue, however recently the session was used (default: the TTL).
+        """
+        self._max_age = ttl_seconds if max_age_seconds is None else max_age_seconds
         self._db = db
         self._ttl = ttl_seconds
-        self._asked_pin: OrderedDict[str, None] = OrderedDict()
 
     async def create(self, municipality: str | None, now: float | None = None) -> Session:
         """Issue a new session."""
@@ -62,7 +62,7 @@ class SessionStore:
                 " FROM sessions WHERE session_id = ?",
                 (session_id,),
             ).fetchone()
-            if row is None or now - row[4] > self._ttl:
+            if row is None or now - row[4] > self._ttl or now - row[3] > self._max_age:
                 return None
             self._db.conn.execute("UPDATE sessions SET last_seen = ? WHERE session_id = ?", (now, session_id))
         return Session(row[0], row[1], row[2], row[3], now)
@@ -91,31 +91,23 @@ class SessionStore:
                 (conversation_id, json.dumps(merged[-MAX_OFFERED:], ensure_ascii=False), now),
             )
 
-    async def asked_pin(self, conversation_id: str) -> bool:
-        """Whether the bot's last message in this conversation asked about a PIN."""
-        return conversation_id in self._asked_pin
-
-    async def set_asked_pin(self, conversation_id: str, asked: bool) -> None:
-        """Record whether the bot's last message asked about a PIN (the oldest beyond MAX_PIN_CONTEXTS go)."""
-        if not asked:
-            self._asked_pin.pop(conversation_id, None)
-            return
-        self._asked_pin[conversation_id] = None
-        self._asked_pin.move_to_end(conversation_id)
-        while len(self._asked_pin) > MAX_PIN_CONTEXTS:
-            self._asked_pin.popitem(last=False)
-
     async def forget_conversation(self, conversation_id: str) -> None:
         """Drop what the gateway keeps about a conversation (e.g. a LINE user who unfollowed)."""
-        self._asked_pin.pop(conversation_id, None)
         with self._db.lock:
             self._db.conn.execute("DELETE FROM offers WHERE conversation_id = ?", (conversation_id,))
+
+    async def delete(self, session_id: str) -> bool:
+        """Forget a session at once (the resident deleted their conversation); True if it existed."""
+        with self._db.lock:
+            return bool(self._db.conn.execute("DELETE FROM sessions WHERE session_id = ?", (session_id,)).rowcount)
 
     async def purge(self, now: float | None = None) -> int:
         """Delete expired sessions and stale offers; returns how many sessions went."""
         now = time.time() if now is None else now
         cutoff = now - self._ttl
         with self._db.lock:
-            deleted = self._db.conn.execute("DELETE FROM sessions WHERE last_seen < ?", (cutoff,)).rowcount
+            deleted = self._db.conn.execute(
+                "DELETE FROM sessions WHERE last_seen < ? OR created < ?", (cutoff, now - self._max_age)
+            ).rowcount
             self._db.conn.execute("DELETE FROM offers WHERE updated < ?", (cutoff,))
         return deleted

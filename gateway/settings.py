@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -15,6 +16,8 @@ MIN_SECRET_BYTES = 32
 DEFAULT_ALLOWED_HOSTS = frozenset({"localhost"})
 # sqlite: one gateway process (make run); redis: gateways sharing one Redis behave as one (make run-scaled).
 STATE_BACKENDS = frozenset({"sqlite", "redis"})
+# The TLS proxy on the same machine (gateway/README.md): X-Forwarded-For is believed from it alone.
+DEFAULT_FORWARDED_ALLOW_IPS = ("127.0.0.1",)
 
 
 class SettingsError(ValueError):
@@ -92,6 +95,29 @@ def _urls(raw: str) -> tuple[str, ...]:
     return tuple(urls)
 
 
+def _forwarded_allow_ips(raw: str, allow_any: bool) -> tuple[str, ...]:
+    """The proxies whose X-Forwarded-For is believed: IP addresses or networks; "trust everyone" only on opt-in."""
+    items = tuple(item.strip() for item in raw.split(",") if item.strip())
+    if not items:
+        return DEFAULT_FORWARDED_ALLOW_IPS
+    for item in items:
+        try:
+            # Every client would choose the address its rate limits and turn caps count against.
+            everyone = item == "*" or ipaddress.ip_network(item).prefixlen == 0
+        except ValueError as exc:
+            raise SettingsError(
+                "FORWARDED_ALLOW_IPS entries must be IP addresses or networks (CIDR, e.g. 10.0.0.0/24) of the TLS "
+                f"proxy, got {item!r}"
+            ) from exc
+        if everyone and not allow_any:
+            raise SettingsError(
+                f"FORWARDED_ALLOW_IPS={item} would believe X-Forwarded-For from any client, so anyone could choose the "
+                "address their rate limits count against; set it to the TLS proxy's address, or set "
+                "FORWARDED_ALLOW_ANY=1 if nothing but the proxy can reach the gateway's port"
+            )
+    return items
+
+
 def _state_backend(raw: str) -> str:
     value = raw.strip().lower() or "sqlite"
     if value not in STATE_BACKENDS:
@@ -134,13 +160,24 @@ class Settings:
     knowledge_dir: Path = REPO_ROOT / "knowledge"
     default_municipality: str | None = None
     session_ttl_seconds: int = 24 * 3600
+    session_max_age_seconds: int = 24 * 3600
     max_text_chars: int = 500
     max_body_bytes: int = 8 * 1024
     rate_limit_session_per_minute: int = 20
     rate_limit_ip_per_minute: int = 60
     rate_limit_sessions_per_ip_per_minute: int = 10
     rate_limit_bad_signatures_per_minute: int = 10
+    # An IPv6 client's /56 and /48 allow this many times the per-address (/64) limits.
+    rate_limit_ipv6_56_factor: int = 4
+    rate_limit_ipv6_48_factor: int = 16
     max_turns_in_flight: int = 32
+    max_turns_per_client: int = 16
+    max_turns_per_conversation: int = 8
+    header_timeout_seconds: float = 10.0
+    body_timeout_seconds: float = 10.0
+    keepalive_timeout_seconds: int = 5
+    max_connections: int = 1000
+    forwarded_allow_ips: tuple[str, ...] = DEFAULT_FORWARDED_ALLOW_IPS
     line_channel_secret: str | None = field(default=None, repr=False)
     line_channel_access_token: str | None = field(default=None, repr=False)
     line_api_base: str = "https://api.line.me"
@@ -170,6 +207,13 @@ class Settings:
             retention = retention_seconds(env)
         except RetentionError as exc:
             raise SettingsError(str(exc)) from exc
+        factor_56 = _int(env, "RATE_LIMIT_IPV6_56_FACTOR", 4)
+        factor_48 = _int(env, "RATE_LIMIT_IPV6_48_FACTOR", 16)
+        if factor_48 < factor_56:
+            raise SettingsError(
+                f"RATE_LIMIT_IPV6_48_FACTOR ({factor_48}) must be at least RATE_LIMIT_IPV6_56_FACTOR ({factor_56}): "
+                "a /48 holds 256 /56s"
+            )
         return cls(
             host=env.get("GATEWAY_HOST", "").strip() or "0.0.0.0",
             port=_int(env, "GATEWAY_PORT", 8080, minimum=0),
@@ -192,13 +236,25 @@ class Settings:
             knowledge_dir=Path(env.get("KB_DIR", "").strip() or REPO_ROOT / "knowledge"),
             default_municipality=default_municipality,
             session_ttl_seconds=_int(env, "SESSION_TTL_SECONDS", 24 * 3600),
+            session_max_age_seconds=_int(env, "SESSION_MAX_AGE_SECONDS", 24 * 3600),
             max_text_chars=_int(env, "MAX_TEXT_CHARS", 500),
             max_body_bytes=_int(env, "MAX_BODY_BYTES", 8 * 1024),
             rate_limit_session_per_minute=_int(env, "RATE_LIMIT_SESSION_PER_MINUTE", 20),
             rate_limit_ip_per_minute=_int(env, "RATE_LIMIT_IP_PER_MINUTE", 60),
             rate_limit_sessions_per_ip_per_minute=_int(env, "RATE_LIMIT_SESSIONS_PER_IP_PER_MINUTE", 10),
             rate_limit_bad_signatures_per_minute=_int(env, "RATE_LIMIT_BAD_SIGNATURES_PER_MINUTE", 10),
+            rate_limit_ipv6_56_factor=factor_56,
+            rate_limit_ipv6_48_factor=factor_48,
             max_turns_in_flight=_int(env, "MAX_TURNS_IN_FLIGHT", 32),
+            max_turns_per_client=_int(env, "MAX_TURNS_PER_CLIENT", 16),
+            max_turns_per_conversation=_int(env, "MAX_TURNS_PER_CONVERSATION", 8),
+            header_timeout_seconds=_float(env, "GATEWAY_HEADER_TIMEOUT_SECONDS", 10.0),
+            body_timeout_seconds=_float(env, "GATEWAY_BODY_TIMEOUT_SECONDS", 10.0),
+            keepalive_timeout_seconds=_int(env, "GATEWAY_KEEPALIVE_SECONDS", 5),
+            max_connections=_int(env, "GATEWAY_MAX_CONNECTIONS", 1000),
+            forwarded_allow_ips=_forwarded_allow_ips(
+                env.get("FORWARDED_ALLOW_IPS", ""), _flag(env, "FORWARDED_ALLOW_ANY")
+            ),
             line_channel_secret=env.get("LINE_CHANNEL_SECRET", "").strip() or None,
             line_channel_access_token=env.get("LINE_CHANNEL_ACCESS_TOKEN", "").strip() or None,
             line_api_base=(env.get("LINE_API_BASE", "").strip() or "https://api.line.me").rstrip("/"),

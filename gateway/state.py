@@ -15,7 +15,7 @@ class StateUnavailable(Exception):
 
 
 class SessionBackend(Protocol):
-    """Web sessions, the buttons offered per conversation and the PIN-question context (see ``SessionStore``)."""
+    """Web sessions and the buttons offered per conversation (see ``SessionStore``)."""
 
     async def create(self, municipality: str | None, now: float | None = None) -> Session:
         """Issue a new session."""
@@ -33,16 +33,12 @@ class SessionBackend(Protocol):
         """Add the payloads of the buttons just shown."""
         ...
 
-    async def asked_pin(self, conversation_id: str) -> bool:
-        """Whether the bot's last message in this conversation asked about a PIN."""
-        ...
-
-    async def set_asked_pin(self, conversation_id: str, asked: bool) -> None:
-        """Record whether the bot's last message asked about a PIN."""
-        ...
-
     async def forget_conversation(self, conversation_id: str) -> None:
         """Drop what the gateway keeps about a conversation."""
+        ...
+
+    async def delete(self, session_id: str) -> bool:
+        """Forget a web session at once; True if it existed."""
         ...
 
     async def purge(self, now: float | None = None) -> int:

@@ -3,28 +3,44 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import time
+from collections import Counter
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
+from typing import NoReturn
 
 from gateway.fallback import fallback_text
 from gateway.ids import log_id
+from gateway.line.rejections import RejectionLog
 from gateway.models import BotMessage
 from gateway.municipalities import MunicipalityDirectory
 from gateway.rasa_client import RasaUnavailable
 from gateway.replicas import ReplicaPool
 from gateway.state import ConversationLocks, SessionBackend, StateUnavailable
 from gateway.textguard import guard_typed_text
-from privacy.redact import asks_about_pin
 
 log = logging.getLogger(__name__)
 # A turn left with less time than this after waiting for its conversation's lock is not forwarded: Rasa could not
 # answer in time, and the turn would land in its tracker although the resident only saw the apology.
 MIN_FORWARD_SECONDS = 0.5
+# Deleting a conversation waits at most this much longer than a turn's deadline for its turns in flight.
+FORGET_MARGIN_SECONDS = 1.0
 
 
 class TurnsBusy(Exception):
-    """The global cap on turns in flight is reached; the caller answers "busy" instead of queueing."""
+    """A cap on turns in flight is reached; the caller answers instead of queueing.
+
+    ``scope`` says whose cap: ``"client"`` (one address) or ``"conversation"`` are the sender's own excess (the web
+    API answers 429), ``"global"`` is the gateway being full (503).
+    """
+
+    def __init__(self, scope: str) -> None:
+        """Name the cap that refused the turn."""
+        super().__init__(scope)
+        self.scope = scope
 
 
 @dataclass(frozen=True)
@@ -50,21 +66,54 @@ class TurnService:
         log_secret: bytes,
         deadline_seconds: float,
         max_in_flight: int,
+        max_per_client: int = 16,
+        max_per_conversation: int = 8,
     ) -> None:
-        """Wire the collaborators; a turn ends within ``deadline_seconds``, at most ``max_in_flight`` run at once."""
+        """Wire the collaborators; a turn ends within ``deadline_seconds``.
+
+        At most ``max_in_flight`` conversations have turns in flight at once (so at most that many turns are at
+        Rasa); one conversation has at most ``max_per_conversation`` turns running or queued, one client (see
+        ``client_slot``) at most ``max_per_client``. Turns queued behind their own conversation's lock count once
+        against the global cap, so one sender's queue cannot fill it.
+        """
         self._rasa = rasa
         self._store = store
         self._directory = directory
         self._log_secret = log_secret
         self._deadline_seconds = deadline_seconds
         self._max_in_flight = max_in_flight
-        self._in_flight = 0
+        self._max_per_client = max_per_client
+        self._max_per_conversation = max_per_conversation
+        self._by_conversation: Counter[str] = Counter()
+        self._by_client: Counter[str] = Counter()
+        # A flood is refused many times a second: one summary line a minute per cap, never one line per refusal.
+        self._refusals = {
+            scope: RejectionLog(f"turn refused: {scope} cap on turns in flight reached")
+            for scope in ("client", "conversation", "global")
+        }
         self._locks = locks
 
     @property
     def in_flight(self) -> int:
         """Turns started and not yet finished (waiting for their conversation's lock included)."""
-        return self._in_flight
+        return sum(self._by_conversation.values())
+
+    @contextmanager
+    def client_slot(self, client: str) -> Iterator[None]:
+        """Hold one of ``client``'s turn slots around a turn; TurnsBusy("client") when it has none left.
+
+        ``client`` is the sender's address key (an IPv4 address or an IPv6 /64): one client holding many sessions
+        still gets at most ``max_per_client`` turns in flight.
+        """
+        if self._by_client[client] >= self._max_per_client:
+            self._refuse("client")
+        self._by_client[client] += 1
+        try:
+            yield
+        finally:
+            self._by_client[client] -= 1
+            if self._by_client[client] <= 0:
+                del self._by_client[client]
 
     async def is_offered(self, conversation_id: str, payload: str) -> bool:
         """Whether the bot offered a button with exactly this payload in this conversation."""
@@ -72,7 +121,7 @@ class TurnService:
 
     async def typed(self, channel: str, conversation_id: str, raw_text: str, municipality: str | None) -> TurnResult:
         """A turn for text the resident typed: redacted and de-commanded before it goes anywhere."""
-        guarded = guard_typed_text(raw_text, pin_context=await self._store.asked_pin(conversation_id))
+        guarded = guard_typed_text(raw_text)
         result = await self._run(channel, conversation_id, guarded.text, municipality, "text", guarded.redacted)
         return TurnResult(result.messages, result.fallback, you=guarded.text, redacted=guarded.redacted)
 
@@ -81,15 +130,26 @@ class TurnService:
         return await self._run(channel, conversation_id, payload, municipality, "button", False)
 
     async def forget(self, conversation_id: str) -> bool:
-        """Delete the conversation here and in Rasa's tracker store (a LINE user who unfollowed); True if Rasa did."""
-        await self._store.forget_conversation(conversation_id)
-        return await self._rasa.delete_conversation(conversation_id)
+        """Delete the conversation here and in Rasa's tracker store; True if Rasa did.
+
+        For a LINE user who unfollowed and a resident who deleted their web conversation. It waits for the
+        conversation's turns in flight (each ends within its deadline), so none of them writes after the deletion.
+        """
+        deadline = asyncio.get_running_loop().time() + self._deadline_seconds + FORGET_MARGIN_SECONDS
+        async with contextlib.AsyncExitStack() as held:
+            try:
+                await held.enter_async_context(self._locks.hold(conversation_id, deadline))
+            except TimeoutError:
+                # A holder outliving its deadline (a crashed gateway's Redis lock) must not keep the data alive.
+                log.warning("deleting a conversation without its lock: a turn held it past its deadline")
+            await self._store.forget_conversation(conversation_id)
+            deleted = await self._rasa.delete_conversation(conversation_id)
+        return deleted
 
     async def _remember(self, conversation_id: str, messages: list[BotMessage]) -> None:
-        """Keep the offered buttons and the PIN-question context; Rasa's answer goes out even if this fails."""
+        """Keep the offered buttons; Rasa's answer goes out even if this fails."""
         try:
             await self._store.remember_offers(conversation_id, [b.payload for m in messages for b in m.buttons])
-            await self._store.set_asked_pin(conversation_id, any(asks_about_pin(m.text) for m in messages))
         except StateUnavailable as exc:
             # The resident still sees the answer; its buttons are refused (403) until state is back.
             log.warning("turn state not saved (%s)", exc)
@@ -101,14 +161,23 @@ class TurnService:
     async def _run(
         self, channel: str, conversation_id: str, message: str, municipality: str | None, kind: str, redacted: bool
     ) -> TurnResult:
-        if self._in_flight >= self._max_in_flight:
-            log.warning("turn refused: %d turns in flight (cap %d)", self._in_flight, self._max_in_flight)
-            raise TurnsBusy
-        self._in_flight += 1
+        queued = self._by_conversation[conversation_id]
+        if queued >= self._max_per_conversation:
+            self._refuse("conversation")
+        # A conversation already in flight holds its global slot: its further turns only queue behind its lock.
+        if not queued and len(self._by_conversation) >= self._max_in_flight:
+            self._refuse("global")
+        self._by_conversation[conversation_id] += 1
         try:
             return await self._run_within_deadline(channel, conversation_id, message, municipality, kind, redacted)
         finally:
-            self._in_flight -= 1
+            self._by_conversation[conversation_id] -= 1
+            if self._by_conversation[conversation_id] <= 0:
+                del self._by_conversation[conversation_id]
+
+    def _refuse(self, scope: str) -> NoReturn:
+        self._refusals[scope].record()
+        raise TurnsBusy(scope)
 
     async def _run_within_deadline(
         self, channel: str, conversation_id: str, message: str, municipality: str | None, kind: str, redacted: bool

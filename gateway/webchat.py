@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import math
 import time
+from functools import partial
 from typing import TypeVar
 
 from pydantic import BaseModel, ValidationError
@@ -12,9 +13,9 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
 from gateway.http import NO_STORE, BadJson, BodyTooLarge, client_address, json_error, parse_json, read_body
-from gateway.models import MessageRequest, SessionRequest
+from gateway.models import MessageRequest, SessionRef, SessionRequest
 from gateway.municipalities import MunicipalityDirectory
-from gateway.ratelimit import address_key
+from gateway.ratelimit import address_key, address_limiter
 from gateway.settings import Settings
 from gateway.state import LimiterFactory, RateLimiter, SessionBackend
 from gateway.turns import TurnsBusy, TurnService
@@ -26,7 +27,12 @@ Body = TypeVar("Body", bound=BaseModel)
 
 MAX_PAYLOAD_CHARS = 1000
 BUSY_MESSAGE = "ただいま大変混み合っています。申し訳ありませんが、少し時間をおいてからもう一度お試しください。"
+# The sender already has as many turns waiting as it may: the widget sends one at a time, so this is rare.
+IN_FLIGHT_MESSAGE = "前のメッセージにお答えしています。回答をお待ちいただき、そのあとでもう一度お送りください。"
 PURGE_INTERVAL_SECONDS = 600.0
+EXPIRED_MESSAGE = "会話の有効期限が切れました。もう一度お試しください。"
+# A resident whose deletion failed because Rasa is down is told to try again after about this long.
+DELETE_RETRY_AFTER_SECONDS = 30
 
 
 class WebChat:
@@ -46,14 +52,16 @@ class WebChat:
         self._turns = turns
         self._directory = directory
         self._per_session = limiter("web-session", settings.rate_limit_session_per_minute)
-        self._per_address = limiter("web-address", settings.rate_limit_ip_per_minute)
-        self._creations = limiter("web-create", settings.rate_limit_sessions_per_ip_per_minute)
+        self._per_address = address_limiter(limiter, "web-address", settings.rate_limit_ip_per_minute, settings)
+        self._creations = address_limiter(
+            limiter, "web-create", settings.rate_limit_sessions_per_ip_per_minute, settings
+        )
         self._last_purge = 0.0
         self._default_municipality = directory.resolve(settings.default_municipality)
 
     async def create_session(self, request: Request) -> Response:
         """``POST /api/chat/session``: issue a session, optionally fixed to a municipality by the embedding."""
-        address = address_key(client_address(request))
+        address = client_address(request)
         if not await self._creations.allow(address):
             return await self._too_many(self._creations, address)
         parsed = await self._parse(request, SessionRequest, allow_empty=True)
@@ -68,9 +76,32 @@ class WebChat:
         session = await self._store.create(municipality)
         return JSONResponse({"session_id": session.session_id}, headers=NO_STORE)
 
+    async def delete_session(self, request: Request) -> Response:
+        """``DELETE /api/chat/session``: the resident deletes their conversation, here and in Rasa's tracker."""
+        address = client_address(request)
+        if not await self._per_address.allow(address):
+            return await self._too_many(self._per_address, address)
+        parsed = await self._parse(request, SessionRef, allow_empty=False)
+        if isinstance(parsed, Response):
+            return parsed
+        session = await self._store.get(parsed.session_id)
+        if session is None:
+            return json_error(404, "unknown_session", EXPIRED_MESSAGE)
+        # The session itself goes last: if Rasa could not delete, it stays so the resident can try again.
+        if not await self._turns.forget(session.conversation_id):
+            return json_error(
+                503,
+                "unavailable",
+                "ただいま会話を削除できませんでした。申し訳ありませんが、少し時間をおいてからもう一度お試しください。",
+                headers={"Retry-After": str(DELETE_RETRY_AFTER_SECONDS)},
+            )
+        await self._store.delete(session.session_id)
+        log.info("web session deleted on request")
+        return JSONResponse({"deleted": True}, headers=NO_STORE)
+
     async def message(self, request: Request) -> Response:
         """``POST /api/chat/message``: one typed text or one offered button, answered with the bot's messages."""
-        address = address_key(client_address(request))
+        address = client_address(request)
         if not await self._per_address.allow(address):
             return await self._too_many(self._per_address, address)
         parsed = await self._parse(request, MessageRequest, allow_empty=False)
@@ -80,7 +111,7 @@ class WebChat:
             return json_error(400, "invalid_request", "text と payload のどちらか一方を指定してください。")
         session = await self._store.get(parsed.session_id)
         if session is None:
-            return json_error(404, "unknown_session", "会話の有効期限が切れました。もう一度お試しください。")
+            return json_error(404, "unknown_session", EXPIRED_MESSAGE)
         if not await self._per_session.allow(session.session_id):
             return await self._too_many(self._per_session, session.session_id)
         if parsed.text is not None:
@@ -90,23 +121,24 @@ class WebChat:
                 )
             if not parsed.text.strip():
                 return json_error(422, "empty_text", "メッセージを入力してください。")
-            turn = self._turns.typed("web", session.conversation_id, parsed.text, session.municipality)
+            turn = partial(self._turns.typed, "web", session.conversation_id, parsed.text, session.municipality)
         else:
             payload = parsed.payload or ""
             if len(payload) > MAX_PAYLOAD_CHARS or not await self._turns.is_offered(session.conversation_id, payload):
                 return json_error(
                     403, "payload_not_offered", "この選択肢は現在選べません。メッセージを入力してください。"
                 )
-            turn = self._turns.button("web", session.conversation_id, payload, session.municipality)
+            turn = partial(self._turns.button, "web", session.conversation_id, payload, session.municipality)
+        # Every turn ends within the deadline, so that is when a refused sender's slots are free again.
+        retry_after = {"Retry-After": str(math.ceil(self._settings.rasa_timeout_seconds))}
         try:
-            result = await turn
-        except TurnsBusy:
-            return json_error(
-                503,
-                "busy",
-                BUSY_MESSAGE,
-                headers={"Retry-After": str(math.ceil(self._settings.rasa_timeout_seconds))},
-            )
+            # The sender's own caps (its address, its conversation) come before the gateway-wide one.
+            with self._turns.client_slot(address_key(address)):
+                result = await turn()  # created inside the slot: a refused turn leaves no coroutine behind
+        except TurnsBusy as exc:
+            if exc.scope == "global":
+                return json_error(503, "busy", BUSY_MESSAGE, headers=retry_after)
+            return json_error(429, "turns_in_flight", IN_FLIGHT_MESSAGE, headers=retry_after)
         body: dict[str, object] = {"messages": [m.to_api() for m in result.messages]}
         if result.you is not None:
             # The widget shows the resident's message as the server kept it: one redaction rule, never more claimed.

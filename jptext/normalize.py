@@ -4,29 +4,101 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Callable, Sequence
+from typing import Dict, TypeVar
+
+_T = TypeVar("_T")
 
 _SPACES = re.compile(r"\s+")
 # 龍ケ崎 is written 龍ヶ崎, 竜ヶ崎 and りゅうがさき; small ゖ/ゕ come from katakana ヶ/ヵ after kana folding.
 _KANA_VARIANTS = str.maketrans({"ゖ": "け", "ゕ": "か", "竜": "龍"})
+# Characters that are not combining marks but whose NFKC begins with one, so they compose with the character before
+# them (ﾊﾟ is パ): they belong to that character's cluster.
+_COMPOSING = frozenset("\uff9e\uff9f\u0e33\u0eb3")
+_KEPT_CONTROLS = frozenset("\n\t")
 
 
-def _ascii_digit(char: str) -> str:
-    # NFKC leaves some digit systems alone (Arabic-Indic, Devanagari, ...); a PIN typed in them is still a PIN.
-    if char.isdigit() and not char.isascii():
-        value = unicodedata.digit(char, None)
-        if value is not None:
-            return str(value)
-    return char
+class _CharCache(Dict[str, _T]):
+    """A per-character cache that computes what it misses; bounded, as residents can send any character."""
+
+    def __init__(self, compute: Callable[[str], _T]) -> None:
+        super().__init__()
+        self._compute = compute
+
+    def __missing__(self, char: str) -> _T:
+        if len(self) >= _CACHE_SIZE:
+            self.clear()
+        value = self[char] = self._compute(char)
+        return value
+
+
+def _is_mark(char: str) -> bool:
+    return char in _COMPOSING or unicodedata.category(char)[0] == "M"
+
+
+def _fold_cluster(cluster: str) -> str:
+    """NFKC of one character and the marks after it, digits as ASCII, what is invisible or did not compose dropped."""
+    out = []
+    for char in unicodedata.normalize("NFKC", cluster):
+        category = unicodedata.category(char)
+        if category[0] == "M" or category == "Cf" or (category == "Cc" and char not in _KEPT_CONTROLS):
+            # Zero-width characters, variation selectors, keycaps (1️⃣ is 1 U+FE0F U+20E3) and stray combining marks
+            # can sit between digits and hide them from any pattern, so they go.
+            continue
+        if char.isdigit() and not char.isascii():
+            # NFKC leaves some digit systems alone (Arabic-Indic, Devanagari, ...); a PIN typed in them is a PIN.
+            value = unicodedata.digit(char, None)
+            if value is not None:
+                char = str(value)
+        out.append(char)
+    return "".join(out)
+
+
+_CACHE_SIZE = 8192
+_MARKS: _CharCache[bool] = _CharCache(_is_mark)
+_FOLDED: _CharCache[str] = _CharCache(_fold_cluster)
+
+
+def nfkc_spans(text: str) -> tuple[str, Sequence[int], Sequence[int]]:
+    """`nfkc` of ``text`` and, for every character of the result, the span ``[start, end)`` of ``text`` it came from.
+
+    The text is normalised one cluster at a time (a character and the combining marks after it), so a caller can find
+    something in the normalised text and replace it in the original, leaving everything else exactly as typed.
+    """
+    size = len(text)
+    folded = list(map(_FOLDED.__getitem__, text))
+    normalised = "".join(folded)
+    marks = list(map(_MARKS.__getitem__, text))
+    if not any(marks):
+        if len(normalised) == size and "" not in folded:
+            # The common case, one character for one (ASCII, kana, full-width forms): computed at C speed.
+            return normalised, range(size), range(1, size + 1)
+        starts = [i for i, chars in enumerate(folded) for _ in chars]
+        return normalised, starts, [i + 1 for i in starts]
+    out: list[str] = []
+    starts = []
+    ends: list[int] = []
+    i = 0
+    while i < size:
+        j = i + 1
+        while j < size and marks[j]:
+            j += 1
+        chars = folded[i] if j == i + 1 else _fold_cluster(text[i:j])
+        out.append(chars)
+        starts.extend([i] * len(chars))
+        ends.extend([j] * len(chars))
+        i = j
+    return "".join(out), starts, ends
 
 
 def nfkc(text: str) -> str:
-    """NFKC, every Unicode digit as ASCII, invisible format/control characters dropped (newline and tab kept).
+    """NFKC, every Unicode digit as ASCII, invisible characters and marks that did not compose dropped.
 
-    Characters such as U+200B can sit between digits and hide them from patterns, so they go.
+    Newline and tab are kept; other control and format characters (U+200B between digits) go, as do variation
+    selectors and keycap marks. Normalised one cluster at a time, exactly as ``nfkc_spans`` (so Hangul jamo typed
+    apart stay apart; nothing here reads Korean).
     """
-    text = unicodedata.normalize("NFKC", text)
-    kept = (ch for ch in text if ch in "\n\t" or unicodedata.category(ch) not in ("Cc", "Cf"))
-    return "".join(_ascii_digit(ch) for ch in kept)
+    return nfkc_spans(text)[0]
 
 
 def fold(text: str) -> str:

@@ -20,6 +20,7 @@ from kb.models import (
     IdDocuments,
     IdRule,
     Municipality,
+    MustKnow,
     National,
     Office,
     Phone,
@@ -67,6 +68,12 @@ def _selector(raw: dict[str, Any]) -> Optional[DaySelector]:
 
 def _texts(raw: Optional[list[str]]) -> tuple[str, ...]:
     return tuple(raw or ())
+
+
+def _must_know(raw: Optional[list[Any]]) -> tuple[MustKnow, ...]:
+    return tuple(
+        MustKnow(item) if isinstance(item, str) else MustKnow(item["text"], item["page"]) for item in raw or ()
+    )
 
 
 def build_sources(raw: dict[str, Any]) -> dict[str, Source]:
@@ -143,6 +150,7 @@ def build_national(raw: dict[str, Any], sources: dict[str, Source]) -> National:
             source=sources[ren["source"]],
             notice=ren.get("notice"),
             notes=_texts(ren.get("notes")),
+            still_an_id=_must_know([ren["still_an_id"]])[0] if ren.get("still_an_id") else None,
         ),
         change_at_home=_facts(raw.get("change_at_home"), sources),
         reset_at_office=_facts(raw.get("reset_at_office"), sources),
@@ -199,6 +207,10 @@ def _office(raw: dict[str, Any], mid: str, sources: dict[str, Source], year_end:
             for u in raw.get("uncertain_days", ())
         ),
         notes=_texts(raw.get("notes")),
+        address=raw.get("address"),
+        brief=raw.get("brief"),
+        key_notes=_texts(raw.get("key_notes")),
+        must_know=_must_know(raw.get("must_know")),
     )
 
 
@@ -211,6 +223,7 @@ def _document(raw: dict[str, Any]) -> Document:
         raw.get("exemption"),
         raw.get("form"),
         _texts(raw.get("remarks")),
+        raw.get("brief"),
     )
 
 
@@ -229,6 +242,8 @@ def _procedure(pid: str, raw: dict[str, Any], sources: dict[str, Source]) -> Pro
             coverage_note=a.get("coverage_note"),
             kb_note=a.get("kb_note"),
             source=sources[a["source"]] if "source" in a else None,
+            must_know=_must_know(a.get("must_know")),
+            listed_on_page=a.get("listed_on_page", False),
         )
     return Procedure(
         id=pid,
@@ -236,6 +251,8 @@ def _procedure(pid: str, raw: dict[str, Any], sources: dict[str, Source]) -> Pro
         offices=tuple(raw["offices"]),
         source=sources[raw["source"]],
         applicants=MappingProxyType(applicants),
+        key_notes=_texts(raw.get("key_notes")),
+        must_know=_must_know(raw.get("must_know")),
     )
 
 
@@ -243,10 +260,19 @@ def _id_documents(raw: Optional[dict[str, Any]], sources: dict[str, Source]) -> 
     if raw is None:
         return None
     return IdDocuments(
-        categories=tuple(IdCategory(c["id"], c["label"], _texts(c["examples"])) for c in raw.get("categories", ())),
+        categories=tuple(
+            IdCategory(c["id"], c["label"], _texts(c["examples"]), c.get("brief")) for c in raw.get("categories", ())
+        ),
         examples=_texts(raw.get("examples")),
         rules=tuple(
-            IdRule(r["text"], tuple(r.get("applies_to", ())), tuple(r.get("procedures", ()))) for r in raw["rules"]
+            IdRule(
+                r["text"],
+                tuple(r.get("applies_to", ())),
+                tuple(r.get("procedures", ())),
+                r.get("visit"),
+                r.get("label"),
+            )
+            for r in raw["rules"]
         ),
         notes=_texts(raw.get("notes")),
         source=sources[raw["source"]],
@@ -264,6 +290,7 @@ def build_municipality(raw: dict[str, Any], sources: dict[str, Source], year_end
         hours=c.get("hours"),
         address=c.get("address"),
         fax=c.get("fax"),
+        in_person=c.get("in_person"),
     )
     procedures = {
         pid: _procedure(pid, raw["procedures"][pid], sources) for pid in PROCEDURES if pid in raw["procedures"]

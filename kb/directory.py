@@ -37,6 +37,7 @@ class CityContact:
     department: Optional[str] = None
     phones: tuple[Phone, ...] = ()
     hours: Optional[str] = None
+    in_person: Optional[str] = None  # where to ask in person, for a page without a phone number
 
 
 @dataclass(frozen=True)
@@ -86,7 +87,10 @@ def parse_city(data: Any, file_id: str) -> Optional[City]:
         name=str(_text(data.get("name"))),
         aliases=tuple(str(a) for a in (aliases if isinstance(aliases, list) else []) if _text(a)),
         contact=CityContact(
-            _text(contact.get("department")), _phones(contact.get("phones")), _text(contact.get("hours"))
+            _text(contact.get("department")),
+            _phones(contact.get("phones")),
+            _text(contact.get("hours")),
+            _text(contact.get("in_person")),
         ),
     )
 

@@ -35,6 +35,19 @@ class Fact:
 
 
 @dataclass(frozen=True)
+class MustKnow:
+    """A phrase the first answer must contain: `text` as the answer writes it, `page` as the page does (None: the same)."""
+
+    text: str
+    page: Optional[str] = None
+
+    @property
+    def page_text(self) -> str:
+        """The page's own words for this fact."""
+        return self.page or self.text
+
+
+@dataclass(frozen=True)
 class Document:
     """A document to bring; `visit` is 1 or 2 when the page splits them by visit."""
 
@@ -45,6 +58,7 @@ class Document:
     exemption: Optional[str] = None
     form: Optional[str] = None  # the page's name of the form this document is (e.g. 照会書兼回答書)
     remarks: tuple[str, ...] = ()  # further sentences of the page about this document
+    brief: Optional[str] = None  # the conditions as the first answer shows them (note and options stay in full)
 
 
 @dataclass(frozen=True)
@@ -63,6 +77,9 @@ class Requirements:
     procedure_notes: tuple[str, ...]
     kb_note: Optional[str]
     source: Source
+    key_notes: tuple[str, ...] = ()  # the procedure's notes the first answer carries
+    must_know: tuple[MustKnow, ...] = ()  # the procedure's and the applicant's (offices' are on the offices)
+    listed_on_page: bool = False  # not covered here although the page lists the documents (lost from our copy)
 
     @property
     def procedure_label(self) -> str:
@@ -180,6 +197,10 @@ class Office:
     no_pin_service: tuple[ServiceWindow, ...] = ()
     uncertain_days: tuple[UncertainDays, ...] = ()
     notes: tuple[str, ...] = ()
+    address: Optional[str] = None
+    brief: Optional[str] = None  # where it is, shortened from `location` for the one-line office list
+    key_notes: tuple[str, ...] = ()  # notes the first answer carries (reservation)
+    must_know: tuple[MustKnow, ...] = ()
 
     @property
     def has_hours(self) -> bool:
@@ -205,6 +226,7 @@ class Contact:
     hours: Optional[str] = None
     address: Optional[str] = None
     fax: Optional[str] = None
+    in_person: Optional[str] = None  # where the department takes questions in person (a page without a phone)
 
 
 @dataclass(frozen=True)
@@ -214,6 +236,7 @@ class IdCategory:
     id: str
     label: str
     examples: tuple[str, ...]
+    brief: Optional[str] = None  # what the letter stands for, shortened for the first answer
 
 
 @dataclass(frozen=True)
@@ -223,6 +246,16 @@ class IdRule:
     text: str
     applies_to: tuple[str, ...] = ()
     procedures: tuple[str, ...] = ()  # empty: every procedure of the page
+    visit: Optional[int] = None
+    label: Optional[str] = (
+        None  # whose documents, as the page heads the rule (本人の本人確認書類)  # the visit it is for, when the page splits the documents by visit
+    )
+
+    def fits(self, procedure: Optional[str], applicant: Optional[str]) -> bool:
+        """True when the rule is stated for this procedure and applicant (an unknown one matches every rule)."""
+        return (procedure is None or not self.procedures or procedure in self.procedures) and (
+            applicant is None or not self.applies_to or applicant in self.applies_to
+        )
 
 
 @dataclass(frozen=True)
@@ -248,6 +281,8 @@ class Applicant:
     coverage_note: Optional[str] = None
     kb_note: Optional[str] = None
     source: Optional[Source] = None
+    must_know: tuple[MustKnow, ...] = ()
+    listed_on_page: bool = False
 
 
 @dataclass(frozen=True)
@@ -259,6 +294,8 @@ class Procedure:
     offices: tuple[str, ...]
     source: Source
     applicants: Mapping[str, Applicant] = field(default_factory=lambda: MappingProxyType({}))
+    key_notes: tuple[str, ...] = ()
+    must_know: tuple[MustKnow, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -343,6 +380,7 @@ class Renewal:
     source: Source
     notice: Optional[str] = None
     notes: tuple[str, ...] = ()
+    still_an_id: Optional[MustKnow] = None  # an expired certificate's card is still an ID (text with its subject)
 
 
 @dataclass(frozen=True)

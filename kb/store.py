@@ -10,7 +10,7 @@ from typing import Mapping, Optional, Union
 from kb.build import build_municipality, build_national, build_sources, build_year_end
 from kb.errors import KBValidationError, UnknownIdError
 from kb.ids import APPLICANTS, PROCEDURES
-from kb.models import Contact, IdDocuments, Municipality, National, Office, Requirements, Source
+from kb.models import Contact, IdDocuments, Municipality, MustKnow, National, Office, Requirements, Source
 from kb.paths import default_knowledge_dir
 from kb.resolve import find_mentions
 from kb.validation import validate_tree
@@ -87,6 +87,9 @@ class KnowledgeBase:
             procedure_notes=proc.notes,
             kb_note=entry.kb_note,
             source=entry.source or proc.source,
+            key_notes=proc.key_notes,
+            must_know=proc.must_know + entry.must_know,
+            listed_on_page=entry.listed_on_page,
         )
 
     def offices(self, mid: str, procedure: str) -> list[Office]:
@@ -97,6 +100,14 @@ class KnowledgeBase:
         if proc is None:
             return []
         return [office for oid in proc.offices if (office := muni.office(oid)) is not None]
+
+    def must_know(self, mid: str, procedure: str, applicant: str) -> list[MustKnow]:
+        """Every phrase the first answer for this case must contain: the procedure's, the applicant's, each office's."""
+        req = self.requirements(mid, procedure, applicant)
+        if req is None:
+            return []
+        offices = [fact for office in self.offices(mid, procedure) for fact in office.must_know]
+        return list(req.must_know) + offices
 
     def office(self, office_id: str) -> Office:
         """An office by its id, in any municipality."""

@@ -8,20 +8,18 @@ from privacy.redact import (
     INDIVIDUAL_NUMBER_PLACEHOLDER,
     PIN_PLACEHOLDER,
     Redaction,
-    asks_about_pin,
     contains_placeholder,
-    mentions_pin,
     redact,
+    redact_individual_numbers,
 )
 
 __all__ = [
     "INDIVIDUAL_NUMBER_PLACEHOLDER",
     "PIN_PLACEHOLDER",
     "Redaction",
-    "asks_about_pin",
     "check_digit",
     "contains_placeholder",
     "is_valid_individual_number",
-    "mentions_pin",
     "redact",
+    "redact_individual_numbers",
 ]

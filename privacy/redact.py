@@ -1,52 +1,95 @@
 """Replace individual numbers and PINs in free text with fixed placeholders.
 
-The rule, in order (docs: README "Privacy"):
+The rule is context-free: this bot is about PINs in every conversation, so a number is judged by its own shape,
+never by what the bot asked before (docs: README "Privacy").
 
-1. The text is normalised with ``jptext.nfkc`` (NFKC, every Unicode digit as ASCII, invisible characters dropped).
-2. Digits broken only by separators (spaces of any width and count, line breaks, hyphens and dashes of every kind
-   including 「ー」, 、, 。, /, ~, dots, commas, brackets, quotes) count as ONE number.
-3. A number of 12 or more digits is an individual number (whatever its check digit): ``［個人番号］``.
-4. In a message that mentions a PIN word (``PIN_WORDS``), or that answers a bot turn asking about PINs
-   (``pin_context=True``), every number of 4-16 digits and every 4-16 character token mixing letters and digits is a
-   PIN: ``［暗証番号］``. A number directly followed by a unit (4桁, 3回, 2025年, 10分) is a count, length or date and
-   is kept; digits glued to it by a separator are still judged on their own.
-5. A message that is nothing but a 4-8 digit number or such a token (「1234」「1234です」) is a PIN too.
+1. Detection runs on a normalised copy (``jptext.nfkc_spans``: NFKC one character at a time, every Unicode digit
+   as ASCII, keycaps, variation selectors, zero-width and other format characters and stray combining marks
+   dropped), which keeps for every normalised character the span of the original it came from. Kanji numerals
+   (``KANJI_DIGITS``) and circles used as zero (``ZERO_LOOKALIKES``, and O-shaped letters standing alone) count
+   as digits inside a number. Replacements are applied to the ORIGINAL text through that map: everything outside a
+   replaced span comes back exactly as typed (a full-width ／ stays ／), and a text with nothing found is returned
+   unchanged.
+2. Digits broken only by separators are ONE number: spaces of any width and count, line breaks (U+2028/U+2029
+   too), tabs, hyphens, dashes and minus signs of every kind (「ー」「ｰ」「−」), 、。・·, slashes and backslashes,
+   ~ 〜, dots, commas, : ;, arrows, brackets, quotes, * # + = | _ and other punctuation (``SEPARATORS`` and
+   ``_SEPARATOR_CATEGORIES``).
+   Kanji numerals mixed with ASCII digits are digits of the run (「一2三4」); a run of kanji numerals alone is a
+   number only with at least 4 of them (「一、二、三、四」 is, 一丁目 and 一度 are not).
+3. 12 or more digits: an individual number, ``［個人番号］``, always.
+4. 4 to 11 digits: a PIN, ``［暗証番号］``, always (no PIN word needed: 「ロックされた。1234と5678を試した」, a bare
+   「4917」, each half of a 個人番号 sent in two messages), except
+   a. a number directly followed by a unit (``UNITS``: 4桁, 3回, 2025年, 10分) is a count, length or date and is
+      kept; digits glued to it by a separator are judged on their own (「1234、3回」: 1234 is a PIN);
+   b. in a message WITHOUT a PIN word (``PIN_WORDS``), a clock time ``H:MM``/``HH:MM`` (hour 0-29, minutes 00-59)
+      and a date ``M/D`` or ``YYYY/M/D`` (valid month and day, year 1900-2099, ``/`` only), each exactly those
+      groups, are kept, also several of them joined by spaces, 〜 or dashes (「9:00〜17:00」「12/28 17:30」), so
+      「17:30に行っても間に合いますか」 still reaches the NLU. Next to a PIN word they are PINs too.
+5. A token of 4 to 16 characters mixing ASCII letters and digits (after NFKC) is a PIN, always (the 署名用
+   password, PIN1234).
+6. The placeholders are never PIN words and never redacted again: ``redact(redact(s)) == redact(s)``.
 
-Over-redaction is accepted: a phone number or a date in a PIN message is replaced as well.
+Over-redaction is accepted: a phone number, a postal code, an address like 2-13-5 or a product name like iPhone15
+typed by a resident is replaced as well. The bot's own texts lose only 12-digit numbers
+(``redact_individual_numbers``).
+
+Every step is one pass over the characters. The regular expressions run over one class letter per character
+(``[DKZ]+(?:S+[DKZ]+)*``: members and separators are disjoint, so a failed attempt backs off over one block of
+separators at most) and over ASCII letters and digits (``[A-Za-z0-9]{4,}``): no nested or overlapping quantifiers.
+The time is linear in the length of the text whatever it contains (tests/privacy/test_redact_linear.py).
 """
 
 from __future__ import annotations
 
 import re
+import unicodedata
+from bisect import bisect_left
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
-from typing import Callable
+from typing import Dict
 
-from jptext import nfkc
+from jptext import nfkc_spans
 
 INDIVIDUAL_NUMBER_PLACEHOLDER = "［個人番号］"
 PIN_PLACEHOLDER = "［暗証番号］"
-_PLACEHOLDERS = re.compile(f"({re.escape(INDIVIDUAL_NUMBER_PLACEHOLDER)}|{re.escape(PIN_PLACEHOLDER)})")
+_PLACEHOLDERS = (INDIVIDUAL_NUMBER_PLACEHOLDER, PIN_PLACEHOLDER)
+_KIND = {INDIVIDUAL_NUMBER_PLACEHOLDER: "individual_number", PIN_PLACEHOLDER: "pin"}
+# A placeholder already in the text stands in the normalised copy as this one character: neither digit, letter,
+# separator nor part of a word, so no number, token or PIN word runs across it. (Controls other than tab and
+# newline are dropped by the normaliser, so it cannot come from the text itself.)
+_BREAK = "\x00"
 
-# Characters residents put between digit groups, as they look after NFKC. The colon is left out on purpose:
-# it writes times (8:30), and a time next to 暗証番号 would otherwise read as a PIN.
+# Kanji numerals typed as digits (一二三四); 〇 is the kanji zero.
+KANJI_DIGITS = "〇零一二三四五六七八九"
+# Circles residents type for 0 (○ for 〇).
+ZERO_LOOKALIKES = "○◯⭕⚪⚬◦∘"
+# O-shaped letters (Latin, Greek, Cyrillic): a zero only when no other letter touches them (1 O 2 3, not ORDER).
+_LETTER_ZEROS = frozenset("OoΟοОо")
+
+# Characters residents put between digit groups, as they look after NFKC; with them, every character of the
+# categories below (spaces, line and paragraph separators, dashes, brackets, quotes, connectors, other punctuation,
+# mathematical and modifier symbols) and the arrow and box-drawing blocks.
 SEPARATORS = (
-    " \t\r\n\u00a0"  # spaces (the ideographic space is a plain space after NFKC), tabs, line breaks
-    "-\u2010\u2011\u2012\u2013\u2014\u2015\u2212\u30fc\u2500\ufe63\u2043\u02d7"  # hyphens, dashes, minus, ー, ─
-    "_.,、。/\\~\u301c\u3030・*#+=|"  # underscore, dots, commas, 、。, slashes, tildes (~〜〰), ・
+    " \t\n\u2028\u2029"  # spaces, tabs, line breaks (the ideographic space is a plain space after NFKC)
+    "-\u2010\u2011\u2012\u2013\u2014\u2015\u2212\u30fc\u2500\u2501\u2043\u02d7"  # hyphens, dashes, minus, ー, ─
+    "_.,、。・·•∙⋅/\\~\u301c\u3030:;*#+=|¦"  # underscore, dots, commas, 、。, middle dots, slashes, tildes, : ;
     "()[]{}<>「」『』【】〔〕〈〉《》\"'`"  # brackets and quotes
+    "→←↑↓⇒⇔↔➡⬅"  # arrows
 )
-_SEP = "[" + re.escape(SEPARATORS) + "]"
-# Kanji numerals typed as digits (一二三四): only runs are considered, so 一丁目 or 一度 are not numbers.
-_KANJI_DIGITS = "〇零一二三四五六七八九"
-_NUMBER = re.compile(rf"[0-9](?:{_SEP}*[0-9])*|[{_KANJI_DIGITS}]{{4,}}")
-_LAST_GROUP = re.compile(rf"{_SEP}+[0-9]+$")
-# Letters and digits mixed, 4-16 characters: the 署名用 password and PINs written next to letters (PIN1234).
-_MIXED_TOKEN = re.compile(
-    r"(?<![A-Za-z0-9])(?=[A-Za-z0-9]*[0-9])(?=[A-Za-z0-9]*[A-Za-z])[A-Za-z0-9]{4,16}(?![A-Za-z0-9])"
+_SEPARATOR_CATEGORIES = frozenset({"Zs", "Zl", "Zp", "Pd", "Ps", "Pe", "Pi", "Pf", "Pc", "Po", "Sm", "Sk"})
+_SEPARATOR_BLOCKS = (
+    (0x2190, 0x21FF),  # Arrows
+    (0x2500, 0x257F),  # Box Drawing (─ │)
+    (0x2794, 0x27BF),  # Dingbat arrows (➔ ➡)
+    (0x27F0, 0x27FF),  # Supplemental Arrows-A
+    (0x2900, 0x297F),  # Supplemental Arrows-B
+    (0x2B00, 0x2B4F),  # Miscellaneous Symbols and Arrows (before the stars and ⭕)
+    (0x2B5A, 0x2BFF),
+    (0x1F800, 0x1F8FF),  # Supplemental Arrows-C
 )
 
 # Words after which a number is a count, a length, an amount or a date, not a PIN.
-_UNITS = (
+UNITS = (
     "桁",
     "けた",
     "ケタ",
@@ -83,11 +126,10 @@ _UNITS = (
     "%",
     "歩",
 )
-_UNIT_AFTER = re.compile(r"\s*(?:" + "|".join(re.escape(u) for u in _UNITS) + ")")
 
-# Words that make a message about PINs: the forms residents write (incl. the IME mis-conversion 暗唱番号), and the
-# PIN-type names the bot itself uses, so that 「住民基本台帳用は1357」 or 「4桁の方は0523」 are caught. 番号 and
-# マイナンバー are included: a partial 個人番号 is personal too, and over-redaction is accepted.
+# Words that make a message about PINs (matched after NFKC, case-insensitively): the forms residents write (incl.
+# the IME mis-conversion 暗唱番号) and the PIN-type names the bot itself uses. With one of them in the message a
+# clock time or a date is a PIN too (rule 4b); nothing else depends on them.
 PIN_WORDS = (
     "暗証",
     "暗唱",
@@ -123,17 +165,21 @@ PIN_WORDS = (
     "けたの",
     "ケタの",
 )
-_PIN_WORD = re.compile("|".join(re.escape(w) for w in PIN_WORDS), re.IGNORECASE)
-_PIN_TYPE_DIGITS = re.compile(r"[0-9]+\s*(?:桁|けた|ケタ)の")
+_PIN_WORDS_FOLDED = tuple(word.casefold() for word in PIN_WORDS)
 
-# A bot turn that asks about a PIN (「どの暗証番号ですか」「暗証番号（数字4桁）はわかりますか」): a question in a
-# message that names a PIN. The resident's next message is then treated as a PIN message.
-_QUESTION = re.compile(r"(?:か|[?？])\s*(?:[。.．)）」]|\n|$)")
+# What may stand between two clock times or dates of one kept run (「9:00〜17:00」「12/28、12/29」).
+_TIME_JOINERS = frozenset("~\u301c\u3030-\u2010\u2011\u2012\u2013\u2014\u2015\u2212\u30fc、,・")
+_DAYS_IN_MONTH = (31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31)
 
-# A message that is nothing but a number or a password-like token, with polite endings around it.
-_BARE_WRAPPER = re.compile(
-    r"^[\s「『\"'(\[]*(?P<value>.+?)[\s」』\"')\]]*(?:です|でした|だよ|だと思います|かな|かも)?[\s。.!?！？]*$"
-)
+# Character classes of the normalised text, one letter per character: a number is a run of members (digit D,
+# kanji numeral K, zero look-alike Z) broken only by separators S; L is an O-shaped letter, O anything else.
+_DIGIT, _KANJI, _ZERO, _SEPARATOR, _LETTER_ZERO, _OTHER = "DKZSLO"
+# Members and separators are disjoint classes, so a match can only end where a group of members ends: no
+# backtracking beyond one block of separators, which the search then passes once more. Linear.
+_RUN = re.compile("[DKZ]+(?:S+[DKZ]+)*")
+_GROUP = re.compile("[DKZ]+")
+# Shorter tokens fail within their 3 characters, longer ones match whole from their first character.
+_ALNUM_TOKEN = re.compile("[A-Za-z0-9]{4,}")
 
 
 @dataclass(frozen=True)
@@ -149,117 +195,269 @@ class Redaction:
         return bool(self.found)
 
 
-def mentions_pin(text: str) -> bool:
-    """Whether ``text`` mentions a PIN word (normalised first)."""
-    return _mentions_pin(nfkc(text))
-
-
-def _mentions_pin(normalised: str) -> bool:
-    return bool(_PIN_WORD.search(normalised) or _PIN_TYPE_DIGITS.search(normalised))
-
-
-def asks_about_pin(bot_text: str) -> bool:
-    """Whether a bot message asks the resident something about a PIN, so that the answer may contain one."""
-    normalised = nfkc(bot_text)
-    return _mentions_pin(normalised) and bool(_QUESTION.search(normalised))
-
-
-def redact(text: str, pin_context: bool = False) -> Redaction:
-    """Replace every individual number and PIN in ``text`` with a placeholder.
-
-    ``pin_context``: the message answers a bot turn that asked about a PIN (see ``asks_about_pin``).
-    """
-    if not text:
+def redact(text: str) -> Redaction:
+    """Replace every individual number and PIN in ``text`` (a resident's words) with a placeholder."""
+    if not _may_hold_a_number(text):
         return Redaction(text=text)
-    found: set[str] = set()
-    # Placeholders of an earlier pass are kept as they are (NFKC would turn their brackets into ASCII).
-    pieces = _PLACEHOLDERS.split(text)
-    normalised = [piece if i % 2 else nfkc(piece) for i, piece in enumerate(pieces)]
-    whole = "".join(normalised)
-    about_pin = pin_context or _mentions_pin(whole)
-    out = [piece if i % 2 else _redact_piece(piece, about_pin, found) for i, piece in enumerate(normalised)]
-    if len(out) == 1 and not found:
-        bare = _bare(out[0], found)
-        out = [bare]
-    if not found:
-        return Redaction(text=text)
-    return Redaction(text="".join(out), found=frozenset(found))
+    scan = _Scan(text)
+    spans: list[tuple[int, int, str]] = []
+    for run in scan.runs():
+        judged = scan.judge(run, unit_check=True)
+        if judged is not None:
+            spans.append(judged)
+    for start, end in scan.mixed_tokens():
+        spans.append((start, end, PIN_PLACEHOLDER))
+    return scan.replace(spans)
 
 
 def redact_individual_numbers(text: str) -> Redaction:
-    """Only rule 3 (12+ digits): for the bot's own texts, whose phone numbers, dates and lengths must stay."""
-    found: set[str] = set()
-    normalised = nfkc(text)
-
-    def _number(match: re.Match[str]) -> str:
-        if _digit_count(match.group(0)) == 12:
-            found.add("individual_number")
-            return INDIVIDUAL_NUMBER_PLACEHOLDER
-        return match.group(0)
-
-    result = _NUMBER.sub(_number, normalised)
-    return Redaction(text=result, found=frozenset(found)) if found else Redaction(text=text)
-
-
-def _digit_count(run: str) -> int:
-    return sum(ch.isdigit() or ch in _KANJI_DIGITS for ch in run)
-
-
-def _redact_piece(text: str, about_pin: bool, found: set[str]) -> str:
-    if about_pin:
-        text = _MIXED_TOKEN.sub(_replacer(PIN_PLACEHOLDER, "pin", found), text)
-
-    def _number(match: re.Match[str]) -> str:
-        return _judge(match.group(0), text, match.end(), about_pin, found)
-
-    return _NUMBER.sub(_number, text)
-
-
-def _judge(run: str, text: str, end: int, about_pin: bool, found: set[str]) -> str:
-    """Decide one run of digits: individual number, PIN, or kept (with a unit after its last group)."""
-    digits = _digit_count(run)
-    if digits >= 12:
-        found.add("individual_number")
-        return INDIVIDUAL_NUMBER_PLACEHOLDER
-    if not about_pin or digits < 4:
-        return run
-    if _UNIT_AFTER.match(text, end):
-        # 「1234、3回」: the last group is a count; what comes before it is judged on its own.
-        last = _LAST_GROUP.search(run)
-        if last is None:
-            return run
-        head = run[: last.start()]
-        head_digits = _digit_count(head)
-        if head_digits < 4:
-            return run
-        found.add("pin")
-        return PIN_PLACEHOLDER + run[last.start() :]
-    found.add("pin")
-    return PIN_PLACEHOLDER
-
-
-def _bare(text: str, found: set[str]) -> str:
-    """A message that is only a PIN-like value (「1234」「Abc12345です」) is a PIN."""
-    match = _BARE_WRAPPER.match(text)
-    if match is None:
-        return text
-    value = match.group("value")
-    number = _NUMBER.fullmatch(value)
-    mixed = _MIXED_TOKEN.fullmatch(value)
-    if (number and 4 <= _digit_count(value) <= 8) or mixed:
-        found.add("pin")
-        return text[: match.start("value")] + PIN_PLACEHOLDER + text[match.end("value") :]
-    return text
-
-
-def _replacer(placeholder: str, kind: str, found: set[str]) -> Callable[[re.Match[str]], str]:
-    def _replace(_: re.Match[str]) -> str:
-        found.add(kind)
-        return placeholder
-
-    return _replace
+    """Only 12-digit numbers, for the bot's own texts, whose phone numbers, dates and lengths must stay."""
+    if not _may_hold_a_number(text):
+        return Redaction(text=text)
+    scan = _Scan(text)
+    spans = []
+    for run in scan.runs():
+        if scan.is_number(run) and _members(run) == 12:
+            spans.append((run[0][0], run[-1][1], INDIVIDUAL_NUMBER_PLACEHOLDER))
+    return scan.replace(spans)
 
 
 def contains_placeholder(text: str) -> bool:
     """Tell whether ``text`` already carries a redaction placeholder."""
     return INDIVIDUAL_NUMBER_PLACEHOLDER in text or PIN_PLACEHOLDER in text
+
+
+def _may_hold_a_number(text: str) -> bool:
+    """A cheap test first: every number and every mixed token has a digit or a kanji numeral."""
+    if any(map(str.isdigit, text)) or any(char in text for char in KANJI_DIGITS):
+        return True
+    if text.isascii():
+        return False
+    # Compatibility characters (⑴, 🄁, ㈠, ⼀) are digits or kanji numerals only after NFKC.
+    normalised = unicodedata.normalize("NFKC", text)
+    return any(map(str.isdigit, normalised)) or any(char in normalised for char in KANJI_DIGITS)
+
+
+Run = list[tuple[int, int]]  # the groups of digits of one number: [start, end) in the normalised text
+
+
+def _members(run: Run) -> int:
+    return sum(end - start for start, end in run)
+
+
+class _Scan:
+    """One text, normalised with a map back to the original, and the class of every normalised character."""
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+        self.norm, self.starts, self.ends = _normalise(text)
+        classes = self.norm.translate(_CLASSES)
+        if _LETTER_ZERO in classes:
+            classes = _resolve_letter_zeros(self.norm, classes)
+        self.classes = classes
+        self._about_pin: bool | None = None
+
+    def runs(self) -> Iterator[Run]:
+        """Every maximal run of at least 4 members broken only by separators, as its groups (shorter ones are kept)."""
+        classes = self.classes
+        for match in _RUN.finditer(classes):
+            start, end = match.span()
+            if end - start - classes.count(_SEPARATOR, start, end) >= 4:
+                yield [group.span() for group in _GROUP.finditer(classes, start, end)]
+
+    def is_number(self, run: Run) -> bool:
+        """A run with an ASCII digit, or with at least 4 members of which one is a kanji numeral (not ○○ alone)."""
+        start, end = run[0][0], run[-1][1]
+        if self.classes.count(_DIGIT, start, end):
+            return True
+        return self.classes.count(_KANJI, start, end) > 0 and _members(run) >= 4
+
+    def judge(self, run: Run, unit_check: bool) -> tuple[int, int, str] | None:
+        """The span to replace for this run and its placeholder, or None to keep it (rules 3 and 4)."""
+        if not self.is_number(run):
+            return None
+        members = _members(run)
+        if members >= 12:
+            return run[0][0], run[-1][1], INDIVIDUAL_NUMBER_PLACEHOLDER
+        if members < 4:
+            return None
+        if unit_check and self._unit_after(run[-1][1]):
+            # 「1234、3回」: the last group is a count; what comes before it is judged on its own.
+            return self.judge(run[:-1], unit_check=False) if len(run) > 1 else None
+        if self._clock_or_date(run) and not self._mentions_pin():
+            return None
+        return run[0][0], run[-1][1], PIN_PLACEHOLDER
+
+    def mixed_tokens(self) -> list[tuple[int, int]]:
+        """Spans of 4-16 ASCII letters and digits with at least one of each (rule 5)."""
+        spans = []
+        for match in _ALNUM_TOKEN.finditer(self.norm):
+            token = match.group()
+            if len(token) <= 16 and not token.isdigit() and not token.isalpha():
+                spans.append(match.span())
+        return spans
+
+    def replace(self, spans: list[tuple[int, int, str]]) -> Redaction:
+        """The original text with each span (normalised coordinates) replaced by its placeholder."""
+        if not spans:
+            return Redaction(text=self.text)
+        # In the original's coordinates, overlapping spans merged (a token inside a number, a cluster like ⑩ that
+        # became two digits); an individual number wins over a PIN.
+        original = sorted((self.starts[start], self.ends[end - 1], placeholder) for start, end, placeholder in spans)
+        merged: list[tuple[int, int, str]] = []
+        for start, end, placeholder in original:
+            if merged and start < merged[-1][1]:
+                last_start, last_end, last_placeholder = merged[-1]
+                if placeholder != INDIVIDUAL_NUMBER_PLACEHOLDER:
+                    placeholder = last_placeholder
+                merged[-1] = (last_start, max(end, last_end), placeholder)
+            else:
+                merged.append((start, end, placeholder))
+        pieces = []
+        position = 0
+        for start, end, placeholder in merged:
+            pieces.append(self.text[position:start])
+            pieces.append(placeholder)
+            position = end
+        pieces.append(self.text[position:])
+        found = frozenset(_KIND[placeholder] for _, _, placeholder in merged)
+        return Redaction(text="".join(pieces), found=found)
+
+    def _unit_after(self, end: int) -> bool:
+        norm = self.norm
+        while end < len(norm) and norm[end].isspace():
+            end += 1
+        return norm.startswith(UNITS, end)
+
+    def _mentions_pin(self) -> bool:
+        if self._about_pin is None:
+            folded = self.norm.casefold()
+            self._about_pin = any(word in folded for word in _PIN_WORDS_FOLDED)
+        return self._about_pin
+
+    def _clock_or_date(self, run: Run) -> bool:
+        """Rule 4b: the run is clock times and dates of exactly the right groups, joined by spaces, 〜 or dashes."""
+        norm = self.norm
+        if self.classes.count(_DIGIT, run[0][0], run[-1][1]) != _members(run):
+            return False
+        pieces: list[tuple[str, list[str]]] = []  # (separator inside the piece, its groups)
+        for index, (start, end) in enumerate(run):
+            group = norm[start:end]
+            between = norm[run[index - 1][1] : start] if index else ""
+            if between in (":", "/") and (pieces[-1][0] in ("", between)):
+                pieces[-1] = (between, pieces[-1][1] + [group])
+            elif not between or all(char.isspace() or char in _TIME_JOINERS for char in between):
+                pieces.append(("", [group]))
+            else:
+                return False
+        return all(_is_clock(groups) if sep == ":" else sep == "/" and _is_date(groups) for sep, groups in pieces)
+
+
+def _is_clock(groups: list[str]) -> bool:
+    """``H:MM`` or ``HH:MM``, hour 0-29 (25:00 is how Japan writes 1 a.m.), minutes 00-59."""
+    return (
+        len(groups) == 2
+        and len(groups[0]) <= 2
+        and int(groups[0]) <= 29
+        and len(groups[1]) == 2
+        and int(groups[1]) <= 59
+    )
+
+
+def _is_date(groups: list[str]) -> bool:
+    """``M/D`` or ``YYYY/M/D`` with a real month and day (29 February allowed unless the year says otherwise)."""
+    if len(groups) == 3:
+        year = groups[0]
+        if len(year) != 4 or not 1900 <= int(year) <= 2099:
+            return False
+        groups = groups[1:]
+        leap = int(year) % 4 == 0 and (int(year) % 100 != 0 or int(year) % 400 == 0)
+    else:
+        leap = True
+    if len(groups) != 2 or len(groups[0]) > 2 or len(groups[1]) > 2:
+        return False
+    month, day = int(groups[0]), int(groups[1])
+    if not 1 <= month <= 12:
+        return False
+    days = 28 if month == 2 and not leap else _DAYS_IN_MONTH[month - 1]
+    return 1 <= day <= days
+
+
+def _normalise(text: str) -> tuple[str, Sequence[int], Sequence[int]]:
+    """``nfkc_spans`` of the text, each placeholder already in it standing as one ``_BREAK``."""
+    norm, starts, ends = nfkc_spans(text)
+    if "［" not in text:
+        return norm, starts, ends
+    pieces: list[str] = []
+    new_starts: list[int] = []
+    new_ends: list[int] = []
+    done = 0  # normalised characters copied so far
+    at = text.find("［")
+    while at != -1:
+        placeholder = next((p for p in _PLACEHOLDERS if text.startswith(p, at)), None)
+        if placeholder is None:
+            at = text.find("［", at + 1)
+            continue
+        after = at + len(placeholder)
+        first = bisect_left(starts, at, done)
+        beyond = bisect_left(starts, after, first)
+        pieces.append(norm[done:first])
+        new_starts.extend(starts[done:first])
+        new_ends.extend(ends[done:first])
+        pieces.append(_BREAK)
+        new_starts.append(at)
+        # A mark after the closing bracket belongs to its cluster: the break covers it too.
+        new_ends.append(max(after, ends[beyond - 1]) if beyond > first else after)
+        done = beyond
+        at = text.find("［", after)
+    pieces.append(norm[done:])
+    new_starts.extend(starts[done:])
+    new_ends.extend(ends[done:])
+    return "".join(pieces), new_starts, new_ends
+
+
+def _class_of(char: str) -> str:
+    if "0" <= char <= "9":
+        return _DIGIT
+    if char in KANJI_DIGITS:
+        return _KANJI
+    if char in ZERO_LOOKALIKES:
+        return _ZERO
+    if char in _LETTER_ZEROS:
+        return _LETTER_ZERO
+    if char in SEPARATORS or unicodedata.category(char) in _SEPARATOR_CATEGORIES:
+        return _SEPARATOR
+    code = ord(char)
+    if any(low <= code <= high for low, high in _SEPARATOR_BLOCKS):
+        return _SEPARATOR
+    return _OTHER
+
+
+class _ClassTable(Dict[int, str]):
+    """``str.translate`` table from a character to its class letter, filled as characters are met (bounded)."""
+
+    def __missing__(self, code: int) -> str:
+        if len(self) >= 8192:
+            self.clear()
+        value = self[code] = _class_of(chr(code))
+        return value
+
+
+_CLASSES = _ClassTable()
+
+
+def _resolve_letter_zeros(norm: str, classes: str) -> str:
+    """An O-shaped letter is a zero unless another letter touches it (ORDER, not 1 O 2 3)."""
+    resolved = list(classes)
+    last = len(norm) - 1
+    at = classes.find(_LETTER_ZERO)
+    while at != -1:
+        touching = (at > 0 and _is_word_letter(norm[at - 1])) or (at < last and _is_word_letter(norm[at + 1]))
+        resolved[at] = _OTHER if touching else _ZERO
+        at = classes.find(_LETTER_ZERO, at + 1)
+    return "".join(resolved)
+
+
+def _is_word_letter(char: str) -> bool:
+    """A letter that makes an O beside it part of a word; a placeholder counts, so a second pass sees the same."""
+    return char == _BREAK or (char.isalpha() and (char.isascii() or "\u0370" <= char <= "\u052f"))

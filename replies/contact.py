@@ -33,6 +33,10 @@ class ContactLike(Protocol):
     def hours(self) -> Optional[str]:
         """When the desk answers, if the page says."""
 
+    @property
+    def in_person(self) -> Optional[str]:
+        """Where the desk takes questions in person, for a page without a phone number."""
+
 
 class CityLike(Protocol):
     """A city with a name and a contact: kb.models.Municipality or kb.directory.City."""
@@ -56,23 +60,41 @@ class Cities(Protocol):
         """The city with this id."""
 
 
+def _desk(municipality: CityLike) -> str:
+    """「三鷹市 市民部 市民課」, or 「千葉市マイナンバーコールセンター」 when the desk's name already names the city."""
+    department = municipality.contact.department
+    if not department:
+        return municipality.name
+    return department if department.startswith(municipality.name) else f"{municipality.name} {department}"
+
+
 def contact_text(municipality: CityLike) -> str:
-    """「お問い合わせ：三鷹市 市民部 市民課 届出・証明係 電話 0422-29-9191」 with every phone of the city's own page."""
+    """「お問い合わせ：三鷹市 市民部 市民課 届出・証明係 電話 0422-29-9191」 with every phone of the city's own page.
+
+    A page without a phone number: the counter where the desk takes questions in person, when the city file names it.
+    """
     contact = municipality.contact
     phones = "、".join(
         f"{phone.number}（{phone.label}）" if phone.label and phone.label != contact.department else phone.number
         for phone in contact.phones
     )
-    text = f"お問い合わせ：{municipality.name}"
-    if contact.department:
-        text += f" {contact.department}"
-    if phones:
-        text += f" 電話 {phones}"
-    else:
-        text += "（ページに電話番号の記載がありません）"
+    if not phones and contact.in_person:
+        return f"ご相談：{_desk(municipality)}（{contact.in_person}の窓口。ページに電話番号の記載はありません）"
+    text = f"お問い合わせ：{_desk(municipality)}"
+    text += f" 電話 {phones}" if phones else "（ページに電話番号の記載がありません）"
     if contact.hours:
         text += f"（受付 {contact.hours}）"
     return text
+
+
+def ask_before_visit(municipality: CityLike) -> Optional[str]:
+    """「お越しの前に市民課住基グループ（0572-23-5542）へお問い合わせください。」; None when the page gives no phone.
+
+    A resident is never told to call a desk whose number the page does not give.
+    """
+    if not municipality.contact.phones:
+        return None
+    return f"お越しの前に{short_contact(municipality)}へお問い合わせください。"
 
 
 def short_contact(municipality: CityLike) -> str:

@@ -8,8 +8,9 @@ from typing import Dict, List, Optional
 from jptext import nfkc
 from kb import KnowledgeBase
 from kb.ids import APPLICANT_LABELS, PROCEDURE_LABELS, WEEKDAY_LABELS
-from kb.models import IdCategory, IdRule, Municipality, Office
-from replies.contact import contact_lines, contact_text, short_contact
+from kb.models import IdCategory, IdDocuments, IdRule, Municipality, Office, Source
+from replies.checklist import cites_letter
+from replies.contact import ask_before_visit, contact_lines, contact_text
 from replies.message import Button, Reply
 from replies.offices import offices_page
 from replies.sources import source_line
@@ -51,77 +52,124 @@ def _open_on(office: Office, weekday: int) -> bool:
 
 
 MORE_OFFICES = "more"
+# A bubble of a direct answer holds office blocks or ID lists up to this length (one long block stays alone).
+BUBBLE_CHARS = 350
+
+
+def pack(blocks: List[str], limit: int = BUBBLE_CHARS, joint: str = "\n\n") -> List[str]:
+    """Blocks joined into as few bubbles of at most ``limit`` characters as their order allows."""
+    bubbles: List[str] = []
+    for block in blocks:
+        if bubbles and len(f"{bubbles[-1]}{joint}{block}") <= limit:
+            bubbles[-1] += f"{joint}{block}"
+        else:
+            bubbles.append(block)
+    return bubbles
+
+
+def pack_lines(blocks: List[str], limit: int = BUBBLE_CHARS) -> List[str]:
+    """Like ``pack`` with blocks on consecutive lines (a list that reads as one text)."""
+    return pack(blocks, limit, "\n")
+
+
+def _no_hours_text(municipality: Municipality, offices: List[Office]) -> str:
+    """The offices, with their addresses, when the page gives no hours at all (多治見市)."""
+    names = "、".join(office.name + (f"（{office.address}）" if office.address else "") for office in offices)
+    ask = ask_before_visit(municipality) or ""
+    return f"【{municipality.name}】手続きの窓口は{names}です。ページに受付時間の記載がありません。{ask}"
+
+
+def _for_weekdays(
+    municipality: Municipality, known: List[Office], weekdays: tuple[int, ...]
+) -> tuple[str, List[Office]]:
+    """The heading and the offices for a question about given weekdays (土曜日もやってる?)."""
+    day_names = "・".join(WEEKDAY_LABELS[day] for day in weekdays)
+    matching = [office for office in known if any(_open_on(office, day) for day in weekdays)]
+    undated = [office for office in known if not office.hours_complete]
+    if matching:
+        return f"【{municipality.name}】{day_names}に暗証番号の手続きができる窓口：", matching + undated
+    if undated:
+        # 龍ケ崎市 市民窓口ステーション: a time of day but no weekdays on the page.
+        return (
+            f"【{municipality.name}】ページには、{day_names}に受付しているかどうかの記載がある窓口はありません。記載されている受付時間は次のとおりです。",
+            known,
+        )
+    return (
+        f"【{municipality.name}】ページに受付時間の記載がある窓口のうち、{day_names}に受付している窓口はありません。受付時間は次のとおりです。",
+        known,
+    )
 
 
 def office_hours_replies(
-    kb: KnowledgeBase, municipality_id: str, now: dt.datetime, text: str, limit: int = 700, part: Optional[str] = None
+    kb: KnowledgeBase, municipality_id: str, now: dt.datetime, text: str, limit: int = 1000, part: Optional[str] = None
 ) -> List[Reply]:
     """Where and when PIN procedures can be done in the city, and what is open now.
 
-    Offices that do not fit the turn are one button away (part ``more``).
+    Office blocks come in bubbles of at most ``BUBBLE_CHARS``; offices that do not fit the turn are one button away
+    (part ``more``).
     """
     municipality = kb.municipality(municipality_id)
     offices = _offices_of(kb, municipality)
-    sources = [municipality.source]
-    tail = f"{contact_text(municipality)}\n{source_line(sources)}"
+    tail = _tail(municipality, [municipality.source])
     if not offices:
         return [Reply(f"{municipality.name}のページには窓口の場所や受付時間の記載がありません。\n{tail}")]
-    weekdays = asked_weekdays(text)
     known = [office for office in offices if office.has_hours]
-    contact = short_contact(municipality)
-    page = 1 if part == MORE_OFFICES else 0
-    replies: List[Reply] = []
-    listed: List[Office] = offices
-    head = f"【{municipality.name}】暗証番号の手続きができる窓口："
     if not known:
-        names = "、".join(office.name for office in offices)
-        replies.append(
-            Reply(
-                f"【{municipality.name}】手続きの窓口は{names}です。ページに受付時間の記載がないため、お越しの前に{contact}へお問い合わせください。"
-            )
-        )
-        listed = []
-    elif weekdays:
-        day_names = "・".join(WEEKDAY_LABELS[day] for day in weekdays)
-        matching = [office for office in known if any(_open_on(office, day) for day in weekdays)]
-        undated = [office for office in known if not office.hours_complete]
-        if matching:
-            head, listed = f"【{municipality.name}】{day_names}に暗証番号の手続きができる窓口：", matching + undated
-        elif undated:
-            # 龍ケ崎市 市民窓口ステーション: a time of day but no weekdays on the page.
-            head, listed = (
-                f"【{municipality.name}】ページには、{day_names}に受付しているかどうかの記載がある窓口はありません。記載されている受付時間は次のとおりです。",
-                known,
-            )
-        else:
-            head, listed = (
-                f"【{municipality.name}】ページに受付時間の記載がある窓口のうち、{day_names}に受付している窓口はありません。受付時間は次のとおりです。",
-                known,
-            )
-    buttons: List[Button] = []
-    if listed:
-        budget = limit - len(head) - len(tail) - 4
-        body, more = offices_page(listed, now, contact, budget, page)
-        replies.append(Reply(f"{head}\n\n{body}" if page == 0 else f"【{municipality.name}】ほかの窓口：\n\n{body}"))
-        if more:
-            buttons.append(Button("ほかの窓口（続き）", '/office_hours{"part": "more"}'))
-    replies.append(Reply(tail, buttons))
-    return replies
+        return [Reply(_no_hours_text(municipality, offices)), Reply(tail)]
+    heading, listed = _asked_offices(municipality, offices, known, asked_weekdays(text))
+    page = 1 if part == MORE_OFFICES else 0
+    if page:
+        heading = f"【{municipality.name}】ほかの窓口："
+    ask = ask_before_visit(municipality) or ""
+    blocks, more = offices_page(listed, now, ask, limit - len(heading) - len(tail) - 4, page)
+    buttons = [Button("ほかの窓口（続き）", '/office_hours{"part": "more"}')] if more else []
+    # The heading always opens the first office's bubble, however long that office's block is.
+    bubbles = pack([f"{heading}\n\n{blocks[0]}", *blocks[1:]])
+    return [Reply(bubble) for bubble in bubbles] + [Reply(tail, buttons)]
 
 
-def _rule_scope(rule: IdRule) -> str:
-    """「法定代理人・任意代理人の場合：」: whom a rule is for, as the page scopes it (千葉市's two-document rules)."""
-    if not rule.applies_to:
-        return ""
-    who = "・".join(APPLICANT_LABELS[a] for a in rule.applies_to)
-    what = "・".join(PROCEDURE_LABELS[p] for p in rule.procedures)
-    return f"{who}（{what}）の場合：" if what else f"{who}の場合："
+def _tail(municipality: Municipality, pages: List[Source]) -> str:
+    """The contact and the 出典 (with the contact's own page when it is a second page of the city)."""
+    return f"{contact_text(municipality)}\n{source_line([*pages, municipality.contact.source])}"
+
+
+def _asked_offices(
+    municipality: Municipality, offices: List[Office], known: List[Office], weekdays: tuple[int, ...]
+) -> tuple[str, List[Office]]:
+    """The heading and the offices for the question: every office, or those open on the asked weekdays."""
+    if weekdays:
+        return _for_weekdays(municipality, known, weekdays)
+    return f"【{municipality.name}】暗証番号の手続きができる窓口：", offices
+
+
+def _rule_line(rule: IdRule, procedure: Optional[str]) -> str:
+    """「・1回目・任意代理人の本人確認書類：…」: a rule with the visit, whose documents, and its procedure if not asked."""
+    what = "・".join(PROCEDURE_LABELS[p] for p in rule.procedures) if procedure is None else ""
+    scope = "・".join(x for x in (what, f"{rule.visit}回目" if rule.visit else "", rule.label or "") if x)
+    return f"・{scope}：{rule.text}" if scope else f"・{rule.text}"
+
+
+def _applicant_block(ids: IdDocuments, procedure: Optional[str], who: str, heading: bool) -> List[str]:
+    """The rules stated for one applicant type, under 「■法定代理人の場合」 when several types are listed."""
+    rules = [rule for rule in ids.rules if who in rule.applies_to and rule.fits(procedure, who)]
+    if not rules:
+        return []
+    lines = [_rule_line(rule, procedure) for rule in rules]
+    return [f"■{APPLICANT_LABELS[who]}の場合", *lines] if heading else lines
+
+
+def _rule_blocks(ids: IdDocuments, procedure: Optional[str], applicant: Optional[str]) -> List[List[str]]:
+    """The rules for every applicant (general ones first), or only the asked applicant's."""
+    general = [_rule_line(rule, procedure) for rule in ids.rules if not rule.applies_to and rule.fits(procedure, None)]
+    who = [applicant] if applicant else list(APPLICANT_LABELS)
+    blocks = [general, *(_applicant_block(ids, procedure, w, applicant is None) for w in who)]
+    return [block for block in blocks if block]
 
 
 def _category_lines(category: IdCategory) -> List[str]:
     # Single-letter ids (A, B) are how the page itself names the lists; other ids are internal keys.
     heading = f"{category.id}の書類：{category.label}" if len(category.id) == 1 else category.label
-    return [f"\n{heading}", "　" + "、".join(category.examples)]
+    return [heading, "　" + "、".join(category.examples)]
 
 
 def category_button(category: IdCategory) -> Button:
@@ -130,48 +178,108 @@ def category_button(category: IdCategory) -> Button:
     return Button(title, f'/identity_documents{{"part": "{category.id}"}}')
 
 
+def _case_title(procedure: Optional[str], applicant: Optional[str]) -> str:
+    """「（電子証明書の更新・任意代理人の場合）」 when the conversation is about one case."""
+    parts = [label for label in (PROCEDURE_LABELS.get(procedure or ""), APPLICANT_LABELS.get(applicant or "")) if label]
+    return f"（{'・'.join(parts)}の場合）" if parts else ""
+
+
+def _no_rule_line(kb: KnowledgeBase, municipality: Municipality, procedure: str, applicant: str) -> str:
+    """Why no rule is shown: the page has none for this case, or its documents list did not reach this chat."""
+    who, what = APPLICANT_LABELS[applicant], PROCEDURE_LABELS[procedure]
+    req = kb.requirements(municipality.id, procedure, applicant)
+    if req is not None and req.listed_on_page:
+        return f"{who}が{what}をする場合の持ち物（本人確認書類を含む）は、このチャットではご案内できません。"
+    return f"ページには、{who}が{what}をする場合の本人確認書類の決まりの記載はありません。"
+
+
+def _rules_blocks(
+    kb: KnowledgeBase, municipality: Municipality, procedure: Optional[str], applicant: Optional[str]
+) -> tuple[List[str], List[IdRule]]:
+    """The rule blocks for the conversation's case (every applicant's when none is known) and the rules shown."""
+    ids = municipality.id_documents
+    assert ids is not None
+    rules = [rule for rule in ids.rules if rule.fits(procedure, applicant)]
+    blocks = ["\n".join(lines) for lines in _rule_blocks(ids, procedure, applicant)]
+    if not rules and procedure is not None and applicant is not None:
+        blocks.append(_no_rule_line(kb, municipality, procedure, applicant))
+    if ids.examples and not ids.categories:
+        blocks.append("例：" + "、".join(ids.examples))
+    # The title always opens the first block's bubble.
+    title = f"【{municipality.name}】本人確認書類{_case_title(procedure, applicant)}"
+    return ["\n".join([title, *blocks[:1]]), *blocks[1:]], rules
+
+
+def _cited(ids: IdDocuments, rules: List[IdRule], case_known: bool) -> List[IdCategory]:
+    """The lettered ID lists the shown rules refer to (every list when no case or no rule is known)."""
+    lettered = [c for c in ids.categories if len(c.id) == 1]
+    if not case_known or not rules or not lettered:
+        return list(ids.categories)
+    text = "\n".join(rule.text for rule in rules)
+    return [c for c in lettered if cites_letter(text, c.id)]
+
+
 def identity_documents_replies(
-    kb: KnowledgeBase, municipality_id: Optional[str], part: Optional[str] = None, limit: int = 700
+    kb: KnowledgeBase,
+    municipality_id: Optional[str],
+    part: Optional[str] = None,
+    limit: int = 1000,
+    procedure: Optional[str] = None,
+    applicant: Optional[str] = None,
 ) -> List[Reply]:
-    """The city's ID-document rules and A/B lists as its page gives them; a list that does not fit goes behind a button."""
+    """The city's ID-document rules for the conversation's case and the lists they cite, as its page gives them.
+
+    In a renewal conversation the renewal's rules, not the reset's; a list that does not fit goes behind a button.
+    """
     if municipality_id is None:
         return []
     municipality = kb.municipality(municipality_id)
     ids = municipality.id_documents
+    tail = _tail(municipality, [ids.source if ids else municipality.source])
     if ids is None:
-        return [
-            Reply(
-                f"{municipality.name}のページには本人確認書類の一覧がありません。\n{contact_text(municipality)}\n{source_line([municipality.source])}"
-            )
-        ]
-    tail = f"{contact_text(municipality)}\n{source_line([ids.source])}"
-    notes = [f"※{note}" for note in ids.notes]
+        return [Reply(f"{municipality.name}のページには本人確認書類の一覧がありません。\n{tail}")]
     asked = [c for c in ids.categories if c.id == part]
     if asked:
-        lines = [f"【{municipality.name}】本人確認書類"] + _category_lines(asked[0]) + notes
+        lines = [f"【{municipality.name}】本人確認書類", *_category_lines(asked[0]), *_id_notes(ids)]
         return [Reply("\n".join(lines)), Reply(tail)]
-    lines = [f"【{municipality.name}】本人確認書類"]
-    lines.extend(f"・{_rule_scope(rule)}{rule.text}" for rule in ids.rules)
-    if ids.examples and not ids.categories:
-        lines.append("例：" + "、".join(ids.examples))
-    budget = limit - len(tail) - sum(len(n) + 1 for n in notes)
-    later: List[IdCategory] = []
-    for category in ids.categories:
-        more = _category_lines(category)
-        if later or len("\n".join(lines + more)) > budget:
-            later.append(category)
-        else:
-            lines += more
-    lines += notes
-    return [Reply("\n".join(lines)), Reply(tail, [category_button(c) for c in later])]
+    blocks, rules = _rules_blocks(kb, municipality, procedure, applicant)
+    cited = _cited(ids, rules, procedure is not None and applicant is not None)
+    budget = limit - len(tail) - len("\n".join(_id_notes(ids)))
+    shown, later = _lists_within(blocks, cited, budget)
+    bubbles = pack_lines([*blocks, *shown, *_id_notes(ids)])
+    return [Reply(bubble) for bubble in bubbles] + [Reply(tail, [category_button(c) for c in later])]
+
+
+def _id_notes(ids: IdDocuments) -> List[str]:
+    return [f"※{note}" for note in ids.notes]
+
+
+def _lists_within(blocks: List[str], categories: List[IdCategory], budget: int) -> tuple[List[str], List[IdCategory]]:
+    """The ID lists that fit after the rules within ``budget`` characters, and those left for buttons."""
+    used = sum(len(block) for block in blocks)
+    shown: List[str] = []
+    for index, category in enumerate(categories):
+        block = "\n".join(_category_lines(category))
+        if used + len(block) > budget:
+            return shown, categories[index:]
+        shown.append(block)
+        used += len(block)
+    return shown, []
 
 
 def contact_replies(kb: KnowledgeBase, municipality_id: Optional[str]) -> List[Reply]:
     """Who to call: the city's contact, or every city's when the city is unknown."""
     lines = contact_lines(kb, municipality_id)
-    head = "担当窓口へのお問い合わせ先は次のとおりです。"
+    known = municipality_id in kb.municipality_ids()
+    phoneless = known and not kb.municipality(str(municipality_id)).contact.phones
+    head = "担当窓口は次のとおりです。" if phoneless else "担当窓口へのお問い合わせ先は次のとおりです。"
     sources = [kb.municipality(mid).contact.source for mid in kb.municipality_ids() if municipality_id in (None, mid)]
     return [Reply(head + "\n" + "\n".join(lines) + "\n" + source_line(sources))]
+
+
+def _ask(city: Municipality) -> str:
+    """「へお問い合わせください」, or 「でご相談ください」 (in person) when the city's page gives no phone number."""
+    return "へお問い合わせください" if city.contact.phones else "でご相談ください"
 
 
 # Where a resident goes for a secret that is not the card's (issue 9): one line, no facts beyond "ask them".
@@ -192,10 +300,9 @@ def out_of_scope_replies(kb: KnowledgeBase, municipality_id: Optional[str], topi
     """
     city = kb.municipality(municipality_id) if municipality_id in kb.municipality_ids() else None
     if topic == "mynumber_not_pin":
-        where = f"{city.name}の担当窓口" if city else "お住まいの市の担当窓口"
+        where = f"{city.name}の担当窓口{_ask(city)}" if city else "お住まいの市の担当窓口へお問い合わせください"
         lines = [
-            NOT_PIN_LINE
-            + f"マイナンバーカードの紛失・申請・マイナ保険証などのご用件は、{where}へお問い合わせください。",
+            NOT_PIN_LINE + f"マイナンバーカードの紛失・申請・マイナ保険証などのご用件は、{where}。",
             *contact_lines(kb, municipality_id),
         ]
         return [Reply("\n".join(lines), [])]
@@ -203,9 +310,8 @@ def out_of_scope_replies(kb: KnowledgeBase, municipality_id: Optional[str], topi
     if topic in OTHER_SECRET_LINES:
         return [Reply(text + "\n" + OTHER_SECRET_LINES[topic], [])]
     if city:
-        text += (
-            f"\nその他のご用件は{city.name}のホームページをご覧いただくか、お問い合わせください。\n{contact_text(city)}"
-        )
+        ask = "、お問い合わせください" if city.contact.phones else "、担当窓口でご相談ください"
+        text += f"\nその他のご用件は{city.name}のホームページをご覧いただくか{ask}。\n{contact_text(city)}"
     else:
         text += "\nその他のご用件は、お住まいの市のホームページをご覧いただくか、市役所へお問い合わせください。"
     return [Reply(text, [])]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from typing import Callable
 
 from kb.ids import WEEKDAY_LABELS
 from kb.models import DaySelector, HoursRule, Office
@@ -40,25 +41,73 @@ def _period(rule: HoursRule) -> str:
     return text
 
 
+def _merged(
+    office: Office, day_label: Callable[[DaySelector], str], period: Callable[[HoursRule], str]
+) -> list[tuple[list[str], list[str]]]:
+    """(day labels, periods) with the days that share the same periods merged (土曜日・第2・第3・第4日曜日)."""
+    groups: dict[str, list[str]] = {}
+    for rule in office.hours:
+        groups.setdefault(rule.label or day_label(rule.selector), []).append(period(rule))
+    merged: dict[tuple[str, ...], list[str]] = {}
+    for label, periods in groups.items():
+        merged.setdefault(tuple(periods), []).append(label)
+    return [(labels, list(periods)) for periods, labels in merged.items()]
+
+
 def describe_hours(office: Office) -> list[str]:
     """One line per group of days with the same periods, then closing days and exceptions."""
     if not office.hours:
         return []
-    groups: dict[str, list[str]] = {}
-    for rule in office.hours:
-        label = rule.label or selector_label(rule.selector)
-        groups.setdefault(label, []).append(_period(rule))
-    merged: dict[tuple[str, ...], list[str]] = {}
-    for label, periods in groups.items():
-        merged.setdefault(tuple(periods), []).append(label)
-    lines = [f"{'・'.join(labels)} {'、'.join(periods)}" for periods, labels in merged.items()]
+    lines = [
+        f"{'・'.join(labels)} {'、'.join(periods)}" for labels, periods in _merged(office, selector_label, _period)
+    ]
+    return lines + _closing_notes(office)
+
+
+def _closing_notes(office: Office) -> list[str]:
+    """Closing days, their exceptions, no-PIN windows, dateless openings and what the page leaves out."""
+    lines = []
     if office.closed:
         lines.append("休み：" + "、".join(rule.label for rule in office.closed))
     lines.extend(f"※{rule.except_label}" for rule in office.closed if rule.except_label)
-    lines.extend(f"※{w.label}は暗証番号などの手続きができません（{w.reason}）" for w in office.no_pin_service)
+    lines.extend(f"※{w.label}は、{w.reason}などのため、暗証番号などの手続きができません。" for w in office.no_pin_service)
     lines.extend(
         f"※{span.label}にも開設（日付はページに記載がありません）" for span in office.uncertain_days if span.label
     )
     if office.hours_note and not office.hours_complete:
         lines.append(f"※{office.hours_note}")
     return lines
+
+
+# One-character weekday names for the one-line office list of a case answer.
+SHORT_WEEKDAYS = "月火水木金土日"
+
+
+def short_weekdays(days: frozenset[int]) -> str:
+    """月〜金 for a run of three or more days, else 土・日; 毎日 for all seven."""
+    ordered = sorted(days)
+    if len(ordered) == 7:
+        return "毎日"
+    if len(ordered) >= 3 and ordered == list(range(ordered[0], ordered[-1] + 1)):
+        return f"{SHORT_WEEKDAYS[ordered[0]]}〜{SHORT_WEEKDAYS[ordered[-1]]}"
+    return "・".join(SHORT_WEEKDAYS[d] for d in ordered)
+
+
+def short_selector(selector: DaySelector) -> str:
+    """第2・第3・第4日曜 for selected occurrences, else the short weekdays."""
+    if selector.nth or selector.after is not None:
+        return selector_label(selector).replace("曜日", "曜")
+    return short_weekdays(selector.days)
+
+
+def _short_period(rule: HoursRule) -> str:
+    text = f"{clock(rule.open)}〜{clock(rule.close)}"
+    if rule.reception_until is not None:
+        text += f"（受付{clock(rule.reception_until)}まで）"
+    return text
+
+
+def compact_hours(office: Office) -> str:
+    """「火〜金 9:00〜19:00（受付18:30まで）、土 9:00〜17:00（受付16:30まで）」: an office's days and hours on one line."""
+    merged = _merged(office, short_selector, _short_period)
+    return "、".join(f"{'・'.join(labels)} {'・'.join(periods)}" for labels, periods in merged)

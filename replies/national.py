@@ -16,19 +16,22 @@ def _own_pages(kb: KnowledgeBase, municipality_id: Optional[str], pages: List[So
     return [page for page in pages if municipality_id is not None and page.municipality == municipality_id]
 
 
+def _pin_lines(kb: KnowledgeBase) -> List[str]:
+    """One line per PIN: its format, use and lock count."""
+    return [
+        f"・{pin.label}：{pin.format_text}。{pin.used_for}連続{pin.lock_after}回間違えるとロックされます。"
+        for pin in kb.national.pins
+    ]
+
+
 def pin_rules_replies(kb: KnowledgeBase, municipality_id: Optional[str]) -> List[Reply]:
     """The four PINs: format, use and lock count; the city's own page is cited where it states the counts."""
     national = kb.national
-    lines = ["マイナンバーカードの暗証番号は4種類です（全国共通）。"]
-    for pin in national.pins:
-        lines.append(
-            f"・{pin.label}：{pin.format_text}。{pin.used_for}連続{pin.lock_after}回間違えるとロックされます。"
-        )
+    lines = ["マイナンバーカードの暗証番号は4種類です（全国共通）。", *_pin_lines(kb)]
     shared = [note for note in national.pin_notes if len(note.pins) > 1]
     lines += [f"※{note.text}ため、同じ番号にしている方もいます。" for note in shared]
     sources = [pin.source for pin in national.pins] + [note.source for note in shared]
-    confirming = [page for pin in national.pins for page in pin.confirmed_by]
-    own = _own_pages(kb, municipality_id, confirming)
+    own = _own_pages(kb, municipality_id, [page for pin in national.pins for page in pin.confirmed_by])
     if own:
         lines.append(
             f"ロックされる回数は、{kb.municipality(municipality_id or '').name}のページにも同じ記載があります。"

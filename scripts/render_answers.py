@@ -3,8 +3,8 @@
 Each case runs the action the rules pick (data/rules/*.yml) with a tracker and a dispatcher, as the action
 server would, at a pinned "now" (PINBOT_NOW). Buttons in an answer are followed once: their answers are
 rendered in the same file, so what hides behind 「ほかの窓口」 is reviewed too. `--check` compares with the
-committed files instead of writing them; both print the length table (characters per turn and per first
-bubble, per city).
+committed files instead of writing them; both print the length table (characters per turn and per bubble,
+per city).
 """
 
 from __future__ import annotations
@@ -319,14 +319,14 @@ def render_all() -> Dict[str, Rendered]:
 
 
 def length_table(rendered: Dict[str, Rendered]) -> str:
-    """p50 and max characters per turn and of the first bubble, per city.
+    """p50 and max characters per turn and per bubble, and the most bubbles in a turn, per city.
 
-    Three scopes: the case answers (the turn after the diagnosis), the answers behind their buttons, and every
-    rendered turn.
+    Three scopes: the case answers (the first answer after the diagnosis: at most 3 bubbles of 350 characters, 1,000
+    in all), the answers behind their buttons, and every rendered turn.
     """
     rows = [
-        "| 市 | 対象 | ターン数 | ターン p50 | ターン max | 最初の吹き出し p50 | 最初の吹き出し max |",
-        "|---|---|---|---|---|---|---|",
+        "| 市 | 対象 | ターン数 | ターン p50 | ターン max | 吹き出し p50 | 吹き出し max | 吹き出し数 max |",
+        "|---|---|---|---|---|---|---|---|",
     ]
     scopes: List[Tuple[str, Callable[[str, int], bool]]] = [
         ("手続きの回答", lambda path, index: path.startswith("case/") and index == 0),
@@ -342,15 +342,19 @@ def length_table(rendered: Dict[str, Rendered]) -> str:
                 for index, turn in enumerate(result.turns)
                 if turn and wanted(path, index)
             ]
-            if not turns:
-                continue
-            totals = [sum(len(bubble_text(m)) for m in turn) for turn in turns]
-            firsts = [len(bubble_text(turn[0])) for turn in turns]
-            rows.append(
-                f"| {city} | {scope} | {len(turns)} | {statistics.median(totals):.0f} | {max(totals)} | "
-                f"{statistics.median(firsts):.0f} | {max(firsts)} |"
-            )
+            if turns:
+                rows.append(f"| {city} | {scope} | " + _length_cells(turns))
     return "\n".join(rows)
+
+
+def _length_cells(turns: List[List[Dict[str, Any]]]) -> str:
+    """The row's figures: turns, turn p50/max, bubble p50/max, most bubbles."""
+    totals = [sum(len(bubble_text(m)) for m in turn) for turn in turns]
+    bubbles = [len(bubble_text(m)) for turn in turns for m in turn]
+    return (
+        f"{len(turns)} | {statistics.median(totals):.0f} | {max(totals)} | "
+        f"{statistics.median(bubbles):.0f} | {max(bubbles)} | {max(len(turn) for turn in turns)} |"
+    )
 
 
 def diff(rendered: Dict[str, Rendered], root: Path = GOLDEN) -> List[str]:

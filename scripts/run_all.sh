@@ -12,15 +12,16 @@ stop_all() {
 }
 trap stop_all INT TERM EXIT
 
-without_secrets .venv/bin/rasa run actions --actions actions --port "$ACTION_PORT" --logging-config-file logging.yml \
+# Each server gets only its own secrets (as_role, scripts/stack_env.sh).
+(as_role actions .venv/bin/rasa run actions --actions actions --port "$ACTION_PORT" --logging-config-file logging.yml) \
   > >(log_to "$STATE_DIR/log/actions.log") 2>&1 &
 pids+=($!)
 # channels.cli adds --auth-token from RASA_AUTH_TOKEN (kept off the command line).
-without_secrets .venv/bin/python -m channels.cli run --model "$RASA_MODEL" --enable-api -i "$RASA_HOST" -p "$RASA_PORT" \
-  --credentials credentials.yml --endpoints "$ENDPOINTS" \
-  --logging-config-file logging.yml > >(log_to "$STATE_DIR/log/rasa.log") 2>&1 &
+(as_role rasa .venv/bin/python -m channels.cli run --model "$RASA_MODEL" --enable-api -i "$RASA_HOST" -p "$RASA_PORT" \
+  --credentials credentials.yml --endpoints "$ENDPOINTS" --logging-config-file logging.yml) \
+  > >(log_to "$STATE_DIR/log/rasa.log") 2>&1 &
 pids+=($!)
-.venv-gateway/bin/python -m gateway > >(log_to "$STATE_DIR/log/gateway.log") 2>&1 &
+(as_role gateway .venv-gateway/bin/python -m gateway) > >(log_to "$STATE_DIR/log/gateway.log") 2>&1 &
 pids+=($!)
 
 echo "Waiting for the Rasa server to load the model (logs: $STATE_DIR/log/)..."

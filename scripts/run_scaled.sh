@@ -29,7 +29,7 @@ for name in RASA_REPLICAS ACTION_REPLICAS RASA_PORT ACTION_PORT GATEWAY_PORT STA
   [[ "${!name}" =~ ^[1-9][0-9]*$ ]] || { echo "run-scaled: $name must be a positive integer, got '${!name}'" >&2; exit 2; }
 done
 # REDIS_URL is the one Redis setting: the gateway reads it, the lock store gets its parts (REDIS_HOST, ...).
-redis_exports="$(.venv/bin/python -m scripts.scaled_services redis-env)" || exit $?
+redis_exports="$(as_role services .venv/bin/python -m scripts.scaled_services redis-env)" || exit $?
 eval "$redis_exports"
 
 rasa_ports=() action_ports=()
@@ -46,7 +46,7 @@ done
 # PostgreSQL and Redis must answer (exit 3 / 4 naming which, and the variables to set); then the tracker store is
 # opened once, so its database is created if missing before the replicas start (none of them races to create it).
 # (Rasa's and SQLAlchemy's deprecation warnings on import say nothing to an operator.)
-PYTHONWARNINGS=ignore SQLALCHEMY_SILENCE_UBER_WARNING=1 .venv/bin/python -m scripts.scaled_services prepare
+(PYTHONWARNINGS=ignore SQLALCHEMY_SILENCE_UBER_WARNING=1 as_role services .venv/bin/python -m scripts.scaled_services prepare)
 
 pids=()
 declare -A names=() logs=()
@@ -67,7 +67,8 @@ trap 'stop_all; exit 130' INT
 trap 'stop_all; exit 143' TERM
 trap stop_all EXIT
 
-# Each server replaces its subshell (exec), so $! is the server itself: it gets the signals and is named when it dies.
+# Each server replaces its subshell (as_role execs it, with only its role's secrets), so $! is the server itself: it
+# gets the signals and is named when it dies.
 started() {
   pids+=("$1")
   names[$1]="$2"
@@ -75,12 +76,8 @@ started() {
 }
 
 for ((j = 0; j < ACTION_REPLICAS; j++)); do
-  # The action server needs neither the database nor Redis.
-  (
-    unset PGPASSWORD REDIS_PASSWORD REDIS_URL
-    exec_without_secrets .venv/bin/rasa run actions --actions actions --port "${action_ports[j]}" \
-      --logging-config-file logging.yml
-  ) > >(log_to "$STATE_DIR/log/actions-$j.log") 2>&1 &
+  (as_role actions .venv/bin/rasa run actions --actions actions --port "${action_ports[j]}" \
+    --logging-config-file logging.yml) > >(log_to "$STATE_DIR/log/actions-$j.log") 2>&1 &
   started $! "action server $j (127.0.0.1:${action_ports[j]})" "$STATE_DIR/log/actions-$j.log"
 done
 rasa_urls=()
@@ -88,7 +85,7 @@ for ((i = 0; i < RASA_REPLICAS; i++)); do
   # Replica i calls action server i mod ACTION_REPLICAS; channels.cli adds --auth-token from RASA_AUTH_TOKEN.
   (
     export ACTION_ENDPOINT_URL="http://127.0.0.1:${action_ports[i % ACTION_REPLICAS]}/webhook"
-    exec_without_secrets .venv/bin/python -m channels.cli run --model "$RASA_MODEL" --enable-api \
+    as_role rasa .venv/bin/python -m channels.cli run --model "$RASA_MODEL" --enable-api \
       -i "$RASA_HOST" -p "${rasa_ports[i]}" --credentials credentials.yml --endpoints endpoints.scaled.yml \
       --logging-config-file logging.yml
   ) > >(log_to "$STATE_DIR/log/rasa-$i.log") 2>&1 &
@@ -96,11 +93,9 @@ for ((i = 0; i < RASA_REPLICAS; i++)); do
   rasa_urls+=("http://127.0.0.1:${rasa_ports[i]}")
 done
 (
-  # The gateway needs Redis (REDIS_URL) but never the database password.
-  unset PGPASSWORD REDIS_PASSWORD
   RASA_URLS="$(IFS=,; echo "${rasa_urls[*]}")"
   export RASA_URLS
-  exec .venv-gateway/bin/python -m gateway
+  as_role gateway .venv-gateway/bin/python -m gateway
 ) > >(log_to "$STATE_DIR/log/gateway.log") 2>&1 &
 gateway_pid=$!
 started "$gateway_pid" "gateway (${GATEWAY_HOST}:${GATEWAY_PORT})" "$STATE_DIR/log/gateway.log"

@@ -3,8 +3,9 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/stack_env.sh
-without_secrets .venv/bin/rasa run actions --actions actions --port "$ACTION_PORT" --logging-config-file logging.yml \
+(as_role actions .venv/bin/rasa run actions --actions actions --port "$ACTION_PORT" --logging-config-file logging.yml) \
   > >(log_to "$STATE_DIR/log/actions.log") 2>&1 &
 actions_pid=$!
 trap 'stop_tree $actions_pid' EXIT INT TERM
-without_secrets .venv/bin/rasa shell --model "$RASA_MODEL" --endpoints "$ENDPOINTS" --logging-config-file logging.yml
+# In a subshell: as_role replaces its shell, and this one must stay to stop the action server afterwards.
+(as_role rasa .venv/bin/rasa shell --model "$RASA_MODEL" --endpoints "$ENDPOINTS" --logging-config-file logging.yml)

@@ -1,8 +1,9 @@
 """Helpers of scripts/run_scaled.sh for the shared services of the scaled layout (PostgreSQL and Redis).
 
 ``python -m scripts.scaled_services redis-env``
-    prints ``export`` lines for REDIS_HOST, REDIS_PORT, REDIS_DB and REDIS_PASSWORD taken from REDIS_URL, so that
-    REDIS_URL stays the one setting (the gateway reads the URL, Rasa's lock store the parts).
+    prints ``export`` lines for REDIS_HOST, REDIS_PORT, REDIS_DB, REDIS_USERNAME and REDIS_PASSWORD taken from
+    REDIS_URL, so that REDIS_URL stays the one setting (the gateway reads the URL, Rasa's lock store the parts). The
+    lines go to the script on a pipe (it ``eval``s them): the password is never on a command line or in a file.
 ``python -m scripts.scaled_services prepare``
     checks that PostgreSQL and Redis answer (exit 3 / 4 with a message naming the service and the variables to
     set), then opens the tracker store of endpoints.scaled.yml once, exactly as a Rasa replica does: Rasa's
@@ -23,7 +24,7 @@ import signal
 import sys
 import warnings
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from types import FrameType
 from typing import Optional
 from urllib.parse import unquote, urlsplit
@@ -53,7 +54,8 @@ class RedisTarget:
     host: str
     port: int
     db: int
-    password: str
+    password: str = field(repr=False)
+    username: str = ""
 
     @property
     def display(self) -> str:
@@ -62,11 +64,11 @@ class RedisTarget:
 
 
 def redis_target(url: str) -> RedisTarget:
-    """Parse ``redis://[:password@]host[:port][/db]``; raises ServiceError on anything else."""
+    """Parse ``redis://[[username]:password@]host[:port][/db]``; raises ServiceError on anything else."""
     parts = urlsplit(url.strip())
     if parts.scheme != "redis" or not parts.hostname:
         raise ServiceError(
-            "REDIS_URL must look like redis://127.0.0.1:6379/0 (or redis://:password@host:6379/0); "
+            "REDIS_URL must look like redis://127.0.0.1:6379/0 (or redis://[username]:password@host:6379/0); "
             "rediss:// and unix sockets are not supported by the lock store settings",
             EXIT_REDIS,
         )
@@ -77,7 +79,7 @@ def redis_target(url: str) -> RedisTarget:
         port = parts.port or 6379
     except ValueError as exc:
         raise ServiceError(f"REDIS_URL's port is not a number: {exc}", EXIT_REDIS) from exc
-    return RedisTarget(parts.hostname, port, int(path), unquote(parts.password or ""))
+    return RedisTarget(parts.hostname, port, int(path), unquote(parts.password or ""), unquote(parts.username or ""))
 
 
 def redis_env(env: Mapping[str, str]) -> str:
@@ -87,6 +89,7 @@ def redis_env(env: Mapping[str, str]) -> str:
         "REDIS_HOST": target.host,
         "REDIS_PORT": str(target.port),
         "REDIS_DB": str(target.db),
+        "REDIS_USERNAME": target.username,
         "REDIS_PASSWORD": target.password,
     }
     return "".join(f"export {name}={shlex.quote(value)}\n" for name, value in values.items())
@@ -133,6 +136,7 @@ def check_redis(env: Mapping[str, str]) -> None:
         host=target.host,
         port=target.port,
         db=target.db,
+        username=target.username or None,
         password=target.password or None,
         socket_connect_timeout=CONNECT_TIMEOUT_SECONDS,
         socket_timeout=CONNECT_TIMEOUT_SECONDS,
@@ -142,7 +146,7 @@ def check_redis(env: Mapping[str, str]) -> None:
     except redis.RedisError as exc:
         raise ServiceError(
             f"Redis is not reachable at {target.display}: {type(exc).__name__}: {str(exc).rstrip('.')}. Start Redis, or set "
-            "REDIS_URL (redis://[:password@]host:port/db).",
+            "REDIS_URL (redis://[username]:password@host:port/db).",
             EXIT_REDIS,
         ) from exc
     finally:

@@ -36,10 +36,6 @@ fi
 rasa_ready() {
   printf 'url = "%s/status?token=%s"\n' "$RASA_URL" "$RASA_AUTH_TOKEN" | curl -fsS -K - >/dev/null 2>&1
 }
-# A process's output goes through privacy.logsink: redacted, rotated by size and age, kept RETENTION_DAYS.
-log_to() {
-  "${PWD}/.venv/bin/python" -m privacy.logsink "$1"
-}
 # The gateway derives conversation ids from this key; keep one per installation so that LINE conversations
 # survive restarts. Set GATEWAY_SECRET in production; otherwise a random key is kept in the state directory.
 if [ -z "${GATEWAY_SECRET:-}" ]; then
@@ -49,19 +45,19 @@ if [ -z "${GATEWAY_SECRET:-}" ]; then
   GATEWAY_SECRET="$(cat "${STATE_DIR}/gateway.secret")"
   export GATEWAY_SECRET
 fi
-# Rasa and the action server never need the gateway's or LINE's secrets: start them with those removed, so a bug or
-# a custom action in them cannot read or log them.
-SECRET_UNSETS=(-u LINE_CHANNEL_SECRET -u LINE_CHANNEL_ACCESS_TOKEN -u GATEWAY_SECRET)
-without_secrets() {
-  env "${SECRET_UNSETS[@]}" "$@"
+# Every process starts with only the secrets its role may hold (scripts/process_env.py keeps the one table: Rasa gets
+# RASA_AUTH_TOKEN and the database/Redis passwords, the gateway its own and LINE's secrets, the action servers and the
+# log sinks none). `as_role ROLE COMMAND…` replaces the calling (sub)shell with COMMAND, so always call it in one:
+# `( as_role rasa server … ) &` makes $! the server's own pid, which the scripts signal and name.
+as_role() {
+  exec "${PWD}/.venv/bin/python" -m scripts.process_env "$@"
 }
-# The same, replacing the calling subshell: `( exec_without_secrets server … ) &` makes $! the server's own pid
-# (scripts/run_scaled.sh signals, supervises and names each replica by it).
-exec_without_secrets() {
-  exec env "${SECRET_UNSETS[@]}" "$@"
+# A process's output goes through privacy.logsink: redacted, rotated by size and age, kept RETENTION_DAYS. It runs
+# inside the >( ) of the redirection, a subshell of its own, and holds no secret.
+log_to() {
+  as_role logsink "${PWD}/.venv/bin/python" -m privacy.logsink "$1"
 }
-# A process started as `without_secrets … &` runs in a subshell of its own: $! is that subshell, and the server is
-# its child. Stop the children first, or the server outlives the script (and keeps its port).
+# Stop a server started with `( as_role … ) &` and anything it started itself (its children first).
 stop_tree() {
   pkill -TERM -P "$1" 2>/dev/null || true
   kill "$1" 2>/dev/null || true

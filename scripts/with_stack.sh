@@ -18,11 +18,11 @@ stop_all() {
   if [[ $status -eq 0 ]]; then rm -rf "$STATE_DIR"; else echo "logs kept in $STATE_DIR/log" >&2; fi
 }
 trap stop_all EXIT INT TERM
-without_secrets .venv/bin/rasa run actions --actions actions --port "$ACTION_PORT" --logging-config-file logging.yml \
+(as_role actions .venv/bin/rasa run actions --actions actions --port "$ACTION_PORT" --logging-config-file logging.yml) \
   > >(log_to "$STATE_DIR/log/actions.log") 2>&1 &
 pids+=($!)
-without_secrets .venv/bin/python -m channels.cli run --model "$RASA_MODEL" --enable-api -i 127.0.0.1 -p "$RASA_PORT" \
-  --credentials credentials.yml --endpoints "$ENDPOINTS" --logging-config-file logging.yml \
+(as_role rasa .venv/bin/python -m channels.cli run --model "$RASA_MODEL" --enable-api -i 127.0.0.1 -p "$RASA_PORT" \
+  --credentials credentials.yml --endpoints "$ENDPOINTS" --logging-config-file logging.yml) \
   > >(log_to "$STATE_DIR/log/rasa.log") 2>&1 &
 pids+=($!)
 for _ in $(seq 1 300); do

@@ -7,7 +7,7 @@ from collections.abc import Callable, Sequence, Set
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
-from privacy.redact import Redaction, asks_about_pin, redact, redact_individual_numbers
+from privacy.redact import Redaction, redact, redact_individual_numbers
 
 JST = timezone(timedelta(hours=9))
 FALLBACK_ACTIONS = frozenset({"action_default_fallback"})
@@ -28,48 +28,34 @@ def redact_strings(value: Any, rule: Callable[[str], Redaction]) -> Any:
     return value
 
 
-def redact_event(data: dict[str, Any], pin_context: bool = False) -> dict[str, Any]:
+def redact_event(data: dict[str, Any]) -> dict[str, Any]:
     """A redacted copy of one serialised event.
 
-    The resident's words (text, parse data, metadata, entities, slot values) get the full rule, with the PIN context
-    of the bot's previous question; the bot's own words only lose 12-digit numbers (its phone numbers and lengths
-    must stay readable).
+    The resident's words (text, parse data, metadata, entities, slot values) get the full rule; the bot's own words
+    only lose 12-digit numbers (its phone numbers and lengths must stay readable).
     """
     out = dict(data)
     kind = data.get("event")
-
-    def resident(text: str) -> Redaction:
-        return redact(text, pin_context=pin_context)
-
     if kind == "user":
         for key in ("text", "parse_data", "metadata", "input_channel"):
             if key in out:
-                out[key] = redact_strings(out[key], resident)
+                out[key] = redact_strings(out[key], redact)
     elif kind == "bot":
         for key in ("text", "metadata"):
             if key in out:
                 out[key] = redact_strings(out[key], redact_individual_numbers)
     elif kind == "slot":
-        out["value"] = redact_strings(out.get("value"), resident)
+        out["value"] = redact_strings(out.get("value"), redact)
     elif kind == "entities":
-        out["entities"] = redact_strings(out.get("entities"), resident)
+        out["entities"] = redact_strings(out.get("entities"), redact)
     elif "metadata" in out:
-        out["metadata"] = redact_strings(out["metadata"], resident)
+        out["metadata"] = redact_strings(out["metadata"], redact)
     return out
 
 
 def redact_new_events(events: Sequence[dict[str, Any]], first_new: int) -> list[dict[str, Any]]:
-    """Redacted copies of ``events[first_new:]``; a user event answering a bot PIN question gets the PIN context."""
-    last_bot_text = ""
-    redacted = []
-    for index, data in enumerate(events):
-        if index >= first_new:
-            redacted.append(redact_event(data, pin_context=asks_about_pin(last_bot_text)))
-        if data.get("event") == "bot" and isinstance(data.get("text"), str):
-            last_bot_text = data["text"]
-        elif data.get("event") == "user":
-            last_bot_text = ""
-    return redacted
+    """Redacted copies of ``events[first_new:]`` (the rule is context-free: no earlier event is needed)."""
+    return [redact_event(data) for data in events[first_new:]]
 
 
 def day_of(timestamp: object) -> str:

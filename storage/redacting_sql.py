@@ -20,6 +20,7 @@ from typing import Any, Callable, Optional, Text
 import sqlalchemy as sa
 from rasa.core.tracker_store import SQLTrackerStore, create_engine_kwargs
 from rasa.shared.core.domain import Domain
+from rasa.shared.core.events import SessionStarted
 from rasa.shared.core.trackers import DialogueStateTracker
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import declarative_base
@@ -66,6 +67,49 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     # cost left in a turn, docs/performance.md); a power cut can lose the last turns, never corrupt the file.
     dbapi_connection.execute("PRAGMA journal_mode=WAL")
     dbapi_connection.execute("PRAGMA synchronous=NORMAL")
+
+
+# PostgreSQL settings that copy statements, and with them residents' (redacted) words, into the server's log: a failed
+# INSERT is logged with its statement by default (log_min_error_statement = error). The values that log nothing.
+QUIET_SERVER_LOG = {
+    "log_min_error_statement": "panic",
+    "log_statement": "none",
+    "log_min_duration_statement": "-1",
+    "log_min_duration_sample": "-1",
+    "log_transaction_sample_rate": "0",
+}
+
+
+def _loud_log_settings(connection: Any) -> dict[str, bool]:
+    """QUIET_SERVER_LOG settings the server has another value for -> whether this login may SET them itself.
+
+    Only a superuser may change them (or, from PostgreSQL 15, a role granted SET on the parameter); for any other
+    role the DBA sets them once on the role (README, "Scaled layout").
+    """
+    may_set = (
+        "has_parameter_privilege(name, 'SET')"
+        if connection.dialect.server_version_info >= (15,)
+        else "current_setting('is_superuser') = 'on'"
+    )
+    rows = connection.execute(
+        sa.text(f"SELECT name, setting, {may_set} FROM pg_settings WHERE name IN :names").bindparams(
+            sa.bindparam("names", expanding=True)
+        ),
+        {"names": list(QUIET_SERVER_LOG)},
+    )
+    return {name: bool(settable) for name, setting, settable in rows if setting.lower() != QUIET_SERVER_LOG[name]}
+
+
+def _quiet_server_log(names: list[str]) -> Callable[[Any, Any], None]:
+    """A connect hook that sets ``names`` to their QUIET_SERVER_LOG values for the session (and commits them)."""
+
+    def hook(dbapi_connection: Any, _record: Any) -> None:
+        with dbapi_connection.cursor() as cursor:
+            for name in names:
+                cursor.execute(f"SET {name} = %s", (QUIET_SERVER_LOG[name],))
+        dbapi_connection.commit()
+
+    return hook
 
 
 def _server_engine_kwargs(url: Any) -> dict[str, Any]:
@@ -127,7 +171,27 @@ class RedactingSQLTrackerStore(SQLTrackerStore):
             sa.event.listen(self.engine, "connect", _sqlite_pragmas)
         else:
             self.engine = sa.create_engine(url, pool_pre_ping=True, **_server_engine_kwargs(url))
+            if url.get_backend_name() == "postgresql":
+                self._keep_statements_out_of_the_server_log()
         self.sessionmaker = sa.orm.session.sessionmaker(bind=self.engine)
+
+    def _keep_statements_out_of_the_server_log(self) -> None:
+        """Every session of this store sets what it may of QUIET_SERVER_LOG; what it may not is a warning to act on."""
+        with self.engine.connect() as connection:
+            loud = _loud_log_settings(connection)
+        self.engine.dispose()  # the connection above was opened before the hook: it must not be reused
+        settable = [name for name, may in loud.items() if may]
+        if settable:
+            sa.event.listen(self.engine, "connect", _quiet_server_log(settable))
+        left = [name for name, may in loud.items() if not may]
+        if left:
+            user = self.engine.url.username or "<role>"
+            logger.warning(
+                "PostgreSQL may copy statements with residents' words into its server log, and role %r may not "
+                "change that itself. Ask the DBA to run, as a superuser: %s",
+                user,
+                " ".join(f"ALTER ROLE {user} SET {name} = '{QUIET_SERVER_LOG[name]}';" for name in left),
+            )
 
     def _sqlite_file(self) -> Optional[str]:
         database = self.engine.url.database
@@ -141,11 +205,25 @@ class RedactingSQLTrackerStore(SQLTrackerStore):
             if os.path.exists(path):
                 os.chmod(path, 0o600)
 
-    def _empty_wal(self) -> None:
-        """Copy the WAL into the database and truncate it, so that deleted conversations leave no old frames."""
+    def _reclaim(self) -> None:
+        """After a delete, let no copy of the deleted rows stay readable.
+
+        SQLite: the WAL is copied into the database and truncated (secure_delete has zeroed the rows). PostgreSQL: a
+        deleted row stays in the table as a dead tuple until a VACUUM, which runs here at once (outside a
+        transaction) instead of whenever autovacuum gets to it. Its bytes may stay in the page's free space until
+        new rows overwrite them (README, "Scaled layout"). VACUUM needs the table's owner, which the role that
+        created the tables is; for another role the server only warns, and that warning is logged here.
+        """
         if self._sqlite_file():
             with self.engine.connect() as connection:
                 connection.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
+        elif self.engine.url.get_backend_name() == "postgresql":
+            table = self.SQLEvent.__table__.name
+            try:
+                with self.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
+                    connection.exec_driver_sql(f"VACUUM {table}")
+            except sa.exc.DBAPIError as error:
+                logger.warning("VACUUM %s after a delete failed; dead rows stay until autovacuum: %s", table, error)
 
     def _start_periodic_purge(self) -> None:
         try:
@@ -157,7 +235,8 @@ class RedactingSQLTrackerStore(SQLTrackerStore):
             while True:
                 await asyncio.sleep(purge_interval_seconds(self.retention))
                 try:
-                    self.purge_expired()
+                    # In a thread: a VACUUM of a large table must not hold up the turns of this server.
+                    await asyncio.to_thread(self.purge_expired)
                 except Exception:  # noqa: BLE001 - the next round tries again; the server keeps running
                     logger.exception("Purging expired conversations failed.")
 
@@ -187,7 +266,7 @@ class RedactingSQLTrackerStore(SQLTrackerStore):
             self._add_counts(session, counts)
             session.commit()
         self._restrict_file()
-        if time.time() - self._last_purge > purge_interval_seconds(self.retention):
+        if self._purge_task is None and time.time() - self._last_purge > purge_interval_seconds(self.retention):
             self.purge_expired()
 
     @cached_property
@@ -223,27 +302,36 @@ class RedactingSQLTrackerStore(SQLTrackerStore):
         )
 
     def purge_expired(self, now: Optional[float] = None) -> int:
-        """Delete every conversation whose last event is older than the retention; returns how many went."""
+        """Delete every event older than the retention, whatever its conversation; returns how many went.
+
+        A conversation's current session (the events Rasa loads, from its latest ``session_started`` on) goes only
+        as a whole, once its last event is older than the retention: Rasa never loads half a session, and ``save``,
+        which counts the stored events of that session to find the new ones, never sees them shrink under a turn.
+        Older sessions go event by event. A session ends after 60 minutes of silence (domain.yml), so an event
+        outlives the retention by at most the length of its session; a resident who writes every few days keeps only
+        what was said within the retention.
+        """
         now = time.time() if now is None else now
         self._last_purge = now
         cutoff = now - self.retention
+        events = self.SQLEvent.__table__
+        starts, recent = events.alias("starts"), events.alias("recent")
+        current_session = (
+            sa.select(sa.func.max(starts.c.timestamp))
+            .where(starts.c.sender_id == events.c.sender_id, starts.c.type_name == SessionStarted.type_name)
+            .scalar_subquery()
+        )
+        active = sa.exists().where(recent.c.sender_id == events.c.sender_id, recent.c.timestamp >= cutoff)
+        expired = sa.delete(events).where(
+            events.c.timestamp < cutoff, sa.or_(~active, events.c.timestamp < current_session)
+        )
         with self.session_scope() as session:
-            stale = (
-                session.query(self.SQLEvent.sender_id)
-                .group_by(self.SQLEvent.sender_id)
-                .having(sa.func.max(self.SQLEvent.timestamp) < cutoff)
-                .all()
-            )
-            senders = [sender for (sender,) in stale]
-            for start in range(0, len(senders), 500):
-                session.query(self.SQLEvent).filter(self.SQLEvent.sender_id.in_(senders[start : start + 500])).delete(
-                    synchronize_session=False
-                )
+            deleted = int(session.execute(expired).rowcount or 0)
             session.commit()
-        if senders:
-            self._empty_wal()
-            logger.info("Purged %d conversations older than the retention period.", len(senders))
-        return len(senders)
+        if deleted:
+            self._reclaim()
+            logger.info("Purged %d events older than the retention period.", deleted)
+        return deleted
 
     async def delete(self, sender_id: Text) -> int:
         """Forget one conversation entirely (e.g. a LINE user who unfollowed); returns the events deleted."""
@@ -254,7 +342,7 @@ class RedactingSQLTrackerStore(SQLTrackerStore):
                 .delete(synchronize_session=False)
             )
             session.commit()
-        self._empty_wal()
+        await asyncio.to_thread(self._reclaim)
         return int(deleted or 0)
 
     def stats(self) -> list[tuple[str, str, str, int]]:

@@ -8,6 +8,7 @@ import subprocess
 import time
 from pathlib import Path
 from typing import Optional
+from urllib.parse import quote
 
 from testkit.services import free_port, unavailable
 
@@ -20,37 +21,77 @@ def redis_server_binary() -> str:
     return str(binary)
 
 
-class RedisServer:
-    """One redis-server without automatic snapshots; ``stop``/``kill`` and ``start`` keep the port and the folder."""
+def _quoted(value: str) -> str:
+    """A value for redis.conf, double-quoted (spaces, quotes and backslashes kept as they are)."""
+    return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
 
-    def __init__(self, workdir: Path) -> None:
+
+class RedisServer:
+    """One redis-server without automatic snapshots; ``stop``/``kill`` and ``start`` keep the port and the folder.
+
+    With a ``password`` it refuses clients that do not give it (``requirepass``); with a ``username`` too, only that
+    ACL user may log in (the ``default`` user is off).
+    """
+
+    def __init__(self, workdir: Path, password: str = "", username: str = "") -> None:
         """Pick a free port; nothing runs until ``start``."""
         self.binary = redis_server_binary()
         self.port = free_port()
         self.workdir = workdir
+        self.password = password
+        self.username = username
         self._process: Optional[subprocess.Popen[bytes]] = None
 
     @property
     def url(self) -> str:
-        """The redis:// URL of database 0."""
-        return f"redis://127.0.0.1:{self.port}/0"
+        """The redis:// URL of database 0, with the credentials (percent-encoded) when there are any."""
+        credentials = ""
+        if self.password:
+            credentials = f"{quote(self.username, safe='')}:{quote(self.password, safe='')}@"
+        return f"redis://{credentials}127.0.0.1:{self.port}/0"
+
+    def _config(self) -> bytes:
+        """Settings given on stdin (``redis-server -``), so that no password shows in the process list."""
+        if not self.password:
+            return b""
+        if self.username:
+            lines = ["user default off", f"user {_quoted(self.username)} on {_quoted('>' + self.password)} ~* &* +@all"]
+        else:
+            lines = [f"requirepass {_quoted(self.password)}"]
+        return "".join(line + "\n" for line in lines).encode()
+
+    def _auth(self) -> bytes:
+        """The AUTH command of the readiness probe (RESP, so any byte of the password is safe)."""
+        if not self.password:
+            return b""
+        words = [b"AUTH"] + ([self.username.encode()] if self.username else []) + [self.password.encode()]
+        return b"*%d\r\n" % len(words) + b"".join(b"$%d\r\n%s\r\n" % (len(word), word) for word in words)
 
     def start(self, timeout: float = 10.0) -> RedisServer:
         """Start the server (loading the folder's snapshot, if a test saved one) and wait until it answers PING."""
         self.workdir.mkdir(parents=True, exist_ok=True)
-        command = [self.binary, "--port", str(self.port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"]
-        command += ["--dir", str(self.workdir)]
+        command = [self.binary, "-", "--port", str(self.port), "--bind", "127.0.0.1", "--save", ""]
+        command += ["--appendonly", "no", "--dir", str(self.workdir)]
         self._process = subprocess.Popen(
-            command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, cwd=self.workdir
+            command, stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, cwd=self.workdir
         )
+        assert self._process.stdin is not None
+        self._process.stdin.write(self._config())
+        self._process.stdin.close()
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self._process.poll() is not None:
                 raise RuntimeError(f"redis-server exited with {self._process.returncode} on port {self.port}")
             try:
                 with socket.create_connection(("127.0.0.1", self.port), timeout=0.5) as sock:
-                    sock.sendall(b"PING\r\n")
-                    if sock.recv(16).startswith(b"+PONG"):
+                    sock.sendall(self._auth() + b"PING\r\n")
+                    answer = b""
+                    while not answer.endswith(b"\r\n") or (self.password and answer.count(b"\r\n") < 2):
+                        chunk = sock.recv(64)
+                        if not chunk:
+                            break
+                        answer += chunk
+                    if answer.endswith(b"+PONG\r\n"):
                         return self
             except OSError:
                 time.sleep(0.05)

@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import base64
 import contextlib
+import hashlib
+import hmac
 import logging
+import re
 
 from linebot.v3 import WebhookParser
 from linebot.v3.exceptions import InvalidSignatureError
@@ -16,12 +20,20 @@ from gateway.http import NO_STORE, BadJson, BodyTooLarge, client_address, json_e
 from gateway.line.handler import LineEventHandler, chat_key
 from gateway.line.rejections import RejectionLog
 from gateway.logsafe import describe_exception
-from gateway.ratelimit import address_key
-from gateway.state import EventClaims, LimiterFactory, StateUnavailable
+from gateway.state import EventClaims, RateLimiter, StateUnavailable
 
 log = logging.getLogger(__name__)
+# X-Line-Signature is the base64 of an HMAC-SHA256: 32 bytes, 44 characters.
+SIGNATURE_SHAPE = re.compile(r"[A-Za-z0-9+/]{43}=")
 # LINE's deepest documented shapes (mentions, emojis, postback params) nest about 8 levels; leave room to grow.
 LINE_MAX_JSON_DEPTH = 32
+
+
+def signature_valid(secret: bytes, body: bytes, signature: str) -> bool:
+    """Whether ``signature`` is LINE's base64 HMAC-SHA256 of the raw ``body`` under the channel secret."""
+    expected = base64.b64encode(hmac.new(secret, body, hashlib.sha256).digest())
+    # Header values arrive decoded as latin-1, so this gives back the bytes that were sent.
+    return hmac.compare_digest(expected, signature.encode("latin-1", "replace"))
 
 
 class LineWebhook:
@@ -34,45 +46,43 @@ class LineWebhook:
         dedupe: EventClaims,
         runner: BackgroundRunner,
         max_body_bytes: int,
-        bad_signatures_per_minute: int,
-        limiter: LimiterFactory,
+        bad_signatures: RateLimiter,
     ) -> None:
         """Wire collaborators; the SDK's parser checks signatures (``hmac.compare_digest``) and types events."""
         self._parser = WebhookParser(channel_secret) if channel_secret else None
+        self._secret = channel_secret.encode("utf-8") if channel_secret else None
         self._handler = handler
         self._dedupe = dedupe
         self._runner = runner
         self._max_body = max_body_bytes
-        self._bad_signatures = limiter("line-bad-signature", bad_signatures_per_minute)
+        # Keyed by client address (IPv6 also by /56 and /48): forged calls only, never LINE's signed ones.
+        self._bad_signatures = bad_signatures
         self._rejections = RejectionLog("line webhook rejected: missing or invalid signature")
 
     async def receive(self, request: Request) -> Response:
         """Verify, deduplicate and schedule; never does a turn's slow work before answering LINE."""
-        if self._handler is None or self._parser is None:
+        if self._handler is None or self._parser is None or self._secret is None:
             return json_error(503, "line_not_configured", "LINE channel credentials are not configured.")
-        address = address_key(client_address(request))
-        if await self._bad_signatures.is_exhausted(address):
-            # A client that keeps sending unsigned calls is refused before its body is even read.
-            self._rejections.record()
-            return json_error(
-                429,
-                "rate_limited",
-                "Too many requests with an invalid signature.",
-                headers={"Retry-After": str(await self._bad_signatures.retry_after(address))},
-            )
+        signature = request.headers.get("x-line-signature") or ""
+        address = client_address(request)
+        if not SIGNATURE_SHAPE.fullmatch(signature):
+            # Not even shaped like LINE's signature: refused without reading the body.
+            return await self._refuse_unsigned(address)
         try:
             raw = await read_body(request, self._max_body)
         except BodyTooLarge:
             return json_error(413, "body_too_large", "Request body too large.")
+        # The signature is checked before any rate-limit bucket: LINE's signed deliveries never share one with
+        # forged posts, whatever address those come from (or claim to come from, behind a proxy trusted too widely).
         # Nothing in the body is looked at, parsed or logged before the signature holds.
+        if not signature_valid(self._secret, raw, signature):
+            return await self._refuse_unsigned(address)
         try:
-            body = raw.decode("utf-8")
-            payload = self._parser.parse(body, request.headers.get("x-line-signature") or "", as_payload=True)
+            # The SDK checks the signature again (hmac.compare_digest) and types the events.
+            payload = self._parser.parse(raw.decode("utf-8"), signature, as_payload=True)
         except (UnicodeDecodeError, InvalidSignatureError):
-            # LINE signs UTF-8 JSON: a body that is not UTF-8 cannot carry a valid signature either.
-            await self._bad_signatures.allow(address)
-            self._rejections.record()
-            return json_error(400, "invalid_signature", "Missing or invalid X-Line-Signature.")
+            # LINE signs UTF-8 JSON: a body that is not UTF-8 is not LINE's, whatever its HMAC.
+            return await self._refuse_unsigned(address)
         except (ValueError, KeyError, TypeError, AttributeError, RecursionError) as exc:
             # Signed but not a webhook payload the SDK can read (no events list, an event without a type...).
             log.warning("line webhook: signed body is not a webhook payload (%s)", type(exc).__name__)
@@ -92,6 +102,18 @@ class LineWebhook:
         for chat_events in self._by_chat(fresh):
             self._runner.spawn(self._handle_chat(chat_events))
         return JSONResponse({}, headers=NO_STORE)
+
+    async def _refuse_unsigned(self, address: str) -> Response:
+        """A post without LINE's valid signature: 400, or 429 once its address used up its own bucket."""
+        self._rejections.record()
+        if not await self._bad_signatures.allow(address):
+            return json_error(
+                429,
+                "rate_limited",
+                "Too many requests with an invalid signature.",
+                headers={"Retry-After": str(await self._bad_signatures.retry_after(address))},
+            )
+        return json_error(400, "invalid_signature", "Missing or invalid X-Line-Signature.")
 
     async def _claim(self, events: list[Event]) -> list[Event]:
         """The events to handle now; Redis down raises StateUnavailable (503: LINE's redelivery, if on, retries)."""

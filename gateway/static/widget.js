@@ -27,6 +27,13 @@
     launcher: "暗証番号のご案内",
     title: "マイナンバーカード 暗証番号のご案内",
     restart: "最初から",
+    deleteConversation: "会話を削除",
+    confirmDelete: "この会話の記録を、画面とサーバーから削除します。元に戻すことはできません。削除しますか？",
+    confirmYes: "削除する",
+    confirmNo: "キャンセル",
+    deleted: "会話を削除しました。",
+    deletedHereOnly:
+      "この画面の会話を削除しました。有効期限が切れた会話のため、サーバーの記録は保存期間の経過後に自動で削除されます。",
     close: "閉じる",
     notice: "暗証番号やマイナンバー（個人番号）は入力しないでください。",
     placeholder: "ご質問を入力してください（例：暗証番号を忘れました）",
@@ -171,14 +178,35 @@
   var header = el("div", "mnc-header");
   var title = el("h2", "mnc-title", TEXT.title);
   title.id = "mnc-title";
+  var deleteButton = el("button", "mnc-delete", TEXT.deleteConversation);
+  deleteButton.type = "button";
+  deleteButton.setAttribute("aria-controls", "mnc-confirm");
+  deleteButton.setAttribute("aria-expanded", "false");
   var restartButton = el("button", "mnc-restart", TEXT.restart);
   restartButton.type = "button";
   var closeButton = el("button", "mnc-close", "×");
   closeButton.type = "button";
   closeButton.setAttribute("aria-label", TEXT.close);
   header.appendChild(title);
+  header.appendChild(deleteButton);
   header.appendChild(restartButton);
   header.appendChild(closeButton);
+
+  // Deleting asks first, inline (no browser dialog): the question, then 削除する / キャンセル.
+  var confirmBox = el("div", "mnc-confirm");
+  confirmBox.id = "mnc-confirm";
+  confirmBox.setAttribute("role", "group");
+  confirmBox.setAttribute("aria-labelledby", "mnc-confirm-text");
+  confirmBox.hidden = true;
+  var confirmText = el("p", "mnc-confirm-text", TEXT.confirmDelete);
+  confirmText.id = "mnc-confirm-text";
+  var confirmYes = el("button", "mnc-confirm-yes", TEXT.confirmYes);
+  confirmYes.type = "button";
+  var confirmNo = el("button", "mnc-confirm-no", TEXT.confirmNo);
+  confirmNo.type = "button";
+  confirmBox.appendChild(confirmText);
+  confirmBox.appendChild(confirmYes);
+  confirmBox.appendChild(confirmNo);
 
   var notice = el("p", "mnc-notice", TEXT.notice);
   var log = el("div", "mnc-log");
@@ -219,6 +247,7 @@
   form.appendChild(sendButton);
 
   panel.appendChild(header);
+  panel.appendChild(confirmBox);
   panel.appendChild(notice);
   panel.appendChild(log);
   panel.appendChild(typing);
@@ -320,6 +349,8 @@
     busy = value;
     typing.hidden = !value;
     sendButton.disabled = value;
+    deleteButton.disabled = value;
+    confirmYes.disabled = value;
     // While busy, screen readers hold the log's announcements and read the whole answer once it is complete.
     log.setAttribute("aria-busy", value ? "true" : "false");
     refreshChoices();
@@ -329,11 +360,11 @@
   }
 
   // ---- network ----
-  function post(path, body) {
+  function call(method, path, body) {
     var controller = typeof AbortController === "function" ? new AbortController() : null;
     var timer = controller ? setTimeout(function () { controller.abort(); }, TIMEOUT_MS) : null;
     return fetch(BASE + path, {
-      method: "POST",
+      method: method,
       headers: { "Content-Type": "application/json" },
       body: JSON.stringify(body),
       credentials: "omit",
@@ -360,7 +391,7 @@
       return Promise.resolve(sessionId);
     }
     var body = MUNICIPALITY ? { municipality: MUNICIPALITY } : {};
-    return post("/api/chat/session", body).then(function (result) {
+    return call("POST", "/api/chat/session", body).then(function (result) {
       if (!result.ok || !result.data || typeof result.data.session_id !== "string") {
         var error = new Error("session");
         error.result = result;
@@ -382,7 +413,7 @@
       .then(function (id) {
         var payload = { session_id: id };
         Object.keys(body).forEach(function (k) { payload[k] = body[k]; });
-        return post("/api/chat/message", payload);
+        return call("POST", "/api/chat/message", payload);
       })
       .then(function (result) {
         if (result.status === 404 && !retried) {
@@ -511,17 +542,84 @@
       launcher.focus();
     }
   });
-  restartButton.addEventListener("click", function () {
-    if (busy) {
-      return;
-    }
+  function startOver() {
     forgetSession();
     transcript = [];
     persist();
     render();
     showStatus("");
+  }
+  restartButton.addEventListener("click", function () {
+    if (busy) {
+      return;
+    }
+    startOver();
     welcome();
     input.focus();
+  });
+
+  // ---- deleting the conversation (here and on the server) ----
+  function showConfirm(open) {
+    confirmBox.hidden = !open;
+    deleteButton.setAttribute("aria-expanded", open ? "true" : "false");
+    if (open) {
+      confirmNo.focus();
+    }
+  }
+  function deleted(message) {
+    showConfirm(false);
+    startOver();
+    add({ from: "bot", text: message });
+    add({ from: "bot", text: TEXT.welcome, starters: STARTERS });
+    input.focus();
+  }
+  deleteButton.addEventListener("click", function () {
+    if (!busy) {
+      showConfirm(confirmBox.hidden);
+    }
+  });
+  confirmNo.addEventListener("click", function () {
+    showConfirm(false);
+    deleteButton.focus();
+  });
+  confirmBox.addEventListener("keydown", function (event) {
+    if (event.key === "Escape") {
+      event.stopPropagation(); // closes the question, not the whole panel
+      showConfirm(false);
+      deleteButton.focus();
+    }
+  });
+  confirmYes.addEventListener("click", function () {
+    if (busy) {
+      return;
+    }
+    if (!sessionId) {
+      deleted(TEXT.deleted); // nothing was ever sent: the server keeps nothing
+      return;
+    }
+    setBusy(true);
+    showStatus("");
+    call("DELETE", "/api/chat/session", { session_id: sessionId })
+      .then(function (result) {
+        setBusy(false);
+        if (result.ok) {
+          deleted(TEXT.deleted);
+          return;
+        }
+        if (result.status === 404) {
+          // The session expired: the server can no longer find its conversation, which retention deletes later.
+          deleted(TEXT.deletedHereOnly);
+          return;
+        }
+        showConfirm(false);
+        showStatus((result.data && typeof result.data.message === "string" && result.data.message) || TEXT.error);
+        deleteButton.focus();
+      }, function () {
+        setBusy(false);
+        showConfirm(false);
+        showStatus(TEXT.offline);
+        deleteButton.focus();
+      });
   });
 
   function mount() {

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import dataclasses
+import time
 import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 
 from gateway.app import create_app
@@ -162,6 +164,17 @@ def start_gateway(base_settings: Settings) -> Iterator[Callable[..., Gateway]]:
 def gateway(start_gateway: Callable[..., Gateway]) -> Gateway:
     """A gateway with default test settings."""
     return start_gateway()
+
+
+def wait_for_health(url: str, status: int, within: float = 3.0) -> httpx.Response:
+    """Poll ``/healthz`` until it answers ``status`` (its answer is cached for a second, gateway/health.py)."""
+    deadline = time.monotonic() + within
+    while True:
+        response = httpx.get(f"{url}/healthz")
+        if response.status_code == status or time.monotonic() > deadline:
+            assert response.status_code == status, response.text
+            return response
+        time.sleep(0.1)
 
 
 @pytest.fixture(scope="session")

@@ -281,6 +281,59 @@ def test_restart_starts_a_new_conversation(
     assert len({r["sender"] for r in fake_rasa[0].requests}) == 2
 
 
+def test_delete_conversation_asks_first_and_starts_fresh(
+    start_gateway: Callable[..., Gateway], page: Page, fake_rasa: tuple[FakeRasa, ServerThread], dialogs: list[str]
+) -> None:
+    """会話を削除, from the keyboard: an inline question (no browser dialog; Escape or キャンセル keeps everything),
+    then 削除する deletes the conversation on the server too, says so politely and starts a new one."""
+    gw = start_gateway()
+    open_widget(page, gw.url + "/")
+    ask(page, "暗証番号を忘れました")
+    wait_idle(page)
+    sender = fake_rasa[0].requests[0]["sender"]
+    before = bot_bubbles(page)
+    active = "() => document.activeElement.shadowRoot.activeElement.className"
+    page.locator(".mnc-delete").focus()
+    page.keyboard.press("Enter")
+    confirm = page.locator(".mnc-confirm")
+    expect(confirm).to_be_visible()
+    expect(confirm).to_contain_text("削除しますか")
+    assert page.evaluate(active) == "mnc-confirm-no"  # the safe choice has the focus
+    shot(page, "delete-confirm")
+    assert page.locator(".mnc-delete").get_attribute("aria-expanded") == "true"
+    page.keyboard.press("Escape")
+    expect(confirm).to_be_hidden()
+    expect(page.locator(".mnc-panel")).to_be_visible()  # Escape closed the question, not the chat
+    assert page.evaluate(active) == "mnc-delete"
+    page.keyboard.press("Enter")
+    page.keyboard.press("Enter")  # キャンセル
+    expect(confirm).to_be_hidden()
+    assert bot_bubbles(page) == before and fake_rasa[0].deleted == []
+    page.keyboard.press("Enter")
+    page.keyboard.press("Shift+Tab")
+    assert page.evaluate(active) == "mnc-confirm-yes"
+    page.keyboard.press("Enter")
+    expect(page.locator(".mnc-msg-bot .mnc-bubble").first).to_have_text("会話を削除しました。")
+    expect(confirm).to_be_hidden()
+    assert page.locator(".mnc-msg-user").count() == 0
+    assert fake_rasa[0].deleted == [sender]
+    stored = page.evaluate("() => Object.keys(localStorage).filter(k => k.endsWith(':session'))")
+    assert stored == []
+    shot(page, "deleted")
+    ask(page, "こんにちは")
+    wait_idle(page)
+    assert len({r["sender"] for r in fake_rasa[0].requests}) == 2  # a new conversation
+    # A session the gateway no longer knows (expired): the screen is cleared, and the widget says only that.
+    page.evaluate(FORGE_STORED_SESSION)
+    page.reload()
+    expect(page.locator(".mnc-panel")).to_be_visible()
+    page.locator(".mnc-delete").click()
+    page.locator(".mnc-confirm-yes").click()
+    expect(page.locator(".mnc-msg-bot .mnc-bubble").first).to_contain_text("この画面の会話を削除しました。")
+    assert len(fake_rasa[0].deleted) == 1
+    assert dialogs == []
+
+
 def test_expired_session_is_replaced_transparently(start_gateway: Callable[..., Gateway], page: Page) -> None:
     """An unknown stored session id is replaced and the text resent."""
     gw = start_gateway()

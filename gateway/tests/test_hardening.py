@@ -5,6 +5,7 @@ from __future__ import annotations
 import concurrent.futures
 import logging
 import os
+import re
 import subprocess
 import sys
 import time
@@ -204,6 +205,28 @@ def test_bad_signature_calls_are_rate_limited_and_logged_as_a_summary(
     fake_line[0].wait_for("/message/reply", 1)
 
 
+def test_bad_signature_floods_never_rate_limit_lines_own_deliveries(
+    start_gateway: Callable[..., Gateway], fake_line: FakeLineFixture
+) -> None:
+    """Unsigned posts from LINE's own address (or with X-Forwarded-For spoofed to it, through a proxy trusted too
+    widely) used to exhaust the per-address bucket that LINE's signed deliveries were checked against first, so
+    LINE got 429. The signature is now verified before any bucket: signed deliveries always pass, and forged ones
+    (well-formed but wrong, or missing) are limited in a bucket of their own."""
+    gw = start_gateway(default_municipality="mitaka", rate_limit_bad_signatures_per_minute=3)
+    line_address = {"X-Forwarded-For": "203.0.113.200"}
+    raw = ev.body(ev.text_event("こんにちは"))
+    forged = {**ev.signed_headers("not-the-channel-secret", raw), **line_address}
+    missing = {"content-type": "application/json", **line_address}
+    codes = [httpx.post(f"{gw.url}/line/webhook", content=raw, headers=forged).status_code for _ in range(5)]
+    codes += [httpx.post(f"{gw.url}/line/webhook", content=raw, headers=missing).status_code for _ in range(3)]
+    assert codes == [400] * 3 + [429] * 5
+    for text in ("一通目", "二通目"):
+        signed_raw = ev.body(ev.text_event(text))
+        signed = {**ev.signed_headers(LINE_SECRET, signed_raw), **line_address}
+        assert httpx.post(f"{gw.url}/line/webhook", content=signed_raw, headers=signed).status_code == 200
+    fake_line[0].wait_for("/message/reply", 2)
+
+
 def test_rejection_log_writes_one_summary_line_per_interval(caplog: pytest.LogCaptureFixture) -> None:
     """The first refusal is logged; then one line per interval carries the count."""
     caplog.set_level(logging.WARNING)
@@ -223,16 +246,16 @@ def test_rejection_log_writes_one_summary_line_per_interval(caplog: pytest.LogCa
 
 
 def test_secrets_are_not_passed_to_rasa_or_the_action_server(tmp_path: Path) -> None:
-    """Every script that starts Rasa or the action server strips the gateway's and LINE's secrets first."""
+    """Every script that starts Rasa or the action server does it through ``as_role`` (scripts/process_env.py)."""
     scripts = REPO_ROOT / "scripts"
     starts = 0
-    for script in ("run_all.sh", "with_stack.sh", "run_shell.sh"):
+    for script in ("run_all.sh", "with_stack.sh", "run_shell.sh", "run_scaled.sh"):
         for line in (scripts / script).read_text(encoding="utf-8").splitlines():
             # Rasa itself starts through channels.cli (which adds the API token), the action server as `rasa`.
             if ".venv/bin/rasa " in line or "-m channels.cli " in line:
                 starts += 1
-                assert line.lstrip().startswith("without_secrets .venv/bin/"), f"{script}: {line}"
-    assert starts >= 5
+                assert re.search(r"as_role (rasa|actions) \.venv/bin/", line), f"{script}: {line}"
+    assert starts >= 6
     env = {
         "PATH": os.environ["PATH"],
         "STATE_DIR": str(tmp_path / "state"),
@@ -240,19 +263,25 @@ def test_secrets_are_not_passed_to_rasa_or_the_action_server(tmp_path: Path) -> 
         "LINE_CHANNEL_ACCESS_TOKEN": "line-token",
         "GATEWAY_SECRET": "g" * 40,
     }
-    shown = subprocess.run(
-        ["bash", "-c", "source scripts/stack_env.sh && without_secrets env"],
+    for role in ("rasa", "actions"):
+        shown = subprocess.run(
+            ["bash", "-c", f"source scripts/stack_env.sh && (as_role {role} env)"],
+            cwd=REPO_ROOT,
+            env=env,
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout
+        for name in SECRET_NAMES:
+            assert f"{name}=" not in shown, (role, name)
+        assert "RASA_URL=" in shown and "ACTION_ENDPOINT_URL=" in shown  # everything else is kept
+    kept = subprocess.run(
+        ["bash", "-c", "source scripts/stack_env.sh && (as_role gateway env)"],
         cwd=REPO_ROOT,
         env=env,
         capture_output=True,
         text=True,
         check=True,
-    ).stdout
-    for name in SECRET_NAMES:
-        assert f"{name}=" not in shown
-    assert "RASA_URL=" in shown and "ACTION_ENDPOINT_URL=" in shown  # everything else is kept
-    kept = subprocess.run(
-        ["bash", "-c", "source scripts/stack_env.sh && env"], cwd=REPO_ROOT, env=env, capture_output=True, text=True
     ).stdout
     assert "LINE_CHANNEL_SECRET=line-secret" in kept  # the gateway itself still gets them
 

@@ -371,7 +371,7 @@ def test_typed_text_is_guarded_on_line_too(
 def test_line_numbers_per_line_and_answers_to_pin_questions_are_redacted(
     line_gw: Gateway, fake_rasa: FakeRasaFixture, fake_line: FakeLineFixture
 ) -> None:
-    """One group per line (common on LINE), and 「たしか4917」 answering the bot's 「どの暗証番号ですか」."""
+    """One group per line (common on LINE), and 「たしか4917」 (no PIN word: a PIN all the same, issue 20)."""
     deliver(line_gw, ev.text_event("3141\n5926\n5352"), ev.text_event("暗証番号を変更したい"))
     fake_line[0].wait_for("/message/reply", 2)
     deliver(line_gw, ev.text_event("たしか4917だったと思う"))

@@ -11,7 +11,7 @@ import pytest
 from gateway.rasa_client import RasaConnectionLost, RasaNotAccepted, RasaUnavailable
 from gateway.replicas import ReplicaPool
 from gateway.settings import Settings
-from gateway.tests.conftest import Gateway
+from gateway.tests.conftest import Gateway, wait_for_health
 from gateway.tests.fakes.dying_rasa import DyingRasa
 from gateway.tests.fakes.fake_rasa import FakeRasa, create_fake_rasa
 from gateway.tests.fakes.servers import ServerThread
@@ -234,7 +234,7 @@ def test_a_stopped_replica_refuses_and_the_turn_is_answered_once_elsewhere(
     assert b[0].requests == []
     assert httpx.get(f"{gw.url}/healthz").status_code == 200  # one healthy replica is enough
     a[1].stop()
-    assert httpx.get(f"{gw.url}/healthz").status_code == 503
+    wait_for_health(gw.url, 503)
     a[1].start()
 
 

@@ -56,14 +56,14 @@ def press(gw: Gateway, sid: str, payload: str) -> httpx.Response:
 def test_a_session_made_on_one_gateway_works_on_the_other(
     start_redis_gateway: Callable[..., Gateway], fake_rasa: FakeRasaFixture
 ) -> None:
-    """Session, offered buttons and the PIN-question context are shared: a proxy may send each request anywhere."""
+    """Session and offered buttons are shared: a proxy may send each request anywhere."""
     a, b = start_redis_gateway(), start_redis_gateway()
     sid = new_session(a)
     first = say(b, sid, "暗証番号を忘れました")
     assert first.status_code == 200 and first.json()["messages"][0]["buttons"][0]["title"] == "本人"
     assert press(a, sid, APPLICANT_BUTTONS[0]["payload"]).status_code == 200  # offered via B, pressed via A
     assert press(b, sid, "/not_offered").status_code == 403
-    # The bot asks which PIN (via A); the bare number typed next (via B) is still treated as a PIN.
+    # The bot asks which PIN (via A); the bare number typed next (via B) is a PIN (as it is anywhere: issue 20).
     assert "どの暗証番号" in say(a, sid, "暗証番号を変更したい").json()["messages"][0]["text"]
     assert say(b, sid, "たしか4917だったと思う").json()["you"]["text"] == "たしか［暗証番号］だったと思う"
     assert fake_rasa[0].requests[-1]["message"] == "たしか［暗証番号］だったと思う"

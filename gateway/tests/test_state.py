@@ -67,6 +67,26 @@ def test_session_without_municipality(state_settings: Settings) -> None:
     run_with_state(state_settings, body)
 
 
+def test_sessions_end_at_their_maximum_age_even_in_use(state_settings: Settings) -> None:
+    """SESSION_MAX_AGE_SECONDS is absolute: a session used every minute still ends that long after it was issued,
+    and the purge removes it; deleting one forgets it at once."""
+
+    async def body(state: GatewayState) -> None:
+        store = state.sessions
+        session = await store.create(None, now=1000)
+        for now in range(1030, 1300, 30):
+            assert await store.get(session.session_id, now=now) is not None
+        assert await store.get(session.session_id, now=1301) is None
+        assert await store.purge(now=1301) == 1
+        kept, deleted = await store.create(None), await store.create(None)
+        assert await store.delete(deleted.session_id)
+        assert await store.get(deleted.session_id) is None
+        assert not await store.delete(deleted.session_id)
+        assert await store.get(kept.session_id) is not None
+
+    run_with_state(dataclasses.replace(state_settings, session_ttl_seconds=100, session_max_age_seconds=300), body)
+
+
 def test_stale_offers_are_purged(state_settings: Settings) -> None:
     async def body(state: GatewayState) -> None:
         await state.sessions.remember_offers("old", ["/a"], now=1000)
@@ -76,21 +96,6 @@ def test_stale_offers_are_purged(state_settings: Settings) -> None:
         assert await state.sessions.offered("new") == ["/b"]
 
     run_with_state(dataclasses.replace(state_settings, session_ttl_seconds=100), body)
-
-
-def test_pin_context_is_remembered_and_forgotten(state_settings: Settings) -> None:
-    async def body(state: GatewayState) -> None:
-        store = state.sessions
-        assert not await store.asked_pin("c")
-        await store.set_asked_pin("c", True)
-        assert await store.asked_pin("c") and not await store.asked_pin("d")
-        await store.set_asked_pin("c", False)
-        assert not await store.asked_pin("c")
-        await store.set_asked_pin("c", True)
-        await store.forget_conversation("c")
-        assert not await store.asked_pin("c")
-
-    run_with_state(state_settings, body)
 
 
 def test_event_dedupe_claim_done_release(state_settings: Settings) -> None:
@@ -184,7 +189,7 @@ def test_conversation_lock_serialises_and_times_out(state_settings: Settings) ->
 
 
 def test_redis_keys_expire_by_themselves(redis_server: RedisServer, redis_prefix: str) -> None:
-    """In Redis nothing waits for a purge: sessions, offers, PIN context and event ids all carry a TTL.
+    """In Redis nothing waits for a purge: sessions, offers and event ids all carry a TTL.
 
     (The SQLite store is purged by the purge loop instead: test_privacy_retention.)
     """
@@ -195,19 +200,16 @@ def test_redis_keys_expire_by_themselves(redis_server: RedisServer, redis_prefix
         session_ttl_seconds=100,
         retention_seconds=50,
     )
+    young = dataclasses.replace(settings, retention_seconds=1000, session_max_age_seconds=20)
 
     async def body(state: GatewayState, redis: Redis) -> None:
         session = await state.sessions.create("mitaka")
         await state.sessions.remember_offers("c", ["/a"])
-        await state.sessions.set_asked_pin("c", True)
         assert await state.dedupe.claim("E1")
         claimed_ttl = await redis.ttl(f"{settings.redis_key_prefix}event:E1")
         await state.dedupe.done("E1")
         p = settings.redis_key_prefix
-        ttls = [
-            await redis.ttl(key)
-            for key in (f"{p}session:{session.session_id}", f"{p}offers:c", f"{p}pin:c", f"{p}event:E1")
-        ]
+        ttls = [await redis.ttl(key) for key in (f"{p}session:{session.session_id}", f"{p}offers:c", f"{p}event:E1")]
         # RETENTION_DAYS (here 50 s) bounds everything, whatever the session TTL says.
         assert all(0 < ttl <= 51 for ttl in ttls), ttls
         assert 0 < claimed_ttl <= 50
@@ -220,6 +222,18 @@ def test_redis_keys_expire_by_themselves(redis_server: RedisServer, redis_prefix
             await redis.aclose()
 
     run_with_state(settings, with_client)
+
+    async def max_age(state: GatewayState) -> None:
+        redis = Redis.from_url(young.redis_url, decode_responses=True)
+        try:
+            session = await state.sessions.create(None)
+            assert await state.sessions.get(session.session_id) is not None
+            # Redis forgets the key once the session reaches its maximum age, however recently it was used.
+            assert 0 < await redis.ttl(f"{young.redis_key_prefix}session:{session.session_id}") <= 21
+        finally:
+            await redis.aclose()
+
+    run_with_state(young, max_age)
 
 
 @pytest.mark.parametrize("required,outcome", [("required", pytest.fail.Exception), ("", pytest.skip.Exception)])

@@ -29,6 +29,7 @@ from gateway.ratelimit import SlidingWindowLimiter
 from gateway.settings import REPO_ROOT, Settings, SettingsError
 from gateway.tests.line_events import compute_signature
 from gateway.textguard import guard_typed_text
+from privacy import redact
 
 
 @pytest.mark.parametrize(
@@ -41,13 +42,25 @@ from gateway.textguard import guard_typed_text
         ("／greet", "／greet", False),
         ("暗証番号は1234です", "暗証番号は［暗証番号］です", True),
         ("/暗証番号は1234", "／暗証番号は［暗証番号］", True),
+        # Issue 20: slash look-alikes and blanks that strip() keeps in front of the slash.
+        ("∕greet", "／greet", False),
+        ("\u0301/greet", "／greet", False),
+        ("\u3164 /greet", "／greet", False),
+        # Issue 20: the second pass (Rasa's REST channel) used to find more and return NFKC text, ／ becoming /.
+        (
+            '／inform{"municipality":"どこでも","applicant_type":"self"}\n123456789012と0000',
+            '／inform{"municipality":"どこでも","applicant_type":"self"}\n［個人番号］と［暗証番号］',
+            True,
+        ),
+        ("たしか4917", "たしか［暗証番号］", True),
     ],
 )
 def test_guard_typed_text(raw: str, expected: str, redacted: bool) -> None:
-    """Typed text is redacted and never starts with a command slash."""
+    """Typed text is redacted and never starts with a command slash, and a second redaction changes nothing."""
     guarded = guard_typed_text(raw)
     assert guarded.text == expected
     assert guarded.redacted is redacted
+    assert redact(guarded.text).text == guarded.text
 
 
 def test_signature_matches_line_algorithm() -> None:
@@ -216,12 +229,71 @@ def test_scaled_settings_from_env() -> None:
         {"GATEWAY_STATE": "postgres"},
         {"REDIS_TIMEOUT_SECONDS": "0"},
         {"RASA_HEALTH_INTERVAL_SECONDS": "-1"},
+        {"MAX_TURNS_PER_CLIENT": "0"},
+        {"MAX_TURNS_PER_CONVERSATION": "x"},
+        {"GATEWAY_HEADER_TIMEOUT_SECONDS": "0"},
+        {"GATEWAY_BODY_TIMEOUT_SECONDS": "-5"},
+        {"GATEWAY_KEEPALIVE_SECONDS": "0.5"},
+        {"GATEWAY_MAX_CONNECTIONS": "0"},
+        {"FORWARDED_ALLOW_IPS": "*"},
+        {"FORWARDED_ALLOW_IPS": "127.0.0.1, *"},
+        {"FORWARDED_ALLOW_IPS": "0.0.0.0/0"},
+        {"FORWARDED_ALLOW_IPS": "::/0"},
+        {"FORWARDED_ALLOW_IPS": "proxy.city.example.jp"},
+        {"FORWARDED_ALLOW_IPS": "10.0.0.0/33"},
+        {"FORWARDED_ALLOW_IPS": "10.0.0.1/8"},
+        {"FORWARDED_ALLOW_IPS": "10.0.0.1;10.0.0.2"},
+        {"RATE_LIMIT_IPV6_56_FACTOR": "0"},
+        {"SESSION_MAX_AGE_SECONDS": "0"},
+        {"RATE_LIMIT_IPV6_56_FACTOR": "8", "RATE_LIMIT_IPV6_48_FACTOR": "4"},
     ],
 )
 def test_settings_reject_bad_values(env: dict[str, str]) -> None:
     """Wildcard or malformed origins and bad numbers are refused at startup."""
     with pytest.raises(SettingsError):
         Settings.from_env(env)
+
+
+def test_issue_20_settings_from_env() -> None:
+    """The capacity, transport and session-lifetime settings: their defaults and their variables."""
+    defaults = Settings.from_env({})
+    assert (defaults.max_turns_per_conversation, defaults.max_turns_per_client) == (8, 16)
+    assert (defaults.header_timeout_seconds, defaults.body_timeout_seconds) == (10.0, 10.0)
+    assert (defaults.keepalive_timeout_seconds, defaults.max_connections) == (5, 1000)
+    assert (defaults.rate_limit_ipv6_56_factor, defaults.rate_limit_ipv6_48_factor) == (4, 16)
+    assert defaults.session_max_age_seconds == 86400
+    settings = Settings.from_env(
+        {
+            "MAX_TURNS_PER_CONVERSATION": "2",
+            "MAX_TURNS_PER_CLIENT": "3",
+            "GATEWAY_HEADER_TIMEOUT_SECONDS": "2.5",
+            "GATEWAY_BODY_TIMEOUT_SECONDS": "4",
+            "GATEWAY_KEEPALIVE_SECONDS": "7",
+            "GATEWAY_MAX_CONNECTIONS": "50",
+            "RATE_LIMIT_IPV6_56_FACTOR": "2",
+            "RATE_LIMIT_IPV6_48_FACTOR": "2",
+            "SESSION_MAX_AGE_SECONDS": "3600",
+        }
+    )
+    assert (settings.max_turns_per_conversation, settings.max_turns_per_client) == (2, 3)
+    assert (settings.header_timeout_seconds, settings.body_timeout_seconds) == (2.5, 4.0)
+    assert (settings.keepalive_timeout_seconds, settings.max_connections) == (7, 50)
+    assert (settings.rate_limit_ipv6_56_factor, settings.rate_limit_ipv6_48_factor) == (2, 2)
+    assert settings.session_max_age_seconds == 3600
+
+
+def test_forwarded_allow_ips() -> None:
+    """The proxies believed for X-Forwarded-For: IPs and networks; "everyone" only with the explicit opt-in."""
+    assert Settings.from_env({}).forwarded_allow_ips == ("127.0.0.1",)
+    assert Settings.from_env({"FORWARDED_ALLOW_IPS": " "}).forwarded_allow_ips == ("127.0.0.1",)
+    listed = Settings.from_env({"FORWARDED_ALLOW_IPS": "10.0.0.5, 192.168.10.0/24,::1"})
+    assert listed.forwarded_allow_ips == ("10.0.0.5", "192.168.10.0/24", "::1")
+    with pytest.raises(SettingsError, match="FORWARDED_ALLOW_ANY=1"):
+        Settings.from_env({"FORWARDED_ALLOW_IPS": "*"})
+    opted_in = Settings.from_env({"FORWARDED_ALLOW_IPS": "*", "FORWARDED_ALLOW_ANY": "1"})
+    assert opted_in.forwarded_allow_ips == ("*",)
+    with pytest.raises(SettingsError, match="IP addresses or networks"):
+        Settings.from_env({"FORWARDED_ALLOW_IPS": "proxy.local", "FORWARDED_ALLOW_ANY": "1"})
 
 
 def test_municipality_directory_tolerates_broken_files(tmp_path: Path) -> None:

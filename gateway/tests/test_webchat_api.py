@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import concurrent.futures
 import logging
 import time
 from collections.abc import Callable
@@ -11,7 +12,7 @@ from typing import Any
 import httpx
 import pytest
 
-from gateway.tests.conftest import Gateway
+from gateway.tests.conftest import Gateway, wait_for_health
 from gateway.tests.fakes.fake_rasa import FakeRasa
 from gateway.tests.fakes.servers import ServerThread
 
@@ -291,7 +292,7 @@ def test_cors_preflight(start_gateway: Callable[..., Gateway]) -> None:
     ok = httpx.options(f"{gw.url}/api/chat/message", headers={"Origin": city, **preflight})
     assert ok.status_code == 204
     assert ok.headers["access-control-allow-origin"] == city
-    assert ok.headers["access-control-allow-methods"] == "POST"
+    assert ok.headers["access-control-allow-methods"] == "POST, DELETE"
     assert ok.headers["access-control-allow-origin"] != "*"
     bad = httpx.options(f"{gw.url}/api/chat/message", headers={"Origin": "https://evil.example", **preflight})
     assert bad.status_code == 403 and "access-control-allow-origin" not in bad.headers
@@ -376,8 +377,8 @@ def test_healthz_says_only_ok_or_not(
     ok = httpx.get(f"{gateway.url}/healthz")
     assert ok.status_code == 200 and ok.json() == {"status": "ok"}
     fake_rasa[0].model_loaded = False
-    down = httpx.get(f"{gateway.url}/healthz")
-    assert down.status_code == 503 and down.json() == {"status": "unavailable"}
+    down = wait_for_health(gateway.url, 503)  # the answer is kept for a second
+    assert down.json() == {"status": "unavailable"}
     for leak in ("fake-model", "models/", "127.0.0.1", "rasa", "line", "version"):
         assert leak not in ok.text.lower() and leak not in down.text.lower()
     assert "health: rasa no model loaded" in caplog.text
@@ -411,3 +412,111 @@ def test_default_municipality_applies_to_web_sessions(
     send(gw, {"session_id": new_session(gw), "text": "こんにちは"})
     send(gw, {"session_id": new_session(gw, {"municipality": "chiba"}), "text": "こんにちは"})
     assert [r["metadata"]["municipality"] for r in fake_rasa[0].requests] == ["tajimi", "chiba"]
+
+
+# ---- issue 20: deleting a conversation, and an absolute session lifetime ----
+
+
+def delete_session(gw: Gateway, body: Any, **kwargs: Any) -> httpx.Response:
+    """DELETE /api/chat/session with a JSON body, as the widget sends it."""
+    return httpx.request("DELETE", f"{gw.url}/api/chat/session", json=body, timeout=10, **kwargs)
+
+
+def test_a_resident_deletes_their_conversation(gateway: Gateway, fake_rasa: FakeRasaFixture) -> None:
+    """DELETE /api/chat/session forgets the session and its buttons here and the conversation in Rasa (through the
+    token-guarded delete LINE's unfollow uses); the id is then unknown, and nothing else is touched."""
+    sid, other = new_session(gateway), new_session(gateway)
+    first = send(gateway, {"session_id": sid, "text": "暗証番号を忘れました"})
+    payload = first.json()["messages"][0]["buttons"][0]["payload"]
+    assert send(gateway, {"session_id": other, "text": "こんにちは"}).status_code == 200
+    sender, other_sender = fake_rasa[0].requests[0]["sender"], fake_rasa[0].requests[1]["sender"]
+    deleted = delete_session(gateway, {"session_id": sid})
+    assert deleted.status_code == 200, deleted.text
+    assert deleted.json() == {"deleted": True}
+    assert deleted.headers["cache-control"] == "no-store"
+    assert fake_rasa[0].deleted == [sender]
+    assert_json_error(send(gateway, {"session_id": sid, "payload": payload}), 404, "unknown_session")
+    assert_json_error(delete_session(gateway, {"session_id": sid}), 404, "unknown_session")
+    assert send(gateway, {"session_id": other, "text": "まだ使えますか"}).status_code == 200
+    assert other_sender not in fake_rasa[0].deleted
+    # A session that never reached Rasa is deleted the same way (Rasa deletes nothing, successfully).
+    fresh = new_session(gateway)
+    assert delete_session(gateway, {"session_id": fresh}).status_code == 200
+
+
+def test_deleting_during_a_turn_waits_for_it(gateway: Gateway, fake_rasa: FakeRasaFixture) -> None:
+    """A deletion while Rasa is still answering a turn waits for that turn: deleting first would let the turn's end
+    write the conversation back into Rasa's tracker."""
+    fake_rasa[0].mode, fake_rasa[0].slow_seconds = "slow", 1.0
+    sid = new_session(gateway)
+    with concurrent.futures.ThreadPoolExecutor(1) as pool:
+        turn = pool.submit(send, gateway, {"session_id": sid, "text": "こんにちは"})
+        deadline = time.monotonic() + 5
+        while not fake_rasa[0].requests and time.monotonic() < deadline:
+            time.sleep(0.01)
+        assert delete_session(gateway, {"session_id": sid}).status_code == 200
+        assert turn.result().status_code == 200
+    assert fake_rasa[0].running_at_delete == [0]
+
+
+def test_deleting_refuses_bad_requests_like_the_rest_of_the_api(gateway: Gateway, fake_rasa: FakeRasaFixture) -> None:
+    """Unknown ids, a missing id, bad JSON: JSON 4xx, nothing deleted."""
+    real = new_session(gateway)
+    forged = real[:-1] + ("A" if real[-1] != "A" else "B")
+    for sid in (forged, "short", "' OR 1=1 --"):
+        assert_json_error(delete_session(gateway, {"session_id": sid}), 404, "unknown_session")
+    assert_json_error(delete_session(gateway, {}), 400, "invalid_request")
+    assert_json_error(delete_session(gateway, {"session_id": 5}), 400, "invalid_request")
+    bad = httpx.request("DELETE", f"{gateway.url}/api/chat/session", content=b"{", timeout=10)
+    assert_json_error(bad, 400, "bad_json")
+    assert fake_rasa[0].deleted == []
+    assert send(gateway, {"session_id": real, "text": "こんにちは"}).status_code == 200
+
+
+def test_deleting_when_rasa_cannot_delete_keeps_the_session_to_try_again(
+    start_gateway: Callable[..., Gateway], fake_rasa: FakeRasaFixture
+) -> None:
+    """If Rasa's conversation could not be deleted, the resident is told (503) and can try again later."""
+    gw = start_gateway(rasa_auth_token="not-the-token-" + "x" * 32)
+    sid = new_session(gw)
+    assert send(gw, {"session_id": sid, "text": "こんにちは"}).status_code == 200
+    refused = delete_session(gw, {"session_id": sid})
+    assert_json_error(refused, 503, "unavailable")
+    assert "削除できませんでした" in refused.json()["message"] and refused.headers["retry-after"]
+    assert send(gw, {"session_id": sid, "text": "まだ使えますか"}).status_code == 200
+
+
+def test_an_allowed_city_page_may_delete(start_gateway: Callable[..., Gateway]) -> None:
+    """The browser's preflight for DELETE from an allowed origin is answered; another origin is refused."""
+    city = "https://www.city.mitaka.lg.jp"
+    gw = start_gateway(allowed_origins=frozenset({city}))
+    preflight = httpx.options(
+        f"{gw.url}/api/chat/session",
+        headers={
+            "Origin": city,
+            "Access-Control-Request-Method": "DELETE",
+            "Access-Control-Request-Headers": "content-type",
+        },
+    )
+    assert preflight.status_code == 204
+    assert "DELETE" in preflight.headers["access-control-allow-methods"]
+    sid = new_session(gw, headers={"Origin": city})
+    assert delete_session(gw, {"session_id": sid}, headers={"Origin": city}).status_code == 200
+    assert_json_error(
+        delete_session(gw, {"session_id": new_session(gw)}, headers={"Origin": "https://evil.example"}),
+        403,
+        "origin_not_allowed",
+    )
+
+
+def test_sessions_end_after_their_absolute_lifetime(start_gateway: Callable[..., Gateway]) -> None:
+    """A session in constant use still ends SESSION_MAX_AGE_SECONDS after it was issued: 404 unknown_session (the
+    widget then starts a new one)."""
+    gw = start_gateway(session_max_age_seconds=2)
+    sid = new_session(gw)
+    started = time.monotonic()
+    while time.monotonic() - started < 1.5:
+        assert send(gw, {"session_id": sid, "text": "こんにちは"}).status_code == 200
+        time.sleep(0.3)
+    time.sleep(max(0.0, 2.2 - (time.monotonic() - started)))
+    assert_json_error(send(gw, {"session_id": sid, "text": "こんにちは"}), 404, "unknown_session")

@@ -65,7 +65,7 @@ PINBOT_SCRIPTS: tuple[tuple[Step, ...], ...] = (
         press("三鷹市"),
         press("署名用"),
         press("はい"),
-        press("ほかの窓口"),
+        press("窓口の詳しい案内"),
     ),
     (say("暗証番号を忘れました"), say("本人です"), say("三鷹市"), say("署名用です"), say("ありがとうございました")),
     (

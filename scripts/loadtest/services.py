@@ -9,6 +9,8 @@ import subprocess
 from collections.abc import Mapping
 from dataclasses import dataclass
 
+from scripts.process_env import environment
+
 # Only names the harness made up itself are ever dropped: a typo can never reach another database.
 OWN_DATABASE = re.compile(r"^pinbot_load_[0-9a-z_]+$")
 
@@ -75,7 +77,11 @@ def drop_database(services: ScaledServices) -> str:
         f'DROP DATABASE IF EXISTS "{services.database}" WITH (FORCE)',
     ]
     done = subprocess.run(
-        command, capture_output=True, text=True, timeout=60, env={**os.environ, "PGCONNECT_TIMEOUT": "5"}
+        command,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env=environment("services", {**os.environ, "PGCONNECT_TIMEOUT": "5"}),
     )
     if done.returncode != 0:
         return f"DROP DATABASE {services.database} failed: {done.stderr.strip()[:200]}"

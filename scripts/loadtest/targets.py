@@ -17,6 +17,7 @@ import aiohttp
 
 from scripts.loadtest.procs import ManagedProcess, free_port_block
 from scripts.loadtest.services import ScaledServices
+from scripts.process_env import environment
 
 REPO = Path(__file__).resolve().parents[2]
 RASA = REPO / ".venv" / "bin" / "rasa"
@@ -27,6 +28,8 @@ GENEROUS_LIMITS = {
     "RATE_LIMIT_IP_PER_MINUTE": "1000000",
     "RATE_LIMIT_SESSIONS_PER_IP_PER_MINUTE": "1000000",
     "MAX_TURNS_IN_FLIGHT": "100000",
+    # Every simulated resident connects from 127.0.0.1, one client address for the gateway's per-client cap.
+    "MAX_TURNS_PER_CLIENT": "100000",
 }
 # Left over from the caller's shell, these would point our servers at someone else's (or a stale) setup.
 STALE_VARIABLES = (
@@ -71,6 +74,14 @@ def base_env(environ: Mapping[str, str]) -> dict[str, str]:
     return env
 
 
+def stock_env(environ: Mapping[str, str]) -> dict[str, str]:
+    """The stock bot's environment: outside this repository's PYTHONPATH, without this installation's secrets.
+
+    The stock bot must not see our custom components or actions, nor any of our secrets (scripts/process_env.py).
+    """
+    return environment("stock", {k: v for k, v in base_env(environ).items() if k != "PYTHONPATH"})
+
+
 def rasa_version() -> str:
     """The version of the Rasa this harness runs with (the same virtualenv as the servers)."""
     try:
@@ -96,8 +107,7 @@ async def prepare_stock(stock_dir: Path, logs: Path, environ: Mapping[str, str],
     if stock_dir.exists():
         shutil.rmtree(stock_dir)
     stock_dir.mkdir(parents=True)
-    # Outside this repository's PYTHONPATH: the stock bot must not see our custom components or actions.
-    env = {k: v for k, v in base_env(environ).items() if k != "PYTHONPATH"}
+    env = stock_env(environ)
     # A managed process, so Ctrl-C or an error stops the training too; without the marker the next run starts over.
     init = ManagedProcess(
         "stock-init",
@@ -141,7 +151,7 @@ async def wait_http_ok(
 async def start_stock(stock_dir: Path, logs: Path, environ: Mapping[str, str], timeout_s: float) -> Layout:
     """``rasa run --enable-api`` in the stock project on a free local port, once its model is loaded."""
     port = free_port_block(1, set())
-    env = {k: v for k, v in base_env(environ).items() if k != "PYTHONPATH"}
+    env = stock_env(environ)
     process = ManagedProcess(
         "stock",
         [str(RASA), "run", "--enable-api", "-i", "127.0.0.1", "-p", str(port)],

@@ -37,29 +37,31 @@ CASES = [
     (
         {"municipality": "mitaka", "procedure": "pin_reset", "applicant_type": "self"},
         "【三鷹市】暗証番号の再設定（本人が手続きする場合）\n持ち物：\n・暗証番号を再設定するマイナンバーカード\n",
-        ["・個人番号カード暗証番号再設定申請書（窓口にてお渡しいたします）", "■三鷹市マイナンバーカードセンター"],
+        [
+            "・個人番号カード暗証番号再設定申請書（窓口にてお渡しいたします）",
+            "三鷹市マイナンバーカードセンター（三鷹産業プラザ6階",
+        ],
     ),
     (
         {"municipality": "三鷹市", "procedure": "pin_change", "applicant_type": "voluntary_proxy"},
         "【三鷹市】暗証番号の変更（任意代理人が手続きする場合）",
-        ["・委任状", "この手続きは即日では完了しません（窓口へ2回）。"],
+        ["・委任状", "手続きの流れ（窓口へ2回）：", "※変更前の暗証番号の入力が必要となります。"],
     ),
     (
         {"municipality": "chiba", "procedure": "pin_reset", "applicant_type": "legal_representative"},
         "【千葉市】暗証番号の再設定（法定代理人が手続きする場合）",
         [
             "・法定代理人の本人確認書類",
-            "・権限確認ができる書類",
-            "■各区役所市民総合窓口課",
-            "いま受付中です（本日の受付は17:30まで）。",
+            "・権限確認ができる書類（発行日から3か月以内。",
+            "◎各区役所市民総合窓口課：月〜金 8:30〜17:30",
         ],
     ),
     (
         {"municipality": "ryugasaki", "procedure": "certificate_renewal", "applicant_type": "self"},
         "【龍ケ崎市】電子証明書の更新（本人が手続きする場合）\n持ち物：\n・マイナンバーカード",
         [
-            "■マイナンバーカードセンター（市役所本庁舎）",
-            "※電子申請等の利用ができなくなりますが本人確認書類としての使用は可能です。",
+            "・マイナンバーカードセンター（市役所本庁舎）・西部出張所・東部出張所：受付時間はページに記載がありません",
+            "※電子証明書の有効期限が切れると電子申請等の利用ができなくなりますが、マイナンバーカードの本人確認書類としての使用は可能です。",
             "出典：龍ケ崎市「マイナンバーカードの更新について」（更新日の記載なし）",
         ],
     ),
@@ -73,14 +75,14 @@ CASES = [
         },
         "【三鷹市】暗証番号の再設定（本人が手続きする場合）",
         [
-            "コンビニでも再設定できます（全国共通。多治見市 市民課住基グループのページより）：",
+            "コンビニでも再設定できます（全国共通）：",
             "利用者証明用電子証明書の暗証番号",
         ],
     ),
     (
         {"municipality": "tajimi", "procedure": "pin_reset", "applicant_type": "self"},
-        "【多治見市】暗証番号の再設定（本人が手続きする場合）\n多治見市のページには、本人が暗証番号の再設定をする場合の持ち物の一覧が掲載されていません。",
-        ["お越しの前にお問い合わせください。"],
+        "【多治見市】暗証番号の再設定（本人が手続きする場合）\n多治見市のページには本人の持ち物の一覧がありますが、このチャットではご案内できません。",
+        ["お越しの前に市民課住基グループ（0572-23-5542）へお問い合わせください。", "〒507-8787 音羽町1丁目233番地"],
     ),
     (
         {"municipality": "chiba", "procedure": "pin_change", "applicant_type": "self"},
@@ -174,8 +176,9 @@ def test_office_hours_chiba_saturday_none(make_tracker, run) -> None:
     tracker = make_tracker(slots={"municipality": "chiba"}, text="土曜日もやってる?", intent="office_hours")
     _, messages = run(ActionAnswerOfficeHours(), tracker)
     assert messages[0]["text"].startswith(
-        "【千葉市】ページに受付時間の記載がある窓口のうち、土曜日に受付している窓口はありません。受付時間は次のとおりです。\n\n■"
+        "【千葉市】ページに受付時間の記載がある窓口のうち、土曜日に受付している窓口はありません。受付時間は次のとおりです。"
     )
+    assert "■各区役所市民総合窓口課" in texts(messages)
 
 
 def test_office_hours_uses_pinned_now(make_tracker, run, monkeypatch) -> None:
@@ -225,18 +228,18 @@ def test_office_hours_menu_button_is_a_new_general_question(make_tracker, run) -
     tracker = make_tracker(slots={"municipality": "mitaka"}, text="/office_hours", intent="office_hours", events=events)
     _, messages = run(ActionAnswerOfficeHours(), tracker)
     assert messages[0]["text"].startswith("【三鷹市】暗証番号の手続きができる窓口：")
-    assert "■市役所1階4番窓口" in messages[0]["text"]
+    assert "■市役所1階4番窓口" in texts(messages)
 
 
 @pytest.mark.parametrize(
     "mid, fragment",
     [
-        ("mitaka", "・本人（暗証番号の再設定）の場合：本人のマイナンバーカード以外で本人確認ができるもの"),
+        ("mitaka", "■本人の場合\n・暗証番号の再設定：本人のマイナンバーカード以外で本人確認ができるもの"),
         ("tajimi", "Aの書類：官公庁の顔写真付きの証明書"),
-        ("ryugasaki", "・本人の場合：本人確認書類（Aから1点またはBから2点必要）"),
+        ("ryugasaki", "■本人の場合\n・暗証番号の再設定：本人確認書類（Aから1点またはBから2点必要）"),
         (
             "chiba",
-            "・法定代理人・任意代理人の場合：マイナンバーカード、運転免許証、パスポート（旅券）など、官公署が発行する顔写真付き本人確認書類から2点",
+            "・法定代理人の本人確認書類：マイナンバーカード、運転免許証、パスポート（旅券）など、官公署が発行する顔写真付き本人確認書類から2点",
         ),
     ],
 )
@@ -247,8 +250,17 @@ def test_identity_documents_for_known_city(make_tracker, run, mid: str, fragment
     )
     assert events == [SlotSet("pending_question", None)]
     assert messages[0]["text"].startswith(f"【{CITY_NAMES[mid]}】本人確認書類")
-    assert fragment in messages[0]["text"]
-    assert CONTACT_LINE[mid] in messages[1]["text"]
+    assert fragment in texts(messages)
+    assert CONTACT_LINE[mid] in messages[-1]["text"]
+
+
+def test_identity_documents_follow_the_conversations_case(make_tracker, run) -> None:
+    """Issue 22: asked during a 龍ケ崎市 renewal, the renewal's rule (代理人 A 1点), not the reset's A/B rules."""
+    slots = {"municipality": "ryugasaki", "procedure": "certificate_renewal", "applicant_type": "voluntary_proxy"}
+    _, messages = run(ActionAnswerIdentityDocuments(), make_tracker(slots=slots, intent="identity_documents"))
+    text = texts(messages)
+    assert "・代理人の本人確認書類Aを1点" in text
+    assert "Aから2点" not in text and "Bから2点" not in text
 
 
 @pytest.mark.parametrize("mid", list(CITY_NAMES))
@@ -256,7 +268,8 @@ def test_contact_for_known_city(make_tracker, run, mid: str) -> None:
     events, messages = run(ActionAnswerContact(), make_tracker(slots={"municipality": mid}, intent="human_handoff"))
     assert events == []
     assert len(messages) == 1
-    assert messages[0]["text"].startswith(f"担当窓口へのお問い合わせ先は次のとおりです。\n{CONTACT_LINE[mid]}\n出典：")
+    head = "担当窓口は次のとおりです。" if mid == "ryugasaki" else "担当窓口へのお問い合わせ先は次のとおりです。"
+    assert messages[0]["text"].startswith(f"{head}\n{CONTACT_LINE[mid]}\n出典：")
     for other in CITY_NAMES:
         if other != mid:
             assert CONTACT_LINE[other] not in messages[0]["text"]

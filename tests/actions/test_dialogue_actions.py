@@ -226,7 +226,11 @@ def test_ask_affirmation(make_tracker, run, ranking, expected) -> None:
     assert buttons == expected + [("どれでもない", "/out_of_scope")]
 
 
-FALLBACK_HEAD = "申し訳ありません。うまくご案内できませんでした。お手数ですが、担当窓口へお問い合わせください。\n"
+# Issue 22: the fallback no longer gives up: a rephrase, the menu (its buttons), then the phone.
+FALLBACK_HEAD = (
+    "申し訳ありません。うまくご案内できませんでした。別の言い方でもう一度入力していただくか、"
+    "下のメニューからお選びください。担当窓口へのお問い合わせもできます。\n"
+)
 
 
 @pytest.mark.parametrize("mid", list(CITY_NAMES))
@@ -234,13 +238,20 @@ def test_default_fallback_with_city(make_tracker, run, mid: str) -> None:
     events, messages = run(ActionDefaultFallback(), make_tracker(slots={"municipality": mid}, text="？？？"))
     assert events == [UserUtteranceReverted()]
     assert events == [{"event": "rewind", "timestamp": None}]
-    assert [m["text"] for m in messages] == [FALLBACK_HEAD + CONTACT_LINE[mid]]
+    assert [m["text"] for m in messages[:1]] == [FALLBACK_HEAD + CONTACT_LINE[mid]]
+    assert [m.get("response") for m in messages[1:]] == ["utter_how_can_i_help"]  # the menu with its buttons
+
+
+def test_default_fallback_offers_the_menu_from_the_domain(domain) -> None:
+    """The menu the fallback sends is the domain's, with its buttons (one place for the menu)."""
+    menu = domain["responses"]["utter_how_can_i_help"][0]
+    assert {b["payload"] for b in menu["buttons"]} >= {"/forgot_pin", "/change_pin", "/office_hours"}
 
 
 def test_default_fallback_without_city_lists_all(make_tracker, run) -> None:
     events, messages = run(ActionDefaultFallback(), make_tracker(text="？？？"))
     assert events == [UserUtteranceReverted()]
-    assert len(messages) == 1
+    assert len(messages) == 2
     assert messages[0]["text"].startswith(FALLBACK_HEAD)
     for mid in CITY_NAMES:
         assert CONTACT_LINE[mid] in messages[0]["text"]

@@ -20,7 +20,6 @@ from sanic import Blueprint
 from channels import redacting_rest
 from channels.commands import main_menu_payloads
 from channels.redacting_rest import NOTICE_RESPONSE, RedactingRestInput
-from privacy import redact
 
 REPO = Path(__file__).resolve().parents[2]
 DOMAIN = Domain.from_yaml((REPO / "domain.yml").read_text(encoding="utf-8"))
@@ -171,16 +170,7 @@ def test_an_unreadable_conversation_lets_no_command_through(monkeypatch: pytest.
     assert run_turn(monkeypatch, "/forgot_pin")[0] == "/forgot_pin"
 
 
-NEEDS_CONTEXT_FREE_RULE = pytest.mark.xfail(
-    not redact("たしか0000").changed,
-    reason="「たしか0000」 is a PIN only under the context-free redaction rule (i-privacy)",
-    strict=True,
-)
-
-
-@pytest.mark.parametrize(
-    "typed", ["1234", pytest.param("たしか0000", marks=NEEDS_CONTEXT_FREE_RULE), "1234 5678 / 9012", "PIN 1234"]
-)
+@pytest.mark.parametrize("typed", ["1234", "たしか0000", "1234 5678 / 9012", "PIN 1234"])
 def test_a_reply_to_a_redacted_message_starts_with_the_notice(
     monkeypatch: pytest.MonkeyPatch, store: FakeStore, typed: str
 ) -> None:

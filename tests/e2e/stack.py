@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Dict, List, Optional, Union
 
+from scripts.process_env import environment
 from testkit.services import free_port
 
 REPO = Path(__file__).resolve().parents[2]
@@ -58,10 +59,9 @@ class Stack:
         """Where a process writes its output."""
         return self.state_dir / f"{name}.log"
 
-    def _env(self) -> Dict[str, str]:
-        # Like scripts/stack_env.sh's without_secrets: Rasa and the action server never see the gateway's secrets.
-        secrets = ("LINE_CHANNEL_SECRET", "LINE_CHANNEL_ACCESS_TOKEN", "GATEWAY_SECRET")
-        env = {k: v for k, v in os.environ.items() if k not in secrets}
+    def _env(self, role: str) -> Dict[str, str]:
+        # Each process gets only its role's secrets, as the scripts start them (scripts/process_env.py).
+        env = dict(os.environ)
         env.update(
             RASA_TELEMETRY_ENABLED="false",
             PYTHONPATH=str(REPO),
@@ -72,12 +72,13 @@ class Stack:
             TF_CPP_MIN_LOG_LEVEL="2",
         )
         env.update(self.env_extra)
-        return env
+        return environment(role, env)
 
     def _spawn(self, name: str, args: List[str]) -> None:
+        """Start process ``name`` (``actions``, ``rasa`` or ``gateway``, also its role) with its log."""
         log = self.log_path(name).open("ab")
         self.processes[name] = subprocess.Popen(
-            args, cwd=REPO, env=self._env(), stdout=log, stderr=subprocess.STDOUT, start_new_session=True
+            args, cwd=REPO, env=self._env(name), stdout=log, stderr=subprocess.STDOUT, start_new_session=True
         )
 
     def _endpoints(self) -> Path:

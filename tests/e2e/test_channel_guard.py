@@ -13,7 +13,6 @@ from typing import Any, Dict, List, Tuple, Union
 import pytest
 
 from jptext import nfkc
-from privacy import redact
 from replies.contact import APOLOGY
 from tests.e2e.helpers import Replies, button_titles, joined, payload_for, readable
 from tests.e2e.stack import Stack
@@ -69,13 +68,6 @@ def test_a_button_of_an_earlier_turn_is_no_command(stack: Stack) -> None:
     assert user_events(stack, sender)[-1]["text"].startswith("／")
 
 
-NEEDS_CONTEXT_FREE_RULE = pytest.mark.xfail(
-    not redact("たしか0000").changed,
-    reason="「たしか0000」 is a PIN only under the context-free redaction rule (i-privacy)",
-    strict=True,
-)
-
-
 # The dialogue states where the bot waits for an answer, reached by the buttons a resident would press.
 STATES: Dict[str, List[Union[str, Tuple[str]]]] = {
     "applicant": ["暗証番号を忘れた"],
@@ -98,10 +90,10 @@ def reach(stack: Stack, state: str) -> Tuple[str, Replies]:
     "state, typed",
     [
         ("city", "1234"),
-        pytest.param("city", "たしか0000", marks=NEEDS_CONTEXT_FREE_RULE),
+        ("city", "たしか0000"),
         ("applicant", "1234 5678 / 9012"),
         ("pending city", "1234"),
-        pytest.param("pending city", "たしか0000", marks=NEEDS_CONTEXT_FREE_RULE),
+        ("pending city", "たしか0000"),
         # States that answered the question (an office list, the next question) without the notice before.
         ("city", "三鷹市です。暗証番号は1234"),
         ("applicant", "本人です。マイナンバーは1234 5678 9012"),

@@ -192,7 +192,7 @@ def test_describe_hours(kb: KnowledgeBase) -> None:
     ]
     station = describe_hours(kb.office("ryugasaki_station"))
     assert station[0] == "受付時間 10:30〜19:00"
-    assert "※毎月第3土曜日に続く日曜日は暗証番号などの手続きができません（システムメンテナンス）" in station
+    assert "※毎月第3土曜日に続く日曜日は、システムメンテナンスなどのため、暗証番号などの手続きができません。" in station
 
 
 def test_day_selector_after_rule_is_general() -> None:

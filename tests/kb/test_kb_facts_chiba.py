@@ -79,14 +79,26 @@ def test_legal_authority_documents(kb: KnowledgeBase) -> None:
     assert "発行日から3か月以内" in (proof.note or "")
 
 
-def test_id_document_rule_has_two_options(kb: KnowledgeBase) -> None:
+def test_id_document_rules_by_applicant_and_visit(kb: KnowledgeBase) -> None:
+    """The page's ID rules differ by who comes and, for a 任意代理人, by visit (issue 22: 「2点」 is not the first visit's)."""
     ids = kb.id_documents("chiba")
     assert ids is not None
     assert [c.label for c in ids.categories] == [
         "官公署が発行する顔写真付き本人確認書類",
         "氏名・住所（または生年月日）が記載されている本人確認書類",
     ]
-    assert [r.text.endswith("から2点") for r in ids.rules] == [True, False]
+    rules = [(r.applies_to, r.visit, r.text[-3:]) for r in ids.rules]
+    assert rules == [
+        (("self",), None, "など）"),
+        (("legal_representative",), None, "から2点"[-3:]),
+        (("legal_representative",), None, "から1点"[-3:]),
+        (("voluntary_proxy",), 1, "から1点"[-3:]),
+        (("voluntary_proxy",), 2, "から2点"[-3:]),
+        (("voluntary_proxy",), 2, "から1点"[-3:]),
+        (("legal_representative", "voluntary_proxy"), None, "を1点"),
+    ]
+    first_visit = [r.text for r in ids.rules if r.fits("pin_reset", "voluntary_proxy") and r.visit == 1]
+    assert first_visit == ["運転免許証、パスポート（旅券）など、官公署が発行する顔写真付き本人確認書類から1点"]
 
 
 def test_offices_and_hours(kb: KnowledgeBase, seed_text: Callable[[str], str]) -> None:

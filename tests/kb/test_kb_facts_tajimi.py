@@ -1,4 +1,4 @@
-"""多治見市 (seed 002): the page lost its document lists, so the KB says so instead of guessing."""
+"""多治見市 (seed 002): our copy of the page lost its document lists, so the KB says so instead of guessing."""
 
 from __future__ import annotations
 
@@ -19,7 +19,9 @@ def test_no_documents_and_flagged(kb: KnowledgeBase, procedure: str, applicant: 
     req = kb.requirements("tajimi", procedure, applicant)
     assert req is not None
     assert req.documents == () and req.covered is False
-    assert req.coverage_note and "記載がありません" in req.coverage_note
+    # The page has the lists (「以下の持ち物をご持参のうえ」 under each heading); the stored copy lost them.
+    assert req.listed_on_page is True
+    assert req.coverage_note and "保存した写しでは失われています" in req.coverage_note
     assert req.source.updated == dt.date(2024, 8, 30)
 
 

@@ -58,7 +58,7 @@ def test_wrong_type_for_visits(kb_copy: Path, edit: Edit) -> None:
 
 
 def test_unknown_source_id(kb_copy: Path, edit: Edit) -> None:
-    edit(kb_copy / "national.yml", "  source: tajimi\n  see_also:", "  source: tajimii\n  see_also:")
+    edit(kb_copy / "national.yml", "  source: tajimi\n  # A city page", "  source: tajimii\n  # A city page")
     assert problems(kb_copy) == [
         "knowledge/national.yml: store_reset.source: unknown source 'tajimii' (not in knowledge/sources.yml)"
     ]
@@ -118,10 +118,11 @@ def test_close_before_open(kb_copy: Path, edit: Edit) -> None:
 def test_empty_documents_need_partial_coverage(kb_copy: Path, edit: Edit) -> None:
     path = kb_copy / "municipalities/tajimi.yml"
     text = path.read_text(encoding="utf-8")
-    first = "        coverage: partial\n        coverage_note: ページに本人の持ち物の記載がありません。\n"
-    path.write_text(text.replace(first, "", 1), encoding="utf-8")
+    change = "        coverage: partial\n        listed_on_page: true\n        coverage_note: *tajimi_lost_self\n"
+    assert text.count(change) == 1
+    path.write_text(text.replace(change, ""), encoding="utf-8")
     assert problems(kb_copy) == [
-        "knowledge/municipalities/tajimi.yml: procedures.pin_reset.applicants.self.documents: "
+        "knowledge/municipalities/tajimi.yml: procedures.pin_change.applicants.self.documents: "
         "is empty; if the page lists no documents, set coverage: partial and a coverage_note"
     ]
 

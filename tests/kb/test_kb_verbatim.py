@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import re
+import unicodedata
 from pathlib import Path
 from typing import Callable, Iterator
 
 import pytest
 
-from kb import KnowledgeBase, Municipality
+from kb import KnowledgeBase, Municipality, load_kb
+from kb.models import MustKnow
 from tests.kb.kb_testutil import squash
 
 MUNICIPALITIES = ["mitaka", "chiba", "tajimi", "ryugasaki"]
@@ -20,7 +22,7 @@ def municipality_facts(m: Municipality) -> Iterator[tuple[str, str]]:
     yield "contact.department", c.department
     for p in c.phones:
         yield "contact.phones", p.number
-    for key in ("hours", "address", "fax"):
+    for key in ("hours", "address", "fax", "in_person"):
         if getattr(c, key):
             yield f"contact.{key}", getattr(c, key)
     if m.id_documents:
@@ -33,10 +35,12 @@ def municipality_facts(m: Municipality) -> Iterator[tuple[str, str]]:
             yield "id_documents.examples", ex
         for rule in ids.rules:
             yield "id_documents.rules", rule.text
+            if rule.label:
+                yield "id_documents.rules.label", rule.label
         for note in ids.notes:
             yield "id_documents.notes", note
     for pid, proc in m.procedures.items():
-        for note in proc.notes:
+        for note in (*proc.notes, *proc.key_notes):
             yield f"{pid}.notes", note
         for aid, app in proc.applicants.items():
             where = f"{pid}.{aid}"
@@ -51,9 +55,13 @@ def municipality_facts(m: Municipality) -> Iterator[tuple[str, str]]:
                 yield f"{where}.notes", note
     for office in m.offices:
         yield f"offices.{office.id}.name", office.name
-        for text in (office.location, office.phone, *office.notes):
+        for text in (office.location, office.address, office.phone, *office.notes, *office.key_notes):
             if text:
                 yield f"offices.{office.id}", text
+        # The one-line list's short location: each sentence of it is the page's.
+        for piece in (office.brief or "").split("。"):
+            if piece:
+                yield f"offices.{office.id}.brief", piece
         for closed in office.closed:
             yield f"offices.{office.id}.closed", closed.label
             if closed.except_label:
@@ -101,6 +109,8 @@ def test_national_strings_are_in_their_seeds(kb: KnowledgeBase, seed_text: Calla
     facts.append(("validity.until", n.validity.source.id, n.validity.until))
     for text in (n.renewal.text, n.renewal.notice or "", *n.renewal.notes):
         facts.append(("renewal", n.renewal.source.id, text))
+    if n.renewal.still_an_id:
+        facts.append(("renewal.still_an_id", n.renewal.source.id, n.renewal.still_an_id.page_text))
     missing = [(where, sid, text) for where, sid, text in facts if squash(text) not in seed_text(sid)]
     assert missing == []
 
@@ -109,7 +119,12 @@ def test_page_typos_are_on_their_pages_and_corrections_are_known_terms(
     kb: KnowledgeBase, seed_text: Callable[[str], str]
 ) -> None:
     typos = kb.national.typos
-    assert {t.page for t in typos} == {"利用者証明書用電子証明書", "任意代理人のとなる"}
+    assert {t.page for t in typos} == {
+        "利用者証明書用電子証明書",
+        "任意代理人のとなる",
+        "ではありませんお間違えのないよう",  # 三鷹市: a missing 。
+        "ご注意してください",  # 龍ケ崎市
+    }
     for typo in typos:
         assert squash(typo.page) in seed_text(typo.source.id)
     assert any(t.correct == pin.label for t in typos for pin in kb.national.pins)
@@ -154,3 +169,71 @@ def test_source_dates_explicit(kb: KnowledgeBase) -> None:
         "explainer": ("003", None),
         "ryugasaki": ("004", None),
     }
+
+
+def must_know_facts(kb: KnowledgeBase, m: Municipality) -> Iterator[tuple[str, MustKnow]]:
+    """(where, fact) for every must-know phrase of a municipality: procedures, applicants, offices."""
+    for pid, proc in m.procedures.items():
+        for fact in proc.must_know:
+            yield pid, fact
+        for aid, app in proc.applicants.items():
+            for fact in app.must_know:
+                yield f"{pid}.{aid}", fact
+    for office in m.offices:
+        for fact in office.must_know:
+            yield f"offices.{office.id}", fact
+
+
+@pytest.mark.parametrize("mid", MUNICIPALITIES)
+def test_must_know_facts_are_the_pages(kb: KnowledgeBase, seed_text: Callable[[str], str], mid: str) -> None:
+    """A must-know phrase quotes the city's page; one in the answer's own wording (9:00〜19:00) names the page's."""
+    m = kb.municipality(mid)
+    page = seed_text(m.source.id)
+    facts = list(must_know_facts(kb, m))
+    assert len(facts) > 10
+    assert [(where, fact.page_text) for where, fact in facts if squash(fact.page_text) not in page] == []
+    reworded = [fact for _, fact in facts if fact.page is not None]
+    assert all(fact.text != fact.page for fact in reworded)
+
+
+def test_must_know_wording_matches_the_page_wording() -> None:
+    """An hour written as the answer writes it (9:00〜19:00) is the page's hour (午前9時から午後7時まで)."""
+    clock = re.compile(r"(\d{1,2}):(\d{2})")
+    for mid in MUNICIPALITIES:
+        for _, fact in must_know_facts(load_kb(), load_kb().municipality(mid)):
+            if fact.page is None or not clock.search(fact.text):
+                continue
+            said = [(int(h), int(mm)) for h, mm in clock.findall(fact.text)]
+            assert sorted(set(said)) == sorted(set(page_times(fact.page))), (mid, fact)
+
+
+JA_TIME = re.compile(r"(午前|午後)?(\d{1,2})時(?:(\d{1,2})分)?|正午")
+
+
+def page_times(text: str) -> list[tuple[int, int]]:
+    """(hour, minute) of every time the page writes 午前9時, 午後4時30分, 正午, or 「午後1時から4時30分」 (午後 carried)."""
+    times: list[tuple[int, int]] = []
+    meridiem = ""
+    for match in JA_TIME.finditer(unicodedata.normalize("NFKC", text)):
+        if match.group(0) == "正午":
+            times.append((12, 0))
+            continue
+        meridiem = match.group(1) or meridiem
+        hour = int(match.group(2))
+        times.append((hour + 12 if meridiem == "午後" and hour < 12 else hour, int(match.group(3) or 0)))
+    return times
+
+
+# A count or a period a document's short form states must be one its page text states.
+COUNTS = re.compile(r"\d+(?:点|か月|回)")
+
+
+@pytest.mark.parametrize("mid", MUNICIPALITIES)
+def test_briefs_add_no_count(kb: KnowledgeBase, mid: str) -> None:
+    """A document's `brief` (the first answer's short form) states no 「2点」 or 「3か月」 its page text does not."""
+    for proc in kb.municipality(mid).procedures.values():
+        for app in proc.applicants.values():
+            for doc in app.documents:
+                if doc.brief:
+                    page = " ".join(x for x in (doc.name, doc.note or "", *doc.options, *doc.remarks))
+                    assert set(COUNTS.findall(doc.brief)) <= set(COUNTS.findall(page)), (mid, doc.name)

@@ -43,7 +43,9 @@ def captured() -> Iterator[Tuple[logging.Logger, io.StringIO]]:
     [
         ("user said %s", ("暗証番号は1234です",), f"user said 暗証番号は{PIN}です"),
         ("number=%s", ("123456789018",), f"number={NUM}"),
-        ("%s / %s", ("１２３４ ５６７８ ９０１８", "PIN：９８７６"), f"{NUM} / PIN:{PIN}"),
+        ("%s / %s", ("１２３４ ５６７８ ９０１８", "PIN：９８７６"), f"{NUM} / PIN：{PIN}"),
+        # Issue 20: a phone number is a PIN now, in logs as anywhere (it was kept before).
+        ("電話 %s", ("0422-29-9191",), f"電話 {PIN}"),
         ("raw text 621498320257 in the format string", None, f"raw text {NUM} in the format string"),
         ("%(text)s", ({"text": "パスワードはAbc12345"},), f"パスワードは{PIN}"),
         ("GET %s", ("/status?token=s3cr3t-value&x=1",), "GET /status?token=***&x=1"),
@@ -63,7 +65,7 @@ def test_filter_rewrites_sensitive_records(msg: str, args: LogArgs, expected: st
     [
         ("暗証番号は4桁です", None),
         ("office %s opens at %s", ("三鷹駅前市政窓口", "9:00")),
-        ("電話 %s", ("0422-29-9191",)),
+        ("turn kind=%s messages=%d latency_ms=%d", ("text", 2, 140)),
     ],
 )
 def test_filter_keeps_ordinary_records_untouched(msg: str, args: LogArgs) -> None:

@@ -1,4 +1,4 @@
-"""Issue 10: every way a resident writes a 個人番号 or a PIN that used to reach storage verbatim is redacted."""
+"""Issues 10 and 20: every way a resident writes a 個人番号 or a PIN that used to reach storage verbatim is redacted."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import pytest
 
 from jptext import nfkc
 from privacy import redact
-from privacy.redact import asks_about_pin, mentions_pin, redact_individual_numbers
+from privacy.redact import redact_individual_numbers
 
 NUM = "［個人番号］"
 PIN = "［暗証番号］"
@@ -95,32 +95,12 @@ def test_pins_next_to_any_pin_word_are_redacted(text: str, secret: str) -> None:
 
 
 @pytest.mark.parametrize(
-    "bot_question",
-    [
-        "どの暗証番号ですか。e-Taxなどで使う英数字6〜16文字が「署名用」、マイナポータルのログインやコンビニ交付で使う数字4桁が「利用者証明用」です。",
-        "利用者証明用電子証明書の暗証番号（数字4桁）はわかりますか。わかればコンビニでも再設定できます。",
-        "署名用電子証明書の暗証番号（英数字6〜16文字）はわかりますか。",
-    ],
-)
-def test_bot_questions_about_pins_are_recognised(bot_question: str) -> None:
-    assert asks_about_pin(bot_question) is True
-
-
-@pytest.mark.parametrize(
-    "bot_text",
-    ["ご利用ありがとうございました。", "お住まいの市を選んでください。", "最初からご案内します。"],
-)
-def test_other_bot_turns_are_not_pin_questions(bot_text: str) -> None:
-    assert asks_about_pin(bot_text) is False
-
-
-@pytest.mark.parametrize(
     "answer, secret",
     [("たしか4917だったと思う", "4917"), ("たぶん 0 8 6 1 かな", "0861"), ("Abc123だったような", "Abc123")],
 )
-def test_follow_up_to_a_pin_question_is_redacted(answer: str, secret: str) -> None:
-    assert mentions_pin(answer) is False
-    result = redact(answer, pin_context=True)
+def test_a_pin_without_a_pin_word_is_redacted(answer: str, secret: str) -> None:
+    """Issue 20: the rule is context-free; an answer to 「どの暗証番号ですか」 needs no memory of the question."""
+    result = redact(answer)
     assert "pin" in result.found
     assert secret not in digits(result.text) and secret not in result.text
 
@@ -133,21 +113,28 @@ KEPT = [
     "暗証番号は2025年に設定した",
     "4桁の暗証番号を2026年1月5日に変えた",
     "暗証番号は何桁ですか",
-    "電話 0422-29-9191",
-    "0572-23-5542（直通）、0572-22-1111（代表）",
     "平日8時30分～17時15分",
     "受付は16:30まで",
 ]
 
 
 @pytest.mark.parametrize("text", KEPT)
-def test_counts_dates_and_phone_numbers_outside_pin_messages_are_kept(text: str) -> None:
+def test_counts_and_dates_are_kept(text: str) -> None:
     assert redact(text).changed is False
 
 
-def test_over_redaction_in_a_pin_message_is_accepted_and_documented() -> None:
-    """A phone number next to 暗証番号 reads as a PIN: the docs say so (README, Privacy)."""
-    assert redact("暗証番号のことで0422-29-9191に電話していい？").text == f"暗証番号のことで{PIN}に電話していい?"
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        # Issue 20 changed these deliberately: without a PIN word a phone number was kept; the rule is now
+        # context-free, and a 4-11 digit number is a PIN wherever it stands (README, Privacy: over-redaction).
+        ("電話 0422-29-9191", f"電話 {PIN}"),
+        ("0572-23-5542（直通）、0572-22-1111（代表）", f"{PIN}（直通）、{PIN}（代表）"),
+        ("暗証番号のことで0422-29-9191に電話していい？", f"暗証番号のことで{PIN}に電話していい？"),
+    ],
+)
+def test_over_redaction_of_phone_numbers_is_accepted_and_documented(text: str, expected: str) -> None:
+    assert redact(text).text == expected
 
 
 def test_bot_texts_keep_phone_numbers_and_lengths() -> None:
@@ -159,4 +146,4 @@ def test_bot_texts_keep_phone_numbers_and_lengths() -> None:
 def test_placeholders_survive_a_second_pass() -> None:
     once = redact("暗証番号は1234、番号は123456789018").text
     assert redact(once).text == once
-    assert redact(once, pin_context=True).changed is False
+    assert redact(once).changed is False

@@ -47,8 +47,8 @@ def test_pins_next_to_a_pin_word_never_survive(case: tuple[str, str]) -> None:
 
 @PROPERTY
 @given(follow_up_message())
-def test_pins_answering_a_pin_question_never_survive(case: tuple[str, str]) -> None:
+def test_pins_without_a_pin_word_never_survive(case: tuple[str, str]) -> None:
     message, pin = case
-    result = redact(message, pin_context=True)
+    result = redact(message)
     assert "pin" in result.found, (message, result.text)
     assert _gone(result.text, pin), (message, result.text)

@@ -3,15 +3,20 @@
 from __future__ import annotations
 
 import os
+import secrets
 import uuid
 from pathlib import Path
 from typing import Iterator
 
 import pytest
 
+from storage.redacting_sql import QUIET_SERVER_LOG
 from testkit.redis_server import RedisServer
 from tests.scaled.services import PostgresCluster
-from tests.scaled.stack import REPO, ScaledStack
+from tests.scaled.stack import APP_PASSWORD, APP_ROLE, REPO, ScaledStack
+
+# Redis's password has characters REDIS_URL must percent-encode and the shell must quote.
+REDIS_PASSWORD = f"redis pw:@/'{secrets.token_hex(8)}"
 
 
 @pytest.fixture(scope="session")
@@ -26,10 +31,23 @@ def model_path() -> Path:
 
 @pytest.fixture(scope="session")
 def pg() -> Iterator[PostgresCluster]:
-    """A private PostgreSQL 15 cluster on a free port (the machine's 5432 is never touched)."""
+    """A private PostgreSQL 15 cluster on a free port (the machine's 5432 is never touched).
+
+    The layout logs in as a least-privilege role, as README "Scaled layout" tells a DBA to create it: not a
+    superuser, CREATEDB (Rasa's store creates the tracker database), a password, and the logging settings that keep
+    statements out of the server log set on the role.
+    """
     cluster = PostgresCluster()
     try:
         cluster.start()
+        cluster.add_login_role(APP_ROLE, APP_PASSWORD, createdb=True)
+        connection = cluster.connect()
+        try:
+            with connection.cursor() as cursor:
+                for name, value in QUIET_SERVER_LOG.items():
+                    cursor.execute(f"ALTER ROLE {APP_ROLE} SET {name} = %s", (value,))
+        finally:
+            connection.close()
         yield cluster
     finally:
         cluster.destroy()
@@ -37,8 +55,8 @@ def pg() -> Iterator[PostgresCluster]:
 
 @pytest.fixture(scope="session")
 def redis_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RedisServer]:
-    """A private redis-server on a free port (the machine's 6379 is never touched)."""
-    server = RedisServer(tmp_path_factory.mktemp("redis"))
+    """A private redis-server on a free port (the machine's 6379 is never touched), with an ACL user and password."""
+    server = RedisServer(tmp_path_factory.mktemp("redis"), password=REDIS_PASSWORD, username="pinbot")
     try:
         server.start()
         yield server

@@ -6,8 +6,9 @@ import os
 import shutil
 import subprocess
 import tempfile
+import time
 from pathlib import Path
-from typing import List
+from typing import Any, List
 
 from testkit.services import free_port, port_open, unavailable
 
@@ -65,6 +66,49 @@ class PostgresCluster:
             [str(self.pg_ctl), "-D", str(self.data), "-l", str(self.log), "-o", options, "-w", "-t", "60", "start"]
         )
         return self
+
+    def connect(self, database: str = "postgres") -> Any:
+        """A psycopg2 connection as the superuser ``postgres`` (trust), in autocommit (CREATE DATABASE, VACUUM...)."""
+        import psycopg2
+
+        connection = psycopg2.connect(
+            host="127.0.0.1", port=self.port, user="postgres", dbname=database, connect_timeout=5
+        )
+        connection.autocommit = True
+        return connection
+
+    def add_login_role(self, name: str, password: str, *, createdb: bool = False) -> None:
+        """A role that is not a superuser and must give its password (scram), as a DBA would create it.
+
+        The cluster trusts every other login; this role's own pg_hba line comes first, so a wrong or missing
+        password is refused and a test proves the password really reached the server.
+        """
+        connection = self.connect()
+        try:
+            with connection.cursor() as cursor:
+                # The password travels as a bound value, never in a command line.
+                options = "LOGIN NOSUPERUSER " + ("CREATEDB" if createdb else "NOCREATEDB")
+                cursor.execute(f"CREATE ROLE {name} {options} PASSWORD %s", (password,))
+        finally:
+            connection.close()
+        hba = self.data / "pg_hba.conf"
+        hba.write_text(f"host all {name} 127.0.0.1/32 scram-sha-256\n" + hba.read_text())
+        self._run([str(self.pg_ctl), "-D", str(self.data), "reload"])
+        self._wait_for_password_rule(name)
+
+    def _wait_for_password_rule(self, name: str, timeout: float = 10.0) -> None:
+        """A reload is a signal: wait until the server refuses ``name`` without a password."""
+        import psycopg2
+
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            try:
+                psycopg2.connect(host="127.0.0.1", port=self.port, user=name, dbname="postgres").close()
+            except psycopg2.OperationalError as error:
+                if "password" in str(error):
+                    return
+            time.sleep(0.1)
+        raise RuntimeError(f"the cluster still lets {name} in without a password")
 
     def stop(self, mode: str = "fast") -> None:
         """Stop the server (``fast``: disconnects every client, as an operator's restart does)."""

@@ -32,8 +32,67 @@ UNAVAILABLE_TEXT = "ただいまご利用いただけません。"
 # The gateway's 404 for a session it does not know (gateway/webchat.py), e.g. one Redis lost.
 UNKNOWN_SESSION_TEXT = "会話の有効期限が切れました。"
 GATEWAY_KEY_PREFIX = "pinbot:gw:"
+# How long the script may take to get every replica ready: on a shared 2-core machine two replicas loading the model
+# at once took close to 4 minutes, which the script's 300 s default does not always cover.
+START_TIMEOUT_SECONDS = 600
+# The layout's PostgreSQL login: a role that is not a superuser (tests/scaled/conftest.py creates it).
+APP_ROLE = "pinbot"
+APP_PASSWORD = f"pg pw:@/'{secrets.token_hex(8)}"
+# Secrets no process of the layout may hold, and LINE's, which only the gateway may (scripts/process_env.py).
+FOREIGN_SECRETS = {"OPERATOR_API_TOKEN": secrets.token_hex(16), "DATABASE_URL": "postgres://u:dummy-db-pw@h/db"}
+LINE_SECRETS = {"LINE_CHANNEL_SECRET": secrets.token_hex(16), "LINE_CHANNEL_ACCESS_TOKEN": secrets.token_hex(24)}
+STAFF_TOKEN = secrets.token_hex(20)
 # Variables of the developer's shell that would steer the script away from this test's private services.
 _INHERITED_OUT = ("RASA_URL", "RASA_URLS", "ACTION_ENDPOINT_URL", "TRACKER_DB", "ENDPOINTS", "REDIS_HOST", "REDIS_PORT")
+
+
+# The secrets each kind of process holds, by name; every other secret planted in its launcher's environment must be
+# missing from its own (/proc/<pid>/environ). scripts/process_env.py enforces this; these lines say it independently.
+OWN_SECRETS: Dict[str, frozenset[str]] = {
+    "rasa": frozenset({"RASA_AUTH_TOKEN", "PGPASSWORD", "REDIS_PASSWORD"}),
+    "actions": frozenset(),
+    "gateway": frozenset(
+        {
+            "RASA_AUTH_TOKEN",
+            "GATEWAY_SECRET",
+            "LINE_CHANNEL_SECRET",
+            "LINE_CHANNEL_ACCESS_TOKEN",
+            "STAFF_TOKEN",
+            "REDIS_URL",
+        }
+    ),
+    "logsink": frozenset(),
+}
+# Planted secrets whose value must not show up under any other name either (a copy would defeat the split).
+_VALUE_CHECKED = ("RASA_AUTH_TOKEN", "GATEWAY_SECRET", "STAFF_TOKEN", "PGPASSWORD", *LINE_SECRETS, *FOREIGN_SECRETS)
+
+
+def assert_only_own_secrets(role: str, environ: Dict[str, str], planted: Dict[str, str]) -> None:
+    """``environ`` (a process's) holds exactly the planted secrets its role may, by name and by value."""
+    own = OWN_SECRETS[role]
+    held = sorted(name for name in planted if name in environ)
+    assert held == sorted(name for name in planted if name in own), f"{role} holds {held}"
+    for name in _VALUE_CHECKED:
+        if name in planted and name not in own and planted[name]:
+            copies = [key for key, value in environ.items() if planted[name] in value]
+            assert not copies, f"{role} holds the value of {name} as {copies}"
+
+
+def group_processes(pgid: int) -> List[Tuple[int, str]]:
+    """(pid, command line) of every live process in a process group."""
+    found = []
+    for proc in Path("/proc").iterdir():
+        if not proc.name.isdigit():
+            continue
+        try:
+            fields = (proc / "stat").read_text().rsplit(")", 1)[1].split()
+            if int(fields[2]) == pgid and fields[0] != "Z":
+                found.append(
+                    (int(proc.name), (proc / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace"))
+                )
+        except (OSError, IndexError, ValueError):
+            continue
+    return found
 
 
 def consecutive_free_ports(count: int) -> int:
@@ -169,8 +228,8 @@ class ScaledStack:
             GATEWAY_PORT=str(self.gateway_port),
             PGHOST="127.0.0.1",
             PGPORT=str(self.pg.port),
-            PGUSER="postgres",
-            PGPASSWORD="",
+            PGUSER=APP_ROLE,
+            PGPASSWORD=APP_PASSWORD,
             PG_DATABASE=self.database,
             REDIS_URL=self.redis_server.url,
             REDIS_KEY_PREFIX=GATEWAY_KEY_PREFIX,
@@ -182,11 +241,15 @@ class ScaledStack:
             RASA_TIMEOUT_SECONDS=str(self.rasa_timeout_seconds),
             RASA_HEALTH_INTERVAL_SECONDS="1",
             TICKET_LOCK_LIFETIME="10",
+            START_TIMEOUT_SECONDS=str(START_TIMEOUT_SECONDS),
             RATE_LIMIT_SESSION_PER_MINUTE="1000",
             RATE_LIMIT_IP_PER_MINUTE="1000",
             RATE_LIMIT_SESSIONS_PER_IP_PER_MINUTE="1000",
             RASA_TELEMETRY_ENABLED="false",
             PYTHONPATH=str(REPO),
+            STAFF_TOKEN=STAFF_TOKEN,
+            **LINE_SECRETS,
+            **FOREIGN_SECRETS,
         )
         return env
 
@@ -206,7 +269,7 @@ class ScaledStack:
         stderr.close()
         return process
 
-    def start(self, timeout: float = 600.0) -> None:
+    def start(self, timeout: float = START_TIMEOUT_SECONDS + 60) -> None:
         """Start the layout and wait for its ``READY <url>`` line."""
         self._ready.clear()
         self.stdout_lines = []

@@ -14,7 +14,14 @@ LIFETIME = 2.0
 
 
 def _store(redis_server: RedisServer) -> AtomicRedisLockStore:
-    return AtomicRedisLockStore(host="127.0.0.1", port=redis_server.port, db=0, key_prefix="crashtest")
+    return AtomicRedisLockStore(
+        host="127.0.0.1",
+        port=redis_server.port,
+        db=0,
+        username=redis_server.username or None,
+        password=redis_server.password or None,
+        key_prefix="crashtest",
+    )
 
 
 async def _next_turn(store: AtomicRedisLockStore, conversation: str) -> float:

@@ -61,7 +61,8 @@ def test_a_database_name_rasa_cannot_create_is_refused(unstarted: ScaledStack) -
 
 def test_redis_url_is_the_one_source_of_the_lock_store_settings() -> None:
     assert redis_env({"REDIS_URL": "redis://:p%40ss%20w@cache.local:6380/2"}) == (
-        "export REDIS_HOST=cache.local\nexport REDIS_PORT=6380\nexport REDIS_DB=2\nexport REDIS_PASSWORD='p@ss w'\n"
+        "export REDIS_HOST=cache.local\nexport REDIS_PORT=6380\nexport REDIS_DB=2\nexport REDIS_USERNAME=''\n"
+        "export REDIS_PASSWORD='p@ss w'\n"
     )
     target = redis_target("redis://127.0.0.1")
     assert (target.host, target.port, target.db, target.password) == ("127.0.0.1", 6379, 0, "")

@@ -22,13 +22,29 @@ from typing import Callable, Dict, List, Optional, Sequence
 from replies.contact import APOLOGY
 from testkit.services import port_open
 from tests.scaled.stack import (
+    APP_ROLE,
+    FOREIGN_SECRETS,
+    LINE_SECRETS,
     UNAVAILABLE_TEXT,
     UNKNOWN_SESSION_TEXT,
     Reply,
     ScaledStack,
+    assert_only_own_secrets,
+    group_processes,
     listening_pid,
     process_environ,
     request_json,
+)
+
+# Every secret the layout's environment holds (tests/scaled/stack.py plants the dummy ones).
+LAYOUT_SECRETS = (
+    "RASA_AUTH_TOKEN",
+    "GATEWAY_SECRET",
+    "STAFF_TOKEN",
+    "PGPASSWORD",
+    "REDIS_URL",
+    *LINE_SECRETS,
+    *FOREIGN_SECRETS,
 )
 
 # A resident who forgot the PIN, typing, and what the bot asks next (tests/golden/, domain.yml).
@@ -91,23 +107,32 @@ def conversation(stack: ScaledStack, steps: Sequence[tuple[str, str]]) -> tuple[
 
 
 def test_the_layout_is_what_the_readme_says(stack: ScaledStack) -> None:
-    """Two replicas on consecutive ports, replica i on action server i mod 2, secrets only where needed, and the
-    tracker database created by Rasa's store (it did not exist before the start)."""
+    """Two replicas on consecutive ports, replica i on action server i mod 2, each process with only its own secrets
+    (log sinks included), logins that are not superusers, and the tracker database created by Rasa's store (it did
+    not exist before the start)."""
     assert stack.database_exists()
     assert f"PostgreSQL database '{stack.database}' at 127.0.0.1:{stack.pg.port}: created" in stack.stdout_lines
+    planted = {k: v for k, v in stack.env().items() if k in LAYOUT_SECRETS}
+    # What the script derives from REDIS_URL for Rasa's lock store.
+    planted["REDIS_PASSWORD"] = stack.redis_server.password
     for i, port in enumerate(stack.rasa_ports):
         env = process_environ(listening_pid(port))
         assert env["ACTION_ENDPOINT_URL"] == f"http://127.0.0.1:{stack.action_ports[i % 2]}/webhook"
-        for secret in ("GATEWAY_SECRET", "LINE_CHANNEL_SECRET", "LINE_CHANNEL_ACCESS_TOKEN"):
-            assert secret not in env
+        assert_only_own_secrets("rasa", env, planted)
         assert env["PGPORT"] == str(stack.pg.port) and env["REDIS_PORT"] == str(stack.redis_server.port)
+        assert env["PGUSER"] == APP_ROLE and env["REDIS_USERNAME"] == stack.redis_server.username
+        assert env["REDIS_PASSWORD"] == stack.redis_server.password
     for port in stack.action_ports:
-        env = process_environ(listening_pid(port))
-        assert "GATEWAY_SECRET" not in env and "PGPASSWORD" not in env and "REDIS_URL" not in env
+        assert_only_own_secrets("actions", process_environ(listening_pid(port)), planted)
     gateway = process_environ(listening_pid(stack.gateway_port))
+    assert_only_own_secrets("gateway", gateway, planted)
     assert gateway["RASA_URLS"] == ",".join(f"http://127.0.0.1:{p}" for p in stack.rasa_ports)
     assert gateway["GATEWAY_STATE"] == "redis" and gateway["REDIS_URL"] == stack.redis_server.url
-    assert "PGPASSWORD" not in gateway
+    assert stack.process is not None
+    sinks = [pid for pid, command in group_processes(stack.process.pid) if "privacy.logsink" in command]
+    assert len(sinks) == len(stack.all_ports()), "one log sink per server"
+    for pid in sinks:
+        assert_only_own_secrets("logsink", process_environ(pid), planted)
     assert stack.healthz() == 200
     # Rasa's API stays locked on every replica.
     status, _, _ = request_json("GET", f"http://127.0.0.1:{stack.rasa_ports[1]}/conversations/x/tracker")

@@ -1,4 +1,4 @@
-"""The scaled layout's stores against the machine's real PostgreSQL and Redis (issue 11).
+"""The scaled layout's stores against real PostgreSQL and Redis servers (private ones, tests/storage/conftest.py).
 
 Several Rasa replicas share one tracker database and one lock store: statistics must add up when replicas save at
 once, pooled connections must survive the server dropping them, and ticket numbers must never be issued twice.
@@ -9,7 +9,7 @@ from __future__ import annotations
 import asyncio
 import threading
 import uuid
-from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -21,33 +21,40 @@ from rasa.shared.core.trackers import DialogueStateTracker
 
 from storage.redacting_sql import RedactingSQLTrackerStore
 from storage.redis_lock import AtomicRedisLockStore
-from tests.services import PG_HOST, PG_PORT, PG_USER, REDIS_HOST, REDIS_PORT, require_postgres, require_redis
+from testkit.redis_server import RedisServer
+from tests.scaled.services import PostgresCluster
 
 DOMAIN = Domain.from_yaml(Path(__file__).resolve().parents[2].joinpath("domain.yml").read_text(encoding="utf-8"))
 
 
+@dataclass
+class Database:
+    """A tracker database of the private cluster that does not exist yet."""
+
+    cluster: PostgresCluster
+    name: str
+
+    def store(self) -> RedactingSQLTrackerStore:
+        """A store as a replica opens it (as the superuser ``postgres``: creating the database, then its tables)."""
+        return RedactingSQLTrackerStore(
+            domain=DOMAIN,
+            dialect="postgresql",
+            host="127.0.0.1",
+            port=self.cluster.port,
+            username="postgres",
+            db=self.name,
+            login_db="postgres",
+        )
+
+
 @pytest.fixture
-def database() -> Iterator[str]:
-    """A database name that does not exist yet; dropped afterwards."""
-    require_postgres()
-    name = f"pinbot_test_{uuid.uuid4().hex[:12]}"
-    yield name
-    admin = sa.create_engine(f"postgresql://{PG_USER}@{PG_HOST}:{PG_PORT}/postgres", isolation_level="AUTOCOMMIT")
-    with admin.connect() as connection:
-        connection.execute(sa.text(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
-    admin.dispose()
+def database(pg_cluster: PostgresCluster, pg_database: str) -> Database:
+    """A database of the private cluster that does not exist yet (dropped afterwards)."""
+    return Database(pg_cluster, pg_database)
 
 
-def _store(database: str) -> RedactingSQLTrackerStore:
-    return RedactingSQLTrackerStore(
-        domain=DOMAIN,
-        dialect="postgresql",
-        host=PG_HOST,
-        port=PG_PORT,
-        username=PG_USER,
-        db=database,
-        login_db="postgres",
-    )
+def _store(database: Database) -> RedactingSQLTrackerStore:
+    return database.store()
 
 
 def _conversation(sender: str) -> DialogueStateTracker:
@@ -64,7 +71,7 @@ def _forgot_pin_count(store: RedactingSQLTrackerStore) -> int:
     return sum(n for _, metric, key, n in store.stats() if key == "forgot_pin")
 
 
-def test_the_database_is_created_if_missing_and_concurrent_replicas_add_up(database: str) -> None:
+def test_the_database_is_created_if_missing_and_concurrent_replicas_add_up(database: Database) -> None:
     replicas = [_store(database), _store(database)]
     savers = 8
     barrier = threading.Barrier(savers)
@@ -90,44 +97,54 @@ def test_the_database_is_created_if_missing_and_concurrent_replicas_add_up(datab
         assert restored.latest_message.intent["name"] == "forgot_pin"
 
 
-def test_commits_do_not_wait_for_the_disk(database: str) -> None:
+def test_commits_do_not_wait_for_the_disk(database: Database) -> None:
     store = _store(database)
     with store.engine.connect() as connection:
         assert connection.execute(sa.text("SHOW synchronous_commit")).scalar() == "off"
 
 
-def test_the_store_recovers_when_the_server_drops_its_connections(database: str) -> None:
+def test_the_store_recovers_when_the_server_drops_its_connections(database: Database) -> None:
     store = _store(database)
     asyncio.run(store.save(_conversation("before")))
     # What a PostgreSQL restart does to a pool: every server-side connection goes away.
-    admin = sa.create_engine(f"postgresql://{PG_USER}@{PG_HOST}:{PG_PORT}/postgres", isolation_level="AUTOCOMMIT")
-    with admin.connect() as connection:
-        dropped = connection.execute(
-            sa.text("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = :name"), {"name": database}
-        ).fetchall()
-    admin.dispose()
+    admin = database.cluster.connect()
+    try:
+        with admin.cursor() as cursor:
+            cursor.execute(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = %s", (database.name,)
+            )
+            dropped = cursor.fetchall()
+    finally:
+        admin.close()
     assert dropped, "the store kept no pooled connection to drop"
     asyncio.run(store.save(_conversation("after")))
     assert asyncio.run(store.retrieve("after")) is not None
     assert _forgot_pin_count(store) == 2
 
 
+@dataclass
+class LockPrefix:
+    """A key prefix of its own on the private Redis, so that tests do not see each other's locks."""
+
+    server: RedisServer
+    prefix: str
+
+    def store(self) -> AtomicRedisLockStore:
+        """A lock store as a replica opens it."""
+        return AtomicRedisLockStore(host="127.0.0.1", port=self.server.port, db=0, key_prefix=self.prefix)
+
+
 @pytest.fixture
-def lock_prefix() -> Iterator[str]:
-    """A key prefix of its own, so that the machine's Redis keeps nothing of the test."""
-    require_redis()
-    prefix = f"pinbottest{uuid.uuid4().hex[:10]}"
-    yield prefix
-    store = _lock_store(prefix)
-    for key in store.red.scan_iter(match=f"{prefix}:*"):
-        store.red.delete(key)
+def lock_prefix(redis_server: RedisServer) -> LockPrefix:
+    """A fresh key prefix on the private Redis."""
+    return LockPrefix(redis_server, f"pinbottest{uuid.uuid4().hex[:10]}")
 
 
-def _lock_store(prefix: str) -> AtomicRedisLockStore:
-    return AtomicRedisLockStore(host=REDIS_HOST, port=REDIS_PORT, db=0, key_prefix=prefix)
+def _lock_store(prefix: LockPrefix) -> AtomicRedisLockStore:
+    return prefix.store()
 
 
-def test_concurrent_replicas_never_get_the_same_ticket(lock_prefix: str) -> None:
+def test_concurrent_replicas_never_get_the_same_ticket(lock_prefix: LockPrefix) -> None:
     replicas, per_replica = 6, 25
     barrier = threading.Barrier(replicas)
     tickets: list[int] = []
@@ -150,7 +167,7 @@ def test_concurrent_replicas_never_get_the_same_ticket(lock_prefix: str) -> None
     assert lock is not None and len(lock.tickets) == replicas * per_replica
 
 
-def test_turns_of_one_conversation_run_one_at_a_time_in_ticket_order(lock_prefix: str) -> None:
+def test_turns_of_one_conversation_run_one_at_a_time_in_ticket_order(lock_prefix: LockPrefix) -> None:
     stores = [_lock_store(lock_prefix) for _ in range(3)]
     inside: list[int] = []
     order: list[int] = []
@@ -176,13 +193,13 @@ def test_turns_of_one_conversation_run_one_at_a_time_in_ticket_order(lock_prefix
     assert stores[0].get_lock("conversation") is None
 
 
-def test_the_lock_store_loads_from_an_endpoint_config(lock_prefix: str) -> None:
+def test_the_lock_store_loads_from_an_endpoint_config(lock_prefix: LockPrefix) -> None:
     from rasa.core.lock_store import LockStore
     from rasa.utils.endpoints import EndpointConfig
 
-    config: dict[str, Any] = {"port": REDIS_PORT, "db": 0, "key_prefix": lock_prefix}
-    endpoint = EndpointConfig(url=REDIS_HOST, type="storage.redis_lock.AtomicRedisLockStore", **config)
+    config: dict[str, Any] = {"port": lock_prefix.server.port, "db": 0, "key_prefix": lock_prefix.prefix}
+    endpoint = EndpointConfig(url="127.0.0.1", type="storage.redis_lock.AtomicRedisLockStore", **config)
     store = LockStore.create(endpoint)
     assert isinstance(store, AtomicRedisLockStore)
-    assert store.key_prefix.startswith(lock_prefix + ":")
+    assert store.key_prefix.startswith(lock_prefix.prefix + ":")
     assert store.issue_ticket("c") == 0

@@ -36,12 +36,19 @@ class FakeRasa:
     # Turns of one sender being processed at once: Rasa must only ever see one (turn ordering).
     running: dict[str, int] = field(default_factory=dict)
     max_running_per_sender: int = 0
+    # Calls of /status (the gateway's health checks).
+    status_calls: int = 0
+    # For each deletion, how many turns of that sender were running at that moment (a turn finishing after it
+    # would write the conversation back into the tracker).
+    running_at_delete: list[int] = field(default_factory=list)
 
     def reset(self) -> None:
         """Back to a fresh fake (the server is shared between tests)."""
         self.mode, self.model_loaded, self.slow_seconds = "normal", True, 5.0
         self.running.clear()
         self.max_running_per_sender = 0
+        self.status_calls = 0
+        self.running_at_delete.clear()
         self.requests.clear()
         self.municipality.clear()
         self.deleted.clear()
@@ -134,6 +141,7 @@ def create_fake_rasa(state: FakeRasa) -> Starlette:
 
     async def status(request: Request) -> Response:
         """Rasa's /status: like the real server started with --auth-token, it wants ?token=."""
+        state.status_calls += 1
         if request.query_params.get("token") != FAKE_RASA_TOKEN:
             return JSONResponse({"status": "failure", "reason": "NotAuthenticated"}, status_code=401)
         if state.model_loaded:
@@ -147,6 +155,7 @@ def create_fake_rasa(state: FakeRasa) -> Starlette:
         if request.query_params.get("token") != FAKE_RASA_TOKEN:
             return JSONResponse({"error": "not authorised"}, status_code=401)
         state.deleted.append(request.path_params["sender"])
+        state.running_at_delete.append(state.running.get(request.path_params["sender"], 0))
         return JSONResponse({"deleted": 3})
 
     return Starlette(

@@ -1,0 +1,155 @@
+"""The HTTP server's own limits against slow or idle clients (slowloris): uvicorn's h11 protocol with read timeouts.
+
+uvicorn bounds an idle keep-alive connection (``timeout_keep_alive``) but not the time a client takes to send a
+request: a connection that sends nothing, or half a request head, or a body one byte a minute, stays open forever
+and holds a connection slot. ``timed_protocol`` subclasses uvicorn's ``H11Protocol`` so that, from the moment the
+server waits for a request (connection made, or the previous response sent), the head must be complete within
+``header_seconds`` and then the body within ``body_seconds``; otherwise the connection is closed (nothing is
+answered: nobody is waiting for an answer). It relies on uvicorn internals, so it runs only on the uvicorn versions
+it was tested with (``TESTED_UVICORN``; ``gateway/tests/test_transport.py`` is the test to run after an upgrade).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from typing import Any
+
+import h11
+import uvicorn
+from uvicorn.protocols.http.h11_impl import H11Protocol
+
+from gateway.http import json_error
+from gateway.line.rejections import RejectionLog
+from gateway.settings import Settings
+
+log = logging.getLogger(__name__)
+
+# uvicorn versions whose H11Protocol internals (conn, transport, connections, tasks, app, limit_concurrency, the
+# handle_events / on_response_complete hooks) this module was tested against.
+TESTED_UVICORN = ("0.54.",)
+# The largest request head accepted (h11's own default, made explicit): a longer one is a 400.
+MAX_HEAD_BYTES = 16 * 1024
+# What a client turned away for lack of connections is told to wait.
+FULL_RETRY_AFTER_SECONDS = 5
+FULL_MESSAGE = "ただいま大変混み合っています。申し訳ありませんが、少し時間をおいてからもう一度お試しください。"
+
+
+class UnsupportedServer(RuntimeError):
+    """The installed uvicorn is not a version the read timeouts were tested with."""
+
+
+def check_uvicorn(version: str = uvicorn.__version__) -> None:
+    """Refuse an untested uvicorn: the subclass below depends on its internals."""
+    if not version.startswith(TESTED_UVICORN):
+        raise UnsupportedServer(
+            f"uvicorn {version} is not a version the gateway's read timeouts were tested with "
+            f"({', '.join(v + 'x' for v in TESTED_UVICORN)}); run gateway/tests/test_transport.py against it and add "
+            "it to TESTED_UVICORN in gateway/transport.py"
+        )
+
+
+def timed_protocol(header_seconds: float, body_seconds: float, max_connections: int) -> type[H11Protocol]:
+    """An ``H11Protocol`` closing connections whose request head or body is late.
+
+    Beyond ``max_connections`` open connections (or requests being handled) a request gets a JSON 503 instead of
+    uvicorn's plain-text one.
+    """
+    check_uvicorn()
+    # Refused in a flood many times a second: one summary line a minute.
+    refusals = RejectionLog("request refused: connection limit (GATEWAY_MAX_CONNECTIONS) reached")
+
+    class TimedH11Protocol(H11Protocol):
+        """uvicorn's h11 protocol with a deadline on reading each request (head, then body)."""
+
+        def __init__(self, *args: Any, **kwargs: Any) -> None:
+            super().__init__(*args, **kwargs)
+            # uvicorn's own limit answers in plain text; the same check runs in _limited_app with a JSON answer.
+            self.limit_concurrency = None
+            self._inner_app = self.app
+            self.app = self._limited_app
+            self._phase: str | None = None
+            self._timer: asyncio.TimerHandle | None = None
+
+        def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
+            super().connection_made(transport)
+            self._follow()
+
+        def connection_lost(self, exc: Exception | None) -> None:
+            self._set_phase(None)
+            super().connection_lost(exc)
+
+        def handle_events(self) -> None:
+            super().handle_events()
+            self._follow()
+
+        def on_response_complete(self) -> None:
+            super().on_response_complete()
+            self._follow()
+
+        def _follow(self) -> None:
+            """Time what the client owes us now: a head while h11 waits for one (IDLE), a body while SEND_BODY."""
+            if self.transport is None or self.transport.is_closing():
+                self._set_phase(None)
+                return
+            state = self.conn.their_state
+            self._set_phase("head" if state is h11.IDLE else "body" if state is h11.SEND_BODY else None)
+
+        def _set_phase(self, phase: str | None) -> None:
+            if phase == self._phase:
+                return  # more bytes of the same head or body never extend its deadline
+            if self._timer is not None:
+                self._timer.cancel()
+                self._timer = None
+            self._phase = phase
+            if phase is not None:
+                seconds = header_seconds if phase == "head" else body_seconds
+                self._timer = self.loop.call_later(seconds, self._late, phase)
+
+        def _late(self, phase: str) -> None:
+            self._timer = None
+            if self._phase == phase and not self.transport.is_closing():
+                log.debug("closing a connection: request %s not received in time", phase)
+                self.transport.close()
+
+        async def _limited_app(self, scope: Any, receive: Any, send: Any) -> None:
+            # h11 bounds only a head still incomplete in its buffer; one that arrived whole in a single read is
+            # measured here, so the bound holds however the bytes were delivered.
+            if _head_size(scope) > MAX_HEAD_BYTES:
+                await json_error(
+                    431, "headers_too_large", "リクエストが大きすぎます。", headers={"Connection": "close"}
+                )(scope, receive, send)
+                return
+            # The current request's task is already in self.tasks (uvicorn checks before adding it).
+            if len(self.connections) >= max_connections or len(self.tasks) > max_connections:
+                refusals.record()
+                refusal = json_error(
+                    503,
+                    "busy",
+                    FULL_MESSAGE,
+                    headers={"Retry-After": str(FULL_RETRY_AFTER_SECONDS), "Connection": "close"},
+                )
+                await refusal(scope, receive, send)
+                return
+            await self._inner_app(scope, receive, send)
+
+    return TimedH11Protocol
+
+
+def _head_size(scope: Any) -> int:
+    """About the size of the request head: request line and header lines as sent."""
+    target = len(scope.get("raw_path", b"")) + len(scope.get("query_string", b"")) + len(scope.get("method", ""))
+    return target + sum(len(name) + len(value) + 4 for name, value in scope.get("headers", []))
+
+
+def server_options(settings: Settings) -> dict[str, Any]:
+    """Keyword arguments of ``uvicorn.run`` for the gateway's transport limits."""
+    return {
+        "http": timed_protocol(
+            settings.header_timeout_seconds, settings.body_timeout_seconds, settings.max_connections
+        ),
+        # The gateway serves no websockets: an upgrade request is answered as plain HTTP.
+        "ws": "none",
+        "timeout_keep_alive": settings.keepalive_timeout_seconds,
+        "h11_max_incomplete_event_size": MAX_HEAD_BYTES,
+    }

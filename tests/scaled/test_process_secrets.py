@@ -1,0 +1,159 @@
+"""Each process gets only its own secrets (scripts/process_env.py), read back from /proc/<pid>/environ.
+
+``make run`` (scripts/run_all.sh) is started for real on free ports with dummy secrets in its environment; the
+scaled layout gets the same check in test_scaled_faults.py. The table itself and the exec are tested directly.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import secrets
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+from typing import Dict, Iterator
+
+import pytest
+
+from scripts.process_env import ROLES, environment
+from testkit.services import free_port
+from tests.scaled.stack import (
+    FOREIGN_SECRETS,
+    LINE_SECRETS,
+    REPO,
+    STAFF_TOKEN,
+    assert_only_own_secrets,
+    group_processes,
+    listening_pid,
+    process_environ,
+)
+
+PLANTED = {
+    "RASA_AUTH_TOKEN": secrets.token_hex(32),
+    "GATEWAY_SECRET": secrets.token_hex(32),
+    "STAFF_TOKEN": STAFF_TOKEN,
+    "PGPASSWORD": f"pg-{secrets.token_hex(8)}",
+    "REDIS_URL": f"redis://:redis-{secrets.token_hex(8)}@127.0.0.1:1/0",
+    "REDIS_PASSWORD": f"redis-{secrets.token_hex(8)}",
+    **LINE_SECRETS,
+    **FOREIGN_SECRETS,
+}
+
+
+def test_the_table_gives_each_role_its_own_secrets() -> None:
+    env = {**PLANTED, "RASA_URL": "http://127.0.0.1:5005", "RETENTION_DAYS": "7", "TOKENIZERS_PARALLELISM": "false"}
+    for role in ("rasa", "actions", "gateway", "logsink"):
+        kept = environment(role, env)
+        assert_only_own_secrets(role, kept, PLANTED)
+        # What is not a secret reaches everyone, whatever its name looks like.
+        assert {"RASA_URL", "RETENTION_DAYS", "TOKENIZERS_PARALLELISM"} <= set(kept)
+    services = environment("services", env)
+    assert {"PGPASSWORD", "REDIS_URL", "REDIS_PASSWORD"} <= set(services) and "RASA_AUTH_TOKEN" not in services
+    for role in ROLES:
+        kept = environment(role, {"GITHUB_TOKEN": "t", "AWS_SECRET_ACCESS_KEY": "k", "X_URL": "https://u:p@h/"})
+        assert kept == {}, (role, kept)
+    with pytest.raises(ValueError, match="unknown role"):
+        environment("everyone", env)
+
+
+def test_whoever_reads_the_scaled_endpoints_keeps_every_variable_they_name() -> None:
+    """Rasa refuses an unset ${VAR}: the replicas and the start-up check (which opens the store as a replica does)
+    must keep every variable endpoints.scaled.yml names, secrets included."""
+    names = set(re.findall(r"\$\{(\w+)\}", (REPO / "endpoints.scaled.yml").read_text(encoding="utf-8")))
+    assert {"PGPASSWORD", "REDIS_PASSWORD", "REDIS_USERNAME"} <= names
+    for role in ("rasa", "services"):
+        assert names <= set(environment(role, {name: "x" for name in names})), role
+
+
+def test_the_command_replaces_the_helper_with_only_its_role_s_environment() -> None:
+    """The launcher's pid becomes the command's (so a script's $! is the server) and its environ is filtered."""
+    env = {**os.environ, **PLANTED, "PYTHONPATH": str(REPO)}
+    script = "import os, sys; sys.stdout.write(str(os.getpid()) + '\\n' + '\\n'.join(sorted(os.environ)))"
+    process = subprocess.Popen(
+        [sys.executable, "-m", "scripts.process_env", "actions", "--", sys.executable, "-c", script],
+        cwd=REPO,
+        env=env,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    output, _ = process.communicate(timeout=60)
+    pid, *names = output.splitlines()
+    assert int(pid) == process.pid
+    assert not set(PLANTED) & set(names) and "PYTHONPATH" in names
+    refused = subprocess.run(
+        [sys.executable, "-m", "scripts.process_env", "nobody", "env"], cwd=REPO, capture_output=True, text=True
+    )
+    assert refused.returncode == 2 and "roles:" in refused.stderr
+
+
+@pytest.fixture(scope="module")
+def run_all(model_path: Path) -> Iterator[Dict[str, int]]:
+    """scripts/run_all.sh (what make run starts) on free ports, with every secret planted; its ports and pgid."""
+    ports = {"rasa": free_port(), "actions": free_port(), "gateway": free_port()}
+    state_dir = Path(tempfile.mkdtemp(prefix="pinbot-secrets-"))
+    env = {k: v for k, v in os.environ.items() if k not in ("RASA_URL", "RASA_URLS", "ACTION_ENDPOINT_URL")}
+    env.update(
+        PLANTED,
+        STATE_DIR=str(state_dir),
+        RASA_MODEL=str(model_path),
+        RASA_PORT=str(ports["rasa"]),
+        ACTION_PORT=str(ports["actions"]),
+        GATEWAY_HOST="127.0.0.1",
+        GATEWAY_PORT=str(ports["gateway"]),
+        GATEWAY_STATE="sqlite",
+        PYTHONPATH=str(REPO),
+    )
+    process = subprocess.Popen(
+        ["bash", str(REPO / "scripts" / "run_all.sh")],
+        cwd=REPO,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
+    try:
+        _wait_healthy(f"http://127.0.0.1:{ports['gateway']}/healthz", process)
+        yield {**ports, "pgid": process.pid}
+    finally:
+        process.send_signal(signal.SIGTERM)
+        try:
+            process.wait(60)
+        except subprocess.TimeoutExpired:
+            pass
+        try:
+            os.killpg(process.pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+        subprocess.run(["rm", "-rf", str(state_dir)], check=False)
+
+
+def _wait_healthy(url: str, process: "subprocess.Popen[bytes]", timeout: float = 600) -> None:
+    """Until the gateway's /healthz is 200 (it asks Rasa's token-guarded /status, so Rasa has its model)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        assert process.poll() is None, f"run_all.sh exited with {process.returncode}"
+        try:
+            with urllib.request.urlopen(url, timeout=2) as response:
+                if response.status == 200:
+                    return
+        except (urllib.error.URLError, OSError):
+            pass
+        time.sleep(1)
+    raise AssertionError(f"{url} not healthy within {timeout}s")
+
+
+def test_make_run_gives_each_process_only_its_own_secrets(run_all: Dict[str, int]) -> None:
+    for role in ("rasa", "actions", "gateway"):
+        environ = process_environ(listening_pid(run_all[role]))
+        assert_only_own_secrets(role, environ, PLANTED)
+    assert process_environ(listening_pid(run_all["rasa"]))["RASA_AUTH_TOKEN"] == PLANTED["RASA_AUTH_TOKEN"]
+    sinks = [pid for pid, command in group_processes(run_all["pgid"]) if "privacy.logsink" in command]
+    assert len(sinks) == 3, "one log sink per server"
+    for pid in sinks:
+        assert_only_own_secrets("logsink", process_environ(pid), PLANTED)

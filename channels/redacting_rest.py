@@ -13,8 +13,9 @@ from sanic import Blueprint, Sanic, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
-from channels.commands import command_text, main_menu_payloads, neutralised, offered_payloads
+from channels.commands import command_text, main_menu_payloads, offered_payloads
 from privacy import contains_placeholder, redact
+from privacy.commands import neutralised
 from replies.contact import fallback_message
 from storage.events import redact_strings
 

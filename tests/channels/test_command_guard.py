@@ -127,6 +127,8 @@ def test_a_payload_like_typed_text_is_not_a_button(monkeypatch: pytest.MonkeyPat
         "\ufeff \u2060" + SCRIPT,
         "\u3000" + SCRIPT,  # ideographic space (Rasa's strip removes it)
         "／" + SCRIPT[1:],  # the full-width solidus: NFKC on the way would make it a slash
+        "∕" + SCRIPT[1:],  # a slash confusable
+        "\u3164 " + SCRIPT,  # a Hangul filler, which strip() keeps
     ],
 )
 def test_hidden_and_look_alike_slashes_are_neutralised(

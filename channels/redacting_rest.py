@@ -13,7 +13,7 @@ from sanic import Blueprint, Sanic, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
-from channels.commands import command_text, main_menu_payloads, offered_payloads
+from channels.commands import command_text, main_menu_payloads, offered_match, offered_payloads
 from privacy import contains_placeholder, redact
 from privacy.commands import neutralised
 from replies.contact import fallback_message
@@ -143,14 +143,15 @@ async def _only_offered_commands(text: Optional[Text], sender_id: Text) -> Optio
     if command is None:
         return text
     try:
-        allowed = main_menu_payloads(_agent().domain)
+        menu = main_menu_payloads(_agent().domain)
     except Exception:  # noqa: BLE001 - no domain, no menu: only offered buttons pass
-        allowed = set()
-    if command not in allowed:
+        menu = set()
+    payload = offered_match(command, menu)
+    if payload is None:
         tracker = await _stored_tracker(sender_id)
-        allowed = offered_payloads(tracker.events) if tracker is not None else set()
-    if command in allowed:
-        return command
+        payload = offered_match(command, offered_payloads(tracker.events) if tracker is not None else set())
+    if payload is not None:
+        return payload
     logger.info("Neutralised a slash command the bot did not offer.")
     return neutralised(command)
 

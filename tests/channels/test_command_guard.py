@@ -20,6 +20,7 @@ from sanic import Blueprint
 from channels import redacting_rest
 from channels.commands import main_menu_payloads
 from channels.redacting_rest import NOTICE_RESPONSE, RedactingRestInput
+from privacy import redact
 
 REPO = Path(__file__).resolve().parents[2]
 DOMAIN = Domain.from_yaml((REPO / "domain.yml").read_text(encoding="utf-8"))
@@ -102,6 +103,19 @@ def test_every_bot_message_of_the_latest_turn_counts(monkeypatch: pytest.MonkeyP
     store.events = [said("暗証番号を忘れた"), asked("答え", "/office_hours"), asked("ほかに", "/affirm", "/deny")]
     assert run_turn(monkeypatch, "/office_hours")[0] == "/office_hours"
     assert run_turn(monkeypatch, "/deny")[0] == "/deny"
+
+
+def test_an_offered_payload_the_rule_redacts_still_passes(monkeypatch: pytest.MonkeyPatch, store: FakeStore) -> None:
+    """A part id like visit2 mixes letters and digits: the channel's redaction replaces it before the check."""
+    visit2 = '/case_details{"part": "visit2"}'
+    assert redact(visit2).changed
+    store.events = [said("手続きの流れ"), asked("1回目の持ち物", visit2, "/identity_documents")]
+    assert run_turn(monkeypatch, visit2)[0] == visit2
+    # Typed text that redacts alike is taken as that button (nothing of it is kept) ...
+    assert run_turn(monkeypatch, '/case_details{"part": "abc123"}')[0] == visit2
+    # ... unless two offered payloads redact alike: then it is no button.
+    store.events = [said("手続きの流れ"), asked("持ち物", visit2, '/case_details{"part": "visit3"}')]
+    assert run_turn(monkeypatch, visit2)[0] == "／" + redact(visit2).text[1:]
 
 
 def test_a_button_of_an_earlier_turn_is_neutralised(monkeypatch: pytest.MonkeyPatch, store: FakeStore) -> None:

@@ -22,11 +22,13 @@ never by what the bot asked before (docs: README "Privacy").
    a. a number directly followed by a unit (``UNITS``: 4桁, 3回, 2025年, 10分) is a count, length or date and is
       kept; digits glued to it by a separator are judged on their own (「1234、3回」: 1234 is a PIN);
    b. in a message WITHOUT a PIN word (``PIN_WORDS``), a clock time ``H:MM``/``HH:MM`` (hour 0-29, minutes 00-59)
-      and a date ``M/D`` or ``YYYY/M/D`` (valid month and day, year 1900-2099, ``/`` only), each exactly those
-      groups, are kept, also several of them joined by spaces, 〜 or dashes (「9:00〜17:00」「12/28 17:30」), so
-      「17:30に行っても間に合いますか」 still reaches the NLU. Next to a PIN word they are PINs too.
+      and a date ``M/D``, ``YYYY/M/D``, ``YYYY.M.D`` or ``YYYY-MM-DD`` (valid month and day, year 1900-2099), each
+      exactly those groups, are kept, also several of them joined by spaces, 〜 or dashes (「9:00〜17:00」「12/28
+      17:30」), so 「17:30に行っても間に合いますか」 still reaches the NLU. Next to a PIN word they are PINs too,
+      unless a time word (``TIME_WORDS``: まで, から, 以降 ...) follows (「暗証番号の再設定は17:00までですか」).
+   c. ○○○○ (circles only) is a number only next to a PIN word (○○市 is a blank, not a number).
 5. A token of 4 to 16 characters mixing ASCII letters and digits (after NFKC) is a PIN, always (the 署名用
-   password, PIN1234).
+   password, PIN1234); next to a PIN word, so is one typed in pieces (「abc-12345」「A B C 1 2 3」, up to 32).
 6. The placeholders are never PIN words and never redacted again: ``redact(redact(s)) == redact(s)``.
 
 Over-redaction is accepted: a phone number, a postal code, an address like 2-13-5 or a product name like iPhone15
@@ -76,7 +78,8 @@ SEPARATORS = (
     "()[]{}<>「」『』【】〔〕〈〉《》\"'`"  # brackets and quotes
     "→←↑↓⇒⇔↔➡⬅"  # arrows
 )
-_SEPARATOR_CATEGORIES = frozenset({"Zs", "Zl", "Zp", "Pd", "Ps", "Pe", "Pi", "Pf", "Pc", "Po", "Sm", "Sk"})
+# "So" covers emoji and pictographs typed between digits (1😀2😀3😀4, 1✨9✨8✨4).
+_SEPARATOR_CATEGORIES = frozenset({"Zs", "Zl", "Zp", "Pd", "Ps", "Pe", "Pi", "Pf", "Pc", "Po", "Sm", "Sk", "So"})
 _SEPARATOR_BLOCKS = (
     (0x2190, 0x21FF),  # Arrows
     (0x2500, 0x257F),  # Box Drawing (─ │)
@@ -165,8 +168,18 @@ PIN_WORDS = (
     "けたの",
     "ケタの",
 )
-_PIN_WORDS_FOLDED = tuple(word.casefold() for word in PIN_WORDS)
+# ASCII words stand alone (pin, not pinbot or shopping; pass, not passport), and パス is not パスポート.
+_PIN_WORD = re.compile(
+    "|".join(
+        rf"(?<![a-z]){re.escape(word)}(?![a-z])"
+        if word.isascii()
+        else re.escape(word) + ("(?!ポ)" if word == "パス" else "")
+        for word in (w.casefold() for w in PIN_WORDS)
+    )
+)
 
+# Words after a clock time or a date that make it one even next to a PIN word (「暗証番号の再設定は17:00まで」).
+TIME_WORDS = ("まで", "から", "以降", "以前", "以後", "頃", "ごろ", "過ぎ", "すぎ", "前後", "以内")
 # What may stand between two clock times or dates of one kept run (「9:00〜17:00」「12/28、12/29」).
 _TIME_JOINERS = frozenset("~\u301c\u3030-\u2010\u2011\u2012\u2013\u2014\u2015\u2212\u30fc、,・")
 _DAYS_IN_MONTH = (31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31)
@@ -180,6 +193,11 @@ _RUN = re.compile("[DKZ]+(?:S+[DKZ]+)*")
 _GROUP = re.compile("[DKZ]+")
 # Shorter tokens fail within their 3 characters, longer ones match whole from their first character.
 _ALNUM_TOKEN = re.compile("[A-Za-z0-9]{4,}")
+# Next to a PIN word, a password typed in pieces: 「abc-12345」「Abc-1234-xyz」, or spaced out 「A B C 1 2 3」. The
+# pieces and their joiners are disjoint classes (a single joiner, single characters when spaced): linear.
+_JOINED_TOKEN = re.compile(
+    r"(?<![A-Za-z0-9])(?:[A-Za-z0-9]+(?:[-_.][A-Za-z0-9]+)+|[A-Za-z0-9](?: [A-Za-z0-9])+)(?![A-Za-z0-9])"
+)
 
 
 @dataclass(frozen=True)
@@ -228,8 +246,8 @@ def contains_placeholder(text: str) -> bool:
 
 
 def _may_hold_a_number(text: str) -> bool:
-    """A cheap test first: every number and every mixed token has a digit or a kanji numeral."""
-    if any(map(str.isdigit, text)) or any(char in text for char in KANJI_DIGITS):
+    """A cheap test first: every number and every mixed token has a digit, a kanji numeral or a circle."""
+    if any(map(str.isdigit, text)) or any(char in text for char in KANJI_DIGITS + ZERO_LOOKALIKES):
         return True
     if text.isascii():
         return False
@@ -270,7 +288,10 @@ class _Scan:
         start, end = run[0][0], run[-1][1]
         if self.classes.count(_DIGIT, start, end):
             return True
-        return self.classes.count(_KANJI, start, end) > 0 and _members(run) >= 4
+        if _members(run) < 4:
+            return False
+        # ○○○○ next to a PIN word is a PIN written with circles; ○○市 or a blank ○○○○ elsewhere is not a number.
+        return self.classes.count(_KANJI, start, end) > 0 or self._mentions_pin()
 
     def judge(self, run: Run, unit_check: bool) -> tuple[int, int, str] | None:
         """The span to replace for this run and its placeholder, or None to keep it (rules 3 and 4)."""
@@ -284,17 +305,15 @@ class _Scan:
         if unit_check and self._unit_after(run[-1][1]):
             # 「1234、3回」: the last group is a count; what comes before it is judged on its own.
             return self.judge(run[:-1], unit_check=False) if len(run) > 1 else None
-        if self._clock_or_date(run) and not self._mentions_pin():
+        if self._clock_or_date(run) and (not self._mentions_pin() or self._time_word_after(run[-1][1])):
             return None
         return run[0][0], run[-1][1], PIN_PLACEHOLDER
 
     def mixed_tokens(self) -> list[tuple[int, int]]:
-        """Spans of 4-16 ASCII letters and digits with at least one of each (rule 5)."""
-        spans = []
-        for match in _ALNUM_TOKEN.finditer(self.norm):
-            token = match.group()
-            if len(token) <= 16 and not token.isdigit() and not token.isalpha():
-                spans.append(match.span())
+        """Spans of 4-16 ASCII letters and digits with at least one of each (rule 5), joined pieces too (5a)."""
+        spans = [match.span() for match in _ALNUM_TOKEN.finditer(self.norm) if _is_mixed(match.group(), 16)]
+        if self._mentions_pin():
+            spans += [match.span() for match in _JOINED_TOKEN.finditer(self.norm) if _is_mixed(match.group(), 32)]
         return spans
 
     def replace(self, spans: list[tuple[int, int, str]]) -> Redaction:
@@ -329,10 +348,16 @@ class _Scan:
             end += 1
         return norm.startswith(UNITS, end)
 
+    def _time_word_after(self, end: int) -> bool:
+        norm = self.norm
+        while end < len(norm) and norm[end].isspace():
+            end += 1
+        return norm.startswith(TIME_WORDS, end)
+
     def _mentions_pin(self) -> bool:
         if self._about_pin is None:
             folded = self.norm.casefold()
-            self._about_pin = any(word in folded for word in _PIN_WORDS_FOLDED)
+            self._about_pin = _PIN_WORD.search(folded) is not None
         return self._about_pin
 
     def _clock_or_date(self, run: Run) -> bool:
@@ -344,13 +369,33 @@ class _Scan:
         for index, (start, end) in enumerate(run):
             group = norm[start:end]
             between = norm[run[index - 1][1] : start] if index else ""
-            if between in (":", "/") and (pieces[-1][0] in ("", between)):
+            if _joins_date_or_time(between, pieces[-1] if pieces else None):
                 pieces[-1] = (between, pieces[-1][1] + [group])
             elif not between or all(char.isspace() or char in _TIME_JOINERS for char in between):
                 pieces.append(("", [group]))
             else:
                 return False
-        return all(_is_clock(groups) if sep == ":" else sep == "/" and _is_date(groups) for sep, groups in pieces)
+        return all(_is_clock(groups) if sep == ":" else _is_date(groups, sep) for sep, groups in pieces)
+
+
+def _joins_date_or_time(between: str, piece: tuple[str, list[str]] | None) -> bool:
+    """Whether ``between`` continues the clock time or date ``piece`` (17:30, 12/28, 2025.4.1, 2025-04-01).
+
+    A dot or a hyphen only after a 4-digit year: 「1234-5678」 is not a date, and a hyphen otherwise joins two pieces
+    (「9:00-17:00」).
+    """
+    if piece is None or between not in (":", "/", ".", "-"):
+        return False
+    sep, groups = piece
+    if sep:
+        return sep == between
+    return between in (":", "/") or len(groups[0]) == 4
+
+
+def _is_mixed(token: str, longest: int) -> bool:
+    """4 to ``longest`` ASCII letters and digits (joiners not counted), at least one of each."""
+    chars = [char for char in token if char.isalnum()]
+    return 4 <= len(chars) <= longest and any(c.isdigit() for c in chars) and any(c.isalpha() for c in chars)
 
 
 def _is_clock(groups: list[str]) -> bool:
@@ -364,8 +409,13 @@ def _is_clock(groups: list[str]) -> bool:
     )
 
 
-def _is_date(groups: list[str]) -> bool:
-    """``M/D`` or ``YYYY/M/D`` with a real month and day (29 February allowed unless the year says otherwise)."""
+def _is_date(groups: list[str], sep: str) -> bool:
+    """``M/D``, ``YYYY/M/D``, ``YYYY.M.D`` or ``YYYY-MM-DD`` with a real month and day.
+
+    29 February is allowed unless the year says otherwise.
+    """
+    if sep not in ("/", ".", "-") or (sep != "/" and len(groups) != 3):
+        return False
     if len(groups) == 3:
         year = groups[0]
         if len(year) != 4 or not 1900 <= int(year) <= 2099:

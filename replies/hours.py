@@ -70,7 +70,9 @@ def _closing_notes(office: Office) -> list[str]:
     if office.closed:
         lines.append("休み：" + "、".join(rule.label for rule in office.closed))
     lines.extend(f"※{rule.except_label}" for rule in office.closed if rule.except_label)
-    lines.extend(f"※{w.label}は、{w.reason}などのため、暗証番号などの手続きができません。" for w in office.no_pin_service)
+    lines.extend(
+        f"※{w.label}は、{w.reason}などのため、暗証番号などの手続きができません。" for w in office.no_pin_service
+    )
     lines.extend(
         f"※{span.label}にも開設（日付はページに記載がありません）" for span in office.uncertain_days if span.label
     )

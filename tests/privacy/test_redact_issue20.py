@@ -160,6 +160,17 @@ def test_generated_individual_numbers_in_two_halves_never_survive(number: str, d
         "三鷹市",
         "○○市に住んでいます",
         "ORDER",
+        # Dates as residents also write them (red-team, a tester who never read this code).
+        "2025.4.1から受付開始ですか",
+        "2025-04-01から変わりますか",
+        # Next to a PIN word, a clock time or a date followed by a time word is still one.
+        "暗証番号のリセットは17:00までですか",
+        "暗証番号を忘れました。窓口は17:30までですか？",
+        "暗証番号の再設定は12/28以降もできますか",
+        # PIN words inside other words are not PIN words.
+        "Is it open at 17:30 for my passport?",
+        "パスポートは12/28に使えますか",
+        "Loading model pinbot.tar.gz at 00:16",
     ],
 )
 def test_times_dates_and_counts_without_a_pin_word_are_kept(text: str) -> None:
@@ -182,10 +193,42 @@ def test_times_dates_and_counts_without_a_pin_word_are_kept(text: str) -> None:
         ("12.28", PIN),
         ("12/28/2025", PIN),
         ("3100/1/1", PIN),
+        ("1234-5678", PIN),
+        ("2025-13-01", PIN),
+        ("暗証番号は12:34です", f"暗証番号は{PIN}です"),
+        ("暗証番号は2025-12-25", f"暗証番号は{PIN}"),
     ],
 )
 def test_clock_times_and_dates_are_pins_next_to_a_pin_word_or_when_not_exact(text: str, expected: str) -> None:
     assert redact(text).text == expected
+
+
+@pytest.mark.parametrize(
+    "message, value",
+    [
+        # Misses found by the red-team set (/tmp/redteam, written without reading this code).
+        ("暗証番号😀1😀2😀3😀4", "1234"),
+        ("暗証番号1🙏2🙏3🙏4", "1234"),
+        ("暗証番号は1✨9✨8✨4", "1984"),
+        ("暗証番号は○○○○にしてた", "○○○○"),
+        ("暗証番号は◯◯◯◯", "◯◯◯◯"),
+        ("署名用パスワードは A B C 1 2 3 です", "ABC123"),
+        ("署名用パスワードはabc-12345", "abc12345"),
+        ("パスワードはAbc-1234-xyz", "Abc1234xyz"),
+        ("署名用パスワードは T o k y o 2 0 2 4", "Tokyo2024"),
+    ],
+)
+def test_red_team_misses_are_redacted(message: str, value: str) -> None:
+    result = redact(message).text
+    assert PIN in result
+    squeezed = "".join(ch for ch in result if ch.isalnum() or ch in "○◯")
+    assert value not in squeezed and value[:3] not in squeezed.replace("暗証番号", ""), result
+
+
+def test_spaced_letters_are_joined_only_into_a_password_next_to_a_pin_word() -> None:
+    assert redact("my pin is a b c").text == "my pin is a b c"  # no digit: no password
+    assert redact("PIN is 1234 for my card").text == f"PIN is {PIN} for my card"  # words stay words
+    assert redact("a b c 1 2 3").text == "a b c 1 2 3"  # no PIN word: spaced characters are not joined
 
 
 def test_digits_glued_to_a_count_are_judged_on_their_own() -> None:

@@ -14,7 +14,6 @@ from typing import Any, Optional
 from rasa.core.nlg.interpolator import interpolate_text
 from rasa.shared.core.events import BotUttered, UserUttered
 
-from privacy import redact
 from privacy.commands import is_command, visible_text
 
 # The domain response whose buttons are the main menu: choices residents can always send (the LINE rich menu and
@@ -53,13 +52,9 @@ def main_menu_payloads(domain: Any) -> set[str]:
 
 
 def offered_match(command: str, payloads: set[str]) -> Optional[str]:
-    """The offered payload ``command`` is, or None.
+    """``command`` if it is exactly one of ``payloads``, else None.
 
-    The channel has redacted the text by then, so a payload that looks like a PIN to the rule (a part id such as
-    ``visit2``) arrives redacted: it is compared in redacted form too, and a single match is that payload, as the bot
-    offered it (bot content, nothing of the resident's). Two offered payloads that redact alike match neither.
+    Payload ids never look like a PIN to the redaction rule (tests/golden/test_payloads_survive_redaction.py), so the
+    redacted text of a pressed button is the payload itself.
     """
-    if command in payloads:
-        return command
-    matches = [payload for payload in payloads if redact(payload).text == command]
-    return matches[0] if len(matches) == 1 else None
+    return command if command in payloads else None

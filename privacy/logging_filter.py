@@ -44,13 +44,54 @@ def unescape(text: str) -> str:
     return _BREAK_ESCAPE.sub(" ", text)
 
 
+# The shapes of a log line's own numbers, which the resident rule would read as PINs: an IPv4 address with its port,
+# a host's port, a timestamp, an HTTP version and status, and a measured figure named by its key or unit
+# (latency_ms=47, 5.2 ms), and a keyed hash that correlates lines (conversation=<gateway.ids.log_id>). Residents' words reach a log only after the gateway and the channel redacted them, and a
+# PIN or 個人番号 never has these shapes (a 12-digit number is an individual number inside them too).
+_LOG_SHAPES = re.compile(
+    r"(?<![0-9.])[0-9]{1,3}(?:\.[0-9]{1,3}){3}(?::[0-9]{1,5})?(?![0-9.])"
+    r"|(?<=[A-Za-z\]]):[0-9]{2,5}(?![0-9])"
+    r"|(?<![0-9])[0-9]{4}-[0-9]{2}-[0-9]{2}[ T][0-9]{2}:[0-9]{2}:[0-9]{2}(?:[.,][0-9]{1,6})?(?![0-9])"
+    r"|HTTP/[0-9](?:\.[0-9])?\"? [0-9]{3}(?![0-9])"
+    r"|(?<![A-Za-z])(?:[a-z]+_)*(?:ms|seconds|bytes|size|count|port|pid|status|events|messages|turns|deleted)"
+    r"=[0-9]{1,9}(?:\.[0-9]{1,3})?(?![0-9])"
+    r"|(?<![0-9.])[0-9]{1,9}(?:\.[0-9]{1,3})? ?(?:ms|MiB|KiB|MB|kB|bytes)(?![A-Za-z])"
+    r"|(?<![A-Za-z_])(?:conversation|sender|session|request)=[0-9a-f]{12,64}(?![0-9A-Za-z])"
+)
+# Stands in for a kept shape while the line is redacted: a private-use character, neither digit nor separator.
+_KEPT = "\ue000"
+
+
 def scrub_line(text: str) -> str:
     """Redact PINs/個人番号, also inside escapes, and mask API tokens in query strings.
 
-    A line with nothing to redact keeps its escapes; one with something is written with them read.
+    A log line's own numbers (``_LOG_SHAPES``) are set aside first so that addresses, timestamps and figures stay
+    readable. A line with nothing to redact keeps its escapes; one with something is written with them read.
     """
-    redaction = redact(unescape(text))
-    return _TOKEN_QUERY.sub(r"\1***", redaction.text if redaction.changed else text)
+    read = unescape(text).replace(_KEPT, "")
+    kept: list[str] = []
+
+    def set_aside(match: re.Match[str]) -> str:
+        if not _is_log_shape(match.group(0)):
+            return match.group(0)
+        kept.append(match.group(0))
+        return _KEPT
+
+    redaction = redact(_LOG_SHAPES.sub(set_aside, read))
+    if not redaction.changed:
+        return _TOKEN_QUERY.sub(r"\1***", text)
+    # A placeholder never covers the stand-in (it is no digit, letter or separator): one piece per kept shape.
+    pieces = redaction.text.split(_KEPT)
+    restored = pieces[0] + "".join(shape + piece for shape, piece in zip(kept, pieces[1:], strict=True))
+    return _TOKEN_QUERY.sub(r"\1***", restored)
+
+
+def _is_log_shape(shape: str) -> bool:
+    """An address is one only with octets up to 255: 「123.456.789.012」 is a disguised 個人番号, not an address."""
+    address = shape.split(":")[0]
+    if address.count(".") == 3 and address.replace(".", "").isdigit():
+        return all(int(octet) <= 255 for octet in address.split("."))
+    return True
 
 
 _Args = Union[tuple[object, ...], Mapping[str, object], None]

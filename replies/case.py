@@ -247,7 +247,7 @@ def not_covered_replies(kb: KnowledgeBase, municipality: Municipality, query: Ca
 
 # ---- Behind 「手続きの流れと注意」: the page's full wording.
 
-SECOND_VISIT = "visit2"
+SECOND_VISIT = "second_visit"
 
 
 def _documents_text(req: Requirements, visits: Sequence[int]) -> str:

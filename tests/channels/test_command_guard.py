@@ -105,17 +105,13 @@ def test_every_bot_message_of_the_latest_turn_counts(monkeypatch: pytest.MonkeyP
     assert run_turn(monkeypatch, "/deny")[0] == "/deny"
 
 
-def test_an_offered_payload_the_rule_redacts_still_passes(monkeypatch: pytest.MonkeyPatch, store: FakeStore) -> None:
-    """A part id like visit2 mixes letters and digits: the channel's redaction replaces it before the check."""
-    visit2 = '/case_details{"part": "visit2"}'
-    assert redact(visit2).changed
-    store.events = [said("手続きの流れ"), asked("1回目の持ち物", visit2, "/identity_documents")]
-    assert run_turn(monkeypatch, visit2)[0] == visit2
-    # Typed text that redacts alike is taken as that button (nothing of it is kept) ...
-    assert run_turn(monkeypatch, '/case_details{"part": "abc123"}')[0] == visit2
-    # ... unless two offered payloads redact alike: then it is no button.
-    store.events = [said("手続きの流れ"), asked("持ち物", visit2, '/case_details{"part": "visit3"}')]
-    assert run_turn(monkeypatch, visit2)[0] == "／" + redact(visit2).text[1:]
+def test_typed_text_that_redacts_is_no_button(monkeypatch: pytest.MonkeyPatch, store: FakeStore) -> None:
+    """Only the exact payload passes: a command that held a PIN-like value is neutralised, never taken as a button."""
+    offered = '/case_details{"part": "second_visit"}'
+    store.events = [said("手続きの流れ"), asked("2回目の持ち物", offered, "/identity_documents")]
+    assert run_turn(monkeypatch, offered)[0] == offered
+    typed = '/case_details{"part": "abc123"}'
+    assert run_turn(monkeypatch, typed)[0] == "／" + redact(typed).text[1:]
 
 
 def test_a_button_of_an_earlier_turn_is_neutralised(monkeypatch: pytest.MonkeyPatch, store: FakeStore) -> None:

@@ -199,3 +199,34 @@ def test_a_malformed_record_is_reported_with_its_parts_redacted() -> None:
     record = make_record("%(a)s %(b)s", ({"a": "暗証番号は1234"},))
     assert RedactingFilter().filter(record) is True
     assert "1234" not in repr(record.args)
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        "demo page: http://127.0.0.1:8080/",
+        '127.0.0.1:54321 - "POST /api/chat/message HTTP/1.1" 200',
+        "turn channel=web conversation=a3f9c01b22de kind=text messages=3 latency_ms=1234",
+        "2026-12-07 02:10:40,913 INFO rasa.core: Loading model models/pinbot.tar.gz",
+        "Rasa replica 1 (127.0.0.1:5006) exited (status 137)",
+        "parse took 12.5 ms, 2048 bytes",
+    ],
+)
+def test_a_log_lines_own_numbers_are_kept(line: str) -> None:
+    """Addresses, ports, timestamps, HTTP status and measured figures are not PINs: operators must read them."""
+    assert scrub_line(line) == line
+
+
+@pytest.mark.parametrize(
+    "line, value",
+    [
+        ("2026-12-07 02:10:40,913 INFO x: 暗証番号は1234 from 127.0.0.1:5005", "1234"),
+        ("user said 4917 latency_ms=12", "4917"),
+        ("個人番号 123.456.789.012 from 10.0.0.1", "123456789012"),
+        ("value=1234-5678-9012", "123456789012"),
+    ],
+)
+def test_a_secret_beside_a_log_shape_is_still_redacted(line: str, value: str) -> None:
+    scrubbed = scrub_line(line)
+    assert value not in "".join(ch for ch in scrubbed if ch.isdigit())
+    assert "［" in scrubbed

@@ -98,7 +98,7 @@ def test_first_answer_is_phone_sized(kb: KnowledgeBase, mid: str, procedure: str
     assert len(replies) <= 3
     assert [len(text_of(r)) for r in replies if len(text_of(r)) > LIMITS.bubble] == []
     assert sum(len(text_of(reply)) for reply in replies) <= LIMITS.turn
-    for part in (None, "visit2"):
+    for part in (None, "second_visit"):
         assert sum(len(text_of(reply)) for reply in details(kb, mid, procedure, applicant, part)) <= LIMITS.turn
 
 
@@ -337,7 +337,7 @@ def test_details_keep_the_pages_full_wording(kb: KnowledgeBase) -> None:
         if req is None or not req.covered:
             continue
         behind = joined(details(kb, mid, procedure, applicant)) + joined(
-            details(kb, mid, procedure, applicant, "visit2")
+            details(kb, mid, procedure, applicant, "second_visit")
         )
         for document in req.documents:
             for piece in (document.note, *document.options, *document.remarks):

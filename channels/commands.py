@@ -12,7 +12,7 @@ from collections.abc import Iterable
 from typing import Any, Optional
 
 from rasa.core.nlg.interpolator import interpolate_text
-from rasa.shared.core.events import BotUttered, UserUttered
+from rasa.shared.core.events import BotUttered
 
 from privacy.commands import is_command, visible_text
 
@@ -28,11 +28,13 @@ def command_text(text: str) -> Optional[str]:
 
 
 def offered_payloads(events: Iterable[Any]) -> set[str]:
-    """Payloads of the buttons of the bot's latest turn: its messages since the resident's last one."""
+    """Payloads of every button the bot offered in the stored conversation (its current session, as Rasa loads it).
+
+    Not only the latest turn: a resident who taps an earlier button (another applicant, another office) means it,
+    as the gateway's own check of offered buttons does.
+    """
     payloads: set[str] = set()
-    for event in reversed(list(events)):
-        if isinstance(event, UserUttered):
-            break
+    for event in events:
         if isinstance(event, BotUttered):
             for button in event.data.get("buttons") or []:
                 if isinstance(button, dict) and isinstance(button.get("payload"), str):

@@ -135,7 +135,7 @@ async def _stored_tracker(sender_id: Text) -> Any:
 
 
 async def _only_offered_commands(text: Optional[Text], sender_id: Text) -> Optional[Text]:
-    """``text``, its slash neutralised if it is a command neither offered in the bot's latest turn nor in its menu.
+    """``text``, its slash neutralised if it is a command neither offered in this conversation nor in the menu.
 
     The stored conversation is read only for a command: a typed turn costs nothing more.
     """

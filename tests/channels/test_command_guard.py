@@ -114,13 +114,16 @@ def test_typed_text_that_redacts_is_no_button(monkeypatch: pytest.MonkeyPatch, s
     assert run_turn(monkeypatch, typed)[0] == "／" + redact(typed).text[1:]
 
 
-def test_a_button_of_an_earlier_turn_is_neutralised(monkeypatch: pytest.MonkeyPatch, store: FakeStore) -> None:
+def test_a_button_of_an_earlier_turn_still_passes(monkeypatch: pytest.MonkeyPatch, store: FakeStore) -> None:
+    """A resident who taps an earlier button (another applicant) means it; a payload never offered stays text."""
     store.events = [
         asked("どなたですか。", SELF),
         said("本人です"),
         asked(CITY_QUESTION, '/inform{"municipality": "x"}'),
     ]
-    assert run_turn(monkeypatch, SELF)[0] == "／" + SELF[1:]
+    assert run_turn(monkeypatch, SELF)[0] == SELF
+    other = '/inform{"applicant_type": "voluntary_proxy"}'
+    assert run_turn(monkeypatch, other)[0] == "／" + other[1:]
 
 
 def test_a_payload_like_typed_text_is_not_a_button(monkeypatch: pytest.MonkeyPatch, store: FakeStore) -> None:

@@ -41,6 +41,18 @@ def test_first_answer_is_phone_sized(rendered: dict[str, Rendered]) -> None:
         assert all(not m.get("buttons") for m in first[:-1]), path
 
 
+def test_every_bubble_is_phone_sized(rendered: dict[str, Rendered]) -> None:
+    """Every bubble of every answer, behind buttons and for direct questions too, has at most 350 characters."""
+    long_bubbles = [
+        (path, len(message.get("text") or ""))
+        for path, result in rendered.items()
+        for turn in result.turns
+        for message in turn
+        if len(message.get("text") or "") > BUBBLE_LIMIT
+    ]
+    assert long_bubbles == []
+
+
 # Who a resident of 龍ケ崎市 would be told to contact: the city, its desk, 「担当窓口」, or nobody at all.
 RYUGASAKI_DESKS = ("龍ケ崎市", "市民窓口課", "担当窓口", "お越しの前に")
 

@@ -1,6 +1,6 @@
 """Record the test stories of tests/stories/ by running scripted conversations against the real servers.
 
-Each conversation is sent as intents with their entities (so NLU cannot blur what is tested), its tracker is exported
+Each conversation is sent as button payloads (so NLU cannot blur what is tested), its tracker is exported
 through Rasa's `/conversations/<id>/story` endpoint, and `rasa test core --fail-on-prediction-errors`
 replays the stories later: any change to rules, forms or domain that alters a path fails the test.
 Run after a deliberate dialogue change: `make record-stories` (needs a trained model; it runs
@@ -141,14 +141,7 @@ def record(stack: Stack, name: str, turns: List[str]) -> str:
     """Run one conversation and return its story steps, renamed."""
     sender = "story-" + "".join(ch if ch.isalnum() else "-" for ch in name)
     for turn in turns:
-        # Started as an operator starts a turn (a typed /intent is plain text to the REST channel unless the bot
-        # offered that button): the story holds the intent and its entities either way.
-        intent, _, entities = turn[1:].partition("{")
-        stack.api(
-            "POST",
-            f"/conversations/{sender}/trigger_intent",
-            {"name": intent, "entities": json.loads("{" + entities) if entities else {}},
-        )
+        stack.say(sender, turn)
     text = story_yaml(stack, sender)
     body = text.split("stories:", 1)[1]
     lines = body.strip("\n").splitlines()

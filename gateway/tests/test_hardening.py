@@ -263,26 +263,19 @@ def test_secrets_are_not_passed_to_rasa_or_the_action_server(tmp_path: Path) -> 
         "LINE_CHANNEL_ACCESS_TOKEN": "line-token",
         "GATEWAY_SECRET": "g" * 40,
     }
-    for role in ("rasa", "actions"):
-        shown = subprocess.run(
-            ["bash", "-c", f"source scripts/stack_env.sh && (as_role {role} env)"],
-            cwd=REPO_ROOT,
-            env=env,
-            capture_output=True,
-            text=True,
-            check=True,
+
+    def environment_of(role: str) -> str:
+        command = f"source scripts/stack_env.sh && (as_role {role} env)"
+        return subprocess.run(
+            ["bash", "-c", command], cwd=REPO_ROOT, env=env, capture_output=True, text=True, check=True
         ).stdout
+
+    for role in ("rasa", "actions"):
+        shown = environment_of(role)
         for name in SECRET_NAMES:
             assert f"{name}=" not in shown, (role, name)
         assert "RASA_URL=" in shown and "ACTION_ENDPOINT_URL=" in shown  # everything else is kept
-    kept = subprocess.run(
-        ["bash", "-c", "source scripts/stack_env.sh && (as_role gateway env)"],
-        cwd=REPO_ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        check=True,
-    ).stdout
+    kept = environment_of("gateway")
     assert "LINE_CHANNEL_SECRET=line-secret" in kept  # the gateway itself still gets them
 
 

@@ -13,7 +13,7 @@ from rasa_sdk.types import DomainDict
 from actions.context import raw_municipality
 from actions.knowledge import get_kb
 from replies.contact import fallback_message
-from replies.direct import BUBBLE_CHARS, pack_lines
+from replies.direct import pack_lines
 from replies.message import Reply
 from replies.wording import for_residents
 
@@ -47,9 +47,9 @@ class KnowledgeAction(Action, ABC):
             if not kwargs.get("text"):
                 dispatcher.utter_message(**kwargs)
                 continue
-            # A bubble is at most BUBBLE_CHARS long (a phone screen): a longer text goes out in pieces split between
+            # A bubble is at most replies.layout.BUBBLE_CHARS long (a phone screen): a longer text goes out in pieces split between
             # its lines, the buttons under the last one.
-            pieces = pack_lines(for_residents(get_kb(), kwargs["text"]).split("\n"), BUBBLE_CHARS)
+            pieces = pack_lines(for_residents(get_kb(), kwargs["text"]).split("\n"))
             for piece in pieces[:-1]:
                 dispatcher.utter_message(text=piece)
             dispatcher.utter_message(**{**kwargs, "text": pieces[-1]})

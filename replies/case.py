@@ -18,7 +18,7 @@ from kb.ids import APPLICANT_LABELS, PROCEDURE_LABELS
 from kb.models import Fact, Municipality, Office, Requirements, Source
 from replies.checklist import brief_line, bring_parts, full_line, header, unlisted_parts, visits_of
 from replies.contact import contact_text
-from replies.layout import Bubbles, Part, fit, kept_sources, part, texts
+from replies.layout import BUBBLE_CHARS, Bubbles, Part, fit, kept_sources, part, texts
 from replies.message import Button, Reply
 from replies.offices import office_key_notes, office_list_lines
 from replies.sources import source_line
@@ -35,7 +35,7 @@ NATIONWIDE = "（全国共通）"
 class Limits:
     """Length budget of one answer, in characters (the action server reads the turn's from its settings)."""
 
-    bubble: int = 350
+    bubble: int = BUBBLE_CHARS
     turn: int = 1000
 
 

@@ -11,6 +11,7 @@ from kb.ids import APPLICANT_LABELS, PROCEDURE_LABELS, WEEKDAY_LABELS
 from kb.models import IdCategory, IdDocuments, IdRule, Municipality, Office, Source
 from replies.checklist import cites_letter
 from replies.contact import ask_before_visit, contact_lines, contact_text
+from replies.layout import BUBBLE_CHARS
 from replies.message import Button, Reply
 from replies.offices import offices_page
 from replies.sources import source_line
@@ -52,8 +53,6 @@ def _open_on(office: Office, weekday: int) -> bool:
 
 
 MORE_OFFICES = "more"
-# A bubble of a direct answer holds office blocks or ID lists up to this length (one long block stays alone).
-BUBBLE_CHARS = 350
 
 
 def pack(blocks: List[str], limit: int = BUBBLE_CHARS, joint: str = "\n\n") -> List[str]:

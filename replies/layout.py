@@ -13,6 +13,9 @@ from typing import List, Optional, Sequence, Tuple
 from kb.models import Source
 
 Bubbles = List[List["Part"]]
+# The longest bubble residents read, in characters (a phone screen): first answers, direct answers and the pieces
+# the action server splits a longer text into.
+BUBBLE_CHARS = 350
 
 
 @dataclass(frozen=True)

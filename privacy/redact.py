@@ -302,10 +302,10 @@ class _Scan:
             return run[0][0], run[-1][1], INDIVIDUAL_NUMBER_PLACEHOLDER
         if members < 4:
             return None
-        if unit_check and self._unit_after(run[-1][1]):
+        if unit_check and self._word_after(run[-1][1], UNITS):
             # 「1234、3回」: the last group is a count; what comes before it is judged on its own.
             return self.judge(run[:-1], unit_check=False) if len(run) > 1 else None
-        if self._clock_or_date(run) and (not self._mentions_pin() or self._time_word_after(run[-1][1])):
+        if self._clock_or_date(run) and (not self._mentions_pin() or self._word_after(run[-1][1], TIME_WORDS)):
             return None
         return run[0][0], run[-1][1], PIN_PLACEHOLDER
 
@@ -342,17 +342,12 @@ class _Scan:
         found = frozenset(_KIND[placeholder] for _, _, placeholder in merged)
         return Redaction(text="".join(pieces), found=found)
 
-    def _unit_after(self, end: int) -> bool:
+    def _word_after(self, end: int, words: tuple[str, ...]) -> bool:
+        """Whether one of ``words`` follows position ``end`` (spaces between allowed)."""
         norm = self.norm
         while end < len(norm) and norm[end].isspace():
             end += 1
-        return norm.startswith(UNITS, end)
-
-    def _time_word_after(self, end: int) -> bool:
-        norm = self.norm
-        while end < len(norm) and norm[end].isspace():
-            end += 1
-        return norm.startswith(TIME_WORDS, end)
+        return norm.startswith(words, end)
 
     def _mentions_pin(self) -> bool:
         if self._about_pin is None:

@@ -24,7 +24,7 @@ CITY_FILES   := $(wildcard knowledge/municipalities/*.yml)
 CITY_NLU     := data/nlu/municipalities.yml
 TRAIN_INPUTS := config.yml domain.yml vocabulary/slots.yml $(CITY_NLU) $(CITY_FILES) $(shell find data nlu_components -type f \( -name '*.yml' -o -name '*.py' \) 2>/dev/null)
 
-.PHONY: help install lint lint-ja format run run-scaled test test-scaled train shell kb-check nlu-data new-city validate answers eval-nlu bench loadtest test-unit test-stories test-e2e test-gateway test-browser-e2e browser-deps line-richmenu record-stories clean
+.PHONY: help install lint lint-ja format run run-scaled test test-scaled train shell kb-check nlu-data new-city validate answers eval-nlu bench loadtest test-unit test-model test-stories test-e2e test-gateway test-browser-e2e browser-deps line-richmenu record-stories clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
@@ -96,10 +96,14 @@ run-scaled: install train ## production layout: RASA_REPLICAS Rasa + ACTION_REPL
 shell: install train ## chat in the terminal (starts the action server in the background)
 	scripts/run_shell.sh
 
-test: install lint browser-deps kb-check validate train test-unit test-stories test-e2e test-gateway test-scaled test-browser-e2e ## install and run every test (what CI runs)
+test: install lint browser-deps kb-check validate train test-unit test-model test-stories test-e2e test-gateway test-scaled test-browser-e2e ## install and run every test (what CI runs)
 
-test-unit: $(VENV)/.installed $(MODEL)
-	RASA_MODEL=$(MODEL) $(PY) -m pytest -q tests --ignore=tests/e2e --ignore=tests/scaled -p no:cacheprovider
+UNIT_TESTS := tests --ignore=tests/e2e --ignore=tests/scaled -p no:cacheprovider
+test-unit: $(VENV)/.installed ## every test that needs no trained model (no training, a couple of minutes)
+	$(PY) -m pytest -q $(UNIT_TESTS) -m "not model"
+
+test-model: $(VENV)/.installed $(MODEL) ## the NLU tests that load the trained model
+	RASA_MODEL=$(MODEL) $(PY) -m pytest -q $(UNIT_TESTS) -m model
 
 test-stories: $(MODEL)
 	$(RASA) test core --model $(MODEL) --stories tests/stories --fail-on-prediction-errors --out var/results/core

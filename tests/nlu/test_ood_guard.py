@@ -9,10 +9,10 @@ from typing import Any, List
 
 import pytest
 
-from scripts.nlu_eval.dataset import Example
-from scripts.nlu_eval.ood import REJECTED, contrast_items, ood_items
-from scripts.nlu_eval.pipelines import REPO_ROOT
-from scripts.nlu_eval.predictions import Prediction, from_rasa_parse
+from tools.nlu_lab.dataset import Example
+from tools.nlu_lab.ood import REJECTED, contrast_items, ood_items
+from tools.nlu_lab.pipelines import REPO_ROOT
+from tools.nlu_lab.predictions import Prediction, from_rasa_parse
 
 SETS = REPO_ROOT / "tests" / "nlu"
 # Measured on 2026-12-02 (issue 9 round 5: fallback 0.5, then the gate at 0.55 with lemma pairs) on the full

@@ -6,11 +6,11 @@ import argparse
 from pathlib import Path
 from typing import Any, Dict, List, Mapping, Optional, Sequence, Tuple
 
-from scripts.nlu_eval import ood, report
-from scripts.nlu_eval.ood import GATE_OFF, Operating
-from scripts.nlu_eval.pipelines import PipelineSpec
-from scripts.nlu_eval.predictions import Prediction
-from scripts.nlu_eval.runner import evaluate_once, run_worker
+from tools.nlu_lab import ood, report
+from tools.nlu_lab.ood import GATE_OFF, Operating
+from tools.nlu_lab.pipelines import PipelineSpec
+from tools.nlu_lab.predictions import Prediction
+from tools.nlu_lab.runner import evaluate_once, run_worker
 
 COMMITTED_FALLBACK = 0.7  # FallbackClassifier threshold of config.yml before issue 9
 

@@ -8,7 +8,7 @@ import time
 from pathlib import Path
 from typing import Any, Dict, Tuple
 
-from scripts.nlu_eval.pipelines import REPO_ROOT
+from tools.nlu_lab.pipelines import REPO_ROOT
 
 logger = logging.getLogger(__name__)
 

@@ -8,8 +8,8 @@ from typing import Any, Dict, Iterable, List, Sequence, Tuple
 import numpy as np
 from sklearn.metrics import f1_score, precision_recall_fscore_support
 
-from scripts.nlu_eval.dataset import Entity
-from scripts.nlu_eval.predictions import FALLBACK_INTENT, OUT_OF_SCOPE_INTENT, Prediction
+from tools.nlu_lab.dataset import Entity
+from tools.nlu_lab.predictions import FALLBACK_INTENT, OUT_OF_SCOPE_INTENT, Prediction
 
 
 def intent_metrics(predictions: Sequence[Prediction]) -> Dict[str, Any]:

@@ -11,7 +11,7 @@ from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import Pipeline
 
-from scripts.nlu_eval.dataset import Example
+from tools.nlu_lab.dataset import Example
 
 
 def build_baseline(seed: int) -> Pipeline:

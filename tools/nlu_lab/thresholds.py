@@ -13,7 +13,7 @@ from typing import Any, Dict, List, Sequence, Tuple
 
 import numpy as np
 
-from scripts.nlu_eval.predictions import OUT_OF_SCOPE_INTENT, Prediction
+from tools.nlu_lab.predictions import OUT_OF_SCOPE_INTENT, Prediction
 
 SHARE_SENSITIVE_INTENT = "share_sensitive"
 

@@ -33,7 +33,7 @@ COMPARED: Dict[str, PipelineSpec] = {p.name: p for p in (MAIN, TUTORIAL, SKLEARN
 
 
 def variant(name: str) -> PipelineSpec:
-    """An ablation config from `scripts/nlu_eval/variants/<name>.yml`."""
+    """An ablation config from `tools/nlu_lab/variants/<name>.yml`."""
     path = VARIANTS_DIR / f"{name}.yml"
     if not path.exists():
         raise FileNotFoundError(f"no variant config {path}")

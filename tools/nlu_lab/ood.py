@@ -13,7 +13,7 @@ from typing import Any, Dict, List, Optional, Sequence, Tuple
 
 import yaml
 
-from scripts.nlu_eval.predictions import FALLBACK_INTENT, OUT_OF_SCOPE_INTENT, Prediction
+from tools.nlu_lab.predictions import FALLBACK_INTENT, OUT_OF_SCOPE_INTENT, Prediction
 
 SHARE_SENSITIVE_INTENT = "share_sensitive"
 AMBIGUOUS_INTENT = "ambiguous_password"

@@ -12,12 +12,12 @@ import sys
 from pathlib import Path
 from typing import Any, Dict, List, Sequence
 
-from scripts.nlu_eval import ood_report, report
-from scripts.nlu_eval.dataset import load_examples, normalized_text
-from scripts.nlu_eval.pipelines import MAIN, REPO_ROOT, PipelineSpec, resolve
-from scripts.nlu_eval.resources import cpu_model
-from scripts.nlu_eval.runner import cross_validate, summarize, train_and_evaluate
-from scripts.nlu_eval.thresholds import choose_thresholds, score_distributions
+from tools.nlu_lab import ood_report, report
+from tools.nlu_lab.dataset import load_examples, normalized_text
+from tools.nlu_lab.pipelines import MAIN, REPO_ROOT, PipelineSpec, resolve
+from tools.nlu_lab.resources import cpu_model
+from tools.nlu_lab.runner import cross_validate, summarize, train_and_evaluate
+from tools.nlu_lab.thresholds import choose_thresholds, score_distributions
 
 
 def _arguments(argv: Sequence[str]) -> argparse.Namespace:
@@ -31,7 +31,7 @@ def _arguments(argv: Sequence[str]) -> argparse.Namespace:
     parser.add_argument(
         "--cv-pipelines", default="sudachi", help="pipelines that also get k-fold CV (may name variant:<name>)"
     )
-    parser.add_argument("--variants", default="", help="ablation configs from scripts/nlu_eval/variants/ (comma list)")
+    parser.add_argument("--variants", default="", help="ablation configs from tools/nlu_lab/variants/ (comma list)")
     parser.add_argument("--work-dir", default="var/nlu_eval")
     parser.add_argument("--doc", default="docs/nlu.md", help="Markdown file to update ('' = none)")
     parser.add_argument("--ood", default="tests/nlu/out_of_domain.yml", help="out-of-domain test set ('' = skip)")
@@ -53,7 +53,7 @@ def _arguments(argv: Sequence[str]) -> argparse.Namespace:
 
 
 def _provenance(args: argparse.Namespace, n_train: int, n_heldout: int) -> str:
-    command = "PYTHONPATH=. .venv/bin/python scripts/eval_nlu.py " + " ".join(shlex.quote(a) for a in sys.argv[1:])
+    command = "PYTHONPATH=. .venv/bin/python -m tools.nlu_lab.eval " + " ".join(shlex.quote(a) for a in sys.argv[1:])
     return (
         f"Generated {datetime.datetime.now(datetime.timezone.utc):%Y-%m-%d %H:%M UTC} by `{command.strip()}` "
         f"on {os.cpu_count()} CPU(s) ({cpu_model()}), Python {platform.python_version()}. "

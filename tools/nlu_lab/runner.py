@@ -9,15 +9,15 @@ import sys
 from pathlib import Path
 from typing import AbstractSet, Any, Dict, List, Optional
 
-from scripts.nlu_eval.dataset import (
+from tools.nlu_lab.dataset import (
     load_training_data,
     normalized_text,
     stratified_folds,
     write_training_data,
 )
-from scripts.nlu_eval.metrics import entity_metrics, fallback_metrics, intent_metrics, latency_metrics
-from scripts.nlu_eval.pipelines import REPO_ROOT, PipelineSpec
-from scripts.nlu_eval.predictions import Prediction
+from tools.nlu_lab.metrics import entity_metrics, fallback_metrics, intent_metrics, latency_metrics
+from tools.nlu_lab.pipelines import REPO_ROOT, PipelineSpec
+from tools.nlu_lab.predictions import Prediction
 
 
 def _worker_env() -> Dict[str, str]:
@@ -37,11 +37,11 @@ def _worker_env() -> Dict[str, str]:
 
 
 def run_worker(step: str, spec: PipelineSpec, work_dir: Path, tag: str, **options: str) -> Dict[str, Any]:
-    """Runs `scripts.nlu_eval.worker <step>` in a fresh process; returns its JSON."""
+    """Runs `tools.nlu_lab.worker <step>` in a fresh process; returns its JSON."""
     work_dir.mkdir(parents=True, exist_ok=True)
     result_path = work_dir / f"{tag}.{step}.json"
     log_path = work_dir / f"{tag}.{step}.log"
-    command = [sys.executable, "-m", "scripts.nlu_eval.worker", step, "--kind", spec.kind]
+    command = [sys.executable, "-m", "tools.nlu_lab.worker", step, "--kind", spec.kind]
     command += ["--result", str(result_path)]
     for key, value in options.items():
         command += [f"--{key}", str(value)]

@@ -4,7 +4,7 @@ Each conversation is sent as button payloads (so NLU cannot blur what is tested)
 through Rasa's `/conversations/<id>/story` endpoint, and `rasa test core --fail-on-prediction-errors`
 replays the stories later: any change to rules, forms or domain that alters a path fails the test.
 Run after a deliberate dialogue change: `make record-stories` (needs a trained model; it runs
-`python -m scripts.record_test_stories` from the repo root), then review the diff.
+`python -m tools.record_test_stories` from the repo root), then review the diff.
 """
 
 from __future__ import annotations
@@ -167,7 +167,7 @@ def main() -> int:
         stack.start_rasa()
         for group, conversations in groups.items():
             stories = [record(stack, name, turns) for name, turns in conversations]
-            header = "# Recorded by scripts/record_test_stories.py from real conversations; review diffs by hand.\n"
+            header = "# Recorded by tools/record_test_stories.py from real conversations; review diffs by hand.\n"
             path = Path(args.out) / f"test_{group}.yml"
             path.write_text(header + 'version: "3.1"\nstories:\n' + "\n".join(stories) + "\n", encoding="utf-8")
             print(f"wrote {len(stories)} stories to {path.relative_to(REPO)}")

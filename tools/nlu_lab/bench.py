@@ -1,4 +1,4 @@
-"""Implementation of scripts/bench_parse.py (see its docstring)."""
+"""Implementation of -m tools.nlu_lab.bench (see its docstring)."""
 
 from __future__ import annotations
 
@@ -11,12 +11,12 @@ import urllib.request
 from pathlib import Path
 from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple
 
-from scripts.nlu_eval import report
-from scripts.nlu_eval.bad_inputs import BAD_INPUTS
-from scripts.nlu_eval.dataset import load_examples
-from scripts.nlu_eval.metrics import latency_metrics
-from scripts.nlu_eval.pipelines import REPO_ROOT
-from scripts.nlu_eval.resources import cpu_model, current_rss_mb
+from tools.nlu_lab import report
+from tools.nlu_lab.bad_inputs import BAD_INPUTS
+from tools.nlu_lab.dataset import load_examples
+from tools.nlu_lab.metrics import latency_metrics
+from tools.nlu_lab.pipelines import REPO_ROOT
+from tools.nlu_lab.resources import cpu_model, current_rss_mb
 
 # Issue 9 (was 15 ms in issue 3).
 TARGET_P50_MS = 10.0
@@ -103,7 +103,7 @@ def _bad_inputs(parse: Parse) -> Tuple[List[Dict[str, Any]], bool]:
 
 
 def _sklearn_baseline(data: str, texts: Sequence[str], rounds: int) -> Dict[str, float]:
-    from scripts.nlu_eval.sklearn_pipeline import SklearnParser, train_sklearn
+    from tools.nlu_lab.sklearn_pipeline import SklearnParser, train_sklearn
 
     with tempfile.TemporaryDirectory() as tmp:
         artifact, train_seconds = train_sklearn(load_examples(data), tmp, seed=42)
@@ -141,7 +141,7 @@ def main(argv: Sequence[str]) -> int:
     if args.url:
         parse, source = _http_parser(args.url), args.url
     else:
-        from scripts.nlu_eval.rasa_pipeline import RasaParser
+        from tools.nlu_lab.rasa_pipeline import RasaParser
 
         model = args.model or _newest_model()
         parse, source = RasaParser(model).parse, model
@@ -218,7 +218,7 @@ def _write_doc(
     import os
     import sys
 
-    command = "PYTHONPATH=. .venv/bin/python scripts/bench_parse.py " + " ".join(sys.argv[1:])
+    command = "PYTHONPATH=. .venv/bin/python -m tools.nlu_lab.bench " + " ".join(sys.argv[1:])
     load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
     lines = [
         f"Generated {datetime.datetime.now(datetime.timezone.utc):%Y-%m-%d %H:%M UTC} by `{command}` "

@@ -20,15 +20,15 @@ WARMUP_TEXTS = ("こんにちは", "暗証番号を忘れました", "三鷹市�
 
 
 def _train(args: argparse.Namespace) -> Dict[str, Any]:
-    from scripts.nlu_eval.resources import peak_rss_mb
+    from tools.nlu_lab.resources import peak_rss_mb
 
     if args.kind == "rasa":
-        from scripts.nlu_eval.rasa_pipeline import train_rasa_nlu
+        from tools.nlu_lab.rasa_pipeline import train_rasa_nlu
 
         artifact, seconds = train_rasa_nlu(args.config, args.data, args.out)
     else:
-        from scripts.nlu_eval.dataset import load_examples
-        from scripts.nlu_eval.sklearn_pipeline import train_sklearn
+        from tools.nlu_lab.dataset import load_examples
+        from tools.nlu_lab.sklearn_pipeline import train_sklearn
 
         artifact, seconds = train_sklearn(load_examples(args.data), args.out, args.seed)
     return {"artifact": artifact, "train_seconds": seconds, "train_peak_rss_mb": peak_rss_mb()}
@@ -42,8 +42,8 @@ def _train_evaluate(args: argparse.Namespace) -> Dict[str, Any]:
 
 
 def _evaluate(args: argparse.Namespace) -> Dict[str, Any]:
-    from scripts.nlu_eval.predictions import from_rasa_parse
-    from scripts.nlu_eval.resources import current_rss_mb
+    from tools.nlu_lab.predictions import from_rasa_parse
+    from tools.nlu_lab.resources import current_rss_mb
 
     started = time.perf_counter()
     parser = _parser(args.kind, args.artifact)
@@ -63,7 +63,7 @@ def _evaluate(args: argparse.Namespace) -> Dict[str, Any]:
 
 def _test_examples(path: str) -> List[Any]:
     """Rasa NLU YAML, or a JSON list of {text, intent} (sets in other formats, see nlu_eval.ood)."""
-    from scripts.nlu_eval.dataset import Example, load_examples
+    from tools.nlu_lab.dataset import Example, load_examples
 
     if path.endswith(".json"):
         items = json.loads(Path(path).read_text(encoding="utf-8"))
@@ -73,10 +73,10 @@ def _test_examples(path: str) -> List[Any]:
 
 def _parser(kind: str, artifact: str) -> Any:
     if kind == "rasa":
-        from scripts.nlu_eval.rasa_pipeline import RasaParser
+        from tools.nlu_lab.rasa_pipeline import RasaParser
 
         return RasaParser(artifact)
-    from scripts.nlu_eval.sklearn_pipeline import SklearnParser
+    from tools.nlu_lab.sklearn_pipeline import SklearnParser
 
     return SklearnParser(artifact)
 

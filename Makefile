@@ -61,8 +61,8 @@ lint-ja: $(TOOLS_VENV)/.installed ## lint the Japanese of every rendered answer 
 format: $(TOOLS_VENV)/.installed ## format the code with ruff (what make lint checks)
 	$(T)/ruff format .
 
-$(CITY_NLU): $(CITY_FILES) scripts/city_nlu.py | $(VENV)/.installed
-	$(PY) -m scripts.city_nlu
+$(CITY_NLU): $(CITY_FILES) tools/city_nlu.py | $(VENV)/.installed
+	$(PY) -m tools.city_nlu
 	@touch $@
 
 nlu-data: $(CITY_NLU) ## regenerate data/nlu/municipalities.yml from knowledge/municipalities/*.yml
@@ -75,14 +75,14 @@ $(MODEL): $(VENV)/.installed $(TRAIN_INPUTS)
 train: $(MODEL) ## train the model when data, domain, config or a city file changed
 
 kb-check: $(VENV)/.installed ## validate knowledge/ against its schema
-	$(PY) -m scripts.kb_check
+	$(PY) -m tools.kb_check
 
 answers: $(VENV)/.installed ## render every answer into tests/golden/ (review the diff) and print the length table
-	$(PY) -m scripts.render_answers
+	$(PY) -m tools.render_answers
 
 new-city: $(VENV)/.installed ## scaffold knowledge/municipalities/<ID>.yml from the template: make new-city ID=hoshino NAME=星野市
 	@test -n "$(ID)" -a -n "$(NAME)" || { echo "usage: make new-city ID=<id> NAME=<市名>  (e.g. ID=hoshino NAME=星野市)" >&2; exit 2; }
-	$(PY) -m scripts.new_city --id "$(ID)" --name "$(NAME)"
+	$(PY) -m tools.new_city --id "$(ID)" --name "$(NAME)"
 
 validate: $(VENV)/.installed $(CITY_NLU) ## rasa data validate (domain, NLU, stories, rules)
 	$(RASA) data validate --config config.yml --domain domain.yml --data data --fail-on-warnings
@@ -127,10 +127,10 @@ browser-deps: ## install Debian's chromium for the browser tests (root)
 	@command -v chromium >/dev/null 2>&1 || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium) || { echo "chromium is needed for the browser tests: install Debian's chromium package (as root)" >&2; exit 1; }
 
 eval-nlu: $(VENV)/.installed $(MODEL) ## compare NLU pipelines on the held-out set (+ k-fold CV); this pipeline = the model of make train
-	$(PY) -m scripts.eval_nlu --model $(MODEL) $(ARGS)
+	$(PY) -m tools.nlu_lab.eval --model $(MODEL) $(ARGS)
 
 bench: $(VENV)/.installed $(MODEL) ## parse latency and memory vs targets (ARGS=--train also times a full training, empty cache)
-	$(PY) -m scripts.bench_parse --model $(MODEL) $(ARGS)
+	$(PY) -m tools.nlu_lab.bench --model $(MODEL) $(ARGS)
 
 # `make loadtest --soak` cannot work (make reads --soak as its own option): SOAK=1, or any options in ARGS.
 loadtest: install train ## load test vs a stock rasa init bot (ARGS="--quick", SOAK=1 for the soak; docs/loadtest.md)
@@ -143,4 +143,4 @@ clean: ## remove trained models and runtime state (keeps the virtualenvs)
 	rm -rf $(MODEL_DIR)/* var/ .rasa/
 
 record-stories: $(MODEL) ## re-record tests/stories/ from scripted conversations (review the diff)
-	$(PY) -m scripts.record_test_stories --model $(MODEL)
+	$(PY) -m tools.record_test_stories --model $(MODEL)

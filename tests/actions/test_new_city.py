@@ -209,7 +209,7 @@ def test_a_small_model_trained_on_the_copy_understands_the_new_city(
     copy: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """The project's own NLU pipeline (10 DIET epochs), trained on the copy: 星野市 is an inform with its id."""
-    from scripts.nlu_eval.rasa_pipeline import RasaParser, train_rasa_nlu
+    from tools.nlu_lab.models import RasaParser, train_rasa_nlu
 
     monkeypatch.chdir(copy)  # Rasa's training cache (.rasa/) goes into the copy
     monkeypatch.setenv("KB_DIR", str(copy / "knowledge"))

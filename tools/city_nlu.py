@@ -22,7 +22,7 @@ from kb.resolve import KANA_FOLLOWERS, KANJI_BLOCKERS
 OUTPUT = Path("data") / "nlu" / "municipalities.yml"
 
 HEADER = """\
-# GENERATED from knowledge/municipalities/*.yml by `make nlu-data` (python -m scripts.city_nlu).
+# GENERATED from knowledge/municipalities/*.yml by `make nlu-data` (python -m tools.city_nlu).
 # Do not edit: change the city's `name` / `aliases` in its knowledge file, then run `make nlu-data`
 # (`make train` and `make run` do it for you). tests/nlu/test_city_nlu.py fails when this file is stale.
 version: "3.1"

@@ -27,7 +27,7 @@ from gateway.line.client import LineClient
 from gateway.line.handler import LineEventHandler
 from gateway.line.webhook import LineWebhook
 from gateway.logsafe import describe_exception
-from gateway.municipalities import MunicipalityDirectory
+from kb.directory import MunicipalityDirectory
 from gateway.origins import OriginAllowlist
 from gateway.pages import Pages
 from gateway.ratelimit import address_limiter

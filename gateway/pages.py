@@ -9,7 +9,7 @@ from pathlib import Path
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, Response
 
-from gateway.municipalities import MunicipalityDirectory
+from kb.directory import MunicipalityDirectory
 
 STATIC_DIR = Path(__file__).resolve().parent / "static"
 _ASSETS = {

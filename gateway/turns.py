@@ -16,7 +16,7 @@ from gateway.fallback import fallback_text
 from gateway.ids import log_id
 from gateway.line.rejections import RejectionLog
 from gateway.models import BotMessage
-from gateway.municipalities import MunicipalityDirectory
+from kb.directory import MunicipalityDirectory
 from gateway.rasa_client import RasaUnavailable
 from gateway.replicas import ReplicaPool
 from gateway.state import ConversationLocks, SessionBackend, StateUnavailable

@@ -30,7 +30,7 @@ from gateway.line.convert import OutgoingText, payload_for_postback, to_line
 from gateway.line.menu import MAIN_CHOICES, MAIN_PAYLOADS
 from gateway.logsafe import describe_exception
 from gateway.models import BotMessage
-from gateway.municipalities import MunicipalityDirectory
+from kb.directory import MunicipalityDirectory
 from gateway.settings import Settings
 from gateway.state import LimiterFactory, SessionBackend, StateUnavailable
 from gateway.turns import TurnResult, TurnsBusy, TurnService

@@ -24,7 +24,7 @@ from gateway.line.convert import (
 )
 from gateway.logsafe import describe_exception
 from gateway.models import BotButton, BotMessage, parse_rasa_reply
-from gateway.municipalities import MunicipalityDirectory
+from kb.directory import MunicipalityDirectory
 from gateway.ratelimit import SlidingWindowLimiter
 from gateway.settings import REPO_ROOT, Settings, SettingsError
 from gateway.tests.line_events import compute_signature

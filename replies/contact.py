@@ -1,7 +1,8 @@
 """The city's contact, and the polite answer when nothing else could be produced.
 
-The one wording of both, for Rasa's side (actions, the REST channel) and for the gateway: this module needs only
-the standard library and `kb.directory`, so the gateway's virtualenv imports it too.
+The one wording of both (the apologies are in the catalogue, replies/catalogue.yml), for Rasa's side (actions, the
+REST channel) and for the gateway: this module needs only the standard library and PyYAML, so the gateway's
+virtualenv imports it too.
 """
 
 from __future__ import annotations
@@ -11,11 +12,9 @@ from typing import List, Optional, Protocol
 
 from kb.directory import default_directory
 from kb.models import Municipality
+from replies.catalogue import apology
 
 logger = logging.getLogger(__name__)
-
-APOLOGY = "申し訳ありません。ただいまお答えを用意できませんでした。少し時間をおいてもう一度お試しいただくか、お電話でお問い合わせください。"
-GENERIC_CONTACT = "お住まいの市役所の担当窓口へお問い合わせください。"
 
 
 class Cities(Protocol):
@@ -89,12 +88,12 @@ def fallback_message(municipality_id: Optional[str], cities: Optional[Cities] = 
     try:
         source = cities if cities is not None else default_directory()
         if not source.municipality_ids():
-            return f"{APOLOGY}\n{GENERIC_CONTACT}"
+            return f"{apology('unavailable')}\n{apology('generic_contact')}"
         known = municipality_id if municipality_id in source.municipality_ids() else _resolve(source, municipality_id)
-        return "\n".join([APOLOGY, *contact_lines(source, known)])
+        return "\n".join([apology("unavailable"), *contact_lines(source, known)])
     except Exception:  # noqa: BLE001 - even a broken KB must not leave the resident without an answer
         logger.exception("Knowledge base unavailable for the fallback message.")
-        return f"{APOLOGY}\n{GENERIC_CONTACT}"
+        return f"{apology('unavailable')}\n{apology('generic_contact')}"
 
 
 def _resolve(cities: Cities, value: Optional[str]) -> Optional[str]:

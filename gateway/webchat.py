@@ -14,11 +14,11 @@ from starlette.responses import JSONResponse, Response
 
 from gateway.http import NO_STORE, BadJson, BodyTooLarge, client_address, json_error, parse_json, read_body
 from gateway.models import MessageRequest, SessionRef, SessionRequest
-from gateway.municipalities import MunicipalityDirectory
 from gateway.ratelimit import address_key, address_limiter
 from gateway.settings import Settings
 from gateway.state import LimiterFactory, RateLimiter, SessionBackend
 from gateway.turns import TurnsBusy, TurnService
+from kb.directory import MunicipalityDirectory
 
 log = logging.getLogger(__name__)
 

@@ -27,13 +27,13 @@ from linebot.v3.webhooks import (
 from gateway.ids import log_id, pseudonym
 from gateway.line.client import LineApiError, LineClient
 from gateway.line.convert import OutgoingText, payload_for_postback, to_line
-from gateway.line.menu import MAIN_CHOICES, MAIN_PAYLOADS
+from gateway.line.menu import main_choices, main_payloads
 from gateway.logsafe import describe_exception
 from gateway.models import BotMessage
-from gateway.municipalities import MunicipalityDirectory
 from gateway.settings import Settings
 from gateway.state import LimiterFactory, SessionBackend, StateUnavailable
 from gateway.turns import TurnResult, TurnsBusy, TurnService
+from kb.directory import MunicipalityDirectory
 
 log = logging.getLogger(__name__)
 
@@ -164,7 +164,7 @@ class LineEventHandler:
             f"友だち追加ありがとうございます。{city}マイナンバーカードの暗証番号の手続きについてご案内します。\n"
             f"ご用件を下のボタンから選ぶか、文章で入力してください。\n{PRIVACY_NOTE}"
         )
-        return to_line([BotMessage(text=text, buttons=list(MAIN_CHOICES))])
+        return to_line([BotMessage(text=text, buttons=list(main_choices()))])
 
     async def _on_message(self, event: MessageEvent, source: Source, conversation: str) -> bool:
         message = event.message
@@ -193,7 +193,7 @@ class LineEventHandler:
 
     async def _on_postback(self, event: PostbackEvent, source: Source, conversation: str) -> bool:
         data = _readable(event.postback.data or "") if event.postback else ""
-        payload = payload_for_postback(data, list(MAIN_PAYLOADS) + await self._store.offered(conversation))
+        payload = payload_for_postback(data, list(main_payloads()) + await self._store.offered(conversation))
         if payload is None:
             return await self._deliver(event, source, [OutgoingText(NOT_OFFERED_REPLY)])
         if not await self._limiter.allow(conversation):

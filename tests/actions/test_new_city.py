@@ -24,7 +24,7 @@ import kb.store
 from actions.answers import ActionAnswerCase
 from actions.ask import ActionAskMunicipality
 from actions.forms import ValidatePinCaseForm
-from kb.directory import CityDirectory, read_cities
+from kb.directory import MunicipalityDirectory, read_cities
 from replies.contact import fallback_message
 from tests.actions.action_expect import texts
 
@@ -197,7 +197,7 @@ def test_the_form_buttons_and_answer_use_the_new_city(
 
 
 def test_the_gateway_directory_and_fallback_know_the_new_city(hoshino_kb: Path) -> None:
-    directory = CityDirectory(hoshino_kb)
+    directory = MunicipalityDirectory(hoshino_kb)
     assert directory.resolve("星野市") == "hoshino" and directory.resolve("ホシノ") == "hoshino"
     message = fallback_message("hoshino", directory)
     assert "星野市 市民課 電話 " + PHONE in message

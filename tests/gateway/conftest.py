@@ -14,9 +14,9 @@ import pytest
 
 from gateway.app import create_app
 from gateway.settings import Settings
-from gateway.tests.fakes.fake_line import FakeLine, create_fake_line
-from gateway.tests.fakes.fake_rasa import FAKE_RASA_TOKEN, FakeRasa, create_fake_rasa
-from gateway.tests.fakes.servers import ServerThread
+from tests.gateway.fakes.fake_line import FakeLine, create_fake_line
+from tests.gateway.fakes.fake_rasa import FAKE_RASA_TOKEN, FakeRasa, create_fake_rasa
+from tests.gateway.fakes.servers import ServerThread
 from testkit.redis_server import RedisServer
 
 LINE_SECRET = "test-channel-secret"

@@ -10,9 +10,9 @@ from pathlib import Path
 
 import httpx
 
-from gateway.tests.conftest import Gateway
-from gateway.tests.fakes.fake_rasa import FakeRasa
-from gateway.tests.fakes.servers import ServerThread
+from tests.gateway.conftest import Gateway
+from tests.gateway.fakes.fake_rasa import FakeRasa
+from tests.gateway.fakes.servers import ServerThread
 
 FakeRasaFixture = tuple[FakeRasa, ServerThread]
 

@@ -27,7 +27,7 @@ from gateway.models import BotButton, BotMessage, parse_rasa_reply
 from gateway.municipalities import MunicipalityDirectory
 from gateway.ratelimit import SlidingWindowLimiter
 from gateway.settings import REPO_ROOT, Settings, SettingsError
-from gateway.tests.line_events import compute_signature
+from tests.gateway.line_events import compute_signature
 from gateway.textguard import guard_typed_text
 from privacy import redact
 

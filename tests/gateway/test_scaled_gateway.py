@@ -9,11 +9,11 @@ from collections.abc import Callable
 import httpx
 import pytest
 
-from gateway.tests import line_events as ev
-from gateway.tests.conftest import LINE_SECRET, Gateway
-from gateway.tests.fakes.fake_line import FakeLine
-from gateway.tests.fakes.fake_rasa import APPLICANT_BUTTONS, FakeRasa
-from gateway.tests.fakes.servers import ServerThread
+from tests.gateway import line_events as ev
+from tests.gateway.conftest import LINE_SECRET, Gateway
+from tests.gateway.fakes.fake_line import FakeLine
+from tests.gateway.fakes.fake_rasa import APPLICANT_BUTTONS, FakeRasa
+from tests.gateway.fakes.servers import ServerThread
 from testkit.redis_server import RedisServer
 
 FakeRasaFixture = tuple[FakeRasa, ServerThread]

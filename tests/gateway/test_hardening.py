@@ -19,12 +19,12 @@ from gateway.hosts import host_allowed
 from gateway.line.rejections import RejectionLog
 from gateway.ratelimit import address_key
 from gateway.settings import MIN_SECRET_BYTES, REPO_ROOT, Settings, SettingsError
-from gateway.tests import line_events as ev
-from gateway.tests.conftest import LINE_SECRET, Gateway
-from gateway.tests.fakes.fake_line import FakeLine
-from gateway.tests.fakes.fake_rasa import APPLICANT_BUTTONS, FakeRasa
-from gateway.tests.fakes.servers import ServerThread
-from gateway.tests.test_webchat_api import assert_json_error, new_session, send
+from tests.gateway import line_events as ev
+from tests.gateway.conftest import LINE_SECRET, Gateway
+from tests.gateway.fakes.fake_line import FakeLine
+from tests.gateway.fakes.fake_rasa import APPLICANT_BUTTONS, FakeRasa
+from tests.gateway.fakes.servers import ServerThread
+from tests.gateway.test_webchat_api import assert_json_error, new_session, send
 
 FakeRasaFixture = tuple[FakeRasa, ServerThread]
 FakeLineFixture = tuple[FakeLine, ServerThread]

@@ -24,6 +24,10 @@ logger = logging.getLogger(__name__)
 AUTH_TOKEN_ENV = "RASA_AUTH_TOKEN"
 # The domain response that asks residents not to type PINs or 個人番号: every reply to a redacted message has it.
 NOTICE_RESPONSE = "utter_privacy_warning"
+# Metadata the gateway sets on a tapped button (web payload, LINE postback data). A button the bot never offered is
+# answered with REJECTED alone: no turn runs and nothing is stored. The gateway keeps no copy of the offers.
+BUTTON_METADATA = "button"
+REJECTED = {"rejected": "payload_not_offered"}
 
 
 class RedactingRestInput(RestInput):
@@ -56,6 +60,11 @@ class RedactingRestInput(RestInput):
         async def on_message_never_silent(message: UserMessage) -> None:
             collector = message.output_channel
             sent_before = len(getattr(collector, "messages", []))
+            if (message.metadata or {}).get(BUTTON_METADATA) is True:
+                message.text = await _offered_payload((message.text or "").strip(), message.sender_id)
+                if message.text is None:
+                    logger.info("Refused a button the bot did not offer.")
+                    return await collector.send_custom_json(message.sender_id, REJECTED)
             message.text = await _only_offered_commands(message.text, message.sender_id)
             try:
                 await on_new_message(message)
@@ -112,11 +121,10 @@ def _tracker_store(app: Sanic) -> Any:
 
 async def _known_municipality(message: UserMessage) -> Optional[str]:
     """Find the resident's municipality from the message metadata or the stored conversation."""
-    metadata = message.metadata or {}
-    if isinstance(metadata.get("municipality"), str):
-        return metadata["municipality"]
-    tracker = await _stored_tracker(message.sender_id)
-    value = tracker.get_slot("municipality") if tracker else None
+    value = (message.metadata or {}).get("municipality")
+    if not isinstance(value, str):
+        tracker = await _stored_tracker(message.sender_id)
+        value = tracker.get_slot("municipality") if tracker else None
     return value if isinstance(value, str) else None
 
 
@@ -134,22 +142,25 @@ async def _stored_tracker(sender_id: Text) -> Any:
         return None
 
 
-async def _only_offered_commands(text: Optional[Text], sender_id: Text) -> Optional[Text]:
-    """``text``, its slash neutralised if it is a command neither offered in this conversation nor in the menu.
-
-    The stored conversation is read only for a command: a typed turn costs nothing more.
-    """
-    command = command_text(text) if isinstance(text, str) else None
-    if command is None:
-        return text
+async def _offered_payload(text: Text, sender_id: Text) -> Optional[Text]:
+    """The payload ``text`` names if the main menu or else the stored conversation offered it, or None."""
     try:
         menu = main_menu_payloads(_agent().domain)
     except Exception:  # noqa: BLE001 - no domain, no menu: only offered buttons pass
         menu = set()
-    payload = offered_match(command, menu)
+    payload = offered_match(text, menu)
     if payload is None:
         tracker = await _stored_tracker(sender_id)
-        payload = offered_match(command, offered_payloads(tracker.events) if tracker is not None else set())
+        payload = offered_match(text, offered_payloads(tracker.events) if tracker is not None else set())
+    return payload
+
+
+async def _only_offered_commands(text: Optional[Text], sender_id: Text) -> Optional[Text]:
+    """``text``, its slash neutralised if it is a command the bot did not offer (only commands are looked up)."""
+    command = command_text(text) if isinstance(text, str) else None
+    if command is None:
+        return text
+    payload = await _offered_payload(command, sender_id)
     if payload is not None:
         return payload
     logger.info("Neutralised a slash command the bot did not offer.")

@@ -61,7 +61,7 @@ class RedactingRestInput(RestInput):
             collector = message.output_channel
             sent_before = len(getattr(collector, "messages", []))
             if (message.metadata or {}).get(BUTTON_METADATA) is True:
-                message.text = await _offered_payload((message.text or "").strip(), message.sender_id)
+                message.text = await _offered_payload(message.text or "", message.sender_id)
                 if message.text is None:
                     logger.info("Refused a button the bot did not offer.")
                     return await collector.send_custom_json(message.sender_id, REJECTED)

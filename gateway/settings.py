@@ -40,6 +40,12 @@ def _items(raw: object) -> list[str]:
     return list(raw) if isinstance(raw, (list, tuple, set, frozenset)) else [raw]  # type: ignore[list-item]
 
 
+def _problem(error: Any) -> str:
+    """One validation error as the variable's name and pydantic's words, or our own message that names it."""
+    name, message = ".".join(map(str, error["loc"])).upper(), error["msg"].removeprefix("Value error, ")
+    return message if not name or message.startswith(name) else f"{name}: {message}"
+
+
 Csv = Annotated[tuple[str, ...], NoDecode]
 CsvSet = Annotated[frozenset[str], NoDecode]
 Positive = Annotated[int, Field(ge=1)]
@@ -130,8 +136,7 @@ class Settings(BaseSettings):
             raise SettingsError(str(exc)) from exc
         except ValidationError as exc:
             # Field names and pydantic's words only: an input value (a secret, a URL with a password) is never echoed.
-            problems = [f"{'.'.join(map(str, e['loc'])).upper()}: {e['msg'].removeprefix('Value error, ')}" for e in exc.errors()]
-            raise SettingsError("; ".join(problems)) from None
+            raise SettingsError("; ".join(map(_problem, exc.errors()))) from None
         finally:
             _ENVIRON.reset(token)
 

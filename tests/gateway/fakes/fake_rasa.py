@@ -139,7 +139,7 @@ def create_fake_rasa(state: FakeRasa) -> Starlette:
         try:
             return await answer(body)
         finally:
-            state.running[sender] -= 1
+            state.running[sender] = state.running.get(sender, 1) - 1  # a reset may have cleared it meanwhile
 
     async def answer(body: dict[str, Any]) -> Response:
         """The scripted answer, in the current failure mode."""

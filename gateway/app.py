@@ -99,11 +99,7 @@ def create_app(settings: Settings | None = None) -> GatewayApp:
             if settings.line_enabled
             else None
         )
-        handler = (
-            LineEventHandler(settings, line_client, turns, directory, limiters)
-            if line_client
-            else None
-        )
+        handler = LineEventHandler(settings, line_client, turns, directory, limiters) if line_client else None
         webchat = WebChat(settings, state.sessions, turns, directory, limiters)
         webhook = LineWebhook(
             settings.line_channel_secret,

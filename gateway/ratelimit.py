@@ -11,9 +11,9 @@ import time
 from collections.abc import Callable
 
 from limits import RateLimitItemPerSecond
-from limits.storage import storage_from_string
 from limits.aio.strategies import MovingWindowRateLimiter
 from limits.errors import StorageError
+from limits.storage import storage_from_string
 
 from gateway.settings import Settings
 from gateway.state import StateUnavailable

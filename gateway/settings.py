@@ -7,6 +7,7 @@ import secrets
 from collections.abc import Mapping
 from contextvars import ContextVar
 from pathlib import Path
+from types import MappingProxyType
 from typing import Annotated, Any, Literal
 
 from pydantic import AliasChoices, Field, ValidationError, field_validator, model_validator
@@ -21,7 +22,7 @@ MIN_SECRET_BYTES = 32
 # The TLS proxy on the same machine (gateway/README.md): X-Forwarded-For is believed from it alone.
 DEFAULT_FORWARDED_ALLOW_IPS = ("127.0.0.1",)
 # The environment being read (Settings.from_env); plain Settings(...) reads none, so tests see only what they pass.
-_ENVIRON: ContextVar[Mapping[str, str]] = ContextVar("environ", default={})
+_ENVIRON: ContextVar[Mapping[str, str]] = ContextVar("environ", default=MappingProxyType({}))
 
 
 class SettingsError(ValueError):
@@ -67,19 +68,19 @@ class Settings(BaseSettings):
 
     model_config = SettingsConfigDict(frozen=True, extra="ignore", populate_by_name=True, hide_input_in_errors=True)
 
-    host: str = Field("0.0.0.0", validation_alias=_env("host", "GATEWAY_HOST"))
-    port: int = Field(8080, ge=0, validation_alias=_env("port", "GATEWAY_PORT"))
+    host: str = Field(default="0.0.0.0", validation_alias=_env("host", "GATEWAY_HOST"))
+    port: int = Field(default=8080, ge=0, validation_alias=_env("port", "GATEWAY_PORT"))
     rasa_url: str = "http://127.0.0.1:5005"
     # Several replicas (RASA_URLS); empty means the one rasa_url.
     rasa_urls: Csv = ()
     rasa_health_interval_seconds: PositiveFloat = 2.0
     # sqlite: one gateway process (make run); redis: gateways sharing one Redis behave as one (make run-scaled).
     gateway_state: Literal["sqlite", "redis"] = "sqlite"
-    redis_url: str = Field("redis://127.0.0.1:6379/0", repr=False)
+    redis_url: str = Field(default="redis://127.0.0.1:6379/0", repr=False)
     redis_key_prefix: str = "pinbot:gw:"
     redis_timeout_seconds: PositiveFloat = 0.5
     rasa_timeout_seconds: PositiveFloat = 5.0
-    rasa_auth_token: str | None = Field(None, repr=False)
+    rasa_auth_token: str | None = Field(default=None, repr=False)
     # RETENTION_DAYS, read by privacy.retention (the rule Rasa and the scripts share).
     retention_seconds: float = 7 * 24 * 3600.0
     allowed_origins: CsvSet = frozenset()
@@ -87,8 +88,8 @@ class Settings(BaseSettings):
     allowed_hosts: CsvSet = frozenset({"localhost"})
     gateway_secret: bytes = Field(default_factory=lambda: secrets.token_bytes(MIN_SECRET_BYTES), repr=False)
     state_dir: Path = REPO_ROOT / "var"
-    db_path: str = Field("", validation_alias=_env("db_path", "GATEWAY_DB_PATH"))
-    knowledge_dir: Path = Field(REPO_ROOT / "knowledge", validation_alias=_env("knowledge_dir", "KB_DIR"))
+    db_path: str = Field(default="", validation_alias=_env("db_path", "GATEWAY_DB_PATH"))
+    knowledge_dir: Path = Field(default=REPO_ROOT / "knowledge", validation_alias=_env("knowledge_dir", "KB_DIR"))
     default_municipality: str | None = None
     session_ttl_seconds: Positive = 24 * 3600
     session_max_age_seconds: Positive = 24 * 3600
@@ -104,14 +105,20 @@ class Settings(BaseSettings):
     max_turns_in_flight: Positive = 32
     max_turns_per_client: Positive = 16
     max_turns_per_conversation: Positive = 8
-    header_timeout_seconds: PositiveFloat = Field(10.0, validation_alias=_env("header_timeout_seconds", "GATEWAY_HEADER_TIMEOUT_SECONDS"))
-    body_timeout_seconds: PositiveFloat = Field(10.0, validation_alias=_env("body_timeout_seconds", "GATEWAY_BODY_TIMEOUT_SECONDS"))
-    keepalive_timeout_seconds: Positive = Field(5, validation_alias=_env("keepalive_timeout_seconds", "GATEWAY_KEEPALIVE_SECONDS"))
-    max_connections: Positive = Field(1000, validation_alias=_env("max_connections", "GATEWAY_MAX_CONNECTIONS"))
+    header_timeout_seconds: PositiveFloat = Field(
+        default=10.0, validation_alias=_env("header_timeout_seconds", "GATEWAY_HEADER_TIMEOUT_SECONDS")
+    )
+    body_timeout_seconds: PositiveFloat = Field(
+        default=10.0, validation_alias=_env("body_timeout_seconds", "GATEWAY_BODY_TIMEOUT_SECONDS")
+    )
+    keepalive_timeout_seconds: Positive = Field(
+        default=5, validation_alias=_env("keepalive_timeout_seconds", "GATEWAY_KEEPALIVE_SECONDS")
+    )
+    max_connections: Positive = Field(default=1000, validation_alias=_env("max_connections", "GATEWAY_MAX_CONNECTIONS"))
     forwarded_allow_any: bool = False
     forwarded_allow_ips: Csv = DEFAULT_FORWARDED_ALLOW_IPS
-    line_channel_secret: str | None = Field(None, repr=False)
-    line_channel_access_token: str | None = Field(None, repr=False)
+    line_channel_secret: str | None = Field(default=None, repr=False)
+    line_channel_access_token: str | None = Field(default=None, repr=False)
     line_api_base: str = "https://api.line.me"
     line_api_data_base: str = "https://api-data.line.me"
     line_push_fallback: bool = False
@@ -121,7 +128,12 @@ class Settings(BaseSettings):
 
     @classmethod
     def settings_customise_sources(
-        cls, settings_cls: type[BaseSettings], init_settings: PydanticBaseSettingsSource, **_: PydanticBaseSettingsSource
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
     ) -> tuple[PydanticBaseSettingsSource, ...]:
         """Arguments first, then the variables of ``from_env``'s mapping."""
         return init_settings, _Environ(settings_cls)

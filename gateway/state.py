@@ -295,5 +295,7 @@ def open_state(settings: Settings) -> GatewayState:
         else SqliteKeyValue(settings.database)
     )
     retention = settings.retention_seconds
-    sessions = Sessions(kv, min(settings.session_ttl_seconds, retention), min(settings.session_max_age_seconds, retention))
+    sessions = Sessions(
+        kv, min(settings.session_ttl_seconds, retention), min(settings.session_max_age_seconds, retention)
+    )
     return GatewayState(kv, sessions, EventClaims(kv, min(DEDUPE_TTL_SECONDS, retention)), kv.close)

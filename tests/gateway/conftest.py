@@ -14,10 +14,10 @@ import pytest
 
 from gateway.app import create_app
 from gateway.settings import Settings
+from testkit.redis_server import RedisServer
 from tests.gateway.fakes.fake_line import FakeLine, create_fake_line
 from tests.gateway.fakes.fake_rasa import FAKE_RASA_TOKEN, FakeRasa, create_fake_rasa
 from tests.gateway.fakes.servers import ServerThread
-from testkit.redis_server import RedisServer
 
 LINE_SECRET = "test-channel-secret"
 TEST_TIMEOUT_SECONDS = 120

@@ -24,9 +24,9 @@ import httpx
 import uvicorn
 
 from gateway.settings import REPO_ROOT
+from testkit.services import free_port, port_open
 from tests.gateway.fakes.fake_rasa import FakeRasa, create_fake_rasa
 from tests.gateway.gateway_process import gateway_env, gateway_process
-from testkit.services import free_port, port_open
 
 FLOODER = "203.0.113.66"
 FLOOD_SESSIONS = 3

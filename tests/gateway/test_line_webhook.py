@@ -235,7 +235,10 @@ def test_unfollow_deletes_the_conversation_in_rasa_and_the_gateway(
     assert db.execute("SELECT COUNT(*) FROM kv WHERE value LIKE ?", (f"%{conversation}%",)).fetchone()[0] == 0
     # Its buttons went with Rasa's tracker: a tap of one now is refused politely.
     deliver(line_gw, ev.postback_event(APPLICANT_BUTTONS[0]["payload"]))
-    assert "この選択肢は現在ご利用いただけません" in fake_line[0].wait_for("/message/reply", 2)[1].body["messages"][0]["text"]
+    assert (
+        "この選択肢は現在ご利用いただけません"
+        in fake_line[0].wait_for("/message/reply", 2)[1].body["messages"][0]["text"]
+    )
 
 
 @pytest.mark.parametrize("kind", ["sticker", "image", "video", "audio", "file", "location"])

@@ -11,11 +11,11 @@ import pytest
 from gateway.rasa_client import RasaConnectionLost, RasaNotAccepted, RasaUnavailable
 from gateway.replicas import ReplicaPool
 from gateway.settings import Settings
+from testkit.services import free_port
 from tests.gateway.conftest import Gateway, wait_for_health
 from tests.gateway.fakes.dying_rasa import DyingRasa
 from tests.gateway.fakes.fake_rasa import FakeRasa, create_fake_rasa
 from tests.gateway.fakes.servers import ServerThread
-from testkit.services import free_port
 
 FakeRasaFixture = tuple[FakeRasa, ServerThread]
 A, B, C = "http://a.test", "http://b.test", "http://c.test"

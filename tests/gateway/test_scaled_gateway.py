@@ -9,12 +9,12 @@ from collections.abc import Callable
 import httpx
 import pytest
 
+from testkit.redis_server import RedisServer
 from tests.gateway import line_events as ev
 from tests.gateway.conftest import LINE_SECRET, Gateway
 from tests.gateway.fakes.fake_line import FakeLine
 from tests.gateway.fakes.fake_rasa import APPLICANT_BUTTONS, FakeRasa
 from tests.gateway.fakes.servers import ServerThread
-from testkit.redis_server import RedisServer
 
 FakeRasaFixture = tuple[FakeRasa, ServerThread]
 FakeLineFixture = tuple[FakeLine, ServerThread]

@@ -26,10 +26,10 @@ from gateway.models import BotButton, BotMessage, parse_rasa_reply
 from gateway.municipalities import MunicipalityDirectory
 from gateway.ratelimit import Limiter, Limiters
 from gateway.settings import REPO_ROOT, Settings, SettingsError
-from tests.gateway.line_events import compute_signature
 from gateway.textguard import guard_typed_text
 from privacy import redact
 from privacy.commands import payload_key
+from tests.gateway.line_events import compute_signature
 
 
 @pytest.mark.parametrize(

@@ -26,10 +26,7 @@ def command_text(text: str) -> Optional[str]:
 
 
 def offered_payloads(events: Iterable[Any]) -> set[str]:
-    """Payloads of every button offered in the stored conversation (its current session), not only the latest turn's.
-
-    A resident who taps an earlier button (another applicant, another office) means it.
-    """
+    """Payloads of every button offered in the stored conversation's session: an earlier turn's tap is meant too."""
     payloads: set[str] = set()
     for event in events:
         if isinstance(event, BotUttered):

@@ -101,19 +101,14 @@ class RedactingRestInput(RestInput):
 def _authorised(request: Request) -> bool:
     """The request carries RASA_AUTH_TOKEN (``?token=`` as Rasa's API, or a Bearer header); no token, no access."""
     expected = os.environ.get(AUTH_TOKEN_ENV, "")
-    if not expected:
-        return False
-    provided = request.args.get("token") or ""
     header = request.headers.get("authorization", "")
-    if header.lower().startswith("bearer "):
-        provided = header[7:].strip()
-    return hmac.compare_digest(provided.encode(), expected.encode())
+    provided = header[7:].strip() if header.lower().startswith("bearer ") else request.args.get("token") or ""
+    return bool(expected) and hmac.compare_digest(provided.encode(), expected.encode())
 
 
 def _tracker_store(app: Sanic) -> Any:
     """The innermost tracker store (Rasa wraps ours in FailSafeTrackerStore)."""
-    agent = getattr(app.ctx, "agent", None)
-    store = getattr(agent, "tracker_store", None)
+    store = getattr(getattr(app.ctx, "agent", None), "tracker_store", None)
     while store is not None and hasattr(store, "_tracker_store"):
         store = store._tracker_store
     return store
@@ -145,10 +140,9 @@ async def _stored_tracker(sender_id: Text) -> Any:
 async def _offered_payload(text: Text, sender_id: Text) -> Optional[Text]:
     """The payload ``text`` names if the main menu or else the stored conversation offered it, or None."""
     try:
-        menu = main_menu_payloads(_agent().domain)
+        payload = offered_match(text, main_menu_payloads(_agent().domain))
     except Exception:  # noqa: BLE001 - no domain, no menu: only offered buttons pass
-        menu = set()
-    payload = offered_match(text, menu)
+        payload = None
     if payload is None:
         tracker = await _stored_tracker(sender_id)
         payload = offered_match(text, offered_payloads(tracker.events) if tracker is not None else set())
@@ -174,22 +168,19 @@ def _notice() -> Optional[Text]:
     except Exception as error:  # noqa: BLE001 - no domain: the reply goes out as it is
         logger.warning("The privacy notice could not be read from the domain (%s).", type(error).__name__)
         return None
-    texts = [v["text"] for v in variations if isinstance(v, dict) and isinstance(v.get("text"), str)]
-    return texts[0] if texts else None
+    return next((v["text"] for v in variations if isinstance(v, dict) and isinstance(v.get("text"), str)), None)
 
 
 async def _lead_with_notice(collector: OutputChannel, sender_id: Text, sent_before: int) -> None:
     """Make the reply to a message that carried a PIN or 個人番号 start with the notice, unless it has it already.
 
-    The dialogue answers such a message with the notice in most states, but inside the form it may answer the
-    question instead; the resident must be told in every state.
+    Inside the form the dialogue may answer the question instead; the resident must be told in every state.
     """
     collected = getattr(collector, "messages", None)
     if not isinstance(collected, list):
         return  # a streamed reply has left already
     notice = _notice()
-    reply = collected[sent_before:]
-    if notice is None or any(notice in str(message.get("text") or "") for message in reply):
+    if notice is None or any(notice in str(message.get("text") or "") for message in collected[sent_before:]):
         return
     await collector.send_text_message(sender_id, notice)
     collected.insert(sent_before, collected.pop())

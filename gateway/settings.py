@@ -120,7 +120,6 @@ class Settings(BaseSettings):
     line_channel_secret: str | None = Field(default=None, repr=False)
     line_channel_access_token: str | None = Field(default=None, repr=False)
     line_api_base: str = "https://api.line.me"
-    line_api_data_base: str = "https://api-data.line.me"
     line_push_fallback: bool = False
     line_loading_after_seconds: PositiveFloat = 1.0
     line_max_body_bytes: Positive = 1024 * 1024
@@ -152,7 +151,7 @@ class Settings(BaseSettings):
         finally:
             _ENVIRON.reset(token)
 
-    @field_validator("rasa_url", "line_api_base", "line_api_data_base", mode="after")
+    @field_validator("rasa_url", "line_api_base", mode="after")
     @classmethod
     def _no_trailing_slash(cls, value: str) -> str:
         return value.rstrip("/")

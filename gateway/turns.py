@@ -89,11 +89,6 @@ class TurnService:
         }
         self._locks: weakref.WeakValueDictionary[str, asyncio.Lock] = weakref.WeakValueDictionary()
 
-    @property
-    def in_flight(self) -> int:
-        """Turns started and not yet finished (waiting for their conversation's lock included)."""
-        return sum(self._by_conversation.values())
-
     @contextmanager
     def client_slot(self, client: str) -> Iterator[None]:
         """Hold one of ``client``'s turn slots around a turn; TurnsBusy("client") when it has none left.

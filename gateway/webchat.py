@@ -119,7 +119,8 @@ class WebChat:
             turn = partial(self._turns.typed, "web", session.conversation_id, parsed.text, session.municipality)
         else:
             payload = parsed.payload or ""
-            if len(payload) > MAX_PAYLOAD_CHARS:
+            # Rasa strips a message before the channel checks it: a payload is only ever offered as it is.
+            if len(payload) > MAX_PAYLOAD_CHARS or payload != payload.strip():
                 return _not_offered()
             turn = partial(self._turns.button, "web", session.conversation_id, payload, session.municipality)
         # Every turn ends within the deadline, so that is when a refused sender's slots are free again.

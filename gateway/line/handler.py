@@ -193,8 +193,9 @@ class LineEventHandler:
 
     async def _on_postback(self, event: PostbackEvent, source: Source, conversation: str) -> bool:
         # The data is the payload (or its key, convert.postback_data): Rasa's channel checks that the bot offered it.
+        # Rasa strips a message before that check, and a payload is only ever offered as it is.
         payload = _readable(event.postback.data or "") if event.postback else ""
-        if not payload.strip():
+        if not payload or payload != payload.strip():
             return await self._deliver(event, source, [OutgoingText(NOT_OFFERED_REPLY)])
         if not await self._limiter.allow(conversation):
             return await self._deliver(event, source, [OutgoingText(RATE_LIMITED_REPLY)])

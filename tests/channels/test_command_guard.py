@@ -221,8 +221,6 @@ def test_a_tapped_button_the_bot_did_not_offer_is_rejected(monkeypatch: pytest.M
     """A message the gateway marks as a button runs only if offered; otherwise no turn, only the rejection marker."""
     store.events = [said("暗証番号を忘れた"), asked("どなたですか。", SELF)]
     assert run_turn(monkeypatch, SELF, metadata={"button": True})[0] == SELF
-    # A button is its exact payload: unlike typed text, nothing is stripped.
-    assert run_turn(monkeypatch, SELF + " ", metadata={"button": True})[0] is None
     other = '/inform{"applicant_type": "voluntary_proxy"}'
     text, reply = run_turn(monkeypatch, other, metadata={"button": True})
     assert text is None and reply == [{"recipient_id": "s-1", "custom": redacting_rest.REJECTED}]

@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import ipaddress
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 
 from limits import RateLimitItemPerSecond
 from limits.aio.strategies import MovingWindowRateLimiter
@@ -43,6 +44,15 @@ def address_key(address: str) -> str:
     return address_keys(address)[0]
 
 
+@contextmanager
+def _guarded() -> Iterator[None]:
+    """A Redis failure (``wrap_exceptions``) becomes StateUnavailable, the endpoints' polite 503."""
+    try:
+        yield
+    except StorageError as exc:
+        raise StateUnavailable(type(exc.storage_error).__name__) from exc
+
+
 class Limiter:
     """At most ``limit`` events per key in any window; a refused event is not counted."""
 
@@ -54,24 +64,18 @@ class Limiter:
 
     async def allow(self, key: str) -> bool:
         """Record an event for ``key`` and tell whether it is within the limit."""
-        try:
+        with _guarded():
             return await self._strategy.hit(self._item, self._name, key)
-        except StorageError as exc:
-            raise StateUnavailable(type(exc.storage_error).__name__) from exc
 
     async def is_exhausted(self, key: str) -> bool:
         """Whether ``key`` has used up its limit in the current window (nothing is recorded)."""
-        try:
+        with _guarded():
             return not await self._strategy.test(self._item, self._name, key)
-        except StorageError as exc:
-            raise StateUnavailable(type(exc.storage_error).__name__) from exc
 
     async def retry_after(self, key: str) -> int:
         """Whole seconds until ``key`` may send again (at least 1)."""
-        try:
+        with _guarded():
             stats = await self._strategy.get_window_stats(self._item, self._name, key)
-        except StorageError as exc:
-            raise StateUnavailable(type(exc.storage_error).__name__) from exc
         return 1 if stats.remaining > 0 else max(1, int(stats.reset_time - time.time()) + 1)
 
 

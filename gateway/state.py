@@ -18,7 +18,6 @@ from collections.abc import Awaitable, Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Protocol
 
 from redis.asyncio import Redis
 from redis.exceptions import RedisError
@@ -53,30 +52,6 @@ def guarded() -> Iterator[None]:
         yield
     except (RedisError, OSError) as exc:
         raise StateUnavailable(type(exc).__name__) from exc
-
-
-class KeyValue(Protocol):
-    """Strings under keys that expire; ``now`` is the caller's clock (Redis counts the lifetime on its own)."""
-
-    async def get(self, key: str, now: float) -> str | None:
-        """The live value of ``key``, or None."""
-        ...
-
-    async def put(self, key: str, value: str, ttl: float, now: float, only_new: bool = False) -> bool:
-        """Store ``value`` for ``ttl`` seconds; with ``only_new``, only if ``key`` is absent (True if stored)."""
-        ...
-
-    async def delete(self, key: str, only_if: str | None = None) -> bool:
-        """Delete ``key`` (only if it holds ``only_if``, when given); True if it was there."""
-        ...
-
-    async def purge(self, now: float) -> int:
-        """Delete what has expired; returns how many keys went (Redis expires keys itself: 0)."""
-        ...
-
-    async def close(self) -> None:
-        """Release the connection."""
-        ...
 
 
 class SqliteKeyValue:
@@ -179,6 +154,10 @@ class RedisKeyValue:
     async def close(self) -> None:
         """Release pooled connections."""
         await self._redis.aclose()
+
+
+# Strings under keys that expire, in either store; ``now`` is the caller's clock (Redis counts lifetimes itself).
+KeyValue = SqliteKeyValue | RedisKeyValue
 
 
 @dataclass(frozen=True)

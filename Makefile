@@ -24,7 +24,7 @@ CITY_FILES   := $(wildcard knowledge/municipalities/*.yml)
 CITY_NLU     := data/nlu/municipalities.yml
 TRAIN_INPUTS := config.yml domain.yml vocabulary/slots.yml $(CITY_NLU) $(CITY_FILES) $(shell find data nlu_components -type f \( -name '*.yml' -o -name '*.py' \) 2>/dev/null)
 
-.PHONY: help install lint lint-ja format run run-scaled test test-scaled train shell kb-check nlu-data new-city validate answers eval-nlu bench loadtest test-unit test-stories test-e2e test-gateway test-browser-e2e browser-deps line-richmenu record-stories clean
+.PHONY: help install lint lint-ja format run run-scaled test test-scaled train shell kb-check nlu-data new-city validate answers eval-nlu bench loadtest test-unit test-model test-stories test-e2e test-gateway test-browser-e2e browser-deps line-richmenu record-stories clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
@@ -61,8 +61,8 @@ lint-ja: $(TOOLS_VENV)/.installed ## lint the Japanese of every rendered answer 
 format: $(TOOLS_VENV)/.installed ## format the code with ruff (what make lint checks)
 	$(T)/ruff format .
 
-$(CITY_NLU): $(CITY_FILES) scripts/city_nlu.py | $(VENV)/.installed
-	$(PY) -m scripts.city_nlu
+$(CITY_NLU): $(CITY_FILES) tools/city_nlu.py | $(VENV)/.installed
+	$(PY) -m tools.city_nlu
 	@touch $@
 
 nlu-data: $(CITY_NLU) ## regenerate data/nlu/municipalities.yml from knowledge/municipalities/*.yml
@@ -75,14 +75,14 @@ $(MODEL): $(VENV)/.installed $(TRAIN_INPUTS)
 train: $(MODEL) ## train the model when data, domain, config or a city file changed
 
 kb-check: $(VENV)/.installed ## validate knowledge/ against its schema
-	$(PY) -m scripts.kb_check
+	$(PY) -m tools.kb_check
 
 answers: $(VENV)/.installed ## render every answer into tests/golden/ (review the diff) and print the length table
-	$(PY) -m scripts.render_answers
+	$(PY) -m tools.render_answers
 
 new-city: $(VENV)/.installed ## scaffold knowledge/municipalities/<ID>.yml from the template: make new-city ID=hoshino NAME=星野市
 	@test -n "$(ID)" -a -n "$(NAME)" || { echo "usage: make new-city ID=<id> NAME=<市名>  (e.g. ID=hoshino NAME=星野市)" >&2; exit 2; }
-	$(PY) -m scripts.new_city --id "$(ID)" --name "$(NAME)"
+	$(PY) -m tools.new_city --id "$(ID)" --name "$(NAME)"
 
 validate: $(VENV)/.installed $(CITY_NLU) ## rasa data validate (domain, NLU, stories, rules)
 	$(RASA) data validate --config config.yml --domain domain.yml --data data --fail-on-warnings
@@ -96,10 +96,14 @@ run-scaled: install train ## production layout: RASA_REPLICAS Rasa + ACTION_REPL
 shell: install train ## chat in the terminal (starts the action server in the background)
 	scripts/run_shell.sh
 
-test: install lint browser-deps kb-check validate train test-unit test-stories test-e2e test-gateway test-scaled test-browser-e2e ## install and run every test (what CI runs)
+test: install lint browser-deps kb-check validate train test-unit test-model test-stories test-e2e test-gateway test-scaled test-browser-e2e ## install and run every test (what CI runs)
 
-test-unit: $(VENV)/.installed $(MODEL)
-	RASA_MODEL=$(MODEL) $(PY) -m pytest -q tests --ignore=tests/e2e --ignore=tests/scaled --ignore=tests/gateway -p no:cacheprovider
+UNIT_TESTS := tests --ignore=tests/e2e --ignore=tests/scaled --ignore=tests/gateway -p no:cacheprovider
+test-unit: $(VENV)/.installed ## every test that needs no trained model (no training, a couple of minutes)
+	$(PY) -m pytest -q $(UNIT_TESTS) -m "not model"
+
+test-model: $(VENV)/.installed $(MODEL) ## the NLU tests that load the trained model
+	RASA_MODEL=$(MODEL) $(PY) -m pytest -q $(UNIT_TESTS) -m model
 
 test-stories: $(MODEL)
 	$(RASA) test core --model $(MODEL) --stories tests/stories --fail-on-prediction-errors --out var/results/core
@@ -123,10 +127,10 @@ browser-deps: ## install Debian's chromium for the browser tests (root)
 	@command -v chromium >/dev/null 2>&1 || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium) || { echo "chromium is needed for the browser tests: install Debian's chromium package (as root)" >&2; exit 1; }
 
 eval-nlu: $(VENV)/.installed $(MODEL) ## compare NLU pipelines on the held-out set (+ k-fold CV); this pipeline = the model of make train
-	$(PY) -m scripts.eval_nlu --model $(MODEL) $(ARGS)
+	$(PY) -m tools.nlu_lab.eval --model $(MODEL) $(ARGS)
 
 bench: $(VENV)/.installed $(MODEL) ## parse latency and memory vs targets (ARGS=--train also times a full training, empty cache)
-	$(PY) -m scripts.bench_parse --model $(MODEL) $(ARGS)
+	$(PY) -m tools.nlu_lab.bench --model $(MODEL) $(ARGS)
 
 # `make loadtest --soak` cannot work (make reads --soak as its own option): SOAK=1, or any options in ARGS.
 loadtest: install train ## load test vs a stock rasa init bot (ARGS="--quick", SOAK=1 for the soak; docs/loadtest.md)
@@ -139,4 +143,4 @@ clean: ## remove trained models and runtime state (keeps the virtualenvs)
 	rm -rf $(MODEL_DIR)/* var/ .rasa/
 
 record-stories: $(MODEL) ## re-record tests/stories/ from scripted conversations (review the diff)
-	$(PY) -m scripts.record_test_stories --model $(MODEL)
+	$(PY) -m tools.record_test_stories --model $(MODEL)

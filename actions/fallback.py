@@ -13,22 +13,10 @@ from actions.base import KnowledgeAction
 from actions.context import read_case
 from actions.knowledge import get_kb
 from actions.vocabulary import match_value
+from replies.catalogue import apology, catalogue
 from replies.contact import contact_lines
 from replies.message import Reply
 
-# Topics worth suggesting when the bot is unsure, with the button title a resident understands.
-SUGGESTIONS: Dict[str, str] = {
-    "forgot_pin": "暗証番号を忘れた",
-    "pin_locked": "暗証番号がロックされた",
-    "change_pin": "暗証番号を変更したい",
-    "proxy_help": "代理人の手続き",
-    "renew_certificate": "電子証明書の更新",
-    "office_hours": "窓口と受付時間",
-    "convenience_store_reset": "コンビニでの再設定",
-    "pin_rules": "暗証番号の種類と桁数",
-    "identity_documents": "本人確認書類",
-    "human_handoff": "問い合わせ先",
-}
 MAX_SUGGESTIONS = 3
 # The topic to offer first when the unclear message names a procedure (vocabulary/slots.yml `procedure`).
 PROCEDURE_TOPICS = {
@@ -51,7 +39,8 @@ class ActionDefaultAskAffirmation(Action):
         """Buttons for the top-ranked known topics plus 'none of these'."""
         latest = tracker.latest_message or {}
         ranking = latest.get("intent_ranking") or []
-        likely = [item["name"] for item in ranking if item.get("name") in SUGGESTIONS]
+        topics_by_intent = catalogue().topics  # the topics worth suggesting, with titles a resident understands
+        likely = [item["name"] for item in ranking if item.get("name") in topics_by_intent]
         # 「…ロックされたので代理で」 that NLU could not place still names its procedure: offer that first.
         topics = PROCEDURE_TOPICS.get(match_value("procedure", latest.get("text") or "") or "", ())
         if topics:
@@ -60,20 +49,11 @@ class ActionDefaultAskAffirmation(Action):
         likely = likely[:MAX_SUGGESTIONS]
         if not likely:
             likely = ["forgot_pin", "pin_locked", "change_pin"]
-        buttons = [{"title": SUGGESTIONS[intent], "payload": f"/{intent}"} for intent in likely]
+        buttons = [{"title": topics_by_intent[intent], "payload": f"/{intent}"} for intent in likely]
         # out_of_scope is what Rasa's two-stage fallback reads as "none of these": it then asks to rephrase.
-        buttons.append({"title": "どれでもない", "payload": "/out_of_scope"})
-        dispatcher.utter_message(
-            text="すみません、ご用件を確認させてください。次のうちどれに近いですか。", buttons=buttons
-        )
+        buttons.append({"title": apology("none_of_these"), "payload": "/out_of_scope"})
+        dispatcher.utter_message(text=apology("clarify"), buttons=buttons)
         return []
-
-
-# The last stage of the fallback: a way on (rephrase, the menu below) before the phone number.
-FALLBACK_TEXT = (
-    "申し訳ありません。うまくご案内できませんでした。別の言い方でもう一度入力していただくか、"
-    "下のメニューからお選びください。担当窓口へのお問い合わせもできます。"
-)
 
 
 class ActionDefaultFallback(KnowledgeAction):
@@ -93,5 +73,5 @@ class ActionDefaultFallback(KnowledgeAction):
         The misunderstood message is forgotten, so that the menu's buttons start afresh.
         """
         lines = contact_lines(get_kb(), read_case(tracker).municipality)
-        text = "\n".join([FALLBACK_TEXT, *lines])
+        text = "\n".join([apology("not_understood"), *lines])
         return [Reply(text), Reply(response="utter_how_can_i_help")], [UserUtteranceReverted()]

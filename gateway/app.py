@@ -27,7 +27,6 @@ from gateway.line.client import LineClient
 from gateway.line.handler import LineEventHandler
 from gateway.line.webhook import LineWebhook
 from gateway.logsafe import describe_exception
-from gateway.municipalities import MunicipalityDirectory
 from gateway.origins import OriginAllowlist
 from gateway.pages import Pages
 from gateway.ratelimit import Limiters
@@ -36,6 +35,7 @@ from gateway.settings import Settings, SettingsError
 from gateway.state import GatewayState, StateUnavailable, open_state
 from gateway.turns import TurnService
 from gateway.webchat import WebChat
+from kb.directory import MunicipalityDirectory
 from privacy.retention import purge_interval_seconds
 
 log = logging.getLogger(__name__)

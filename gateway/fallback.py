@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from gateway.municipalities import MunicipalityDirectory
+from kb.directory import MunicipalityDirectory
 from replies.contact import fallback_message
 
 

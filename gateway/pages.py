@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import functools
 import html
+import json
 from pathlib import Path
 
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, Response
 
-from gateway.municipalities import MunicipalityDirectory
+from kb.directory import MunicipalityDirectory
+from replies.catalogue import catalogue
 
 STATIC_DIR = Path(__file__).resolve().parent / "static"
 _ASSETS = {
@@ -19,9 +21,16 @@ _ASSETS = {
 }
 
 
+# Where widget.js takes the catalogue's starters (a valid empty list when the file is served as is).
+STARTERS_SLOT = "/*{{STARTERS}}*/ []"
+
+
 @functools.lru_cache(maxsize=8)
 def _read(name: str) -> str:
-    return (STATIC_DIR / name).read_text(encoding="utf-8")
+    text = (STATIC_DIR / name).read_text(encoding="utf-8")
+    if name != "widget.js":
+        return text
+    return text.replace(STARTERS_SLOT, json.dumps([c.title for c in catalogue().starters], ensure_ascii=False))
 
 
 class Pages:

@@ -16,10 +16,10 @@ from gateway.fallback import fallback_text
 from gateway.ids import log_id
 from gateway.line.rejections import RejectionLog
 from gateway.models import BotMessage
-from gateway.municipalities import MunicipalityDirectory
 from gateway.rasa_client import RasaUnavailable
 from gateway.replicas import ReplicaPool
 from gateway.textguard import guard_typed_text
+from kb.directory import MunicipalityDirectory
 
 log = logging.getLogger(__name__)
 # A turn left with less time than this after waiting for its conversation's lock is not forwarded: Rasa could not

@@ -13,12 +13,12 @@ from starlette.responses import JSONResponse, Response
 
 from gateway.http import NO_STORE, BadJson, BodyTooLarge, client_address, json_error, parse_json, read_body
 from gateway.models import MessageRequest, SessionRef, SessionRequest
-from gateway.municipalities import MunicipalityDirectory
 from gateway.rasa_client import PayloadNotOffered
 from gateway.ratelimit import AddressLimiter, Limiter, Limiters, address_key
 from gateway.settings import Settings
 from gateway.state import Sessions
 from gateway.turns import TurnsBusy, TurnService
+from kb.directory import MunicipalityDirectory
 
 log = logging.getLogger(__name__)
 

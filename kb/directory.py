@@ -1,5 +1,7 @@
 """The city directory: each city's id, name, aliases and contact, read from `knowledge/municipalities/*.yml`.
 
+Its entries are `kb.models.Municipality` objects with only those fields filled in.
+
 This is the part of the knowledge base that must work even when the rest does not: the gateway (whose
 virtualenv has PyYAML but neither jsonschema nor jpholiday) and every fallback message read it. It needs only the
 standard library and PyYAML, reads the same files with the same loader as `kb.store`, and tolerates a broken
@@ -11,7 +13,6 @@ from __future__ import annotations
 
 import logging
 import threading
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Optional
 
@@ -19,7 +20,7 @@ import yaml
 
 from jptext import fold_kana
 from kb.errors import UnknownIdError
-from kb.models import Phone
+from kb.models import Contact, Municipality, Phone
 from kb.paths import default_knowledge_dir
 from kb.resolve import find_mentions
 from kb.yamlio import read_yaml
@@ -28,35 +29,6 @@ log = logging.getLogger(__name__)
 
 # Longer than any city name or alias: a resolve() argument beyond this is not a name.
 _MAX_NAME_CHARS = 40
-
-
-@dataclass(frozen=True)
-class CityContact:
-    """Who to ask in a city, as its page gives it (`department` and `hours` may be missing)."""
-
-    department: Optional[str] = None
-    phones: tuple[Phone, ...] = ()
-    hours: Optional[str] = None
-    in_person: Optional[str] = None  # where to ask in person, for a page without a phone number
-
-
-@dataclass(frozen=True)
-class City:
-    """One city of the directory: canonical id, Japanese name, aliases and contact."""
-
-    id: str
-    name: str
-    aliases: tuple[str, ...] = ()
-    contact: CityContact = CityContact()
-
-    @property
-    def phones(self) -> tuple[Phone, ...]:
-        """The contact's phone numbers (possibly none)."""
-        return self.contact.phones
-
-    def names(self) -> tuple[str, ...]:
-        """Every way of writing the city known to the KB: name first, then aliases, each once."""
-        return tuple(dict.fromkeys((self.name, *self.aliases)))
 
 
 def _text(value: Any) -> Optional[str]:
@@ -75,29 +47,29 @@ def _phones(raw: Any) -> tuple[Phone, ...]:
     return tuple(phones)
 
 
-def parse_city(data: Any, file_id: str) -> Optional[City]:
+def parse_city(data: Any, file_id: str) -> Optional[Municipality]:
     """The directory entry of one parsed city file; None when it has no usable id (= file name) or name."""
     if not isinstance(data, dict) or _text(data.get("id")) != file_id or not _text(data.get("name")):
         return None
     raw_contact = data.get("contact")
     contact = raw_contact if isinstance(raw_contact, dict) else {}
     aliases = data.get("aliases")
-    return City(
+    return Municipality(
         id=file_id,
         name=str(_text(data.get("name"))),
         aliases=tuple(str(a) for a in (aliases if isinstance(aliases, list) else []) if _text(a)),
-        contact=CityContact(
-            _text(contact.get("department")),
-            _phones(contact.get("phones")),
-            _text(contact.get("hours")),
-            _text(contact.get("in_person")),
+        contact=Contact(
+            department=_text(contact.get("department")),
+            phones=_phones(contact.get("phones")),
+            hours=_text(contact.get("hours")),
+            in_person=_text(contact.get("in_person")),
         ),
     )
 
 
-def read_cities(knowledge_dir: Path) -> dict[str, City]:
+def read_cities(knowledge_dir: Path) -> dict[str, Municipality]:
     """Every readable city file under `knowledge_dir/municipalities`, by id, sorted by id."""
-    cities: dict[str, City] = {}
+    cities: dict[str, Municipality] = {}
     for path in sorted((knowledge_dir / "municipalities").glob("*.yml")):
         try:
             data = read_yaml(path)
@@ -114,22 +86,22 @@ def read_cities(knowledge_dir: Path) -> dict[str, City]:
     return cities
 
 
-class CityDirectory:
+class MunicipalityDirectory:
     """Looks cities up by id, name or alias; reads the files on first use and keeps them."""
 
     def __init__(self, knowledge_dir: Optional[Path] = None) -> None:
         """Remember where the KB lives (default `$KB_DIR` or <repo>/knowledge); nothing is read yet."""
         self._root = knowledge_dir
         self._lock = threading.Lock()
-        self._cities: Optional[dict[str, City]] = None
+        self._cities: Optional[dict[str, Municipality]] = None
 
-    def _load(self) -> dict[str, City]:
+    def _load(self) -> dict[str, Municipality]:
         with self._lock:
             if self._cities is None:
                 self._cities = read_cities(self._root or default_knowledge_dir())
             return self._cities
 
-    def all(self) -> list[City]:
+    def all(self) -> list[Municipality]:
         """Every city, sorted by id."""
         return list(self._load().values())
 
@@ -137,11 +109,11 @@ class CityDirectory:
         """Ids of every city, sorted."""
         return list(self._load())
 
-    def get(self, municipality_id: Optional[str]) -> Optional[City]:
+    def get(self, municipality_id: Optional[str]) -> Optional[Municipality]:
         """The city with this canonical id, if any."""
         return self._load().get(municipality_id or "")
 
-    def municipality(self, municipality_id: str) -> City:
+    def municipality(self, municipality_id: str) -> Municipality:
         """The city with this id; UnknownIdError when there is none."""
         city = self.get(municipality_id)
         if city is None:
@@ -164,13 +136,13 @@ class CityDirectory:
 
 
 _default_lock = threading.Lock()
-_default: Optional[CityDirectory] = None
+_default: Optional[MunicipalityDirectory] = None
 
 
-def default_directory() -> CityDirectory:
+def default_directory() -> MunicipalityDirectory:
     """The directory of the default knowledge folder, shared by the process."""
     global _default
     with _default_lock:
         if _default is None:
-            _default = CityDirectory()
+            _default = MunicipalityDirectory()
         return _default

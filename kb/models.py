@@ -218,11 +218,11 @@ class Phone:
 
 @dataclass(frozen=True)
 class Contact:
-    """Who to ask when the KB has no answer."""
+    """Who to ask when the KB has no answer (a city file read without validation may lack any field)."""
 
-    department: str
-    phones: tuple[Phone, ...]
-    source: Source
+    department: Optional[str] = None
+    phones: tuple[Phone, ...] = ()
+    source: Optional[Source] = None
     hours: Optional[str] = None
     address: Optional[str] = None
     fax: Optional[str] = None
@@ -300,16 +300,29 @@ class Procedure:
 
 @dataclass(frozen=True)
 class Municipality:
-    """Everything the KB knows about one municipality."""
+    """Everything the KB knows about one municipality.
+
+    The validated KB (kb.store) fills every field; the tolerant directory (kb.directory), which must work when
+    the rest does not, fills only the id, name, aliases and contact.
+    """
 
     id: str
     name: str
-    aliases: tuple[str, ...]
-    source: Source
-    contact: Contact
-    id_documents: Optional[IdDocuments]
-    procedures: Mapping[str, Procedure]
-    offices: tuple[Office, ...]
+    aliases: tuple[str, ...] = ()
+    contact: Contact = Contact()
+    source: Optional[Source] = None
+    id_documents: Optional[IdDocuments] = None
+    procedures: Mapping[str, Procedure] = field(default_factory=lambda: MappingProxyType({}))
+    offices: tuple[Office, ...] = ()
+
+    @property
+    def phones(self) -> tuple[Phone, ...]:
+        """The contact's phone numbers (possibly none)."""
+        return self.contact.phones
+
+    def names(self) -> tuple[str, ...]:
+        """Every way of writing the city known to the KB: name first, then aliases, each once."""
+        return tuple(dict.fromkeys((self.name, *self.aliases)))
 
     def office(self, office_id: str) -> Optional[Office]:
         """The office with this id, or None."""

@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import os
-import time
 from collections.abc import Mapping
-from pathlib import Path
 
 DEFAULT_RETENTION_DAYS = 7.0
 _DAY = 24 * 3600.0
@@ -32,17 +30,3 @@ def retention_seconds(env: Mapping[str, str] | None = None) -> float:
 def purge_interval_seconds(retention: float) -> float:
     """How often a purge runs: hourly, or more often when the retention itself is shorter (tests, demos)."""
     return max(1.0, min(3600.0, retention / 4))
-
-
-def remove_old_files(directory: Path, pattern: str, max_age_seconds: float, now: float | None = None) -> list[Path]:
-    """Delete files matching ``pattern`` in ``directory`` last written more than ``max_age_seconds`` ago."""
-    now = time.time() if now is None else now
-    removed = []
-    for path in sorted(directory.glob(pattern)):
-        try:
-            if path.is_file() and now - path.stat().st_mtime > max_age_seconds:
-                path.unlink()
-                removed.append(path)
-        except FileNotFoundError:
-            continue
-    return removed

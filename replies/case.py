@@ -159,9 +159,11 @@ def footer_part(municipality: Municipality, own: Sequence[Source], nationwide: S
     return part(contact_text(municipality), source_line(pages, nationwide))
 
 
-def _split_sources(sources: Sequence[Source], municipality_id: str) -> tuple[List[Source], List[Source]]:
-    own = [s for s in sources if s.municipality == municipality_id]
-    return own, [s for s in sources if s.municipality != municipality_id]
+def _split_sources(sources: Sequence[Optional[Source]], municipality_id: str) -> tuple[List[Source], List[Source]]:
+    known = [s for s in sources if s is not None]
+    return [s for s in known if s.municipality == municipality_id], [
+        s for s in known if s.municipality != municipality_id
+    ]
 
 
 def notes_parts(kb: KnowledgeBase, req: Requirements, query: CaseQuery) -> List[Part]:

@@ -1,66 +1,33 @@
 """The city's contact, and the polite answer when nothing else could be produced.
 
-The one wording of both, for Rasa's side (actions, the REST channel) and for the gateway: this module needs only
-the standard library and `kb.directory`, so the gateway's virtualenv imports it too.
+The one wording of both (the apologies are in the catalogue, replies/catalogue.yml), for Rasa's side (actions, the
+REST channel) and for the gateway: this module needs only the standard library and PyYAML, so the gateway's
+virtualenv imports it too.
 """
 
 from __future__ import annotations
 
 import logging
-from typing import List, Optional, Protocol, Sequence
+from typing import List, Optional, Protocol
 
 from kb.directory import default_directory
-from kb.models import Phone
+from kb.models import Municipality
+from replies.catalogue import apology
 
 logger = logging.getLogger(__name__)
 
-APOLOGY = "申し訳ありません。ただいまお答えを用意できませんでした。少し時間をおいてもう一度お試しいただくか、お電話でお問い合わせください。"
-GENERIC_CONTACT = "お住まいの市役所の担当窓口へお問い合わせください。"
-
-
-class ContactLike(Protocol):
-    """A city's contact block: kb.models.Contact or kb.directory.CityContact."""
-
-    @property
-    def department(self) -> Optional[str]:
-        """The desk, as the page names it."""
-
-    @property
-    def phones(self) -> Sequence[Phone]:
-        """Every phone number the page gives."""
-
-    @property
-    def hours(self) -> Optional[str]:
-        """When the desk answers, if the page says."""
-
-    @property
-    def in_person(self) -> Optional[str]:
-        """Where the desk takes questions in person, for a page without a phone number."""
-
-
-class CityLike(Protocol):
-    """A city with a name and a contact: kb.models.Municipality or kb.directory.City."""
-
-    @property
-    def name(self) -> str:
-        """The city's name as written in the KB."""
-
-    @property
-    def contact(self) -> ContactLike:
-        """Who to ask."""
-
 
 class Cities(Protocol):
-    """Where the cities come from: the full KnowledgeBase or the tolerant kb.directory.CityDirectory."""
+    """Where the cities come from: the full KnowledgeBase or the tolerant kb.directory.MunicipalityDirectory."""
 
     def municipality_ids(self) -> List[str]:
         """Ids of every city."""
 
-    def municipality(self, mid: str) -> CityLike:
+    def municipality(self, mid: str) -> Municipality:
         """The city with this id."""
 
 
-def _desk(municipality: CityLike) -> str:
+def _desk(municipality: Municipality) -> str:
     """「三鷹市 市民部 市民課」, or 「千葉市マイナンバーコールセンター」 when the desk's name already names the city."""
     department = municipality.contact.department
     if not department:
@@ -68,7 +35,7 @@ def _desk(municipality: CityLike) -> str:
     return department if department.startswith(municipality.name) else f"{municipality.name} {department}"
 
 
-def contact_text(municipality: CityLike) -> str:
+def contact_text(municipality: Municipality) -> str:
     """「お問い合わせ：三鷹市 市民部 市民課 届出・証明係 電話 0422-29-9191」 with every phone of the city's own page.
 
     A page without a phone number: the counter where the desk takes questions in person, when the city file names it.
@@ -87,7 +54,7 @@ def contact_text(municipality: CityLike) -> str:
     return text
 
 
-def ask_before_visit(municipality: CityLike) -> Optional[str]:
+def ask_before_visit(municipality: Municipality) -> Optional[str]:
     """「お越しの前に市民課住基グループ（0572-23-5542）へお問い合わせください。」; None when the page gives no phone.
 
     A resident is never told to call a desk whose number the page does not give.
@@ -97,7 +64,7 @@ def ask_before_visit(municipality: CityLike) -> Optional[str]:
     return f"お越しの前に{short_contact(municipality)}へお問い合わせください。"
 
 
-def short_contact(municipality: CityLike) -> str:
+def short_contact(municipality: Municipality) -> str:
     """「市民課住基グループ（0572-23-5542）」: who to ask, for a status line."""
     phones = municipality.contact.phones
     desk = municipality.contact.department or municipality.name
@@ -112,11 +79,6 @@ def contact_lines(cities: Cities, municipality_id: Optional[str]) -> List[str]:
     return [contact_text(cities.municipality(mid)) for mid in ids]
 
 
-def all_contacts_text(cities: Cities) -> str:
-    """One contact line per city, for when the resident's city is not known."""
-    return "\n".join(contact_lines(cities, None))
-
-
 def fallback_message(municipality_id: Optional[str], cities: Optional[Cities] = None) -> str:
     """Apology plus the city's contact (every city's when unknown), used whenever a turn would get no answer.
 
@@ -126,12 +88,12 @@ def fallback_message(municipality_id: Optional[str], cities: Optional[Cities] = 
     try:
         source = cities if cities is not None else default_directory()
         if not source.municipality_ids():
-            return f"{APOLOGY}\n{GENERIC_CONTACT}"
+            return f"{apology('unavailable')}\n{apology('generic_contact')}"
         known = municipality_id if municipality_id in source.municipality_ids() else _resolve(source, municipality_id)
-        return "\n".join([APOLOGY, *contact_lines(source, known)])
+        return "\n".join([apology("unavailable"), *contact_lines(source, known)])
     except Exception:  # noqa: BLE001 - even a broken KB must not leave the resident without an answer
         logger.exception("Knowledge base unavailable for the fallback message.")
-        return f"{APOLOGY}\n{GENERIC_CONTACT}"
+        return f"{apology('unavailable')}\n{apology('generic_contact')}"
 
 
 def _resolve(cities: Cities, value: Optional[str]) -> Optional[str]:

@@ -127,7 +127,7 @@ def office_hours_replies(
     return [Reply(bubble) for bubble in bubbles] + [Reply(tail, buttons)]
 
 
-def _tail(municipality: Municipality, pages: List[Source]) -> str:
+def _tail(municipality: Municipality, pages: List[Optional[Source]]) -> str:
     """The contact and the 出典 (with the contact's own page when it is a second page of the city)."""
     return f"{contact_text(municipality)}\n{source_line([*pages, municipality.contact.source])}"
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Iterable, List
+from typing import Iterable, List, Optional
 
 from kb.models import Source
 from replies.labels import date_ja
@@ -22,18 +22,18 @@ def nationwide_label(source: Source) -> str:
     return f"全国共通。{publisher}のページより"
 
 
-def _distinct(sources: Iterable[Source], skip: Iterable[str] = ()) -> List[Source]:
+def _distinct(sources: Iterable[Optional[Source]], skip: Iterable[str] = ()) -> List[Source]:
     seen: List[str] = list(skip)
     out: List[Source] = []
     for source in sources:
-        if source.id not in seen:
+        if source is not None and source.id not in seen:
             seen.append(source.id)
             out.append(source)
     return out
 
 
-def source_line(sources: Iterable[Source], nationwide: Iterable[Source] = ()) -> str:
-    """「出典：…」 naming each distinct page once, in order of first use; pages of nationwide rules say so."""
+def source_line(sources: Iterable[Optional[Source]], nationwide: Iterable[Source] = ()) -> str:
+    """「出典：…」 naming each distinct page once, in order of first use; pages of nationwide rules say so (None: no page)."""
     own = _distinct(sources)
     national = _distinct(nationwide, skip=[s.id for s in own])
     if not own and national:

@@ -15,7 +15,7 @@ Rules (each finding is `path:line:col: rule: message 「excerpt」`; exit status
 - kanji-run: more than KANJI_RUN_MAX kanji in a row, unless the run is the city's own wording: it appears in
   knowledge/ (text copied verbatim from the cities' pages, e.g. 暗証番号初期化申請照会書兼回答書, 16 kanji).
 
-The golden file format is scripts/render_answers.py's: `#` header lines (the resident's input is not checked),
+The golden file format is tools/render_answers.py's: `#` header lines (the resident's input is not checked),
 `--- 吹き出しN（…字）` then the bubble's text, `[ボタン] title → payload`, `=== このターン …`, `## ボタン「…」`.
 Only bubble text and button titles are checked. Standard library only, no morphology: the rules are patterns over
 characters, tuned on this project's text so that they raise no false alarm on it. textlint with the Japanese

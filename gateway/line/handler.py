@@ -27,15 +27,15 @@ from linebot.v3.webhooks import (
 from gateway.ids import log_id, pseudonym
 from gateway.line.client import LineApiError, LineClient
 from gateway.line.convert import OutgoingText, to_line
-from gateway.line.menu import MAIN_CHOICES
+from gateway.line.menu import main_choices
 from gateway.logsafe import describe_exception
 from gateway.models import BotMessage
-from gateway.municipalities import MunicipalityDirectory
 from gateway.rasa_client import PayloadNotOffered
 from gateway.ratelimit import Limiters
 from gateway.settings import Settings
 from gateway.state import StateUnavailable
 from gateway.turns import TurnResult, TurnsBusy, TurnService
+from kb.directory import MunicipalityDirectory
 
 log = logging.getLogger(__name__)
 
@@ -164,7 +164,7 @@ class LineEventHandler:
             f"友だち追加ありがとうございます。{city}マイナンバーカードの暗証番号の手続きについてご案内します。\n"
             f"ご用件を下のボタンから選ぶか、文章で入力してください。\n{PRIVACY_NOTE}"
         )
-        return to_line([BotMessage(text=text, buttons=list(MAIN_CHOICES))])
+        return to_line([BotMessage(text=text, buttons=list(main_choices()))])
 
     async def _on_message(self, event: MessageEvent, source: Source, conversation: str) -> bool:
         message = event.message

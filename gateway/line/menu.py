@@ -1,15 +1,19 @@
-"""The main choices a LINE resident can always pick: rich menu areas and the greeting's quick replies."""
+"""The main choices a LINE resident can always pick: rich menu areas and the greeting's quick replies.
+
+They are the catalogue's starters (replies/catalogue.yml), with LINE's shorter labels (20 characters at most).
+"""
 
 from __future__ import annotations
 
 from gateway.models import BotButton
+from replies.catalogue import catalogue
 
-# Rasa intent payloads of CONTRACT §3; labels fit LINE's 20-character quick-reply limit.
-MAIN_CHOICES: tuple[BotButton, ...] = (
-    BotButton(title="暗証番号を忘れた", payload="/forgot_pin"),
-    BotButton(title="ロックされた", payload="/pin_locked"),
-    BotButton(title="変更したい", payload="/change_pin"),
-    BotButton(title="代理人の手続き", payload="/proxy_help"),
-)
 
-MAIN_PAYLOADS: tuple[str, ...] = tuple(b.payload for b in MAIN_CHOICES)
+def main_choices() -> tuple[BotButton, ...]:
+    """The starters as LINE buttons (Rasa intent payloads of CONTRACT §3)."""
+    return tuple(BotButton(title=choice.line_title, payload=choice.payload) for choice in catalogue().starters)
+
+
+def main_payloads() -> tuple[str, ...]:
+    """The payloads a postback of the rich menu may carry."""
+    return tuple(choice.payload for choice in catalogue().starters)

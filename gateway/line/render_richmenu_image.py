@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import html
 from pathlib import Path
 
 from playwright.sync_api import sync_playwright
 
+from gateway.line.menu import main_choices
 from gateway.line.richmenu import IMAGE_PATH, MENU_HEIGHT, MENU_WIDTH
 
 SOURCE = Path(__file__).resolve().parent / "richmenu_image.html"
@@ -19,7 +21,8 @@ def main() -> None:
             executable_path=CHROMIUM, args=["--headless", "--no-sandbox", "--disable-gpu"]
         )
         page = browser.new_page(viewport={"width": MENU_WIDTH, "height": MENU_HEIGHT}, device_scale_factor=1)
-        page.goto(SOURCE.as_uri())
+        cells = "\n".join(f"  <div>{html.escape(choice.title)}</div>" for choice in main_choices())
+        page.set_content(SOURCE.read_text(encoding="utf-8").replace("{{CELLS}}", cells))
         page.screenshot(path=str(IMAGE_PATH), type="png")
         browser.close()
     print(f"wrote {IMAGE_PATH} ({IMAGE_PATH.stat().st_size} bytes)")

@@ -20,7 +20,7 @@ from linebot.v3.messaging import (
 )
 from linebot.v3.messaging.exceptions import ApiException
 
-from gateway.line.menu import MAIN_CHOICES
+from gateway.line.menu import main_choices
 
 IMAGE_PATH = Path(__file__).resolve().parent / "richmenu.png"
 MENU_WIDTH = 2500
@@ -39,7 +39,7 @@ def menu_request() -> RichMenuRequest:
             ),
             action=PostbackAction(label=choice.title, data=choice.payload, displayText=choice.title),
         )
-        for (x, y), choice in zip(cells, MAIN_CHOICES, strict=True)
+        for (x, y), choice in zip(cells, main_choices(), strict=True)
     ]
     return RichMenuRequest(
         size=RichMenuSize(width=MENU_WIDTH, height=MENU_HEIGHT),

@@ -50,8 +50,9 @@
     bot: "案内",
     log: "会話の履歴"
   };
-  // Client-side starters are sent as typed text, so they never need to be offered by the server.
-  var STARTERS = ["暗証番号を忘れた", "ロックされた", "暗証番号を変更したい", "代理人の手続き"];
+  // Client-side starters are sent as typed text, so they never need to be offered by the server. The gateway
+  // fills them in from its catalogue (replies/catalogue.yml) when it serves this file.
+  var STARTERS = /*{{STARTERS}}*/ [];
 
   // ---- storage (never throws: private modes and blocked storage must not break the chat) ----
   function load(storage, key) {

@@ -11,7 +11,7 @@ from typing import Any, Protocol
 
 import aiohttp
 
-from replies.contact import APOLOGY
+from replies.catalogue import apology
 from scripts.loadtest.conversations import BotMessage, Outgoing
 
 
@@ -46,9 +46,9 @@ def answer_error(messages: list[BotMessage]) -> str | None:
     """Why a 2xx answer still failed the resident: no message at all, or the polite apology instead of an answer."""
     if not messages:
         return "empty"
-    # The gateway's fallback and Rasa's no-silence fallback share this wording (replies.contact): an apology is a
+    # The gateway's fallback and Rasa's no-silence fallback share this wording (replies/catalogue.yml): an apology is a
     # turn the bot could not answer, whatever the HTTP status says.
-    if any(APOLOGY in str(m.get("text") or "") for m in messages):
+    if any(apology("unavailable") in str(m.get("text") or "") for m in messages):
         return "fallback"
     return None
 

@@ -24,7 +24,7 @@ import kb.store
 from actions.answers import ActionAnswerCase
 from actions.ask import ActionAskMunicipality
 from actions.forms import ValidatePinCaseForm
-from kb.directory import CityDirectory, read_cities
+from kb.directory import MunicipalityDirectory, read_cities
 from replies.contact import fallback_message
 from tests.actions.action_expect import texts
 
@@ -197,7 +197,7 @@ def test_the_form_buttons_and_answer_use_the_new_city(
 
 
 def test_the_gateway_directory_and_fallback_know_the_new_city(hoshino_kb: Path) -> None:
-    directory = CityDirectory(hoshino_kb)
+    directory = MunicipalityDirectory(hoshino_kb)
     assert directory.resolve("星野市") == "hoshino" and directory.resolve("ホシノ") == "hoshino"
     message = fallback_message("hoshino", directory)
     assert "星野市 市民課 電話 " + PHONE in message
@@ -209,7 +209,7 @@ def test_a_small_model_trained_on_the_copy_understands_the_new_city(
     copy: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """The project's own NLU pipeline (10 DIET epochs), trained on the copy: 星野市 is an inform with its id."""
-    from scripts.nlu_eval.rasa_pipeline import RasaParser, train_rasa_nlu
+    from tools.nlu_lab.models import RasaParser, train_rasa_nlu
 
     monkeypatch.chdir(copy)  # Rasa's training cache (.rasa/) goes into the copy
     monkeypatch.setenv("KB_DIR", str(copy / "knowledge"))

@@ -1,4 +1,4 @@
-"""channels.cli: Rasa's API is served only with a token, never on the command line; tracker store errors fail the turn."""
+"""channels.cli: Rasa's API is served only with a token, never on the command line; tracker store errors fail the turn (channels.rasa_patches)."""
 
 from __future__ import annotations
 
@@ -11,7 +11,8 @@ from rasa.core.tracker_store import FailSafeTrackerStore, InMemoryTrackerStore
 from rasa.shared.core.domain import Domain
 from rasa.shared.core.trackers import DialogueStateTracker
 
-from channels.cli import fail_turns_on_tracker_store_errors, with_auth_token
+from channels.cli import with_auth_token
+from channels.rasa_patches import create_tracker_store
 
 TOKEN = "t" * 40
 SERVE = ["run", "--model", "models/pinbot.tar.gz", "--enable-api", "-p", "5005"]
@@ -54,9 +55,8 @@ def test_tracker_store_errors_fail_the_turn(monkeypatch: pytest.MonkeyPatch) -> 
     domain = Domain.empty()
     plain = Agent._create_tracker_store(_DatabaseDown(domain), domain)
     assert asyncio.run(plain.retrieve("s")) is None  # what Rasa does by itself: a blank conversation
-    # Put Rasa's version back after the test (the patch is process-wide, as in the server).
-    monkeypatch.setattr(Agent, "_create_tracker_store", Agent.__dict__["_create_tracker_store"])
-    fail_turns_on_tracker_store_errors()
+    # Patched for this test only (the patch is process-wide, as in the server).
+    monkeypatch.setattr(Agent, "_create_tracker_store", staticmethod(create_tracker_store))
     store = Agent._create_tracker_store(_DatabaseDown(domain), domain)
     assert isinstance(store, FailSafeTrackerStore)
     with pytest.raises(RuntimeError, match="database down"):

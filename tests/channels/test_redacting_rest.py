@@ -11,7 +11,9 @@ from rasa.core.channels.rest import RestInput
 from sanic import Blueprint
 
 from channels.redacting_rest import RedactingRestInput
-from replies.contact import APOLOGY
+from replies.catalogue import apology
+
+APOLOGY = apology("unavailable")  # what a resident reads when nothing else could be produced
 
 Handler = Callable[[UserMessage], Any]
 

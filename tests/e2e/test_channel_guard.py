@@ -13,9 +13,11 @@ from typing import Any, Dict, List, Tuple, Union
 import pytest
 
 from jptext import nfkc
-from replies.contact import APOLOGY
+from replies.catalogue import apology
 from tests.e2e.helpers import Replies, button_titles, joined, payload_for, readable
 from tests.e2e.stack import Stack
+
+APOLOGY = apology("unavailable")  # what a resident reads when nothing else could be produced
 
 SCRIPT = "<script>alert(1)</script>"
 FORCED = '/inform{"municipality":"' + SCRIPT + '","applicant_type":"self"}'

@@ -23,10 +23,10 @@ from gateway.line.convert import (
 )
 from gateway.logsafe import describe_exception
 from gateway.models import BotButton, BotMessage, parse_rasa_reply
-from gateway.municipalities import MunicipalityDirectory
 from gateway.ratelimit import Limiter, Limiters
 from gateway.settings import REPO_ROOT, Settings, SettingsError
 from gateway.textguard import guard_typed_text
+from kb.directory import MunicipalityDirectory
 from privacy import redact
 from privacy.commands import payload_key
 from tests.gateway.line_events import compute_signature
@@ -348,3 +348,12 @@ def test_exceptions_are_logged_without_their_message() -> None:
         described = describe_exception(exc)
     assert described.startswith("builtins.ValueError") and "test_units.py" in described
     assert user_id not in described
+
+
+def test_widget_starters_come_from_the_catalogue() -> None:
+    """widget.js as served names the catalogue's starters (replies/catalogue.yml), not a copy of its own."""
+    from gateway.pages import STARTERS_SLOT, STATIC_DIR, _read
+
+    assert STARTERS_SLOT in (STATIC_DIR / "widget.js").read_text(encoding="utf-8")
+    served = _read("widget.js")
+    assert 'var STARTERS = ["暗証番号を忘れた", "ロックされた", "暗証番号を変更したい", "代理人の手続き"];' in served

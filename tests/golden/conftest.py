@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from scripts.render_answers import Rendered, render_all
+from tools.render_answers import Rendered, render_all
 
 
 @pytest.fixture(scope="session")

@@ -1,12 +1,12 @@
 """The words residents read: every answer rendered through the real actions equals its committed golden file.
 
-Re-render with `make answers` after a deliberate change and review the diff (scripts/render_answers.py).
+Re-render with `make answers` after a deliberate change and review the diff (tools/render_answers.py).
 """
 
 from __future__ import annotations
 
 from kb import load_kb
-from scripts.render_answers import GOLDEN, Rendered, diff, length_table
+from tools.render_answers import GOLDEN, Rendered, diff, length_table
 
 TURN_LIMIT = 1000
 BUBBLE_LIMIT = 350

@@ -14,7 +14,7 @@ import pytest
 
 from kb import KnowledgeBase, load_kb
 from kb.ids import APPLICANTS, PROCEDURES
-from scripts.render_answers import CITIES, Rendered
+from tools.render_answers import CITIES, Rendered
 
 CASES = [(city, procedure, applicant) for city in CITIES for procedure in PROCEDURES for applicant in APPLICANTS]
 

@@ -13,7 +13,8 @@ from tests.kb.kb_testutil import doc_names, hours_table, squash
 def test_procedures_and_undated_source(kb: KnowledgeBase) -> None:
     assert kb.procedures("ryugasaki") == ["pin_reset", "certificate_renewal"]
     assert kb.requirements("ryugasaki", "pin_change", "self") is None
-    assert kb.municipality("ryugasaki").source.updated is None
+    source = kb.municipality("ryugasaki").source
+    assert source is not None and source.updated is None
 
 
 @pytest.mark.parametrize(

@@ -36,6 +36,7 @@ def test_no_other_city_phones(mid: str) -> None:
 @pytest.mark.parametrize("mid", sorted(CITIES))
 def test_objects_cite_only_their_own_page(kb: KnowledgeBase, mid: str) -> None:
     m = kb.municipality(mid)
+    assert m.source is not None and m.contact.source is not None, "the validated KB gives every city its pages"
     cited = {m.source.id, m.contact.source.id}
     cited |= {o.source.id for o in m.offices}
     for pid in m.procedures:

@@ -163,9 +163,9 @@ def test_load_kb_raises_with_the_same_messages(kb_copy: Path, edit: Edit) -> Non
 
 
 def run_check(*args: str) -> subprocess.CompletedProcess[str]:
-    """Run scripts/kb_check.py as `make kb-check` would (a module, from the repo root)."""
+    """Run tools/kb_check.py as `make kb-check` would (a module, from the repo root)."""
     return subprocess.run(
-        [sys.executable, "-m", "scripts.kb_check", *args],
+        [sys.executable, "-m", "tools.kb_check", *args],
         capture_output=True,
         text=True,
         timeout=120,

@@ -12,9 +12,9 @@ from typing import TYPE_CHECKING, Iterator
 import pytest
 
 if TYPE_CHECKING:  # imported lazily at run time: loading Rasa is slow and only these fixtures need it
-    from scripts.nlu_eval.rasa_pipeline import RasaParser
+    from tools.nlu_lab.models import RasaParser
 
-from scripts.nlu_eval.pipelines import REPO_ROOT
+from tools.nlu_lab.models import REPO_ROOT
 
 
 @pytest.fixture(scope="session")
@@ -28,16 +28,16 @@ def nlu_model_path(tmp_path_factory: pytest.TempPathFactory) -> str:
         if not path.exists():
             pytest.fail(f"RASA_MODEL={given} does not exist; run `make train` first")
         return str(path)
-    from scripts.nlu_eval.rasa_pipeline import train_rasa_full
+    from tools.nlu_lab.models import train_rasa_full
 
     # The same model as `make train` (domain and dialogue data included): the floors are its figures.
-    return train_rasa_full(str(tmp_path_factory.mktemp("model")))
+    return train_rasa_full(str(tmp_path_factory.mktemp("model")))[0]
 
 
 @pytest.fixture(scope="session")
 def nlu_parser(nlu_model_path: str) -> Iterator["RasaParser"]:
     """The trained model loaded once with rasa.core.agent, parsing like /model/parse."""
-    from scripts.nlu_eval.rasa_pipeline import RasaParser
+    from tools.nlu_lab.models import RasaParser
 
     parser = RasaParser(nlu_model_path)
     yield parser

@@ -4,7 +4,7 @@ from typing import Any, Dict
 
 import pytest
 
-from scripts.nlu_eval.bad_inputs import BAD_INPUTS
+from tools.nlu_lab.bench import BAD_INPUTS
 
 
 def _assert_well_formed(text: str, result: Dict[str, Any]) -> None:

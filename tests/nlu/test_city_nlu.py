@@ -9,7 +9,7 @@ import yaml
 
 from kb.directory import read_cities
 from kb.paths import default_knowledge_dir, repo_root
-from scripts.city_nlu import OUTPUT, render, surface_forms
+from tools.city_nlu import OUTPUT, render, surface_forms
 
 
 def _generated() -> dict:

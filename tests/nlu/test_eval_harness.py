@@ -7,11 +7,17 @@ import pytest
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
-from scripts.nlu_eval import report
-from scripts.nlu_eval.dataset import Entity, Example, examples_from, stratified_folds
-from scripts.nlu_eval.metrics import entity_metrics, fallback_metrics, intent_metrics, latency_metrics
-from scripts.nlu_eval.predictions import Prediction, from_rasa_parse
-from scripts.nlu_eval.thresholds import choose_thresholds, falls_back, utility
+from tools.nlu_lab import report
+from tools.nlu_lab.data import Entity, Example, Prediction, examples_from, from_rasa_parse, stratified_folds
+from tools.nlu_lab.score import (
+    choose_thresholds,
+    entity_metrics,
+    fallback_metrics,
+    falls_back,
+    intent_metrics,
+    latency_metrics,
+    utility,
+)
 
 
 def _p(
@@ -161,8 +167,8 @@ def test_splice_replaces_only_the_marked_block(tmp_path: Path) -> None:
 def test_summary_reports_accuracy_on_utterances_not_in_training() -> None:
     from dataclasses import replace
 
-    from scripts.nlu_eval.dataset import normalized_text
-    from scripts.nlu_eval.runner import summarize
+    from tools.nlu_lab.data import normalized_text
+    from tools.nlu_lab.score import summarize
 
     preds = [replace(_p("a", "a"), text="こんにちは"), replace(_p("a", "b"), text="新しい文")]
     summary = summarize(preds, seen_texts={normalized_text("こんにちは　")})
@@ -172,7 +178,7 @@ def test_summary_reports_accuracy_on_utterances_not_in_training() -> None:
 
 
 def test_normalized_text_ignores_width_and_spaces() -> None:
-    from scripts.nlu_eval.dataset import normalized_text
+    from tools.nlu_lab.data import normalized_text
 
     assert normalized_text("ﾛｯｸ　かかった") == normalized_text("ロックかかった")
 
@@ -188,7 +194,7 @@ def _gated(gold: str, before: str, conf: float, ood: float) -> Prediction:
 
 def test_ood_what_if_thresholds_follow_the_pipeline_order() -> None:
     """Fallback first (on the classifier's confidence), then the gate, whose out_of_scope verdict is final."""
-    from scripts.nlu_eval.ood import GATE_OFF, Operating, final_intent, rejection
+    from tools.nlu_lab.score import GATE_OFF, Operating, final_intent, rejection
 
     bank = _gated("out_of_scope", "forgot_pin", 0.99, 0.8)
     card = _gated("forgot_pin", "forgot_pin", 0.99, 0.2)
@@ -204,7 +210,7 @@ def test_ood_what_if_thresholds_follow_the_pipeline_order() -> None:
 
 def test_ood_operating_point_is_chosen_by_utility() -> None:
     """On a toy validation split the gate that rejects the bank message without touching the card wins."""
-    from scripts.nlu_eval.ood import choose_operating_point
+    from tools.nlu_lab.score import choose_operating_point
 
     validation = [_gated("out_of_scope", "forgot_pin", 0.99, 0.8), _gated("forgot_pin", "forgot_pin", 0.99, 0.2)]
     chosen = choose_operating_point(validation, has_gate=True)
@@ -213,7 +219,7 @@ def test_ood_operating_point_is_chosen_by_utility() -> None:
 
 def test_ood_operating_point_one_utterance_worse_is_not_a_tie() -> None:
     """A higher gate that answers one more in-scope message but lets an out-of-domain one through loses."""
-    from scripts.nlu_eval.ood import choose_operating_point
+    from tools.nlu_lab.score import choose_operating_point
 
     bank = _gated("out_of_scope", "forgot_pin", 0.99, 0.57)
     card = _gated("forgot_pin", "forgot_pin", 0.99, 0.58)  # in scope, yet scored a little more out of domain
@@ -225,7 +231,7 @@ def test_ood_operating_point_one_utterance_worse_is_not_a_tie() -> None:
 
 def test_a_model_not_trained_by_the_run_shows_no_training_figure() -> None:
     """`--model` gives NaN train seconds: the tables say "—" and no training target is judged on it."""
-    from scripts.nlu_eval.report import measured, targets_section
+    from tools.nlu_lab.report import measured, targets_section
 
     assert measured(float("nan")) == "—" and measured(304.26) == "304.3" and measured(1234.4, 0) == "1234"
     summary = {"intent": {"accuracy": 0.97}, "latency": {"p50_ms": 6.6}}

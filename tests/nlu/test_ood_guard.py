@@ -9,10 +9,9 @@ from typing import Any, List
 
 import pytest
 
-from scripts.nlu_eval.dataset import Example
-from scripts.nlu_eval.ood import REJECTED, contrast_items, ood_items
-from scripts.nlu_eval.pipelines import REPO_ROOT
-from scripts.nlu_eval.predictions import Prediction, from_rasa_parse
+from tools.nlu_lab.data import Example, Prediction, contrast_items, from_rasa_parse, ood_items
+from tools.nlu_lab.models import REPO_ROOT
+from tools.nlu_lab.score import REJECTED
 
 SETS = REPO_ROOT / "tests" / "nlu"
 # Measured on 2026-12-02 (issue 9 round 5: fallback 0.5, then the gate at 0.55 with lemma pairs) on the full

@@ -8,10 +8,9 @@ from typing import Any, List
 
 import pytest
 
-from scripts.nlu_eval.dataset import Example, load_examples
-from scripts.nlu_eval.metrics import entity_metrics, intent_metrics
-from scripts.nlu_eval.pipelines import REPO_ROOT
-from scripts.nlu_eval.predictions import Prediction, from_rasa_parse
+from tools.nlu_lab.data import Example, Prediction, from_rasa_parse, load_examples
+from tools.nlu_lab.models import REPO_ROOT
+from tools.nlu_lab.score import entity_metrics, intent_metrics
 
 # Measured on 2026-11-22 with data/nlu of that day (1092 examples), see
 # docs/nlu.md "Regression guard":

@@ -73,7 +73,7 @@ def test_fallback_message_when_the_kb_cannot_load(monkeypatch: pytest.MonkeyPatc
 
 def test_fallback_message_reads_the_city_files_even_when_the_full_kb_is_invalid(tmp_path: Path) -> None:
     """A schema error elsewhere in a city file must not cost the resident the phone number."""
-    from kb.directory import CityDirectory
+    from kb.directory import MunicipalityDirectory
 
     (tmp_path / "municipalities").mkdir()
     (tmp_path / "municipalities" / "mitaka.yml").write_text(
@@ -81,7 +81,7 @@ def test_fallback_message_reads_the_city_files_even_when_the_full_kb_is_invalid(
         "  phones:\n    - number: 0422-29-9191\n",
         encoding="utf-8",
     )
-    message = fallback_message("三鷹市", CityDirectory(tmp_path))
+    message = fallback_message("三鷹市", MunicipalityDirectory(tmp_path))
     assert message == f"{APOLOGY}\nお問い合わせ：三鷹市 市民課 電話 0422-29-9191"
 
 

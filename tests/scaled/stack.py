@@ -21,10 +21,12 @@ from typing import Any, Dict, List, Optional, Tuple
 import psycopg2
 import redis
 
-from replies.contact import APOLOGY
+from replies.catalogue import apology
 from testkit.redis_server import RedisServer
 from testkit.services import free_port
 from tests.scaled.services import PostgresCluster
+
+APOLOGY = apology("unavailable")  # what a resident reads when nothing else could be produced
 
 REPO = Path(__file__).resolve().parents[2]
 # The gateway's polite 503 when its shared state (Redis) is down: gateway/app.py, _state_unavailable.

@@ -19,7 +19,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Callable, Dict, List, Optional, Sequence
 
-from replies.contact import APOLOGY
+from replies.catalogue import apology
 from testkit.services import port_open
 from tests.scaled.stack import (
     APP_ROLE,
@@ -35,6 +35,8 @@ from tests.scaled.stack import (
     process_environ,
     request_json,
 )
+
+APOLOGY = apology("unavailable")  # what a resident reads when nothing else could be produced
 
 # Every secret the layout's environment holds (tests/scaled/stack.py plants the dummy ones).
 LAYOUT_SECRETS = (

@@ -11,7 +11,7 @@ from tools.ja_lint import KNOWLEDGE, Finding, kanji_allowlist, lint_text, main
 
 
 def golden(*bubble_lines: str, buttons: tuple[str, ...] = (), header: str = "# 住民の入力: こんにちは") -> str:
-    """A golden file with one bubble holding the given lines (and buttons), as scripts/render_answers.py writes it."""
+    """A golden file with one bubble holding the given lines (and buttons), as tools/render_answers.py writes it."""
     text = "\n".join(bubble_lines)
     lines = ["# case/fixture", header, f"--- 吹き出し1（{len(text)}字）", *bubble_lines]
     lines += [f'[ボタン] {title} → /identity_documents{{"part": "B"}}' for title in buttons]

@@ -1,4 +1,4 @@
-"""Render evaluation results as Markdown and splice them into docs/nlu.md."""
+"""Render evaluation results as Markdown (docs/nlu.md's blocks) and console lines; splice them into a doc."""
 
 from __future__ import annotations
 
@@ -6,7 +6,9 @@ import math
 import re
 from pathlib import Path
 from statistics import mean, pstdev
-from typing import Any, Dict, List, Mapping, Sequence
+from typing import Any, Dict, List, Mapping, Sequence, Tuple
+
+from tools.nlu_lab.score import GATE_OFF
 
 TARGET_ACCURACY = 0.95
 TARGET_P50_MS = 15.0
@@ -107,14 +109,21 @@ def thresholds_section(choice: Mapping[str, Any], cv_dist: Mapping[str, Any], he
                 f"| {m['p5']:.3f} | {m['p10']:.3f} | {below['0.5']:.2f} | {below['0.7']:.2f} |"
             )
     lines += ["", "Utility by threshold (ambiguity fixed at the chosen value):", ""]
-    lines += ["| threshold | " + " | ".join(f"{r['threshold']:.2f}" for r in choice["by_threshold"]) + " |"]
-    lines += ["|---|" + "---|" * len(choice["by_threshold"])]
-    lines += ["| utility | " + " | ".join(f"{r['utility']:.3f}" for r in choice["by_threshold"]) + " |"]
+    lines += wide(choice["by_threshold"], ("threshold", "threshold", ".2f"), ("utility", "utility", ".3f"))
     lines += ["", "Utility by ambiguity threshold (threshold fixed at the chosen value):", ""]
-    lines += ["| ambiguity | " + " | ".join(f"{r['ambiguity_threshold']:.2f}" for r in choice["by_ambiguity"]) + " |"]
-    lines += ["|---|" + "---|" * len(choice["by_ambiguity"])]
-    lines += ["| utility | " + " | ".join(f"{r['utility']:.3f}" for r in choice["by_ambiguity"]) + " |"]
+    lines += wide(choice["by_ambiguity"], ("ambiguity", "ambiguity_threshold", ".2f"), ("utility", "utility", ".3f"))
     return "\n".join(lines)
+
+
+def wide(points: Sequence[Mapping[str, Any]], head: Tuple[str, str, str], *rows: Tuple[str, str, str]) -> List[str]:
+    """A table with one column per point: the header row, then one row per (title, key, format)."""
+    lines = []
+    for number, (title, key, fmt) in enumerate((head, *rows)):
+        cells = [gate_label(p[key]) if fmt == "gate" else format(p[key], fmt) for p in points]
+        lines.append(f"| {title} | " + " | ".join(cells) + " |")
+        if number == 0:
+            lines.append("|---|" + "---|" * len(points))
+    return lines
 
 
 def targets_section(main: Mapping[str, Any], baselines: Sequence[Mapping[str, Any]]) -> str:
@@ -137,6 +146,67 @@ def targets_section(main: Mapping[str, Any], baselines: Sequence[Mapping[str, An
     lines = ["| target | measured | |", "|---|---|---|"]
     lines += [f"| {name} | {value} | {'met' if ok else '**missed**'} |" for name, value, ok in checks]
     return "\n".join(lines)
+
+
+def gate_label(value: float) -> str:
+    """A gate threshold as the tables write it ("off" for a gate that never fires)."""
+    return "off" if value >= GATE_OFF else str(value)
+
+
+def summary_lines(row: Mapping[str, Any]) -> List[str]:
+    """One console line per view."""
+    lines = []
+    for v in row["ood"]["views"]:
+        h, c = v["heldout"], v["contrast"]
+        lines.append(
+            f"{v['view']}: OOD rejection={v['ood_rejection']:.3f} held-out acc={h['accuracy']:.3f} "
+            f"macroF1={h['macro_f1']:.3f} acc+fb={h['accuracy_with_fallback']:.3f} "
+            f"in-scope recall={h['in_scope_recall']:.3f} contrast={c['accuracy']:.3f} "
+            f"ambiguous handled={c['ambiguous_handled']:.2f} val. rejection={v['validation_rejection']:.3f}"
+        )
+    return lines
+
+
+CURVE_ROWS = (("OOD rejection", "rejection", ".3f"), ("in-scope recall", "in_scope_recall", ".3f"))
+
+
+def ood_markdown(rows: Sequence[Mapping[str, Any]]) -> str:
+    """Comparison table, per-family rejection and the threshold curves."""
+    out = [
+        "| pipeline | thresholds | OOD rejection | held-out acc. | macro-F1 | acc. incl. rejection | in-scope recall "
+        "| contrast acc. | ambiguous handled (asked) | validation rejection | train s | parse p50 ms |",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|",
+    ]
+    for row in rows:
+        s = row["summary"]
+        for v in row["ood"]["views"]:
+            h, c = v["heldout"], v["contrast"]
+            out.append(
+                f"| {row['label']} | {v['view']} | {v['ood_rejection']:.3f} | {h['accuracy']:.3f} | {h['macro_f1']:.3f} "
+                f"| {h['accuracy_with_fallback']:.3f} | {h['in_scope_recall']:.3f} | {c['accuracy']:.3f} "
+                f"| {c['ambiguous_handled']:.2f} ({c['ambiguous_asked']:.2f}) | {v['validation_rejection']:.3f} "
+                f"| {measured(s.get('train_seconds', 0.0))} | {s['latency']['p50_ms']:.1f} |"
+            )
+    families = sorted({f for row in rows for v in row["ood"]["views"] for f in v["families"]})
+    out += ["", "Rejection per family at each pipeline's validation-tuned point:", ""]
+    out.append("| pipeline | " + " | ".join(families) + " |")
+    out.append("|---|" + "---|" * len(families))
+    for row in rows:
+        tuned = row["ood"]["views"][-1]["families"]
+        out.append(f"| {row['label']} | " + " | ".join(f"{tuned.get(f, 0.0):.3f}" for f in families) + " |")
+    for row in rows:
+        chosen = row["ood"]["chosen"]
+        out += [
+            "",
+            f"Threshold curve of {row['label']} (gate {gate_label(chosen['gate'])}): OOD rejection on the test set "
+            "against in-scope recall on the held-out set, by FallbackClassifier threshold:",
+            "",
+        ]
+        out += wide(row["ood"]["curve"], ("fallback threshold", "fallback", ".2f"), *CURVE_ROWS)
+        if row["ood"]["gate_curve"]:
+            out += ["", f"By gate threshold (fallback {chosen['fallback']}):", ""]
+            out += wide(row["ood"]["gate_curve"], ("gate threshold", "gate", "gate"), *CURVE_ROWS)
+    return "\n".join(out)
 
 
 def splice(doc: Path, block: str, content: str) -> None:

@@ -15,14 +15,15 @@ import sys
 import unicodedata
 from pathlib import Path
 
-from kb.directory import City, read_cities
+from kb.directory import read_cities
+from kb.models import Municipality
 from kb.paths import default_knowledge_dir, repo_root
 from kb.resolve import KANA_FOLLOWERS, KANJI_BLOCKERS
 
 OUTPUT = Path("data") / "nlu" / "municipalities.yml"
 
 HEADER = """\
-# GENERATED from knowledge/municipalities/*.yml by `make nlu-data` (python -m scripts.city_nlu).
+# GENERATED from knowledge/municipalities/*.yml by `make nlu-data` (python -m tools.city_nlu).
 # Do not edit: change the city's `name` / `aliases` in its knowledge file, then run `make nlu-data`
 # (`make train` and `make run` do it for you). tests/nlu/test_city_nlu.py fails when this file is stale.
 version: "3.1"
@@ -65,7 +66,7 @@ def _half(text: str) -> str:
     return "".join(table.get(c, c) for c in text)
 
 
-def surface_forms(city: City) -> list[str]:
+def surface_forms(city: Municipality) -> list[str]:
     """Every spelling of the city for the synonym mapper: KB names, kana in both scripts and half-width, ケ/ヶ/が."""
     forms: list[str] = []
     for name in city.names():
@@ -96,7 +97,7 @@ def _block(lines: list[str]) -> str:
     return "".join(f"      - {line}\n" for line in lines)
 
 
-def render(cities: list[City]) -> str:
+def render(cities: list[Municipality]) -> str:
     """The whole generated file: synonyms, one regex per spelling, and inform examples per city."""
     out = [HEADER]
     for city in cities:

@@ -1,6 +1,6 @@
 """Validate the knowledge base: prints "OK: N files" or one line per problem and exits 1.
 
-Run from the repo root as a module: `python -m scripts.kb_check [knowledge-dir]` (`make kb-check`).
+Run from the repo root as a module: `python -m tools.kb_check [knowledge-dir]` (`make kb-check`).
 """
 
 from __future__ import annotations

@@ -1,0 +1,317 @@
+"""`make eval-nlu`: compare NLU pipelines on the held-out set, k-fold CV, out-of-domain sets; write docs/nlu.md."""
+
+from __future__ import annotations
+
+import argparse
+import datetime
+import json
+import os
+import platform
+import shlex
+import sys
+from pathlib import Path
+from typing import Any, Dict, List, Mapping, Optional, Sequence, Tuple
+
+from tools.nlu_lab import report, score
+from tools.nlu_lab.data import (
+    OUT_OF_SCOPE_INTENT,
+    Prediction,
+    contrast_items,
+    load_examples,
+    load_training_data,
+    normalized_text,
+    ood_items,
+    stratified_folds,
+    write_json_set,
+    write_training_data,
+)
+from tools.nlu_lab.models import MAIN, REPO_ROOT, PipelineSpec, cpu_model, resolve, run_step
+from tools.nlu_lab.score import GATE_OFF, REJECTED, Operating, final_intent
+
+COMMITTED_FALLBACK = 0.7  # FallbackClassifier threshold of config.yml before issue 9
+
+
+def _arguments(argv: Sequence[str]) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__)
+    add = parser.add_argument
+    add("--data", default="data/nlu", help="training data (file or dir)")
+    add("--heldout", default="tests/nlu/heldout.yml", help="held-out test set, never trained on")
+    add("--folds", type=int, default=5, help="k for k-fold CV (0 = skip CV)")
+    add("--seed", type=int, default=42)
+    add("--quick", action="store_true", help="only this pipeline, held-out only, no doc update")
+    add("--pipelines", default="sudachi,tutorial_ginza,sklearn_tfidf")
+    add("--cv-pipelines", default="sudachi", help="pipelines that also get k-fold CV (may name variant:<name>)")
+    add("--variants", default="", help="ablation configs from tools/nlu_lab/variants/ (comma list)")
+    add("--work-dir", default="var/nlu_eval")
+    add("--doc", default="docs/nlu.md", help="Markdown file to update ('' = none)")
+    add("--ood", default="tests/nlu/out_of_domain.yml", help="out-of-domain test set ('' = skip)")
+    add("--contrast", default="tests/nlu/contrast.yml", help="in-scope lookalike test set")
+    add("--validation", default="tests/nlu/validation_independent.yml", help="split the OOD thresholds are chosen on")
+    add("--reuse", action="store_true", help="reuse models already trained in --work-dir")
+    add(
+        "--model",
+        help="evaluate this trained model (e.g. models/pinbot.tar.gz of `make train`, what is deployed) as "
+        "this pipeline instead of training an NLU-only one",
+    )
+    add("--ood-block", default="ood", help="doc block that the OOD comparison rewrites")
+    add("--ablation-block", default="ablation", help="doc block that a --variants run rewrites")
+    return parser.parse_args(argv)
+
+
+def _evaluate(spec: PipelineSpec, work_dir: Path, tag: str, artifact: str, test: str, reuse: bool) -> Dict[str, Any]:
+    """Parses `test` with `artifact`; with `reuse`, the parses an earlier run of the same tag stored."""
+    stored = work_dir / f"{tag}.evaluate.json"
+    if reuse and stored.exists():
+        return json.loads(stored.read_text(encoding="utf-8"))
+    return run_step("evaluate", spec, work_dir, tag, artifact=artifact, test=test)
+
+
+def train_and_evaluate(
+    spec: PipelineSpec,
+    train_data: str,
+    test_data: str,
+    work_dir: Path,
+    tag: str,
+    seed: int,
+    one_process: bool = False,
+    reuse: bool = False,
+    artifact: Optional[str] = None,
+) -> Dict[str, Any]:
+    """Trains `spec` on `train_data`, parses `test_data`; returns raw results.
+
+    By default training and parsing run in separate processes so that the
+    serving memory is that of a process that only loaded the model;
+    `one_process` saves a process start where memory is not reported;
+    `reuse` takes the model of an earlier run in `work_dir` instead of training;
+    `artifact` evaluates that trained model (train time and memory: NaN, not measured here).
+    """
+    training = {"data": train_data, "out": str(work_dir / tag), "seed": seed}
+    previous = work_dir / f"{tag}.train.json"
+    reuse_parses = reuse and artifact is None and previous.exists()
+    if artifact is not None:
+        trained: Dict[str, Any] = {
+            "artifact": artifact,
+            "train_seconds": float("nan"),
+            "train_peak_rss_mb": float("nan"),
+        }
+    elif reuse and previous.exists():
+        trained = json.loads(previous.read_text(encoding="utf-8"))
+    elif one_process:
+        both = run_step("train-evaluate", spec, work_dir, tag, test=test_data, **training)
+        trained = {k: both.pop(k) for k in ("artifact", "train_seconds", "train_peak_rss_mb")}
+        predictions = [Prediction.from_json(p) for p in both.pop("predictions")]
+        return {"train": trained, "evaluate": both, "predictions": predictions}
+    else:
+        trained = run_step("train", spec, work_dir, tag, **training)
+    evaluated = _evaluate(spec, work_dir, tag, trained["artifact"], test_data, reuse_parses)
+    predictions = [Prediction.from_json(p) for p in evaluated.pop("predictions")]
+    return {"train": trained, "evaluate": evaluated, "predictions": predictions}
+
+
+def cross_validate(spec: PipelineSpec, train_data: str, folds: int, seed: int, work_dir: Path) -> Dict[str, Any]:
+    """Stratified k-fold CV on the training data; pooled out-of-fold predictions."""
+    pooled: List[Prediction] = []
+    per_fold: List[Dict[str, float]] = []
+    for k, (train_part, test_part) in enumerate(stratified_folds(load_training_data(train_data), folds, seed)):
+        fold_dir = work_dir / f"fold{k}"
+        train_file = write_training_data(train_part, fold_dir / "train.yml")
+        test_file = write_training_data(test_part, fold_dir / "test.yml")
+        run = train_and_evaluate(spec, str(train_file), str(test_file), fold_dir, "run", seed, one_process=True)
+        fold = score.intent_metrics(run["predictions"])
+        per_fold.append(
+            {"accuracy": fold["accuracy"], "macro_f1": fold["macro_f1"], "train_seconds": run["train"]["train_seconds"]}
+        )
+        pooled.extend(run["predictions"])
+    return {"folds": folds, "per_fold": per_fold, "summary": score.summarize(pooled), "predictions": pooled}
+
+
+def evaluate_ood(
+    spec: PipelineSpec, run: Dict[str, Any], args: argparse.Namespace, work_dir: Path, tag: str
+) -> Dict[str, Any]:
+    """Parses the OOD, contrast and validation sets with the model of `run`; all views and the curves (issue 9)."""
+    items = ood_items(args.ood)
+    families = {i["text"]: i["family"] for i in items}
+    contrast, readings = contrast_items(args.contrast)
+    sets = {
+        "ood": str(write_json_set(items, work_dir / "sets" / "ood.json")),
+        "contrast": str(write_json_set(contrast, work_dir / "sets" / "contrast.json")),
+        "validation": args.validation,
+    }
+    parsed: Dict[str, List[Prediction]] = {}
+    for name, path in sets.items():
+        result = _evaluate(spec, work_dir, f"{tag}.{name}", run["train"]["artifact"], path, args.reuse)
+        parsed[name] = [Prediction.from_json(p) for p in result["predictions"]]
+    heldout = run["predictions"]
+    has_gate = any(p.ood_probability is not None for p in heldout)
+    chosen = score.choose_operating_point(parsed["validation"], has_gate)
+    tuned = Operating(chosen["gate"], chosen["fallback"])
+    views: List[Tuple[str, Optional[Operating]]] = [("as configured", None)]
+    if has_gate:
+        views.append((f"gate off, fallback {COMMITTED_FALLBACK}", Operating(GATE_OFF, COMMITTED_FALLBACK)))
+    gate = report.gate_label(chosen["gate"])
+    views.append((f"tuned on validation: gate {gate}, fallback {chosen['fallback']}", tuned))
+    oos_validation = [p for p in parsed["validation"] if p.gold_intent == OUT_OF_SCOPE_INTENT]
+    scored = [
+        {
+            "view": label,
+            "ood_rejection": score.rejection(parsed["ood"], op),
+            "heldout": score.heldout_scores(heldout, op),
+            "contrast": score.contrast_scores(parsed["contrast"], readings, op),
+            "validation_rejection": score.rejection(oos_validation, op),
+            "families": score.family_rejection(parsed["ood"], families, op),
+        }
+        for label, op in views
+    ]
+    gate_curve = [
+        {
+            "gate": g,
+            "rejection": score.rejection(parsed["ood"], Operating(g, chosen["fallback"])),
+            "in_scope_recall": score.in_scope_recall(heldout, Operating(g, chosen["fallback"])),
+        }
+        for g in (score.GATE_GRID if has_gate else ())
+    ]
+    return {
+        "chosen": chosen,
+        "views": scored,
+        "curve": score.curve(parsed["ood"], heldout, chosen["gate"]),
+        "gate_curve": gate_curve,
+        "n": {k: len(v) for k, v in parsed.items()},
+        # Misses at the chosen point, for reading (written to results.json only).
+        "errors": {
+            "ood_accepted": [
+                f"{p.text} → {final_intent(p, tuned)}" for p in parsed["ood"] if final_intent(p, tuned) not in REJECTED
+            ],
+            "heldout_wrong": [
+                f"{p.text} [{p.gold_intent}] → {final_intent(p, tuned)}"
+                for p in heldout
+                if not score.right_or_rejected(p, tuned)
+            ],
+        },
+    }
+
+
+def _print_summary(name: str, summary: Mapping[str, Any]) -> None:
+    intent, ent, fb, lat = summary["intent"], summary["entities"], summary["fallback"], summary["latency"]
+    parts = [f"{name:<28}", f"acc={intent['accuracy']:.3f}", f"macroF1={intent['macro_f1']:.3f}"]
+    unseen = summary["intent_unseen"]
+    if unseen["n"] < intent["n"]:
+        parts.append(f"acc(unseen {unseen['n']})={unseen['accuracy']:.3f}")
+    parts += [
+        f"acc+fb={intent['accuracy_with_fallback']:.3f}",
+        f"entF1(value)={ent['value']['f1']:.3f}",
+        f"OOS→fb={fb['oos_fallback_rate']:.2f}",
+        f"in→fb={fb['in_scope_fallback_rate']:.3f}",
+        f"p50={lat['p50_ms']:.1f}ms",
+        f"p95={lat['p95_ms']:.1f}ms",
+    ]
+    if "train_seconds" in summary:
+        parts += [f"train={summary['train_seconds']:.1f}s", f"rss={summary['serving_rss_mb']:.0f}MiB"]
+    print(" ".join(parts), flush=True)
+
+
+def _heldout_row(spec: PipelineSpec, args: argparse.Namespace, work_dir: Path) -> Dict[str, Any]:
+    tag = spec.name.replace(":", "_")
+    artifact = args.model if args.model and spec.name == MAIN.name else None
+    run = train_and_evaluate(
+        spec, args.data, args.heldout, work_dir / "heldout", tag, args.seed, reuse=args.reuse, artifact=artifact
+    )
+    seen = {normalized_text(e.text) for e in load_examples(args.data)}
+    summary = score.summarize(run["predictions"], run, seen)
+    _print_summary(f"held-out {spec.name}", summary)
+    for c in summary["intent"]["confusions"][:8]:
+        print(f"    {c['gold']} → {c['predicted']} ×{c['count']}")
+    row = {"name": spec.name, "label": spec.label, "summary": summary, "predictions": run["predictions"]}
+    if args.ood and spec.kind == "rasa":
+        row["ood"] = evaluate_ood(spec, run, args, work_dir / "heldout", tag)
+        for line in report.summary_lines(row):
+            print("   ", line)
+    return row
+
+
+def _dump_predictions(name: str, predictions: Sequence[Prediction], work_dir: Path) -> None:
+    """Per-utterance predictions, for reading the errors behind the numbers."""
+    path = work_dir / f"predictions.{name.replace(':', '_')}.jsonl"
+    path.write_text("".join(json.dumps(p.to_json(), ensure_ascii=False) + "\n" for p in predictions), encoding="utf-8")
+
+
+def main(argv: Sequence[str]) -> int:
+    """Runs the comparison; returns a process exit code."""
+    args = _arguments(argv)
+    os.chdir(REPO_ROOT)
+    work_dir = Path(args.work_dir)
+    names = ["sudachi"] if args.quick else [n for n in args.pipelines.split(",") if n]
+    variants = [f"variant:{v}" for v in args.variants.split(",") if v]
+    cv_names = [] if args.quick or args.folds < 2 else [n for n in args.cv_pipelines.split(",") if n]
+    rows: Dict[str, Dict[str, Any]] = {}
+    for name in names + variants:
+        rows[name] = _heldout_row(resolve(name), args, work_dir)
+        _dump_predictions(name, rows[name]["predictions"], work_dir)
+    for name in cv_names:
+        spec = resolve(name)
+        rows.setdefault(name, {"name": name, "label": spec.label})
+        cv = cross_validate(spec, args.data, args.folds, args.seed, work_dir / "cv" / name.replace(":", "_"))
+        rows[name]["cv"] = cv
+        _print_summary(f"{args.folds}-fold CV {name}", cv["summary"])
+        _dump_predictions(f"cv.{name}", cv["predictions"], work_dir)
+    results: Dict[str, Any] = {"args": vars(args), "rows": {}}
+    for name, row in rows.items():
+        results["rows"][name] = {k: v for k, v in row.items() if k != "predictions"}
+        if "cv" in row:
+            results["rows"][name]["cv"] = {k: v for k, v in row["cv"].items() if k != "predictions"}
+    main_row = rows.get(MAIN.name)
+    if main_row and "cv" in main_row:
+        results["thresholds"] = score.choose_thresholds(main_row["cv"]["predictions"])
+        results["cv_distributions"] = score.score_distributions(main_row["cv"]["predictions"])
+        results["heldout_distributions"] = score.score_distributions(main_row["predictions"])
+        chosen = results["thresholds"]
+        print(f"fallback thresholds from CV: threshold={chosen['threshold']} ambiguity={chosen['ambiguity_threshold']}")
+    work_dir.mkdir(parents=True, exist_ok=True)
+    (work_dir / "results.json").write_text(json.dumps(results, ensure_ascii=False, indent=1), encoding="utf-8")
+    if args.doc and not args.quick:
+        _write_doc(Path(args.doc), args, rows, names, variants, results)
+    return 0
+
+
+def _write_doc(
+    doc: Path,
+    args: argparse.Namespace,
+    rows: Dict[str, Dict[str, Any]],
+    names: List[str],
+    variants: List[str],
+    results: Dict[str, Any],
+) -> None:
+    command = "PYTHONPATH=. .venv/bin/python -m tools.nlu_lab.eval " + " ".join(shlex.quote(a) for a in sys.argv[1:])
+    provenance = (
+        f"Generated {datetime.datetime.now(datetime.timezone.utc):%Y-%m-%d %H:%M UTC} by `{command.strip()}` "
+        f"on {os.cpu_count()} CPU(s) ({cpu_model()}), Python {platform.python_version()}. "
+        f"Training examples: {len(load_examples(args.data))} (`{args.data}`); "
+        f"held-out: {len(load_examples(args.heldout))} (`{args.heldout}`); seed {args.seed}."
+    )
+    ood_rows = [rows[n] for n in names + variants if "ood" in rows[n]]
+    if ood_rows:
+        report.splice(doc, args.ood_block, provenance + "\n\n" + report.ood_markdown(ood_rows))
+    if variants:
+        content = report.comparison_table([rows[v] for v in variants])
+        cv_rows = [rows[v] for v in variants if "cv" in rows[v]]
+        if cv_rows:
+            content += "\n\n" + report.cv_table(cv_rows)
+        report.splice(doc, args.ablation_block, provenance + "\n\n" + content)
+        return
+    report.splice(doc, "comparison", provenance + "\n\n" + report.comparison_table([rows[n] for n in names]))
+    main_row = rows.get(MAIN.name)
+    if main_row is None:
+        return
+    report.splice(doc, "targets", report.targets_section(main_row, [rows[n] for n in names if n != MAIN.name]))
+    report.splice(doc, "per-intent", report.per_intent_table(main_row["summary"]))
+    cv_rows = [rows[n] for n in names if "cv" in rows[n]]
+    if cv_rows:
+        report.splice(doc, "cv", report.cv_table(cv_rows))
+    if "thresholds" in results:
+        section = report.thresholds_section(
+            results["thresholds"], results["cv_distributions"], results["heldout_distributions"]
+        )
+        report.splice(doc, "thresholds", section)
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

@@ -1,0 +1,175 @@
+"""Record the test stories of tests/stories/ by running scripted conversations against the real servers.
+
+A turn starting with `/` is a button press: the REST channel passes a command only when the bot offered it in this
+conversation or it is a main-menu choice (channels/commands.py), so the recorder presses only such buttons and
+stops on any other; every other turn is typed text, read by the NLU like a resident's. Each tracker is exported
+through Rasa's `/conversations/<id>/story` endpoint, and `rasa test core --fail-on-prediction-errors` replays the
+stories later: any change to rules, forms or domain that alters a path fails the test. Run after a deliberate
+dialogue change: `make record-stories` (needs a trained model), then review the diff.
+"""
+
+from __future__ import annotations
+
+import argparse
+import itertools
+import json
+import tempfile
+import urllib.request
+from pathlib import Path
+from typing import Dict, List, Set, Tuple
+
+import yaml
+
+from kb.directory import read_cities
+from kb.paths import default_knowledge_dir
+from tests.e2e.stack import Stack
+
+REPO = Path(__file__).resolve().parents[1]
+HEADER = "# Recorded by tools/record_test_stories.py from real conversations; review diffs by hand.\n"
+APPLICANTS = ("self", "legal_representative", "voluntary_proxy")
+START = {"pin_reset": "/forgot_pin", "pin_change": "/change_pin", "certificate_renewal": "/renew_certificate"}
+# Typed texts (training examples, so that the NLU reads them as the intent named) for what no button offers.
+SAY = {
+    "greet": "こんにちは",
+    "goodbye": "さようなら",
+    "thank_you": "ありがとうございます",
+    "bot_challenge": "あなたはロボットですか",
+    "pin_rules": "暗証番号は何桁ですか",
+    "convenience_store_reset": "マイナンバーカードの暗証番号をコンビニで再設定したい",
+    "human_handoff": "問い合わせ先は？",
+    "ask_pin_lookup": "暗証番号を教えて",
+    "identity_documents": "本人確認書類は何が必要ですか",
+    "restart": "最初から",
+    "share_sensitive": "暗証番号は［暗証番号］です",  # what the channel leaves of a typed PIN
+    "out_of_scope": "ごみの出し方を教えて",
+    "affirm": "はい",
+    "deny": "いいえ",
+}
+
+
+def inform(slot: str, value: str) -> str:
+    """A button payload that fills one slot."""
+    return f'/inform{{"{slot}": "{value}"}}'
+
+
+def case_conversations() -> List[Tuple[str, List[str]]]:
+    """Every procedure × applicant type × city, answered with buttons."""
+    conversations = []
+    for procedure, applicant, city in itertools.product(START, APPLICANTS, read_cities(default_knowledge_dir())):
+        turns = [START[procedure], inform("applicant_type", applicant), inform("municipality", city)]
+        if procedure == "pin_reset" and applicant == "self":
+            turns += [inform("pin_type", "signature"), "/affirm"]
+        conversations.append((f"{procedure} {applicant} {city}", turns))
+    return conversations
+
+
+SELF, MITAKA, CHIBA = (
+    inform("applicant_type", "self"),
+    inform("municipality", "mitaka"),
+    inform("municipality", "chiba"),
+)
+EXTRA: List[Tuple[str, List[str]]] = [
+    (
+        "locked, user_auth PIN, other PIN unknown",
+        ["/pin_locked", SELF, CHIBA, inform("pin_type", "user_auth"), "/deny"],
+    ),
+    (
+        "forgot, does not know which PIN",
+        ["/forgot_pin", SELF, inform("municipality", "tajimi"), inform("pin_type", "all")],
+    ),
+    ("values given up front", ["三鷹市です。母の暗証番号を忘れたので、代わりに手続きしたいです"]),
+    (
+        "proxy question",
+        [
+            "/proxy_help",
+            inform("procedure", "pin_reset"),
+            inform("applicant_type", "legal_representative"),
+            inform("municipality", "ryugasaki"),
+        ],
+    ),
+    (
+        "interruption: PIN rules mid-form",
+        ["/forgot_pin", SAY["pin_rules"], SELF, MITAKA, inform("pin_type", "user_auth"), "/affirm"],
+    ),
+    ("interruption: office hours mid-form", ["/change_pin", "/office_hours", SELF, CHIBA]),
+    (
+        "interruption: sensitive data mid-form",
+        [
+            "/pin_locked",
+            SAY["share_sensitive"],
+            inform("applicant_type", "voluntary_proxy"),
+            inform("municipality", "tajimi"),
+        ],
+    ),
+    (
+        "interruption: contact mid-form",
+        ["/renew_certificate", SAY["human_handoff"], SELF, inform("municipality", "ryugasaki")],
+    ),
+    ("correction after the answer", ["/change_pin", SELF, MITAKA, inform("applicant_type", "voluntary_proxy")]),
+    ("office hours: city by button", ["/office_hours", '/office_hours{"municipality": "mitaka"}', SAY["thank_you"]]),
+    ("office hours: city typed as an answer", ["/office_hours", "千葉市です"]),
+    ("identity documents", [SAY["identity_documents"], '/identity_documents{"municipality": "ryugasaki"}']),
+    ("restart mid-form", ["/forgot_pin", SELF, SAY["restart"], SAY["greet"]]),
+    # The two-stage fallback rewinds user turns, which an exported story cannot replay:
+    # tests/e2e/test_conversations.py drives it over HTTP instead.
+    ("privacy", [SAY["share_sensitive"]]),
+    ("PIN lookup", [SAY["ask_pin_lookup"], "/forgot_pin", SELF, CHIBA, inform("pin_type", "signature"), "/deny"]),
+    (
+        "small talk",
+        [SAY[i] for i in ("greet", "bot_challenge", "pin_rules", "convenience_store_reset", "thank_you", "goodbye")],
+    ),
+    ("out of scope and stray answers", [SAY["out_of_scope"], SAY["affirm"], SAY["deny"], "本人です"]),
+]
+
+
+def main_menu() -> Set[str]:
+    """The main menu's payloads (utter_greet's buttons), which the channel always lets through."""
+    domain = yaml.safe_load((REPO / "domain.yml").read_text(encoding="utf-8"))
+    buttons = domain["responses"]["utter_greet"][0]["buttons"]
+    return {b["payload"].replace("{{", "{").replace("}}", "}") for b in buttons}
+
+
+def record(stack: Stack, name: str, turns: List[str], menu: Set[str]) -> str:
+    """Run one conversation and return its story steps, renamed."""
+    sender = "story-" + "".join(ch if ch.isalnum() else "-" for ch in name)
+    offered = set(menu)
+    for turn in turns:
+        if turn.startswith("/") and turn not in offered:
+            raise SystemExit(f"{name!r}: {turn} was not offered (buttons so far: {sorted(offered)})")
+        for message in stack.say(sender, turn):
+            offered |= {b["payload"] for b in message.get("buttons") or []}
+    url = f"{stack.rasa_url}/conversations/{sender}/story?token={stack.auth_token}"
+    with urllib.request.urlopen(url, timeout=30) as response:
+        lines = response.read().decode().split("stories:", 1)[1].strip("\n").splitlines()
+    # Rasa names the story after the sender id; give it the readable name instead.
+    lines[0] = f"- story: {json.dumps(name, ensure_ascii=False)}"
+    return "\n".join(lines)
+
+
+def main() -> int:
+    """Start the servers, record every conversation, write the story files."""
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--model", default=str(REPO / "models" / "pinbot.tar.gz"))
+    parser.add_argument("--out", default=str(REPO / "tests" / "stories"))
+    args = parser.parse_args()
+    stack = Stack(
+        model=Path(args.model),
+        state_dir=Path(tempfile.mkdtemp(prefix="stories-")),
+        env_extra={"PINBOT_NOW": "2026-11-24T10:00:00+09:00", "DEFAULT_MUNICIPALITY": ""},
+    )
+    groups: Dict[str, List[Tuple[str, List[str]]]] = {"cases": case_conversations(), "conversation": EXTRA}
+    try:
+        stack.start_actions()
+        stack.start_rasa()
+        for group, conversations in groups.items():
+            stories = [record(stack, name, turns, main_menu()) for name, turns in conversations]
+            path = Path(args.out) / f"test_{group}.yml"
+            path.write_text(HEADER + 'version: "3.1"\nstories:\n' + "\n".join(stories) + "\n", encoding="utf-8")
+            print(f"wrote {len(stories)} stories to {path.relative_to(REPO)}")
+    finally:
+        stack.stop_all()
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,9 +1,7 @@
 """Which slash commands may reach Rasa: only a button the bot offered, or one of the main menu's.
 
-Rasa reads a message whose stripped text starts with ``/`` as an intent with entities (``/inform{"municipality":
-"..."}``): a forced intent and slot values of the sender's choosing. The gateway never forwards typed text as one,
-but Rasa's REST webhook can be reached without the gateway, so the channel checks too. Where a slash can hide and
-how it is neutralised is privacy.commands, the gateway's rule as well.
+Rasa reads a leading ``/`` as an intent with slot values of the sender's choosing; Rasa's REST webhook can be reached
+without the gateway, so the channel decides. Where a slash can hide is privacy.commands, the gateway's rule too.
 """
 
 from __future__ import annotations
@@ -14,7 +12,7 @@ from typing import Any, Optional
 from rasa.core.nlg.interpolator import interpolate_text
 from rasa.shared.core.events import BotUttered
 
-from privacy.commands import is_command, visible_text
+from privacy.commands import PAYLOAD_KEY_PREFIX, is_command, payload_key, visible_text
 
 # The domain response whose buttons are the main menu: choices residents can always send (the LINE rich menu and
 # the greeting's quick replies, gateway/line/menu.py, are four of them).
@@ -28,11 +26,7 @@ def command_text(text: str) -> Optional[str]:
 
 
 def offered_payloads(events: Iterable[Any]) -> set[str]:
-    """Payloads of every button the bot offered in the stored conversation (its current session, as Rasa loads it).
-
-    Not only the latest turn: a resident who taps an earlier button (another applicant, another office) means it,
-    as the gateway's own check of offered buttons does.
-    """
+    """Payloads of every button offered in the stored conversation's session: an earlier turn's tap is meant too."""
     payloads: set[str] = set()
     for event in events:
         if isinstance(event, BotUttered):
@@ -54,9 +48,12 @@ def main_menu_payloads(domain: Any) -> set[str]:
 
 
 def offered_match(command: str, payloads: set[str]) -> Optional[str]:
-    """``command`` if it is exactly one of ``payloads``, else None.
+    """The one of ``payloads`` that ``command`` is, or whose key it is (a long LINE postback), else None.
 
-    Payload ids never look like a PIN to the redaction rule (tests/golden/test_payloads_survive_redaction.py), so the
-    redacted text of a pressed button is the payload itself.
+    Payloads (tests/golden/test_payloads_survive_redaction.py) and keys survive redaction as they are.
     """
-    return command if command in payloads else None
+    if command in payloads:
+        return command
+    if command.startswith(PAYLOAD_KEY_PREFIX):
+        return next((payload for payload in payloads if payload_key(payload) == command), None)
+    return None

@@ -24,6 +24,10 @@ logger = logging.getLogger(__name__)
 AUTH_TOKEN_ENV = "RASA_AUTH_TOKEN"
 # The domain response that asks residents not to type PINs or 個人番号: every reply to a redacted message has it.
 NOTICE_RESPONSE = "utter_privacy_warning"
+# Metadata the gateway sets on a tapped button (web payload, LINE postback data). A button the bot never offered is
+# answered with REJECTED alone: no turn runs and nothing is stored. The gateway keeps no copy of the offers.
+BUTTON_METADATA = "button"
+REJECTED = {"rejected": "payload_not_offered"}
 
 
 class RedactingRestInput(RestInput):
@@ -56,6 +60,11 @@ class RedactingRestInput(RestInput):
         async def on_message_never_silent(message: UserMessage) -> None:
             collector = message.output_channel
             sent_before = len(getattr(collector, "messages", []))
+            if (message.metadata or {}).get(BUTTON_METADATA) is True:
+                message.text = await _offered_payload(message.text or "", message.sender_id)
+                if message.text is None:
+                    logger.info("Refused a button the bot did not offer.")
+                    return await collector.send_custom_json(message.sender_id, REJECTED)
             message.text = await _only_offered_commands(message.text, message.sender_id)
             try:
                 await on_new_message(message)
@@ -92,19 +101,14 @@ class RedactingRestInput(RestInput):
 def _authorised(request: Request) -> bool:
     """The request carries RASA_AUTH_TOKEN (``?token=`` as Rasa's API, or a Bearer header); no token, no access."""
     expected = os.environ.get(AUTH_TOKEN_ENV, "")
-    if not expected:
-        return False
-    provided = request.args.get("token") or ""
     header = request.headers.get("authorization", "")
-    if header.lower().startswith("bearer "):
-        provided = header[7:].strip()
-    return hmac.compare_digest(provided.encode(), expected.encode())
+    provided = header[7:].strip() if header.lower().startswith("bearer ") else request.args.get("token") or ""
+    return bool(expected) and hmac.compare_digest(provided.encode(), expected.encode())
 
 
 def _tracker_store(app: Sanic) -> Any:
     """The innermost tracker store (Rasa wraps ours in FailSafeTrackerStore)."""
-    agent = getattr(app.ctx, "agent", None)
-    store = getattr(agent, "tracker_store", None)
+    store = getattr(getattr(app.ctx, "agent", None), "tracker_store", None)
     while store is not None and hasattr(store, "_tracker_store"):
         store = store._tracker_store
     return store
@@ -112,11 +116,10 @@ def _tracker_store(app: Sanic) -> Any:
 
 async def _known_municipality(message: UserMessage) -> Optional[str]:
     """Find the resident's municipality from the message metadata or the stored conversation."""
-    metadata = message.metadata or {}
-    if isinstance(metadata.get("municipality"), str):
-        return metadata["municipality"]
-    tracker = await _stored_tracker(message.sender_id)
-    value = tracker.get_slot("municipality") if tracker else None
+    value = (message.metadata or {}).get("municipality")
+    if not isinstance(value, str):
+        tracker = await _stored_tracker(message.sender_id)
+        value = tracker.get_slot("municipality") if tracker else None
     return value if isinstance(value, str) else None
 
 
@@ -134,22 +137,24 @@ async def _stored_tracker(sender_id: Text) -> Any:
         return None
 
 
-async def _only_offered_commands(text: Optional[Text], sender_id: Text) -> Optional[Text]:
-    """``text``, its slash neutralised if it is a command neither offered in this conversation nor in the menu.
+async def _offered_payload(text: Text, sender_id: Text) -> Optional[Text]:
+    """The payload ``text`` names if the main menu or else the stored conversation offered it, or None."""
+    try:
+        payload = offered_match(text, main_menu_payloads(_agent().domain))
+    except Exception:  # noqa: BLE001 - no domain, no menu: only offered buttons pass
+        payload = None
+    if payload is None:
+        tracker = await _stored_tracker(sender_id)
+        payload = offered_match(text, offered_payloads(tracker.events) if tracker is not None else set())
+    return payload
 
-    The stored conversation is read only for a command: a typed turn costs nothing more.
-    """
+
+async def _only_offered_commands(text: Optional[Text], sender_id: Text) -> Optional[Text]:
+    """``text``, its slash neutralised if it is a command the bot did not offer (only commands are looked up)."""
     command = command_text(text) if isinstance(text, str) else None
     if command is None:
         return text
-    try:
-        menu = main_menu_payloads(_agent().domain)
-    except Exception:  # noqa: BLE001 - no domain, no menu: only offered buttons pass
-        menu = set()
-    payload = offered_match(command, menu)
-    if payload is None:
-        tracker = await _stored_tracker(sender_id)
-        payload = offered_match(command, offered_payloads(tracker.events) if tracker is not None else set())
+    payload = await _offered_payload(command, sender_id)
     if payload is not None:
         return payload
     logger.info("Neutralised a slash command the bot did not offer.")
@@ -163,22 +168,19 @@ def _notice() -> Optional[Text]:
     except Exception as error:  # noqa: BLE001 - no domain: the reply goes out as it is
         logger.warning("The privacy notice could not be read from the domain (%s).", type(error).__name__)
         return None
-    texts = [v["text"] for v in variations if isinstance(v, dict) and isinstance(v.get("text"), str)]
-    return texts[0] if texts else None
+    return next((v["text"] for v in variations if isinstance(v, dict) and isinstance(v.get("text"), str)), None)
 
 
 async def _lead_with_notice(collector: OutputChannel, sender_id: Text, sent_before: int) -> None:
     """Make the reply to a message that carried a PIN or 個人番号 start with the notice, unless it has it already.
 
-    The dialogue answers such a message with the notice in most states, but inside the form it may answer the
-    question instead; the resident must be told in every state.
+    Inside the form the dialogue may answer the question instead; the resident must be told in every state.
     """
     collected = getattr(collector, "messages", None)
     if not isinstance(collected, list):
         return  # a streamed reply has left already
     notice = _notice()
-    reply = collected[sent_before:]
-    if notice is None or any(notice in str(message.get("text") or "") for message in reply):
+    if notice is None or any(notice in str(message.get("text") or "") for message in collected[sent_before:]):
         return
     await collector.send_text_message(sender_id, notice)
     collected.insert(sent_before, collected.pop())

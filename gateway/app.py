@@ -6,6 +6,7 @@ import asyncio
 import contextlib
 import logging
 import os
+import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -17,7 +18,6 @@ from starlette.responses import Response
 from starlette.routing import Route
 from starlette.types import Receive, Scope, Send
 
-from gateway.backends import open_state
 from gateway.background import BackgroundRunner
 from gateway.headers import SecurityHeaders
 from gateway.health import Health
@@ -29,10 +29,10 @@ from gateway.line.webhook import LineWebhook
 from gateway.logsafe import describe_exception
 from gateway.origins import OriginAllowlist
 from gateway.pages import Pages
-from gateway.ratelimit import address_limiter
+from gateway.ratelimit import Limiters
 from gateway.replicas import ReplicaPool
 from gateway.settings import Settings, SettingsError
-from gateway.state import GatewayState, StateUnavailable
+from gateway.state import GatewayState, StateUnavailable, open_state
 from gateway.turns import TurnService
 from gateway.webchat import WebChat
 from kb.directory import MunicipalityDirectory
@@ -76,6 +76,7 @@ def create_app(settings: Settings | None = None) -> GatewayApp:
         if not settings.line_enabled:
             log.info("LINE credentials not set: /line/webhook answers 503; the web chat works")
         state = open_state(settings)
+        limiters = Limiters(settings)
         rasa = ReplicaPool(
             settings.replica_urls,
             settings.rasa_timeout_seconds,
@@ -85,8 +86,6 @@ def create_app(settings: Settings | None = None) -> GatewayApp:
         rasa.start()
         turns = TurnService(
             rasa,
-            state.sessions,
-            state.locks,
             directory,
             settings.gateway_secret,
             settings.rasa_timeout_seconds,
@@ -100,21 +99,15 @@ def create_app(settings: Settings | None = None) -> GatewayApp:
             if settings.line_enabled
             else None
         )
-        handler = (
-            LineEventHandler(settings, line_client, turns, state.sessions, directory, state.limiter)
-            if line_client
-            else None
-        )
-        webchat = WebChat(settings, state.sessions, turns, directory, state.limiter)
+        handler = LineEventHandler(settings, line_client, turns, directory, limiters) if line_client else None
+        webchat = WebChat(settings, state.sessions, turns, directory, limiters)
         webhook = LineWebhook(
             settings.line_channel_secret,
             handler,
-            state.dedupe,
+            state.events,
             runner,
             settings.line_max_body_bytes,
-            address_limiter(
-                state.limiter, "line-bad-signature", settings.rate_limit_bad_signatures_per_minute, settings
-            ),
+            limiters.per_address("line-bad-signature", settings.rate_limit_bad_signatures_per_minute),
         )
         purger = asyncio.create_task(_purge_forever(state, settings.retention_seconds))
         app.state.runner = runner
@@ -183,17 +176,12 @@ def create_app(settings: Settings | None = None) -> GatewayApp:
 
 
 async def _purge_forever(state: GatewayState, retention: float) -> None:
-    """Purge expired sessions, offers and LINE event ids now and then periodically.
-
-    Hourly, or faster for short retentions.
-    """
+    """Purge expired sessions and LINE event ids from SQLite (Redis expires them itself): hourly, or faster."""
     while True:
         try:
-            sessions = await state.sessions.purge()
-            await state.dedupe.purge()
-            state.housekeeping()
-            if sessions:
-                log.info("purged %d expired web sessions", sessions)
+            purged = await state.kv.purge(time.time())
+            if purged:
+                log.info("purged %d expired web sessions and LINE event ids", purged)
         except Exception as exc:  # noqa: BLE001 - the next round tries again
             log.error("purge failed: %s", describe_exception(exc))
         await asyncio.sleep(purge_interval_seconds(retention))

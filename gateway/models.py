@@ -32,6 +32,13 @@ class BotMessage(BaseModel):
         return body
 
 
+def is_rejection(data: Any) -> bool:
+    """Whether Rasa's REST channel refused a tapped button (channels/redacting_rest.py REJECTED): no turn ran."""
+    return isinstance(data, list) and any(
+        isinstance(item, dict) and item.get("custom") == {"rejected": "payload_not_offered"} for item in data
+    )
+
+
 def parse_rasa_reply(data: Any) -> list[BotMessage]:
     """Keep the text and well-formed buttons of Rasa's REST reply; images, custom payloads and junk are dropped."""
     if not isinstance(data, list):

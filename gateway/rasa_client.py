@@ -10,13 +10,17 @@ from urllib.parse import quote
 
 import httpx
 
-from gateway.models import BotMessage, parse_rasa_reply
+from gateway.models import BotMessage, is_rejection, parse_rasa_reply
 
 log = logging.getLogger(__name__)
 
 
 class RasaUnavailable(Exception):
     """Rasa errored, timed out, or answered with nothing usable."""
+
+
+class PayloadNotOffered(Exception):
+    """The REST channel refused a tapped button the bot never offered (no turn ran): CONTRACT §4's 403."""
 
 
 class RasaNotAccepted(RasaUnavailable):
@@ -85,6 +89,8 @@ class RasaClient:
             data = response.json()
         except ValueError as exc:
             raise RasaUnavailable("invalid json") from exc
+        if is_rejection(data):
+            raise PayloadNotOffered()
         messages = parse_rasa_reply(data)
         if not any(m.text.strip() for m in messages):
             raise RasaUnavailable("empty reply")

@@ -1,15 +1,25 @@
-"""Per-key sliding-window rate limits (per session, per client address, per LINE conversation)."""
+"""Moving-window rate limits (per session, per client address, per LINE conversation) with the ``limits`` library.
+
+One API over two storages chosen by URI: memory for one gateway (make run), Redis for gateways that share their
+windows (make run-scaled).
+"""
 
 from __future__ import annotations
 
 import ipaddress
-import threading
 import time
-from collections import deque
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+
+from limits import RateLimitItemPerSecond
+from limits.aio.strategies import MovingWindowRateLimiter
+from limits.errors import StorageError
+from limits.storage import storage_from_string
 
 from gateway.settings import Settings
-from gateway.state import LimiterFactory
+from gateway.state import StateUnavailable
 
+WINDOW_SECONDS = 60
 IPV6_PREFIX = 64
 # Coarser IPv6 prefixes a client also counts against: one subscriber may hold a /56 or a /48 and rotate through its
 # 256 or 65,536 /64s. Each tier has its own, larger limit (see AddressLimiter).
@@ -34,6 +44,41 @@ def address_key(address: str) -> str:
     return address_keys(address)[0]
 
 
+@contextmanager
+def _guarded() -> Iterator[None]:
+    """A Redis failure (``wrap_exceptions``) becomes StateUnavailable, the endpoints' polite 503."""
+    try:
+        yield
+    except StorageError as exc:
+        raise StateUnavailable(type(exc.storage_error).__name__) from exc
+
+
+class Limiter:
+    """At most ``limit`` events per key in any window; a refused event is not counted."""
+
+    def __init__(self, strategy: MovingWindowRateLimiter, name: str, limit: int, window: int = WINDOW_SECONDS) -> None:
+        """Keys are namespaced by ``name``, so two limiters never share one."""
+        self._strategy = strategy
+        self._item = RateLimitItemPerSecond(limit, window)
+        self._name = name
+
+    async def allow(self, key: str) -> bool:
+        """Record an event for ``key`` and tell whether it is within the limit."""
+        with _guarded():
+            return await self._strategy.hit(self._item, self._name, key)
+
+    async def is_exhausted(self, key: str) -> bool:
+        """Whether ``key`` has used up its limit in the current window (nothing is recorded)."""
+        with _guarded():
+            return not await self._strategy.test(self._item, self._name, key)
+
+    async def retry_after(self, key: str) -> int:
+        """Whole seconds until ``key`` may send again (at least 1)."""
+        with _guarded():
+            stats = await self._strategy.get_window_stats(self._item, self._name, key)
+        return 1 if stats.remaining > 0 else max(1, int(stats.reset_time - time.time()) + 1)
+
+
 class AddressLimiter:
     """A per-address limit that also holds for an IPv6 client's /56 and /48, each with a larger limit.
 
@@ -42,90 +87,55 @@ class AddressLimiter:
     its /56 or /48, so one noisy subscriber does not use up its neighbours' larger allowance.
     """
 
-    def __init__(self, limiter: LimiterFactory, name: str, limit: int, factor_56: int, factor_48: int) -> None:
-        """Build one limiter per tier from ``limiter`` (named after ``name``)."""
+    def __init__(self, limiter: Callable[[str, int], Limiter], name: str, limit: int, settings: Settings) -> None:
+        """Build one limiter per tier from ``limiter`` (named after ``name``), with the IPv6 factors of ``settings``."""
         self._tiers = [
             limiter(name, limit),
-            limiter(f"{name}-v6-56", limit * factor_56),
-            limiter(f"{name}-v6-48", limit * factor_48),
+            limiter(f"{name}-v6-56", limit * settings.rate_limit_ipv6_56_factor),
+            limiter(f"{name}-v6-48", limit * settings.rate_limit_ipv6_48_factor),
         ]
 
-    async def allow(self, key: str, now: float | None = None) -> bool:
+    async def allow(self, key: str) -> bool:
         """Record an event for the client address ``key`` in each of its tiers; False when one is full."""
         for tier, tier_key in zip(self._tiers, address_keys(key), strict=False):
-            if not await tier.allow(tier_key, now):
+            if not await tier.allow(tier_key):
                 return False
         return True
 
-    async def is_exhausted(self, key: str, now: float | None = None) -> bool:
-        """Whether any tier of the client address ``key`` is used up (nothing is recorded)."""
-        for tier, tier_key in zip(self._tiers, address_keys(key), strict=False):
-            if await tier.is_exhausted(tier_key, now):
-                return True
-        return False
-
-    async def retry_after(self, key: str, now: float | None = None) -> int:
+    async def retry_after(self, key: str) -> int:
         """Whole seconds until every tier of the client address ``key`` has room again (at least 1)."""
         waits = [
-            await tier.retry_after(tier_key, now)
+            await tier.retry_after(tier_key)
             for tier, tier_key in zip(self._tiers, address_keys(key), strict=False)
-            if await tier.is_exhausted(tier_key, now)
+            if await tier.is_exhausted(tier_key)
         ]
         return max(waits, default=1)
 
 
-class SlidingWindowLimiter:
-    """Allows at most ``limit`` events per key in any ``window_seconds``; memory stays bounded by ``max_keys``."""
+class Limiters:
+    """Makes the gateway's limiters on one storage: ``memory://`` (SQLite state) or the state's Redis."""
 
-    def __init__(self, limit: int, window_seconds: float = 60.0, max_keys: int = 100_000) -> None:
-        """Configure the limit; no state until the first event."""
-        self._limit = limit
-        self._window = window_seconds
-        self._max_keys = max_keys
-        self._events: dict[str, deque[float]] = {}
-        self._lock = threading.Lock()
+    def __init__(self, settings: Settings) -> None:
+        """Choose the storage by ``GATEWAY_STATE``; call inside the running event loop (Redis pools bind to it)."""
+        self._settings = settings
+        if settings.gateway_state == "redis":
+            # Same server, prefix and fail-fast timeouts as the rest of the gateway's state (gateway.state).
+            storage = storage_from_string(
+                "async+" + settings.redis_url,
+                implementation="redispy",
+                key_prefix=f"{settings.redis_key_prefix}rl",
+                wrap_exceptions=True,
+                socket_timeout=settings.redis_timeout_seconds,
+                socket_connect_timeout=settings.redis_timeout_seconds,
+            )
+        else:
+            storage = storage_from_string("async+memory://", wrap_exceptions=True)
+        self._strategy = MovingWindowRateLimiter(storage)
 
-    async def allow(self, key: str, now: float | None = None) -> bool:
-        """Record an event for ``key`` and tell whether it is within the limit (refused events are not counted)."""
-        now = time.monotonic() if now is None else now
-        with self._lock:
-            events = self._events.get(key)
-            if events is None:
-                if len(self._events) >= self._max_keys:
-                    self._prune(now)
-                events = self._events.setdefault(key, deque())
-            while events and now - events[0] >= self._window:
-                events.popleft()
-            if len(events) >= self._limit:
-                return False
-            events.append(now)
-            return True
+    def __call__(self, name: str, limit: int) -> Limiter:
+        """A limiter named ``name`` allowing ``limit`` events per minute."""
+        return Limiter(self._strategy, name, limit)
 
-    async def is_exhausted(self, key: str, now: float | None = None) -> bool:
-        """Whether ``key`` has used up its limit in the current window (nothing is recorded)."""
-        now = time.monotonic() if now is None else now
-        with self._lock:
-            events = self._events.get(key)
-            return events is not None and sum(1 for t in events if now - t < self._window) >= self._limit
-
-    async def retry_after(self, key: str, now: float | None = None) -> int:
-        """Whole seconds until ``key`` may send again (at least 1)."""
-        now = time.monotonic() if now is None else now
-        with self._lock:
-            events = self._events.get(key)
-            if not events:
-                return 1
-            return max(1, int(self._window - (now - events[0])) + 1)
-
-    def _prune(self, now: float) -> None:
-        for key in [k for k, ev in self._events.items() if not ev or now - ev[-1] >= self._window]:
-            del self._events[key]
-        if len(self._events) >= self._max_keys:
-            # Under a flood of distinct keys, forgetting the oldest is better than growing without bound.
-            for key in list(self._events)[: len(self._events) // 2]:
-                del self._events[key]
-
-
-def address_limiter(limiter: LimiterFactory, name: str, limit: int, settings: Settings) -> AddressLimiter:
-    """An ``AddressLimiter`` with the IPv6 tier factors of ``settings``."""
-    return AddressLimiter(limiter, name, limit, settings.rate_limit_ipv6_56_factor, settings.rate_limit_ipv6_48_factor)
+    def per_address(self, name: str, limit: int) -> AddressLimiter:
+        """An ``AddressLimiter`` with the IPv6 tier factors of the settings."""
+        return AddressLimiter(self, name, limit, self._settings)

@@ -1,107 +1,280 @@
-"""Where the gateway keeps its state: one interface, two backends (SQLite in-process, or Redis shared by gateways)."""
+"""The gateway's own state, what Rasa cannot keep: web sessions and handled LINE event ids (rate windows: ratelimit).
+
+Each is written once, over keys with a lifetime: a SQLite file for one gateway (``GATEWAY_STATE=sqlite``, make run:
+sessions survive a restart) or Redis for gateways that behave as one (``GATEWAY_STATE=redis``, make run-scaled).
+A Redis error or timeout becomes ``StateUnavailable``, which the endpoints turn into a polite 503.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
-from contextlib import AbstractAsyncContextManager
+import json
+import math
+import os
+import secrets
+import sqlite3
+import threading
+import time
+from collections.abc import Awaitable, Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Protocol
+from pathlib import Path
 
-from gateway.sessions import Session
+from redis.asyncio import Redis
+from redis.exceptions import RedisError
+
+from gateway.ids import looks_like_session_id, new_conversation_id, new_session_id
+from gateway.settings import Settings
+
+# LINE redelivers well within three days; RETENTION_DAYS may shorten it.
+DEDUPE_TTL_SECONDS = 3 * 24 * 3600.0
+# How long a LINE event stays claimed by a gateway that neither finished nor released it (it crashed): after that,
+# a redelivery is handled again. Longer than any queue plus turn plus reply.
+CLAIM_TTL_SECONDS = 300.0
+MAX_EVENT_ID = 128
+# Claims belong to the process that made them: a SQLite file has one gateway, so its claims die with it.
+CLAIM = "claim:"
+# Deletes a key only if it still holds our token: a claim that expired and was taken by another gateway stays.
+_COMPARE_AND_DELETE = "if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end return 0"
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS kv (key TEXT PRIMARY KEY, value TEXT NOT NULL, expires REAL NOT NULL);
+CREATE INDEX IF NOT EXISTS kv_expires ON kv(expires);
+"""
 
 
 class StateUnavailable(Exception):
     """The shared state store (Redis) did not answer in time: the caller degrades politely, it never crashes."""
 
 
-class SessionBackend(Protocol):
-    """Web sessions and the buttons offered per conversation (see ``SessionStore``)."""
+@contextmanager
+def guarded() -> Iterator[None]:
+    """Turn any Redis failure (refused, reset, timed out) into StateUnavailable."""
+    try:
+        yield
+    except (RedisError, OSError) as exc:
+        raise StateUnavailable(type(exc).__name__) from exc
+
+
+class SqliteKeyValue:
+    """One table in one file, for one gateway process; every statement is tiny, so callers run it inline."""
+
+    def __init__(self, path: str) -> None:
+        """Open (creating if needed) the file; claims left by a previous process are dropped."""
+        if path != ":memory:":
+            Path(path).parent.mkdir(parents=True, exist_ok=True)
+        self._path = path
+        self._conn = sqlite3.connect(path, check_same_thread=False, isolation_level=None, timeout=5.0)
+        self._lock = threading.Lock()
+        with self._lock:
+            # Purged rows must not linger in free pages.
+            self._conn.execute("PRAGMA secure_delete=ON")
+            if path != ":memory:":
+                # WAL without a sync per commit keeps writes sub-millisecond; a power cut loses at most recent sessions.
+                self._conn.execute("PRAGMA journal_mode=WAL")
+                self._conn.execute("PRAGMA synchronous=NORMAL")
+            self._conn.executescript(_SCHEMA)
+            self._conn.execute("DELETE FROM kv WHERE key LIKE ?", (CLAIM + "%",))
+        self._restrict_files()
+
+    def _restrict_files(self) -> None:
+        """Make the database and its WAL files readable by the service's user only (0600)."""
+        for suffix in ("", "-wal", "-shm") if self._path != ":memory:" else ():
+            try:
+                os.chmod(self._path + suffix, 0o600)
+            except FileNotFoundError:
+                continue
+
+    def _run(self, sql: str, *args: object) -> sqlite3.Cursor:
+        with self._lock:
+            return self._conn.execute(sql, args)
+
+    async def get(self, key: str, now: float) -> str | None:
+        """The live value of ``key``, or None."""
+        row = self._run("SELECT value FROM kv WHERE key = ? AND expires > ?", key, now).fetchone()
+        return None if row is None else str(row[0])
+
+    async def put(self, key: str, value: str, ttl: float, now: float, only_new: bool = False) -> bool:
+        """Store ``value`` for ``ttl`` seconds; with ``only_new``, only if ``key`` is absent (True if stored)."""
+        keep = "WHERE kv.expires <= ?" if only_new else "WHERE ? IS NOT NULL"
+        sql = "INSERT INTO kv VALUES (?, ?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value, "
+        return bool(self._run(sql + f"expires = excluded.expires {keep}", key, value, now + ttl, now).rowcount)
+
+    async def delete(self, key: str, only_if: str | None = None) -> bool:
+        """Delete ``key`` (only if it holds ``only_if``, when given); True if it was there."""
+        sql = "DELETE FROM kv WHERE key = ? AND expires > ? AND (? IS NULL OR value = ?)"
+        return bool(self._run(sql, key, time.time(), only_if, only_if).rowcount)
+
+    async def purge(self, now: float) -> int:
+        """Delete what has expired; returns how many keys went."""
+        self._restrict_files()
+        return int(self._run("DELETE FROM kv WHERE expires <= ?", now).rowcount)
+
+    async def close(self) -> None:
+        """Close the file."""
+        with self._lock:
+            self._conn.close()
+
+
+class RedisKeyValue:
+    """Keys under a prefix in Redis; short timeouts and no retries, so a Redis outage costs a polite 503."""
+
+    def __init__(self, url: str, prefix: str, timeout_seconds: float) -> None:
+        """A pooled client that fails fast; the pool reconnects by itself when Redis returns."""
+        self._redis = Redis.from_url(
+            url,
+            decode_responses=True,
+            socket_timeout=timeout_seconds,
+            socket_connect_timeout=timeout_seconds,
+            retry_on_timeout=False,
+        )
+        self._p = prefix
+        self._compare_and_delete = self._redis.register_script(_COMPARE_AND_DELETE)
+
+    async def get(self, key: str, now: float) -> str | None:
+        """The live value of ``key``, or None."""
+        with guarded():
+            value = await self._redis.get(self._p + key)
+        return None if value is None else str(value)
+
+    async def put(self, key: str, value: str, ttl: float, now: float, only_new: bool = False) -> bool:
+        """Store ``value`` for ``ttl`` seconds; with ``only_new``, only if ``key`` is absent (True if stored)."""
+        with guarded():
+            return bool(await self._redis.set(self._p + key, value, px=max(1, math.ceil(ttl * 1000)), nx=only_new))
+
+    async def delete(self, key: str, only_if: str | None = None) -> bool:
+        """Delete ``key`` (only if it holds ``only_if``, when given); True if it was there."""
+        with guarded():
+            if only_if is None:
+                return bool(await self._redis.delete(self._p + key))
+            return bool(await self._compare_and_delete(keys=[self._p + key], args=[only_if]))
+
+    async def purge(self, now: float) -> int:
+        """Nothing to do: every key carries its own expiry in Redis."""
+        return 0
+
+    async def close(self) -> None:
+        """Release pooled connections."""
+        await self._redis.aclose()
+
+
+# Strings under keys that expire, in either store; ``now`` is the caller's clock (Redis counts lifetimes itself).
+KeyValue = SqliteKeyValue | RedisKeyValue
+
+
+@dataclass(frozen=True)
+class Session:
+    """A web chat session: its bearer id, the Rasa sender id behind it and the city fixed by the embedding."""
+
+    session_id: str
+    conversation_id: str
+    municipality: str | None
+    created: float
+    last_seen: float
+
+
+class Sessions:
+    """Creates, finds and expires web sessions: idle for the TTL or older than the maximum age, a session is gone."""
+
+    def __init__(self, kv: KeyValue, ttl_seconds: float, max_age_seconds: float | None = None) -> None:
+        """Keep sessions in ``kv``; the maximum age counts from issue, however recently used (default: the TTL)."""
+        self._kv = kv
+        self._ttl = ttl_seconds
+        self._max_age = ttl_seconds if max_age_seconds is None else max_age_seconds
+
+    async def _save(self, session: Session, now: float) -> None:
+        # The key lives until the session idles out or reaches its maximum age, whichever comes first.
+        ttl = min(self._ttl, session.created + self._max_age - now)
+        fields = {"conversation_id": session.conversation_id, "municipality": session.municipality}
+        value = json.dumps({**fields, "created": session.created, "last_seen": now})
+        await self._kv.put(f"session:{session.session_id}", value, ttl, now)
 
     async def create(self, municipality: str | None, now: float | None = None) -> Session:
         """Issue a new session."""
-        ...
+        now = time.time() if now is None else now
+        session = Session(new_session_id(), new_conversation_id("web"), municipality, now, now)
+        await self._save(session, now)
+        return session
 
     async def get(self, session_id: object, now: float | None = None) -> Session | None:
         """The live session with this id, refreshing its last-seen time; None if unknown or expired."""
-        ...
-
-    async def offered(self, conversation_id: str) -> list[str]:
-        """Payloads the bot has recently offered in this conversation, newest last."""
-        ...
-
-    async def remember_offers(self, conversation_id: str, payloads: list[str], now: float | None = None) -> None:
-        """Add the payloads of the buttons just shown."""
-        ...
-
-    async def forget_conversation(self, conversation_id: str) -> None:
-        """Drop what the gateway keeps about a conversation."""
-        ...
+        if not looks_like_session_id(session_id):
+            return None
+        now = time.time() if now is None else now
+        raw = await self._kv.get(f"session:{session_id}", now)
+        row = json.loads(raw) if raw else None
+        if not row or now - row["last_seen"] > self._ttl or now - row["created"] > self._max_age:
+            return None
+        session = Session(str(session_id), row["conversation_id"], row["municipality"], row["created"], now)
+        await self._save(session, now)
+        return session
 
     async def delete(self, session_id: str) -> bool:
-        """Forget a web session at once; True if it existed."""
-        ...
-
-    async def purge(self, now: float | None = None) -> int:
-        """Delete expired sessions and stale offers; returns how many sessions went."""
-        ...
+        """Forget a session at once (the resident deleted their conversation); True if it existed."""
+        return await self._kv.delete(f"session:{session_id}")
 
 
-class RateLimiter(Protocol):
-    """A sliding-window limit per key (see ``SlidingWindowLimiter``)."""
+class EventClaims:
+    """LINE ``webhookEventId`` de-duplication: claimed while being handled, recorded only once handled.
 
-    async def allow(self, key: str, now: float | None = None) -> bool:
-        """Record an event for ``key`` and tell whether it is within the limit."""
-        ...
+    "Handled" means answered, or its push fallback tried, or nothing to answer: an event whose reply failed is
+    released, so a redelivery of it is processed again instead of being dropped as a duplicate.
+    """
 
-    async def is_exhausted(self, key: str, now: float | None = None) -> bool:
-        """Whether ``key`` has used up its limit in the current window."""
-        ...
-
-    async def retry_after(self, key: str, now: float | None = None) -> int:
-        """Whole seconds until ``key`` may send again (at least 1)."""
-        ...
-
-
-class EventClaims(Protocol):
-    """LINE ``webhookEventId`` de-duplication (see ``EventDeduplicator``)."""
+    def __init__(self, kv: KeyValue, ttl_seconds: float = DEDUPE_TTL_SECONDS) -> None:
+        """Handled ids are forgotten after ``ttl_seconds`` (LINE redelivers well within that)."""
+        self._kv = kv
+        self._ttl = ttl_seconds
+        # Which process holds a claim: a release never drops a claim another gateway made later.
+        self._token = secrets.token_hex(8)
 
     async def claim(self, event_id: object) -> bool:
-        """True if this event should be handled now (neither handled before nor being handled)."""
-        ...
+        """True if this event should be handled now (neither handled before nor being handled); ids are optional."""
+        if not isinstance(event_id, str) or not event_id:
+            return True
+        key, now = event_id[:MAX_EVENT_ID], time.time()
+        if await self._kv.get(f"event:{key}", now) is not None:
+            return False
+        if not await self._kv.put(CLAIM + key, self._token, min(CLAIM_TTL_SECONDS, self._ttl), now, only_new=True):
+            return False
+        # "done" writes the id before it drops its claim: a claim won just after another gateway's is checked again.
+        if await self._kv.get(f"event:{key}", now) is not None:
+            await self._kv.delete(CLAIM + key, only_if=self._token)
+            return False
+        return True
 
-    async def done(self, event_id: object, now: float | None = None) -> None:
-        """Record a claimed event as handled."""
-        ...
+    async def done(self, event_id: object) -> None:
+        """Record a claimed event as handled: a later delivery of it is a duplicate."""
+        if isinstance(event_id, str) and event_id:
+            await self._kv.put(f"event:{event_id[:MAX_EVENT_ID]}", "done", self._ttl, time.time())
+            await self.release(event_id)
 
     async def release(self, event_id: object) -> None:
         """Give a claimed event up unhandled: a redelivery of it will be handled."""
-        ...
-
-    async def purge(self, now: float | None = None) -> int:
-        """Forget ids older than the time-to-live; returns how many went."""
-        ...
-
-
-class ConversationLocks(Protocol):
-    """One turn at a time per conversation, so Rasa sees a conversation's messages in order."""
-
-    def hold(self, conversation_id: str, deadline: float) -> AbstractAsyncContextManager[None]:
-        """Hold the lock of ``conversation_id``; TimeoutError if not acquired by ``deadline`` (event-loop time)."""
-        ...
-
-
-# A rate limiter named ``name`` (so that two limiters never share a key space), ``limit`` events per window.
-LimiterFactory = Callable[[str, int], RateLimiter]
+        if isinstance(event_id, str) and event_id:
+            await self._kv.delete(CLAIM + event_id[:MAX_EVENT_ID], only_if=self._token)
 
 
 @dataclass
 class GatewayState:
-    """The state collaborators of one gateway process and how to release them."""
+    """The state of one gateway process: one key/value store behind sessions and LINE event claims."""
 
-    sessions: SessionBackend
-    dedupe: EventClaims
-    locks: ConversationLocks
-    limiter: LimiterFactory
+    kv: KeyValue
+    sessions: Sessions
+    events: EventClaims
     close: Callable[[], Awaitable[None]]
-    # Called now and then (the purge loop): file permissions for SQLite, nothing for Redis.
-    housekeeping: Callable[[], None]
+
+
+def open_state(settings: Settings) -> GatewayState:
+    """The store chosen by ``GATEWAY_STATE``; call inside the running event loop (Redis pools bind to it).
+
+    Nothing about a conversation outlives the retention period (RETENTION_DAYS), whatever the other TTLs say.
+    """
+    kv: KeyValue = (
+        RedisKeyValue(settings.redis_url, settings.redis_key_prefix, settings.redis_timeout_seconds)
+        if settings.gateway_state == "redis"
+        else SqliteKeyValue(settings.database)
+    )
+    retention = settings.retention_seconds
+    sessions = Sessions(
+        kv, min(settings.session_ttl_seconds, retention), min(settings.session_max_age_seconds, retention)
+    )
+    return GatewayState(kv, sessions, EventClaims(kv, min(DEDUPE_TTL_SECONDS, retention)), kv.close)

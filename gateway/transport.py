@@ -6,7 +6,7 @@ and holds a connection slot. ``timed_protocol`` subclasses uvicorn's ``H11Protoc
 server waits for a request (connection made, or the previous response sent), the head must be complete within
 ``header_seconds`` and then the body within ``body_seconds``; otherwise the connection is closed (nothing is
 answered: nobody is waiting for an answer). It relies on uvicorn internals, so it runs only on the uvicorn versions
-it was tested with (``TESTED_UVICORN``; ``gateway/tests/test_transport.py`` is the test to run after an upgrade).
+it was tested with (``TESTED_UVICORN``; ``tests/gateway/test_transport.py`` is the test to run after an upgrade).
 """
 
 from __future__ import annotations
@@ -44,7 +44,7 @@ def check_uvicorn(version: str = uvicorn.__version__) -> None:
     if not version.startswith(TESTED_UVICORN):
         raise UnsupportedServer(
             f"uvicorn {version} is not a version the gateway's read timeouts were tested with "
-            f"({', '.join(v + 'x' for v in TESTED_UVICORN)}); run gateway/tests/test_transport.py against it and add "
+            f"({', '.join(v + 'x' for v in TESTED_UVICORN)}); run tests/gateway/test_transport.py against it and add "
             "it to TESTED_UVICORN in gateway/transport.py"
         )
 

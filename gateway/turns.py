@@ -1,14 +1,14 @@
-"""One resident turn, whatever the channel: guard the text, ask Rasa, fall back politely, remember the buttons."""
+"""One resident turn, whatever the channel: guard the text, ask Rasa, fall back politely."""
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import time
+import weakref
 from collections import Counter
-from collections.abc import Iterator
-from contextlib import contextmanager
+from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager, contextmanager
 from dataclasses import dataclass
 from typing import NoReturn
 
@@ -18,7 +18,6 @@ from gateway.line.rejections import RejectionLog
 from gateway.models import BotMessage
 from gateway.rasa_client import RasaUnavailable
 from gateway.replicas import ReplicaPool
-from gateway.state import ConversationLocks, SessionBackend, StateUnavailable
 from gateway.textguard import guard_typed_text
 from kb.directory import MunicipalityDirectory
 
@@ -55,13 +54,11 @@ class TurnResult:
 
 
 class TurnService:
-    """Serialises turns per conversation so Rasa sees them in order and the offered buttons stay consistent."""
+    """Runs turns, one at a time per conversation in this process (see ``_ordered``)."""
 
     def __init__(
         self,
         rasa: ReplicaPool,
-        store: SessionBackend,
-        locks: ConversationLocks,
         directory: MunicipalityDirectory,
         log_secret: bytes,
         deadline_seconds: float,
@@ -77,7 +74,6 @@ class TurnService:
         against the global cap, so one sender's queue cannot fill it.
         """
         self._rasa = rasa
-        self._store = store
         self._directory = directory
         self._log_secret = log_secret
         self._deadline_seconds = deadline_seconds
@@ -91,12 +87,7 @@ class TurnService:
             scope: RejectionLog(f"turn refused: {scope} cap on turns in flight reached")
             for scope in ("client", "conversation", "global")
         }
-        self._locks = locks
-
-    @property
-    def in_flight(self) -> int:
-        """Turns started and not yet finished (waiting for their conversation's lock included)."""
-        return sum(self._by_conversation.values())
+        self._locks: weakref.WeakValueDictionary[str, asyncio.Lock] = weakref.WeakValueDictionary()
 
     @contextmanager
     def client_slot(self, client: str) -> Iterator[None]:
@@ -115,10 +106,6 @@ class TurnService:
             if self._by_client[client] <= 0:
                 del self._by_client[client]
 
-    async def is_offered(self, conversation_id: str, payload: str) -> bool:
-        """Whether the bot offered a button with exactly this payload in this conversation."""
-        return payload in await self._store.offered(conversation_id)
-
     async def typed(self, channel: str, conversation_id: str, raw_text: str, municipality: str | None) -> TurnResult:
         """A turn for text the resident typed: redacted and de-commanded before it goes anywhere."""
         guarded = guard_typed_text(raw_text)
@@ -126,33 +113,41 @@ class TurnService:
         return TurnResult(result.messages, result.fallback, you=guarded.text, redacted=guarded.redacted)
 
     async def button(self, channel: str, conversation_id: str, payload: str, municipality: str | None) -> TurnResult:
-        """A turn for a button the caller has already checked with ``is_offered`` (or a fixed menu payload)."""
+        """A turn for a tapped button; PayloadNotOffered if the bot never offered it (Rasa's channel decides)."""
         return await self._run(channel, conversation_id, payload, municipality, "button", False)
 
     async def forget(self, conversation_id: str) -> bool:
-        """Delete the conversation here and in Rasa's tracker store; True if Rasa did.
+        """Delete the conversation in Rasa's tracker store; True if Rasa did.
 
         For a LINE user who unfollowed and a resident who deleted their web conversation. It waits for the
-        conversation's turns in flight (each ends within its deadline), so none of them writes after the deletion.
+        conversation's turns in flight here (each ends within its deadline), so none of them writes after the deletion.
         """
         deadline = asyncio.get_running_loop().time() + self._deadline_seconds + FORGET_MARGIN_SECONDS
-        async with contextlib.AsyncExitStack() as held:
-            try:
-                await held.enter_async_context(self._locks.hold(conversation_id, deadline))
-            except TimeoutError:
-                # A holder outliving its deadline (a crashed gateway's Redis lock) must not keep the data alive.
-                log.warning("deleting a conversation without its lock: a turn held it past its deadline")
-            await self._store.forget_conversation(conversation_id)
-            deleted = await self._rasa.delete_conversation(conversation_id)
-        return deleted
-
-    async def _remember(self, conversation_id: str, messages: list[BotMessage]) -> None:
-        """Keep the offered buttons; Rasa's answer goes out even if this fails."""
         try:
-            await self._store.remember_offers(conversation_id, [b.payload for m in messages for b in m.buttons])
-        except StateUnavailable as exc:
-            # The resident still sees the answer; its buttons are refused (403) until state is back.
-            log.warning("turn state not saved (%s)", exc)
+            async with self._ordered(conversation_id, deadline):
+                return await self._rasa.delete_conversation(conversation_id)
+        except TimeoutError:
+            log.warning("deleting a conversation without its lock: a turn held it past its deadline")
+            return await self._rasa.delete_conversation(conversation_id)
+
+    @asynccontextmanager
+    async def _ordered(self, conversation_id: str, deadline: float) -> AsyncIterator[None]:
+        """Hold the conversation's lock in this process; TimeoutError if not acquired by ``deadline`` (loop time).
+
+        Rasa's lock store orders the turns Rasa runs (across gateways and replicas too). This in-process lock is kept
+        only where the gateway must order: a turn that waited past its deadline is never forwarded (so Rasa's tracker
+        holds no turn the resident saw only the apology for), the per-conversation cap counts the waiting turns, and
+        a deletion waits for this process's turns of the conversation.
+        """
+        lock = self._locks.get(conversation_id)
+        if lock is None:
+            lock = self._locks[conversation_id] = asyncio.Lock()
+        async with asyncio.timeout_at(deadline):
+            await lock.acquire()
+        try:
+            yield
+        finally:
+            lock.release()
 
     def fallback(self, municipality: str | None) -> list[BotMessage]:
         """The apology with the city's phone number, as messages."""
@@ -182,7 +177,10 @@ class TurnService:
     async def _run_within_deadline(
         self, channel: str, conversation_id: str, message: str, municipality: str | None, kind: str, redacted: bool
     ) -> TurnResult:
-        metadata: dict[str, str] = {"channel": channel}
+        metadata: dict[str, str | bool] = {"channel": channel}
+        if kind == "button":
+            # The REST channel checks the payload against what the bot offered (no copy of the offers here).
+            metadata["button"] = True
         if municipality:
             metadata["municipality"] = municipality
         loop = asyncio.get_running_loop()
@@ -190,7 +188,7 @@ class TurnService:
         # One deadline for the whole turn: waiting behind the conversation's earlier turns uses it up too.
         deadline = loop.time() + self._deadline_seconds
         try:
-            async with self._locks.hold(conversation_id, deadline):
+            async with self._ordered(conversation_id, deadline):
                 remaining = deadline - loop.time()
                 if remaining < min(MIN_FORWARD_SECONDS, self._deadline_seconds / 2):
                     return self._gave_up(channel, conversation_id, kind, "deadline while queued", started, municipality)
@@ -198,9 +196,8 @@ class TurnService:
                     messages = await self._rasa.send(conversation_id, message, metadata, timeout=remaining)
                 except RasaUnavailable as exc:
                     # On a timeout the HTTP request is abandoned: a late answer from Rasa is never read, shown or
-                    # remembered as offered buttons (Rasa's own tracker may still record the turn; see README).
+                    # acted upon (Rasa's own tracker may still record the turn; see README).
                     return self._gave_up(channel, conversation_id, kind, str(exc), started, municipality)
-                await self._remember(conversation_id, messages)
         except TimeoutError:
             # Given up before Rasa saw it: the message is never forwarded, so Rasa's tracker holds no trace of it.
             return self._gave_up(channel, conversation_id, kind, "deadline while queued", started, municipality)

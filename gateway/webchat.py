@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import logging
 import math
-import time
 from functools import partial
 from typing import TypeVar
 
@@ -14,9 +13,10 @@ from starlette.responses import JSONResponse, Response
 
 from gateway.http import NO_STORE, BadJson, BodyTooLarge, client_address, json_error, parse_json, read_body
 from gateway.models import MessageRequest, SessionRef, SessionRequest
-from gateway.ratelimit import address_key, address_limiter
+from gateway.rasa_client import PayloadNotOffered
+from gateway.ratelimit import AddressLimiter, Limiter, Limiters, address_key
 from gateway.settings import Settings
-from gateway.state import LimiterFactory, RateLimiter, SessionBackend
+from gateway.state import Sessions
 from gateway.turns import TurnsBusy, TurnService
 from kb.directory import MunicipalityDirectory
 
@@ -29,7 +29,6 @@ MAX_PAYLOAD_CHARS = 1000
 BUSY_MESSAGE = "ただいま大変混み合っています。申し訳ありませんが、少し時間をおいてからもう一度お試しください。"
 # The sender already has as many turns waiting as it may: the widget sends one at a time, so this is rare.
 IN_FLIGHT_MESSAGE = "前のメッセージにお答えしています。回答をお待ちいただき、そのあとでもう一度お送りください。"
-PURGE_INTERVAL_SECONDS = 600.0
 EXPIRED_MESSAGE = "会話の有効期限が切れました。もう一度お試しください。"
 # A resident whose deletion failed because Rasa is down is told to try again after about this long.
 DELETE_RETRY_AFTER_SECONDS = 30
@@ -41,10 +40,10 @@ class WebChat:
     def __init__(
         self,
         settings: Settings,
-        store: SessionBackend,
+        store: Sessions,
         turns: TurnService,
         directory: MunicipalityDirectory,
-        limiter: LimiterFactory,
+        limiter: Limiters,
     ) -> None:
         """Wire collaborators and build the rate limiters."""
         self._settings = settings
@@ -52,11 +51,8 @@ class WebChat:
         self._turns = turns
         self._directory = directory
         self._per_session = limiter("web-session", settings.rate_limit_session_per_minute)
-        self._per_address = address_limiter(limiter, "web-address", settings.rate_limit_ip_per_minute, settings)
-        self._creations = address_limiter(
-            limiter, "web-create", settings.rate_limit_sessions_per_ip_per_minute, settings
-        )
-        self._last_purge = 0.0
+        self._per_address = limiter.per_address("web-address", settings.rate_limit_ip_per_minute)
+        self._creations = limiter.per_address("web-create", settings.rate_limit_sessions_per_ip_per_minute)
         self._default_municipality = directory.resolve(settings.default_municipality)
 
     async def create_session(self, request: Request) -> Response:
@@ -72,7 +68,6 @@ class WebChat:
             municipality = self._directory.resolve(parsed.municipality)
             if municipality is None:
                 return json_error(422, "unknown_municipality", "指定された市区町村には対応していません。")
-        await self._maybe_purge()
         session = await self._store.create(municipality)
         return JSONResponse({"session_id": session.session_id}, headers=NO_STORE)
 
@@ -124,10 +119,9 @@ class WebChat:
             turn = partial(self._turns.typed, "web", session.conversation_id, parsed.text, session.municipality)
         else:
             payload = parsed.payload or ""
-            if len(payload) > MAX_PAYLOAD_CHARS or not await self._turns.is_offered(session.conversation_id, payload):
-                return json_error(
-                    403, "payload_not_offered", "この選択肢は現在選べません。メッセージを入力してください。"
-                )
+            # Rasa strips a message before the channel checks it: a payload is only ever offered as it is.
+            if len(payload) > MAX_PAYLOAD_CHARS or payload != payload.strip():
+                return _not_offered()
             turn = partial(self._turns.button, "web", session.conversation_id, payload, session.municipality)
         # Every turn ends within the deadline, so that is when a refused sender's slots are free again.
         retry_after = {"Retry-After": str(math.ceil(self._settings.rasa_timeout_seconds))}
@@ -139,6 +133,8 @@ class WebChat:
             if exc.scope == "global":
                 return json_error(503, "busy", BUSY_MESSAGE, headers=retry_after)
             return json_error(429, "turns_in_flight", IN_FLIGHT_MESSAGE, headers=retry_after)
+        except PayloadNotOffered:
+            return _not_offered()
         body: dict[str, object] = {"messages": [m.to_api() for m in result.messages]}
         if result.you is not None:
             # The widget shows the resident's message as the server kept it: one redaction rule, never more claimed.
@@ -166,7 +162,7 @@ class WebChat:
             fields = sorted({".".join(str(p) for p in err["loc"]) for err in exc.errors()})
             return json_error(400, "invalid_request", f"項目の値が正しくありません: {', '.join(fields)}")
 
-    async def _too_many(self, limiter: RateLimiter, key: str) -> Response:
+    async def _too_many(self, limiter: Limiter | AddressLimiter, key: str) -> Response:
         return json_error(
             429,
             "rate_limited",
@@ -174,10 +170,7 @@ class WebChat:
             headers={"Retry-After": str(await limiter.retry_after(key))},
         )
 
-    async def _maybe_purge(self) -> None:
-        now = time.monotonic()
-        if now - self._last_purge >= PURGE_INTERVAL_SECONDS:
-            self._last_purge = now
-            purged = await self._store.purge()
-            if purged:
-                log.info("purged %d expired web sessions", purged)
+
+def _not_offered() -> Response:
+    """A button the bot never offered (or absurdly long): refused, and nothing reached the conversation."""
+    return json_error(403, "payload_not_offered", "この選択肢は現在選べません。メッセージを入力してください。")

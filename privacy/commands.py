@@ -8,6 +8,7 @@ the rest of this package (each side imports it in its own virtualenv).
 
 from __future__ import annotations
 
+import hashlib
 import unicodedata
 
 # The full-width ／ is the neutral form. NFKC would fold it back to "/", so nothing between here and Rasa's check may
@@ -17,6 +18,15 @@ SLASH_LIKE = frozenset("/／∕⁄⧸╱")
 NEUTRAL_PREFIX = "／"
 # Blank characters that strip() keeps but a normaliser may drop, so they must not hide a slash behind them.
 _FILLERS = frozenset("\u115f\u1160\u3164\uffa0\u2800")
+# LINE's postback data holds 300 characters: a longer button payload travels as this key, spelt in letters only so
+# that no redaction rule touches it, and Rasa's REST channel maps it back to the payload it offered.
+PAYLOAD_KEY_PREFIX = "hashed:"
+_HEX_AS_LETTERS = str.maketrans("0123456789abcdef", "abcdefghijklmnop")
+
+
+def payload_key(payload: str) -> str:
+    """The stand-in of a button payload too long for LINE's postback data: its SHA-256 in the letters a-p."""
+    return PAYLOAD_KEY_PREFIX + hashlib.sha256(payload.encode()).hexdigest().translate(_HEX_AS_LETTERS)
 
 
 def visible_text(text: str) -> str:

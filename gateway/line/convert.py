@@ -1,11 +1,11 @@
-"""Rasa messages → LINE messages within the Messaging API's limits; postback data → Rasa payloads."""
+"""Rasa messages → LINE messages within the Messaging API's limits (a postback's data is its payload or its key)."""
 
 from __future__ import annotations
 
-import hashlib
 from dataclasses import dataclass, field
 
 from gateway.models import BotButton, BotMessage
+from privacy.commands import PAYLOAD_KEY_PREFIX, payload_key
 
 MAX_MESSAGES = 5
 MAX_TEXT = 5000
@@ -13,7 +13,6 @@ MAX_QUICK_REPLY_ITEMS = 13
 MAX_LABEL = 20
 MAX_DATA = 300
 MAX_DISPLAY_TEXT = 300
-_HASHED_PREFIX = "sha256:"
 _MORE_CHOICES = "（ほかのご用件は文字で入力してください）"
 _ELLIPSIS = "…"
 _OMITTED = "\n…（長いため一部を省略しました）"
@@ -59,18 +58,10 @@ class OutgoingText:
 
 
 def postback_data(payload: str) -> str:
-    """The payload itself when it fits LINE's 300-character postback limit, else a hash the gateway maps back."""
-    if utf16_len(payload) <= MAX_DATA and not payload.startswith(_HASHED_PREFIX):
+    """The payload itself when it fits LINE's 300-character postback limit, else its key (Rasa's channel maps it back)."""
+    if utf16_len(payload) <= MAX_DATA and not payload.startswith(PAYLOAD_KEY_PREFIX):
         return payload
-    return _HASHED_PREFIX + hashlib.sha256(payload.encode()).hexdigest()
-
-
-def payload_for_postback(data: str, candidates: list[str]) -> str | None:
-    """The candidate payload whose postback data is ``data``, or None if the bot never offered it."""
-    for payload in candidates:
-        if postback_data(payload) == data:
-            return payload
-    return None
+    return payload_key(payload)
 
 
 def _split(text: str) -> list[str]:

@@ -26,12 +26,14 @@ from linebot.v3.webhooks import (
 
 from gateway.ids import log_id, pseudonym
 from gateway.line.client import LineApiError, LineClient
-from gateway.line.convert import OutgoingText, payload_for_postback, to_line
-from gateway.line.menu import main_choices, main_payloads
+from gateway.line.convert import OutgoingText, to_line
+from gateway.line.menu import main_choices
 from gateway.logsafe import describe_exception
 from gateway.models import BotMessage
+from gateway.rasa_client import PayloadNotOffered
+from gateway.ratelimit import Limiters
 from gateway.settings import Settings
-from gateway.state import LimiterFactory, SessionBackend, StateUnavailable
+from gateway.state import StateUnavailable
 from gateway.turns import TurnResult, TurnsBusy, TurnService
 from kb.directory import MunicipalityDirectory
 
@@ -105,15 +107,13 @@ class LineEventHandler:
         settings: Settings,
         client: LineClient,
         turns: TurnService,
-        store: SessionBackend,
         directory: MunicipalityDirectory,
-        limiter: LimiterFactory,
+        limiter: Limiters,
     ) -> None:
         """Wire collaborators; the LINE account serves one city (``DEFAULT_MUNICIPALITY``)."""
         self._settings = settings
         self._client = client
         self._turns = turns
-        self._store = store
         self._directory = directory
         self._municipality = directory.resolve(settings.default_municipality)
         self._limiter = limiter("line-conversation", settings.rate_limit_session_per_minute)
@@ -192,9 +192,10 @@ class LineEventHandler:
         )
 
     async def _on_postback(self, event: PostbackEvent, source: Source, conversation: str) -> bool:
-        data = _readable(event.postback.data or "") if event.postback else ""
-        payload = payload_for_postback(data, list(main_payloads()) + await self._store.offered(conversation))
-        if payload is None:
+        # The data is the payload (or its key, convert.postback_data): Rasa's channel checks that the bot offered it.
+        # Rasa strips a message before that check, and a payload is only ever offered as it is.
+        payload = _readable(event.postback.data or "") if event.postback else ""
+        if not payload or payload != payload.strip():
             return await self._deliver(event, source, [OutgoingText(NOT_OFFERED_REPLY)])
         if not await self._limiter.allow(conversation):
             return await self._deliver(event, source, [OutgoingText(RATE_LIMITED_REPLY)])
@@ -212,6 +213,8 @@ class LineEventHandler:
             result = await task
         except TurnsBusy:
             return await self._deliver(event, source, [OutgoingText(BUSY_REPLY)])
+        except PayloadNotOffered:
+            return await self._deliver(event, source, [OutgoingText(NOT_OFFERED_REPLY)])
         except Exception as exc:
             # A bug must still leave the resident with an answer (the fallback), never silence.
             log.error("line turn failed: %s", describe_exception(exc))

@@ -20,7 +20,8 @@ from gateway.http import NO_STORE, BadJson, BodyTooLarge, client_address, json_e
 from gateway.line.handler import LineEventHandler, chat_key
 from gateway.line.rejections import RejectionLog
 from gateway.logsafe import describe_exception
-from gateway.state import EventClaims, RateLimiter, StateUnavailable
+from gateway.ratelimit import AddressLimiter
+from gateway.state import EventClaims, StateUnavailable
 
 log = logging.getLogger(__name__)
 # X-Line-Signature is the base64 of an HMAC-SHA256: 32 bytes, 44 characters.
@@ -46,7 +47,7 @@ class LineWebhook:
         dedupe: EventClaims,
         runner: BackgroundRunner,
         max_body_bytes: int,
-        bad_signatures: RateLimiter,
+        bad_signatures: AddressLimiter,
     ) -> None:
         """Wire collaborators; the SDK's parser checks signatures (``hmac.compare_digest``) and types events."""
         self._parser = WebhookParser(channel_secret) if channel_secret else None

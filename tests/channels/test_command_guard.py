@@ -20,6 +20,7 @@ from channels import redacting_rest
 from channels.commands import main_menu_payloads
 from channels.redacting_rest import NOTICE_RESPONSE, RedactingRestInput
 from privacy import redact
+from privacy.commands import payload_key
 from replies.catalogue import catalogue
 
 REPO = Path(__file__).resolve().parents[2]
@@ -61,7 +62,9 @@ def store(monkeypatch: pytest.MonkeyPatch) -> FakeStore:
     return fake
 
 
-def run_turn(monkeypatch: pytest.MonkeyPatch, text: str, reply: Optional[List[str]] = None) -> tuple[Any, List[Any]]:
+def run_turn(
+    monkeypatch: pytest.MonkeyPatch, text: str, reply: Optional[List[str]] = None, metadata: Optional[dict] = None
+) -> tuple[Any, List[Any]]:
     """One turn through the channel's wrapper: what Rasa was handed, and what the resident got."""
     captured: List[Any] = []
     handed: List[UserMessage] = []
@@ -80,8 +83,8 @@ def run_turn(monkeypatch: pytest.MonkeyPatch, text: str, reply: Optional[List[st
     collector = CollectingOutputChannel()
     # What Rasa's REST route does: the text through _extract_message (redaction), then the wrapped handler.
     extracted = RedactingRestInput()._extract_message(SimpleNamespace(json={"message": text}))  # type: ignore[arg-type]
-    asyncio.run(captured[0](UserMessage(extracted, collector, "s-1")))
-    return handed[0].text, collector.messages
+    asyncio.run(captured[0](UserMessage(extracted, collector, "s-1", metadata=metadata)))
+    return (handed[0].text if handed else None), collector.messages
 
 
 def test_a_typed_command_with_made_up_slot_values_is_neutralised(
@@ -207,3 +210,25 @@ def test_ordinary_messages_get_no_notice(monkeypatch: pytest.MonkeyPatch, store:
     for typed in ("三鷹市です", "暗証番号は4桁ですか", "本人"):
         _, replies = run_turn(monkeypatch, typed, reply=[CITY_QUESTION])
         assert [r["text"] for r in replies] == [CITY_QUESTION]
+
+
+def test_a_tapped_button_the_bot_did_not_offer_is_rejected(monkeypatch: pytest.MonkeyPatch, store: FakeStore) -> None:
+    """A message the gateway marks as a button runs only if offered; otherwise no turn, only the rejection marker."""
+    store.events = [said("暗証番号を忘れた"), asked("どなたですか。", SELF)]
+    assert run_turn(monkeypatch, SELF, metadata={"button": True})[0] == SELF
+    other = '/inform{"applicant_type": "voluntary_proxy"}'
+    text, reply = run_turn(monkeypatch, other, metadata={"button": True})
+    assert text is None and reply == [{"recipient_id": "s-1", "custom": redacting_rest.REJECTED}]
+    # Not a command, yet a button: refused too, never run as typed text.
+    assert run_turn(monkeypatch, "本人", metadata={"button": True}) == (None, reply)
+    menu = sorted(main_menu_payloads(DOMAIN))[0]
+    assert run_turn(monkeypatch, menu, metadata={"button": True})[0] == menu
+
+
+def test_a_long_payload_comes_back_as_its_key(monkeypatch: pytest.MonkeyPatch, store: FakeStore) -> None:
+    """LINE's postback data holds 300 characters: a longer payload is sent as its key and mapped back here."""
+    long_payload = '/inform{"note": "' + "x" * 400 + '"}'
+    store.events = [said("暗証番号を忘れた"), asked("どなたですか。", long_payload)]
+    assert redact(payload_key(long_payload)).text == payload_key(long_payload)
+    assert run_turn(monkeypatch, payload_key(long_payload), metadata={"button": True})[0] == long_payload
+    assert run_turn(monkeypatch, payload_key(SELF), metadata={"button": True})[0] is None

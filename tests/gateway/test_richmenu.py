@@ -9,9 +9,9 @@ import sys
 
 from gateway.line.richmenu import IMAGE_PATH, MENU_HEIGHT, MENU_WIDTH
 from gateway.settings import REPO_ROOT
-from gateway.tests.conftest import LINE_TOKEN
-from gateway.tests.fakes.fake_line import FakeLine
-from gateway.tests.fakes.servers import ServerThread
+from tests.gateway.conftest import LINE_TOKEN
+from tests.gateway.fakes.fake_line import FakeLine
+from tests.gateway.fakes.servers import ServerThread
 
 
 def run_cli(env_extra: dict[str, str]) -> subprocess.CompletedProcess[str]:

@@ -11,11 +11,11 @@ import pytest
 from gateway.rasa_client import RasaConnectionLost, RasaNotAccepted, RasaUnavailable
 from gateway.replicas import ReplicaPool
 from gateway.settings import Settings
-from gateway.tests.conftest import Gateway, wait_for_health
-from gateway.tests.fakes.dying_rasa import DyingRasa
-from gateway.tests.fakes.fake_rasa import FakeRasa, create_fake_rasa
-from gateway.tests.fakes.servers import ServerThread
 from testkit.services import free_port
+from tests.gateway.conftest import Gateway, wait_for_health
+from tests.gateway.fakes.dying_rasa import DyingRasa
+from tests.gateway.fakes.fake_rasa import FakeRasa, create_fake_rasa
+from tests.gateway.fakes.servers import ServerThread
 
 FakeRasaFixture = tuple[FakeRasa, ServerThread]
 A, B, C = "http://a.test", "http://b.test", "http://c.test"

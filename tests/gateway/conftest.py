@@ -14,10 +14,10 @@ import pytest
 
 from gateway.app import create_app
 from gateway.settings import Settings
-from gateway.tests.fakes.fake_line import FakeLine, create_fake_line
-from gateway.tests.fakes.fake_rasa import FAKE_RASA_TOKEN, FakeRasa, create_fake_rasa
-from gateway.tests.fakes.servers import ServerThread
 from testkit.redis_server import RedisServer
+from tests.gateway.fakes.fake_line import FakeLine, create_fake_line
+from tests.gateway.fakes.fake_rasa import FAKE_RASA_TOKEN, FakeRasa, create_fake_rasa
+from tests.gateway.fakes.servers import ServerThread
 
 LINE_SECRET = "test-channel-secret"
 TEST_TIMEOUT_SECONDS = 120
@@ -133,7 +133,6 @@ def base_settings(
         rasa_timeout_seconds=1.5,
         rasa_auth_token=FAKE_RASA_TOKEN,
         gateway_secret=b"test-gateway-secret-of-32-bytes!!",
-        secret_is_ephemeral=False,
         db_path=str(tmp_path / "var" / "gateway.sqlite3"),
         knowledge_dir=kb_dir,
         line_channel_secret=LINE_SECRET,
@@ -149,8 +148,9 @@ def start_gateway(base_settings: Settings) -> Iterator[Callable[..., Gateway]]:
     started: list[ServerThread] = []
 
     def start(**overrides: Any) -> Gateway:
-        """Start one gateway with overridden settings (dataclasses.replace checks their names)."""
-        settings = dataclasses.replace(base_settings, **overrides)
+        """Start one gateway with overridden settings (their names are checked)."""
+        assert set(overrides) <= set(Settings.model_fields), set(overrides) - set(Settings.model_fields)
+        settings = base_settings.model_copy(update=overrides)
         server = ServerThread(create_app(settings)).start()
         started.append(server)
         return Gateway(settings, server)

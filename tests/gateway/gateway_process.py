@@ -13,8 +13,8 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from gateway.settings import REPO_ROOT
-from gateway.tests.fakes.fake_rasa import FAKE_RASA_TOKEN
 from testkit.services import free_port, port_open
+from tests.gateway.fakes.fake_rasa import FAKE_RASA_TOKEN
 
 START_TIMEOUT_SECONDS = 30.0
 

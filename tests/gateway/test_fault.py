@@ -10,11 +10,11 @@ from pathlib import Path
 import httpx
 import pytest
 
-from gateway.tests.conftest import wait_for_health
-from gateway.tests.fakes.fake_rasa import FakeRasa
-from gateway.tests.fakes.servers import ServerThread
-from gateway.tests.gateway_process import gateway_env
-from gateway.tests.gateway_process import gateway_process as run_gateway
+from tests.gateway.conftest import wait_for_health
+from tests.gateway.fakes.fake_rasa import FakeRasa
+from tests.gateway.fakes.servers import ServerThread
+from tests.gateway.gateway_process import gateway_env
+from tests.gateway.gateway_process import gateway_process as run_gateway
 
 
 @pytest.fixture

@@ -15,11 +15,11 @@ import httpx
 import pytest
 
 from gateway.line.convert import postback_data
-from gateway.tests import line_events as ev
-from gateway.tests.conftest import LINE_SECRET, Gateway
-from gateway.tests.fakes.fake_line import FakeLine
-from gateway.tests.fakes.fake_rasa import LONG_PAYLOAD, FakeRasa
-from gateway.tests.fakes.servers import ServerThread
+from tests.gateway import line_events as ev
+from tests.gateway.conftest import LINE_SECRET, Gateway
+from tests.gateway.fakes.fake_line import FakeLine
+from tests.gateway.fakes.fake_rasa import APPLICANT_BUTTONS, LONG_PAYLOAD, FakeRasa
+from tests.gateway.fakes.servers import ServerThread
 
 FakeRasaFixture = tuple[FakeRasa, ServerThread]
 FakeLineFixture = tuple[FakeLine, ServerThread]
@@ -217,13 +217,14 @@ def test_unfollow_and_unknown_events_send_nothing(
 def test_unfollow_deletes_the_conversation_in_rasa_and_the_gateway(
     line_gw: Gateway, fake_rasa: FakeRasaFixture, fake_line: FakeLineFixture
 ) -> None:
-    """A user who blocks the account is forgotten: Rasa's stored conversation (token-guarded DELETE) and offers."""
+    """A user who blocks the account is forgotten: Rasa's stored conversation (token-guarded DELETE). The gateway
+    keeps nothing of a LINE conversation (the buttons offered are in Rasa's tracker), before or after."""
     deliver(line_gw, ev.text_event("暗証番号を忘れました"))
     fake_line[0].wait_for("/message/reply", 1)
     settle(line_gw)
     conversation = fake_rasa[0].requests[-1]["sender"]
     db = sqlite3.connect(line_gw.settings.db_path)
-    assert db.execute("SELECT COUNT(*) FROM offers WHERE conversation_id = ?", (conversation,)).fetchone()[0] == 1
+    assert db.execute("SELECT COUNT(*) FROM kv WHERE value LIKE ?", (f"%{conversation}%",)).fetchone()[0] == 0
     deliver(line_gw, ev.unfollow_event())
     settle(line_gw)
     deadline = time.monotonic() + 3
@@ -231,7 +232,13 @@ def test_unfollow_deletes_the_conversation_in_rasa_and_the_gateway(
         time.sleep(0.05)
     assert fake_rasa[0].deleted == [conversation]
     assert ev.USER_ID not in conversation
-    assert db.execute("SELECT COUNT(*) FROM offers WHERE conversation_id = ?", (conversation,)).fetchone()[0] == 0
+    assert db.execute("SELECT COUNT(*) FROM kv WHERE value LIKE ?", (f"%{conversation}%",)).fetchone()[0] == 0
+    # Its buttons went with Rasa's tracker: a tap of one now is refused politely.
+    deliver(line_gw, ev.postback_event(APPLICANT_BUTTONS[0]["payload"]))
+    assert (
+        "この選択肢は現在ご利用いただけません"
+        in fake_line[0].wait_for("/message/reply", 2)[1].body["messages"][0]["text"]
+    )
 
 
 @pytest.mark.parametrize("kind", ["sticker", "image", "video", "audio", "file", "location"])

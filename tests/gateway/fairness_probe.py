@@ -1,6 +1,6 @@
 """Measures how many of other residents' turns are answered while one client floods the gateway (issue 20).
 
-``PYTHONPATH=. .venv-gateway/bin/python -m gateway.tests.fairness_probe [--seconds 10]``
+``PYTHONPATH=. .venv-gateway/bin/python -m tests.gateway.fairness_probe [--seconds 10]``
 
 A fake Rasa answers each turn in one second; the gateway runs with its default settings (rate limits and caps).
 Gateway, fake Rasa and clients run in processes of their own. One client (one address, three sessions, 40
@@ -24,9 +24,9 @@ import httpx
 import uvicorn
 
 from gateway.settings import REPO_ROOT
-from gateway.tests.fakes.fake_rasa import FakeRasa, create_fake_rasa
-from gateway.tests.gateway_process import gateway_env, gateway_process
 from testkit.services import free_port, port_open
+from tests.gateway.fakes.fake_rasa import FakeRasa, create_fake_rasa
+from tests.gateway.gateway_process import gateway_env, gateway_process
 
 FLOODER = "203.0.113.66"
 FLOOD_SESSIONS = 3

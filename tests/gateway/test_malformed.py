@@ -13,11 +13,11 @@ from starlette.routing import Route
 
 from gateway.app import GatewayApp, _server_error
 from gateway.http import MAX_JSON_DEPTH
-from gateway.tests import line_events as ev
-from gateway.tests.conftest import LINE_SECRET, Gateway
-from gateway.tests.fakes.fake_line import FakeLine
-from gateway.tests.fakes.fake_rasa import FakeRasa
-from gateway.tests.fakes.servers import ServerThread
+from tests.gateway import line_events as ev
+from tests.gateway.conftest import LINE_SECRET, Gateway
+from tests.gateway.fakes.fake_line import FakeLine
+from tests.gateway.fakes.fake_rasa import FakeRasa
+from tests.gateway.fakes.servers import ServerThread
 
 FakeRasaFixture = tuple[FakeRasa, ServerThread]
 FakeLineFixture = tuple[FakeLine, ServerThread]

@@ -12,9 +12,9 @@ from typing import Any
 import httpx
 import pytest
 
-from gateway.tests.conftest import Gateway, wait_for_health
-from gateway.tests.fakes.fake_rasa import FakeRasa
-from gateway.tests.fakes.servers import ServerThread
+from tests.gateway.conftest import Gateway, wait_for_health
+from tests.gateway.fakes.fake_rasa import FakeRasa
+from tests.gateway.fakes.servers import ServerThread
 
 FakeRasaFixture = tuple[FakeRasa, ServerThread]
 

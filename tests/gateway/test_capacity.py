@@ -9,11 +9,11 @@ from collections.abc import Callable
 import httpx
 
 from gateway.ratelimit import address_keys
-from gateway.tests.conftest import Gateway
-from gateway.tests.fakes.fake_rasa import FakeRasa, create_fake_rasa
-from gateway.tests.fakes.servers import ServerThread
-from gateway.tests.test_hardening import wait_for_rasa_requests
-from gateway.tests.test_webchat_api import assert_json_error, new_session, send
+from tests.gateway.conftest import Gateway
+from tests.gateway.fakes.fake_rasa import FakeRasa, create_fake_rasa
+from tests.gateway.fakes.servers import ServerThread
+from tests.gateway.test_hardening import wait_for_rasa_requests
+from tests.gateway.test_webchat_api import assert_json_error, new_session, send
 
 FakeRasaFixture = tuple[FakeRasa, ServerThread]
 FLOODER = {"X-Forwarded-For": "203.0.113.66"}

@@ -14,12 +14,12 @@ import httpx
 import pytest
 
 from gateway.settings import REPO_ROOT
-from gateway.tests.conftest import Gateway
-from gateway.tests.fakes.fake_rasa import FakeRasa
-from gateway.tests.fakes.servers import ServerThread
-from gateway.tests.gateway_process import gateway_env, gateway_process
 from gateway.transport import UnsupportedServer, check_uvicorn
 from testkit.services import port_open
+from tests.gateway.conftest import Gateway
+from tests.gateway.fakes.fake_rasa import FakeRasa
+from tests.gateway.fakes.servers import ServerThread
+from tests.gateway.gateway_process import gateway_env, gateway_process
 
 TIMEOUT = 1.0
 # Generous against a loaded machine, and still far below "never".

@@ -17,9 +17,9 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse
 from starlette.routing import Route
 
-from gateway.tests.conftest import Gateway
-from gateway.tests.fakes.fake_rasa import FakeRasa
-from gateway.tests.fakes.servers import ServerThread
+from tests.gateway.conftest import Gateway
+from tests.gateway.fakes.fake_rasa import FakeRasa
+from tests.gateway.fakes.servers import ServerThread
 
 CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
 CHROMIUM_ARGS = [

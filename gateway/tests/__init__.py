@@ -1,1 +1,0 @@
-"""Tests of the gateway (run with the gateway venv)."""

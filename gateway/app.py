@@ -7,30 +7,26 @@ import contextlib
 import logging
 import os
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
 from starlette.requests import ClientDisconnect, Request
-from starlette.responses import Response
+from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 from starlette.types import Receive, Scope, Send
 
-from gateway.background import BackgroundRunner
-from gateway.headers import SecurityHeaders
-from gateway.health import Health
-from gateway.hosts import TrustedHosts
-from gateway.http import json_error
+from gateway.http import NO_STORE, json_error
 from gateway.line.client import LineClient
 from gateway.line.handler import LineEventHandler
-from gateway.line.webhook import LineWebhook
-from gateway.logsafe import describe_exception
-from gateway.origins import OriginAllowlist
+from gateway.line.webhook import BackgroundRunner, LineWebhook
+from gateway.logconfig import describe_exception
 from gateway.pages import Pages
+from gateway.rasa import ReplicaPool
 from gateway.ratelimit import Limiters
-from gateway.replicas import ReplicaPool
+from gateway.security import SecurityMiddleware
 from gateway.settings import Settings, SettingsError
 from gateway.state import GatewayState, StateUnavailable, open_state
 from gateway.turns import TurnService
@@ -113,7 +109,7 @@ def create_app(settings: Settings | None = None) -> GatewayApp:
         app.state.runner = runner
         app.state.webchat = webchat
         app.state.webhook = webhook
-        app.state.health = Health(rasa)
+        app.state.rasa = rasa
         try:
             yield
         finally:
@@ -128,26 +124,10 @@ def create_app(settings: Settings | None = None) -> GatewayApp:
 
     pages = Pages(directory)
 
-    # Handlers are bound at request time because their collaborators only exist inside the lifespan.
-    async def create_session(request: Request) -> Response:
-        """Route to WebChat.create_session."""
-        return await request.app.state.webchat.create_session(request)
-
-    async def delete_session(request: Request) -> Response:
-        """Route to WebChat.delete_session."""
-        return await request.app.state.webchat.delete_session(request)
-
-    async def message(request: Request) -> Response:
-        """Route to WebChat.message."""
-        return await request.app.state.webchat.message(request)
-
-    async def line_webhook(request: Request) -> Response:
-        """Route to LineWebhook.receive."""
-        return await request.app.state.webhook.receive(request)
-
     async def healthz(request: Request) -> Response:
-        """Route to Health.healthz."""
-        return await request.app.state.health.healthz(request)
+        """200 only when a Rasa replica answers with a loaded model (CONTRACT §2); the public sees ok/not ok."""
+        ok = await request.app.state.rasa.healthz()
+        return JSONResponse({"status": "ok" if ok else "unavailable"}, status_code=200 if ok else 503, headers=NO_STORE)
 
     routes = [
         Route("/", pages.demo, methods=["GET", "HEAD"]),
@@ -156,16 +136,12 @@ def create_app(settings: Settings | None = None) -> GatewayApp:
         Route("/widget.css", pages.asset, methods=["GET", "HEAD"]),
         Route("/demo.css", pages.asset, methods=["GET", "HEAD"]),
         Route("/healthz", healthz, methods=["GET"]),
-        Route("/api/chat/session", create_session, methods=["POST"]),
-        Route("/api/chat/session", delete_session, methods=["DELETE"]),
-        Route("/api/chat/message", message, methods=["POST"]),
-        Route("/line/webhook", line_webhook, methods=["POST"]),
+        Route("/api/chat/session", _bound("webchat", "create_session"), methods=["POST"]),
+        Route("/api/chat/session", _bound("webchat", "delete_session"), methods=["DELETE"]),
+        Route("/api/chat/message", _bound("webchat", "message"), methods=["POST"]),
+        Route("/line/webhook", _bound("webhook", "receive"), methods=["POST"]),
     ]
-    middleware = [
-        Middleware(SecurityHeaders),
-        Middleware(TrustedHosts, allowed=settings.allowed_hosts),
-        Middleware(OriginAllowlist, allowed=settings.allowed_origins, hosts=settings.allowed_hosts),
-    ]
+    middleware = [Middleware(SecurityMiddleware, hosts=settings.allowed_hosts, origins=settings.allowed_origins)]
     exception_handlers = {
         HTTPException: _http_error,
         StateUnavailable: _state_unavailable,
@@ -173,6 +149,17 @@ def create_app(settings: Settings | None = None) -> GatewayApp:
         Exception: _server_error,
     }
     return GatewayApp(routes=routes, middleware=middleware, lifespan=lifespan, exception_handlers=exception_handlers)
+
+
+def _bound(service: str, method: str) -> Callable[[Request], Awaitable[Response]]:
+    """An endpoint calling ``app.state.<service>.<method>``: those collaborators only exist inside the lifespan."""
+
+    async def endpoint(request: Request) -> Response:
+        """Pass the request to the service of the running app."""
+        response: Response = await getattr(getattr(request.app.state, service), method)(request)
+        return response
+
+    return endpoint
 
 
 async def _purge_forever(state: GatewayState, retention: float) -> None:

@@ -51,26 +51,10 @@ async def read_body(request: Request, limit: int) -> bytes:
     return b"".join(chunks)
 
 
-def _nesting_depth(text: str) -> int:
-    """The deepest bracket nesting outside strings (a linear scan, so the parser never recurses on junk)."""
-    depth = deepest = 0
-    in_string = escaped = False
-    for ch in text:
-        if in_string:
-            if escaped:
-                escaped = False
-            elif ch == "\\":
-                escaped = True
-            elif ch == '"':
-                in_string = False
-        elif ch == '"':
-            in_string = True
-        elif ch in "[{":
-            depth += 1
-            deepest = max(deepest, depth)
-        elif ch in "]}":
-            depth -= 1
-    return deepest
+def _depth(value: Any) -> int:
+    """How deeply arrays and objects nest in a parsed value (a scalar is 0)."""
+    children = value.values() if isinstance(value, dict) else value if isinstance(value, list) else None
+    return 0 if children is None else 1 + max(map(_depth, children), default=0)
 
 
 def _object(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
@@ -97,30 +81,12 @@ def _constant(raw: str) -> Any:
     raise BadJson(f"{raw} is not JSON")
 
 
-def _check_strings(value: Any) -> None:
-    r"""Every key and string must be encodable: a lone surrogate (``"\ud800"``) would break every later encode."""
-    if isinstance(value, str):
-        try:
-            value.encode("utf-8")
-        except UnicodeEncodeError:
-            raise BadJson("lone surrogate") from None
-    elif isinstance(value, dict):
-        for key, item in value.items():
-            _check_strings(key)
-            _check_strings(item)
-    elif isinstance(value, list):
-        for item in value:
-            _check_strings(item)
-
-
 def parse_json(raw: bytes, max_depth: int = MAX_JSON_DEPTH) -> Any:
     """Strict JSON: UTF-8 only, bounded nesting and numbers, no duplicate keys, no NaN, no lone surrogates."""
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError:
         raise BadJson("invalid utf-8") from None
-    if _nesting_depth(text) > max_depth:
-        raise BadJson("nested too deeply")
     try:
         value = json.loads(
             text,
@@ -129,11 +95,17 @@ def parse_json(raw: bytes, max_depth: int = MAX_JSON_DEPTH) -> Any:
             parse_float=_number(float),
             parse_constant=_constant,
         )
+        if _depth(value) > max_depth:
+            raise BadJson("nested too deeply")
+        # A lone surrogate in a key or string (``"\\ud800"``) would break every later encode: refused now.
+        json.dumps(value, ensure_ascii=False).encode("utf-8")
     except BadJson:
         raise
+    except UnicodeEncodeError:
+        raise BadJson("lone surrogate") from None
     except (ValueError, RecursionError) as exc:
+        # Junk nested deeper than the recursion limit (of the parser or of _depth) ends here too.
         raise BadJson(type(exc).__name__) from None
-    _check_strings(value)
     return value
 
 

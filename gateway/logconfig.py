@@ -1,8 +1,10 @@
-"""Logging of the gateway process: its own loggers and uvicorn's error and access logs, all redacted."""
+"""Logging of the gateway process, all redacted: its loggers, uvicorn's logs, exceptions and floods of refusals."""
 
 from __future__ import annotations
 
 import logging
+import time
+import traceback
 from typing import Any
 
 from privacy.redact import redact
@@ -10,6 +12,35 @@ from privacy.redact import redact
 ACCESS_LOGGER = "uvicorn.access"
 _ACCESS_ARGS = 5  # uvicorn: client address, method, path with query string, HTTP version, status
 QUERY_MARK = "?…"
+log = logging.getLogger(__name__)
+
+
+def describe_exception(exc: BaseException) -> str:
+    """The exception's type and stack, without its message (which may quote residents' text or LINE ids)."""
+    stack = "".join(traceback.format_tb(exc.__traceback__))
+    return f"{type(exc).__module__}.{type(exc).__qualname__}\n{stack}".rstrip()
+
+
+class RejectionLog:
+    """Counts refusals: the first is logged at once, later ones summarised at most once per interval (floods)."""
+
+    def __init__(self, what: str, interval_seconds: float = 60.0) -> None:
+        """``what`` names the refusal in the log line (never anything from the request)."""
+        self._what = what
+        self._interval = interval_seconds
+        self._last_line: float | None = None
+        self._pending = 0
+        self.total = 0
+
+    def record(self, now: float | None = None) -> None:
+        """Count one refusal; write a line only if none was written in the last interval."""
+        now = time.monotonic() if now is None else now
+        self._pending += 1
+        self.total += 1
+        if self._last_line is None or now - self._last_line >= self._interval:
+            log.warning("%s: %d since the previous line (%d since start)", self._what, self._pending, self.total)
+            self._pending = 0
+            self._last_line = now
 
 
 def safe_path(path_with_query: str) -> str:

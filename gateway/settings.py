@@ -84,7 +84,7 @@ class Settings(BaseSettings):
     # RETENTION_DAYS, read by privacy.retention (the rule Rasa and the scripts share).
     retention_seconds: float = 7 * 24 * 3600.0
     allowed_origins: CsvSet = frozenset()
-    # IP addresses are always accepted (see gateway.hosts); names only when listed.
+    # IP addresses are always accepted (see gateway.security); names only when listed.
     allowed_hosts: CsvSet = frozenset({"localhost"})
     gateway_secret: bytes = Field(default_factory=lambda: secrets.token_bytes(MIN_SECRET_BYTES), repr=False)
     state_dir: Path = REPO_ROOT / "var"

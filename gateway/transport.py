@@ -20,7 +20,7 @@ import uvicorn
 from uvicorn.protocols.http.h11_impl import H11Protocol
 
 from gateway.http import json_error
-from gateway.line.rejections import RejectionLog
+from gateway.logconfig import RejectionLog
 from gateway.settings import Settings
 
 log = logging.getLogger(__name__)

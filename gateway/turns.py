@@ -1,4 +1,4 @@
-"""One resident turn, whatever the channel: guard the text, ask Rasa, fall back politely."""
+"""One resident turn, whatever the channel: guard the typed text, ask Rasa, fall back politely."""
 
 from __future__ import annotations
 
@@ -10,14 +10,12 @@ from collections import Counter
 from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager, contextmanager
 from dataclasses import dataclass
-from typing import NoReturn
+from typing import Any, NoReturn
 
 from gateway.fallback import fallback_text
 from gateway.ids import log_id
-from gateway.line.rejections import RejectionLog
-from gateway.models import BotMessage
-from gateway.rasa_client import RasaUnavailable
-from gateway.replicas import ReplicaPool
+from gateway.logconfig import RejectionLog
+from gateway.rasa import BotMessage, RasaUnavailable, ReplicaPool
 from gateway.textguard import guard_typed_text
 from kb.directory import MunicipalityDirectory
 
@@ -153,6 +151,10 @@ class TurnService:
         """The apology with the city's phone number, as messages."""
         return [BotMessage(text=fallback_text(self._directory, municipality))]
 
+    def _refuse(self, scope: str) -> NoReturn:
+        self._refusals[scope].record()
+        raise TurnsBusy(scope)
+
     async def _run(
         self, channel: str, conversation_id: str, message: str, municipality: str | None, kind: str, redacted: bool
     ) -> TurnResult:
@@ -162,65 +164,40 @@ class TurnService:
         # A conversation already in flight holds its global slot: its further turns only queue behind its lock.
         if not queued and len(self._by_conversation) >= self._max_in_flight:
             self._refuse("global")
+        # The REST channel checks a button's payload against what the bot offered (no copy of the offers here).
+        metadata: dict[str, Any] = {"channel": channel, **({"button": True} if kind == "button" else {})}
+        if municipality:
+            metadata["municipality"] = municipality
+        loop, started = asyncio.get_running_loop(), time.monotonic()
+        # One deadline for the whole turn: waiting behind the conversation's earlier turns uses it up too.
+        deadline = loop.time() + self._deadline_seconds
+        gave_up = "deadline while queued"
         self._by_conversation[conversation_id] += 1
         try:
-            return await self._run_within_deadline(channel, conversation_id, message, municipality, kind, redacted)
+            async with self._ordered(conversation_id, deadline):
+                remaining = deadline - loop.time()
+                if remaining >= min(MIN_FORWARD_SECONDS, self._deadline_seconds / 2):
+                    messages = await self._rasa.send(conversation_id, message, metadata, timeout=remaining)
+                    gave_up = ""
+        except TimeoutError:
+            pass  # given up before Rasa saw it: never forwarded, so Rasa's tracker holds no trace of it
+        except RasaUnavailable as exc:
+            # On a timeout the HTTP request is abandoned: a late answer from Rasa is never read, shown or acted upon
+            # (Rasa's own tracker may still record the turn; see README).
+            gave_up = str(exc)
         finally:
             self._by_conversation[conversation_id] -= 1
             if self._by_conversation[conversation_id] <= 0:
                 del self._by_conversation[conversation_id]
-
-    def _refuse(self, scope: str) -> NoReturn:
-        self._refusals[scope].record()
-        raise TurnsBusy(scope)
-
-    async def _run_within_deadline(
-        self, channel: str, conversation_id: str, message: str, municipality: str | None, kind: str, redacted: bool
-    ) -> TurnResult:
-        metadata: dict[str, str | bool] = {"channel": channel}
-        if kind == "button":
-            # The REST channel checks the payload against what the bot offered (no copy of the offers here).
-            metadata["button"] = True
-        if municipality:
-            metadata["municipality"] = municipality
-        loop = asyncio.get_running_loop()
-        started = time.monotonic()
-        # One deadline for the whole turn: waiting behind the conversation's earlier turns uses it up too.
-        deadline = loop.time() + self._deadline_seconds
-        try:
-            async with self._ordered(conversation_id, deadline):
-                remaining = deadline - loop.time()
-                if remaining < min(MIN_FORWARD_SECONDS, self._deadline_seconds / 2):
-                    return self._gave_up(channel, conversation_id, kind, "deadline while queued", started, municipality)
-                try:
-                    messages = await self._rasa.send(conversation_id, message, metadata, timeout=remaining)
-                except RasaUnavailable as exc:
-                    # On a timeout the HTTP request is abandoned: a late answer from Rasa is never read, shown or
-                    # acted upon (Rasa's own tracker may still record the turn; see README).
-                    return self._gave_up(channel, conversation_id, kind, str(exc), started, municipality)
-        except TimeoutError:
-            # Given up before Rasa saw it: the message is never forwarded, so Rasa's tracker holds no trace of it.
-            return self._gave_up(channel, conversation_id, kind, "deadline while queued", started, municipality)
+        conversation, latency_ms = log_id(self._log_secret, conversation_id), (time.monotonic() - started) * 1000
+        if gave_up:
+            log.warning(
+                "turn fallback channel=%s conversation=%s kind=%s reason=%s latency_ms=%d",
+                *(channel, conversation, kind, gave_up, latency_ms),
+            )
+            return TurnResult(self.fallback(municipality), fallback=True)
         log.info(
             "turn channel=%s conversation=%s kind=%s redacted=%s messages=%d latency_ms=%d",
-            channel,
-            log_id(self._log_secret, conversation_id),
-            kind,
-            redacted,
-            len(messages),
-            (time.monotonic() - started) * 1000,
+            *(channel, conversation, kind, redacted, len(messages), latency_ms),
         )
         return TurnResult(messages, fallback=False)
-
-    def _gave_up(
-        self, channel: str, conversation_id: str, kind: str, reason: str, started: float, municipality: str | None
-    ) -> TurnResult:
-        log.warning(
-            "turn fallback channel=%s conversation=%s kind=%s reason=%s latency_ms=%d",
-            channel,
-            log_id(self._log_secret, conversation_id),
-            kind,
-            reason,
-            (time.monotonic() - started) * 1000,
-        )
-        return TurnResult(self.fallback(municipality), fallback=True)

@@ -7,13 +7,12 @@ import math
 from functools import partial
 from typing import TypeVar
 
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel, ConfigDict, StrictStr, ValidationError
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
 from gateway.http import NO_STORE, BadJson, BodyTooLarge, client_address, json_error, parse_json, read_body
-from gateway.models import MessageRequest, SessionRef, SessionRequest
-from gateway.rasa_client import PayloadNotOffered
+from gateway.rasa import PayloadNotOffered
 from gateway.ratelimit import AddressLimiter, Limiter, Limiters, address_key
 from gateway.settings import Settings
 from gateway.state import Sessions
@@ -32,6 +31,29 @@ IN_FLIGHT_MESSAGE = "前のメッセージにお答えしています。回答�
 EXPIRED_MESSAGE = "会話の有効期限が切れました。もう一度お試しください。"
 # A resident whose deletion failed because Rasa is down is told to try again after about this long.
 DELETE_RETRY_AFTER_SECONDS = 30
+
+
+class SessionRef(BaseModel):
+    """Body of ``DELETE /api/chat/session``: the session to delete."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    session_id: StrictStr
+
+
+class SessionRequest(BaseModel):
+    """Body of ``POST /api/chat/session`` (it may also be empty)."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    municipality: StrictStr | None = None
+
+
+class MessageRequest(SessionRef):
+    """Body of ``POST /api/chat/message``: exactly one of typed ``text`` or a button ``payload``."""
+
+    text: StrictStr | None = None
+    payload: StrictStr | None = None
 
 
 class WebChat:

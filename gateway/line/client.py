@@ -13,18 +13,13 @@ from linebot.v3.messaging import (
     AsyncApiClient,
     AsyncMessagingApi,
     Configuration,
-    PostbackAction,
     PushMessageRequest,
-    QuickReply,
-    QuickReplyItem,
     ReplyMessageRequest,
     ShowLoadingAnimationRequest,
     TextMessage,
 )
 from linebot.v3.messaging.exceptions import ApiException
 from pydantic.v1 import ValidationError as SdkResponseInvalid
-
-from gateway.line.convert import OutgoingText
 
 log = logging.getLogger(__name__)
 REQUEST_TIMEOUT_SECONDS = 10.0
@@ -45,37 +40,17 @@ class LineApiError(Exception):
         return self.status == 400 and "reply token" in self.message.lower()
 
 
-def _sdk_messages(outgoing: list[OutgoingText]) -> list[TextMessage]:
-    messages = []
-    for item in outgoing:
-        quick_reply = None
-        if item.choices:
-            quick_reply = QuickReply(
-                items=[
-                    QuickReplyItem(action=PostbackAction(label=c.label, data=c.data, displayText=c.display_text))
-                    for c in item.choices
-                ]
-            )
-        messages.append(TextMessage(text=item.text, quickReply=quick_reply))
-    return messages
-
-
-def _error(exc: ApiException) -> LineApiError:
-    message = ""
-    try:
-        body = json.loads(exc.body) if exc.body else {}
-        message = str(body.get("message", "")) if isinstance(body, dict) else ""
-    except (TypeError, ValueError):
-        message = ""
-    return LineApiError(exc.status, message or str(exc.reason or ""))
-
-
 async def _call(request: Awaitable[Any]) -> None:
     """Await an SDK call, turning every failure into LineApiError so callers handle one exception type."""
     try:
         await request
     except ApiException as exc:
-        raise _error(exc) from None
+        try:
+            body = json.loads(exc.body) if exc.body else {}
+        except (TypeError, ValueError):
+            body = {}
+        message = str(body.get("message", "")) if isinstance(body, dict) else ""
+        raise LineApiError(exc.status, message or str(exc.reason or "")) from None
     except (TimeoutError, aiohttp.ClientError, OSError) as exc:
         raise LineApiError(None, type(exc).__name__) from None
     except SdkResponseInvalid:
@@ -96,14 +71,14 @@ class LineClient:
         """Close the SDK's HTTP session."""
         await self._api_client.close()
 
-    async def reply(self, reply_token: str, outgoing: list[OutgoingText]) -> None:
+    async def reply(self, reply_token: str, outgoing: list[TextMessage]) -> None:
         """One reply call with up to five messages."""
-        request = ReplyMessageRequest(replyToken=reply_token, messages=_sdk_messages(outgoing))
+        request = ReplyMessageRequest(replyToken=reply_token, messages=list(outgoing))
         await _call(self._api.reply_message(request, _request_timeout=REQUEST_TIMEOUT_SECONDS))
 
-    async def push(self, to: str, outgoing: list[OutgoingText]) -> None:
+    async def push(self, to: str, outgoing: list[TextMessage]) -> None:
         """A push (billed, so only as a fallback); the retry key makes a retried push deliver once."""
-        request = PushMessageRequest(to=to, messages=_sdk_messages(outgoing))
+        request = PushMessageRequest(to=to, messages=list(outgoing))
         await _call(
             self._api.push_message(
                 request, x_line_retry_key=str(uuid.uuid4()), _request_timeout=REQUEST_TIMEOUT_SECONDS

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from linebot.v3.messaging import PostbackAction, QuickReply, QuickReplyItem, TextMessage
 
-from gateway.models import BotButton, BotMessage
+from gateway.rasa import BotButton, BotMessage
 from privacy.commands import PAYLOAD_KEY_PREFIX, payload_key
 
 MAX_MESSAGES = 5
@@ -37,24 +37,6 @@ def truncate(text: str, limit: int, marker: str = _ELLIPSIS) -> str:
         out.append(ch)
         used += size
     return "".join(out) + marker
-
-
-@dataclass(frozen=True)
-class Choice:
-    """A quick-reply postback: what the resident sees, what LINE echoes back, and the Rasa payload behind it."""
-
-    label: str
-    data: str
-    display_text: str
-    payload: str
-
-
-@dataclass(frozen=True)
-class OutgoingText:
-    """One LINE text message; ``choices`` become its quick reply (only the last message carries them)."""
-
-    text: str
-    choices: list[Choice] = field(default_factory=list)
 
 
 def postback_data(payload: str) -> str:
@@ -102,27 +84,31 @@ def _pack(pieces: list[str]) -> list[str]:
     return bubbles
 
 
-def choices_for(buttons: list[BotButton]) -> tuple[list[Choice], bool]:
-    """Quick-reply choices for the buttons (deduplicated, at most 13) and whether any had to be left out."""
-    seen: set[str] = set()
-    choices: list[Choice] = []
+def choices_for(buttons: list[BotButton]) -> tuple[list[QuickReplyItem], bool]:
+    """Quick-reply postbacks for the buttons (deduplicated, at most 13) and whether any had to be left out."""
+    first: dict[str, BotButton] = {}
     for button in buttons:
-        if button.payload in seen:
-            continue
-        seen.add(button.payload)
-        title = button.title.strip() or button.payload
-        choices.append(
-            Choice(
-                label=truncate(title, MAX_LABEL),
-                data=postback_data(button.payload),
-                display_text=truncate(title, MAX_DISPLAY_TEXT),
-                payload=button.payload,
+        first.setdefault(button.payload, button)
+    unique = list(first.values())
+    choices = [
+        QuickReplyItem(
+            action=PostbackAction(
+                label=truncate(b.title.strip() or b.payload, MAX_LABEL),
+                data=postback_data(b.payload),
+                displayText=truncate(b.title.strip() or b.payload, MAX_DISPLAY_TEXT),
             )
         )
-    return choices[:MAX_QUICK_REPLY_ITEMS], len(choices) > MAX_QUICK_REPLY_ITEMS
+        for b in unique[:MAX_QUICK_REPLY_ITEMS]
+    ]
+    return choices, len(unique) > MAX_QUICK_REPLY_ITEMS
 
 
-def to_line(messages: list[BotMessage]) -> list[OutgoingText]:
+def text(message: str) -> TextMessage:
+    """A LINE text message without choices."""
+    return TextMessage(text=message, quickReply=None)
+
+
+def to_line(messages: list[BotMessage]) -> list[TextMessage]:
     """One turn's bot messages as at most five LINE texts, all buttons as the last one's quick reply."""
     pieces = [piece for m in messages for piece in _split(m.text)]
     choices, dropped = choices_for([b for m in messages for b in m.buttons])
@@ -134,4 +120,5 @@ def to_line(messages: list[BotMessage]) -> list[OutgoingText]:
     if not pieces:
         return []
     bubbles = _pack(pieces)
-    return [OutgoingText(text) for text in bubbles[:-1]] + [OutgoingText(bubbles[-1], choices)]
+    quick_reply = QuickReply(items=choices) if choices else None
+    return [text(bubble) for bubble in bubbles[:-1]] + [TextMessage(text=bubbles[-1], quickReply=quick_reply)]

@@ -8,6 +8,7 @@ import math
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
+from linebot.v3.messaging import TextMessage
 from linebot.v3.webhooks import (
     Event,
     EventMode,
@@ -26,11 +27,11 @@ from linebot.v3.webhooks import (
 
 from gateway.ids import log_id, pseudonym
 from gateway.line.client import LineApiError, LineClient
-from gateway.line.convert import OutgoingText, to_line
+from gateway.line.convert import text as line_text
+from gateway.line.convert import to_line
 from gateway.line.menu import main_choices
-from gateway.logsafe import describe_exception
-from gateway.models import BotMessage
-from gateway.rasa_client import PayloadNotOffered
+from gateway.logconfig import describe_exception
+from gateway.rasa import BotMessage, PayloadNotOffered
 from gateway.ratelimit import Limiters
 from gateway.settings import Settings
 from gateway.state import StateUnavailable
@@ -149,7 +150,7 @@ class LineEventHandler:
         if isinstance(event, FollowEvent):
             return await self._deliver(event, source, self._greeting())
         if isinstance(event, JoinEvent):
-            return await self._deliver(event, source, [OutgoingText(GROUP_JOIN_REPLY)])
+            return await self._deliver(event, source, GROUP_JOIN_REPLY)
         if isinstance(event, (UnfollowEvent, LeaveEvent)):
             # The resident blocked the account or the bot left the group: their conversation is deleted everywhere.
             if not await self._turns.forget(conversation):
@@ -157,7 +158,7 @@ class LineEventHandler:
         # Other and unknown types (mapped to UnknownEvent by the SDK) need no answer.
         return True
 
-    def _greeting(self) -> list[OutgoingText]:
+    def _greeting(self) -> list[TextMessage]:
         municipality = self._directory.get(self._municipality)
         city = f"{municipality.name}の" if municipality else ""
         text = (
@@ -170,9 +171,7 @@ class LineEventHandler:
         message = event.message
         if not isinstance(message, TextMessageContent):
             # Never fetch the content: it may be a photo of the card. In groups, stay quiet rather than nag everyone.
-            if source.kind == "user":
-                return await self._deliver(event, source, [OutgoingText(NON_TEXT_REPLY)])
-            return True
+            return await self._deliver(event, source, NON_TEXT_REPLY) if source.kind == "user" else True
         text = message.text or ""
         if source.kind != "user":
             text, mentioned = _strip_self_mentions(text, message)
@@ -182,29 +181,28 @@ class LineEventHandler:
         if not text.strip():
             return await self._deliver(event, source, self._greeting())
         if len(text) > self._settings.max_text_chars:
-            return await self._deliver(
-                event, source, [OutgoingText(TOO_LONG_REPLY.format(limit=self._settings.max_text_chars))]
-            )
-        if not await self._limiter.allow(conversation):
-            return await self._deliver(event, source, [OutgoingText(RATE_LIMITED_REPLY)])
-        return await self._turn(
-            event, source, lambda: self._turns.typed("line", conversation, text, self._municipality)
-        )
+            return await self._deliver(event, source, TOO_LONG_REPLY.format(limit=self._settings.max_text_chars))
+        return await self._turn(event, source, conversation, text, self._turns.typed)
 
     async def _on_postback(self, event: PostbackEvent, source: Source, conversation: str) -> bool:
         # The data is the payload (or its key, convert.postback_data): Rasa's channel checks that the bot offered it.
         # Rasa strips a message before that check, and a payload is only ever offered as it is.
         payload = _readable(event.postback.data or "") if event.postback else ""
         if not payload or payload != payload.strip():
-            return await self._deliver(event, source, [OutgoingText(NOT_OFFERED_REPLY)])
-        if not await self._limiter.allow(conversation):
-            return await self._deliver(event, source, [OutgoingText(RATE_LIMITED_REPLY)])
-        return await self._turn(
-            event, source, lambda: self._turns.button("line", conversation, payload, self._municipality)
-        )
+            return await self._deliver(event, source, NOT_OFFERED_REPLY)
+        return await self._turn(event, source, conversation, payload, self._turns.button)
 
-    async def _turn(self, event: Event, source: Source, run: Callable[[], Awaitable[TurnResult]]) -> bool:
-        task = asyncio.ensure_future(run())
+    async def _turn(
+        self,
+        event: Event,
+        source: Source,
+        conversation: str,
+        message: str,
+        run: Callable[[str, str, str, str | None], Awaitable[TurnResult]],
+    ) -> bool:
+        if not await self._limiter.allow(conversation):
+            return await self._deliver(event, source, RATE_LIMITED_REPLY)
+        task = asyncio.ensure_future(run("line", conversation, message, self._municipality))
         if source.kind == "user":
             done, _ = await asyncio.wait({task}, timeout=self._settings.line_loading_after_seconds)
             if not done:
@@ -212,9 +210,9 @@ class LineEventHandler:
         try:
             result = await task
         except TurnsBusy:
-            return await self._deliver(event, source, [OutgoingText(BUSY_REPLY)])
+            return await self._deliver(event, source, BUSY_REPLY)
         except PayloadNotOffered:
-            return await self._deliver(event, source, [OutgoingText(NOT_OFFERED_REPLY)])
+            return await self._deliver(event, source, NOT_OFFERED_REPLY)
         except Exception as exc:
             # A bug must still leave the resident with an answer (the fallback), never silence.
             log.error("line turn failed: %s", describe_exception(exc))
@@ -228,12 +226,14 @@ class LineEventHandler:
             # Cosmetic only: the answer still goes out.
             log.warning("line loading animation failed: %s", exc)
 
-    async def _deliver(self, event: Event, source: Source, outgoing: list[OutgoingText]) -> bool:
+    async def _deliver(self, event: Event, source: Source, outgoing: list[TextMessage] | str) -> bool:
         """One reply call; a push only when LINE rejected the token and pushes are allowed. True if handled.
 
         Handled means the reply went out, or the push fallback was tried: a failed push is not retried, since
         LINE may have delivered it after all and a second one would show the answer twice.
         """
+        if isinstance(outgoing, str):
+            outgoing = [line_text(outgoing)]
         if not outgoing:
             outgoing = to_line(self._turns.fallback(self._municipality))
         reply_token = getattr(event, "reply_token", None)

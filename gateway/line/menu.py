@@ -5,7 +5,7 @@ They are the catalogue's starters (replies/catalogue.yml), with LINE's shorter l
 
 from __future__ import annotations
 
-from gateway.models import BotButton
+from gateway.rasa import BotButton
 from replies.catalogue import catalogue
 
 

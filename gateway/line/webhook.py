@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import base64
+import asyncio
 import contextlib
-import hashlib
-import hmac
 import logging
 import re
+from collections.abc import Coroutine
+from typing import Any
 
 from linebot.v3 import WebhookParser
 from linebot.v3.exceptions import InvalidSignatureError
@@ -15,11 +15,9 @@ from linebot.v3.webhooks import Event
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
-from gateway.background import BackgroundRunner
 from gateway.http import NO_STORE, BadJson, BodyTooLarge, client_address, json_error, parse_json, read_body
 from gateway.line.handler import LineEventHandler, chat_key
-from gateway.line.rejections import RejectionLog
-from gateway.logsafe import describe_exception
+from gateway.logconfig import RejectionLog, describe_exception
 from gateway.ratelimit import AddressLimiter
 from gateway.state import EventClaims, StateUnavailable
 
@@ -30,11 +28,40 @@ SIGNATURE_SHAPE = re.compile(r"[A-Za-z0-9+/]{43}=")
 LINE_MAX_JSON_DEPTH = 32
 
 
-def signature_valid(secret: bytes, body: bytes, signature: str) -> bool:
-    """Whether ``signature`` is LINE's base64 HMAC-SHA256 of the raw ``body`` under the channel secret."""
-    expected = base64.b64encode(hmac.new(secret, body, hashlib.sha256).digest())
-    # Header values arrive decoded as latin-1, so this gives back the bytes that were sent.
-    return hmac.compare_digest(expected, signature.encode("latin-1", "replace"))
+class BackgroundRunner:
+    """Runs slow work (LINE turns) after the response has gone: bounded concurrency, drained on shutdown."""
+
+    def __init__(self, concurrency: int) -> None:
+        """At most ``concurrency`` tasks do work at once; the rest wait their turn."""
+        self._semaphore = asyncio.Semaphore(concurrency)
+        # Referenced until done, so a task is never garbage-collected mid-way.
+        self._tasks: set[asyncio.Task[None]] = set()
+
+    def spawn(self, work: Coroutine[Any, Any, None]) -> None:
+        """Schedule ``work``; its exceptions are logged, never raised into the caller."""
+        task = asyncio.create_task(self._guarded(work))
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    @property
+    def pending(self) -> int:
+        """How many tasks are queued or running."""
+        return len(self._tasks)
+
+    async def _guarded(self, work: Coroutine[Any, Any, None]) -> None:
+        async with self._semaphore:
+            try:
+                await work
+            except Exception as exc:
+                log.error("background task failed: %s", describe_exception(exc))
+
+    async def drain(self, timeout: float) -> None:
+        """Let running tasks finish for up to ``timeout`` seconds, then cancel the rest."""
+        if self._tasks:
+            _, pending = await asyncio.wait(set(self._tasks), timeout=timeout)
+            for task in pending:
+                task.cancel()
+            await asyncio.gather(*pending, return_exceptions=True)
 
 
 class LineWebhook:
@@ -49,9 +76,8 @@ class LineWebhook:
         max_body_bytes: int,
         bad_signatures: AddressLimiter,
     ) -> None:
-        """Wire collaborators; the SDK's parser checks signatures (``hmac.compare_digest``) and types events."""
+        """Wire collaborators; the SDK's parser checks signatures and types events."""
         self._parser = WebhookParser(channel_secret) if channel_secret else None
-        self._secret = channel_secret.encode("utf-8") if channel_secret else None
         self._handler = handler
         self._dedupe = dedupe
         self._runner = runner
@@ -62,7 +88,7 @@ class LineWebhook:
 
     async def receive(self, request: Request) -> Response:
         """Verify, deduplicate and schedule; never does a turn's slow work before answering LINE."""
-        if self._handler is None or self._parser is None or self._secret is None:
+        if self._handler is None or self._parser is None:
             return json_error(503, "line_not_configured", "LINE channel credentials are not configured.")
         signature = request.headers.get("x-line-signature") or ""
         address = client_address(request)
@@ -73,13 +99,10 @@ class LineWebhook:
             raw = await read_body(request, self._max_body)
         except BodyTooLarge:
             return json_error(413, "body_too_large", "Request body too large.")
-        # The signature is checked before any rate-limit bucket: LINE's signed deliveries never share one with
-        # forged posts, whatever address those come from (or claim to come from, behind a proxy trusted too widely).
-        # Nothing in the body is looked at, parsed or logged before the signature holds.
-        if not signature_valid(self._secret, raw, signature):
-            return await self._refuse_unsigned(address)
         try:
-            # The SDK checks the signature again (hmac.compare_digest) and types the events.
+            # The SDK checks the signature (hmac.compare_digest) before it parses the body and types the events.
+            # That is before any rate-limit bucket: LINE's signed deliveries never share one with forged posts,
+            # whatever address those come from (or claim to come from, behind a proxy trusted too widely).
             payload = self._parser.parse(raw.decode("utf-8"), signature, as_payload=True)
         except (UnicodeDecodeError, InvalidSignatureError):
             # LINE signs UTF-8 JSON: a body that is not UTF-8 is not LINE's, whatever its HMAC.

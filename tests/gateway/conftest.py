@@ -167,7 +167,7 @@ def gateway(start_gateway: Callable[..., Gateway]) -> Gateway:
 
 
 def wait_for_health(url: str, status: int, within: float = 3.0) -> httpx.Response:
-    """Poll ``/healthz`` until it answers ``status`` (its answer is cached for a second, gateway/health.py)."""
+    """Poll ``/healthz`` until it answers ``status`` (its answer is cached for a second, gateway/rasa.py)."""
     deadline = time.monotonic() + within
     while True:
         response = httpx.get(f"{url}/healthz")

@@ -15,9 +15,9 @@ from pathlib import Path
 import httpx
 import pytest
 
-from gateway.hosts import host_allowed
-from gateway.line.rejections import RejectionLog
+from gateway.logconfig import RejectionLog
 from gateway.ratelimit import address_key
+from gateway.security import host_allowed
 from gateway.settings import MIN_SECRET_BYTES, REPO_ROOT, Settings, SettingsError
 from tests.gateway import line_events as ev
 from tests.gateway.conftest import LINE_SECRET, Gateway

@@ -8,8 +8,7 @@ from collections.abc import Callable, Iterator
 import httpx
 import pytest
 
-from gateway.rasa_client import RasaConnectionLost, RasaNotAccepted, RasaUnavailable
-from gateway.replicas import ReplicaPool
+from gateway.rasa import RasaConnectionLost, RasaNotAccepted, RasaUnavailable, ReplicaPool
 from gateway.settings import Settings
 from testkit.services import free_port
 from tests.gateway.conftest import Gateway, wait_for_health

@@ -21,8 +21,8 @@ from gateway.line.convert import (
     truncate,
     utf16_len,
 )
-from gateway.logsafe import describe_exception
-from gateway.models import BotButton, BotMessage, parse_rasa_reply
+from gateway.logconfig import describe_exception
+from gateway.rasa import BotButton, BotMessage, parse_rasa_reply
 from gateway.ratelimit import Limiter, Limiters
 from gateway.settings import REPO_ROOT, Settings, SettingsError
 from gateway.textguard import guard_typed_text
@@ -100,8 +100,9 @@ def test_line_quick_replies() -> None:
         BotButton(title="とても長いタイトルの選択肢です、二十文字を超えます", payload=f"/b{i}") for i in range(14)
     ]
     out = to_line([BotMessage(text="質問", buttons=buttons[:8]), BotMessage(text="続き", buttons=buttons[8:])])
-    assert [m.choices for m in out[:-1]] == [[]]
-    choices = out[-1].choices
+    assert [m.quick_reply for m in out[:-1]] == [None]
+    assert out[-1].quick_reply is not None
+    choices = [item.action for item in out[-1].quick_reply.items]
     assert len(choices) == 13 and choices[0].label == "本人"
     assert all(utf16_len(c.label) <= 20 for c in choices) and choices[1].label.endswith("…")
     assert choices[1].display_text == buttons[2].title

@@ -80,15 +80,7 @@ def create_app(settings: Settings | None = None) -> GatewayApp:
             health_interval_seconds=settings.rasa_health_interval_seconds,
         )
         rasa.start()
-        turns = TurnService(
-            rasa,
-            directory,
-            settings.gateway_secret,
-            settings.rasa_timeout_seconds,
-            settings.max_turns_in_flight,
-            max_per_client=settings.max_turns_per_client,
-            max_per_conversation=settings.max_turns_per_conversation,
-        )
+        turns = TurnService(settings, rasa, directory)
         runner = BackgroundRunner(settings.background_concurrency)
         line_client = (
             LineClient(str(settings.line_channel_access_token), settings.line_api_base)

@@ -1,18 +1,14 @@
-"""The HTTP server's own limits against slow or idle clients (slowloris): uvicorn's h11 protocol with read timeouts.
+"""The HTTP server's limits against slow or idle clients (slowloris): uvicorn's h11 protocol with read deadlines.
 
 uvicorn bounds an idle keep-alive connection (``timeout_keep_alive``) but not the time a client takes to send a
-request: a connection that sends nothing, or half a request head, or a body one byte a minute, stays open forever
-and holds a connection slot. ``timed_protocol`` subclasses uvicorn's ``H11Protocol`` so that, from the moment the
-server waits for a request (connection made, or the previous response sent), the head must be complete within
-``header_seconds`` and then the body within ``body_seconds``; otherwise the connection is closed (nothing is
-answered: nobody is waiting for an answer). It relies on uvicorn internals, so it runs only on the uvicorn versions
-it was tested with (``TESTED_UVICORN``; ``tests/gateway/test_transport.py`` is the test to run after an upgrade).
+request. From the moment the server waits for a request, the head must be complete within ``header_seconds`` and
+then the body within ``body_seconds``, or the connection is closed unanswered. It relies on uvicorn internals, so
+it runs only on the uvicorn versions it was tested with (``TESTED_UVICORN``; run tests/gateway/test_transport.py).
 """
 
 from __future__ import annotations
 
 import asyncio
-import logging
 from typing import Any
 
 import h11
@@ -22,8 +18,6 @@ from uvicorn.protocols.http.h11_impl import H11Protocol
 from gateway.http import json_error
 from gateway.logconfig import RejectionLog
 from gateway.settings import Settings
-
-log = logging.getLogger(__name__)
 
 # uvicorn versions whose H11Protocol internals (conn, transport, connections, tasks, app, limit_concurrency, the
 # handle_events / on_response_complete hooks) this module was tested against.
@@ -100,16 +94,12 @@ def timed_protocol(header_seconds: float, body_seconds: float, max_connections: 
                 return  # more bytes of the same head or body never extend its deadline
             if self._timer is not None:
                 self._timer.cancel()
-                self._timer = None
-            self._phase = phase
-            if phase is not None:
-                seconds = header_seconds if phase == "head" else body_seconds
-                self._timer = self.loop.call_later(seconds, self._late, phase)
+            self._phase, seconds = phase, header_seconds if phase == "head" else body_seconds
+            self._timer = self.loop.call_later(seconds, self._late, phase) if phase is not None else None
 
         def _late(self, phase: str) -> None:
             self._timer = None
             if self._phase == phase and not self.transport.is_closing():
-                log.debug("closing a connection: request %s not received in time", phase)
                 self.transport.close()
 
         async def _limited_app(self, scope: Any, receive: Any, send: Any) -> None:
@@ -123,15 +113,10 @@ def timed_protocol(header_seconds: float, body_seconds: float, max_connections: 
             # The current request's task is already in self.tasks (uvicorn checks before adding it).
             if len(self.connections) >= max_connections or len(self.tasks) > max_connections:
                 refusals.record()
-                refusal = json_error(
-                    503,
-                    "busy",
-                    FULL_MESSAGE,
-                    headers={"Retry-After": str(FULL_RETRY_AFTER_SECONDS), "Connection": "close"},
-                )
-                await refusal(scope, receive, send)
-                return
-            await self._inner_app(scope, receive, send)
+                headers = {"Retry-After": str(FULL_RETRY_AFTER_SECONDS), "Connection": "close"}
+                await json_error(503, "busy", FULL_MESSAGE, headers=headers)(scope, receive, send)
+            else:
+                await self._inner_app(scope, receive, send)
 
     return TimedH11Protocol
 

@@ -16,6 +16,7 @@ from gateway.fallback import fallback_text
 from gateway.ids import log_id
 from gateway.logconfig import RejectionLog
 from gateway.rasa import BotMessage, RasaUnavailable, ReplicaPool
+from gateway.settings import Settings
 from gateway.textguard import guard_typed_text
 from kb.directory import MunicipalityDirectory
 
@@ -54,30 +55,21 @@ class TurnResult:
 class TurnService:
     """Runs turns, one at a time per conversation in this process (see ``_ordered``)."""
 
-    def __init__(
-        self,
-        rasa: ReplicaPool,
-        directory: MunicipalityDirectory,
-        log_secret: bytes,
-        deadline_seconds: float,
-        max_in_flight: int,
-        max_per_client: int = 16,
-        max_per_conversation: int = 8,
-    ) -> None:
-        """Wire the collaborators; a turn ends within ``deadline_seconds``.
+    def __init__(self, settings: Settings, rasa: ReplicaPool, directory: MunicipalityDirectory) -> None:
+        """Wire the collaborators; a turn ends within RASA_TIMEOUT_SECONDS.
 
-        At most ``max_in_flight`` conversations have turns in flight at once (so at most that many turns are at
-        Rasa); one conversation has at most ``max_per_conversation`` turns running or queued, one client (see
-        ``client_slot``) at most ``max_per_client``. Turns queued behind their own conversation's lock count once
+        At most MAX_TURNS_IN_FLIGHT conversations have turns in flight at once (so at most that many turns are at
+        Rasa); one conversation has at most MAX_TURNS_PER_CONVERSATION turns running or queued, one client (see
+        ``client_slot``) at most MAX_TURNS_PER_CLIENT. Turns queued behind their own conversation's lock count once
         against the global cap, so one sender's queue cannot fill it.
         """
         self._rasa = rasa
         self._directory = directory
-        self._log_secret = log_secret
-        self._deadline_seconds = deadline_seconds
-        self._max_in_flight = max_in_flight
-        self._max_per_client = max_per_client
-        self._max_per_conversation = max_per_conversation
+        self._log_secret = settings.gateway_secret
+        self._deadline_seconds = settings.rasa_timeout_seconds
+        self._max_in_flight = settings.max_turns_in_flight
+        self._max_per_client = settings.max_turns_per_client
+        self._max_per_conversation = settings.max_turns_per_conversation
         self._by_conversation: Counter[str] = Counter()
         self._by_client: Counter[str] = Counter()
         # A flood is refused many times a second: one summary line a minute per cap, never one line per refusal.
@@ -92,7 +84,7 @@ class TurnService:
         """Hold one of ``client``'s turn slots around a turn; TurnsBusy("client") when it has none left.
 
         ``client`` is the sender's address key (an IPv4 address or an IPv6 /64): one client holding many sessions
-        still gets at most ``max_per_client`` turns in flight.
+        still gets at most MAX_TURNS_PER_CLIENT turns in flight.
         """
         if self._by_client[client] >= self._max_per_client:
             self._refuse("client")

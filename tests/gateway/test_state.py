@@ -162,7 +162,7 @@ def test_conversation_lock_serialises_and_times_out(tmp_path: Path) -> None:
     The gateway's in-process ordering (TurnService._ordered); across gateways Rasa's lock store orders the turns."""
 
     async def body(_: GatewayState) -> None:
-        turns = TurnService(None, None, b"k" * 32, 5.0, 8)  # type: ignore[arg-type]
+        turns = TurnService(Settings(), None, None)  # type: ignore[arg-type]
         loop = asyncio.get_running_loop()
         order: list[str] = []
 

@@ -18,15 +18,14 @@ import urllib.request
 from pathlib import Path
 from typing import Dict, List, Set, Tuple
 
-import yaml
-
 from kb.directory import read_cities
+from kb.ids import APPLICANTS
 from kb.paths import default_knowledge_dir
+from replies.catalogue import catalogue
 from tests.e2e.stack import Stack
 
 REPO = Path(__file__).resolve().parents[1]
 HEADER = "# Recorded by tools/record_test_stories.py from real conversations; review diffs by hand.\n"
-APPLICANTS = ("self", "legal_representative", "voluntary_proxy")
 START = {"pin_reset": "/forgot_pin", "pin_change": "/change_pin", "certificate_renewal": "/renew_certificate"}
 # Typed texts (training examples, so that the NLU reads them as the intent named) for what no button offers.
 SAY = {
@@ -122,13 +121,6 @@ EXTRA: List[Tuple[str, List[str]]] = [
 ]
 
 
-def main_menu() -> Set[str]:
-    """The main menu's payloads (utter_greet's buttons), which the channel always lets through."""
-    domain = yaml.safe_load((REPO / "domain.yml").read_text(encoding="utf-8"))
-    buttons = domain["responses"]["utter_greet"][0]["buttons"]
-    return {b["payload"].replace("{{", "{").replace("}}", "}") for b in buttons}
-
-
 def record(stack: Stack, name: str, turns: List[str], menu: Set[str]) -> str:
     """Run one conversation and return its story steps, renamed."""
     sender = "story-" + "".join(ch if ch.isalnum() else "-" for ch in name)
@@ -158,11 +150,12 @@ def main() -> int:
         env_extra={"PINBOT_NOW": "2026-11-24T10:00:00+09:00", "DEFAULT_MUNICIPALITY": ""},
     )
     groups: Dict[str, List[Tuple[str, List[str]]]] = {"cases": case_conversations(), "conversation": EXTRA}
+    menu = {choice.payload for choice in catalogue().menu}  # the main menu, which the channel always lets through
     try:
         stack.start_actions()
         stack.start_rasa()
         for group, conversations in groups.items():
-            stories = [record(stack, name, turns, main_menu()) for name, turns in conversations]
+            stories = [record(stack, name, turns, menu) for name, turns in conversations]
             path = Path(args.out) / f"test_{group}.yml"
             path.write_text(HEADER + 'version: "3.1"\nstories:\n' + "\n".join(stories) + "\n", encoding="utf-8")
             print(f"wrote {len(stories)} stories to {path.relative_to(REPO)}")

@@ -8,7 +8,6 @@ Prints the figures as Markdown (with --doc also spliced into that file, block 'b
 from __future__ import annotations
 
 import argparse
-import datetime
 import json
 import logging
 import os
@@ -21,7 +20,7 @@ from typing import Any, Callable, Dict, List, Sequence, Tuple
 
 from tools.nlu_lab import report
 from tools.nlu_lab.data import load_examples
-from tools.nlu_lab.models import REPO_ROOT, RasaParser, SklearnParser, cpu_model, rss_mb, train_rasa_full, train_sklearn
+from tools.nlu_lab.models import REPO_ROOT, RasaParser, SklearnParser, rss_mb, train_rasa_full, train_sklearn
 from tools.nlu_lab.score import latency_metrics
 
 # Issue 9 (was 15 ms in issue 3).
@@ -164,12 +163,10 @@ def main(argv: Sequence[str]) -> int:
 
 def _markdown(figures: Dict[str, Any], n_texts: int, rounds: int, checks: List[Tuple[str, bool]]) -> str:
     """The figures as the 'bench' block of docs/nlu.md writes them."""
-    command = "PYTHONPATH=. .venv/bin/python -m tools.nlu_lab.bench " + " ".join(sys.argv[1:])
     load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
     latency, baseline = figures["latency"], figures["baseline"]
     lines = [
-        f"Generated {datetime.datetime.now(datetime.timezone.utc):%Y-%m-%d %H:%M UTC} by `{command}` "
-        f"on {os.cpu_count()} CPU(s) ({cpu_model()}): {n_texts} held-out utterances × {rounds} rounds, "
+        f"{report.generated_by('tools.nlu_lab.bench')}: {n_texts} held-out utterances × {rounds} rounds, "
         f"load average {load:.1f} at the end.",
         "",
     ]

@@ -3,12 +3,10 @@
 from __future__ import annotations
 
 import argparse
-import datetime
 import json
 import math
 import os
 import platform
-import shlex
 import sys
 from pathlib import Path
 from typing import Any, Dict, List, Mapping, Optional, Sequence, Tuple
@@ -26,7 +24,7 @@ from tools.nlu_lab.data import (
     write_json_set,
     write_training_data,
 )
-from tools.nlu_lab.models import MAIN, REPO_ROOT, PipelineSpec, cpu_model, resolve, run_step
+from tools.nlu_lab.models import MAIN, REPO_ROOT, PipelineSpec, resolve, run_step
 from tools.nlu_lab.score import GATE_OFF, REJECTED, Operating, final_intent
 
 COMMITTED_FALLBACK = 0.7  # FallbackClassifier threshold of config.yml before issue 9
@@ -272,10 +270,8 @@ def _write_doc(
     variants: List[str],
     results: Dict[str, Any],
 ) -> None:
-    command = "PYTHONPATH=. .venv/bin/python -m tools.nlu_lab.eval " + " ".join(shlex.quote(a) for a in sys.argv[1:])
     provenance = (
-        f"Generated {datetime.datetime.now(datetime.timezone.utc):%Y-%m-%d %H:%M UTC} by `{command.strip()}` "
-        f"on {os.cpu_count()} CPU(s) ({cpu_model()}), Python {platform.python_version()}. "
+        f"{report.generated_by('tools.nlu_lab.eval')}, Python {platform.python_version()}. "
         f"Training examples: {len(load_examples(args.data))} (`{args.data}`); "
         f"held-out: {len(load_examples(args.heldout))} (`{args.heldout}`); seed {args.seed}."
     )

@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+import datetime
 import math
+import os
 import re
+import shlex
+import sys
 from pathlib import Path
 from statistics import mean, pstdev
 from typing import Any, Dict, Iterable, List, Mapping, Sequence, Tuple
 
+from tools.nlu_lab.models import cpu_model
 from tools.nlu_lab.score import GATE_OFF
 
 TARGET_ACCURACY = 0.95
@@ -22,6 +27,13 @@ def table(header: Sequence[str], rows: Iterable[Sequence[Any]]) -> List[str]:
         return "|" + "|".join(f" {cell} " if cell != "" else " " for cell in cells) + "|"  # an empty cell is "| |"
 
     return [line(header), "|" + "---|" * len(header), *map(line, rows)]
+
+
+def generated_by(module: str) -> str:
+    """When, by which command and on which CPU a block was generated: timings differ by machine and run."""
+    command = f"PYTHONPATH=. .venv/bin/python -m {module} " + " ".join(shlex.quote(a) for a in sys.argv[1:])
+    now = datetime.datetime.now(datetime.timezone.utc)
+    return f"Generated {now:%Y-%m-%d %H:%M UTC} by `{command.strip()}` on {os.cpu_count()} CPU(s) ({cpu_model()})"
 
 
 def measured(value: float, digits: int = 1) -> str:

@@ -19,7 +19,7 @@ import statistics
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Dict, Iterator, List, Optional, Tuple
+from typing import Any, Callable, Dict, Iterator, List, Optional, Sequence, Tuple
 from unittest import mock
 
 import yaml
@@ -151,7 +151,9 @@ class Renderer:
         executor.register_package("actions")
         self.actions = executor.actions
 
-    def run(self, action_name: str, slots: Dict[str, Any], text: str, intent: str, entities: Any = ()) -> List[Any]:
+    def run(
+        self, action_name: str, slots: Dict[str, Any], text: str, intent: str, entities: Sequence[Dict[str, Any]] = ()
+    ) -> List[Dict[str, Any]]:
         """Messages the action sends, run on a tracker whose latest message is ``text`` with ``intent``."""
         from rasa_sdk import Tracker
         from rasa_sdk.events import ActionExecuted, UserUttered
@@ -161,7 +163,7 @@ class Renderer:
             return [self.response(action_name, slots)]
         all_slots = {name: None for name in [*self.domain["slots"], "requested_slot", "session_started_metadata"]}
         ranking = [{"name": intent, "confidence": 1.0}]
-        latest = {"text": text, "intent": ranking[0], "entities": list(entities), "metadata": {}}
+        latest: Dict[str, Any] = {"text": text, "intent": ranking[0], "entities": list(entities), "metadata": {}}
         latest["intent_ranking"] = ranking
         events = [ActionExecuted("action_listen"), UserUttered(text, parse_data=latest)]
         tracker = Tracker("golden", {**all_slots, **slots}, latest, events, False, None, {}, "action_listen")

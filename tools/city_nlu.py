@@ -40,30 +40,20 @@ _KANA_CLASS = "ぁ-ゖァ-ヺーｦ-ﾟ"
 _KE_VARIANTS = ("ケ", "ヶ", "が")
 
 
+_TO_KATAKANA = {code: code + 0x60 for code in range(ord("ぁ"), ord("ゖ") + 1)}
+_TO_HIRAGANA = {katakana: hiragana for hiragana, katakana in _TO_KATAKANA.items()}
+
+
 @functools.lru_cache(maxsize=1)
 def _half_width() -> dict[str, str]:
     """Full-width katakana → half-width (ｱﾝｼｮｳ), the inverse of what NFKC does."""
     table: dict[str, str] = {}
     for code in range(0xFF66, 0xFF9E):
-        base = chr(code)
-        for suffix in ("", "\uff9e", "\uff9f"):
-            full = unicodedata.normalize("NFKC", base + suffix)
+        for half in (chr(code) + suffix for suffix in ("", "\uff9e", "\uff9f")):
+            full = unicodedata.normalize("NFKC", half)
             if len(full) == 1:
-                table.setdefault(full, base + suffix)
+                table.setdefault(full, half)
     return table
-
-
-def _katakana(text: str) -> str:
-    return "".join(chr(ord(c) + 0x60) if "ぁ" <= c <= "ゖ" else c for c in text)
-
-
-def _hiragana(text: str) -> str:
-    return "".join(chr(ord(c) - 0x60) if "ァ" <= c <= "ヶ" else c for c in text)
-
-
-def _half(text: str) -> str:
-    table = _half_width()
-    return "".join(table.get(c, c) for c in text)
 
 
 def surface_forms(city: Municipality) -> list[str]:
@@ -72,8 +62,8 @@ def surface_forms(city: Municipality) -> list[str]:
     for name in city.names():
         variants = [name]
         if _HIRAGANA.match(name) or _KATAKANA.match(name):
-            katakana = _katakana(name)
-            variants += [_hiragana(name), katakana, _half(katakana)]
+            katakana = name.translate(_TO_KATAKANA)
+            variants += [name.translate(_TO_HIRAGANA), katakana, "".join(_half_width().get(c, c) for c in katakana)]
         elif any(ke in name for ke in _KE_VARIANTS):
             variants += [name.replace(ke, other) for ke in _KE_VARIANTS if ke in name for other in _KE_VARIANTS]
         forms += variants

@@ -144,23 +144,15 @@ def doubled_name(text: str, allowed: str) -> Iterator[Hit]:
             yield m.start(), m.end(), f"「{m.group('w')}」が続けて2回あります"
 
 
-def doubled_punctuation(text: str, allowed: str) -> Iterator[Hit]:
-    """Two punctuation marks in a row: 「。。」「、、」."""
-    for m in _DOUBLED_PUNCTUATION.finditer(text):
-        yield m.start(), m.end(), f"句読点が重なっています（{m.group()}）"
+def matches(patterns: Sequence[Tuple[re.Pattern[str], str]]) -> Rule:
+    """A rule that reports every match of the patterns with the pattern's message ({} is the matched text)."""
 
+    def rule(text: str, allowed: str) -> Iterator[Hit]:
+        for pattern, message in patterns:
+            for m in pattern.finditer(text):
+                yield m.start(), m.end(), message.format(m.group())
 
-def keigo(text: str, allowed: str) -> Iterator[Hit]:
-    """Known-wrong honorifics (see KEIGO)."""
-    for pattern, message in KEIGO:
-        for m in pattern.finditer(text):
-            yield m.start(), m.end(), message
-
-
-def ranuki(text: str, allowed: str) -> Iterator[Hit]:
-    """ら抜き言葉: 「来れる」 for 「来られる」."""
-    for m in _RANUKI.finditer(text):
-        yield m.start(), m.end(), "ら抜き言葉です（「来られる」「見られる」）"
+    return rule
 
 
 def run_on(text: str, allowed: str) -> Iterator[Hit]:
@@ -196,9 +188,9 @@ def missing_period(text: str, allowed: str) -> Iterator[Hit]:
 # Rules for every checked line (bubble text and button titles), then those for bubble text only.
 INLINE_RULES: List[Tuple[str, Rule]] = [
     ("doubled-name", doubled_name),
-    ("doubled-punctuation", doubled_punctuation),
-    ("keigo", keigo),
-    ("ranuki", ranuki),
+    ("doubled-punctuation", matches([(_DOUBLED_PUNCTUATION, "句読点が重なっています（{}）")])),
+    ("keigo", matches(KEIGO)),
+    ("ranuki", matches([(_RANUKI, "ら抜き言葉です（「来られる」「見られる」）")])),
     ("run-on", run_on),
     ("kanji-run", kanji_run),
 ]

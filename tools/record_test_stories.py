@@ -21,30 +21,15 @@ from typing import Dict, List, Set, Tuple
 import yaml
 
 from kb.directory import read_cities
+from kb.ids import APPLICANTS
 from kb.paths import default_knowledge_dir
+from replies.catalogue import catalogue
 from tests.e2e.stack import Stack
 
 REPO = Path(__file__).resolve().parents[1]
 HEADER = "# Recorded by tools/record_test_stories.py from real conversations; review diffs by hand.\n"
-APPLICANTS = ("self", "legal_representative", "voluntary_proxy")
 START = {"pin_reset": "/forgot_pin", "pin_change": "/change_pin", "certificate_renewal": "/renew_certificate"}
-# Typed texts (training examples, so that the NLU reads them as the intent named) for what no button offers.
-SAY = {
-    "greet": "こんにちは",
-    "goodbye": "さようなら",
-    "thank_you": "ありがとうございます",
-    "bot_challenge": "あなたはロボットですか",
-    "pin_rules": "暗証番号は何桁ですか",
-    "convenience_store_reset": "マイナンバーカードの暗証番号をコンビニで再設定したい",
-    "human_handoff": "問い合わせ先は？",
-    "ask_pin_lookup": "暗証番号を教えて",
-    "identity_documents": "本人確認書類は何が必要ですか",
-    "restart": "最初から",
-    "share_sensitive": "暗証番号は［暗証番号］です",  # what the channel leaves of a typed PIN
-    "out_of_scope": "ごみの出し方を教えて",
-    "affirm": "はい",
-    "deny": "いいえ",
-}
+CONVERSATIONS = Path(__file__).resolve().parent / "conversations.yml"
 
 
 def inform(slot: str, value: str) -> str:
@@ -63,70 +48,11 @@ def case_conversations() -> List[Tuple[str, List[str]]]:
     return conversations
 
 
-SELF, MITAKA, CHIBA = (
-    inform("applicant_type", "self"),
-    inform("municipality", "mitaka"),
-    inform("municipality", "chiba"),
-)
-EXTRA: List[Tuple[str, List[str]]] = [
-    (
-        "locked, user_auth PIN, other PIN unknown",
-        ["/pin_locked", SELF, CHIBA, inform("pin_type", "user_auth"), "/deny"],
-    ),
-    (
-        "forgot, does not know which PIN",
-        ["/forgot_pin", SELF, inform("municipality", "tajimi"), inform("pin_type", "all")],
-    ),
-    ("values given up front", ["三鷹市です。母の暗証番号を忘れたので、代わりに手続きしたいです"]),
-    (
-        "proxy question",
-        [
-            "/proxy_help",
-            inform("procedure", "pin_reset"),
-            inform("applicant_type", "legal_representative"),
-            inform("municipality", "ryugasaki"),
-        ],
-    ),
-    (
-        "interruption: PIN rules mid-form",
-        ["/forgot_pin", SAY["pin_rules"], SELF, MITAKA, inform("pin_type", "user_auth"), "/affirm"],
-    ),
-    ("interruption: office hours mid-form", ["/change_pin", "/office_hours", SELF, CHIBA]),
-    (
-        "interruption: sensitive data mid-form",
-        [
-            "/pin_locked",
-            SAY["share_sensitive"],
-            inform("applicant_type", "voluntary_proxy"),
-            inform("municipality", "tajimi"),
-        ],
-    ),
-    (
-        "interruption: contact mid-form",
-        ["/renew_certificate", SAY["human_handoff"], SELF, inform("municipality", "ryugasaki")],
-    ),
-    ("correction after the answer", ["/change_pin", SELF, MITAKA, inform("applicant_type", "voluntary_proxy")]),
-    ("office hours: city by button", ["/office_hours", '/office_hours{"municipality": "mitaka"}', SAY["thank_you"]]),
-    ("office hours: city typed as an answer", ["/office_hours", "千葉市です"]),
-    ("identity documents", [SAY["identity_documents"], '/identity_documents{"municipality": "ryugasaki"}']),
-    ("restart mid-form", ["/forgot_pin", SELF, SAY["restart"], SAY["greet"]]),
-    # The two-stage fallback rewinds user turns, which an exported story cannot replay:
-    # tests/e2e/test_conversations.py drives it over HTTP instead.
-    ("privacy", [SAY["share_sensitive"]]),
-    ("PIN lookup", [SAY["ask_pin_lookup"], "/forgot_pin", SELF, CHIBA, inform("pin_type", "signature"), "/deny"]),
-    (
-        "small talk",
-        [SAY[i] for i in ("greet", "bot_challenge", "pin_rules", "convenience_store_reset", "thank_you", "goodbye")],
-    ),
-    ("out of scope and stray answers", [SAY["out_of_scope"], SAY["affirm"], SAY["deny"], "本人です"]),
-]
-
-
-def main_menu() -> Set[str]:
-    """The main menu's payloads (utter_greet's buttons), which the channel always lets through."""
-    domain = yaml.safe_load((REPO / "domain.yml").read_text(encoding="utf-8"))
-    buttons = domain["responses"]["utter_greet"][0]["buttons"]
-    return {b["payload"].replace("{{", "{").replace("}}", "}") for b in buttons}
+def scripted_conversations(path: Path = CONVERSATIONS) -> List[Tuple[str, List[str]]]:
+    """The scripted conversations of tools/conversations.yml (interruptions, corrections, small talk, ...)."""
+    return [
+        (name, list(turns)) for name, turns in yaml.safe_load(path.read_text(encoding="utf-8"))["conversations"].items()
+    ]
 
 
 def record(stack: Stack, name: str, turns: List[str], menu: Set[str]) -> str:
@@ -157,12 +83,16 @@ def main() -> int:
         state_dir=Path(tempfile.mkdtemp(prefix="stories-")),
         env_extra={"PINBOT_NOW": "2026-11-24T10:00:00+09:00", "DEFAULT_MUNICIPALITY": ""},
     )
-    groups: Dict[str, List[Tuple[str, List[str]]]] = {"cases": case_conversations(), "conversation": EXTRA}
+    groups: Dict[str, List[Tuple[str, List[str]]]] = {
+        "cases": case_conversations(),
+        "conversation": scripted_conversations(),
+    }
+    menu = {choice.payload for choice in catalogue().menu}  # the main menu, which the channel always lets through
     try:
         stack.start_actions()
         stack.start_rasa()
         for group, conversations in groups.items():
-            stories = [record(stack, name, turns, main_menu()) for name, turns in conversations]
+            stories = [record(stack, name, turns, menu) for name, turns in conversations]
             path = Path(args.out) / f"test_{group}.yml"
             path.write_text(HEADER + 'version: "3.1"\nstories:\n' + "\n".join(stories) + "\n", encoding="utf-8")
             print(f"wrote {len(stories)} stories to {path.relative_to(REPO)}")

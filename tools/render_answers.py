@@ -19,9 +19,12 @@ import statistics
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Dict, Iterator, List, Optional, Tuple
+from typing import Any, Callable, Dict, Iterator, List, Optional, Sequence, Tuple
+from unittest import mock
 
 import yaml
+
+from kb.ids import APPLICANTS, PROCEDURES
 
 REPO = Path(__file__).resolve().parents[1]
 GOLDEN = REPO / "tests" / "golden"
@@ -74,59 +77,48 @@ OUT_OF_SCOPE_TOPICS = {
     "device": "iPhoneのパスコードを変更したい",
     "mynumber_not_pin": "マイナンバーカードをなくしました",
 }
+# Office-hours questions naming a day: (the resident's text, the moment asked).
+ASKED_DAYS = {
+    "asked_saturday": ("土曜日もやっていますか", DEFAULT_NOW),
+    "asked_sunday": ("日曜日は開いていますか", MOMENTS["sunday_2nd"]),
+}
+CITY_FAQ = "identity_documents human_handoff out_of_scope pin_rules convenience_store_reset".split()
+NO_CITY_FAQ = CITY_FAQ + "ask_pin_lookup office_hours greet goodbye thank_you bot_challenge".split()
+NO_CITY_FAQ += ["share_sensitive", "ambiguous_password"]
+
+
+def _case_cases(city: str) -> Iterator[Case]:
+    """The case answers of one city: every procedure × applicant, and the PIN branches of a self reset."""
+    for procedure in PROCEDURES:
+        for applicant in APPLICANTS:
+            base = {"municipality": city, "procedure": procedure, "applicant_type": applicant}
+            branches = PIN_BRANCHES if (procedure, applicant) == ("pin_reset", "self") else [("", {})]
+            for branch, extra in branches:
+                name = f"case/{city}/{procedure}-{applicant}" + (f"-{branch}" if branch else "")
+                yield Case(name, city, "inform", {**base, **extra}, action="action_answer_case")
+
+
+def _faq_cases(city: Optional[str], intents: List[str]) -> Iterator[Case]:
+    """The direct answers (with the out-of-scope topics) and the fallback, for a city or none."""
+    folder, slots = (city, {"municipality": city}) if city else ("no_city", {})
+    for intent in intents:
+        yield Case(f"faq/{folder}/{intent}", city, intent, slots)
+    for topic, text in OUT_OF_SCOPE_TOPICS.items():
+        yield Case(f"faq/{folder}/out_of_scope-{topic}", city, "out_of_scope", slots, text=text)
+    yield Case(f"fallback/{folder}", city, "nlu_fallback", slots, action="action_default_fallback")
 
 
 def cases() -> Iterator[Case]:
     """Every case the golden files cover."""
     for city in CITIES:
-        for procedure in ("pin_reset", "pin_change", "certificate_renewal"):
-            for applicant in ("self", "legal_representative", "voluntary_proxy"):
-                base = {"municipality": city, "procedure": procedure, "applicant_type": applicant}
-                branches = PIN_BRANCHES if (procedure, applicant) == ("pin_reset", "self") else [("", {})]
-                for branch, extra in branches:
-                    name = f"case/{city}/{procedure}-{applicant}" + (f"-{branch}" if branch else "")
-                    yield Case(name, city, "inform", {**base, **extra}, action="action_answer_case")
+        yield from _case_cases(city)
+        slots = {"municipality": city}
         for moment, now in MOMENTS.items():
-            yield Case(f"office_hours/{city}/{moment}", city, "office_hours", {"municipality": city}, now=now)
-        yield Case(
-            f"office_hours/{city}/asked_saturday",
-            city,
-            "office_hours",
-            {"municipality": city},
-            text="土曜日もやっていますか",
-        )
-        yield Case(
-            f"office_hours/{city}/asked_sunday",
-            city,
-            "office_hours",
-            {"municipality": city},
-            text="日曜日は開いていますか",
-            now=MOMENTS["sunday_2nd"],
-        )
-        for intent in ("identity_documents", "human_handoff", "out_of_scope", "pin_rules", "convenience_store_reset"):
-            yield Case(f"faq/{city}/{intent}", city, intent, {"municipality": city})
-        for topic, text in OUT_OF_SCOPE_TOPICS.items():
-            yield Case(f"faq/{city}/out_of_scope-{topic}", city, "out_of_scope", {"municipality": city}, text=text)
-        yield Case(f"fallback/{city}", city, "nlu_fallback", {"municipality": city}, action="action_default_fallback")
-    for intent in (
-        "pin_rules",
-        "convenience_store_reset",
-        "ask_pin_lookup",
-        "human_handoff",
-        "out_of_scope",
-        "identity_documents",
-        "office_hours",
-        "greet",
-        "goodbye",
-        "thank_you",
-        "bot_challenge",
-        "share_sensitive",
-        "ambiguous_password",
-    ):
-        yield Case(f"faq/no_city/{intent}", None, intent)
-    for topic, text in OUT_OF_SCOPE_TOPICS.items():
-        yield Case(f"faq/no_city/out_of_scope-{topic}", None, "out_of_scope", text=text)
-    yield Case("fallback/no_city", None, "nlu_fallback", action="action_default_fallback")
+            yield Case(f"office_hours/{city}/{moment}", city, "office_hours", slots, now=now)
+        for name, (text, now) in ASKED_DAYS.items():
+            yield Case(f"office_hours/{city}/{name}", city, "office_hours", slots, text=text, now=now)
+        yield from _faq_cases(city, CITY_FAQ)
+    yield from _faq_cases(None, NO_CITY_FAQ)
 
 
 def _rules() -> List[Dict[str, Any]]:
@@ -159,40 +151,24 @@ class Renderer:
         executor.register_package("actions")
         self.actions = executor.actions
 
-    def tracker(self, slots: Dict[str, Any], text: str, intent: str, entities: List[Dict[str, Any]]) -> Any:
-        """A tracker whose latest message is ``text`` with ``intent``."""
+    def run(
+        self, action_name: str, slots: Dict[str, Any], text: str, intent: str, entities: Sequence[Dict[str, Any]] = ()
+    ) -> List[Dict[str, Any]]:
+        """Messages the action sends, run on a tracker whose latest message is ``text`` with ``intent``."""
         from rasa_sdk import Tracker
         from rasa_sdk.events import ActionExecuted, UserUttered
-
-        all_slots: Dict[str, Any] = {name: None for name in self.domain["slots"]}
-        all_slots.update({"requested_slot": None, "session_started_metadata": None})
-        all_slots.update(slots)
-        latest = {
-            "text": text,
-            "intent": {"name": intent, "confidence": 1.0},
-            "entities": entities,
-            "metadata": {},
-            "intent_ranking": [{"name": intent, "confidence": 1.0}],
-        }
-        events = [ActionExecuted("action_listen"), UserUttered(text, parse_data=latest)]
-        return Tracker("golden", all_slots, latest, events, False, None, {}, "action_listen")
-
-    def run(
-        self,
-        action_name: str,
-        slots: Dict[str, Any],
-        text: str,
-        intent: str,
-        entities: Optional[List[Dict[str, Any]]] = None,
-    ) -> List[Dict[str, Any]]:
-        """Messages the action sends (a domain response counts as the action)."""
         from rasa_sdk.executor import CollectingDispatcher
 
-        if action_name.startswith("utter_"):
+        if action_name.startswith("utter_"):  # a domain response counts as the action
             return [self.response(action_name, slots)]
+        all_slots = {name: None for name in [*self.domain["slots"], "requested_slot", "session_started_metadata"]}
+        ranking = [{"name": intent, "confidence": 1.0}]
+        latest: Dict[str, Any] = {"text": text, "intent": ranking[0], "entities": list(entities), "metadata": {}}
+        latest["intent_ranking"] = ranking
+        events = [ActionExecuted("action_listen"), UserUttered(text, parse_data=latest)]
+        tracker = Tracker("golden", {**all_slots, **slots}, latest, events, False, None, {}, "action_listen")
         dispatcher = CollectingDispatcher()
-        action = self.actions[action_name]
-        asyncio.run(action(dispatcher, self.tracker(slots, text, intent, entities or []), self.domain))
+        asyncio.run(self.actions[action_name](dispatcher, tracker, self.domain))
         return [self.response(m["response"], slots) if m.get("response") else m for m in dispatcher.messages]
 
     def response(self, name: str, slots: Dict[str, Any]) -> Dict[str, Any]:
@@ -211,12 +187,9 @@ class Renderer:
         return {"text": text, "buttons": chosen[0].get("buttons") or [], "random": len(chosen)}
 
 
-PAYLOAD = re.compile(r"^/(?P<intent>[a-z_]+)(?P<json>\{.*\})?$")
-
-
 def parse_payload(payload: str) -> Tuple[str, Dict[str, Any]]:
     """'/intent{"slot": "value"}' → (intent, entities as slot values); doubled braces as in domain.yml."""
-    match = PAYLOAD.match(payload.replace("{{", "{").replace("}}", "}"))
+    match = re.match(r"^/(?P<intent>[a-z_]+)(?P<json>\{.*\})?$", payload.replace("{{", "{").replace("}}", "}"))
     if not match:
         raise ValueError(f"not a command payload: {payload}")
     return match.group("intent"), json.loads(match.group("json") or "{}")
@@ -292,30 +265,18 @@ def render_case(renderer: Renderer, case: Case) -> Rendered:
 
 
 # Buttons whose answers are rendered: answers shown behind a button (not the form's questions).
-FOLLOWED_INTENTS = {
-    "office_hours",
-    "identity_documents",
-    "human_handoff",
-    "pin_rules",
-    "convenience_store_reset",
-    "case_details",
-}
+FOLLOWED_INTENTS = frozenset(
+    "office_hours identity_documents human_handoff pin_rules convenience_store_reset case_details".split()
+)
 
 
 def render_all() -> Dict[str, Rendered]:
-    """Every golden file, keyed by its path under tests/golden/."""
-    saved = {name: os.environ.get(name) for name in ("PINBOT_NOW", "DEFAULT_MUNICIPALITY", "PINBOT_MAX_TURN_CHARS")}
-    for name in ("DEFAULT_MUNICIPALITY", "PINBOT_MAX_TURN_CHARS"):
-        os.environ.pop(name, None)  # the golden files show the default deployment
-    renderer = Renderer()
-    try:
+    """Every golden file, keyed by its path under tests/golden/ (the environment is restored afterwards)."""
+    with mock.patch.dict(os.environ):
+        for name in ("DEFAULT_MUNICIPALITY", "PINBOT_MAX_TURN_CHARS"):
+            os.environ.pop(name, None)  # the golden files show the default deployment
+        renderer = Renderer()
         return {f"{case.name}.txt": render_case(renderer, case) for case in cases()}
-    finally:
-        for name, value in saved.items():
-            if value is None:
-                os.environ.pop(name, None)
-            else:
-                os.environ[name] = value
 
 
 def length_table(rendered: Dict[str, Rendered]) -> str:

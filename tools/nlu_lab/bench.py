@@ -8,7 +8,6 @@ Prints the figures as Markdown (with --doc also spliced into that file, block 'b
 from __future__ import annotations
 
 import argparse
-import datetime
 import json
 import logging
 import os
@@ -21,7 +20,7 @@ from typing import Any, Callable, Dict, List, Sequence, Tuple
 
 from tools.nlu_lab import report
 from tools.nlu_lab.data import load_examples
-from tools.nlu_lab.models import REPO_ROOT, RasaParser, SklearnParser, cpu_model, rss_mb, train_rasa_full, train_sklearn
+from tools.nlu_lab.models import REPO_ROOT, RasaParser, SklearnParser, rss_mb, train_rasa_full, train_sklearn
 from tools.nlu_lab.score import latency_metrics
 
 # Issue 9 (was 15 ms in issue 3).
@@ -164,33 +163,26 @@ def main(argv: Sequence[str]) -> int:
 
 def _markdown(figures: Dict[str, Any], n_texts: int, rounds: int, checks: List[Tuple[str, bool]]) -> str:
     """The figures as the 'bench' block of docs/nlu.md writes them."""
-    command = "PYTHONPATH=. .venv/bin/python -m tools.nlu_lab.bench " + " ".join(sys.argv[1:])
     load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
     latency, baseline = figures["latency"], figures["baseline"]
     lines = [
-        f"Generated {datetime.datetime.now(datetime.timezone.utc):%Y-%m-%d %H:%M UTC} by `{command}` "
-        f"on {os.cpu_count()} CPU(s) ({cpu_model()}): {n_texts} held-out utterances × {rounds} rounds, "
+        f"{report.generated_by('tools.nlu_lab.bench')}: {n_texts} held-out utterances × {rounds} rounds, "
         f"load average {load:.1f} at the end.",
         "",
-        "| | p50 ms | p95 ms | max ms | RSS MiB |",
-        "|---|---|---|---|---|",
-        f"| this model (`{Path(figures['model']).name}`) | {latency['p50_ms']:.1f} | {latency['p95_ms']:.1f} "
-        f"| {latency['max_ms']:.1f} | {figures['rss_mb']:.0f} |",
-        f"| sklearn baseline | {baseline['p50_ms']:.2f} | {baseline['p95_ms']:.2f} | {baseline['max_ms']:.2f} | |",
-        "",
-        "| bad input | chars | ms | intent |",
-        "|---|---|---|---|",
     ]
-    lines += [f"| {r['input']} | {r['chars']} | {r['ms']:.1f} | {r['intent']} |" for r in figures["bad_inputs"]]
+    ours = [f"this model (`{Path(figures['model']).name}`)", *(f"{latency[k]:.1f}" for k in PERCENTILES)]
+    theirs = ["sklearn baseline", *(f"{baseline[k]:.2f}" for k in PERCENTILES), ""]
+    lines += report.table(["", "p50 ms", "p95 ms", "max ms", "RSS MiB"], [[*ours, f"{figures['rss_mb']:.0f}"], theirs])
+    bad = [(r["input"], r["chars"], f"{r['ms']:.1f}", r["intent"]) for r in figures["bad_inputs"]]
+    lines += ["", *report.table(["bad input", "chars", "ms", "intent"], bad)]
     if figures["train_seconds"] is not None:
-        lines += [
-            "",
-            f"Full training (`rasa train`, empty cache): {figures['train_seconds']:.0f} s "
-            f"(sklearn: {baseline['train_seconds']:.1f} s).",
-        ]
-    lines += ["", "| target | |", "|---|---|"]
-    lines += [f"| {name} | {'met' if ok else '**missed**'} |" for name, ok in checks]
+        lines += ["", f"Full training (`rasa train`, empty cache): {figures['train_seconds']:.0f} s "]
+        lines[-1] += f"(sklearn: {baseline['train_seconds']:.1f} s)."
+    lines += ["", *report.table(["target", ""], [(name, report.verdict(ok)) for name, ok in checks])]
     return "\n".join(lines)
+
+
+PERCENTILES = ("p50_ms", "p95_ms", "max_ms")
 
 
 if __name__ == "__main__":

@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import argparse
-import datetime
 import json
+import math
 import os
 import platform
-import shlex
 import sys
 from pathlib import Path
 from typing import Any, Dict, List, Mapping, Optional, Sequence, Tuple
@@ -25,7 +24,7 @@ from tools.nlu_lab.data import (
     write_json_set,
     write_training_data,
 )
-from tools.nlu_lab.models import MAIN, REPO_ROOT, PipelineSpec, cpu_model, resolve, run_step
+from tools.nlu_lab.models import MAIN, REPO_ROOT, PipelineSpec, resolve, run_step
 from tools.nlu_lab.score import GATE_OFF, REJECTED, Operating, final_intent
 
 COMMITTED_FALLBACK = 0.7  # FallbackClassifier threshold of config.yml before issue 9
@@ -58,6 +57,11 @@ def _arguments(argv: Sequence[str]) -> argparse.Namespace:
     return parser.parse_args(argv)
 
 
+def _predictions(result: Dict[str, Any]) -> List[Prediction]:
+    """Takes the parses out of a step's result."""
+    return [Prediction.from_json(p) for p in result.pop("predictions")]
+
+
 def _evaluate(spec: PipelineSpec, work_dir: Path, tag: str, artifact: str, test: str, reuse: bool) -> Dict[str, Any]:
     """Parses `test` with `artifact`; with `reuse`, the parses an earlier run of the same tag stored."""
     stored = work_dir / f"{tag}.evaluate.json"
@@ -73,55 +77,46 @@ def train_and_evaluate(
     work_dir: Path,
     tag: str,
     seed: int,
-    one_process: bool = False,
     reuse: bool = False,
     artifact: Optional[str] = None,
 ) -> Dict[str, Any]:
     """Trains `spec` on `train_data`, parses `test_data`; returns raw results.
 
-    By default training and parsing run in separate processes so that the
-    serving memory is that of a process that only loaded the model;
-    `one_process` saves a process start where memory is not reported;
-    `reuse` takes the model of an earlier run in `work_dir` instead of training;
+    Training and parsing run in separate processes so that the serving memory is that of a process that only
+    loaded the model; `reuse` takes the model of an earlier run in `work_dir` instead of training;
     `artifact` evaluates that trained model (train time and memory: NaN, not measured here).
     """
-    training = {"data": train_data, "out": str(work_dir / tag), "seed": seed}
     previous = work_dir / f"{tag}.train.json"
     reuse_parses = reuse and artifact is None and previous.exists()
     if artifact is not None:
-        trained: Dict[str, Any] = {
-            "artifact": artifact,
-            "train_seconds": float("nan"),
-            "train_peak_rss_mb": float("nan"),
-        }
+        trained: Dict[str, Any] = {"artifact": artifact, "train_seconds": math.nan, "train_peak_rss_mb": math.nan}
     elif reuse and previous.exists():
         trained = json.loads(previous.read_text(encoding="utf-8"))
-    elif one_process:
-        both = run_step("train-evaluate", spec, work_dir, tag, test=test_data, **training)
-        trained = {k: both.pop(k) for k in ("artifact", "train_seconds", "train_peak_rss_mb")}
-        predictions = [Prediction.from_json(p) for p in both.pop("predictions")]
-        return {"train": trained, "evaluate": both, "predictions": predictions}
     else:
-        trained = run_step("train", spec, work_dir, tag, **training)
+        trained = run_step("train", spec, work_dir, tag, data=train_data, out=str(work_dir / tag), seed=seed)
     evaluated = _evaluate(spec, work_dir, tag, trained["artifact"], test_data, reuse_parses)
-    predictions = [Prediction.from_json(p) for p in evaluated.pop("predictions")]
-    return {"train": trained, "evaluate": evaluated, "predictions": predictions}
+    return {"train": trained, "evaluate": evaluated, "predictions": _predictions(evaluated)}
 
 
 def cross_validate(spec: PipelineSpec, train_data: str, folds: int, seed: int, work_dir: Path) -> Dict[str, Any]:
-    """Stratified k-fold CV on the training data; pooled out-of-fold predictions."""
+    """Stratified k-fold CV on the training data; pooled out-of-fold predictions.
+
+    Each fold trains and parses in one process: no memory is reported for folds, so a second start only costs time.
+    """
     pooled: List[Prediction] = []
     per_fold: List[Dict[str, float]] = []
     for k, (train_part, test_part) in enumerate(stratified_folds(load_training_data(train_data), folds, seed)):
         fold_dir = work_dir / f"fold{k}"
         train_file = write_training_data(train_part, fold_dir / "train.yml")
         test_file = write_training_data(test_part, fold_dir / "test.yml")
-        run = train_and_evaluate(spec, str(train_file), str(test_file), fold_dir, "run", seed, one_process=True)
-        fold = score.intent_metrics(run["predictions"])
+        job = {"data": str(train_file), "test": str(test_file), "out": str(fold_dir / "run"), "seed": seed}
+        run = run_step("train-evaluate", spec, fold_dir, "run", **job)
+        predictions = _predictions(run)
+        fold = score.intent_metrics(predictions)
         per_fold.append(
-            {"accuracy": fold["accuracy"], "macro_f1": fold["macro_f1"], "train_seconds": run["train"]["train_seconds"]}
+            {"accuracy": fold["accuracy"], "macro_f1": fold["macro_f1"], "train_seconds": run["train_seconds"]}
         )
-        pooled.extend(run["predictions"])
+        pooled.extend(predictions)
     return {"folds": folds, "per_fold": per_fold, "summary": score.summarize(pooled), "predictions": pooled}
 
 
@@ -137,10 +132,10 @@ def evaluate_ood(
         "contrast": str(write_json_set(contrast, work_dir / "sets" / "contrast.json")),
         "validation": args.validation,
     }
-    parsed: Dict[str, List[Prediction]] = {}
-    for name, path in sets.items():
-        result = _evaluate(spec, work_dir, f"{tag}.{name}", run["train"]["artifact"], path, args.reuse)
-        parsed[name] = [Prediction.from_json(p) for p in result["predictions"]]
+    artifact = run["train"]["artifact"]
+    parsed = {
+        n: _predictions(_evaluate(spec, work_dir, f"{tag}.{n}", artifact, path, args.reuse)) for n, path in sets.items()
+    }
     heldout = run["predictions"]
     has_gate = any(p.ood_probability is not None for p in heldout)
     chosen = score.choose_operating_point(parsed["validation"], has_gate)
@@ -162,19 +157,14 @@ def evaluate_ood(
         }
         for label, op in views
     ]
-    gate_curve = [
-        {
-            "gate": g,
-            "rejection": score.rejection(parsed["ood"], Operating(g, chosen["fallback"])),
-            "in_scope_recall": score.in_scope_recall(heldout, Operating(g, chosen["fallback"])),
-        }
-        for g in (score.GATE_GRID if has_gate else ())
-    ]
+    gates = [Operating(g, chosen["fallback"]) for g in (score.GATE_GRID if has_gate else ())]
     return {
         "chosen": chosen,
         "views": scored,
-        "curve": score.curve(parsed["ood"], heldout, chosen["gate"]),
-        "gate_curve": gate_curve,
+        "curve": [
+            {"fallback": op.fallback, **score.point(parsed["ood"], heldout, op)} for op in score.curve(chosen["gate"])
+        ],
+        "gate_curve": [{"gate": op.gate, **score.point(parsed["ood"], heldout, op)} for op in gates],
         "n": {k: len(v) for k, v in parsed.items()},
         # Misses at the chosen point, for reading (written to results.json only).
         "errors": {
@@ -280,10 +270,8 @@ def _write_doc(
     variants: List[str],
     results: Dict[str, Any],
 ) -> None:
-    command = "PYTHONPATH=. .venv/bin/python -m tools.nlu_lab.eval " + " ".join(shlex.quote(a) for a in sys.argv[1:])
     provenance = (
-        f"Generated {datetime.datetime.now(datetime.timezone.utc):%Y-%m-%d %H:%M UTC} by `{command.strip()}` "
-        f"on {os.cpu_count()} CPU(s) ({cpu_model()}), Python {platform.python_version()}. "
+        f"{report.generated_by('tools.nlu_lab.eval')}, Python {platform.python_version()}. "
         f"Training examples: {len(load_examples(args.data))} (`{args.data}`); "
         f"held-out: {len(load_examples(args.heldout))} (`{args.heldout}`); seed {args.seed}."
     )

@@ -64,22 +64,24 @@ def resolve(name: str) -> PipelineSpec:
     return COMPARED[name]
 
 
+def _proc_field(path: str, key: str) -> Optional[str]:
+    """The value of `key:` in a /proc file, None where /proc or the key is missing."""
+    file = Path(path)
+    for line in file.read_text().splitlines() if file.exists() else []:
+        if line.startswith(key):
+            return line.split(":", 1)[1].strip()
+    return None
+
+
 def rss_mb(pid: Optional[int] = None) -> float:
     """Resident set size of a process (default: this one) now, in MiB (0.0 where /proc is missing)."""
-    status = Path(f"/proc/{pid or 'self'}/status")
-    for line in status.read_text().splitlines() if status.exists() else []:
-        if line.startswith("VmRSS:"):
-            return int(line.split()[1]) / 1024.0
-    return 0.0
+    value = _proc_field(f"/proc/{pid or 'self'}/status", "VmRSS:")
+    return int(value.split()[0]) / 1024.0 if value else 0.0
 
 
 def cpu_model() -> str:
     """The CPU's model name from /proc/cpuinfo: timings differ by machine, so reports name it."""
-    cpuinfo = Path("/proc/cpuinfo")
-    for line in cpuinfo.read_text().splitlines() if cpuinfo.exists() else []:
-        if line.startswith("model name"):
-            return line.split(":", 1)[1].strip()
-    return "unknown CPU"
+    return _proc_field("/proc/cpuinfo", "model name") or "unknown CPU"
 
 
 def train_rasa_nlu(config: str, data: str, out_dir: str, name: str = "nlu") -> Tuple[str, float]:

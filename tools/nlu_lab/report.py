@@ -2,17 +2,38 @@
 
 from __future__ import annotations
 
+import datetime
 import math
+import os
 import re
+import shlex
+import sys
 from pathlib import Path
 from statistics import mean, pstdev
-from typing import Any, Dict, List, Mapping, Sequence, Tuple
+from typing import Any, Dict, Iterable, List, Mapping, Sequence, Tuple
 
+from tools.nlu_lab.models import cpu_model
 from tools.nlu_lab.score import GATE_OFF
 
 TARGET_ACCURACY = 0.95
 TARGET_P50_MS = 15.0
 TARGET_TRAIN_SECONDS = 300.0
+
+
+def table(header: Sequence[str], rows: Iterable[Sequence[Any]]) -> List[str]:
+    """A Markdown table's lines: the header, its rule, one line per row."""
+
+    def line(cells: Iterable[Any]) -> str:
+        return "|" + "|".join(f" {cell} " if cell != "" else " " for cell in cells) + "|"  # an empty cell is "| |"
+
+    return [line(header), "|" + "---|" * len(header), *map(line, rows)]
+
+
+def generated_by(module: str) -> str:
+    """When, by which command and on which CPU a block was generated: timings differ by machine and run."""
+    command = f"PYTHONPATH=. .venv/bin/python -m {module} " + " ".join(shlex.quote(a) for a in sys.argv[1:])
+    now = datetime.datetime.now(datetime.timezone.utc)
+    return f"Generated {now:%Y-%m-%d %H:%M UTC} by `{command.strip()}` on {os.cpu_count()} CPU(s) ({cpu_model()})"
 
 
 def measured(value: float, digits: int = 1) -> str:
@@ -22,56 +43,39 @@ def measured(value: float, digits: int = 1) -> str:
 
 def comparison_table(rows: Sequence[Mapping[str, Any]]) -> str:
     """One row per pipeline: quality, training cost, latency, memory on held-out."""
-    header = (
-        "| pipeline | intent acc. | macro-F1 | acc. on unseen (n) | acc. incl. fallback | entity F1 (value) | entity F1 (span) "
-        "| OOS → fallback | OOS handled | in-scope → fallback | train s | parse p50 ms | parse p95 ms "
-        "| serving RSS MiB | train peak RSS MiB |\n|" + "---|" * 15
-    )
-    lines = [header]
-    for row in rows:
-        s = row["summary"]
-        has_entities = s["entities"]["value"]["precision"] > 0 or s["entities"]["value"]["recall"] > 0
-        lines.append(
-            "| {label} | {acc:.3f} | {f1:.3f} | {unseen:.3f} ({n_unseen}) | {accfb:.3f} | {ef1} | {esp} | {oosfb:.2f} | {oosh:.2f} | {infb:.3f} "
-            "| {train} | {p50:.1f} | {p95:.1f} | {rss:.0f} | {peak} |".format(
-                label=row["label"],
-                acc=s["intent"]["accuracy"],
-                f1=s["intent"]["macro_f1"],
-                unseen=s["intent_unseen"]["accuracy"],
-                n_unseen=s["intent_unseen"]["n"],
-                accfb=s["intent"]["accuracy_with_fallback"],
-                ef1=f"{s['entities']['value']['f1']:.3f}" if has_entities else "n/a",
-                esp=f"{s['entities']['span']['f1']:.3f}" if has_entities else "n/a",
-                oosfb=s["fallback"]["oos_fallback_rate"],
-                oosh=s["fallback"]["oos_handled_rate"],
-                infb=s["fallback"]["in_scope_fallback_rate"],
-                train=measured(s["train_seconds"]),
-                p50=s["latency"]["p50_ms"],
-                p95=s["latency"]["p95_ms"],
-                rss=s["serving_rss_mb"],
-                peak=measured(s["train_peak_rss_mb"], 0),
-            )
-        )
-    return "\n".join(lines)
+    header = "pipeline|intent acc.|macro-F1|acc. on unseen (n)|acc. incl. fallback|entity F1 (value)|entity F1 (span)"
+    header += "|OOS → fallback|OOS handled|in-scope → fallback|train s|parse p50 ms|parse p95 ms|serving RSS MiB"
+    return "\n".join(table((header + "|train peak RSS MiB").split("|"), map(_comparison_row, rows)))
+
+
+def _comparison_row(row: Mapping[str, Any]) -> List[str]:
+    """One pipeline's cells of `comparison_table`."""
+    s = row["summary"]
+    intent, entities, fallback, latency = s["intent"], s["entities"], s["fallback"], s["latency"]
+    has_entities = entities["value"]["precision"] > 0 or entities["value"]["recall"] > 0
+    f1s = [f"{entities[kind]['f1']:.3f}" if has_entities else "n/a" for kind in ("value", "span")]
+    return [
+        row["label"], f"{intent['accuracy']:.3f}", f"{intent['macro_f1']:.3f}",
+        f"{s['intent_unseen']['accuracy']:.3f} ({s['intent_unseen']['n']})", f"{intent['accuracy_with_fallback']:.3f}",
+        *f1s, f"{fallback['oos_fallback_rate']:.2f}", f"{fallback['oos_handled_rate']:.2f}",
+        f"{fallback['in_scope_fallback_rate']:.3f}", measured(s["train_seconds"]), f"{latency['p50_ms']:.1f}",
+        f"{latency['p95_ms']:.1f}", f"{s['serving_rss_mb']:.0f}", measured(s["train_peak_rss_mb"], 0),
+    ]  # fmt: skip
 
 
 def cv_table(rows: Sequence[Mapping[str, Any]]) -> str:
     """k-fold cross-validation on data/nlu, one row per pipeline."""
-    lines = [
-        "| pipeline | folds | accuracy mean ± sd | macro-F1 mean ± sd | pooled accuracy | pooled entity F1 (value) | mean train s |",
-        "|---|---|---|---|---|---|---|",
-    ]
+    header = "pipeline|folds|accuracy mean ± sd|macro-F1 mean ± sd|pooled accuracy|pooled entity F1 (value)"
+    cells = []
     for row in rows:
         cv = row["cv"]
-        accs = [f["accuracy"] for f in cv["per_fold"]]
-        f1s = [f["macro_f1"] for f in cv["per_fold"]]
-        lines.append(
-            f"| {row['label']} | {cv['folds']} | {mean(accs):.3f} ± {pstdev(accs):.3f} "
-            f"| {mean(f1s):.3f} ± {pstdev(f1s):.3f} | {cv['summary']['intent']['accuracy']:.3f} "
-            f"| {cv['summary']['entities']['value']['f1']:.3f} "
-            f"| {mean(f['train_seconds'] for f in cv['per_fold']):.1f} |"
+        accs, f1s = ([f[key] for f in cv["per_fold"]] for key in ("accuracy", "macro_f1"))
+        spread = [f"{mean(accs):.3f} ± {pstdev(accs):.3f}", f"{mean(f1s):.3f} ± {pstdev(f1s):.3f}"]
+        pooled = [f"{cv['summary']['intent']['accuracy']:.3f}", f"{cv['summary']['entities']['value']['f1']:.3f}"]
+        cells.append(
+            [row["label"], cv["folds"], *spread, *pooled, f"{mean(f['train_seconds'] for f in cv['per_fold']):.1f}"]
         )
-    return "\n".join(lines)
+    return "\n".join(table([*header.split("|"), "mean train s"], cells))
 
 
 def per_intent_table(summary: Mapping[str, Any]) -> str:
@@ -79,13 +83,12 @@ def per_intent_table(summary: Mapping[str, Any]) -> str:
     confusions: Dict[str, List[Mapping[str, Any]]] = {}
     for c in summary["intent"]["confusions"]:
         confusions.setdefault(c["gold"], []).append(c)
-    lines = ["| intent | n | precision | recall | F1 | mistaken for |", "|---|---|---|---|---|---|"]
-    for intent, s in sorted(summary["intent"]["per_intent"].items()):
-        wrong = ", ".join(f"{c['predicted']} ×{c['count']}" for c in confusions.get(intent, []))
-        lines.append(
-            f"| {intent} | {s['support']} | {s['precision']:.2f} | {s['recall']:.2f} | {s['f1']:.2f} | {wrong or '—'} |"
-        )
-    return "\n".join(lines)
+    rows = [
+        [intent, s["support"], *(f"{s[k]:.2f}" for k in ("precision", "recall", "f1"))]
+        + [", ".join(f"{c['predicted']} ×{c['count']}" for c in confusions.get(intent, [])) or "—"]
+        for intent, s in sorted(summary["intent"]["per_intent"].items())
+    ]
+    return "\n".join(table(["intent", "n", "precision", "recall", "F1", "mistaken for"], rows))
 
 
 def thresholds_section(choice: Mapping[str, Any], cv_dist: Mapping[str, Any], heldout_dist: Mapping[str, Any]) -> str:
@@ -143,9 +146,12 @@ def targets_section(main: Mapping[str, Any], baselines: Sequence[Mapping[str, An
     if not math.isnan(s["train_seconds"]):  # a model evaluated with `--model` was not trained by this run
         seconds = s["train_seconds"]
         checks.append((f"training ≤ {TARGET_TRAIN_SECONDS:.0f} s", f"{seconds:.1f} s", seconds <= TARGET_TRAIN_SECONDS))
-    lines = ["| target | measured | |", "|---|---|---|"]
-    lines += [f"| {name} | {value} | {'met' if ok else '**missed**'} |" for name, value, ok in checks]
-    return "\n".join(lines)
+    return "\n".join(table(["target", "measured", ""], [(name, value, verdict(ok)) for name, value, ok in checks]))
+
+
+def verdict(ok: bool) -> str:
+    """A target's cell: met or missed."""
+    return "met" if ok else "**missed**"
 
 
 def gate_label(value: float) -> str:
@@ -153,18 +159,22 @@ def gate_label(value: float) -> str:
     return "off" if value >= GATE_OFF else str(value)
 
 
+# The figures of an OOD view, as (console name, format); the Markdown table has them in the same order.
+VIEW_FIGURES = (
+    ("OOD rejection", lambda v: f"{v['ood_rejection']:.3f}"),
+    ("held-out acc", lambda v: f"{v['heldout']['accuracy']:.3f}"),
+    ("macroF1", lambda v: f"{v['heldout']['macro_f1']:.3f}"),
+    ("acc+fb", lambda v: f"{v['heldout']['accuracy_with_fallback']:.3f}"),
+    ("in-scope recall", lambda v: f"{v['heldout']['in_scope_recall']:.3f}"),
+    ("contrast", lambda v: f"{v['contrast']['accuracy']:.3f}"),
+    ("ambiguous handled", lambda v: f"{v['contrast']['ambiguous_handled']:.2f}"),
+    ("val. rejection", lambda v: f"{v['validation_rejection']:.3f}"),
+)
+
+
 def summary_lines(row: Mapping[str, Any]) -> List[str]:
     """One console line per view."""
-    lines = []
-    for v in row["ood"]["views"]:
-        h, c = v["heldout"], v["contrast"]
-        lines.append(
-            f"{v['view']}: OOD rejection={v['ood_rejection']:.3f} held-out acc={h['accuracy']:.3f} "
-            f"macroF1={h['macro_f1']:.3f} acc+fb={h['accuracy_with_fallback']:.3f} "
-            f"in-scope recall={h['in_scope_recall']:.3f} contrast={c['accuracy']:.3f} "
-            f"ambiguous handled={c['ambiguous_handled']:.2f} val. rejection={v['validation_rejection']:.3f}"
-        )
-    return lines
+    return [f"{v['view']}: " + " ".join(f"{n}={f(v)}" for n, f in VIEW_FIGURES) for v in row["ood"]["views"]]
 
 
 CURVE_ROWS = (("OOD rejection", "rejection", ".3f"), ("in-scope recall", "in_scope_recall", ".3f"))
@@ -172,28 +182,23 @@ CURVE_ROWS = (("OOD rejection", "rejection", ".3f"), ("in-scope recall", "in_sco
 
 def ood_markdown(rows: Sequence[Mapping[str, Any]]) -> str:
     """Comparison table, per-family rejection and the threshold curves."""
-    out = [
-        "| pipeline | thresholds | OOD rejection | held-out acc. | macro-F1 | acc. incl. rejection | in-scope recall "
-        "| contrast acc. | ambiguous handled (asked) | validation rejection | train s | parse p50 ms |",
-        "|---|---|---|---|---|---|---|---|---|---|---|---|",
-    ]
+    header = (
+        "pipeline|thresholds|OOD rejection|held-out acc.|macro-F1|acc. incl. rejection|in-scope recall|contrast acc."
+    )
+    header += "|ambiguous handled (asked)|validation rejection|train s|parse p50 ms"
+    views = []
     for row in rows:
         s = row["summary"]
         for v in row["ood"]["views"]:
-            h, c = v["heldout"], v["contrast"]
-            out.append(
-                f"| {row['label']} | {v['view']} | {v['ood_rejection']:.3f} | {h['accuracy']:.3f} | {h['macro_f1']:.3f} "
-                f"| {h['accuracy_with_fallback']:.3f} | {h['in_scope_recall']:.3f} | {c['accuracy']:.3f} "
-                f"| {c['ambiguous_handled']:.2f} ({c['ambiguous_asked']:.2f}) | {v['validation_rejection']:.3f} "
-                f"| {measured(s.get('train_seconds', 0.0))} | {s['latency']['p50_ms']:.1f} |"
-            )
+            figures = [f(v) for _, f in VIEW_FIGURES]
+            figures[6] += f" ({v['contrast']['ambiguous_asked']:.2f})"
+            cost = [measured(s.get("train_seconds", 0.0)), f"{s['latency']['p50_ms']:.1f}"]
+            views.append([row["label"], v["view"], *figures, *cost])
+    out = table(header.split("|"), views)
     families = sorted({f for row in rows for v in row["ood"]["views"] for f in v["families"]})
     out += ["", "Rejection per family at each pipeline's validation-tuned point:", ""]
-    out.append("| pipeline | " + " | ".join(families) + " |")
-    out.append("|---|" + "---|" * len(families))
-    for row in rows:
-        tuned = row["ood"]["views"][-1]["families"]
-        out.append(f"| {row['label']} | " + " | ".join(f"{tuned.get(f, 0.0):.3f}" for f in families) + " |")
+    tuned = [(row["label"], row["ood"]["views"][-1]["families"]) for row in rows]
+    out += table(["pipeline", *families], ([label, *(f"{t.get(f, 0.0):.3f}" for f in families)] for label, t in tuned))
     for row in rows:
         chosen = row["ood"]["chosen"]
         out += [

@@ -59,10 +59,7 @@ def intent_metrics(predictions: Sequence[Prediction]) -> Dict[str, Any]:
         "accuracy": _mean(g == t for g, t in zip(gold, top, strict=True)),
         "macro_f1": _macro_f1(gold, top),
         # Final intent right, counting a fallback on out-of-scope text as right.
-        "accuracy_with_fallback": _mean(
-            p.gold_intent == OUT_OF_SCOPE_INTENT if p.intent == FALLBACK_INTENT else p.intent == p.gold_intent
-            for p in predictions
-        ),
+        "accuracy_with_fallback": _mean(right_or_rejected(p, None) for p in predictions),
         "per_intent": {
             label: {
                 "precision": float(precision[i]),
@@ -83,7 +80,7 @@ def fallback_metrics(predictions: Sequence[Prediction]) -> Dict[str, Any]:
     return {
         "oos_n": len(oos),
         "oos_fallback_rate": _mean(p.intent == FALLBACK_INTENT for p in oos),
-        "oos_handled_rate": _mean(p.intent in REJECTED for p in oos),
+        "oos_handled_rate": rejection(oos, None),
         "in_scope_n": len(in_scope),
         "in_scope_fallback_rate": _mean(p.intent == FALLBACK_INTENT for p in in_scope),
     }
@@ -321,16 +318,14 @@ def choose_operating_point(validation: Sequence[Prediction], has_gate: bool) -> 
     return {"gate": op.gate, "fallback": op.fallback, "utility": best}
 
 
-def curve(ood: Sequence[Prediction], heldout: Sequence[Prediction], gate: float) -> List[Dict[str, float]]:
-    """Rejection (OOD set) and in-scope recall (held-out) by fallback threshold, gate fixed."""
-    return [
-        {
-            "fallback": t,
-            "rejection": rejection(ood, Operating(gate, t)),
-            "in_scope_recall": in_scope_recall(heldout, Operating(gate, t)),
-        }
-        for t in THRESHOLD_GRID
-    ]
+def curve(gate: float) -> List[Operating]:
+    """The operating points of a threshold curve: every fallback threshold, gate fixed."""
+    return [Operating(gate, t) for t in THRESHOLD_GRID]
+
+
+def point(ood: Sequence[Prediction], heldout: Sequence[Prediction], op: Operating) -> Dict[str, float]:
+    """One point of a threshold curve: rejection on the OOD set and in-scope recall on the held-out set."""
+    return {"rejection": rejection(ood, op), "in_scope_recall": in_scope_recall(heldout, op)}
 
 
 def family_rejection(ood: Sequence[Prediction], families: Dict[str, str], op: Optional[Operating]) -> Dict[str, float]:

@@ -9,7 +9,7 @@ import subprocess
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from scripts.process_env import environment
+from launch.roles import environment
 
 # Only names the harness made up itself are ever dropped: a typo can never reach another database.
 OWN_DATABASE = re.compile(r"^pinbot_load_[0-9a-z_]+$")

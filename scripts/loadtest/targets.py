@@ -15,9 +15,9 @@ from pathlib import Path
 
 import aiohttp
 
+from launch.roles import environment
 from scripts.loadtest.procs import ManagedProcess, free_port_block
 from scripts.loadtest.services import ScaledServices
-from scripts.process_env import environment
 
 REPO = Path(__file__).resolve().parents[2]
 RASA = REPO / ".venv" / "bin" / "rasa"

@@ -130,7 +130,7 @@ bench: $(VENV)/.installed $(MODEL) ## parse latency and memory vs targets (ARGS=
 
 # `make loadtest --soak` cannot work (make reads --soak as its own option): SOAK=1, or any options in ARGS.
 loadtest: install train ## load test vs a stock rasa init bot (ARGS="--quick", SOAK=1 for the soak; docs/loadtest.md)
-	$(PY) -m scripts.loadtest $(if $(SOAK),--soak) $(LOADTEST_ARGS) $(ARGS)
+	$(PY) -m tools.loadtest $(if $(SOAK),--soak) $(LOADTEST_ARGS) $(ARGS)
 
 line-richmenu: $(GW_VENV)/.installed ## create the LINE rich menu (needs LINE_CHANNEL_ACCESS_TOKEN)
 	$(GW_PY) -m scripts.line_richmenu

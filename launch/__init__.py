@@ -13,7 +13,7 @@ import subprocess
 import time
 import urllib.request
 from pathlib import Path
-from typing import IO
+from typing import IO, Optional
 
 from launch.roles import environment
 
@@ -26,6 +26,9 @@ DEFAULTS = dict(
     "GATEWAY_PORT=8080 STATE_DIR=var RASA_MODEL=models/pinbot.tar.gz TF_CPP_MIN_LOG_LEVEL=2 START_TIMEOUT_SECONDS=300"
     "".split()
 )
+
+
+Env = Optional[dict[str, str]]
 
 
 class Failed(Exception):
@@ -83,8 +86,10 @@ class Stack:
         self.procs: dict[str, subprocess.Popen[bytes]] = {}
         self.sinks: list[subprocess.Popen[bytes]] = []
 
-    def start(self, name: str, role: str, args: list[str], log: Path, sink: bool = True, **extra: str) -> None:
-        """Start ``name`` as ``role``; its output goes to ``log`` through privacy.logsink (sink=False: straight)."""
+    def start(
+        self, name: str, role: str, args: list[str], log: Path, sink: bool = True, cwd: Path = REPO, extra: Env = None
+    ) -> None:
+        """Start ``name`` as ``role`` in ``cwd``, its output into ``log`` through privacy.logsink (or straight)."""
         environment(role, {})  # an unknown role starts nothing
         out: IO[bytes] = log.open("ab")
         if sink:
@@ -92,8 +97,10 @@ class Stack:
             command = [RASA_PY, "-m", "privacy.logsink", str(log)]
             self.sinks.append(subprocess.Popen(command, stdin=subprocess.PIPE, env=environment("logsink", self.env)))
             out = self.sinks[-1].stdin  # type: ignore[assignment]
-        env = {**self.env, **extra}
-        self.procs[name] = subprocess.Popen(args, env=environment(role, env), stdout=out, stderr=subprocess.STDOUT)
+        env = {**self.env, **(extra or {})}
+        self.procs[name] = subprocess.Popen(
+            args, cwd=cwd, env=environment(role, env), stdout=out, stderr=subprocess.STDOUT
+        )
         self.logs[name] = log
         out.close()
 
@@ -151,11 +158,11 @@ def start(
         command = [RASA_PY, "-m", "channels.cli", "run", "--model", env["RASA_MODEL"], "--enable-api", "-i"]
         command += [env["RASA_HOST"], "-p", str(port), "--credentials", "credentials.yml", "--endpoints"]
         command += ["endpoints.scaled.yml" if scaled else env["ENDPOINTS"], "--logging-config-file", "logging.yml"]
-        stack.start(name, "rasa", command, log / f"{name}.log", sink, **extra)
+        stack.start(name, "rasa", command, log / f"{name}.log", sink, extra=extra)
         rasa_urls.append(local(env["RASA_HOST"], port))
         urls[name] = f"{rasa_urls[-1]}/status?token={env['RASA_AUTH_TOKEN']}"
     if gateway:
         extra = {"RASA_URLS": ",".join(rasa_urls)} if scaled else {}
-        stack.start("gateway", "gateway", [GATEWAY_PY, "-m", "gateway"], log / "gateway.log", sink, **extra)
+        stack.start("gateway", "gateway", [GATEWAY_PY, "-m", "gateway"], log / "gateway.log", sink, extra=extra)
         urls["gateway"] = f"{local(env['GATEWAY_HOST'], env['GATEWAY_PORT'])}/healthz"
     return urls

@@ -3,9 +3,9 @@
 import asyncio
 import time
 
-from scripts.loadtest.clients import Reply, SessionFailed
-from scripts.loadtest.conversations import Outgoing, press, say
-from scripts.loadtest.residents import Population, _watch_window, run_idle, run_population
+from tools.loadtest.clients import Reply, SessionFailed
+from tools.loadtest.conversations import Outgoing, press, say
+from tools.loadtest.residents import Population, _watch_window, run_idle, run_population
 
 
 class FakeBot:

@@ -79,6 +79,8 @@ def kind_of(cmdline: Sequence[str]) -> str:
     args = list(cmdline)
     joined = " ".join(args)
     program = os.path.basename(args[0]) if args else "?"
+    if args[1:3] == ["-m", "launch"]:
+        return "launcher"
     if "privacy.logsink" in joined:
         return f"log sink {os.path.basename(args[-1])}"
     if "run" in args and "actions" in args[args.index("run") + 1 : args.index("run") + 2]:

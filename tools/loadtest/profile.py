@@ -15,7 +15,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from scripts.loadtest.rss import all_processes, descendants, kind_of, name_processes
+from tools.loadtest.rss import all_processes, descendants, kind_of, name_processes
 
 PY_SPY = Path(__file__).resolve().parents[2] / ".venv-tools" / "bin" / "py-spy"
 PROFILED_KINDS = ("rasa replica", "action server", "gateway")

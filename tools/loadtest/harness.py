@@ -6,21 +6,50 @@ import dataclasses
 import os
 import time
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 
 import aiohttp
 
-from scripts.loadtest import targets as tg
-from scripts.loadtest.cli import Config
-from scripts.loadtest.clients import BotClient, GatewayClient, RestClient, http_session
-from scripts.loadtest.conversations import PINBOT_SCRIPTS, STOCK_SCRIPTS
-from scripts.loadtest.profile import Profiler, render
-from scripts.loadtest.report import Report, SoakResult, TargetResult, render_markdown, write_report
-from scripts.loadtest.residents import OnMeasure, Population, Script, run_idle, run_population
-from scripts.loadtest.rss import RssSample, drift, sample_tree
-from scripts.loadtest.services import delete_redis_keys, drop_database, services_for_run
-from scripts.loadtest.stats import Summary
+from tools.loadtest import targets as tg
+from tools.loadtest.clients import BotClient, GatewayClient, RestClient, http_session
+from tools.loadtest.conversations import PINBOT_SCRIPTS, STOCK_SCRIPTS
+from tools.loadtest.profile import Profiler, render
+from tools.loadtest.report import Report, SoakResult, TargetResult, render_markdown, write_report
+from tools.loadtest.residents import OnMeasure, Population, Script, run_idle, run_population
+from tools.loadtest.rss import RssSample, drift, sample_tree
+from tools.loadtest.stats import Summary
+
+
+@dataclass(frozen=True)
+class Config:
+    """Everything a harness run needs, from the command line."""
+
+    targets: tuple[str, ...]
+    modes: tuple[str, ...]
+    duration_s: float
+    warmup_s: float
+    residents: int
+    think_s: float
+    concurrency: int
+    idle_turns: int
+    idle_warmup_turns: int
+    timeout_s: float
+    startup_timeout_s: float
+    seed: int
+    soak: bool
+    soak_target: str
+    soak_s: float
+    soak_warmup_s: float
+    soak_residents: int
+    rss_interval_s: float
+    scaled_script: Path
+    rasa_replicas: int | None
+    action_replicas: int | None
+    out_dir: Path
+    quick: bool
+    profile: bool = False
 
 
 def machine_facts() -> tuple[int, tuple[float, float, float]]:
@@ -37,7 +66,7 @@ class Harness:
         self.logs = config.out_dir / "logs"
         # Unique per run: names the scaled layout's database and Redis keys, so runs never share state.
         self.run_id = f"{os.getpid()}_{int(time.time())}"
-        self.services = services_for_run(os.environ, self.run_id)
+        self.services = tg.ScaledServices.for_run(os.environ, self.run_id)
         self._cleanups: list[Callable[[], str]] = []
         self.profiles: list[str] = []
         nproc, load = machine_facts()
@@ -65,31 +94,28 @@ class Harness:
         for name in self.config.targets:
             self.report.targets.append(await self.measure(name))
 
-    async def start(self, name: str) -> tg.Layout:
+    def start(self, name: str) -> tg.Layout:
         """Prepare and start one layout (raises LayoutFailed)."""
         c = self.config
         if name == "stock":
             stock_dir = c.out_dir / "stock"
             if not tg.stock_is_ready(stock_dir):
                 self.log(f"[stock] creating the stock bot in {stock_dir}: rasa init trains it (minutes, once)")
-            # rasa init trains for minutes on 2 busy cores: allow it more than a server's start.
-            note = await tg.prepare_stock(stock_dir, self.logs, os.environ, 3 * c.startup_timeout_s)
-            self.log(f"[stock] {note}")
-            return await tg.start_stock(stock_dir, self.logs, os.environ, c.startup_timeout_s)
+            return tg.start_stock(stock_dir, self.logs, os.environ, c.startup_timeout_s)
         if name == "run":
-            return await tg.start_run(self.logs, os.environ, c.startup_timeout_s)
+            return tg.start_layout("run", self.logs, os.environ, c.startup_timeout_s)
         replicas = {k: v for k, v in (("RASA_REPLICAS", c.rasa_replicas), ("ACTION_REPLICAS", c.action_replicas)) if v}
         if c.scaled_script.is_file() and not self._cleanups:
             # Registered before the start: a half-started layout may already have made its database.
-            self._cleanups += [lambda: drop_database(self.services), lambda: delete_redis_keys(self.services)]
-        return await tg.start_scaled(
-            self.logs, os.environ, c.startup_timeout_s, self.services, c.scaled_script, replicas
+            self._cleanups += [self.services.drop_database, self.services.delete_redis_keys]
+        return tg.start_layout(
+            "scaled", self.logs, os.environ, c.startup_timeout_s, self.services, c.scaled_script, replicas
         )
 
     async def _start_or_explain(self, name: str, result: TargetResult) -> tg.Layout | None:
         self.log(f"[{name}] starting")
         try:
-            return await self.start(name)
+            return self.start(name)
         except tg.LayoutFailed as exc:
             reason = str(exc)
             result.status = "not available" if reason.startswith("not available") else "failed"
@@ -170,8 +196,7 @@ class Harness:
         return SoakResult(name, summary, samples, drift(samples, c.soak_warmup_s), c.soak_warmup_s)
 
     def rss(self, layout: tg.Layout, at_s: float) -> RssSample:
-        """RSS of the layout's process tree now (its pids are remembered, so none can be leaked)."""
-        layout.process.remember_tree()
+        """RSS of the layout's process tree now."""
         return sample_tree(layout.process.pid, layout.stock, at_s)
 
     def cleanup(self) -> None:

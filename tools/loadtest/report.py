@@ -11,8 +11,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from scripts.loadtest.rss import Drift, RssSample
-from scripts.loadtest.stats import Summary
+from tools.loadtest.rss import Drift, RssSample
+from tools.loadtest.stats import Summary
 
 # Issue 11's targets.
 IDLE_P50_RATIO_MAX = 1.3

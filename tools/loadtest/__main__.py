@@ -1,4 +1,4 @@
-"""Command line of the load harness: which targets and modes, how much load; runs them one target at a time."""
+"""``python -m tools.loadtest``: which targets and modes, how much load; one target at a time (docs/loadtest.md)."""
 
 from __future__ import annotations
 
@@ -7,45 +7,15 @@ import asyncio
 import signal
 import sys
 from collections.abc import Sequence
-from dataclasses import dataclass
 from pathlib import Path
 from types import FrameType
 
-from scripts.loadtest.targets import REPO, SCALED_SCRIPT
+from tools.loadtest.harness import Config, Harness
+from tools.loadtest.targets import LAUNCHER, REPO
 
 TARGETS = ("stock", "run", "scaled")
 MODES = ("idle", "residents", "saturation")
 OUT_DIR = REPO / "var" / "loadtest"
-
-
-@dataclass(frozen=True)
-class Config:
-    """Everything a harness run needs, from the command line."""
-
-    targets: tuple[str, ...]
-    modes: tuple[str, ...]
-    duration_s: float
-    warmup_s: float
-    residents: int
-    think_s: float
-    concurrency: int
-    idle_turns: int
-    idle_warmup_turns: int
-    timeout_s: float
-    startup_timeout_s: float
-    seed: int
-    soak: bool
-    soak_target: str
-    soak_s: float
-    soak_warmup_s: float
-    soak_residents: int
-    rss_interval_s: float
-    scaled_script: Path
-    rasa_replicas: int | None
-    action_replicas: int | None
-    out_dir: Path
-    quick: bool
-    profile: bool = False
 
 
 def _names(raw: str, allowed: Sequence[str], what: str) -> tuple[str, ...]:
@@ -59,7 +29,7 @@ def _names(raw: str, allowed: Sequence[str], what: str) -> tuple[str, ...]:
 def build_parser() -> argparse.ArgumentParser:
     """The harness's options (docs/loadtest.md explains each mode)."""
     p = argparse.ArgumentParser(
-        prog="python -m scripts.loadtest",
+        prog="python -m tools.loadtest",
         description="Load test: the stock `rasa init` bot, `make run` and `make run-scaled`, in one run.",
     )
     p.add_argument("--targets", default=",".join(TARGETS), help="comma-separated: stock,run,scaled")
@@ -82,9 +52,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--soak-warmup-minutes", type=float, default=2.0, help="soak warm-up, excluded from the RSS check")
     p.add_argument("--soak-residents", type=int, default=20, help="residents during the soak (think: --think)")
     p.add_argument("--rss-interval", type=float, default=10.0, help="seconds between RSS samples in the soak")
-    p.add_argument("--scaled-script", type=Path, default=SCALED_SCRIPT, help="the scaled layout's start script")
-    p.add_argument("--rasa-replicas", type=int, default=None, help="RASA_REPLICAS for run_scaled.sh (default: its own)")
-    p.add_argument("--action-replicas", type=int, default=None, help="ACTION_REPLICAS for run_scaled.sh")
+    p.add_argument(
+        "--scaled-script", type=Path, default=LAUNCHER, help="the scaled layout's launcher (or another checkout's)"
+    )
+    p.add_argument(
+        "--rasa-replicas", type=int, default=None, help="RASA_REPLICAS of the scaled layout (default: its own)"
+    )
+    p.add_argument("--action-replicas", type=int, default=None, help="ACTION_REPLICAS of the scaled layout")
     p.add_argument("--out", type=Path, default=OUT_DIR, help="where report.md, report.json, logs and the stock bot go")
     p.add_argument(
         "--quick", action="store_true", help="tiny durations: a smoke check of the harness, not a measurement"
@@ -160,10 +134,6 @@ def _terminate(signum: int, frame: FrameType | None) -> None:
 def main(argv: Sequence[str]) -> int:
     """Run the harness; 0 when it ran (PASS or MISS alike: the figures are the result), 1 on error, 130 if stopped."""
     config = parse_config(argv)
-    # Imported here so that `--help` answers without loading the HTTP client and the report machinery.
-    from scripts.loadtest.harness import Harness
-    from scripts.loadtest.procs import stop_all
-
     signal.signal(signal.SIGTERM, _terminate)
     harness = Harness(config)
     try:
@@ -173,7 +143,10 @@ def main(argv: Sequence[str]) -> int:
         harness.report.notes.append("INTERRUPTED: the run was stopped before the end; figures are partial")
         return 130
     finally:
-        stop_all()
         harness.cleanup()
         harness.write()
     return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

@@ -8,9 +8,9 @@ import time
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 
-from scripts.loadtest.clients import BotClient, BotMessage, SessionFailed
-from scripts.loadtest.conversations import Step, resolve
-from scripts.loadtest.stats import Recorder, Summary, TurnSample
+from tools.loadtest.clients import BotClient, BotMessage, SessionFailed
+from tools.loadtest.conversations import Step, resolve
+from tools.loadtest.stats import Recorder, Summary, TurnSample
 
 Script = Sequence[Step]
 # Called once when the measurement window opens (after the warm-up): the harness samples RSS there.

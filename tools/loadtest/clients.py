@@ -12,7 +12,7 @@ from typing import Any, Protocol
 import aiohttp
 
 from replies.contact import APOLOGY
-from scripts.loadtest.conversations import BotMessage, Outgoing
+from tools.loadtest.conversations import BotMessage, Outgoing
 
 
 @dataclass(frozen=True)

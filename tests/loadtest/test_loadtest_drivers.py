@@ -3,8 +3,7 @@
 import asyncio
 import time
 
-from tools.loadtest.clients import Reply, SessionFailed
-from tools.loadtest.conversations import Outgoing, press, say
+from tools.loadtest.clients import Outgoing, Reply, SessionFailed, press, say
 from tools.loadtest.residents import Population, _watch_window, run_idle, run_population
 
 

@@ -12,8 +12,8 @@ from tools.loadtest.report import (
     render_markdown,
     write_report,
 )
+from tools.loadtest.residents import Summary
 from tools.loadtest.rss import Drift, RssSample
-from tools.loadtest.stats import Summary
 
 
 def summary(

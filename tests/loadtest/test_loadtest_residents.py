@@ -4,8 +4,7 @@ import statistics
 import pytest
 
 from replies.contact import fallback_message
-from tools.loadtest.clients import answer_error
-from tools.loadtest.conversations import PINBOT_SCRIPTS, STOCK_SCRIPTS, Outgoing, Step, press, resolve, say
+from tools.loadtest.clients import PINBOT_SCRIPTS, STOCK_SCRIPTS, Outgoing, Step, answer_error, press, resolve, say
 from tools.loadtest.residents import ThinkTime
 
 

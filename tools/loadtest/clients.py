@@ -1,4 +1,4 @@
-"""HTTP clients of the two surfaces under load: Rasa's REST channel (stock bot) and the gateway's web chat API."""
+"""What residents say, and the clients that say it: Rasa's REST channel (stock bot) and the gateway's web chat API."""
 
 from __future__ import annotations
 
@@ -6,13 +6,62 @@ import asyncio
 import json
 import time
 import uuid
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 import aiohttp
 
 from replies.contact import APOLOGY
-from tools.loadtest.conversations import BotMessage, Outgoing
+
+# A bot message as either API returns it: {"text": ..., "buttons": [{"title", "payload"}]} (buttons optional).
+BotMessage = Mapping[str, Any]
+
+
+@dataclass(frozen=True)
+class Step:
+    """One resident message: typed ``text``, or the offered button whose title contains ``button``."""
+
+    text: str = ""
+    button: str = ""
+
+    def __post_init__(self) -> None:
+        """Exactly one of text and button."""
+        if bool(self.text) == bool(self.button):
+            raise ValueError("a step is either typed text or a button title")
+
+
+@dataclass(frozen=True)
+class Outgoing:
+    """What the client sends for a step: a typed text or a button's payload."""
+
+    text: str | None = None
+    payload: str | None = None
+
+
+def say(text: str) -> Step:
+    """A typed message."""
+    return Step(text=text)
+
+
+def press(title_part: str) -> Step:
+    """A press on the offered button whose title contains ``title_part``."""
+    return Step(button=title_part)
+
+
+def resolve(step: Step, last_messages: Sequence[BotMessage]) -> tuple[Outgoing, bool]:
+    """The message to send for ``step`` after the bot said ``last_messages``, and whether it went as scripted.
+
+    A button the bot did not offer is typed as its title instead (the form's free-text fallback understands
+    titles); the second value is then False so the report can show that the dialogue took another path.
+    """
+    if step.text:
+        return Outgoing(text=step.text), True
+    for message in last_messages:
+        for button in message.get("buttons") or ():
+            if step.button in str(button.get("title", "")) and button.get("payload"):
+                return Outgoing(payload=str(button["payload"])), True
+    return Outgoing(text=step.button), False
 
 
 @dataclass(frozen=True)
@@ -28,6 +77,7 @@ class SessionFailed(Exception):
     """A conversation could not be opened; ``kind`` says why (same kinds as a turn's errors)."""
 
     def __init__(self, kind: str) -> None:
+        """Keep the kind."""
         super().__init__(kind)
         self.kind = kind
 
@@ -53,84 +103,97 @@ def answer_error(messages: list[BotMessage]) -> str | None:
     return None
 
 
-async def post_json(http: aiohttp.ClientSession, url: str, body: dict[str, Any]) -> tuple[str | None, Any]:
-    """POST a JSON body; (error kind or None, decoded JSON answer or None)."""
-    try:
-        async with http.post(url, json=body) as response:
-            raw = await response.read()
-            if not 200 <= response.status < 300:
-                return f"http_{response.status}", None
-    except asyncio.TimeoutError:
-        return "timeout", None
-    except aiohttp.ClientConnectionError:
-        return "connection", None
-    except aiohttp.ClientError:
-        return "client_error", None
-    try:
-        return None, json.loads(raw)
-    except ValueError:
-        return "bad_json", None
+class HttpClient:
+    """Rasa's REST channel (``rest``: the stock bot) or the gateway's web chat API (``gateway``, CONTRACT §4)."""
 
+    def __init__(self, http: aiohttp.ClientSession, base_url: str, surface: str) -> None:
+        """Talk to ``base_url`` through ``surface``."""
+        self._http, self._base, self.surface = http, base_url, surface
 
-class RestClient:
-    """Rasa's REST channel, ``POST /webhooks/rest/webhook`` (the stock bot): a conversation is a fresh sender id."""
-
-    def __init__(self, http: aiohttp.ClientSession, base_url: str) -> None:
-        self._http = http
-        self._url = f"{base_url}/webhooks/rest/webhook"
+    async def _post(self, path: str, body: dict[str, Any]) -> tuple[str | None, Any]:
+        """POST a JSON body; (error kind or None, decoded JSON answer or None)."""
+        try:
+            async with self._http.post(f"{self._base}{path}", json=body) as response:
+                raw = await response.read()
+                if not 200 <= response.status < 300:
+                    return f"http_{response.status}", None
+        except asyncio.TimeoutError:
+            return "timeout", None
+        except aiohttp.ClientError as exc:
+            return "connection" if isinstance(exc, aiohttp.ClientConnectionError) else "client_error", None
+        try:
+            return None, json.loads(raw)
+        except ValueError:
+            return "bad_json", None
 
     async def open(self) -> str:
-        """A new sender id; Rasa creates the tracker on the first message."""
-        return f"load-{uuid.uuid4().hex}"
-
-    async def send(self, conversation: str, outgoing: Outgoing) -> Reply:
-        """One message (a payload goes as the message text, as Rasa's REST channel expects)."""
-        message = outgoing.text if outgoing.text is not None else outgoing.payload
-        started = time.perf_counter()
-        error, data = await post_json(self._http, self._url, {"sender": conversation, "message": message})
-        latency = time.perf_counter() - started
-        if error is not None:
-            return Reply(latency, error)
-        messages: list[BotMessage] = [m for m in data if isinstance(m, dict)] if isinstance(data, list) else []
-        return Reply(latency, answer_error(messages), messages)
-
-
-class GatewayClient:
-    """The gateway's web chat API (CONTRACT §4), as the widget uses it."""
-
-    def __init__(self, http: aiohttp.ClientSession, base_url: str) -> None:
-        self._http = http
-        self._base = base_url
-
-    async def open(self) -> str:
-        """``POST /api/chat/session`` → the session id."""
-        error, data = await post_json(self._http, f"{self._base}/api/chat/session", {})
-        if error is not None:
-            raise SessionFailed(error)
-        if not isinstance(data, dict) or not isinstance(data.get("session_id"), str):
-            raise SessionFailed("bad_session")
+        """A new sender id (Rasa creates the tracker on the first message), or ``POST /api/chat/session``'s id."""
+        if self.surface == "rest":
+            return f"load-{uuid.uuid4().hex}"
+        error, data = await self._post("/api/chat/session", {})
+        if error is not None or not isinstance(data, dict) or not isinstance(data.get("session_id"), str):
+            raise SessionFailed(error or "bad_session")
         return str(data["session_id"])
 
     async def send(self, conversation: str, outgoing: Outgoing) -> Reply:
-        """``POST /api/chat/message`` with the typed text or the offered button's payload."""
-        body: dict[str, Any] = {"session_id": conversation}
-        if outgoing.text is not None:
-            body["text"] = outgoing.text
-        else:
-            body["payload"] = outgoing.payload
+        """One message, typed or the offered button's payload, timed from sending to having decoded the answer."""
         started = time.perf_counter()
-        error, data = await post_json(self._http, f"{self._base}/api/chat/message", body)
+        if self.surface == "rest":
+            message = outgoing.text if outgoing.text is not None else outgoing.payload
+            error, data = await self._post("/webhooks/rest/webhook", {"sender": conversation, "message": message})
+        else:
+            kind, value = ("text", outgoing.text) if outgoing.text is not None else ("payload", outgoing.payload)
+            error, data = await self._post("/api/chat/message", {"session_id": conversation, kind: value})
+            data = data.get("messages") if isinstance(data, dict) else None
         latency = time.perf_counter() - started
-        if error is not None:
-            return Reply(latency, error)
-        raw = data.get("messages") if isinstance(data, dict) else None
-        messages: list[BotMessage] = [m for m in raw if isinstance(m, dict)] if isinstance(raw, list) else []
-        return Reply(latency, answer_error(messages), messages)
+        messages: list[BotMessage] = [m for m in data if isinstance(m, dict)] if isinstance(data, list) else []
+        return Reply(latency, error) if error is not None else Reply(latency, answer_error(messages), messages)
 
 
 def http_session(timeout_s: float) -> aiohttp.ClientSession:
     """One keep-alive connection pool for a whole target, without aiohttp's default cap of 100 connections."""
     return aiohttp.ClientSession(
-        timeout=aiohttp.ClientTimeout(total=timeout_s),
-        connector=aiohttp.TCPConnector(limit=0),
+        timeout=aiohttp.ClientTimeout(total=timeout_s), connector=aiohttp.TCPConnector(limit=0)
     )
+
+
+# Conversations a resident has with the PIN bot, taken from tests/e2e/test_conversations.py and tests/stories/:
+# typed questions, the form's questions answered by buttons or free text, follow-up buttons, small talk.
+PINBOT_SCRIPTS: tuple[tuple[Step, ...], ...] = (
+    (
+        say("マイナンバーカードの暗証番号を忘れてしまいました"),
+        press("本人"),
+        press("三鷹市"),
+        press("署名用"),
+        press("はい"),
+        press("窓口の詳しい案内"),
+    ),
+    (say("暗証番号を忘れました"), say("本人です"), say("三鷹市"), say("署名用です"), say("ありがとうございました")),
+    (
+        say("千葉市に住んでいます。暗証番号を忘れたので、委任状を持って母の代わりに行きたいです"),
+        press("手続きの流れと注意"),
+        press("2回目の持ち物"),
+        say("ありがとう"),
+    ),
+    (say("暗証番号を変更したいです"), say("自分です"), say("たじみし"), say("ありがとうございました")),
+    (
+        say("ロックされてしまいました"),
+        say("暗証番号って何回まちがえるとロックされるんですか"),
+        press("本人"),
+        press("龍ケ崎市"),
+        press("利用者証明用"),
+        press("いいえ"),
+    ),
+    (say("土曜日も窓口は開いていますか"), press("三鷹市"), say("さようなら")),
+    (say("こんにちは"), say("龍ケ崎市です。父の代わりに電子証明書の更新に行きたいです"), say("ありがとう")),
+    (say("粗大ごみの出し方を教えてください"), say("担当の方と電話で話したいです"), say("ありがとうございました")),
+    (say("暗証番号を教えてもらえませんか"), press("再設定の手続きを見る"), press("任意代理人"), press("多治見市")),
+)
+
+# The stock `rasa init` bot's own training examples (greet, mood, affirm/deny, goodbye, bot challenge).
+STOCK_SCRIPTS: tuple[tuple[Step, ...], ...] = (
+    (say("hello"), say("I am sad"), say("yes"), say("bye")),
+    (say("hi"), say("I am great"), say("goodbye")),
+    (say("hey there"), say("I am sad"), say("no"), say("bye")),
+    (say("are you a bot?"), say("hello"), say("perfect"), say("see you later")),
+)

@@ -13,7 +13,8 @@ import subprocess
 import time
 import urllib.request
 from pathlib import Path
-from typing import IO, Optional
+from subprocess import STDOUT
+from typing import IO
 
 from launch.roles import environment
 
@@ -26,9 +27,6 @@ DEFAULTS = dict(
     "GATEWAY_PORT=8080 STATE_DIR=var RASA_MODEL=models/pinbot.tar.gz TF_CPP_MIN_LOG_LEVEL=2 START_TIMEOUT_SECONDS=300"
     "".split()
 )
-
-
-Env = Optional[dict[str, str]]
 
 
 class Failed(Exception):
@@ -86,9 +84,7 @@ class Stack:
         self.procs: dict[str, subprocess.Popen[bytes]] = {}
         self.sinks: list[subprocess.Popen[bytes]] = []
 
-    def start(
-        self, name: str, role: str, args: list[str], log: Path, sink: bool = True, cwd: Path = REPO, extra: Env = None
-    ) -> None:
+    def start(self, name: str, role: str, args: list[str], log: Path, sink: bool = True, cwd: Path = REPO) -> None:
         """Start ``name`` as ``role`` in ``cwd``, its output into ``log`` through privacy.logsink (or straight)."""
         environment(role, {})  # an unknown role starts nothing
         out: IO[bytes] = log.open("ab")
@@ -97,10 +93,7 @@ class Stack:
             command = [RASA_PY, "-m", "privacy.logsink", str(log)]
             self.sinks.append(subprocess.Popen(command, stdin=subprocess.PIPE, env=environment("logsink", self.env)))
             out = self.sinks[-1].stdin  # type: ignore[assignment]
-        env = {**self.env, **(extra or {})}
-        self.procs[name] = subprocess.Popen(
-            args, cwd=cwd, env=environment(role, env), stdout=out, stderr=subprocess.STDOUT
-        )
+        self.procs[name] = subprocess.Popen(args, cwd=cwd, env=environment(role, self.env), stdout=out, stderr=STDOUT)
         self.logs[name] = log
         out.close()
 
@@ -154,15 +147,16 @@ def start(
     for i in range(rasa):
         name, port = (f"rasa-{i}" if scaled else "rasa"), int(env["RASA_PORT"]) + i
         # Replica i calls action server i mod ACTION_REPLICAS; channels.cli adds --auth-token from RASA_AUTH_TOKEN.
-        extra = {"ACTION_ENDPOINT_URL": f"http://127.0.0.1:{ports[i % actions]}/webhook"} if scaled else {}
+        if scaled:
+            env["ACTION_ENDPOINT_URL"] = f"http://127.0.0.1:{ports[i % actions]}/webhook"
         command = [RASA_PY, "-m", "channels.cli", "run", "--model", env["RASA_MODEL"], "--enable-api", "-i"]
         command += [env["RASA_HOST"], "-p", str(port), "--credentials", "credentials.yml", "--endpoints"]
         command += ["endpoints.scaled.yml" if scaled else env["ENDPOINTS"], "--logging-config-file", "logging.yml"]
-        stack.start(name, "rasa", command, log / f"{name}.log", sink, extra=extra)
+        stack.start(name, "rasa", command, log / f"{name}.log", sink)
         rasa_urls.append(local(env["RASA_HOST"], port))
         urls[name] = f"{rasa_urls[-1]}/status?token={env['RASA_AUTH_TOKEN']}"
     if gateway:
-        extra = {"RASA_URLS": ",".join(rasa_urls)} if scaled else {}
-        stack.start("gateway", "gateway", [GATEWAY_PY, "-m", "gateway"], log / "gateway.log", sink, extra=extra)
+        env.update(RASA_URLS=",".join(rasa_urls)) if scaled else None
+        stack.start("gateway", "gateway", [GATEWAY_PY, "-m", "gateway"], log / "gateway.log", sink)
         urls["gateway"] = f"{local(env['GATEWAY_HOST'], env['GATEWAY_PORT'])}/healthz"
     return urls

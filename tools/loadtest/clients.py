@@ -157,43 +157,33 @@ def http_session(timeout_s: float) -> aiohttp.ClientSession:
     )
 
 
+def _scripts(text: str) -> tuple[tuple[Step, ...], ...]:
+    """One conversation a line, its messages split by `` / ``: ``[title]`` presses a button, anything else is typed."""
+    steps = (line.split(" / ") for line in text.strip().splitlines())
+    return tuple(tuple(press(m[1:-1]) if m.startswith("[") else say(m) for m in script) for script in steps)
+
+
 # Conversations a resident has with the PIN bot, taken from tests/e2e/test_conversations.py and tests/stories/:
 # typed questions, the form's questions answered by buttons or free text, follow-up buttons, small talk.
-PINBOT_SCRIPTS: tuple[tuple[Step, ...], ...] = (
-    (
-        say("マイナンバーカードの暗証番号を忘れてしまいました"),
-        press("本人"),
-        press("三鷹市"),
-        press("署名用"),
-        press("はい"),
-        press("窓口の詳しい案内"),
-    ),
-    (say("暗証番号を忘れました"), say("本人です"), say("三鷹市"), say("署名用です"), say("ありがとうございました")),
-    (
-        say("千葉市に住んでいます。暗証番号を忘れたので、委任状を持って母の代わりに行きたいです"),
-        press("手続きの流れと注意"),
-        press("2回目の持ち物"),
-        say("ありがとう"),
-    ),
-    (say("暗証番号を変更したいです"), say("自分です"), say("たじみし"), say("ありがとうございました")),
-    (
-        say("ロックされてしまいました"),
-        say("暗証番号って何回まちがえるとロックされるんですか"),
-        press("本人"),
-        press("龍ケ崎市"),
-        press("利用者証明用"),
-        press("いいえ"),
-    ),
-    (say("土曜日も窓口は開いていますか"), press("三鷹市"), say("さようなら")),
-    (say("こんにちは"), say("龍ケ崎市です。父の代わりに電子証明書の更新に行きたいです"), say("ありがとう")),
-    (say("粗大ごみの出し方を教えてください"), say("担当の方と電話で話したいです"), say("ありがとうございました")),
-    (say("暗証番号を教えてもらえませんか"), press("再設定の手続きを見る"), press("任意代理人"), press("多治見市")),
+PINBOT_SCRIPTS = _scripts(
+    """
+マイナンバーカードの暗証番号を忘れてしまいました / [本人] / [三鷹市] / [署名用] / [はい] / [窓口の詳しい案内]
+暗証番号を忘れました / 本人です / 三鷹市 / 署名用です / ありがとうございました
+千葉市に住んでいます。暗証番号を忘れたので、委任状を持って母の代わりに行きたいです / [手続きの流れと注意] / [2回目の持ち物] / ありがとう
+暗証番号を変更したいです / 自分です / たじみし / ありがとうございました
+ロックされてしまいました / 暗証番号って何回まちがえるとロックされるんですか / [本人] / [龍ケ崎市] / [利用者証明用] / [いいえ]
+土曜日も窓口は開いていますか / [三鷹市] / さようなら
+こんにちは / 龍ケ崎市です。父の代わりに電子証明書の更新に行きたいです / ありがとう
+粗大ごみの出し方を教えてください / 担当の方と電話で話したいです / ありがとうございました
+暗証番号を教えてもらえませんか / [再設定の手続きを見る] / [任意代理人] / [多治見市]
+"""
 )
-
 # The stock `rasa init` bot's own training examples (greet, mood, affirm/deny, goodbye, bot challenge).
-STOCK_SCRIPTS: tuple[tuple[Step, ...], ...] = (
-    (say("hello"), say("I am sad"), say("yes"), say("bye")),
-    (say("hi"), say("I am great"), say("goodbye")),
-    (say("hey there"), say("I am sad"), say("no"), say("bye")),
-    (say("are you a bot?"), say("hello"), say("perfect"), say("see you later")),
+STOCK_SCRIPTS = _scripts(
+    """
+hello / I am sad / yes / bye
+hi / I am great / goodbye
+hey there / I am sad / no / bye
+are you a bot? / hello / perfect / see you later
+"""
 )

@@ -158,7 +158,19 @@ class Population:
     seed: int = 1
 
 
-async def turn(client: BotClient, conversation: str, step: Step, last: list[BotMessage], recorder: Recorder) -> bool:
+async def _open(client: BotClient, recorder: Recorder) -> str | None:
+    """A new conversation (counted if in the window), or None after counting why it could not be opened."""
+    opened = time.monotonic()
+    try:
+        conversation = await client.open()
+    except SessionFailed as failure:
+        recorder.add_error(opened, failure.kind)
+        return None
+    recorder.add_conversation(opened)
+    return conversation
+
+
+async def _turn(client: BotClient, conversation: str, step: Step, last: list[BotMessage], recorder: Recorder) -> bool:
     """Send one step after the bot said ``last``; whether it was answered (``last`` then holds the answer)."""
     outgoing, scripted = resolve(step, last)
     started = time.monotonic()
@@ -166,40 +178,6 @@ async def turn(client: BotClient, conversation: str, step: Step, last: list[BotM
     recorder.add(TurnSample(started, reply.latency, reply.error), None if scripted else step.button)
     last[:] = reply.messages
     return reply.error is None
-
-
-async def converse(client: BotClient, script: Script, think: ThinkTime, recorder: Recorder, stop_at: float) -> None:
-    """One resident's conversation: open it, then each step with a think pause before it, until done or stop_at."""
-    opened = time.monotonic()
-    try:
-        conversation = await client.open()
-    except SessionFailed as failure:
-        recorder.add_error(opened, failure.kind)
-        return
-    recorder.add_conversation(opened)
-    last: list[BotMessage] = []
-    for index, step in enumerate(script):
-        if index:  # the first message follows the pause before the conversation (resident_loop)
-            await asyncio.sleep(min(think.next(), max(0.0, stop_at - time.monotonic())))
-        # A resident whose turn failed starts over rather than answering a question they never saw.
-        if time.monotonic() >= stop_at or not await turn(client, conversation, step, last, recorder):
-            return
-
-
-async def resident_loop(
-    client: BotClient,
-    scripts: Sequence[Script],
-    think: ThinkTime,
-    rng: random.Random,
-    recorder: Recorder,
-    stop_at: float,
-) -> None:
-    """One resident: conversation after conversation (random scripts), pausing before each, until stop_at."""
-    while True:
-        await asyncio.sleep(min(think.next(), max(0.0, stop_at - time.monotonic())))
-        if time.monotonic() >= stop_at:
-            return
-        await converse(client, rng.choice(scripts), think, recorder, stop_at)
 
 
 async def run_population(
@@ -215,11 +193,26 @@ async def run_population(
     window_start = start + population.warmup_s
     stop_at = window_start + population.duration_s
     recorder.open_window(window_start, stop_at)
-    master, tasks = random.Random(population.seed), []
-    for _ in range(population.residents):
-        rng = random.Random(master.getrandbits(64))
+
+    async def resident(rng: random.Random) -> None:
+        # Conversation after conversation (random scripts), a think pause before each message, until stop_at.
         think = ThinkTime(population.think_mean_s, rng)
-        tasks.append(asyncio.create_task(resident_loop(client, scripts, think, rng, recorder, stop_at)))
+        while True:
+            await asyncio.sleep(min(think.next(), max(0.0, stop_at - time.monotonic())))
+            if time.monotonic() >= stop_at:
+                return
+            script, conversation, last = rng.choice(scripts), await _open(client, recorder), list[BotMessage]()
+            if conversation is None:
+                continue
+            for index, step in enumerate(script):
+                if index:  # the first message follows the pause before the conversation
+                    await asyncio.sleep(min(think.next(), max(0.0, stop_at - time.monotonic())))
+                # A resident whose turn failed starts over rather than answering a question they never saw.
+                if time.monotonic() >= stop_at or not await _turn(client, conversation, step, last, recorder):
+                    break
+
+    master = random.Random(population.seed)
+    tasks = [asyncio.create_task(resident(random.Random(master.getrandbits(64)))) for _ in range(population.residents)]
     try:
         await _watch_window(start, window_start, stop_at, on_measure, on_tick, tick_s)
         # Turns sent before the end finish (bounded by the client's timeout) and count; none starts after it.
@@ -266,33 +259,25 @@ async def run_idle(
     on_measure: OnMeasure | None = None,
 ) -> Summary:
     """One resident, turn after turn without pause: the latency of a turn on an otherwise idle server."""
-    rng, recorder, sent, measured_from = random.Random(seed), Recorder(), 0, None
+    rng, recorder, sent, measured_from = random.Random(seed), Recorder(), 0, math.inf
 
     async def open_window_once() -> None:
         nonlocal measured_from
-        if measured_from is None and sent >= warmup_turns:
+        if sent >= warmup_turns and measured_from == math.inf:
             await on_measure() if on_measure is not None else None
             measured_from = time.monotonic()
             recorder.open_window(measured_from, math.inf)  # the turn count, not the clock, ends the idle run
 
     while sent < warmup_turns + turns:
         await open_window_once()
-        opened = time.monotonic()
-        try:
-            conversation = await client.open()
-        except SessionFailed as failure:
-            # A failed session uses up a turn of the budget, so a dead target cannot keep the run going forever.
-            recorder.add_error(opened, failure.kind)
-            sent += 1
-            continue
-        recorder.add_conversation(opened)
-        last: list[BotMessage] = []
-        for step in rng.choice(scripts):
+        conversation, last = await _open(client, recorder), list[BotMessage]()
+        sent += conversation is None  # a failed session uses up a turn: a dead target cannot keep the run going
+        for step in rng.choice(scripts) if conversation is not None else ():
             if sent >= warmup_turns + turns:
                 break
             await open_window_once()
             sent += 1
-            if not await turn(client, conversation, step, last, recorder):
+            if not await _turn(client, str(conversation), step, last, recorder):
                 break
-    elapsed = time.monotonic() - measured_from if measured_from is not None else 0.0
+    elapsed = time.monotonic() - measured_from if measured_from != math.inf else 0.0
     return recorder.summary(elapsed, {"residents": 1.0, "think_s": 0.0, "warmup_turns": float(warmup_turns)})

@@ -5,6 +5,7 @@ The stock bot runs in a ``launch.Stack`` of its own; the others are ``python -m 
 
 from __future__ import annotations
 
+import contextlib
 import importlib.metadata
 import os
 import re
@@ -13,7 +14,6 @@ import shutil
 import signal
 import subprocess
 import tempfile
-import threading
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -46,24 +46,16 @@ class LayoutFailed(Exception):
 
 
 class Launched:
-    """A launcher (or the stock bot's Stack) of one layout: its root pid, whether it lives, how to stop it."""
+    """``python -m launch …`` of one layout in a session of its own (Ctrl-C reaches the harness, which stops it)."""
 
     def __init__(self, name: str, command: list[str], cwd: Path, env: Mapping[str, str], log: Path) -> None:
-        """Start ``command`` in a session of its own (Ctrl-C reaches the harness, which stops it in order)."""
-        self.name, self.log_path, self.ready = name, log, threading.Event()
+        """Start ``command``, its output into ``log``."""
+        self.name, self.log_path = name, log
         log.parent.mkdir(parents=True, exist_ok=True)
-        self.popen = subprocess.Popen(
-            command, cwd=cwd, env=dict(env), stdout=subprocess.PIPE, stderr=subprocess.STDOUT, start_new_session=True
-        )
-        threading.Thread(target=self._copy, daemon=True).start()
-
-    def _copy(self) -> None:
-        assert self.popen.stdout is not None
-        with self.log_path.open("ab") as out:
-            for line in self.popen.stdout:
-                out.write(line)
-                out.flush()
-                self.ready.set() if line.startswith(b"READY ") else None
+        with log.open("ab") as out:
+            self.popen = subprocess.Popen(
+                command, cwd=cwd, env=dict(env), stdout=out, stderr=out, start_new_session=True
+            )
 
     @property
     def pid(self) -> int:
@@ -74,24 +66,24 @@ class Launched:
         """Whether the launcher still runs."""
         return self.popen.poll() is None
 
+    def ready(self) -> bool:
+        """Whether the launcher printed ``READY <url>``: every server answers."""
+        return any(line.startswith("READY ") for line in self.log_tail(10**6).splitlines())
+
     def stop(self) -> None:
         """SIGTERM (the launcher stops its servers in order), then SIGKILL to whatever is left of its group."""
-        if self.alive():
-            self.popen.terminate()
-            try:
-                self.popen.wait(60)
-            except subprocess.TimeoutExpired:
-                pass
+        self.popen.terminate()
         try:
-            os.killpg(self.popen.pid, signal.SIGKILL)
-        except (ProcessLookupError, PermissionError):
+            self.popen.wait(60)
+        except subprocess.TimeoutExpired:
             pass
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.killpg(self.popen.pid, signal.SIGKILL)
         self.popen.wait()
 
     def log_tail(self, lines: int = 30) -> str:
         """The last lines of the launcher's output, for an error message."""
-        text = self.log_path.read_text(encoding="utf-8", errors="replace") if self.log_path.exists() else ""
-        return "\n".join(text.splitlines()[-lines:])
+        return "\n".join(self.log_path.read_text(encoding="utf-8", errors="replace").splitlines()[-lines:])
 
 
 class StockBot(launch.Stack):
@@ -236,7 +228,8 @@ def start_layout(
     )
     deadline = time.monotonic() + timeout_s
     try:
-        while not process.ready.wait(0.5):
+        while not process.ready():
+            time.sleep(0.5)
             if not process.alive() or time.monotonic() > deadline:
                 why = f"exited (code {process.popen.returncode})" if not process.alive() else "printed no READY in time"
                 tail = f"{process.log_tail()}\n{server_log_tail(state_dir)}".rstrip()

@@ -232,8 +232,7 @@ def start_layout(
             time.sleep(0.5)
             if not process.alive() or time.monotonic() > deadline:
                 why = f"exited (code {process.popen.returncode})" if not process.alive() else "printed no READY in time"
-                tail = f"{process.log_tail()}\n{server_log_tail(state_dir)}".rstrip()
-                raise LayoutFailed(f"{name}: the launcher {why}:\n{tail}")
+                raise LayoutFailed(f"{name}: the launcher {why}:\n{process.log_tail()}")
     except BaseException:  # Ctrl-C included: nothing started is left running
         stop_layout(layout, logs)
         raise
@@ -251,13 +250,6 @@ def stop_layout(layout: Layout, logs: Path) -> None:
         shutil.rmtree(kept, ignore_errors=True)
         shutil.copytree(state / "log", kept)
     shutil.rmtree(state, ignore_errors=True)
-
-
-def server_log_tail(state_dir: Path | None, lines: int = 15) -> str:
-    """The last lines of each server log in a layout's state directory (why a stack did not come up)."""
-    paths = sorted((state_dir / "log").glob("*.log")) if state_dir is not None else []
-    tails = [(p.name, p.read_text(encoding="utf-8", errors="replace").splitlines()[-lines:]) for p in paths]
-    return "\n".join(f"--- {name}\n" + "\n".join(text) for name, text in tails)
 
 
 def layout_env_notes() -> list[str]:

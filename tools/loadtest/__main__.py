@@ -19,71 +19,47 @@ QUICK = {"duration_s": 3.0, "warmup_s": 1.0, "residents": 4, "think_s": 0.5, "co
 QUICK |= {"idle_warmup_turns": 3, "soak_s": 0.5, "soak_warmup_s": 0.1, "soak_residents": 4, "rss_interval_s": 2.0}
 
 
+# Options with a value: flag, Config field, type, default, help (docs/loadtest.md explains each mode).
+OPTIONS: tuple[tuple[str, str, type, object, str], ...] = (
+    ("--targets", "targets", str, ",".join(TARGETS), "comma-separated: stock,run,scaled"),
+    ("--modes", "modes", str, ",".join(MODES), "comma-separated: idle,residents,saturation"),
+    ("--duration", "duration_s", float, 60.0, "seconds measured per mode (after --warmup)"),
+    ("--warmup", "warmup_s", float, 10.0, "seconds of load before measuring (residents, saturation)"),
+    ("--residents", "residents", int, 40, "simulated residents in the residents mode"),
+    ("--think", "think_s", float, 2.0, "mean think time in seconds (exponential)"),
+    ("--concurrency", "concurrency", int, 16, "closed-loop clients in the saturation mode"),
+    ("--idle-turns", "idle_turns", int, 200, "turns measured in the idle mode"),
+    ("--idle-warmup-turns", "idle_warmup_turns", int, 20, "turns sent before measuring in the idle mode"),
+    ("--timeout", "timeout_s", float, 30.0, "client timeout of one turn, seconds"),
+    ("--startup-timeout", "startup_timeout_s", float, 600.0, "seconds a layout may take to come up"),
+    ("--seed", "seed", int, 1, "seed of script choice and think times"),
+    ("--soak-minutes", "soak_s", float, 10.0, "soak length in minutes, warm-up included"),
+    ("--soak-warmup-minutes", "soak_warmup_s", float, 2.0, "soak warm-up, excluded from the RSS check"),
+    ("--soak-residents", "soak_residents", int, 20, "residents during the soak (think: --think)"),
+    ("--rss-interval", "rss_interval_s", float, 10.0, "seconds between RSS samples in the soak"),
+    ("--scaled-script", "scaled_script", Path, LAUNCHER, "the scaled layout's launcher (or another checkout's)"),
+    ("--rasa-replicas", "rasa_replicas", int, None, "RASA_REPLICAS of the scaled layout (default: its own)"),
+    ("--action-replicas", "action_replicas", int, None, "ACTION_REPLICAS of the scaled layout"),
+    ("--out", "out_dir", Path, REPO / "var" / "loadtest", "where report.md, report.json, logs and the stock bot go"),
+)
+SWITCHES = (
+    ("--soak", "run the soak (only) instead of the comparison"),
+    ("--quick", "tiny durations: a smoke check of the harness, not a measurement"),
+    ("--profile", "py-spy every server process during each mode (profile.md; sampling slows the turns it measures)"),
+)
+
+
 def build_parser() -> argparse.ArgumentParser:
-    """The harness's options (docs/loadtest.md explains each mode); each ``dest`` is a field of Config."""
+    """The harness's options; each ``dest`` is a field of Config."""
     p = argparse.ArgumentParser(
         prog="python -m tools.loadtest",
         description="Load test: the stock `rasa init` bot, `make run` and `make run-scaled`, in one run.",
     )
-    add = p.add_argument
-    add("--targets", default=",".join(TARGETS), help="comma-separated: stock,run,scaled")
-    add("--modes", default=",".join(MODES), help="comma-separated: idle,residents,saturation")
-    add("--duration", dest="duration_s", type=float, default=60.0, help="seconds measured per mode (after --warmup)")
-    add(
-        "--warmup",
-        dest="warmup_s",
-        type=float,
-        default=10.0,
-        help="seconds of load before measuring (residents, saturation)",
-    )
-    add("--residents", type=int, default=40, help="simulated residents in the residents mode")
-    add("--think", dest="think_s", type=float, default=2.0, help="mean think time in seconds (exponential)")
-    add("--concurrency", type=int, default=16, help="closed-loop clients in the saturation mode")
-    add("--idle-turns", type=int, default=200, help="turns measured in the idle mode")
-    add("--idle-warmup-turns", type=int, default=20, help="turns sent before measuring in the idle mode")
-    add("--timeout", dest="timeout_s", type=float, default=30.0, help="client timeout of one turn, seconds")
-    add(
-        "--startup-timeout",
-        dest="startup_timeout_s",
-        type=float,
-        default=600.0,
-        help="seconds a layout may take to come up",
-    )
-    add("--seed", type=int, default=1, help="seed of script choice and think times")
-    add("--soak", action="store_true", help="run the soak (only) instead of the comparison")
-    add("--soak-target", default="scaled", choices=TARGETS, help="layout soaked (default scaled)")
-    add("--soak-minutes", dest="soak_s", type=float, default=10.0, help="soak length in minutes, warm-up included")
-    add(
-        "--soak-warmup-minutes",
-        dest="soak_warmup_s",
-        type=float,
-        default=2.0,
-        help="soak warm-up, excluded from the RSS check",
-    )
-    add("--soak-residents", type=int, default=20, help="residents during the soak (think: --think)")
-    add(
-        "--rss-interval",
-        dest="rss_interval_s",
-        type=float,
-        default=10.0,
-        help="seconds between RSS samples in the soak",
-    )
-    add("--scaled-script", type=Path, default=LAUNCHER, help="the scaled layout's launcher (or another checkout's)")
-    add("--rasa-replicas", type=int, default=None, help="RASA_REPLICAS of the scaled layout (default: its own)")
-    add("--action-replicas", type=int, default=None, help="ACTION_REPLICAS of the scaled layout")
-    add(
-        "--out",
-        dest="out_dir",
-        type=Path,
-        default=REPO / "var" / "loadtest",
-        help="where report.md, report.json, logs and the stock bot go",
-    )
-    add("--quick", action="store_true", help="tiny durations: a smoke check of the harness, not a measurement")
-    add(
-        "--profile",
-        action="store_true",
-        help="py-spy every server process during each mode (profile.md; sampling slows the turns it measures)",
-    )
+    for flag, dest, kind, default, text in OPTIONS:
+        p.add_argument(flag, dest=dest, type=kind, default=default, help=text)
+    for flag, text in SWITCHES:
+        p.add_argument(flag, action="store_true", help=text)
+    p.add_argument("--soak-target", default="scaled", choices=TARGETS, help="layout soaked (default scaled)")
     return p
 
 

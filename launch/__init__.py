@@ -1,7 +1,6 @@
-"""The one launcher of the gateway, the Rasa server(s) and the action server(s) (``python -m launch --help``).
+"""The one launcher of the gateway, Rasa and action servers: each with only its role's secrets (launch.roles).
 
-Every process starts with only its role's secrets (launch.roles) and its output through privacy.logsink; ``Stack``
-is what make run, make run-scaled, make shell, the e2e and scaled tests and the load harness start them with.
+``python -m launch`` (make run, run-scaled, shell), the e2e and scaled tests and the load harness start them here.
 """
 
 from __future__ import annotations

@@ -1,8 +1,6 @@
-"""``python -m launch run|scaled|shell``: what make run, make run-scaled and make shell start (README).
+"""``python -m launch run|scaled|shell``: what make run, make run-scaled (README) and make shell start.
 
-run: the gateway, the Rasa server and the action server. scaled: RASA_REPLICAS Rasa servers on a PostgreSQL tracker
-store and a Redis lock store, ACTION_REPLICAS action servers, the gateway in front. shell: ``rasa shell`` with the
-action server behind it. Prints ``READY <gateway url>`` once all answer; SIGTERM, Ctrl-C or any exit stops them all.
+Prints ``READY <gateway url>`` once every process answers; SIGTERM, Ctrl-C or any exit stops them all.
 """
 
 from __future__ import annotations

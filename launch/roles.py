@@ -1,8 +1,6 @@
 """Which process may hold which secret: the one table; the launcher starts each process with ``environment(role)``.
 
-Roles: rasa, actions (custom actions: no secret), gateway, logsink (privacy.logsink: none), services (launch.services
-and the load test's clean-up), stock (the load test's stock bot: none). Variables that are not secrets reach every
-role; anything that looks like a credential but is not in the table (a CI token, a URL with a password) reaches none.
+What is not a secret reaches every role; what looks like a credential but is not in the table reaches none.
 """
 
 from __future__ import annotations

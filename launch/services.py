@@ -1,8 +1,6 @@
-"""The scaled layout's PostgreSQL and Redis: ``python -m launch.services`` checks both, then creates the store.
+"""``python -m launch.services``: the scaled layout's PostgreSQL and Redis answer, and the tracker store exists.
 
-It exits 3 (PostgreSQL) or 4 (Redis) naming the service and the variables to set, then opens the tracker store of
-endpoints.scaled.yml once, as a replica does (Rasa creates PG_DATABASE through PG_LOGIN_DB, then the tables), so the
-replicas never race to create them. ``redis_parts`` is stdlib only: the launcher gives the lock store these parts.
+Exit 3 / 4 name the service and what to set; the store is opened once as a replica does, so replicas never race.
 """
 
 from __future__ import annotations

@@ -54,7 +54,7 @@ class Harness:
         """A report with the machine's facts; nothing starts yet."""
         self.config, self.log, self.logs = config, log, config.out_dir / "logs"
         # Unique per run: names the scaled layout's database and Redis keys, so runs never share state.
-        self.services = tg.ScaledServices.for_run(os.environ, f"{os.getpid()}_{int(time.time())}")
+        self.services = tg.ScaledServices(os.environ, f"{os.getpid()}_{int(time.time())}")
         self._cleanups: list[Callable[[], str]] = []
         self.profiles: list[str] = []
         settings = {k: str(v) if isinstance(v, Path) else v for k, v in dataclasses.asdict(config).items()}

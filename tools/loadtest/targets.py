@@ -201,7 +201,7 @@ def start_layout(
     ports = {"rasa": free_port_block(block, taken), "action": free_port_block(block, taken)}
     ports["gateway"] = free_port_block(1, taken)
     state_dir = Path(tempfile.mkdtemp(prefix=f"pinbot-load-{name}-"))
-    env = {**base_env(environ), **GENEROUS_LIMITS, **(services.env() if services else {})}
+    env = {**base_env(environ), **GENEROUS_LIMITS, **(services.env if services else {})}
     env.update({k: str(v) for k, v in (replicas or {}).items()})
     env.update(
         RASA_PORT=str(ports["rasa"]),
@@ -261,35 +261,23 @@ def layout_env_notes() -> list[str]:
     ]
 
 
-@dataclass(frozen=True)
 class ScaledServices:
     """The machine's PostgreSQL and Redis for the scaled layout, with a database and key prefixes of this run."""
 
-    pg_host: str
-    pg_port: str
-    pg_user: str
-    database: str
-    redis_url: str
-    redis_prefix: str
-    rasa_lock_prefix: str  # Rasa's lock store takes an alphanumeric prefix only (it adds ":lock:" itself)
-
-    @classmethod
-    def for_run(cls, environ: Mapping[str, str], run_id: str) -> ScaledServices:
-        """The machine's servers (overridable like make run-scaled's own env), with names unique to this run."""
-        lock_prefix = "pinbotload" + "".join(ch for ch in run_id if ch.isalnum())
-        host, port, user = (
-            environ.get(k, v) for k, v in (("PGHOST", "127.0.0.1"), ("PGPORT", "5432"), ("PGUSER", "postgres"))
-        )
-        redis_url = environ.get("REDIS_URL", "redis://127.0.0.1:6379/0")
-        return cls(host, port, user, f"pinbot_load_{run_id}", redis_url, f"pinbot:load:{run_id}:", lock_prefix)
-
-    def env(self) -> dict[str, str]:
-        """The variables of make run-scaled's contract (PGHOST, PGPORT, PG_DATABASE, REDIS_URL…)."""
-        return {
-            **{"PGHOST": self.pg_host, "PGPORT": self.pg_port, "PGUSER": self.pg_user, "PG_DATABASE": self.database},
-            **{"REDIS_URL": self.redis_url, "REDIS_KEY_PREFIX": self.redis_prefix, "GATEWAY_STATE": "redis"},
-            "REDIS_KEY_PREFIX_RASA": self.rasa_lock_prefix,
+    def __init__(self, environ: Mapping[str, str], run_id: str) -> None:
+        """Names unique to ``run_id``; nothing is created here."""
+        self.database, self.redis_prefix = f"pinbot_load_{run_id}", f"pinbot:load:{run_id}:"
+        # Rasa's lock store takes an alphanumeric prefix only (it adds ":lock:" itself).
+        self.rasa_lock_prefix = "pinbotload" + "".join(ch for ch in run_id if ch.isalnum())
+        defaults = {
+            "PGHOST": "127.0.0.1",
+            "PGPORT": "5432",
+            "PGUSER": "postgres",
+            "REDIS_URL": "redis://127.0.0.1:6379/0",
         }
+        self.env = {k: environ.get(k, v) for k, v in defaults.items()} | {"PG_DATABASE": self.database}
+        self.env |= {"REDIS_KEY_PREFIX": self.redis_prefix, "REDIS_KEY_PREFIX_RASA": self.rasa_lock_prefix}
+        self.env["GATEWAY_STATE"] = "redis"
 
     def drop_database(self) -> str:
         """DROP the run's database (connections forced closed); a one-line outcome for the report."""
@@ -297,9 +285,9 @@ class ScaledServices:
             return f"not dropped: {self.database!r} is not a harness database name"
         import psycopg2  # the Rasa virtualenv has it (Rasa's SQL tracker store); libpq reads PGPASSWORD itself
 
-        login = {"host": self.pg_host, "port": self.pg_port, "user": self.pg_user, "dbname": "postgres"}
+        login = {"host": self.env["PGHOST"], "port": self.env["PGPORT"], "user": self.env["PGUSER"]}
         try:
-            connection = psycopg2.connect(**login, connect_timeout=5)
+            connection = psycopg2.connect(**login, dbname="postgres", connect_timeout=5)
             connection.autocommit = True  # DROP DATABASE cannot run in a transaction
             connection.cursor().execute(f'DROP DATABASE IF EXISTS "{self.database}" WITH (FORCE)')
             connection.close()
@@ -313,7 +301,7 @@ class ScaledServices:
 
         prefixes, deleted = (self.redis_prefix, f"{self.rasa_lock_prefix}:"), 0
         try:
-            client = redis.Redis.from_url(self.redis_url, socket_timeout=5, socket_connect_timeout=5)
+            client = redis.Redis.from_url(self.env["REDIS_URL"], socket_timeout=5, socket_connect_timeout=5)
             for prefix in prefixes:
                 keys = list(client.scan_iter(match=f"{prefix}*", count=500))
                 for start in range(0, len(keys), 500):

@@ -24,18 +24,12 @@ SCALED = dict(
     "PG_DATABASE=pinbot PG_LOGIN_DB=postgres REDIS_URL=redis://127.0.0.1:6379/0 REDIS_KEY_PREFIX_RASA=pinbot "
     "GATEWAY_STATE=redis TICKET_LOCK_LIFETIME=10".split()
 )
+NUMBERS = ("RASA_REPLICAS", "ACTION_REPLICAS", "RASA_PORT", "ACTION_PORT", "GATEWAY_PORT", "START_TIMEOUT_SECONDS")
 
 
 def check(env: dict[str, str], scaled: bool) -> tuple[int, int]:
     """Numbers, free ports, and (scaled) PostgreSQL and Redis; the replica counts. Raises Failed with an exit code."""
-    for name in (
-        "RASA_REPLICAS",
-        "ACTION_REPLICAS",
-        "RASA_PORT",
-        "ACTION_PORT",
-        "GATEWAY_PORT",
-        "START_TIMEOUT_SECONDS",
-    ):
+    for name in NUMBERS:
         if not re.fullmatch(r"[1-9][0-9]*", env.get(name, "1")):
             raise Failed(f"{name} must be a positive integer, got '{env[name]}'", 2)
     rasa, actions = (int(env["RASA_REPLICAS"]), int(env["ACTION_REPLICAS"])) if scaled else (1, 1)

@@ -51,7 +51,7 @@ def check(env: dict[str, str], scaled: bool) -> tuple[int, int]:
 
 def serve(stack: Stack, scaled: bool) -> int:
     """Start, wait, print READY, then supervise until a signal or until no Rasa server or no gateway is left."""
-    env, log = stack.env, f"{stack.env['STATE_DIR']}/log/"
+    env, log, prog = stack.env, f"{stack.env['STATE_DIR']}/log/", "run-scaled" if scaled else "run"
     rasa, actions = check(env, scaled)
     print(f"Starting {rasa} Rasa, {actions} action server(s) and the gateway (logs: {log})...", file=sys.stderr)
     if not stack.wait(start(stack, rasa, actions, True, scaled), float(env["START_TIMEOUT_SECONDS"])):
@@ -62,7 +62,10 @@ def serve(stack: Stack, scaled: bool) -> int:
     while True:
         time.sleep(1)
         for name in [name for name, proc in stack.procs.items() if proc.poll() is not None]:
-            print(f"{name} exited ({stack.procs.pop(name).returncode}); see {log}", file=sys.stderr)
+            code, (kind, _, i) = stack.procs.pop(name).returncode, name.partition("-")
+            port = int(env["RASA_PORT" if kind == "rasa" else "ACTION_PORT"]) + int(i or 0)
+            label = f"{'Rasa replica' if kind == 'rasa' else 'action server'} {i} (127.0.0.1:{port})" if i else name
+            print(f"{prog}: {label} exited (status {code if code >= 0 else 128 - code}); see {log}", file=sys.stderr)
             if not scaled or name == "gateway" or not any(other.startswith("rasa") for other in stack.procs):
                 return 1
 

@@ -9,7 +9,7 @@ PY          := $(VENV)/bin/python
 GW_PY       := $(GW_VENV)/bin/python
 T           := $(TOOLS_VENV)/bin
 # mypy checks each side against its own venv's packages and Python version.
-MYPY_RASA_PACKAGES := actions channels jptext kb nlu_components privacy replies storage vocabulary scripts testkit tools tests
+MYPY_RASA_PACKAGES := actions channels jptext kb launch nlu_components privacy replies storage vocabulary scripts testkit tools tests
 RASA        := $(VENV)/bin/rasa
 MODEL_DIR   := models
 MODEL       := $(MODEL_DIR)/pinbot.tar.gz
@@ -88,13 +88,13 @@ validate: $(VENV)/.installed $(CITY_NLU) ## rasa data validate (domain, NLU, sto
 	$(RASA) data validate --config config.yml --domain domain.yml --data data --fail-on-warnings
 
 run: install train ## install, train if needed, start gateway + Rasa + action server (Ctrl-C stops all)
-	scripts/run_all.sh
+	$(PY) -m launch run
 
 run-scaled: install train ## production layout: RASA_REPLICAS Rasa + ACTION_REPLICAS action servers on PostgreSQL + Redis, gateway in front
-	scripts/run_scaled.sh
+	$(PY) -m launch scaled
 
 shell: install train ## chat in the terminal (starts the action server in the background)
-	scripts/run_shell.sh
+	$(PY) -m launch shell
 
 test: install lint browser-deps kb-check validate train test-unit test-model test-stories test-e2e test-gateway test-scaled test-browser-e2e ## install and run every test (what CI runs)
 
@@ -121,7 +121,7 @@ test-scaled: install $(MODEL) ## kill a replica, restart PostgreSQL, Redis and t
 
 # The widget in headless Chromium, through the gateway, against the real Rasa and action servers.
 test-browser-e2e: install $(MODEL)
-	scripts/with_stack.sh bash -c 'E2E_RASA_URL="$$RASA_URL" $(GW_PY) -m pytest -q tests/gateway/test_browser.py -k checklist -p no:cacheprovider'
+	$(PY) -m tests.e2e.stack bash -c 'E2E_RASA_URL="$$RASA_URL" $(GW_PY) -m pytest -q tests/gateway/test_browser.py -k checklist -p no:cacheprovider'
 
 browser-deps: ## install Debian's chromium for the browser tests (root)
 	@command -v chromium >/dev/null 2>&1 || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium) || { echo "chromium is needed for the browser tests: install Debian's chromium package (as root)" >&2; exit 1; }
@@ -134,7 +134,7 @@ bench: $(VENV)/.installed $(MODEL) ## parse latency and memory vs targets (ARGS=
 
 # `make loadtest --soak` cannot work (make reads --soak as its own option): SOAK=1, or any options in ARGS.
 loadtest: install train ## load test vs a stock rasa init bot (ARGS="--quick", SOAK=1 for the soak; docs/loadtest.md)
-	$(PY) -m scripts.loadtest $(if $(SOAK),--soak) $(LOADTEST_ARGS) $(ARGS)
+	$(PY) -m tools.loadtest $(if $(SOAK),--soak) $(LOADTEST_ARGS) $(ARGS)
 
 line-richmenu: $(GW_VENV)/.installed ## create the LINE rich menu (needs LINE_CHANNEL_ACCESS_TOKEN)
 	$(GW_PY) -m scripts.line_richmenu

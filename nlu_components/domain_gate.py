@@ -26,7 +26,7 @@ from rasa.shared.nlu.training_data.training_data import TrainingData
 
 logger = logging.getLogger(__name__)
 
-# Key of the gate's output in /model/parse (also read by scripts/nlu_eval to
+# Key of the gate's output in /model/parse (also read by tools/nlu_lab to
 # sweep the threshold without retraining).
 GATE_KEY = "domain_gate"
 MODEL_FILE = "domain_gate.npz"

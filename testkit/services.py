@@ -1,11 +1,14 @@
-"""Ports and the skip-or-fail rule for tests that need a real service (PostgreSQL, redis-server)."""
+"""The skip-or-fail rule for tests that need a real service (PostgreSQL, redis-server); ports are the launcher's."""
 
 from __future__ import annotations
 
 import os
-import socket
 
 import pytest
+
+from launch import free_port, port_open
+
+__all__ = ["free_port", "port_open", "scaled_tests_required", "unavailable"]
 
 
 def scaled_tests_required() -> bool:
@@ -19,19 +22,3 @@ def unavailable(reason: str) -> None:
     if scaled_tests_required():
         pytest.fail(message, pytrace=False)
     pytest.skip(message)
-
-
-def free_port() -> int:
-    """A TCP port on 127.0.0.1 that was free a moment ago."""
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def port_open(port: int, host: str = "127.0.0.1", timeout: float = 0.5) -> bool:
-    """Whether something accepts connections on host:port."""
-    try:
-        with socket.create_connection((host, port), timeout=timeout):
-            return True
-    except OSError:
-        return False

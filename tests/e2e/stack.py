@@ -1,25 +1,28 @@
-"""Start and stop the real action server and Rasa server on free local ports for end-to-end tests."""
+"""Start and stop the real action server and Rasa server on free local ports for end-to-end tests.
+
+``python -m tests.e2e.stack CMD…`` runs CMD while both run on free ports with a throw-away state directory, RASA_URL
+pointing at them (make test-browser-e2e).
+"""
 
 from __future__ import annotations
 
 import json
 import os
 import secrets
-import signal
+import shutil
 import subprocess
-import time
-import urllib.error
+import sys
+import tempfile
 import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Dict, List, Optional, Union
 
-from scripts.process_env import environment
-from testkit.services import free_port
+import launch
+from launch import free_port
 
-REPO = Path(__file__).resolve().parents[2]
-VENV_BIN = REPO / ".venv" / "bin"
-GATEWAY_PYTHON = REPO / ".venv-gateway" / "bin" / "python"
+REPO = launch.REPO
+PINBOT_NOW = "2026-11-24T10:00:00+09:00"
 # A JSON request body: an object, or a list (Rasa's /tracker/events takes several events at once).
 JsonBody = Optional[Union[Dict[str, Any], List[Any]]]
 
@@ -34,7 +37,7 @@ def http_json(method: str, url: str, body: JsonBody = None, timeout: float = 30.
 
 @dataclass
 class Stack:
-    """The action server and the Rasa server of one test session, with their own state directory."""
+    """The action server and the Rasa server of one test session (the launcher's, logs unfiltered), own state."""
 
     model: Path
     state_dir: Path
@@ -42,8 +45,8 @@ class Stack:
     rasa_port: int = field(default_factory=free_port)
     action_port: int = field(default_factory=free_port)
     gateway_port: int = field(default_factory=free_port)
-    processes: Dict[str, subprocess.Popen] = field(default_factory=dict)
     auth_token: str = field(default_factory=lambda: secrets.token_hex(32), repr=False)
+    servers: launch.Stack = field(default_factory=lambda: launch.Stack({}))
 
     @property
     def rasa_url(self) -> str:
@@ -56,86 +59,32 @@ class Stack:
         return self.state_dir / "tracker.db"
 
     def log_path(self, name: str) -> Path:
-        """Where a process writes its output."""
-        return self.state_dir / f"{name}.log"
+        """Where a process writes its output: straight, so a test sees what the server itself logged."""
+        return self.state_dir / "log" / f"{name}.log"
 
-    def _env(self, role: str) -> Dict[str, str]:
-        # Each process gets only its role's secrets, as the scripts start them (scripts/process_env.py).
-        env = dict(os.environ)
-        env.update(
-            RASA_TELEMETRY_ENABLED="false",
-            PYTHONPATH=str(REPO),
-            SANIC_HOST="127.0.0.1",
+    def _start(self, rasa: int, actions: int, gateway: bool, timeout: float) -> None:
+        """Start processes through the launcher, each with only its role's secrets, and wait until they answer."""
+        given = {k: v for k, v in os.environ.items() if k not in ("RASA_URL", "RASA_URLS", "ENDPOINTS")}
+        given.update(
+            STATE_DIR=str(self.state_dir),
+            RASA_MODEL=str(self.model),
+            RASA_PORT=str(self.rasa_port),
+            ACTION_PORT=str(self.action_port),
             ACTION_ENDPOINT_URL=f"http://127.0.0.1:{self.action_port}/webhook",
             TRACKER_DB=str(self.tracker_db),
             RASA_AUTH_TOKEN=self.auth_token,
-            TF_CPP_MIN_LOG_LEVEL="2",
         )
-        env.update(self.env_extra)
-        return environment(role, env)
-
-    def _spawn(self, name: str, args: List[str]) -> None:
-        """Start process ``name`` (``actions``, ``rasa`` or ``gateway``, also its role) with its log."""
-        log = self.log_path(name).open("ab")
-        self.processes[name] = subprocess.Popen(
-            args, cwd=REPO, env=self._env(name), stdout=log, stderr=subprocess.STDOUT, start_new_session=True
-        )
-
-    def _endpoints(self) -> Path:
-        """endpoints.yml with this stack's action-server port (the root file holds the default 5055)."""
-        text = (REPO / "endpoints.yml").read_text(encoding="utf-8")
-        path = self.state_dir / "endpoints.yml"
-        path.write_text(
-            text.replace("http://127.0.0.1:5055/webhook", f"http://127.0.0.1:{self.action_port}/webhook"),
-            encoding="utf-8",
-        )
-        return path
+        self.servers.env = launch.state_env({**given, **self.env_extra})
+        if not self.servers.wait(launch.start(self.servers, rasa, actions, gateway, sink=False), timeout):
+            raise RuntimeError(f"the servers did not come up in {timeout}s (logs: {self.state_dir / 'log'})")
 
     def start_actions(self) -> None:
         """Start the action server and wait until it answers."""
-        self._spawn(
-            "actions",
-            [
-                str(VENV_BIN / "rasa"),
-                "run",
-                "actions",
-                "--actions",
-                "actions",
-                "--port",
-                str(self.action_port),
-                # The same logging (redaction filter) as the Rasa server's, as scripts/run_all.sh starts it.
-                "--logging-config-file",
-                "logging.yml",
-            ],
-        )
-        self._wait(f"http://127.0.0.1:{self.action_port}/health", "actions")
+        self._start(0, 1, False, 120)
 
     def start_rasa(self) -> None:
         """Start the Rasa server with the REST channel and HTTP API, and wait for the model."""
-        self._spawn(
-            "rasa",
-            [
-                # channels.cli adds --auth-token from RASA_AUTH_TOKEN, as scripts/run_all.sh does.
-                str(VENV_BIN / "python"),
-                "-m",
-                "channels.cli",
-                "run",
-                "--model",
-                str(self.model),
-                "--enable-api",
-                "-i",
-                "127.0.0.1",
-                "-p",
-                str(self.rasa_port),
-                "--credentials",
-                "credentials.yml",
-                "--endpoints",
-                str(self._endpoints()),
-                "--logging-config-file",
-                "logging.yml",
-            ],
-        )
-        self._wait(f"{self.rasa_url}/status?token={self.auth_token}", "rasa", timeout=240)
+        self._start(1, 0, False, 240)
 
     @property
     def gateway_url(self) -> str:
@@ -160,42 +109,16 @@ class Stack:
             "RATE_LIMIT_SESSIONS_PER_IP_PER_MINUTE": "1000",
         }
         self.env_extra.update(extra)
-        self._spawn("gateway", [str(GATEWAY_PYTHON), "-m", "gateway"])
         # /healthz is only 200 when the gateway reaches Rasa's token-guarded /status.
-        self._wait(f"{self.gateway_url}/healthz", "gateway")
+        self._start(0, 0, True, 120)
 
     def stop(self, name: str) -> None:
         """Stop one process (SIGTERM, then SIGKILL)."""
-        process = self.processes.pop(name, None)
-        if process is None:
-            return
-        if process.poll() is not None:
-            return
-        os.killpg(process.pid, signal.SIGTERM)
-        try:
-            process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            os.killpg(process.pid, signal.SIGKILL)
-            process.wait(timeout=10)
+        self.servers.stop(name)
 
     def stop_all(self) -> None:
         """Stop everything this stack started."""
-        for name in list(self.processes):
-            self.stop(name)
-
-    def _wait(self, url: str, name: str, timeout: float = 120) -> None:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self.processes[name].poll() is not None:
-                raise RuntimeError(f"{name} exited early:\n{self.log_path(name).read_text(errors='replace')[-3000:]}")
-            try:
-                with urllib.request.urlopen(url, timeout=2) as response:
-                    if response.status == 200:
-                        return
-            except (urllib.error.URLError, ConnectionError, OSError):
-                pass
-            time.sleep(0.5)
-        raise RuntimeError(f"{name} did not come up in {timeout}s")
+        self.servers.stop()
 
     def say(self, sender: str, message: str, metadata: Optional[Dict[str, Any]] = None) -> List[Dict[str, Any]]:
         """One turn through the REST channel; returns the bot's messages."""
@@ -213,3 +136,23 @@ class Stack:
         separator = "&" if "?" in path else "?"
         url = f"{self.rasa_url}{path}{separator}token={self.auth_token}" if token else f"{self.rasa_url}{path}"
         return http_json(method, url, body)
+
+
+def main(command: List[str]) -> int:
+    """Run ``command`` beside the servers; its exit code. A failed run keeps its logs to read."""
+    state = Path(tempfile.mkdtemp(prefix="pinbot-stack."))
+    model = Path(os.environ.get("RASA_MODEL", "models/pinbot.tar.gz"))
+    stack = Stack(model=model, state_dir=state, env_extra={"PINBOT_NOW": os.environ.get("PINBOT_NOW", PINBOT_NOW)})
+    code = 1
+    try:
+        stack.start_actions()
+        stack.start_rasa()
+        code = subprocess.call(command, env={**stack.servers.env, "RASA_URL": stack.rasa_url})
+    finally:
+        stack.stop_all()
+        shutil.rmtree(state) if code == 0 else print(f"logs kept in {state}/log", file=sys.stderr)
+    return code
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

@@ -249,18 +249,15 @@ def test_rejection_log_writes_one_summary_line_per_interval(caplog: pytest.LogCa
 
 
 def test_secrets_are_not_passed_to_rasa_or_the_action_server(tmp_path: Path) -> None:
-    """Every script that starts Rasa or the action server does it through ``as_role`` (scripts/process_env.py)."""
-    scripts = REPO_ROOT / "scripts"
-    starts = 0
-    for script in ("run_all.sh", "with_stack.sh", "run_shell.sh", "run_scaled.sh"):
-        for line in (scripts / script).read_text(encoding="utf-8").splitlines():
-            # Rasa itself starts through channels.cli (which adds the API token), the action server as `rasa`.
-            if ".venv/bin/rasa " in line or "-m channels.cli " in line:
-                starts += 1
-                assert re.search(r"as_role (rasa|actions) \.venv/bin/", line), f"{script}: {line}"
-    assert starts >= 6
+    """Every process the launcher starts gets ``environment(role, ...)`` (launch/roles.py, the one table)."""
+    call = re.compile(r"subprocess\.(?:Popen|run|call)\((?:[^()]|\((?:[^()]|\([^()]*\))*\))*\)")
+    starts = [found for path in (REPO_ROOT / "launch").glob("*.py") for found in call.findall(path.read_text())]
+    assert len(starts) >= 4
+    for found in starts:
+        assert "env=environment(" in found, found
     env = {
         "PATH": os.environ["PATH"],
+        "PYTHONPATH": str(REPO_ROOT),
         "STATE_DIR": str(tmp_path / "state"),
         "LINE_CHANNEL_SECRET": "line-secret",
         "LINE_CHANNEL_ACCESS_TOKEN": "line-token",
@@ -268,9 +265,12 @@ def test_secrets_are_not_passed_to_rasa_or_the_action_server(tmp_path: Path) -> 
     }
 
     def environment_of(role: str) -> str:
-        command = f"source scripts/stack_env.sh && (as_role {role} env)"
+        show = "import os, sys; from launch import state_env; from launch.roles import environment; "
+        show += (
+            "print('\\n'.join(f'{k}={v}' for k, v in environment(sys.argv[1], state_env(dict(os.environ))).items()))"
+        )
         return subprocess.run(
-            ["bash", "-c", command], cwd=REPO_ROOT, env=env, capture_output=True, text=True, check=True
+            [sys.executable, "-c", show, role], cwd=REPO_ROOT, env=env, capture_output=True, text=True, check=True
         ).stdout
 
     for role in ("rasa", "actions"):
@@ -300,9 +300,13 @@ def test_gateway_secret_must_be_32_bytes(tmp_path: Path) -> None:
     assert "GATEWAY_SECRET must be at least 32 bytes" in refused.stderr
     state = tmp_path / "state"
     generated = subprocess.run(
-        ["bash", "-c", 'source scripts/stack_env.sh && printf %s "$GATEWAY_SECRET"'],
+        [
+            sys.executable,
+            "-c",
+            "import os; from launch import state_env; print(state_env(dict(os.environ))['GATEWAY_SECRET'], end='')",
+        ],
         cwd=REPO_ROOT,
-        env={"PATH": os.environ["PATH"], "STATE_DIR": str(state)},
+        env={"PATH": os.environ["PATH"], "STATE_DIR": str(state), "PYTHONPATH": str(REPO_ROOT)},
         capture_output=True,
         text=True,
         check=True,

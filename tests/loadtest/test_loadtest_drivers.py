@@ -3,9 +3,8 @@
 import asyncio
 import time
 
-from scripts.loadtest.clients import Reply, SessionFailed
-from scripts.loadtest.conversations import Outgoing, press, say
-from scripts.loadtest.residents import Population, _watch_window, run_idle, run_population
+from tools.loadtest.clients import Outgoing, Reply, SessionFailed, press, say
+from tools.loadtest.residents import Population, _watch_window, run_idle, run_population
 
 
 class FakeBot:

@@ -2,7 +2,7 @@ import json
 from dataclasses import replace
 from pathlib import Path
 
-from scripts.loadtest.report import (
+from tools.loadtest.report import (
     Check,
     Report,
     SoakResult,
@@ -12,8 +12,8 @@ from scripts.loadtest.report import (
     render_markdown,
     write_report,
 )
-from scripts.loadtest.rss import Drift, RssSample
-from scripts.loadtest.stats import Summary
+from tools.loadtest.residents import Summary
+from tools.loadtest.rss import Drift, RssSample
 
 
 def summary(

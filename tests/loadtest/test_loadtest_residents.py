@@ -4,9 +4,8 @@ import statistics
 import pytest
 
 from replies.contact import fallback_message
-from scripts.loadtest.clients import answer_error
-from scripts.loadtest.conversations import PINBOT_SCRIPTS, STOCK_SCRIPTS, Outgoing, Step, press, resolve, say
-from scripts.loadtest.residents import ThinkTime
+from tools.loadtest.clients import PINBOT_SCRIPTS, STOCK_SCRIPTS, Outgoing, Step, answer_error, press, resolve, say
+from tools.loadtest.residents import ThinkTime
 
 
 def test_think_time_is_reproducible_from_the_seed() -> None:

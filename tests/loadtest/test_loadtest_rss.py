@@ -1,6 +1,6 @@
 from pathlib import Path
 
-from scripts.loadtest.rss import (
+from tools.loadtest.rss import (
     ProcessInfo,
     RssSample,
     descendants,
@@ -19,6 +19,7 @@ def test_processes_are_named_by_what_they_are() -> None:
     assert kind_of([".venv-gateway/bin/python", "-m", "gateway"]) == "gateway"
     assert kind_of(["python", "-m", "privacy.logsink", "/tmp/s/log/rasa.log"]) == "log sink rasa.log"
     assert kind_of(["bash", "scripts/run_all.sh"]) == "shell run_all.sh"
+    assert kind_of(["/r/.venv/bin/python", "-m", "launch", "scaled"]) == "launcher"
 
 
 def test_replicas_are_numbered_in_pid_order() -> None:

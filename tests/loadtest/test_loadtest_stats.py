@@ -1,6 +1,6 @@
 import pytest
 
-from scripts.loadtest.stats import Recorder, TurnSample, percentile, summarize
+from tools.loadtest.residents import Recorder, TurnSample, percentile, summarize
 
 
 def test_percentile_interpolates_like_numpy_linear() -> None:

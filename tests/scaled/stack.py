@@ -1,4 +1,4 @@
-"""scripts/run_scaled.sh under test: start it as residents' operators would, talk to it through the gateway, look
+"""``python -m launch scaled`` (make run-scaled) under test: start it as residents' operators would, talk to it through the gateway, look
 into the shared PostgreSQL tracker store and Redis, and check that stopping it leaves nothing behind."""
 
 from __future__ import annotations
@@ -29,6 +29,7 @@ from tests.scaled.services import PostgresCluster
 APOLOGY = apology("unavailable")  # what a resident reads when nothing else could be produced
 
 REPO = Path(__file__).resolve().parents[2]
+RASA_PY = str(REPO / ".venv" / "bin" / "python")
 # The gateway's polite 503 when its shared state (Redis) is down: gateway/app.py, _state_unavailable.
 UNAVAILABLE_TEXT = "ただいまご利用いただけません。"
 # The gateway's 404 for a session it does not know (gateway/webchat.py), e.g. one Redis lost.
@@ -40,7 +41,7 @@ START_TIMEOUT_SECONDS = 600
 # The layout's PostgreSQL login: a role that is not a superuser (tests/scaled/conftest.py creates it).
 APP_ROLE = "pinbot"
 APP_PASSWORD = f"pg pw:@/'{secrets.token_hex(8)}"
-# Secrets no process of the layout may hold, and LINE's, which only the gateway may (scripts/process_env.py).
+# Secrets no process of the layout may hold, and LINE's, which only the gateway may (launch/roles.py).
 FOREIGN_SECRETS = {"OPERATOR_API_TOKEN": secrets.token_hex(16), "DATABASE_URL": "postgres://u:dummy-db-pw@h/db"}
 LINE_SECRETS = {"LINE_CHANNEL_SECRET": secrets.token_hex(16), "LINE_CHANNEL_ACCESS_TOKEN": secrets.token_hex(24)}
 STAFF_TOKEN = secrets.token_hex(20)
@@ -49,7 +50,7 @@ _INHERITED_OUT = ("RASA_URL", "RASA_URLS", "ACTION_ENDPOINT_URL", "TRACKER_DB", 
 
 
 # The secrets each kind of process holds, by name; every other secret planted in its launcher's environment must be
-# missing from its own (/proc/<pid>/environ). scripts/process_env.py enforces this; these lines say it independently.
+# missing from its own (/proc/<pid>/environ). launch/roles.py enforces this; these lines say it independently.
 OWN_SECRETS: Dict[str, frozenset[str]] = {
     "rasa": frozenset({"RASA_AUTH_TOKEN", "PGPASSWORD", "REDIS_PASSWORD"}),
     "actions": frozenset(),
@@ -190,7 +191,7 @@ def process_environ(pid: int) -> Dict[str, str]:
 
 @dataclass
 class ScaledStack:
-    """One scaled layout (scripts/run_scaled.sh) on free ports, on this session's private PostgreSQL and Redis."""
+    """One scaled layout (python -m launch scaled) on free ports, on this session's private PostgreSQL and Redis."""
 
     state_dir: Path
     pg: PostgresCluster
@@ -260,7 +261,7 @@ class ScaledStack:
         self.state_dir.mkdir(parents=True, exist_ok=True)
         stderr = (self.state_dir / "run_scaled.stderr").open("a")
         process = subprocess.Popen(
-            ["bash", str(REPO / "scripts" / "run_scaled.sh")],
+            [RASA_PY, "-m", "launch", "scaled"],
             cwd=REPO,
             env=env or self.env(),
             stdout=subprocess.PIPE,
@@ -283,7 +284,7 @@ class ScaledStack:
             if self.process.poll() is not None or time.monotonic() > deadline:
                 log = self.stderr_text()[-4000:]
                 self.kill()
-                raise RuntimeError(f"run_scaled.sh did not print READY (exit {self.process.returncode}):\n{log}")
+                raise RuntimeError(f"the launcher did not print READY (exit {self.process.returncode}):\n{log}")
         assert f"READY {self.gateway_url}" in self.stdout_lines
 
     def _read_stdout(self, process: "subprocess.Popen[str]") -> None:
@@ -308,7 +309,7 @@ class ScaledStack:
             process.wait(timeout)
         except subprocess.TimeoutExpired:
             self.kill()
-            raise AssertionError(f"run_scaled.sh did not exit within {timeout}s of SIGTERM") from None
+            raise AssertionError(f"the launcher did not exit within {timeout}s of SIGTERM") from None
         leftovers = self.group_members(process.pid, settle=10.0)
         self.kill()
         self.process = None

@@ -1,6 +1,6 @@
-"""Each process gets only its own secrets (scripts/process_env.py), read back from /proc/<pid>/environ.
+"""Each process gets only its own secrets (launch/roles.py), read back from /proc/<pid>/environ.
 
-``make run`` (scripts/run_all.sh) is started for real on free ports with dummy secrets in its environment; the
+``make run`` (python -m launch run) is started for real on free ports with dummy secrets in its environment; the
 scaled layout gets the same check in test_scaled_faults.py. The table itself and the exec are tested directly.
 """
 
@@ -21,7 +21,8 @@ from typing import Dict, Iterator
 
 import pytest
 
-from scripts.process_env import ROLES, environment
+import launch
+from launch.roles import ROLES, environment
 from testkit.services import free_port
 from tests.scaled.stack import (
     FOREIGN_SECRETS,
@@ -71,30 +72,23 @@ def test_whoever_reads_the_scaled_endpoints_keeps_every_variable_they_name() -> 
         assert names <= set(environment(role, {name: "x" for name in names})), role
 
 
-def test_the_command_replaces_the_helper_with_only_its_role_s_environment() -> None:
-    """The launcher's pid becomes the command's (so a script's $! is the server) and its environ is filtered."""
-    env = {**os.environ, **PLANTED, "PYTHONPATH": str(REPO)}
+def test_the_launcher_starts_a_command_with_only_its_role_s_environment(tmp_path: Path) -> None:
+    """What the launcher starts sees only its role's environment (read from inside it); its output goes to its log."""
     script = "import os, sys; sys.stdout.write(str(os.getpid()) + '\\n' + '\\n'.join(sorted(os.environ)))"
-    process = subprocess.Popen(
-        [sys.executable, "-m", "scripts.process_env", "actions", "--", sys.executable, "-c", script],
-        cwd=REPO,
-        env=env,
-        stdout=subprocess.PIPE,
-        text=True,
-    )
-    output, _ = process.communicate(timeout=60)
-    pid, *names = output.splitlines()
+    stack = launch.Stack({**os.environ, **PLANTED, "PYTHONPATH": str(REPO)})
+    stack.start("probe", "actions", [sys.executable, "-c", script], tmp_path / "probe.log", sink=False)
+    process = stack.procs["probe"]
+    assert process.wait(60) == 0
+    pid, *names = (tmp_path / "probe.log").read_text().splitlines()
     assert int(pid) == process.pid
     assert not set(PLANTED) & set(names) and "PYTHONPATH" in names
-    refused = subprocess.run(
-        [sys.executable, "-m", "scripts.process_env", "nobody", "env"], cwd=REPO, capture_output=True, text=True
-    )
-    assert refused.returncode == 2 and "roles:" in refused.stderr
+    with pytest.raises(ValueError, match="unknown role"):
+        stack.start("nobody", "nobody", ["env"], tmp_path / "nobody.log", sink=False)
 
 
 @pytest.fixture(scope="module")
 def run_all(model_path: Path) -> Iterator[Dict[str, int]]:
-    """scripts/run_all.sh (what make run starts) on free ports, with every secret planted; its ports and pgid."""
+    """``python -m launch run`` (what make run starts) on free ports, with every secret planted; its ports and pgid."""
     ports = {"rasa": free_port(), "actions": free_port(), "gateway": free_port()}
     state_dir = Path(tempfile.mkdtemp(prefix="pinbot-secrets-"))
     env = {k: v for k, v in os.environ.items() if k not in ("RASA_URL", "RASA_URLS", "ACTION_ENDPOINT_URL")}
@@ -110,7 +104,7 @@ def run_all(model_path: Path) -> Iterator[Dict[str, int]]:
         PYTHONPATH=str(REPO),
     )
     process = subprocess.Popen(
-        ["bash", str(REPO / "scripts" / "run_all.sh")],
+        [launch.RASA_PY, "-m", "launch", "run"],
         cwd=REPO,
         env=env,
         stdout=subprocess.DEVNULL,
@@ -137,7 +131,7 @@ def _wait_healthy(url: str, process: "subprocess.Popen[bytes]", timeout: float =
     """Until the gateway's /healthz is 200 (it asks Rasa's token-guarded /status, so Rasa has its model)."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        assert process.poll() is None, f"run_all.sh exited with {process.returncode}"
+        assert process.poll() is None, f"the launcher exited with {process.returncode}"
         try:
             with urllib.request.urlopen(url, timeout=2) as response:
                 if response.status == 200:

@@ -1,4 +1,4 @@
-"""scripts/run_scaled.sh refuses to start without PostgreSQL or Redis, naming which one and what to set."""
+"""``python -m launch scaled`` (make run-scaled) refuses to start without PostgreSQL or Redis, naming which one and what to set."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from scripts.scaled_services import redis_env, redis_target
+from launch.services import redis_parts
 from testkit.redis_server import RedisServer
 from testkit.services import free_port, port_open
 from tests.scaled.services import PostgresCluster
@@ -60,13 +60,20 @@ def test_a_database_name_rasa_cannot_create_is_refused(unstarted: ScaledStack) -
 
 
 def test_redis_url_is_the_one_source_of_the_lock_store_settings() -> None:
-    assert redis_env({"REDIS_URL": "redis://:p%40ss%20w@cache.local:6380/2"}) == (
-        "export REDIS_HOST=cache.local\nexport REDIS_PORT=6380\nexport REDIS_DB=2\nexport REDIS_USERNAME=''\n"
-        "export REDIS_PASSWORD='p@ss w'\n"
+    assert redis_parts("redis://:p%40ss%20w@cache.local:6380/2") == {
+        "REDIS_HOST": "cache.local",
+        "REDIS_PORT": "6380",
+        "REDIS_DB": "2",
+        "REDIS_USERNAME": "",
+        "REDIS_PASSWORD": "p@ss w",
+    }
+    parts = redis_parts("redis://127.0.0.1")
+    assert (parts["REDIS_HOST"], parts["REDIS_PORT"], parts["REDIS_DB"], parts["REDIS_PASSWORD"]) == (
+        "127.0.0.1",
+        "6379",
+        "0",
+        "",
     )
-    target = redis_target("redis://127.0.0.1")
-    assert (target.host, target.port, target.db, target.password) == ("127.0.0.1", 6379, 0, "")
-    assert target.display == "127.0.0.1:6379/0"
-    for bad in ("rediss://h:1/0", "unix:///tmp/r.sock", "redis://h:6379/x", "http://h"):
+    for bad in ("rediss://h:1/0", "unix:///tmp/r.sock", "redis://h:6379/x", "http://h", "redis://h:port/0"):
         with pytest.raises(Exception, match="REDIS_URL"):
-            redis_target(bad)
+            redis_parts(bad)

@@ -61,7 +61,7 @@ ASKS_PIN_TYPE = "どの暗証番号ですか"
 ASKS_OTHER_PIN = "利用者証明用電子証明書の暗証番号（数字4桁）はわかりますか"
 CHECKLIST = "【三鷹市】暗証番号の再設定（本人が手続きする場合）"
 MITAKA_PHONE = "0422-29-9191"
-# Seconds a turn's ticket lives in Rasa's lock store (run_scaled.sh's default, set by the stack fixture too).
+# Seconds a turn's ticket lives in Rasa's lock store (the launcher's default, set by the stack fixture too).
 TICKET_LOCK_LIFETIME = 10.0
 SCRIPT = [(FORGOT, ASKS_APPLICANT), (SELF, ASKS_CITY), (CITY, ASKS_PIN_TYPE), (SIGNATURE, ASKS_OTHER_PIN)]
 # Messages answered whatever the dialogue state, none with a number (nothing is redacted from them).
@@ -115,7 +115,7 @@ def test_the_layout_is_what_the_readme_says(stack: ScaledStack) -> None:
     assert stack.database_exists()
     assert f"PostgreSQL database '{stack.database}' at 127.0.0.1:{stack.pg.port}: created" in stack.stdout_lines
     planted = {k: v for k, v in stack.env().items() if k in LAYOUT_SECRETS}
-    # What the script derives from REDIS_URL for Rasa's lock store.
+    # What the launcher derives from REDIS_URL for Rasa's lock store.
     planted["REDIS_PASSWORD"] = stack.redis_server.password
     for i, port in enumerate(stack.rasa_ports):
         env = process_environ(listening_pid(port))

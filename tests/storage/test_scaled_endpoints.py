@@ -1,14 +1,13 @@
 """endpoints.scaled.yml with a least-privilege PostgreSQL role and a Redis that wants a password (and a user).
 
-REDIS_URL is the one Redis setting: scripts/scaled_services.py derives the lock store's REDIS_* variables from it,
-run_scaled.sh ``eval``s them, and Rasa substitutes them into endpoints.scaled.yml. Here the same chain runs against
-the private servers: derivation, shell quoting, Rasa's substitution, then both stores at work.
+REDIS_URL is the one Redis setting: the launcher (launch/services.py) derives the lock store's REDIS_* variables
+from it, and Rasa substitutes them into endpoints.scaled.yml. Here the same chain runs against
+the private servers: derivation, Rasa's substitution, then both stores at work.
 """
 
 from __future__ import annotations
 
 import asyncio
-import subprocess
 from pathlib import Path
 
 import pytest
@@ -19,7 +18,7 @@ from rasa.shared.core.events import ActionExecuted, SessionStarted, UserUttered
 from rasa.shared.core.trackers import DialogueStateTracker
 from rasa.utils.endpoints import read_endpoint_config
 
-from scripts.scaled_services import ServiceError, redis_env, redis_target
+from launch.services import ServiceError, redis_parts
 from storage.redacting_sql import RedactingSQLTrackerStore
 from storage.redis_lock import AtomicRedisLockStore
 from testkit.redis_server import RedisServer
@@ -28,33 +27,21 @@ from tests.scaled.services import PostgresCluster
 REPO = Path(__file__).resolve().parents[2]
 ENDPOINTS = str(REPO / "endpoints.scaled.yml")
 DOMAIN = Domain.from_yaml((REPO / "domain.yml").read_text(encoding="utf-8"))
-DERIVED = ("REDIS_HOST", "REDIS_PORT", "REDIS_DB", "REDIS_USERNAME", "REDIS_PASSWORD")
 
 
-def derived_in_bash(url: str) -> dict[str, str]:
-    """What run_scaled.sh ends up with: redis_env's lines ``eval``ed by bash (given on stdin, as on its pipe)."""
-    script = 'eval "$(cat)"; for name in ' + " ".join(DERIVED) + '; do printf "%s=%s\\0" "$name" "${!name}"; done'
-    shown = subprocess.run(
-        ["bash", "-c", script], input=redis_env({"REDIS_URL": url}), capture_output=True, text=True, check=True
-    ).stdout
-    return dict(item.split("=", 1) for item in shown.split("\0") if item)
-
-
-def test_the_derivation_survives_the_shell_and_never_shows_the_password() -> None:
+def test_the_derivation_keeps_any_password_and_never_shows_it() -> None:
     password = "p@ss w:/'\"$(touch /tmp/x)`x`\\"
     url = f"redis://pinbot:{_quote(password)}@cache.local:6380/3"
-    assert derived_in_bash(url) == {
+    assert redis_parts(url) == {
         "REDIS_HOST": "cache.local",
         "REDIS_PORT": "6380",
         "REDIS_DB": "3",
         "REDIS_USERNAME": "pinbot",
         "REDIS_PASSWORD": password,
     }
-    assert derived_in_bash("redis://127.0.0.1:6379/0")["REDIS_PASSWORD"] == ""
-    target = redis_target(url)
-    assert password not in repr(target) and password not in target.display
+    assert redis_parts("redis://127.0.0.1:6379/0")["REDIS_PASSWORD"] == ""
     with pytest.raises(ServiceError) as refused:
-        redis_target(f"redis://pinbot:{_quote(password)}@cache.local:6380/x")
+        redis_parts(f"redis://pinbot:{_quote(password)}@cache.local:6380/x")
     assert password not in str(refused.value) and _quote(password) not in str(refused.value)
 
 
@@ -85,7 +72,7 @@ def test_both_stores_work_with_least_privilege_logins(
         # The role may connect to its own database only (the fixture revoked PUBLIC's CONNECT elsewhere it can).
         "PG_LOGIN_DB": pg_database,
         "REDIS_KEY_PREFIX_RASA": "pinbottest",
-        **derived_in_bash(server.url),
+        **redis_parts(server.url),
     }
     for name, value in env.items():
         monkeypatch.setenv(name, value)

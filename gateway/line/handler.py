@@ -195,7 +195,11 @@ class LineEventHandler:
         if source.kind == "user":
             done, _ = await asyncio.wait({task}, timeout=self._settings.line_loading_after_seconds)
             if not done:
-                await self._show_loading(source)
+                try:
+                    await self._client.show_loading(source.target, self._loading_seconds)
+                except LineApiError as exc:
+                    # Cosmetic only: the answer still goes out.
+                    log.warning("line loading animation failed: %s", exc)
         try:
             result = await task
         except TurnsBusy:
@@ -207,13 +211,6 @@ class LineEventHandler:
             log.error("line turn failed: %s", describe_exception(exc))
             result = TurnResult(self._turns.fallback(self._municipality), fallback=True)
         return await self._deliver(event, source, to_line(result.messages))
-
-    async def _show_loading(self, source: Source) -> None:
-        try:
-            await self._client.show_loading(source.target, self._loading_seconds)
-        except LineApiError as exc:
-            # Cosmetic only: the answer still goes out.
-            log.warning("line loading animation failed: %s", exc)
 
     async def _deliver(self, event: Event, source: Source, outgoing: list[TextMessage] | str) -> bool:
         """One reply call; a push only when LINE rejected the token and pushes are allowed. True if handled.

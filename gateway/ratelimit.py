@@ -8,10 +8,11 @@ from __future__ import annotations
 
 import ipaddress
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import Any
 
-from limits import RateLimitItemPerSecond
+from limits import RateLimitItem, RateLimitItemPerSecond
 from limits.aio.strategies import MovingWindowRateLimiter
 from limits.errors import StorageError
 from limits.storage import storage_from_string
@@ -20,10 +21,9 @@ from gateway.settings import Settings
 from gateway.state import StateUnavailable
 
 WINDOW_SECONDS = 60
-IPV6_PREFIX = 64
 # Coarser IPv6 prefixes a client also counts against: one subscriber may hold a /56 or a /48 and rotate through its
-# 256 or 65,536 /64s. Each tier has its own, larger limit (see AddressLimiter).
-IPV6_TIERS = (IPV6_PREFIX, 56, 48)
+# 256 or 65,536 /64s. Each tier has its own, larger limit (see Limiter).
+IPV6_TIERS = (64, 56, 48)
 
 
 def address_keys(address: str) -> list[str]:
@@ -54,62 +54,55 @@ def _guarded() -> Iterator[None]:
 
 
 class Limiter:
-    """At most ``limit`` events per key in any window; a refused event is not counted."""
+    """At most ``limit`` events per key in any window; a refused event is not counted.
 
-    def __init__(self, strategy: MovingWindowRateLimiter, name: str, limit: int, window: int = WINDOW_SECONDS) -> None:
-        """Keys are namespaced by ``name``, so two limiters never share one."""
-        self._strategy = strategy
-        self._item = RateLimitItemPerSecond(limit, window)
-        self._name = name
-
-    async def allow(self, key: str) -> bool:
-        """Record an event for ``key`` and tell whether it is within the limit."""
-        with _guarded():
-            return await self._strategy.hit(self._item, self._name, key)
-
-    async def is_exhausted(self, key: str) -> bool:
-        """Whether ``key`` has used up its limit in the current window (nothing is recorded)."""
-        with _guarded():
-            return not await self._strategy.test(self._item, self._name, key)
-
-    async def retry_after(self, key: str) -> int:
-        """Whole seconds until ``key`` may send again (at least 1)."""
-        with _guarded():
-            stats = await self._strategy.get_window_stats(self._item, self._name, key)
-        return 1 if stats.remaining > 0 else max(1, int(stats.reset_time - time.time()) + 1)
-
-
-class AddressLimiter:
-    """A per-address limit that also holds for an IPv6 client's /56 and /48, each with a larger limit.
-
-    An IPv4 address has one tier. An IPv6 address is checked against its /64 (``limit``), then its /56
-    (``limit * factor_56``) and its /48 (``limit * factor_48``), finest first: a refused /64 never counts against
-    its /56 or /48, so one noisy subscriber does not use up its neighbours' larger allowance.
+    With ``factors`` the key is a client address whose IPv6 /56 and /48 also hold, at ``limit`` times each factor.
+    Tiers are checked finest first: a refused /64 never counts against its /56 or /48, so one noisy subscriber does
+    not use up its neighbours' larger allowance. An IPv4 address has one tier.
     """
 
-    def __init__(self, limiter: Callable[[str, int], Limiter], name: str, limit: int, settings: Settings) -> None:
-        """Build one limiter per tier from ``limiter`` (named after ``name``), with the IPv6 factors of ``settings``."""
-        self._tiers = [
-            limiter(name, limit),
-            limiter(f"{name}-v6-56", limit * settings.rate_limit_ipv6_56_factor),
-            limiter(f"{name}-v6-48", limit * settings.rate_limit_ipv6_48_factor),
-        ]
+    def __init__(
+        self,
+        strategy: MovingWindowRateLimiter,
+        name: str,
+        limit: int,
+        window: int = WINDOW_SECONDS,
+        factors: tuple[int, ...] = (),
+    ) -> None:
+        """Keys are namespaced by ``name`` (and the tier), so two limiters never share one."""
+        self._strategy = strategy
+        self._tiers: list[tuple[RateLimitItem, str]] = [(RateLimitItemPerSecond(limit, window), name)]
+        for factor, prefix in zip(factors, IPV6_TIERS[1:], strict=False):
+            self._tiers.append((RateLimitItemPerSecond(limit * factor, window), f"{name}-v6-{prefix}"))
+
+    def _keyed(self, key: str) -> list[tuple[RateLimitItem, str, str]]:
+        keys = address_keys(key) if len(self._tiers) > 1 else [key]
+        return [(item, name, tier_key) for (item, name), tier_key in zip(self._tiers, keys, strict=False)]
 
     async def allow(self, key: str) -> bool:
-        """Record an event for the client address ``key`` in each of its tiers; False when one is full."""
-        for tier, tier_key in zip(self._tiers, address_keys(key), strict=False):
-            if not await tier.allow(tier_key):
-                return False
+        """Record an event for ``key`` in each of its tiers and tell whether it is within the limit."""
+        with _guarded():
+            for item, name, tier_key in self._keyed(key):
+                if not await self._strategy.hit(item, name, tier_key):
+                    return False
         return True
 
+    async def is_exhausted(self, key: str) -> bool:
+        """Whether a tier of ``key`` has used up its limit in the current window (nothing is recorded)."""
+        with _guarded():
+            return not all(
+                [await self._strategy.test(item, name, tier_key) for item, name, tier_key in self._keyed(key)]
+            )
+
     async def retry_after(self, key: str) -> int:
-        """Whole seconds until every tier of the client address ``key`` has room again (at least 1)."""
-        waits = [
-            await tier.retry_after(tier_key)
-            for tier, tier_key in zip(self._tiers, address_keys(key), strict=False)
-            if await tier.is_exhausted(tier_key)
-        ]
-        return max(waits, default=1)
+        """Whole seconds until every tier of ``key`` has room again (at least 1)."""
+        waits = [1]
+        with _guarded():
+            for item, name, tier_key in self._keyed(key):
+                stats = await self._strategy.get_window_stats(item, name, tier_key)
+                if stats.remaining <= 0:
+                    waits.append(int(stats.reset_time - time.time()) + 1)
+        return max(waits)
 
 
 class Limiters:
@@ -117,25 +110,22 @@ class Limiters:
 
     def __init__(self, settings: Settings) -> None:
         """Choose the storage by ``GATEWAY_STATE``; call inside the running event loop (Redis pools bind to it)."""
-        self._settings = settings
-        if settings.gateway_state == "redis":
-            # Same server, prefix and fail-fast timeouts as the rest of the gateway's state (gateway.state).
-            storage = storage_from_string(
-                "async+" + settings.redis_url,
-                implementation="redispy",
-                key_prefix=f"{settings.redis_key_prefix}rl",
-                wrap_exceptions=True,
-                socket_timeout=settings.redis_timeout_seconds,
-                socket_connect_timeout=settings.redis_timeout_seconds,
-            )
-        else:
-            storage = storage_from_string("async+memory://", wrap_exceptions=True)
+        self._factors = (settings.rate_limit_ipv6_56_factor, settings.rate_limit_ipv6_48_factor)
+        # Same server, prefix and fail-fast timeouts as the rest of the gateway's state (gateway.state).
+        redis: dict[str, Any] = dict(
+            implementation="redispy",
+            key_prefix=f"{settings.redis_key_prefix}rl",
+            socket_timeout=settings.redis_timeout_seconds,
+            socket_connect_timeout=settings.redis_timeout_seconds,
+        )
+        uri = "async+" + settings.redis_url if settings.gateway_state == "redis" else "async+memory://"
+        storage = storage_from_string(uri, wrap_exceptions=True, **(redis if settings.gateway_state == "redis" else {}))
         self._strategy = MovingWindowRateLimiter(storage)
 
     def __call__(self, name: str, limit: int) -> Limiter:
         """A limiter named ``name`` allowing ``limit`` events per minute."""
         return Limiter(self._strategy, name, limit)
 
-    def per_address(self, name: str, limit: int) -> AddressLimiter:
-        """An ``AddressLimiter`` with the IPv6 tier factors of the settings."""
-        return AddressLimiter(self, name, limit, self._settings)
+    def per_address(self, name: str, limit: int) -> Limiter:
+        """A per-address limiter with the IPv6 tier factors of the settings."""
+        return Limiter(self._strategy, name, limit, factors=self._factors)

@@ -31,7 +31,7 @@ DEDUPE_TTL_SECONDS = 3 * 24 * 3600.0
 # a redelivery is handled again. Longer than any queue plus turn plus reply.
 CLAIM_TTL_SECONDS = 300.0
 MAX_EVENT_ID = 128
-# Claims belong to the process that made them: a SQLite file has one gateway, so its claims die with it.
+# The value of an event's key while a gateway handles it ("done" once handled).
 CLAIM = "claim:"
 # Deletes a key only if it still holds our token: a claim that expired and was taken by another gateway stays.
 _COMPARE_AND_DELETE = "if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end return 0"
@@ -72,7 +72,8 @@ class SqliteKeyValue:
                 self._conn.execute("PRAGMA journal_mode=WAL")
                 self._conn.execute("PRAGMA synchronous=NORMAL")
             self._conn.executescript(_SCHEMA)
-            self._conn.execute("DELETE FROM kv WHERE key LIKE ?", (CLAIM + "%",))
+            # Claims belong to the process that made them: a SQLite file has one gateway, so its claims die with it.
+            self._conn.execute("DELETE FROM kv WHERE value LIKE ?", (CLAIM + "%",))
         self._restrict_files()
 
     def _restrict_files(self) -> None:
@@ -213,7 +214,7 @@ class Sessions:
 
 
 class EventClaims:
-    """LINE ``webhookEventId`` de-duplication: claimed while being handled, recorded only once handled.
+    """LINE ``webhookEventId`` de-duplication: one key per event, claimed while being handled, then marked done.
 
     "Handled" means answered, or its push fallback tried, or nothing to answer: an event whose reply failed is
     released, so a redelivery of it is processed again instead of being dropped as a duplicate.
@@ -223,34 +224,25 @@ class EventClaims:
         """Handled ids are forgotten after ``ttl_seconds`` (LINE redelivers well within that)."""
         self._kv = kv
         self._ttl = ttl_seconds
-        # Which process holds a claim: a release never drops a claim another gateway made later.
-        self._token = secrets.token_hex(8)
+        # The claim's value names this process: a release never drops a claim another gateway made later.
+        self._token = CLAIM + secrets.token_hex(8)
 
     async def claim(self, event_id: object) -> bool:
         """True if this event should be handled now (neither handled before nor being handled); ids are optional."""
         if not isinstance(event_id, str) or not event_id:
             return True
-        key, now = event_id[:MAX_EVENT_ID], time.time()
-        if await self._kv.get(f"event:{key}", now) is not None:
-            return False
-        if not await self._kv.put(CLAIM + key, self._token, min(CLAIM_TTL_SECONDS, self._ttl), now, only_new=True):
-            return False
-        # "done" writes the id before it drops its claim: a claim won just after another gateway's is checked again.
-        if await self._kv.get(f"event:{key}", now) is not None:
-            await self._kv.delete(CLAIM + key, only_if=self._token)
-            return False
-        return True
+        ttl = min(CLAIM_TTL_SECONDS, self._ttl)
+        return await self._kv.put(f"event:{event_id[:MAX_EVENT_ID]}", self._token, ttl, time.time(), only_new=True)
 
     async def done(self, event_id: object) -> None:
         """Record a claimed event as handled: a later delivery of it is a duplicate."""
         if isinstance(event_id, str) and event_id:
             await self._kv.put(f"event:{event_id[:MAX_EVENT_ID]}", "done", self._ttl, time.time())
-            await self.release(event_id)
 
     async def release(self, event_id: object) -> None:
         """Give a claimed event up unhandled: a redelivery of it will be handled."""
         if isinstance(event_id, str) and event_id:
-            await self._kv.delete(CLAIM + event_id[:MAX_EVENT_ID], only_if=self._token)
+            await self._kv.delete(f"event:{event_id[:MAX_EVENT_ID]}", only_if=self._token)
 
 
 @dataclass

@@ -13,7 +13,7 @@ from starlette.responses import JSONResponse, Response
 
 from gateway.http import NO_STORE, BadJson, BodyTooLarge, client_address, json_error, parse_json, read_body
 from gateway.rasa import PayloadNotOffered
-from gateway.ratelimit import AddressLimiter, Limiter, Limiters, address_key
+from gateway.ratelimit import Limiter, Limiters, address_key
 from gateway.settings import Settings
 from gateway.state import Sessions
 from gateway.turns import TurnsBusy, TurnService
@@ -184,7 +184,7 @@ class WebChat:
             fields = sorted({".".join(str(p) for p in err["loc"]) for err in exc.errors()})
             return json_error(400, "invalid_request", f"項目の値が正しくありません: {', '.join(fields)}")
 
-    async def _too_many(self, limiter: Limiter | AddressLimiter, key: str) -> Response:
+    async def _too_many(self, limiter: Limiter, key: str) -> Response:
         return json_error(
             429,
             "rate_limited",

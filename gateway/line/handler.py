@@ -6,7 +6,7 @@ import asyncio
 import logging
 import math
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from linebot.v3.messaging import TextMessage
 from linebot.v3.webhooks import (
@@ -55,30 +55,19 @@ GROUP_JOIN_REPLY = (
 BUSY_REPLY = "ただいま大変混み合っています。申し訳ありませんが、少し時間をおいてからもう一度お送りください。"
 
 
-@dataclass(frozen=True)
-class Source:
-    """Where an event came from: the push target and, in one-to-one chats, the user to animate."""
+class Source(NamedTuple):
+    """Which chat an event came from: user, group or room, and its LINE id (the push target)."""
 
     kind: str
     target: str
 
-    @classmethod
-    def of(cls, event: Event) -> Source | None:
-        """The typed source of ``event``; None for an unknown or id-less source."""
-        source = getattr(event, "source", None)
-        if isinstance(source, UserSource) and source.user_id:
-            return cls("user", source.user_id)
-        if isinstance(source, GroupSource) and source.group_id:
-            return cls("group", source.group_id)
-        if isinstance(source, RoomSource) and source.room_id:
-            return cls("room", source.room_id)
-        return None
 
-
-def chat_key(event: Event) -> tuple[str, str] | None:
-    """Which chat an event belongs to (its events are handled in order), or None."""
-    source = Source.of(event)
-    return (source.kind, source.target) if source else None
+def chat_key(event: Event) -> Source | None:
+    """Which chat an event belongs to (its events are handled in order); None for an unknown or id-less source."""
+    source = getattr(event, "source", None)
+    kind = {UserSource: "user", GroupSource: "group", RoomSource: "room"}.get(type(source))
+    target = getattr(source, f"{kind}_id", None)
+    return Source(kind, target) if kind and isinstance(target, str) and target else None
 
 
 def _readable(text: str) -> str:
@@ -129,7 +118,7 @@ class LineEventHandler:
     async def handle(self, event: Event) -> bool:
         """Handle one event; True once it is handled (answered, push tried, or nothing to answer)."""
         event_type = getattr(event, "type", None)
-        source = Source.of(event)
+        source = chat_key(event)
         if getattr(event, "mode", None) == EventMode.STANDBY or source is None:
             # In standby another channel owns the chat and our reply token would be useless.
             log.info("line event ignored type=%s source=%s", event_type, "known" if source else "unknown")
@@ -206,7 +195,11 @@ class LineEventHandler:
         if source.kind == "user":
             done, _ = await asyncio.wait({task}, timeout=self._settings.line_loading_after_seconds)
             if not done:
-                await self._show_loading(source)
+                try:
+                    await self._client.show_loading(source.target, self._loading_seconds)
+                except LineApiError as exc:
+                    # Cosmetic only: the answer still goes out.
+                    log.warning("line loading animation failed: %s", exc)
         try:
             result = await task
         except TurnsBusy:
@@ -218,13 +211,6 @@ class LineEventHandler:
             log.error("line turn failed: %s", describe_exception(exc))
             result = TurnResult(self._turns.fallback(self._municipality), fallback=True)
         return await self._deliver(event, source, to_line(result.messages))
-
-    async def _show_loading(self, source: Source) -> None:
-        try:
-            await self._client.show_loading(source.target, self._loading_seconds)
-        except LineApiError as exc:
-            # Cosmetic only: the answer still goes out.
-            log.warning("line loading animation failed: %s", exc)
 
     async def _deliver(self, event: Event, source: Source, outgoing: list[TextMessage] | str) -> bool:
         """One reply call; a push only when LINE rejected the token and pushes are allowed. True if handled.

@@ -18,7 +18,7 @@ from starlette.responses import JSONResponse, Response
 from gateway.http import NO_STORE, BadJson, BodyTooLarge, client_address, json_error, parse_json, read_body
 from gateway.line.handler import LineEventHandler, chat_key
 from gateway.logconfig import RejectionLog, describe_exception
-from gateway.ratelimit import AddressLimiter
+from gateway.ratelimit import Limiter
 from gateway.state import EventClaims, StateUnavailable
 
 log = logging.getLogger(__name__)
@@ -74,7 +74,7 @@ class LineWebhook:
         dedupe: EventClaims,
         runner: BackgroundRunner,
         max_body_bytes: int,
-        bad_signatures: AddressLimiter,
+        bad_signatures: Limiter,
     ) -> None:
         """Wire collaborators; the SDK's parser checks signatures and types events."""
         self._parser = WebhookParser(channel_secret) if channel_secret else None

@@ -208,7 +208,7 @@ def test_redis_keys_expire_by_themselves(redis_server: RedisServer, redis_prefix
     async def body(state: GatewayState, redis: Redis) -> None:
         session = await state.sessions.create("mitaka")
         assert await state.events.claim("E1")
-        claimed_ttl = await redis.ttl(f"{settings.redis_key_prefix}claim:E1")
+        claimed_ttl = await redis.ttl(f"{settings.redis_key_prefix}event:E1")
         await state.events.done("E1")
         p = settings.redis_key_prefix
         ttls = [await redis.ttl(key) for key in (f"{p}session:{session.session_id}", f"{p}event:E1")]

@@ -108,7 +108,8 @@ class Stack:
             for name, url in list(pending.items()):
                 try:
                     with urllib.request.urlopen(url, timeout=2) as response:
-                        pending.pop(name) if response.status == 200 else None
+                        if response.status == 200:
+                            pending.pop(name)
                 except OSError:
                     time.sleep(0.2)
         return not pending
@@ -155,7 +156,8 @@ def start(
         rasa_urls.append(local(env["RASA_HOST"], port))
         urls[name] = f"{rasa_urls[-1]}/status?token={env['RASA_AUTH_TOKEN']}"
     if gateway:
-        env.update(RASA_URLS=",".join(rasa_urls)) if scaled else None
+        if scaled:
+            env["RASA_URLS"] = ",".join(rasa_urls)
         stack.start("gateway", "gateway", [GATEWAY_PY, "-m", "gateway"], log / "gateway.log", sink)
         urls["gateway"] = f"{local(env['GATEWAY_HOST'], env['GATEWAY_PORT'])}/healthz"
     return urls

@@ -1,4 +1,4 @@
-"""Marks the tests that need a trained model, so `make test-unit` can run everything else without one."""
+"""Marks the tests that need a trained model (or train one), so `make test-unit` runs everything else without."""
 
 from __future__ import annotations
 

@@ -205,6 +205,7 @@ def test_the_gateway_directory_and_fallback_know_the_new_city(hoshino_kb: Path) 
     assert fallback_message("hoshino").endswith(PHONE)  # the default directory follows KB_DIR
 
 
+@pytest.mark.model  # trains a small model: make test-model, not test-unit
 def test_a_small_model_trained_on_the_copy_understands_the_new_city(
     copy: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -15,6 +15,9 @@ from pathlib import Path
 import pytest
 import yaml
 
+import launch
+from launch import DEFAULTS, Stack
+
 REPO = Path(__file__).resolve().parents[2]
 
 _LOG_EVERYWHERE = r"""
@@ -97,23 +100,24 @@ def test_the_filter_sits_on_the_root_and_on_every_logger_that_does_not_propagate
         assert "redact" in config["loggers"][name]["filters"], name
 
 
-def _commands(path: Path) -> list[str]:
-    """The commands in a script (backslash-continued lines joined) or the argument lists in a Python file."""
-    text = path.read_text(encoding="utf-8")
-    if path.suffix == ".sh":
-        return text.replace("\\\n", " ").splitlines()
-    return [" ".join(re.findall(r"\"([^\"]*)\"", body)) for body in re.findall(r"\[\s*\n(.*?)\]", text, re.S)]
+class _RecordingStack(Stack):
+    """A Stack that records what it would start instead of starting it."""
+
+    def __init__(self, env: dict[str, str]) -> None:
+        super().__init__(env)
+        self.started: list[tuple[str, str, list[str]]] = []
+
+    def start(self, name: str, role: str, args: list[str], log: Path, sink: bool = True, cwd: Path = REPO) -> None:
+        self.started.append((name, role, args))
 
 
-def test_every_server_is_started_with_the_logging_file() -> None:
-    """Both servers, in every script that starts them (and the e2e launcher), get --logging-config-file."""
-    paths = [*sorted((REPO / "scripts").glob("*.sh")), REPO / "tests" / "e2e" / "stack.py"]
-    launches = [
-        (path.name, command)
-        for path in paths
-        for command in _commands(path)
-        if re.search(r"rasa\b.*\brun actions\b|channels\.cli run\b", command) and not command.lstrip().startswith("#")
-    ]
-    assert len(launches) >= 9, launches
-    for name, command in launches:
-        assert "--logging-config-file logging.yml" in command, f"{name}: {command}"
+@pytest.mark.parametrize("scaled", [False, True], ids=["run", "scaled"])
+def test_every_server_is_started_with_the_logging_file(scaled: bool) -> None:
+    """Both servers, in every layout the one launcher starts (make run, run-scaled, the tests), get the file."""
+    env = {**DEFAULTS, "ENDPOINTS": "endpoints.yml", "RASA_AUTH_TOKEN": "t", "STATE_DIR": "var"}
+    stack = _RecordingStack(env)
+    launch.start(stack, rasa=2 if scaled else 1, actions=2 if scaled else 1, gateway=True, scaled=scaled)
+    servers = [(name, args) for name, role, args in stack.started if role in ("rasa", "actions")]
+    assert len(servers) == (4 if scaled else 2), stack.started
+    for name, args in servers:
+        assert "--logging-config-file logging.yml" in " ".join(args), f"{name}: {args}"

@@ -23,6 +23,12 @@ logger = logging.getLogger(__name__)
 class KnowledgeAction(Action, ABC):
     """An action whose answer is composed from knowledge/; a failure degrades to the city's phone."""
 
+    action_name: str  # what the domain calls it
+
+    def name(self) -> Text:
+        """Name of the action."""
+        return self.action_name
+
     @abstractmethod
     def replies(self, tracker: Tracker) -> tuple[List[Reply], List[Dict[Text, Any]]]:
         """Messages to send and events to return."""

@@ -11,7 +11,7 @@ import datetime as dt
 import functools
 from dataclasses import MISSING, fields, is_dataclass
 from types import MappingProxyType
-from typing import Any, Mapping, Optional, TypeVar, Union, get_args, get_origin, get_type_hints
+from typing import Any, Mapping, Optional, TypeVar, Union, cast, get_args, get_origin, get_type_hints
 
 from kb.ids import APPLICANTS, PROCEDURES, WEEKDAYS
 from kb.models import (
@@ -38,7 +38,7 @@ Sources = Mapping[str, Source]
 
 
 @functools.cache
-def _hints(cls: type) -> dict[str, Any]:
+def _hints(cls: Any) -> dict[str, Any]:
     return get_type_hints(cls)
 
 
@@ -74,7 +74,7 @@ def build(cls: type[T], raw: Mapping[str, Any], sources: Sources, **given: Any) 
     An absent key leaves the field's default; a field without one gets what an empty value converts to (an
     empty tuple, None).
     """
-    hints = _hints(cls)
+    hints = _hints(cast(Any, cls))
     values = dict(given)
     for spec in fields(cls):  # type: ignore[arg-type]
         required = spec.default is MISSING and spec.default_factory is MISSING

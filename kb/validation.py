@@ -193,8 +193,6 @@ def _check_office(office: dict[str, Any], parts: list[Any], rep: _Reporter) -> N
     for j, window in enumerate(office.get("no_pin_service", [])):
         if "from" in window and "to" in window and _minutes(window["from"]) >= _minutes(window["to"]):
             rep.add(parts + ["no_pin_service", j, "to"], "'to' is not after 'from'")
-        if {"nth", "after"} & window.keys() and "days" not in window:
-            rep.add(parts + ["no_pin_service", j], "'nth' or 'after' needs 'days'")
     for j, span in enumerate(office.get("uncertain_days", [])):
         if span["from_day"] > span["to_day"]:
             rep.add(parts + ["uncertain_days", j, "to_day"], "to_day is before from_day")
@@ -228,10 +226,7 @@ def _check_municipality(data: dict[str, Any], stem: str, rep: _Reporter) -> None
                 rep.add(base + ["offices", i], f"office {office_id!r} is not defined under offices")
         for app_id, app in proc["applicants"].items():
             at = base + ["applicants", app_id]
-            partial = app.get("coverage") == "partial"
-            if partial and "coverage_note" not in app:
-                rep.add(at, "coverage: partial needs a coverage_note saying what the page leaves out")
-            if not partial and not app["documents"]:
+            if app.get("coverage") != "partial" and not app["documents"]:
                 rep.add(
                     at + ["documents"],
                     "is empty; if the page lists no documents, set coverage: partial and a coverage_note",

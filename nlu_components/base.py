@@ -9,6 +9,8 @@ from typing import Any, Callable, Dict, Optional, Text, TypeVar
 from rasa.engine.graph import ExecutionContext, GraphComponent
 from rasa.engine.storage.resource import Resource
 from rasa.engine.storage.storage import ModelStorage
+from rasa.shared.nlu.constants import INTENT, INTENT_NAME_KEY, INTENT_RANKING_KEY, PREDICTED_CONFIDENCE_KEY
+from rasa.shared.nlu.training_data.message import Message
 
 logger = logging.getLogger(__name__)
 C = TypeVar("C", bound="CustomComponent")
@@ -75,3 +77,14 @@ class CustomComponent(GraphComponent):
             return
         with self._storage.write_to(self._resource) as directory:
             write(directory / self.stored_as)
+
+
+def force_intent(message: Message, name: str, confidence: float, replaced: frozenset[str] = frozenset()) -> None:
+    """Set intent `name` with `confidence`, ranked first above what the classifiers thought (but `replaced`).
+
+    The classifiers' ranking stays below it, so that logs and evaluation still show the underlying prediction.
+    """
+    forced = {INTENT_NAME_KEY: name, PREDICTED_CONFIDENCE_KEY: confidence}
+    rest = [r for r in message.get(INTENT_RANKING_KEY) or [] if r.get(INTENT_NAME_KEY) not in {name, *replaced}]
+    message.set(INTENT, forced, add_to_output=True)
+    message.set(INTENT_RANKING_KEY, [dict(forced)] + rest, add_to_output=True)

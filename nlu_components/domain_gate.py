@@ -24,7 +24,7 @@ from rasa.shared.nlu.constants import (
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
-from nlu_components.base import CustomComponent
+from nlu_components.base import CustomComponent, force_intent
 
 logger = logging.getLogger(__name__)
 
@@ -166,7 +166,7 @@ class DomainGate(CustomComponent):
             if probability >= self._config["threshold"] and intent.get(INTENT_NAME_KEY) not in set(
                 self._config["protected_intents"]
             ):
-                self._override(message, probability)
+                force_intent(message, self._config["out_of_domain_intent"], probability, frozenset({FALLBACK_INTENT}))
         return messages
 
     def ood_probability(self, message: Message) -> Optional[float]:
@@ -205,15 +205,6 @@ class DomainGate(CustomComponent):
             np.concatenate([values, np.fromiter(counts.values(), dtype=np.float32)]),
             width + len(self._bigrams),
         )
-
-    def _override(self, message: Message, probability: float) -> None:
-        name = self._config["out_of_domain_intent"]
-        forced = {INTENT_NAME_KEY: name, PREDICTED_CONFIDENCE_KEY: probability}
-        rest = [
-            r for r in message.get(INTENT_RANKING_KEY) or [] if r.get(INTENT_NAME_KEY) not in {name, FALLBACK_INTENT}
-        ]
-        message.set(INTENT, forced, add_to_output=True)
-        message.set(INTENT_RANKING_KEY, [dict(forced)] + rest, add_to_output=True)
 
 
 def _classifier_intent(message: Message) -> Dict[Text, Any]:

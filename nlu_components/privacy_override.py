@@ -5,16 +5,10 @@ from __future__ import annotations
 from typing import Any, Dict, List, Optional, Text
 
 from rasa.engine.recipes.default_recipe import DefaultV1Recipe
-from rasa.shared.nlu.constants import (
-    INTENT,
-    INTENT_NAME_KEY,
-    INTENT_RANKING_KEY,
-    PREDICTED_CONFIDENCE_KEY,
-    TEXT,
-)
+from rasa.shared.nlu.constants import TEXT
 from rasa.shared.nlu.training_data.message import Message
 
-from nlu_components.base import CustomComponent
+from nlu_components.base import CustomComponent, force_intent
 from nlu_components.constants import ORIGINAL_TEXT_KEY
 from privacy.redact import INDIVIDUAL_NUMBER_PLACEHOLDER, PIN_PLACEHOLDER
 
@@ -53,18 +47,9 @@ class PrivacyIntentOverride(CustomComponent):
             # The tokenizer may have shortened TEXT; a placeholder past the
             # cut still counts.
             if self.applies_to(message.get(ORIGINAL_TEXT_KEY) or message.get(TEXT)):
-                self._override(message)
+                force_intent(message, self._intent, 1.0)
         return messages
 
     def applies_to(self, text: Optional[str]) -> bool:
         """True if `text` contains one of the privacy placeholders."""
         return isinstance(text, str) and any(p in text for p in self._placeholders)
-
-    def _override(self, message: Message) -> None:
-        forced = {INTENT_NAME_KEY: self._intent, PREDICTED_CONFIDENCE_KEY: 1.0}
-        ranking = message.get(INTENT_RANKING_KEY) or []
-        # Keep what the classifiers thought, after the forced intent, so that
-        # logs and evaluation still show the underlying prediction.
-        rest = [r for r in ranking if r.get(INTENT_NAME_KEY) != self._intent]
-        message.set(INTENT, forced, add_to_output=True)
-        message.set(INTENT_RANKING_KEY, [dict(forced)] + rest, add_to_output=True)

@@ -13,7 +13,7 @@ from rasa_sdk.types import DomainDict
 from actions.context import raw_municipality
 from actions.knowledge import get_kb
 from replies.contact import fallback_message
-from replies.direct import pack_lines
+from replies.layout import pack_lines
 from replies.message import Reply
 from replies.wording import for_residents
 

@@ -47,9 +47,7 @@ def _query(tracker: Tracker) -> Optional[CaseQuery]:
 class ActionAnswerCase(KnowledgeAction):
     """The checklist, the offices that fit now, what changes the visit, contact and source for the diagnosed case."""
 
-    def name(self) -> Text:
-        """Name of the action."""
-        return "action_answer_case"
+    action_name = "action_answer_case"
 
     def replies(self, tracker: Tracker) -> tuple[List[Reply], List[Dict[Text, Any]]]:
         """Compose the case answer, or ask again when the form left something open."""
@@ -62,9 +60,7 @@ class ActionAnswerCase(KnowledgeAction):
 class ActionAnswerCaseDetails(KnowledgeAction):
     """Behind 「手続きの流れと注意」: the page's notes on each document, the steps and the page's notes."""
 
-    def name(self) -> Text:
-        """Name of the action."""
-        return "action_answer_case_details"
+    action_name = "action_answer_case_details"
 
     def replies(self, tracker: Tracker) -> tuple[List[Reply], List[Dict[Text, Any]]]:
         """Details of the case already answered; the menu when there is none."""
@@ -77,9 +73,7 @@ class ActionAnswerCaseDetails(KnowledgeAction):
 class ActionAnswerPinRules(KnowledgeAction):
     """The four PINs, their formats and lock counts, from knowledge/national.yml."""
 
-    def name(self) -> Text:
-        """Name of the action."""
-        return "action_answer_pin_rules"
+    action_name = "action_answer_pin_rules"
 
     def replies(self, tracker: Tracker) -> tuple[List[Reply], List[Dict[Text, Any]]]:
         """Nationwide rules, citing the resident's own page where it states them."""
@@ -89,9 +83,7 @@ class ActionAnswerPinRules(KnowledgeAction):
 class ActionAnswerConvenienceStore(KnowledgeAction):
     """What a convenience-store kiosk can reset, from knowledge/national.yml."""
 
-    def name(self) -> Text:
-        """Name of the action."""
-        return "action_answer_convenience_store"
+    action_name = "action_answer_convenience_store"
 
     def replies(self, tracker: Tracker) -> tuple[List[Reply], List[Dict[Text, Any]]]:
         """Nationwide rules, with the resident's own page where it adds to them."""
@@ -126,10 +118,7 @@ class ActionAnswerOfficeHours(CityQuestionAction):
     """Where and when: the city's offices, hours, special days and whether open now."""
 
     intent = "office_hours"
-
-    def name(self) -> Text:
-        """Name of the action."""
-        return "action_answer_office_hours"
+    action_name = "action_answer_office_hours"
 
     def answer(self, municipality: str, tracker: Tracker) -> List[Reply]:
         """Offices of the city; a weekday named in the question narrows them."""
@@ -142,10 +131,7 @@ class ActionAnswerIdentityDocuments(CityQuestionAction):
     """Which ID documents count, from the city's own lists."""
 
     intent = "identity_documents"
-
-    def name(self) -> Text:
-        """Name of the action."""
-        return "action_answer_identity_documents"
+    action_name = "action_answer_identity_documents"
 
     def answer(self, municipality: str, tracker: Tracker) -> List[Reply]:
         """The rules for the conversation's case and the lists they cite; a button asks for one list (``part``)."""
@@ -158,9 +144,7 @@ class ActionAnswerIdentityDocuments(CityQuestionAction):
 class ActionAnswerContact(KnowledgeAction):
     """Who to call: the city's phone and hours, or every city's when unknown."""
 
-    def name(self) -> Text:
-        """Name of the action."""
-        return "action_answer_contact"
+    action_name = "action_answer_contact"
 
     def replies(self, tracker: Tracker) -> tuple[List[Reply], List[Dict[Text, Any]]]:
         """Contact lines."""
@@ -170,9 +154,7 @@ class ActionAnswerContact(KnowledgeAction):
 class ActionAnswerOutOfScope(KnowledgeAction):
     """A polite 'this bot handles PINs' with the city's contact."""
 
-    def name(self) -> Text:
-        """Name of the action."""
-        return "action_answer_out_of_scope"
+    action_name = "action_answer_out_of_scope"
 
     def replies(self, tracker: Tracker) -> tuple[List[Reply], List[Dict[Text, Any]]]:
         """Out-of-scope notice, pointing where the resident's topic is handled."""

@@ -24,9 +24,7 @@ def municipality_question() -> Reply:
 class ActionAskMunicipality(KnowledgeAction):
     """pin_case_form's question for the city (Rasa runs action_ask_<slot> when the domain has it)."""
 
-    def name(self) -> Text:
-        """Name of the action."""
-        return "action_ask_municipality"
+    action_name = "action_ask_municipality"
 
     def replies(self, tracker: Tracker) -> tuple[List[Reply], List[Dict[Text, Any]]]:
         """The question with the cities of the knowledge base as buttons."""

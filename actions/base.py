@@ -13,7 +13,7 @@ from rasa_sdk.types import DomainDict
 from actions.context import raw_municipality
 from actions.knowledge import get_kb
 from replies.contact import fallback_message
-from replies.direct import pack_lines
+from replies.layout import pack_lines
 from replies.message import Reply
 from replies.wording import for_residents
 
@@ -22,6 +22,12 @@ logger = logging.getLogger(__name__)
 
 class KnowledgeAction(Action, ABC):
     """An action whose answer is composed from knowledge/; a failure degrades to the city's phone."""
+
+    action_name: str  # what the domain calls it
+
+    def name(self) -> Text:
+        """Name of the action."""
+        return self.action_name
 
     @abstractmethod
     def replies(self, tracker: Tracker) -> tuple[List[Reply], List[Dict[Text, Any]]]:

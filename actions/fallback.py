@@ -59,9 +59,7 @@ class ActionDefaultAskAffirmation(Action):
 class ActionDefaultFallback(KnowledgeAction):
     """Last stage: apologise and give the phone number of a person who can help."""
 
-    def name(self) -> Text:
-        """Name of the action."""
-        return "action_default_fallback"
+    action_name = "action_default_fallback"
 
     def failure_events(self) -> List[Dict[Text, Any]]:
         """Forget the misunderstood message even when the contact could not be composed."""

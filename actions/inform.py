@@ -18,9 +18,7 @@ from replies.message import Reply
 class ActionHandleInform(KnowledgeAction):
     """A bare answer outside a case (data/rules/case.yml re-runs the form when a case is under way)."""
 
-    def name(self) -> Text:
-        """Name of the action."""
-        return "action_handle_inform"
+    action_name = "action_handle_inform"
 
     def replies(self, tracker: Tracker) -> tuple[List[Reply], List[Dict[Text, Any]]]:
         """Answer the question that waited for the city, start the case a message names, or ask what the resident needs."""

@@ -151,7 +151,7 @@ class ClosedRule:
     days: Optional[frozenset[int]] = None
     excepts: tuple[DaySelector, ...] = ()
     except_label: Optional[str] = None
-    year_end: Optional["YearEnd"] = None
+    year_end: Optional[YearEnd] = None
 
 
 @dataclass(frozen=True)
@@ -276,7 +276,7 @@ class Applicant:
     documents: tuple[Document, ...]
     steps: tuple[str, ...]
     notes: tuple[str, ...]
-    coverage: str
+    coverage: str = "full"
     visits: Optional[int] = None
     coverage_note: Optional[str] = None
     kb_note: Optional[str] = None
@@ -434,7 +434,7 @@ class National:
     change_at_home: tuple[Fact, ...]
     reset_at_office: tuple[Fact, ...]
     year_end: YearEnd
-    typos: tuple["Typo", ...] = ()
+    typos: tuple[Typo, ...] = ()
 
     def pin(self, pin_id: str) -> Pin:
         """The PIN with this id; raises UnknownIdError."""

@@ -103,21 +103,20 @@ def _read(path: Path, rep: _Reporter) -> Any:
     return data
 
 
-def _walk_sources(node: Any, parts: list[Any]) -> Iterator[tuple[list[Any], str]]:
+def _leaves(node: Any, parts: list[Any]) -> Iterator[tuple[list[Any], Any]]:
+    """Yield (path, value) for every scalar of a parsed file."""
+    if isinstance(node, (dict, list)):
+        for key, value in node.items() if isinstance(node, dict) else enumerate(node):
+            yield from _leaves(value, parts + [key])
+    else:
+        yield parts, node
+
+
+def _walk_sources(node: Any) -> Iterator[tuple[list[Any], str]]:
     """Yield (path, source id) for every `source` / `confirmed_by` reference."""
-    if isinstance(node, dict):
-        for key, value in node.items():
-            if key == "source" and isinstance(value, str):
-                yield parts + [key], value
-            elif key == "confirmed_by" and isinstance(value, list):
-                for i, item in enumerate(value):
-                    if isinstance(item, str):
-                        yield parts + [key, i], item
-            else:
-                yield from _walk_sources(value, parts + [key])
-    elif isinstance(node, list):
-        for i, item in enumerate(node):
-            yield from _walk_sources(item, parts + [i])
+    for parts, value in _leaves(node, []):
+        if isinstance(value, str) and ("source" in parts[-1:] or "confirmed_by" in parts[-2:-1]):
+            yield parts, value
 
 
 def _minutes(text: str) -> int:
@@ -147,7 +146,7 @@ def _check_sources(data: dict[str, Any], rep: _Reporter) -> dict[str, dict[str, 
 
 
 def _check_source_refs(data: Any, sources: dict[str, dict[str, Any]], rep: _Reporter, own: str | None) -> None:
-    for parts, ref in _walk_sources(data, []):
+    for parts, ref in _walk_sources(data):
         if ref not in sources:
             rep.add(parts, f"unknown source {ref!r} (not in knowledge/sources.yml)")
         elif own is not None and sources[ref].get("municipality") != own:
@@ -194,8 +193,6 @@ def _check_office(office: dict[str, Any], parts: list[Any], rep: _Reporter) -> N
     for j, window in enumerate(office.get("no_pin_service", [])):
         if "from" in window and "to" in window and _minutes(window["from"]) >= _minutes(window["to"]):
             rep.add(parts + ["no_pin_service", j, "to"], "'to' is not after 'from'")
-        if {"nth", "after"} & window.keys() and "days" not in window:
-            rep.add(parts + ["no_pin_service", j], "'nth' or 'after' needs 'days'")
     for j, span in enumerate(office.get("uncertain_days", [])):
         if span["from_day"] > span["to_day"]:
             rep.add(parts + ["uncertain_days", j, "to_day"], "to_day is before from_day")
@@ -207,21 +204,10 @@ def _check_office(office: dict[str, Any], parts: list[Any], rep: _Reporter) -> N
 TEMPLATE_PLACEHOLDERS = ("TODO", "__ID__", "__NAME__", "__ALIASES__")
 
 
-def _placeholders(node: Any, parts: list[Any]) -> Iterator[list[Any]]:
-    """Paths of the strings that still hold a placeholder of the city template."""
-    if isinstance(node, dict):
-        for key, value in node.items():
-            yield from _placeholders(value, parts + [key])
-    elif isinstance(node, list):
-        for i, item in enumerate(node):
-            yield from _placeholders(item, parts + [i])
-    elif isinstance(node, str) and any(mark in node for mark in TEMPLATE_PLACEHOLDERS):
-        yield parts
-
-
 def _check_placeholders(data: Any, rep: _Reporter) -> None:
-    for parts in _placeholders(data, []):
-        rep.add(parts, "still a placeholder of the template: write what the city's page says (or remove the field)")
+    for parts, value in _leaves(data, []):
+        if isinstance(value, str) and any(mark in value for mark in TEMPLATE_PLACEHOLDERS):
+            rep.add(parts, "still a placeholder of the template: write what the city's page says (or remove the field)")
 
 
 def _check_municipality(data: dict[str, Any], stem: str, rep: _Reporter) -> None:
@@ -240,10 +226,7 @@ def _check_municipality(data: dict[str, Any], stem: str, rep: _Reporter) -> None
                 rep.add(base + ["offices", i], f"office {office_id!r} is not defined under offices")
         for app_id, app in proc["applicants"].items():
             at = base + ["applicants", app_id]
-            partial = app.get("coverage") == "partial"
-            if partial and "coverage_note" not in app:
-                rep.add(at, "coverage: partial needs a coverage_note saying what the page leaves out")
-            if not partial and not app["documents"]:
+            if app.get("coverage") != "partial" and not app["documents"]:
                 rep.add(
                     at + ["documents"],
                     "is empty; if the page lists no documents, set coverage: partial and a coverage_note",

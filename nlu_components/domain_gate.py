@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import itertools
 import logging
+from pathlib import Path
 from typing import Any, Dict, List, Optional, Sequence, Text, Tuple
 
 import numpy as np
 import scipy.sparse
-from rasa.engine.graph import ExecutionContext, GraphComponent
 from rasa.engine.recipes.default_recipe import DefaultV1Recipe
 from rasa.engine.storage.resource import Resource
 from rasa.engine.storage.storage import ModelStorage
@@ -24,6 +24,8 @@ from rasa.shared.nlu.constants import (
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
+from nlu_components.base import CustomComponent, force_intent
+
 logger = logging.getLogger(__name__)
 
 # Key of the gate's output in /model/parse (also read by tools/nlu_lab to
@@ -35,7 +37,7 @@ FALLBACK_INTENT = "nlu_fallback"
 
 
 @DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER, is_trainable=True)
-class DomainGate(GraphComponent):
+class DomainGate(CustomComponent):
     """Logistic regression on the sentence-level sparse features: out_of_scope vs the rest.
 
     DIET is trained to tell 21 intents apart and spreads its confidence over
@@ -70,55 +72,33 @@ class DomainGate(GraphComponent):
             "protected_intents": ["share_sensitive"],
         }
 
+    stored_as = MODEL_FILE
+    nothing_stored = "no trained weights found; the gate stays open"
+
     def __init__(
         self,
         config: Dict[Text, Any],
-        model_storage: ModelStorage,
-        resource: Resource,
+        model_storage: Optional[ModelStorage] = None,
+        resource: Optional[Resource] = None,
         weights: Optional[np.ndarray] = None,
         bias: float = 0.0,
         idf: Optional[np.ndarray] = None,
         bigrams: Optional[Sequence[str]] = None,
     ) -> None:
         """Stores config and, once trained, the weights and the lemma-pair vocabulary."""
-        self._config = {**self.get_default_config(), **config}
-        self._storage = model_storage
-        self._resource = resource
+        super().__init__(config, model_storage, resource)
         self._weights = weights
         self._bias = bias
         self._idf = idf
         self._bigrams: Dict[str, int] = {pair: i for i, pair in enumerate(bigrams or [])}
 
     @classmethod
-    def create(
-        cls,
-        config: Dict[Text, Any],
-        model_storage: ModelStorage,
-        resource: Resource,
-        execution_context: ExecutionContext,
-    ) -> DomainGate:
-        """Creates an untrained gate."""
-        return cls(config, model_storage, resource)
-
-    @classmethod
-    def load(
-        cls,
-        config: Dict[Text, Any],
-        model_storage: ModelStorage,
-        resource: Resource,
-        execution_context: ExecutionContext,
-        **kwargs: Any,
-    ) -> DomainGate:
-        """Loads the trained weights (an untrained gate if there are none)."""
-        try:
-            with model_storage.read_from(resource) as directory:
-                data = np.load(directory / MODEL_FILE)
-                idf = data["idf"] if "idf" in data.files and data["idf"].size else None
-                bigrams = [str(pair) for pair in data["bigrams"]] if "bigrams" in data.files else []
-                return cls(config, model_storage, resource, data["weights"], float(data["bias"]), idf, bigrams)
-        except (ValueError, FileNotFoundError, OSError):
-            logger.warning("DomainGate: no trained weights found; the gate stays open")
-            return cls(config, model_storage, resource)
+    def stored_kwargs(cls, path: Path) -> Dict[str, Any]:
+        """The trained weights, bias, idf and lemma-pair vocabulary."""
+        data = np.load(path)
+        idf = data["idf"] if "idf" in data.files and data["idf"].size else None
+        bigrams = [str(pair) for pair in data["bigrams"]] if "bigrams" in data.files else []
+        return {"weights": data["weights"], "bias": float(data["bias"]), "idf": idf, "bigrams": bigrams}
 
     def train(self, training_data: TrainingData) -> Resource:
         """Fits the logistic regression on the training examples' sentence features."""
@@ -144,17 +124,11 @@ class DomainGate(GraphComponent):
             self._idf = (np.log((1 + matrix.shape[0]) / (1 + document_frequency)) + 1).astype(np.float32)
         model = LogisticRegression(C=self._config["C"], class_weight="balanced", max_iter=2000)
         model.fit(self._weigh(matrix), np.array(labels))
-        self._weights = model.coef_[0].astype(np.float32)
+        self._weights = weights = model.coef_[0].astype(np.float32)
         self._bias = float(model.intercept_[0])
         idf = self._idf if self._idf is not None else np.zeros(0, dtype=np.float32)
-        with self._storage.write_to(self._resource) as directory:
-            np.savez(
-                directory / MODEL_FILE,
-                weights=self._weights,
-                bias=np.array(self._bias),
-                idf=idf,
-                bigrams=np.array(list(self._bigrams), dtype=str),
-            )
+        bigrams = np.array(list(self._bigrams), dtype=str)
+        self.store(lambda path: np.savez(path, weights=weights, bias=np.array(self._bias), idf=idf, bigrams=bigrams))
         return self._resource
 
     def _weigh(self, matrix: scipy.sparse.csr_matrix) -> scipy.sparse.csr_matrix:
@@ -192,7 +166,7 @@ class DomainGate(GraphComponent):
             if probability >= self._config["threshold"] and intent.get(INTENT_NAME_KEY) not in set(
                 self._config["protected_intents"]
             ):
-                self._override(message, probability)
+                force_intent(message, self._config["out_of_domain_intent"], probability, frozenset({FALLBACK_INTENT}))
         return messages
 
     def ood_probability(self, message: Message) -> Optional[float]:
@@ -231,15 +205,6 @@ class DomainGate(GraphComponent):
             np.concatenate([values, np.fromiter(counts.values(), dtype=np.float32)]),
             width + len(self._bigrams),
         )
-
-    def _override(self, message: Message, probability: float) -> None:
-        name = self._config["out_of_domain_intent"]
-        forced = {INTENT_NAME_KEY: name, PREDICTED_CONFIDENCE_KEY: probability}
-        rest = [
-            r for r in message.get(INTENT_RANKING_KEY) or [] if r.get(INTENT_NAME_KEY) not in {name, FALLBACK_INTENT}
-        ]
-        message.set(INTENT, forced, add_to_output=True)
-        message.set(INTENT_RANKING_KEY, [dict(forced)] + rest, add_to_output=True)
 
 
 def _classifier_intent(message: Message) -> Dict[Text, Any]:

@@ -5,9 +5,9 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+from pathlib import Path
 from typing import Any, Dict, List, Optional, Sequence, Text
 
-from rasa.engine.graph import ExecutionContext, GraphComponent
 from rasa.engine.recipes.default_recipe import DefaultV1Recipe
 from rasa.engine.storage.resource import Resource
 from rasa.engine.storage.storage import ModelStorage
@@ -23,6 +23,7 @@ from rasa.shared.nlu.training_data.training_data import TrainingData
 
 from kb.directory import read_cities
 from kb.paths import default_knowledge_dir
+from nlu_components.base import CustomComponent
 from vocabulary import SLOTS_FILE, Vocabulary, load_vocabulary, match_in
 
 Entity = Dict[Text, Any]
@@ -37,7 +38,7 @@ def knowledge_city_ids() -> List[str]:
 
 
 @DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.ENTITY_EXTRACTOR, is_trainable=True)
-class EntityResolver(GraphComponent):
+class EntityResolver(CustomComponent):
     """Keeps the longest of overlapping same-type entities and drops non-canonical values.
 
     Lookup tables and regexes of one entity type are separate patterns, so
@@ -63,6 +64,9 @@ class EntityResolver(GraphComponent):
             "vocabulary_types": [],
         }
 
+    stored_as = MODEL_FILE
+    nothing_stored = "no city ids or vocabulary in the model; retrain it (make train)."
+
     def __init__(
         self,
         config: Dict[Text, Any],
@@ -72,9 +76,7 @@ class EntityResolver(GraphComponent):
         vocabulary: Optional[Vocabulary] = None,
     ) -> None:
         """Stores the canonical ids per entity type (the cities' ids when known) and the vocabulary."""
-        self._config = {**self.get_default_config(), **config}
-        self._model_storage = model_storage
-        self._resource = resource
+        super().__init__(config, model_storage, resource)
         self._cities: List[str] = list(cities or [])
         self._vocabulary: Vocabulary = dict(vocabulary or {})
         self._allowed: Dict[str, frozenset] = {
@@ -85,17 +87,6 @@ class EntityResolver(GraphComponent):
         if cities_entity:
             # An untrained resolver knows no city: every city value is dropped rather than guessed.
             self._allowed[str(cities_entity)] = frozenset(self._cities)
-
-    @classmethod
-    def create(
-        cls,
-        config: Dict[Text, Any],
-        model_storage: ModelStorage,
-        resource: Resource,
-        execution_context: ExecutionContext,
-    ) -> EntityResolver:
-        """Creates a new component (see parent class for full docstring)."""
-        return cls(config, model_storage, resource)
 
     @classmethod
     def fingerprint_addon(cls, config: Dict[str, Any]) -> Optional[str]:
@@ -125,29 +116,14 @@ class EntityResolver(GraphComponent):
 
     def persist(self) -> None:
         """Write the city ids and the vocabulary into the model."""
-        if self._model_storage is None or self._resource is None:
-            return
-        with self._model_storage.write_to(self._resource) as directory:
-            data = {"cities": self._cities, "vocabulary": self._vocabulary}
-            (directory / MODEL_FILE).write_text(json.dumps(data, ensure_ascii=False), encoding="utf-8")
+        data = json.dumps({"cities": self._cities, "vocabulary": self._vocabulary}, ensure_ascii=False)
+        self.store(lambda path: path.write_text(data, encoding="utf-8"))
 
     @classmethod
-    def load(
-        cls,
-        config: Dict[Text, Any],
-        model_storage: ModelStorage,
-        resource: Resource,
-        execution_context: ExecutionContext,
-        **kwargs: Any,
-    ) -> EntityResolver:
-        """The resolver with the city ids and the vocabulary stored at training time."""
-        try:
-            with model_storage.read_from(resource) as directory:
-                data = json.loads((directory / MODEL_FILE).read_text(encoding="utf-8"))
-        except (ValueError, FileNotFoundError, OSError):
-            logger.warning("EntityResolver: no city ids or vocabulary in the model; retrain it (make train).")
-            data = {}
-        return cls(config, model_storage, resource, data.get("cities"), data.get("vocabulary"))
+    def stored_kwargs(cls, path: Path) -> Dict[str, Any]:
+        """The city ids and the vocabulary stored at training time."""
+        data = json.loads(path.read_text(encoding="utf-8"))
+        return {"cities": data.get("cities"), "vocabulary": data.get("vocabulary")}
 
     def process(self, messages: List[Message]) -> List[Message]:
         """Resolves the entities of each message in place."""

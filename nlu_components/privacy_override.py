@@ -4,19 +4,11 @@ from __future__ import annotations
 
 from typing import Any, Dict, List, Optional, Text
 
-from rasa.engine.graph import ExecutionContext, GraphComponent
 from rasa.engine.recipes.default_recipe import DefaultV1Recipe
-from rasa.engine.storage.resource import Resource
-from rasa.engine.storage.storage import ModelStorage
-from rasa.shared.nlu.constants import (
-    INTENT,
-    INTENT_NAME_KEY,
-    INTENT_RANKING_KEY,
-    PREDICTED_CONFIDENCE_KEY,
-    TEXT,
-)
+from rasa.shared.nlu.constants import TEXT
 from rasa.shared.nlu.training_data.message import Message
 
+from nlu_components.base import CustomComponent, force_intent
 from nlu_components.constants import ORIGINAL_TEXT_KEY
 from privacy.redact import INDIVIDUAL_NUMBER_PLACEHOLDER, PIN_PLACEHOLDER
 
@@ -26,7 +18,7 @@ DEFAULT_PLACEHOLDERS = (INDIVIDUAL_NUMBER_PLACEHOLDER, PIN_PLACEHOLDER)
 
 
 @DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER, is_trainable=False)
-class PrivacyIntentOverride(GraphComponent):
+class PrivacyIntentOverride(CustomComponent):
     """Sets intent `share_sensitive` (confidence 1.0) if the text contains a placeholder.
 
     The redacting channel replaces a PIN / 個人番号 by a placeholder before NLU
@@ -43,21 +35,11 @@ class PrivacyIntentOverride(GraphComponent):
             "intent": SHARE_SENSITIVE_INTENT,
         }
 
-    def __init__(self, config: Dict[Text, Any]) -> None:
+    def __init__(self, config: Dict[Text, Any], *args: Any) -> None:
         """Stores the placeholders to look for and the intent to set."""
-        self._placeholders: List[str] = [p for p in config["placeholders"] if p]
-        self._intent: str = config["intent"]
-
-    @classmethod
-    def create(
-        cls,
-        config: Dict[Text, Any],
-        model_storage: ModelStorage,
-        resource: Resource,
-        execution_context: ExecutionContext,
-    ) -> PrivacyIntentOverride:
-        """Creates a new component (see parent class for full docstring)."""
-        return cls(config)
+        super().__init__(config, *args)
+        self._placeholders: List[str] = [p for p in self._config["placeholders"] if p]
+        self._intent: str = self._config["intent"]
 
     def process(self, messages: List[Message]) -> List[Message]:
         """Overrides the intent of messages that contain a placeholder."""
@@ -65,18 +47,9 @@ class PrivacyIntentOverride(GraphComponent):
             # The tokenizer may have shortened TEXT; a placeholder past the
             # cut still counts.
             if self.applies_to(message.get(ORIGINAL_TEXT_KEY) or message.get(TEXT)):
-                self._override(message)
+                force_intent(message, self._intent, 1.0)
         return messages
 
     def applies_to(self, text: Optional[str]) -> bool:
         """True if `text` contains one of the privacy placeholders."""
         return isinstance(text, str) and any(p in text for p in self._placeholders)
-
-    def _override(self, message: Message) -> None:
-        forced = {INTENT_NAME_KEY: self._intent, PREDICTED_CONFIDENCE_KEY: 1.0}
-        ranking = message.get(INTENT_RANKING_KEY) or []
-        # Keep what the classifiers thought, after the forced intent, so that
-        # logs and evaluation still show the underlying prediction.
-        rest = [r for r in ranking if r.get(INTENT_NAME_KEY) != self._intent]
-        message.set(INTENT, forced, add_to_output=True)
-        message.set(INTENT_RANKING_KEY, [dict(forced)] + rest, add_to_output=True)

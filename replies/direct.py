@@ -11,7 +11,7 @@ from kb.ids import APPLICANT_LABELS, PROCEDURE_LABELS, WEEKDAY_LABELS
 from kb.models import IdCategory, IdDocuments, IdRule, Municipality, Office, Source
 from replies.checklist import cites_letter
 from replies.contact import ask_before_visit, contact_lines, contact_text
-from replies.layout import BUBBLE_CHARS
+from replies.layout import pack, pack_lines
 from replies.message import Button, Reply
 from replies.offices import offices_page
 from replies.sources import source_line
@@ -53,22 +53,6 @@ def _open_on(office: Office, weekday: int) -> bool:
 
 
 MORE_OFFICES = "more"
-
-
-def pack(blocks: List[str], limit: int = BUBBLE_CHARS, joint: str = "\n\n") -> List[str]:
-    """Blocks joined into as few bubbles of at most ``limit`` characters as their order allows."""
-    bubbles: List[str] = []
-    for block in blocks:
-        if bubbles and len(f"{bubbles[-1]}{joint}{block}") <= limit:
-            bubbles[-1] += f"{joint}{block}"
-        else:
-            bubbles.append(block)
-    return bubbles
-
-
-def pack_lines(blocks: List[str], limit: int = BUBBLE_CHARS) -> List[str]:
-    """Like ``pack`` with blocks on consecutive lines (a list that reads as one text)."""
-    return pack(blocks, limit, "\n")
 
 
 def _no_hours_text(municipality: Municipality, offices: List[Office]) -> str:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Callable
+from typing import Callable, Sequence
 
 from kb.ids import WEEKDAY_LABELS
 from kb.models import DaySelector, HoursRule, Office
@@ -14,14 +14,14 @@ def clock(value: dt.time) -> str:
     return f"{value.hour}:{value.minute:02d}"
 
 
-def weekday_label(days: frozenset[int]) -> str:
-    """月曜日〜金曜日 for a run of three or more days, else 土曜日・日曜日."""
+def weekday_label(days: frozenset[int], names: Sequence[str] = WEEKDAY_LABELS) -> str:
+    """月曜日〜金曜日 for a run of three or more days, else 土曜日・日曜日; 毎日 for all seven."""
     ordered = sorted(days)
     if len(ordered) == 7:
         return "毎日"
     if len(ordered) >= 3 and ordered == list(range(ordered[0], ordered[-1] + 1)):
-        return f"{WEEKDAY_LABELS[ordered[0]]}〜{WEEKDAY_LABELS[ordered[-1]]}"
-    return "・".join(WEEKDAY_LABELS[d] for d in ordered)
+        return f"{names[ordered[0]]}〜{names[ordered[-1]]}"
+    return "・".join(names[d] for d in ordered)
 
 
 def selector_label(selector: DaySelector) -> str:
@@ -34,10 +34,10 @@ def selector_label(selector: DaySelector) -> str:
     return base
 
 
-def _period(rule: HoursRule) -> str:
+def _period(rule: HoursRule, reception: str = "（受付は{}まで）") -> str:
     text = f"{clock(rule.open)}〜{clock(rule.close)}"
     if rule.reception_until is not None:
-        text += f"（受付は{clock(rule.reception_until)}まで）"
+        text += reception.format(clock(rule.reception_until))
     return text
 
 
@@ -87,12 +87,7 @@ SHORT_WEEKDAYS = "月火水木金土日"
 
 def short_weekdays(days: frozenset[int]) -> str:
     """月〜金 for a run of three or more days, else 土・日; 毎日 for all seven."""
-    ordered = sorted(days)
-    if len(ordered) == 7:
-        return "毎日"
-    if len(ordered) >= 3 and ordered == list(range(ordered[0], ordered[-1] + 1)):
-        return f"{SHORT_WEEKDAYS[ordered[0]]}〜{SHORT_WEEKDAYS[ordered[-1]]}"
-    return "・".join(SHORT_WEEKDAYS[d] for d in ordered)
+    return weekday_label(days, SHORT_WEEKDAYS)
 
 
 def short_selector(selector: DaySelector) -> str:
@@ -103,10 +98,7 @@ def short_selector(selector: DaySelector) -> str:
 
 
 def _short_period(rule: HoursRule) -> str:
-    text = f"{clock(rule.open)}〜{clock(rule.close)}"
-    if rule.reception_until is not None:
-        text += f"（受付{clock(rule.reception_until)}まで）"
-    return text
+    return _period(rule, "（受付{}まで）")
 
 
 def compact_hours(office: Office) -> str:

@@ -107,3 +107,19 @@ def kept_sources(bubbles: Bubbles) -> List[Source]:
 def texts(bubbles: Bubbles) -> List[str]:
     """The non-empty bubbles' texts."""
     return [text for text in (bubble_text(bubble) for bubble in bubbles) if text]
+
+
+def pack(blocks: List[str], limit: int = BUBBLE_CHARS, joint: str = "\n\n") -> List[str]:
+    """Blocks joined into as few bubbles of at most ``limit`` characters as their order allows."""
+    bubbles: List[str] = []
+    for block in blocks:
+        if bubbles and len(f"{bubbles[-1]}{joint}{block}") <= limit:
+            bubbles[-1] += f"{joint}{block}"
+        else:
+            bubbles.append(block)
+    return bubbles
+
+
+def pack_lines(blocks: List[str], limit: int = BUBBLE_CHARS) -> List[str]:
+    """Like ``pack`` with blocks on consecutive lines (a list that reads as one text)."""
+    return pack(blocks, limit, "\n")

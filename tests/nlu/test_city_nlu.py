@@ -33,13 +33,14 @@ def test_every_city_name_and_alias_maps_to_its_id() -> None:
 
 def test_only_the_generated_file_names_cities_for_the_nlu() -> None:
     """No other data/nlu file carries a city synonym, lookup or regex (the KB is the only place a city is defined)."""
+    cities = read_cities(default_knowledge_dir())
     for path in sorted((repo_root() / "data" / "nlu").glob("*.yml")):
         if path.name == OUTPUT.name:
             continue
         data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
         for item in data.get("nlu", []):
             assert item.get("regex") != "municipality" and item.get("lookup") != "municipality", path
-            assert item.get("synonym") not in read_cities(default_knowledge_dir()), path
+            assert item.get("synonym") not in cities, path
 
 
 def _city_found(text: str) -> set[str]:

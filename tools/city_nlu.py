@@ -107,16 +107,12 @@ def main(argv: list[str] | None = None) -> int:
     """Write the file, or with --check report whether it is up to date."""
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--check", action="store_true", help="exit 1 if the committed file is stale")
-    parser.add_argument(
-        "--knowledge", type=Path, default=None, help="knowledge folder (default: $KB_DIR or ./knowledge)"
-    )
-    parser.add_argument("--out", type=Path, default=None, help=f"output file (default: <repo>/{OUTPUT})")
     args = parser.parse_args(argv)
-    cities = list(read_cities(args.knowledge or default_knowledge_dir()).values())
+    cities = list(read_cities(default_knowledge_dir()).values())
     if not cities:
         print("no readable city file under knowledge/municipalities: run make kb-check", file=sys.stderr)
         return 1
-    target: Path = args.out or repo_root() / OUTPUT
+    target = repo_root() / OUTPUT
     text = render(cities)
     current = target.read_text(encoding="utf-8") if target.exists() else None
     if args.check:

@@ -76,7 +76,6 @@ def main() -> int:
     """Start the servers, record every conversation, write the story files."""
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--model", default=str(REPO / "models" / "pinbot.tar.gz"))
-    parser.add_argument("--out", default=str(REPO / "tests" / "stories"))
     args = parser.parse_args()
     stack = Stack(
         model=Path(args.model),
@@ -93,7 +92,7 @@ def main() -> int:
         stack.start_rasa()
         for group, conversations in groups.items():
             stories = [record(stack, name, turns, menu) for name, turns in conversations]
-            path = Path(args.out) / f"test_{group}.yml"
+            path = REPO / "tests" / "stories" / f"test_{group}.yml"
             path.write_text(HEADER + 'version: "3.1"\nstories:\n' + "\n".join(stories) + "\n", encoding="utf-8")
             print(f"wrote {len(stories)} stories to {path.relative_to(REPO)}")
     finally:

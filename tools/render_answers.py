@@ -337,12 +337,12 @@ def diff(rendered: Dict[str, Rendered], root: Path = GOLDEN) -> List[str]:
     return out
 
 
-def write(rendered: Dict[str, Rendered], root: Path = GOLDEN) -> None:
+def write(rendered: Dict[str, Rendered]) -> None:
     """Replace the golden files with the renderings."""
-    for old in root.rglob("*.txt") if root.exists() else []:
+    for old in GOLDEN.rglob("*.txt") if GOLDEN.exists() else []:
         old.unlink()
     for path, result in rendered.items():
-        target = root / path
+        target = GOLDEN / path
         target.parent.mkdir(parents=True, exist_ok=True)
         target.write_text(result.text, encoding="utf-8")
 
@@ -351,18 +351,17 @@ def main(argv: Optional[List[str]] = None) -> int:
     """Write (default) or check the golden files, then print the length table."""
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--check", action="store_true", help="compare with tests/golden/ instead of writing")
-    parser.add_argument("--out", type=Path, default=GOLDEN, help="folder of the golden files")
     args = parser.parse_args(argv)
     rendered = render_all()
     status = 0
     if args.check:
-        problems = diff(rendered, args.out)
+        problems = diff(rendered)
         for problem in problems:
             print(problem)
         status = 1 if problems else 0
     else:
-        write(rendered, args.out)
-        print(f"wrote {len(rendered)} files under {args.out}")
+        write(rendered)
+        print(f"wrote {len(rendered)} files under {GOLDEN}")
     print(length_table(rendered))
     return status
 

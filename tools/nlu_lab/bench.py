@@ -1,7 +1,7 @@
 """Parse-latency and memory benchmark of a trained model against the issue-3/9 targets (`make bench`).
 
 Loads the model with rasa.core.agent (or talks to a running server with --url), parses every held-out utterance
---rounds times, then the bad inputs, and compares with the sklearn baseline trained and timed in the same run.
+ROUNDS times, then the bad inputs, and compares with the sklearn baseline trained and timed in the same run.
 Prints the figures as Markdown (with --doc also spliced into that file, block 'bench'); exits 1 if a target is missed.
 """
 
@@ -29,6 +29,7 @@ TARGET_P50_MS = 10.0
 # characters) must still be answered within this bound.
 TARGET_BAD_INPUT_MAX_MS = 1000.0
 WARMUP_ROUNDS = 2
+ROUNDS = 3  # passes over the held-out set
 
 # Hostile or odd messages the server must answer without an error; named so that test ids and rows say what each is.
 BAD_INPUTS: Dict[str, str] = {
@@ -59,11 +60,8 @@ def _arguments(argv: Sequence[str]) -> argparse.Namespace:
     add = parser.add_argument
     add("--model", help="model archive (default: newest in models/)")
     add("--url", help="benchmark a running Rasa server instead, e.g. http://127.0.0.1:5005")
-    add("--server-pid", type=int, help="with --url: read the server's RSS from /proc")
     add("--heldout", default="tests/nlu/heldout.yml")
     add("--data", default="data/nlu", help="training data for the sklearn baseline")
-    add("--rounds", type=int, default=3, help="passes over the held-out set")
-    add("--json-out", help="also write the figures as JSON here")
     add("--doc", help="also write the table into this Markdown file (block 'bench')")
     add(
         "--train",
@@ -109,12 +107,12 @@ def _bad_inputs(parse: Parse) -> List[Dict[str, Any]]:
     return rows
 
 
-def _sklearn_baseline(data: str, texts: Sequence[str], rounds: int) -> Dict[str, float]:
+def _sklearn_baseline(data: str, texts: Sequence[str]) -> Dict[str, float]:
     with tempfile.TemporaryDirectory() as tmp:
         artifact, train_seconds = train_sklearn(data, tmp, seed=42)
         parser = SklearnParser(artifact)
     _time_all(parser.parse, texts[:20], 1)
-    return {**latency_metrics(_time_all(parser.parse, texts, rounds)), "train_seconds": train_seconds}
+    return {**latency_metrics(_time_all(parser.parse, texts, ROUNDS)), "train_seconds": train_seconds}
 
 
 def main(argv: Sequence[str]) -> int:
@@ -131,10 +129,10 @@ def main(argv: Sequence[str]) -> int:
         source = args.model or str(models[-1])
         parse = RasaParser(source).parse
     _time_all(parse, texts[:20], WARMUP_ROUNDS)
-    figures: Dict[str, Any] = {"model": source, "latency": latency_metrics(_time_all(parse, texts, args.rounds))}
-    figures["rss_mb"] = rss_mb(args.server_pid if args.url else None)
+    figures: Dict[str, Any] = {"model": source, "latency": latency_metrics(_time_all(parse, texts, ROUNDS))}
+    figures["rss_mb"] = rss_mb()
     figures["bad_inputs"] = _bad_inputs(parse)
-    figures["baseline"] = _sklearn_baseline(str(REPO_ROOT / args.data), texts, args.rounds)
+    figures["baseline"] = _sklearn_baseline(str(REPO_ROOT / args.data), texts)
     train_seconds = None
     if args.train:
         with tempfile.TemporaryDirectory() as tmp:
@@ -151,22 +149,19 @@ def main(argv: Sequence[str]) -> int:
     if train_seconds is not None:
         target = report.TARGET_TRAIN_SECONDS
         checks.append((f"full training ≤ {target:.0f} s", train_seconds <= target))
-    figures["checks"] = dict(checks)
-    table = _markdown(figures, len(texts), args.rounds, checks)
+    table = _markdown(figures, len(texts), checks)
     print(table)
-    if args.json_out:
-        Path(args.json_out).write_text(json.dumps(figures, ensure_ascii=False, indent=1), encoding="utf-8")
     if args.doc:
         report.splice(Path(args.doc), "bench", table)
     return 0 if all(ok for _, ok in checks) else 1
 
 
-def _markdown(figures: Dict[str, Any], n_texts: int, rounds: int, checks: List[Tuple[str, bool]]) -> str:
+def _markdown(figures: Dict[str, Any], n_texts: int, checks: List[Tuple[str, bool]]) -> str:
     """The figures as the 'bench' block of docs/nlu.md writes them."""
     load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
     latency, baseline = figures["latency"], figures["baseline"]
     lines = [
-        f"{report.generated_by('tools.nlu_lab.bench')}: {n_texts} held-out utterances × {rounds} rounds, "
+        f"{report.generated_by('tools.nlu_lab.bench')}: {n_texts} held-out utterances × {ROUNDS} rounds, "
         f"load average {load:.1f} at the end.",
         "",
     ]

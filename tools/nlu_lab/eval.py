@@ -53,7 +53,6 @@ def _arguments(argv: Sequence[str]) -> argparse.Namespace:
         "this pipeline instead of training an NLU-only one",
     )
     add("--ood-block", default="ood", help="doc block that the OOD comparison rewrites")
-    add("--ablation-block", default="ablation", help="doc block that a --variants run rewrites")
     return parser.parse_args(argv)
 
 
@@ -283,7 +282,7 @@ def _write_doc(
         cv_rows = [rows[v] for v in variants if "cv" in rows[v]]
         if cv_rows:
             content += "\n\n" + report.cv_table(cv_rows)
-        report.splice(doc, args.ablation_block, provenance + "\n\n" + content)
+        report.splice(doc, "ablation", provenance + "\n\n" + content)
         return
     report.splice(doc, "comparison", provenance + "\n\n" + report.comparison_table([rows[n] for n in names]))
     main_row = rows.get(MAIN.name)

@@ -73,9 +73,9 @@ def _proc_field(path: str, key: str) -> Optional[str]:
     return None
 
 
-def rss_mb(pid: Optional[int] = None) -> float:
-    """Resident set size of a process (default: this one) now, in MiB (0.0 where /proc is missing)."""
-    value = _proc_field(f"/proc/{pid or 'self'}/status", "VmRSS:")
+def rss_mb() -> float:
+    """Resident set size of this process now, in MiB (0.0 where /proc is missing)."""
+    value = _proc_field("/proc/self/status", "VmRSS:")
     return int(value.split()[0]) / 1024.0 if value else 0.0
 
 

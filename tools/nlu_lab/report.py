@@ -98,19 +98,19 @@ def thresholds_section(choice: Mapping[str, Any], cv_dist: Mapping[str, Any], he
         f"**ambiguity_threshold = {choice['ambiguity_threshold']}** "
         f"(utility {choice['utility']:.3f} vs {choice['utility_no_fallback']:.3f} without fallback).",
         "",
-        "| data | group | n | conf. p5 | conf. p10 | conf. p25 | conf. p50 | margin p5 | margin p10 | share conf.<0.5 | share conf.<0.7 |",
-        "|---|---|---|---|---|---|---|---|---|---|---|",
     ]
+    header = "data|group|n|conf. p5|conf. p10|conf. p25|conf. p50|margin p5|margin p10|share conf.<0.5|share conf.<0.7"
+    rows: List[List[Any]] = []
     for data_name, dist in (("CV (out-of-fold)", cv_dist), ("held-out", heldout_dist)):
         for group, q in dist.items():
             if not q.get("n"):
-                lines.append(f"| {data_name} | {group} | 0 | | | | | | | | |")
+                rows.append([data_name, group, 0, *[""] * 8])
                 continue
             c, m, below = q["confidence"], q["margin"], q["confidence_below"]
-            lines.append(
-                f"| {data_name} | {group} | {q['n']} | {c['p5']:.3f} | {c['p10']:.3f} | {c['p25']:.3f} | {c['p50']:.3f} "
-                f"| {m['p5']:.3f} | {m['p10']:.3f} | {below['0.5']:.2f} | {below['0.7']:.2f} |"
-            )
+            figures = [c[k] for k in ("p5", "p10", "p25", "p50")] + [m["p5"], m["p10"]]
+            rows.append([data_name, group, q["n"], *(f"{f:.3f}" for f in figures)])
+            rows[-1] += [f"{below['0.5']:.2f}", f"{below['0.7']:.2f}"]
+    lines += table(header.split("|"), rows)
     lines += ["", "Utility by threshold (ambiguity fixed at the chosen value):", ""]
     lines += wide(choice["by_threshold"], ("threshold", "threshold", ".2f"), ("utility", "utility", ".3f"))
     lines += ["", "Utility by ambiguity threshold (threshold fixed at the chosen value):", ""]

@@ -14,7 +14,7 @@ from tools.loadtest import targets as tg
 from tools.loadtest.clients import PINBOT_SCRIPTS, STOCK_SCRIPTS, HttpClient, http_session
 from tools.loadtest.report import Report, SoakResult, TargetResult, render_markdown, write_report
 from tools.loadtest.residents import Population, Summary, run_idle, run_population
-from tools.loadtest.rss import Profiler, RssSample, drift, sample_tree
+from tools.loadtest.rss import RssSample, drift, profile, sample_tree
 
 
 @dataclass(frozen=True)
@@ -60,7 +60,7 @@ class Harness:
         settings = {k: str(v) if isinstance(v, Path) else v for k, v in dataclasses.asdict(config).items()}
         started = datetime.now(timezone.utc).astimezone().isoformat(timespec="seconds")
         cpus = len(os.sched_getaffinity(0))
-        self.report = Report(started, tg.rasa_version(), cpus, os.getloadavg(), settings)
+        self.report = Report(started, tg.RASA_VERSION, cpus, os.getloadavg(), settings)
         self.report.notes.extend(tg.layout_env_notes())
         if config.quick:
             self.report.notes.append("--quick: a smoke check of the harness with tiny durations, NOT a measurement")
@@ -79,55 +79,45 @@ class Harness:
 
     def start(self, name: str, result: TargetResult) -> tg.Layout | None:
         """Prepare and start one layout; None (the result says why) when it cannot."""
-        c = self.config
+        c, scaled = self.config, name == "scaled"
         self.log(f"[{name}] starting")
         try:
             if name == "stock":
                 if not tg.stock_is_ready(c.out_dir / "stock"):
-                    self.log(
-                        f"[stock] creating the stock bot in {c.out_dir / 'stock'}: rasa init trains it (minutes, once)"
-                    )
+                    self.log(f"[stock] creating the stock bot in {c.out_dir / 'stock'}: rasa init trains it (minutes)")
                 return tg.start_stock(c.out_dir / "stock", self.logs, os.environ, c.startup_timeout_s)
-            if name == "run":
-                return tg.start_layout("run", self.logs, os.environ, c.startup_timeout_s)
-            replicas = {"RASA_REPLICAS": c.rasa_replicas, "ACTION_REPLICAS": c.action_replicas}
-            if c.scaled_script.is_file() and not self._cleanups:
+            if scaled and c.scaled_script.is_file() and not self._cleanups:
                 # Registered before the start: a half-started layout may already have made its database.
                 self._cleanups += [self.services.drop_database, self.services.delete_redis_keys]
-            given = {k: v for k, v in replicas.items() if v}
-            return tg.start_layout(
-                "scaled", self.logs, os.environ, c.startup_timeout_s, self.services, c.scaled_script, given
-            )
+            replicas = {"RASA_REPLICAS": c.rasa_replicas, "ACTION_REPLICAS": c.action_replicas}
+            given = {k: v for k, v in replicas.items() if v and scaled}
+            script, services = (c.scaled_script, self.services) if scaled else (tg.LAUNCHER, None)
+            return tg.start_layout(name, self.logs, os.environ, c.startup_timeout_s, services, script, given)
         except tg.LayoutFailed as exc:
             result.status = "not available" if str(exc).startswith("not available") else "failed"
             result.reason = str(exc)
-            self.log(
-                f"[{name}] {result.reason if result.reason.startswith(result.status) else f'{result.status}: {exc}'}"
-            )
+            self.log(f"[{name}] {exc if result.reason.startswith(result.status) else f'{result.status}: {exc}'}")
             return None
 
     async def measure(self, name: str) -> TargetResult:
         """Every configured mode against one target, with RSS after the first warm-up and at the end."""
         c, result = self.config, TargetResult(name)
-        layout = self.start(name, result)
-        if layout is None:
+        if (layout := self.start(name, result)) is None:
             return result
         result.notes.extend(layout.notes)
 
         async def after_warmup() -> None:
-            result.rss.setdefault("after_warmup", self.rss(layout, 0.0))
+            result.rss.setdefault("after_warmup", sample_tree(layout.process.pid, layout.stock, 0.0))
 
         try:
             async with http_session(c.timeout_s) as http:
-                client, scripts = (
-                    HttpClient(http, layout.url, layout.surface),
-                    STOCK_SCRIPTS if layout.stock else PINBOT_SCRIPTS,
-                )
+                client = HttpClient(http, layout.url, layout.surface)
+                scripts = STOCK_SCRIPTS if layout.stock else PINBOT_SCRIPTS
                 for mode in c.modes:
                     self.log(f"[{name}] {mode} …")
-                    profiler = Profiler(layout.process.pid, c.out_dir / "profile", f"{name}-{mode}")
                     if c.profile:
-                        self.log(f"[{name}] py-spy on: {', '.join(profiler.start()) or 'nothing (py-spy missing)'}")
+                        attached, stop_profile = profile(layout.process.pid, c.out_dir / "profile", f"{name}-{mode}")
+                        self.log(f"[{name}] py-spy on: {', '.join(attached) or 'nothing (py-spy missing)'}")
                     if mode == "idle":
                         summary = await run_idle(
                             client, scripts, c.idle_turns, c.idle_warmup_turns, c.seed, after_warmup
@@ -136,47 +126,40 @@ class Harness:
                         load = (c.residents, c.think_s) if mode == "residents" else (c.concurrency, 0.0)
                         population = Population(*load, c.warmup_s, c.duration_s, c.seed)
                         summary = await run_population(client, scripts, population, after_warmup)
-                    self.profiles += [profiler.stop()] if c.profile else []
+                    self.profiles += [stop_profile()] if c.profile else []
                     result.modes[mode] = summary
                     self.log(f"[{name}] {mode}: {_one_line(summary)}")
-                    if not layout.process.alive():
-                        raise tg.LayoutFailed(f"{layout.process.name} exited during {mode}")
-            result.rss["end"] = self.rss(layout, 0.0)
+                    if layout.process.poll() is not None:
+                        raise tg.LayoutFailed(f"{name} exited during {mode}")
+            result.rss["end"] = sample_tree(layout.process.pid, layout.stock, 0.0)
         except tg.LayoutFailed as exc:
             result.status, result.reason = "failed", str(exc)
         finally:
-            tg.stop_layout(layout, self.logs)
+            layout.stop()
             self.log(f"[{name}] stopped")
         return result
 
     async def soak(self, name: str) -> SoakResult:
         """Moderate load for a long time; RSS of every process every --rss-interval seconds."""
         c, holder, samples = self.config, TargetResult(name), list[RssSample]()
-        layout = self.start(name, holder)
-        if layout is None:
+        if (layout := self.start(name, holder)) is None:
             return SoakResult(name, None, [], [], c.soak_warmup_s, holder.status, holder.reason)
 
         async def tick(at_s: float) -> None:
-            samples.append(self.rss(layout, at_s))
+            samples.append(sample_tree(layout.process.pid, layout.stock, at_s))
 
         population = Population(c.soak_residents, c.think_s, c.soak_warmup_s, c.soak_s - c.soak_warmup_s, c.seed)
         self.log(f"[{name}] soak: {c.soak_residents} residents, {c.think_s:g} s think, {c.soak_s:g} s …")
         try:
             async with http_session(c.timeout_s) as http:
-                client, scripts = (
-                    HttpClient(http, layout.url, layout.surface),
-                    STOCK_SCRIPTS if layout.stock else PINBOT_SCRIPTS,
-                )
+                client = HttpClient(http, layout.url, layout.surface)
+                scripts = STOCK_SCRIPTS if layout.stock else PINBOT_SCRIPTS
                 summary = await run_population(client, scripts, population, on_tick=tick, tick_s=c.rss_interval_s)
             self.log(f"[{name}] soak: {_one_line(summary)}")
         finally:
-            tg.stop_layout(layout, self.logs)
+            layout.stop()
             self.log(f"[{name}] stopped")
         return SoakResult(name, summary, samples, drift(samples, c.soak_warmup_s), c.soak_warmup_s)
-
-    def rss(self, layout: tg.Layout, at_s: float) -> RssSample:
-        """RSS of the layout's process tree now."""
-        return sample_tree(layout.process.pid, layout.stock, at_s)
 
     def cleanup(self) -> None:
         """Drop the scaled layout's database and Redis keys (once; also after an error or Ctrl-C)."""

@@ -6,7 +6,7 @@ import dataclasses
 import json
 import os
 from collections import Counter
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -157,7 +157,7 @@ def _first_line(text: str) -> str:
     return text.strip().splitlines()[0] if text.strip() else ""
 
 
-def _table(title: str, header: str, align: str, rows: list[list[object]]) -> list[str]:
+def _table(title: str, header: str, align: str, rows: Sequence[Sequence[object]]) -> list[str]:
     """A Markdown table under a heading (nothing when there is no row): the header's cells are split on ``|``."""
     lines = [header, align, *("| " + " | ".join(map(str, row)) + " |" for row in rows)]
     return ["", f"## {title}", "", *lines] if rows else []
@@ -188,7 +188,7 @@ def render_markdown(report: Report) -> str:
             rows.append([t.name, mode, _params(s), s.turns, f"{s.turns_per_s:.2f}", *figures])
     header = "| target | mode | load | turns | turns/s | p50 ms | p95 ms | p99 ms | errors |"
     lines += _table("Turns by target and mode", header, "|---|---|---|---:|---:|---:|---:|---:|---|", rows)
-    checks: list[list[object]] = [
+    checks = [
         [c.name, "–" if c.value is None else f"{c.value:g}", f"{'≤' if c.at_most else '≥'} {c.limit:g}"]
         + [f"**{c.status}**", c.note]
         for c in report.checks()

@@ -149,7 +149,8 @@ def _params(s: Summary) -> str:
     return f"{p.get('residents', 0):g} clients, no think time"
 
 
-def _figures(s: Summary) -> str:
+def figures(s: Summary) -> str:
+    """A summary's latency percentiles and errors in one line."""
     return f"p50 {_ms(s.p50_ms)} ms, p95 {_ms(s.p95_ms)} ms, p99 {_ms(s.p99_ms)} ms, errors {_errors(s)}"
 
 
@@ -184,8 +185,8 @@ def render_markdown(report: Report) -> str:
             why = f"**{t.status}**: {_first_line(t.reason).removeprefix(f'{t.status}: ')}"
             rows.append([t.name, "–", why + " |" * 6])
         for mode, s in t.modes.items() if t.status == "ok" else ():
-            figures = [_ms(s.p50_ms), _ms(s.p95_ms), _ms(s.p99_ms), _errors(s)]
-            rows.append([t.name, mode, _params(s), s.turns, f"{s.turns_per_s:.2f}", *figures])
+            cells = [_ms(s.p50_ms), _ms(s.p95_ms), _ms(s.p99_ms), _errors(s)]
+            rows.append([t.name, mode, _params(s), s.turns, f"{s.turns_per_s:.2f}", *cells])
     header = "| target | mode | load | turns | turns/s | p50 ms | p95 ms | p99 ms | errors |"
     lines += _table("Turns by target and mode", header, "|---|---|---|---:|---:|---:|---:|---:|---|", rows)
     checks = [
@@ -219,7 +220,7 @@ def _soak_lines(soak: SoakResult) -> list[str]:
         return lines + [f"**{soak.status}**: {_first_line(soak.reason)}"]
     lines.append(
         f"{_params(s)} for {s.duration_s:g} s after a {soak.warmup_s:g} s warm-up: {s.turns} turns, "
-        f"{s.turns_per_s:.2f} turns/s, {_figures(s)} (warm-up: {s.warmup_errors}); {len(soak.samples)} RSS samples."
+        f"{s.turns_per_s:.2f} turns/s, {figures(s)} (warm-up: {s.warmup_errors}); {len(soak.samples)} RSS samples."
     )
     rows: list[list[object]] = []
     for d in sorted(soak.drifts, key=lambda d: d.max_change, reverse=True):  # the worst process first
@@ -228,8 +229,8 @@ def _soak_lines(soak: SoakResult) -> list[str]:
             if d.present_at_end
             else "**gone before the end**"
         )
-        figures = [f"{v:.1f}" for v in (d.baseline_mib, d.min_mib, d.max_mib, d.last_mib)]
-        rows.append([d.name, *figures, f"{d.max_change:.1%}", ok])
+        mib = [f"{v:.1f}" for v in (d.baseline_mib, d.min_mib, d.max_mib, d.last_mib)]
+        rows.append([d.name, *mib, f"{d.max_change:.1%}", ok])
     header = "| process | after warm-up MiB | min | max | last | largest change | within 5 % |"
     return lines + _table("", header, "|---|---:|---:|---:|---:|---:|---|", rows)[3:]
 

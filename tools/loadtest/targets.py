@@ -185,15 +185,6 @@ def start_layout(
     return Layout(name, f"http://127.0.0.1:{env['GATEWAY_PORT']}", "gateway", popen, stop, [note])
 
 
-def layout_env_notes() -> list[str]:
-    """What the harness changes in the layouts' environment, for the report."""
-    limits = ", ".join(f"{k}={v}" for k, v in GENEROUS_LIMITS.items())
-    return [
-        f"gateway limits raised so the rate limiter is not what is measured: {limits}",
-        f"PINBOT_NOW={os.environ.get('PINBOT_NOW', PINBOT_NOW)}, GATEWAY_HOST=127.0.0.1, throw-away STATE_DIR",
-    ]
-
-
 class ScaledServices:
     """The machine's PostgreSQL and Redis for the scaled layout, with a database and key prefixes of this run."""
 

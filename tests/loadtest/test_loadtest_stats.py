@@ -1,29 +1,29 @@
 import pytest
 
-from tools.loadtest.residents import Recorder, TurnSample, percentile, summarize
+from tools.loadtest.residents import Recorder, TurnSample, summarize
+
+
+def percentiles(ms: list[float]) -> tuple[float | None, float | None, float | None]:
+    s = summarize([TurnSample(0.0, value / 1000.0) for value in ms], duration_s=1.0)
+    return s.p50_ms, s.p95_ms, s.p99_ms
 
 
 def test_percentile_interpolates_like_numpy_linear() -> None:
-    values = [4.0, 1.0, 3.0, 2.0]  # unsorted on purpose
-    assert percentile(values, 0) == 1.0
-    assert percentile(values, 50) == 2.5
-    assert percentile(values, 100) == 4.0
-    # rank (4 - 1) * 0.95 = 2.85 → 3 + 0.85 * (4 - 3)
-    assert percentile(values, 95) == pytest.approx(3.85)
+    p50, p95, _ = percentiles([40.0, 10.0, 30.0, 20.0])  # unsorted on purpose
+    assert p50 == 25.0
+    # rank (4 - 1) * 0.95 = 2.85 → 30 + 0.85 * (40 - 30)
+    assert p95 == pytest.approx(38.5)
 
 
 def test_percentile_of_one_value_and_of_a_hundred() -> None:
-    assert percentile([7.0], 99) == 7.0
-    hundred = [float(i) for i in range(1, 101)]
-    assert percentile(hundred, 50) == pytest.approx(50.5)
-    assert percentile(hundred, 99) == pytest.approx(99.01)
+    assert percentiles([7.0]) == (7.0, 7.0, 7.0)
+    p50, _, p99 = percentiles([float(i) for i in range(1, 101)])
+    assert p50 == pytest.approx(50.5)
+    assert p99 == pytest.approx(99.0)  # 99.01, rounded to 0.1 ms
 
 
 def test_percentile_refuses_nonsense() -> None:
-    with pytest.raises(ValueError):
-        percentile([], 50)
-    with pytest.raises(ValueError):
-        percentile([1.0], 101)
+    assert percentiles([]) == (None, None, None)  # no turn: no percentile, never an invented 0
 
 
 def test_summary_counts_turns_errors_and_throughput_in_milliseconds() -> None:

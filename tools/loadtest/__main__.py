@@ -1,16 +1,28 @@
-"""``python -m tools.loadtest``: which targets and modes, how much load; one target at a time (docs/loadtest.md)."""
+"""``python -m tools.loadtest``: each target started alone, loaded mode after mode, its memory sampled, then stopped.
+
+Which targets and modes, how much load: the options below; docs/loadtest.md explains them.
+"""
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import dataclasses
+import os
 import signal
 import sys
-from collections.abc import Sequence
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
 from pathlib import Path
+from typing import Any
 
-from tools.loadtest.harness import Config, Harness
-from tools.loadtest.targets import LAUNCHER, REPO
+from tools.loadtest import targets as tg
+from tools.loadtest.clients import PINBOT_SCRIPTS, STOCK_SCRIPTS, HttpClient, http_session
+from tools.loadtest.report import Report, SoakResult, TargetResult, figures, render_markdown, write_report
+from tools.loadtest.residents import Population, run_idle, run_population
+from tools.loadtest.rss import RssSample, drift, profile, sample_tree
 
 TARGETS = ("stock", "run", "scaled")
 MODES = ("idle", "residents", "saturation")
@@ -19,34 +31,176 @@ QUICK = {"duration_s": 3.0, "warmup_s": 1.0, "residents": 4, "think_s": 0.5, "co
 QUICK |= {"idle_warmup_turns": 3, "soak_s": 0.5, "soak_warmup_s": 0.1, "soak_residents": 4, "rss_interval_s": 2.0}
 
 
-# Options with a value: flag, Config field, type, default, help (docs/loadtest.md explains each mode).
-OPTIONS: tuple[tuple[str, str, type, object, str], ...] = (
-    ("--targets", "targets", str, ",".join(TARGETS), "comma-separated: stock,run,scaled"),
-    ("--modes", "modes", str, ",".join(MODES), "comma-separated: idle,residents,saturation"),
-    ("--duration", "duration_s", float, 60.0, "seconds measured per mode (after --warmup)"),
-    ("--warmup", "warmup_s", float, 10.0, "seconds of load before measuring (residents, saturation)"),
-    ("--residents", "residents", int, 40, "simulated residents in the residents mode"),
-    ("--think", "think_s", float, 2.0, "mean think time in seconds (exponential)"),
-    ("--concurrency", "concurrency", int, 16, "closed-loop clients in the saturation mode"),
-    ("--idle-turns", "idle_turns", int, 200, "turns measured in the idle mode"),
-    ("--idle-warmup-turns", "idle_warmup_turns", int, 20, "turns sent before measuring in the idle mode"),
-    ("--timeout", "timeout_s", float, 30.0, "client timeout of one turn, seconds"),
-    ("--startup-timeout", "startup_timeout_s", float, 600.0, "seconds a layout may take to come up"),
-    ("--seed", "seed", int, 1, "seed of script choice and think times"),
-    ("--soak-minutes", "soak_s", float, 10.0, "soak length in minutes, warm-up included"),
-    ("--soak-warmup-minutes", "soak_warmup_s", float, 2.0, "soak warm-up, excluded from the RSS check"),
-    ("--soak-residents", "soak_residents", int, 20, "residents during the soak (think: --think)"),
-    ("--rss-interval", "rss_interval_s", float, 10.0, "seconds between RSS samples in the soak"),
-    ("--scaled-script", "scaled_script", Path, LAUNCHER, "the scaled layout's launcher (or another checkout's)"),
-    ("--rasa-replicas", "rasa_replicas", int, None, "RASA_REPLICAS of the scaled layout (default: its own)"),
-    ("--action-replicas", "action_replicas", int, None, "ACTION_REPLICAS of the scaled layout"),
-    ("--out", "out_dir", Path, REPO / "var" / "loadtest", "where report.md, report.json, logs and the stock bot go"),
-)
-SWITCHES = (
-    ("--soak", "run the soak (only) instead of the comparison"),
-    ("--quick", "tiny durations: a smoke check of the harness, not a measurement"),
-    ("--profile", "py-spy every server process during each mode (profile.md; sampling slows the turns it measures)"),
-)
+def option(flag: str, kind: type | None, default: object, text: str, **more: object) -> Any:
+    """A Config field that is also the command-line option ``flag`` (``kind`` None: a switch)."""
+    given = {"type": kind, "default": default} if kind else {"action": "store_true"}
+    return field(metadata={"flag": flag, "help": text, **given, **more})
+
+
+@dataclass(frozen=True)
+class Config:
+    """Everything a harness run needs, one field per command-line option (its fields are the report's settings)."""
+
+    targets: tuple[str, ...] = option("--targets", str, ",".join(TARGETS), "comma-separated: stock,run,scaled")
+    modes: tuple[str, ...] = option("--modes", str, ",".join(MODES), "comma-separated: idle,residents,saturation")
+    duration_s: float = option("--duration", float, 60.0, "seconds measured per mode (after --warmup)")
+    warmup_s: float = option("--warmup", float, 10.0, "seconds of load before measuring (residents, saturation)")
+    residents: int = option("--residents", int, 40, "simulated residents in the residents mode")
+    think_s: float = option("--think", float, 2.0, "mean think time in seconds (exponential)")
+    concurrency: int = option("--concurrency", int, 16, "closed-loop clients in the saturation mode")
+    idle_turns: int = option("--idle-turns", int, 200, "turns measured in the idle mode")
+    idle_warmup_turns: int = option("--idle-warmup-turns", int, 20, "turns sent before measuring in the idle mode")
+    timeout_s: float = option("--timeout", float, 30.0, "client timeout of one turn, seconds")
+    startup_timeout_s: float = option("--startup-timeout", float, 600.0, "seconds a layout may take to come up")
+    seed: int = option("--seed", int, 1, "seed of script choice and think times")
+    soak: bool = option("--soak", None, False, "run the soak (only) instead of the comparison")
+    soak_target: str = option("--soak-target", str, "scaled", "layout soaked (default scaled)", choices=TARGETS)
+    soak_s: float = option("--soak-minutes", float, 10.0, "soak length in minutes, warm-up included")
+    soak_warmup_s: float = option("--soak-warmup-minutes", float, 2.0, "soak warm-up, excluded from the RSS check")
+    soak_residents: int = option("--soak-residents", int, 20, "residents during the soak (think: --think)")
+    rss_interval_s: float = option("--rss-interval", float, 10.0, "seconds between RSS samples in the soak")
+    scaled_script: Path = option("--scaled-script", Path, tg.LAUNCHER, "the scaled layout's launcher (or another's)")
+    rasa_replicas: int | None = option("--rasa-replicas", int, None, "RASA_REPLICAS of the scaled layout")
+    action_replicas: int | None = option("--action-replicas", int, None, "ACTION_REPLICAS of the scaled layout")
+    out_dir: Path = option("--out", Path, tg.REPO / "var" / "loadtest", "where report.md, report.json, logs go")
+    quick: bool = option("--quick", None, False, "tiny durations: a smoke check of the harness, not a measurement")
+    profile: bool = option("--profile", None, False, "py-spy every server during each mode (profile.md; slows turns)")
+
+
+class Harness:
+    """Runs the configured targets one at a time (never two layouts at once: they would share the 2 cores)."""
+
+    def __init__(self, config: Config, log: Callable[[str], None] = print) -> None:
+        """A report with the machine's facts; nothing starts yet."""
+        self.config, self.log, self.logs = config, log, config.out_dir / "logs"
+        # Unique per run: names the scaled layout's database and Redis keys, so runs never share state.
+        self.services = tg.ScaledServices(os.environ, f"{os.getpid()}_{int(time.time())}")
+        self._cleanups: list[Callable[[], str]] = []
+        self.profiles: list[str] = []
+        self.samples: list[RssSample] = []  # the soak's RSS samples
+        settings = {k: str(v) if isinstance(v, Path) else v for k, v in dataclasses.asdict(config).items()}
+        started = datetime.now(timezone.utc).astimezone().isoformat(timespec="seconds")
+        cpus = len(os.sched_getaffinity(0))
+        self.report = Report(started, tg.RASA_VERSION, cpus, os.getloadavg(), settings)
+        limits = ", ".join(f"{k}={v}" for k, v in tg.GENEROUS_LIMITS.items())
+        self.report.notes += [
+            f"gateway limits raised so the rate limiter is not what is measured: {limits}",
+            f"PINBOT_NOW={os.environ.get('PINBOT_NOW', tg.PINBOT_NOW)}, GATEWAY_HOST=127.0.0.1, throw-away STATE_DIR",
+        ]
+        if config.quick:
+            self.report.notes.append("--quick: a smoke check of the harness with tiny durations, NOT a measurement")
+
+    async def run(self) -> None:
+        """The comparison (every target × every mode), or the soak alone with --soak."""
+        if self.report.busy_machine:
+            self.log(
+                f"WARNING: 1-minute load average {self.report.load_average[0]:.2f} > 0.5 at start: other work is "
+                "running and will distort the figures"
+            )
+        if self.config.soak:
+            self.report.soak = await self.soak(self.config.soak_target)
+        for name in () if self.config.soak else self.config.targets:
+            self.report.targets.append(await self.measure(name))
+
+    def start(self, name: str, result: TargetResult) -> tg.Layout | None:
+        """Prepare and start one layout; None (the result says why) when it cannot."""
+        c, scaled = self.config, name == "scaled"
+        self.log(f"[{name}] starting")
+        try:
+            if name == "stock":
+                if not tg.stock_is_ready(c.out_dir / "stock"):
+                    self.log(f"[stock] creating the stock bot in {c.out_dir / 'stock'}: rasa init trains it (minutes)")
+                return tg.start_stock(c.out_dir / "stock", self.logs, os.environ, c.startup_timeout_s)
+            if scaled and c.scaled_script.is_file() and not self._cleanups:
+                # Registered before the start: a half-started layout may already have made its database.
+                self._cleanups += [self.services.drop_database, self.services.delete_redis_keys]
+            replicas = {"RASA_REPLICAS": c.rasa_replicas, "ACTION_REPLICAS": c.action_replicas}
+            given = {k: v for k, v in replicas.items() if v and scaled}
+            script, services = (c.scaled_script, self.services) if scaled else (tg.LAUNCHER, None)
+            return tg.start_layout(name, self.logs, os.environ, c.startup_timeout_s, services, script, given)
+        except tg.LayoutFailed as exc:
+            result.status = "not available" if str(exc).startswith("not available") else "failed"
+            result.reason = str(exc)
+            self.log(f"[{name}] {exc if result.reason.startswith(result.status) else f'{result.status}: {exc}'}")
+            return None
+
+    async def measure(self, name: str, soak: bool = False) -> TargetResult:
+        """Every configured mode (or the soak) against one target, with RSS after the first warm-up and at the end."""
+        c, result = self.config, TargetResult(name)
+        if (layout := self.start(name, result)) is None:
+            return result
+        result.notes.extend(layout.notes)
+
+        async def after_warmup() -> None:
+            result.rss.setdefault("after_warmup", sample_tree(layout.process.pid, layout.stock, 0.0))
+
+        async def tick(at_s: float) -> None:
+            self.samples.append(sample_tree(layout.process.pid, layout.stock, at_s))
+
+        try:
+            async with http_session(c.timeout_s) as http:
+                client = HttpClient(http, layout.url, layout.surface)
+                scripts = STOCK_SCRIPTS if layout.stock else PINBOT_SCRIPTS
+                for mode in ("soak",) if soak else c.modes:
+                    self.log(f"[{name}] {mode} …")
+                    if c.profile:
+                        attached, stop_profile = profile(layout.process.pid, c.out_dir / "profile", f"{name}-{mode}")
+                        self.log(f"[{name}] py-spy on: {', '.join(attached) or 'nothing (py-spy missing)'}")
+                    if mode == "idle":
+                        turns = (c.idle_turns, c.idle_warmup_turns, c.seed)
+                        summary = await run_idle(client, scripts, *turns, after_warmup)
+                    else:
+                        on_tick = tick if soak else None
+                        population = self.population(mode)
+                        summary = await run_population(
+                            client, scripts, population, after_warmup, on_tick, c.rss_interval_s
+                        )
+                    self.profiles += [stop_profile()] if c.profile else []
+                    result.modes[mode] = summary
+                    self.log(
+                        f"[{name}] {mode}: {summary.turns} turns, {summary.turns_per_s} turns/s, {figures(summary)}"
+                    )
+                    if layout.process.poll() is not None:
+                        raise tg.LayoutFailed(f"{name} exited during {mode}")
+            result.rss["end"] = sample_tree(layout.process.pid, layout.stock, 0.0)
+        except tg.LayoutFailed as exc:
+            result.status, result.reason = "failed", str(exc)
+        finally:
+            layout.stop()
+            self.log(f"[{name}] stopped")
+        return result
+
+    def population(self, mode: str) -> Population:
+        """Who talks in a mode: residents with think time, a closed loop (saturation), or the soak's residents."""
+        c = self.config
+        if mode == "soak":
+            return Population(c.soak_residents, c.think_s, c.soak_warmup_s, c.soak_s - c.soak_warmup_s, c.seed)
+        # saturation: a closed loop, each client sends its next turn as soon as the last is answered
+        load = (c.residents, c.think_s) if mode == "residents" else (c.concurrency, 0.0)
+        return Population(*load, c.warmup_s, c.duration_s, c.seed)
+
+    async def soak(self, name: str) -> SoakResult:
+        """Moderate load for a long time; RSS of every process every --rss-interval seconds."""
+        result, warmup_s = await self.measure(name, soak=True), self.config.soak_warmup_s
+        if (summary := result.modes.get("soak")) is None:
+            return SoakResult(name, None, [], [], warmup_s, result.status, result.reason)
+        return SoakResult(name, summary, self.samples, drift(self.samples, warmup_s), warmup_s)
+
+    def cleanup(self) -> None:
+        """Drop the scaled layout's database and Redis keys (once; also after an error or Ctrl-C)."""
+        while self._cleanups:
+            outcome = self._cleanups.pop(0)()
+            self.log(f"[scaled] {outcome}")
+            self.report.notes.append(f"cleanup: {outcome}")
+
+    def write(self) -> tuple[Path, Path]:
+        """Print the Markdown report and write report.md and report.json (and profile.md with --profile)."""
+        paths = write_report(self.report, self.config.out_dir)
+        if self.profiles:
+            (self.config.out_dir / "profile.md").write_text("\n".join(self.profiles), encoding="utf-8")
+            print(f"profiles: {self.config.out_dir / 'profile.md'}")
+        print(f"\n{render_markdown(self.report)}\nwritten: {paths[0]} and {paths[1]}")
+        return paths
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -55,11 +209,8 @@ def build_parser() -> argparse.ArgumentParser:
         prog="python -m tools.loadtest",
         description="Load test: the stock `rasa init` bot, `make run` and `make run-scaled`, in one run.",
     )
-    for flag, dest, kind, default, text in OPTIONS:
-        p.add_argument(flag, dest=dest, type=kind, default=default, help=text)
-    for flag, text in SWITCHES:
-        p.add_argument(flag, action="store_true", help=text)
-    p.add_argument("--soak-target", default="scaled", choices=TARGETS, help="layout soaked (default scaled)")
+    for f in dataclasses.fields(Config):
+        p.add_argument(f.metadata["flag"], dest=f.name, **{k: v for k, v in f.metadata.items() if k != "flag"})
     return p
 
 

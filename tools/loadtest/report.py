@@ -6,7 +6,7 @@ import dataclasses
 import json
 import os
 from collections import Counter
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -43,24 +43,15 @@ class Check:
 
 def ratio(numerator: float | None, denominator: float | None) -> float | None:
     """The quotient numerator / denominator, or None when either is missing or the denominator is 0."""
-    if numerator is None or not denominator:
-        return None
-    return round(numerator / denominator, 3)
+    return None if numerator is None or not denominator else round(numerator / denominator, 3)
 
 
 def evaluate_checks(results: Mapping[str, Mapping[str, Summary]]) -> list[Check]:
     """The issue's ratios and limits from the run's summaries (results[target][mode])."""
-
-    def get(target: str, mode: str) -> Summary | None:
-        return results.get(target, {}).get(mode)
-
-    def figure(target: str, mode: str, name: str) -> float | None:
-        return getattr(get(target, mode), name, None)
-
-    idle = ratio(figure("run", "idle", "p50_ms"), figure("stock", "idle", "p50_ms"))
-    saturated = ratio(figure("scaled", "saturation", "turns_per_s"), figure("stock", "saturation", "turns_per_s"))
-    scaled_sat, stock_sat = get("scaled", "saturation"), get("stock", "saturation")
-    note = ""
+    stock, run, scaled = ({} if (r := results.get(t)) is None else r for t in ("stock", "run", "scaled"))
+    idle = ratio(*(getattr(t.get("idle"), "p50_ms", None) for t in (run, stock)))
+    saturated = ratio(*(getattr(t.get("saturation"), "turns_per_s", None) for t in (scaled, stock)))
+    scaled_sat, stock_sat, note = scaled.get("saturation"), stock.get("saturation"), ""
     if scaled_sat and stock_sat and scaled_sat.params.get("residents") != stock_sat.params.get("residents"):
         note = "different concurrency for the two targets"
     elif scaled_sat and scaled_sat.errors:
@@ -69,13 +60,11 @@ def evaluate_checks(results: Mapping[str, Mapping[str, Summary]]) -> list[Check]
         Check("make run idle p50 / stock idle p50", idle, IDLE_P50_RATIO_MAX, at_most=True),
         Check("run-scaled saturated turns/s / stock saturated turns/s", saturated, 1.0, at_most=False, note=note),
     ]
-    for target in ("scaled", "run"):
-        s = get(target, "residents")
-        notes = []
+    for target, modes in (("scaled", scaled), ("run", run)):
+        notes, s = [], modes.get("residents")
         if s and (s.params.get("residents") != ISSUE_RESIDENTS or s.params.get("think_s") != ISSUE_THINK_S):
-            notes.append(
-                f"measured at {s.params['residents']:g} residents / {s.params['think_s']:g} s think, not the issue's 40 / 2 s"
-            )
+            load = f"{s.params['residents']:g} residents / {s.params['think_s']:g} s think"
+            notes.append(f"measured at {load}, not the issue's 40 / 2 s")
         notes += [f"{s.errors} errors"] if s and s.errors else []
         value = s.p95_ms if s else None
         checks.append(Check(f"{target} residents p95 (ms)", value, RESIDENTS_P95_MAX_MS, True, "; ".join(notes)))
@@ -160,54 +149,57 @@ def _params(s: Summary) -> str:
     return f"{p.get('residents', 0):g} clients, no think time"
 
 
+def figures(s: Summary) -> str:
+    """A summary's latency percentiles and errors in one line."""
+    return f"p50 {_ms(s.p50_ms)} ms, p95 {_ms(s.p95_ms)} ms, p99 {_ms(s.p99_ms)} ms, errors {_errors(s)}"
+
+
 def _first_line(text: str) -> str:
     return text.strip().splitlines()[0] if text.strip() else ""
 
 
-def _table(title: str, header: str, align: str, rows: list[str]) -> list[str]:
-    return ["", f"## {title}", "", header, align, *rows] if rows else []
+def _table(title: str, header: str, align: str, rows: Sequence[Sequence[object]]) -> list[str]:
+    """A Markdown table under a heading (nothing when there is no row): the header's cells are split on ``|``."""
+    lines = [header, align, *("| " + " | ".join(map(str, row)) + " |" for row in rows)]
+    return ["", f"## {title}", "", *lines] if rows else []
 
 
 def render_markdown(report: Report) -> str:
     """The report as Markdown: machine, per target & mode, checks, RSS, soak, notes."""
     la = " / ".join(f"{x:.2f}" for x in report.load_average)
-    lines = ["# Load test report", "", f"Started {report.started_at} · Rasa {report.rasa_version} · nproc "]
-    lines[-1] += f"{report.nproc} · load average at start (1/5/15 min) {la}"
-    lines.append("")
+    lines = ["# Load test report", ""]
+    lines += [
+        f"Started {report.started_at} · Rasa {report.rasa_version} · nproc {report.nproc} · load average at start"
+    ]
+    lines[-1] += f" (1/5/15 min) {la}"
     if report.busy_machine:
         lines += [
+            "",
             f"> **WARNING: the 1-minute load average at start was {report.load_average[0]:.2f} (> {BUSY_LOAD_AVERAGE}). "
             f"Other work was running on this {report.nproc}-core machine: every figure below is distorted. Re-run on a "
             "quiet machine before quoting them.**",
-            "",
         ]
-    rows = []
+    rows: list[list[object]] = []
     for t in report.targets:
         if t.status != "ok":
-            rows.append(
-                f"| {t.name} | – | **{t.status}**: {_first_line(t.reason).removeprefix(f'{t.status}: ')} | | | | | | |"
-            )
+            why = f"**{t.status}**: {_first_line(t.reason).removeprefix(f'{t.status}: ')}"
+            rows.append([t.name, "–", why + " |" * 6])
         for mode, s in t.modes.items() if t.status == "ok" else ():
-            rows.append(
-                f"| {t.name} | {mode} | {_params(s)} | {s.turns} | {s.turns_per_s:.2f} | {_ms(s.p50_ms)} | "
-                f"{_ms(s.p95_ms)} | {_ms(s.p99_ms)} | {_errors(s)} |"
-            )
+            cells = [_ms(s.p50_ms), _ms(s.p95_ms), _ms(s.p99_ms), _errors(s)]
+            rows.append([t.name, mode, _params(s), s.turns, f"{s.turns_per_s:.2f}", *cells])
     header = "| target | mode | load | turns | turns/s | p50 ms | p95 ms | p99 ms | errors |"
-    lines += _table("Turns by target and mode", header, "|---|---|---|---:|---:|---:|---:|---:|---|", rows)[1:]
+    lines += _table("Turns by target and mode", header, "|---|---|---|---:|---:|---:|---:|---:|---|", rows)
     checks = [
-        f"| {c.name} | {'–' if c.value is None else f'{c.value:g}'} | {'≤' if c.at_most else '≥'} {c.limit:g} | "
-        f"**{c.status}** | {c.note} |"
+        [c.name, "–" if c.value is None else f"{c.value:g}", f"{'≤' if c.at_most else '≥'} {c.limit:g}"]
+        + [f"**{c.status}**", c.note]
         for c in report.checks()
     ]
-    lines += _table(
-        "Checks (issue 11)", "| check | measured | target | result | note |", "|---|---:|---|---|---|", checks
-    )
-    rss = []
+    header = "| check | measured | target | result | note |"
+    lines += _table("Checks (issue 11)", header, "|---|---:|---|---|---|", checks)
+    rss: list[list[object]] = []
     for t in report.targets:
-        warm, end = t.rss.get("after_warmup"), t.rss.get("end")
-        for name in dict.fromkeys([*(warm.mib if warm else {}), *(end.mib if end else {})]):
-            before, after = (sample.mib.get(name) if sample else None for sample in (warm, end))
-            rss.append(f"| {t.name} | {name} | {_ms(before)} | {_ms(after)} |")
+        warm, end = (t.rss[k].mib if k in t.rss else {} for k in ("after_warmup", "end"))
+        rss += [[t.name, name, _ms(warm.get(name)), _ms(end.get(name))] for name in dict.fromkeys([*warm, *end])]
     header = "| target | process | after warm-up | at the end |"
     lines += _table("Resident memory (VmRSS, MiB)", header, "|---|---|---:|---:|", rss)
     lines += _soak_lines(report.soak) if report.soak is not None else []
@@ -216,8 +208,7 @@ def render_markdown(report: Report) -> str:
         lines += [f"- {t.name}: {note}" for note in t.notes]
         if t.status != "ok" and "\n" in t.reason:
             lines.append(f"- {t.name} {t.status}: see report.json and var/loadtest/logs/")
-        missed = sum((Counter(s.missed_buttons) for s in t.modes.values()), Counter[str]())
-        if missed:
+        if missed := sum((Counter(s.missed_buttons) for s in t.modes.values()), Counter[str]()):
             listed = ", ".join(f"「{title}」 {count}×" for title, count in sorted(missed.items()))
             lines.append(f"- {t.name}: scripted buttons the bot did not offer (typed instead): {listed}")
     return "\n".join(lines + [f"- {note}" for note in report.notes]) + "\n"
@@ -229,18 +220,19 @@ def _soak_lines(soak: SoakResult) -> list[str]:
         return lines + [f"**{soak.status}**: {_first_line(soak.reason)}"]
     lines.append(
         f"{_params(s)} for {s.duration_s:g} s after a {soak.warmup_s:g} s warm-up: {s.turns} turns, "
-        f"{s.turns_per_s:.2f} turns/s, p50 {_ms(s.p50_ms)} ms, p95 {_ms(s.p95_ms)} ms, p99 {_ms(s.p99_ms)} ms, "
-        f"errors {_errors(s)} (warm-up: {s.warmup_errors}); {len(soak.samples)} RSS samples."
+        f"{s.turns_per_s:.2f} turns/s, {figures(s)} (warm-up: {s.warmup_errors}); {len(soak.samples)} RSS samples."
     )
-    lines += ["", "| process | after warm-up MiB | min | max | last | largest change | within 5 % |"]
-    lines.append("|---|---:|---:|---:|---:|---:|---|")
+    rows: list[list[object]] = []
     for d in sorted(soak.drifts, key=lambda d: d.max_change, reverse=True):  # the worst process first
-        ok = "yes" if d.max_change <= SOAK_RSS_DRIFT_MAX else "**no**"
-        lines.append(
-            f"| {d.name} | {d.baseline_mib:.1f} | {d.min_mib:.1f} | {d.max_mib:.1f} | {d.last_mib:.1f} | "
-            f"{d.max_change:.1%} | {ok if d.present_at_end else '**gone before the end**'} |"
+        ok = (
+            ("yes" if d.max_change <= SOAK_RSS_DRIFT_MAX else "**no**")
+            if d.present_at_end
+            else "**gone before the end**"
         )
-    return lines
+        mib = [f"{v:.1f}" for v in (d.baseline_mib, d.min_mib, d.max_mib, d.last_mib)]
+        rows.append([d.name, *mib, f"{d.max_change:.1%}", ok])
+    header = "| process | after warm-up MiB | min | max | last | largest change | within 5 % |"
+    return lines + _table("", header, "|---|---:|---:|---:|---:|---:|---|", rows)[3:]
 
 
 def write_report(report: Report, out_dir: Path) -> tuple[Path, Path]:

@@ -6,6 +6,7 @@ import asyncio
 import dataclasses
 import math
 import random
+import statistics
 import time
 from collections import Counter
 from collections.abc import Awaitable, Callable, Sequence
@@ -27,16 +28,6 @@ class TurnSample:
     started: float
     latency: float
     error: str | None = None
-
-
-def percentile(values: Sequence[float], q: float) -> float:
-    """The q-th percentile (0..100) with linear interpolation between closest ranks (numpy's default method)."""
-    if not values or not 0.0 <= q <= 100.0:
-        raise ValueError(f"percentile {q} of {len(values)} values")
-    ordered = sorted(values)
-    rank = (len(ordered) - 1) * q / 100.0
-    low, high = math.floor(rank), math.ceil(rank)
-    return ordered[low] + (ordered[high] - ordered[low]) * (rank - low)
 
 
 @dataclass(frozen=True)
@@ -70,12 +61,15 @@ class Summary:
 def summarize(samples: Sequence[TurnSample], duration_s: float, params: dict[str, float] | None = None) -> Summary:
     """Summarise the samples of one measurement window of ``duration_s`` seconds."""
     ms = [s.latency * 1000.0 for s in samples]
+    # numpy's default percentile (linear between closest ranks); one value is every percentile of itself.
+    cuts = statistics.quantiles(ms * 2 if len(ms) == 1 else ms, n=100, method="inclusive") if ms else None
+    p50, p95, p99 = (round(cuts[q - 1], 1) if cuts else None for q in (50, 95, 99))
     kinds = Counter(s.error for s in samples if s.error is not None)
-    p50, p95, p99 = (round(percentile(ms, q), 1) if ms else None for q in (50, 95, 99))
     throughput = round(len(samples) / duration_s, 2) if duration_s > 0 else 0.0
-    errors = sum(kinds.values())
-    kinds_sorted, kept = dict(sorted(kinds.items())), dict(params or {})
-    return Summary(len(samples), round(duration_s, 2), throughput, p50, p95, p99, errors, kinds_sorted, kept)
+    errors, kinds_sorted = sum(kinds.values()), dict(sorted(kinds.items()))
+    return Summary(
+        len(samples), round(duration_s, 2), throughput, p50, p95, p99, errors, kinds_sorted, dict(params or {})
+    )
 
 
 class Recorder:
@@ -83,7 +77,7 @@ class Recorder:
 
     def __init__(self) -> None:
         """No window yet: everything is warm-up."""
-        self.window: tuple[float, float] | None = None
+        self.window = (math.inf, math.inf)
         self.samples: list[TurnSample] = []
         self.other_errors: Counter[str] = Counter()  # errors outside turns (a session that could not be created)
         self.conversations, self.warmup_errors = 0, 0
@@ -95,25 +89,25 @@ class Recorder:
 
     def in_window(self, when: float) -> bool:
         """Whether a turn started at ``when`` is measured."""
-        return self.window is not None and self.window[0] <= when < self.window[1]
+        return self.window[0] <= when < self.window[1]
 
     def add(self, sample: TurnSample, missed_button: str | None = None) -> None:
         """Keep the sample if it started inside the window (``missed_button``: a scripted button not offered)."""
         if self.in_window(sample.started):
             self.samples.append(sample)
             self.missed_buttons.update([missed_button] if missed_button is not None else [])
-        elif sample.error is not None and (self.window is None or sample.started < self.window[0]):
-            self.warmup_errors += 1
+        elif sample.error is not None:
+            self.add_error(sample.started, sample.error)
 
     def add_conversation(self, when: float) -> None:
         """Count a conversation opened at ``when`` if inside the window."""
         self.conversations += self.in_window(when)
 
     def add_error(self, when: float, kind: str) -> None:
-        """Count an error that is not a turn (e.g. session creation) if it happened inside the window."""
+        """Count an error that is not a turn (e.g. session creation) if inside the window; warm-up errors apart."""
         if self.in_window(when):
             self.other_errors[kind] += 1
-        elif self.window is None or when < self.window[0]:
+        elif when < self.window[0]:
             self.warmup_errors += 1
 
     def summary(self, duration_s: float, params: dict[str, float] | None = None) -> Summary:

@@ -7,15 +7,15 @@ import re
 import signal
 import subprocess
 from collections import Counter
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from subprocess import DEVNULL
 
 PROC = Path("/proc")
 # Short-lived helpers (readiness probes, sleeps): not part of the layout's footprint.
 TRANSIENT = frozenset({"curl", "sleep", "sed", "cat", "head", "od", "tr", "pkill", "seq", "env", "psql", "redis-cli"})
 PY_SPY = Path(__file__).resolve().parents[2] / ".venv-tools" / "bin" / "py-spy"
-PROFILED_KINDS = ("rasa replica", "action server", "gateway")
 SAMPLES_PER_SECOND = 250
 _LINE = re.compile(r":\d+\)$")  # "handle (rasa/core/processor.py:123)": a function, whatever line ran
 
@@ -50,14 +50,10 @@ def all_processes(proc: Path = PROC) -> list[ProcessInfo]:
 
 def descendants(root: int, processes: Iterable[ProcessInfo]) -> list[ProcessInfo]:
     """The root and everything below it, in pid order."""
-    processes = list(processes)
-    found, queue = [p for p in processes if p.pid == root], [root]
-    while queue:
-        parent = queue.pop()
-        children = [p for p in processes if p.ppid == parent]
-        found += children
-        queue += [child.pid for child in children]
-    return sorted(found, key=lambda p: p.pid)
+    processes, tree = list(processes), {root}
+    while below := {p.pid for p in processes if p.ppid in tree} - tree:
+        tree |= below
+    return sorted((p for p in processes if p.pid in tree), key=lambda p: p.pid)
 
 
 def rss_kib(pid: int, proc: Path = PROC) -> int | None:
@@ -149,48 +145,38 @@ def drift(samples: Sequence[RssSample], warmup_s: float) -> list[Drift]:
     return result
 
 
-class Profiler:
-    """py-spy (tools venv) on each Rasa, action-server and gateway process under ``root``, from outside, until stopped."""
+def profile(root: int, out_dir: Path, label: str) -> tuple[list[str], Callable[[], str]]:
+    """py-spy (tools venv) from outside on each server process under ``root``: their names, and the call that stops it.
 
-    def __init__(self, root: int, out_dir: Path, label: str) -> None:
-        """Nothing is attached until ``start``."""
-        self.root, self.out_dir, self.label = root, out_dir, label
-        self._running: list[tuple[str, Path, subprocess.Popen[bytes]]] = []
+    Stopping returns Markdown tables of each process's busiest functions (docs/performance.md).
+    """
+    tree = descendants(root, all_processes()) if PY_SPY.is_file() else []
+    names, spies = name_processes(tree), list[tuple[str, Path, subprocess.Popen[bytes]]]()
+    out_dir.mkdir(parents=True, exist_ok=True)
+    for info in (info for info in tree if kind_of(info.cmdline) in ("rasa replica", "action server", "gateway")):
+        out = out_dir / f"{label}-{names[info.pid].replace(' ', '_')}.txt"
+        command = [str(PY_SPY), "record", "--pid", str(info.pid), "--format", "raw", "--nonblocking", "--rate"]
+        command += [str(SAMPLES_PER_SECOND), "--output", str(out)]
+        spies.append((names[info.pid], out, subprocess.Popen(command, stdout=DEVNULL, stderr=DEVNULL)))
 
-    def start(self) -> list[str]:
-        """Attach to every profiled process; returns their names (empty when py-spy is missing)."""
-        tree = descendants(self.root, all_processes()) if PY_SPY.is_file() else []
-        names = name_processes(tree)
-        self.out_dir.mkdir(parents=True, exist_ok=True)
-        for info in (info for info in tree if kind_of(info.cmdline) in PROFILED_KINDS):
-            output = self.out_dir / f"{self.label}-{names[info.pid].replace(' ', '_')}.txt"
-            command = [str(PY_SPY), "record", "--pid", str(info.pid), "--format", "raw", "--nonblocking", "--rate"]
-            command += [str(SAMPLES_PER_SECOND), "--output", str(output)]
-            spy = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-            self._running.append((names[info.pid], output, spy))
-        return [name for name, _, _ in self._running]
-
-    def stop(self, top: int = 15) -> str:
-        """Stop sampling (py-spy writes its file on SIGINT); Markdown tables of each process's busiest functions."""
-        lines = [f"### Profile: {self.label.replace('-', ', ', 1)} mode", ""]
-        for name, output, spy in self._running:
-            spy.send_signal(signal.SIGINT)
+    def stop() -> str:
+        lines = [f"### Profile: {label.replace('-', ', ', 1)} mode", ""]
+        for name, out, spy in spies:
+            spy.send_signal(signal.SIGINT)  # py-spy writes its file on SIGINT
             try:
                 spy.wait(timeout=30)
             except subprocess.TimeoutExpired:
                 spy.kill()
-                spy.wait()
-            if output.is_file():
-                lines += summarize(name, output.read_text(encoding="utf-8", errors="replace"), top)
-        self._running.clear()
+            lines += hot_functions(name, out.read_text(errors="replace")) if out.is_file() else []
         return "\n".join(lines)
 
+    return [name for name, _, _ in spies], stop
 
-def summarize(name: str, collapsed: str, top: int = 15) -> list[str]:
+
+def hot_functions(name: str, collapsed: str, top: int = 15) -> list[str]:
     """A process's busiest functions from py-spy's raw output (``frame;frame;frame count`` per line), as Markdown."""
     # Per function, the share of samples it was on the stack (inclusive) and at the top (self); self first.
-    inclusive: Counter[str] = Counter()
-    own: Counter[str] = Counter()
+    inclusive, own = Counter[str](), Counter[str]()
     for line in collapsed.splitlines():
         stack, _, count = line.rpartition(" ")
         frames = [_LINE.sub(")", frame) for frame in stack.split(";") if frame]
@@ -198,14 +184,11 @@ def summarize(name: str, collapsed: str, top: int = 15) -> list[str]:
             inclusive.update(dict.fromkeys(frames, int(count)))
             own[frames[-1]] += int(count)
     total = sum(own.values()) or 1
-    chosen = [function for function, _ in own.most_common(top)]
-    chosen += [function for function, _ in inclusive.most_common() if function not in chosen][
-        : max(0, top - len(chosen))
-    ]
+    chosen = list(dict.fromkeys(f for f, _ in own.most_common(top) + inclusive.most_common()))[:top]
     lines = [f"**{name}**: {sum(own.values())} busy samples at {SAMPLES_PER_SECOND}/s", ""]
     lines += ["| function | inclusive | self |", "|---|---:|---:|"]
-    for function in sorted(chosen, key=lambda f: -inclusive[f]):
-        lines.append(
-            f"| `{function}` | {round(inclusive[function] / total, 3):.1%} | {round(own[function] / total, 3):.1%} |"
-        )
+    lines += [
+        f"| `{f}` | {inclusive[f] / total:.1%} | {own[f] / total:.1%} |"
+        for f in sorted(chosen, key=lambda f: -inclusive[f])
+    ]
     return lines + [""]

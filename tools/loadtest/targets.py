@@ -6,7 +6,6 @@ The stock bot runs in a ``launch.Stack`` of its own; the others are ``python -m 
 from __future__ import annotations
 
 import contextlib
-import importlib.metadata
 import os
 import re
 import secrets
@@ -15,9 +14,11 @@ import signal
 import subprocess
 import tempfile
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+
+from rasa.version import __version__ as RASA_VERSION
 
 import launch
 
@@ -26,13 +27,9 @@ LAUNCHER = REPO / "launch" / "__main__.py"
 PINBOT_NOW = "2026-11-24T10:00:00+09:00"
 # The load test measures the bot, not the gateway's flood protection: limits far above any load generated here
 # (every simulated resident connects from 127.0.0.1, one client address for the gateway's per-client cap).
-GENEROUS_LIMITS = {
-    "RATE_LIMIT_SESSION_PER_MINUTE": "1000000",
-    "RATE_LIMIT_IP_PER_MINUTE": "1000000",
-    "RATE_LIMIT_SESSIONS_PER_IP_PER_MINUTE": "1000000",
-    "MAX_TURNS_IN_FLIGHT": "100000",
-    "MAX_TURNS_PER_CLIENT": "100000",
-}
+GENEROUS_LIMITS = dict.fromkeys(
+    ("RATE_LIMIT_SESSION_PER_MINUTE", "RATE_LIMIT_IP_PER_MINUTE", "RATE_LIMIT_SESSIONS_PER_IP_PER_MINUTE"), "1000000"
+) | dict.fromkeys(("MAX_TURNS_IN_FLIGHT", "MAX_TURNS_PER_CLIENT"), "100000")
 # Left over from the caller's shell, these would point our servers at someone else's (or a stale) setup.
 STALE = ("RASA_URL", "RASA_URLS", "TRACKER_DB", "ENDPOINTS", "ACTION_ENDPOINT_URL", "GATEWAY_DB_PATH")
 STALE_SECRETS = ("RASA_AUTH_TOKEN", "GATEWAY_SECRET", "LINE_CHANNEL_SECRET", "LINE_CHANNEL_ACCESS_TOKEN")
@@ -45,73 +42,21 @@ class LayoutFailed(Exception):
     """A layout could not be prepared or did not come up; the message says why (with its log's tail)."""
 
 
-class Launched:
-    """``python -m launch …`` of one layout in a session of its own (Ctrl-C reaches the harness, which stops it)."""
-
-    def __init__(self, name: str, command: list[str], cwd: Path, env: Mapping[str, str], log: Path) -> None:
-        """Start ``command``, its output into ``log``."""
-        self.name, self.log_path = name, log
-        log.parent.mkdir(parents=True, exist_ok=True)
-        with log.open("ab") as out:
-            self.popen = subprocess.Popen(
-                command, cwd=cwd, env=dict(env), stdout=out, stderr=out, start_new_session=True
-            )
-
-    @property
-    def pid(self) -> int:
-        """The launcher's pid: every process of the layout is below it."""
-        return self.popen.pid
-
-    def alive(self) -> bool:
-        """Whether the launcher still runs."""
-        return self.popen.poll() is None
-
-    def ready(self) -> bool:
-        """Whether the launcher printed ``READY <url>``: every server answers."""
-        return any(line.startswith("READY ") for line in self.log_tail(10**6).splitlines())
-
-    def stop(self) -> None:
-        """SIGTERM (the launcher stops its servers in order), then SIGKILL to whatever is left of its group."""
-        self.popen.terminate()
-        try:
-            self.popen.wait(60)
-        except subprocess.TimeoutExpired:
-            pass
-        with contextlib.suppress(ProcessLookupError, PermissionError):
-            os.killpg(self.popen.pid, signal.SIGKILL)
-        self.popen.wait()
-
-    def log_tail(self, lines: int = 30) -> str:
-        """The last lines of the launcher's output, for an error message."""
-        return "\n".join(self.log_path.read_text(encoding="utf-8", errors="replace").splitlines()[-lines:])
-
-
-class StockBot(launch.Stack):
-    """The stock bot, started by the launcher's Stack (role ``stock``: no secret, not our PYTHONPATH)."""
-
-    name = "stock"
-
-    @property
-    def pid(self) -> int:
-        """The stock Rasa server's pid."""
-        return self.procs["stock"].pid
-
-    def alive(self) -> bool:
-        """Whether the stock Rasa server still runs."""
-        return "stock" in self.procs and self.procs["stock"].poll() is None
-
-
 @dataclass
 class Layout:
-    """A running layout: the URL residents talk to, which API that is (rest or gateway), and its processes."""
+    """A running layout: the URL residents talk to, its API (rest or gateway), its root process, how to stop it."""
 
     name: str
     url: str
     surface: str
-    process: Launched | StockBot
-    stock: bool = False
+    process: subprocess.Popen[bytes]  # the launcher (or the stock Rasa server): the layout's processes are below it
+    stop: Callable[[], None]
     notes: list[str] = field(default_factory=list)
-    state_dir: Path | None = None
+
+    @property
+    def stock(self) -> bool:
+        """Whether this is the stock bot (Rasa's REST channel, its own scripts)."""
+        return self.surface == "rest"
 
 
 def base_env(environ: Mapping[str, str]) -> dict[str, str]:
@@ -120,25 +65,17 @@ def base_env(environ: Mapping[str, str]) -> dict[str, str]:
     return {**env, "RASA_TELEMETRY_ENABLED": "false", "TF_CPP_MIN_LOG_LEVEL": env.get("TF_CPP_MIN_LOG_LEVEL", "2")}
 
 
-def rasa_version() -> str:
-    """The version of the Rasa this harness runs with (the same virtualenv as the servers)."""
-    try:
-        return importlib.metadata.version("rasa")
-    except importlib.metadata.PackageNotFoundError:
-        return "unknown"
-
-
 def stock_is_ready(stock_dir: Path) -> bool:
     """Whether the stock project exists, was made by this Rasa version, and has a trained model."""
     marker = stock_dir / STOCK_MARKER
-    made = marker.is_file() and marker.read_text().strip() == rasa_version()
+    made = marker.is_file() and marker.read_text().strip() == RASA_VERSION
     return made and any((stock_dir / "models").glob("*.tar.gz"))
 
 
 def start_stock(stock_dir: Path, logs: Path, environ: Mapping[str, str], timeout_s: float) -> Layout:
     """Create and train ``rasa init --no-prompt`` once (reused while Rasa's version is the same), then run it."""
     # Outside this repository's PYTHONPATH: the stock bot must not see our components or actions.
-    bot = StockBot({k: v for k, v in base_env(environ).items() if k != "PYTHONPATH"})
+    bot = launch.Stack({k: v for k, v in base_env(environ).items() if k != "PYTHONPATH"})
     logs.mkdir(parents=True, exist_ok=True)
     try:
         if not stock_is_ready(stock_dir):
@@ -146,14 +83,13 @@ def start_stock(stock_dir: Path, logs: Path, environ: Mapping[str, str], timeout
             stock_dir.mkdir(parents=True)
             init = [launch.RASA, "init", "--no-prompt", "--init-dir", str(stock_dir)]
             bot.start("stock-init", "stock", init, logs / "stock-init.log", sink=False, cwd=stock_dir)
-            deadline = time.monotonic() + 3 * timeout_s  # rasa init trains for minutes on 2 busy cores
-            while bot.procs["stock-init"].poll() is None and time.monotonic() < deadline:
-                time.sleep(1.0)
+            with contextlib.suppress(subprocess.TimeoutExpired):  # rasa init trains for minutes on 2 busy cores
+                bot.procs["stock-init"].wait(3 * timeout_s)
             code = bot.procs["stock-init"].poll()
             bot.stop("stock-init")
             if code != 0 or not any((stock_dir / "models").glob("*.tar.gz")):
                 raise LayoutFailed(f"rasa init --no-prompt failed (exit {code}); see {logs / 'stock-init.log'}")
-            (stock_dir / STOCK_MARKER).write_text(rasa_version() + "\n")
+            (stock_dir / STOCK_MARKER).write_text(RASA_VERSION + "\n")
         port = launch.free_port()
         command = [launch.RASA, "run", "--enable-api", "-i", "127.0.0.1", "-p", str(port)]
         bot.start("stock", "stock", command, logs / "stock.log", sink=False, cwd=stock_dir)
@@ -164,20 +100,17 @@ def start_stock(stock_dir: Path, logs: Path, environ: Mapping[str, str], timeout
         if isinstance(exc, launch.Failed):
             raise LayoutFailed(f"stock: {exc}") from None
         raise
-    return Layout(
-        "stock", f"http://127.0.0.1:{port}", "rest", bot, stock=True, notes=[f"stock `rasa init` bot on :{port}"]
-    )
+    url, notes = f"http://127.0.0.1:{port}", [f"stock `rasa init` bot on :{port}"]
+    return Layout("stock", url, "rest", bot.procs["stock"], bot.stop, notes)
 
 
-def free_port_block(size: int, taken: set[int]) -> int:
-    """The first port of ``size`` consecutive free ports, none in ``taken`` (replicas listen on port, port+1, …)."""
+def free_ports(size: int) -> int:
+    """The first of ``size`` consecutive local ports nobody listens on (replicas listen on port, port+1, …)."""
     for _ in range(500):
         base = launch.free_port()
-        block = range(base, base + size)
-        if base + size < 65535 and not taken.intersection(block) and not any(map(launch.port_open, block)):
-            taken.update(block)
+        if base + size < 65535 and not any(map(launch.port_open, range(base, base + size))):
             return base
-    raise RuntimeError(f"no block of {size} free ports found")
+    raise LayoutFailed(f"no block of {size} free ports found")
 
 
 def start_layout(
@@ -195,18 +128,20 @@ def start_layout(
     """
     if not script.is_file():
         raise LayoutFailed(f"not available: {script} does not exist in this checkout")
-    checkout = script.parents[1]
-    taken: set[int] = set()
-    block = max([PORT_BLOCK, *(replicas or {}).values()])
-    ports = {"rasa": free_port_block(block, taken), "action": free_port_block(block, taken)}
-    ports["gateway"] = free_port_block(1, taken)
+    checkout, block = script.parents[1], max([PORT_BLOCK, *(replicas or {}).values()])
+    rasa_port = free_ports(2 * block + 1)  # Rasa's block, the action servers' block, the gateway
     state_dir = Path(tempfile.mkdtemp(prefix=f"pinbot-load-{name}-"))
+    # The servers log straight into the kept log folder: only the rest of the state is thrown away.
+    kept = logs / f"{name}-servers"
+    shutil.rmtree(kept, ignore_errors=True)
+    kept.mkdir(mode=0o700, parents=True)
+    (state_dir / "log").symlink_to(kept)
     env = {**base_env(environ), **GENEROUS_LIMITS, **(services.env if services else {})}
-    env.update({k: str(v) for k, v in (replicas or {}).items()})
+    env |= {k: str(v) for k, v in (replicas or {}).items()}
     env.update(
-        RASA_PORT=str(ports["rasa"]),
-        ACTION_PORT=str(ports["action"]),
-        GATEWAY_PORT=str(ports["gateway"]),
+        RASA_PORT=str(rasa_port),
+        ACTION_PORT=str(rasa_port + block),
+        GATEWAY_PORT=str(rasa_port + 2 * block),
         GATEWAY_HOST="127.0.0.1",  # a load test never exposes a gateway on the machine's public interfaces
         STATE_DIR=str(state_dir),
         PINBOT_NOW=environ.get("PINBOT_NOW", PINBOT_NOW),
@@ -218,47 +153,36 @@ def start_layout(
     )
     mode = "scaled" if name == "scaled" else "run"
     command = ["bash", str(script)] if script.suffix == ".sh" else [launch.RASA_PY, "-m", "launch", mode]
-    process = Launched(name, command, checkout, env, logs / f"{name}.log")
-    layout = Layout(name, f"http://127.0.0.1:{ports['gateway']}", "gateway", process, state_dir=state_dir)
+    log = logs / f"{name}.log"
+    with log.open("ab") as out:  # a session of its own: Ctrl-C reaches the harness, which stops the layout
+        popen = subprocess.Popen(command, cwd=checkout, env=env, stdout=out, stderr=out, start_new_session=True)
+
+    def stop() -> None:
+        # SIGTERM (the launcher stops its servers in order), then SIGKILL to whatever is left of its group.
+        popen.terminate()
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            popen.wait(60)
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.killpg(popen.pid, signal.SIGKILL)
+        popen.wait()
+        shutil.rmtree(state_dir, ignore_errors=True)  # removes the log link, not the kept logs
+
     described = ", ".join(f"{k}={env[k]}" for k in ("RASA_REPLICAS", "ACTION_REPLICAS") if k in env)
     where = f", PG_DATABASE={services.database}, REDIS_KEY_PREFIX={services.redis_prefix}" if services else ""
-    layout.notes.append(
-        f"{' '.join(command[1:])} ({described or 'its defaults'}): gateway :{ports['gateway']}, Rasa from "
-        f":{ports['rasa']}, actions from :{ports['action']}{where}"
-    )
+    note = f"{' '.join(command[1:])} ({described or 'its defaults'}): gateway :{env['GATEWAY_PORT']}, Rasa from "
+    note += f":{rasa_port}, actions from :{env['ACTION_PORT']}{where}"
     deadline = time.monotonic() + timeout_s
-    try:
-        while not process.ready():
+    try:  # READY <url>: every server answers
+        while not any(line.startswith("READY ") for line in log.read_text(errors="replace").splitlines()):
             time.sleep(0.5)
-            if not process.alive() or time.monotonic() > deadline:
-                why = f"exited (code {process.popen.returncode})" if not process.alive() else "printed no READY in time"
-                raise LayoutFailed(f"{name}: the launcher {why}:\n{process.log_tail()}")
+            if popen.poll() is not None or time.monotonic() > deadline:
+                why = "printed no READY in time" if popen.poll() is None else f"exited (code {popen.returncode})"
+                tail = "\n".join(log.read_text(errors="replace").splitlines()[-30:])
+                raise LayoutFailed(f"{name}: the launcher {why}:\n{tail}")
     except BaseException:  # Ctrl-C included: nothing started is left running
-        stop_layout(layout, logs)
+        stop()
         raise
-    return layout
-
-
-def stop_layout(layout: Layout, logs: Path) -> None:
-    """Stop every process of the layout, keep its servers' logs under ``logs``, remove its throw-away state."""
-    layout.process.stop()
-    state = layout.state_dir
-    if state is None or not state.name.startswith("pinbot-load-"):
-        return
-    if (state / "log").is_dir():
-        kept = logs / f"{layout.name}-servers"
-        shutil.rmtree(kept, ignore_errors=True)
-        shutil.copytree(state / "log", kept)
-    shutil.rmtree(state, ignore_errors=True)
-
-
-def layout_env_notes() -> list[str]:
-    """What the harness changes in the layouts' environment, for the report."""
-    limits = ", ".join(f"{k}={v}" for k, v in GENEROUS_LIMITS.items())
-    return [
-        f"gateway limits raised so the rate limiter is not what is measured: {limits}",
-        f"PINBOT_NOW={os.environ.get('PINBOT_NOW', PINBOT_NOW)}, GATEWAY_HOST=127.0.0.1, throw-away STATE_DIR",
-    ]
+    return Layout(name, f"http://127.0.0.1:{env['GATEWAY_PORT']}", "gateway", popen, stop, [note])
 
 
 class ScaledServices:
@@ -308,6 +232,5 @@ class ScaledServices:
                     deleted += int(client.delete(*keys[start : start + 500]))
             client.close()
         except redis.RedisError as exc:
-            by_hand = " and ".join(p + "*" for p in prefixes)
-            return f"Redis cleanup failed ({type(exc).__name__}): delete keys {by_hand} by hand"
+            return f"Redis cleanup failed ({type(exc).__name__}): delete keys {' and '.join(p + '*' for p in prefixes)} by hand"
         return f"{deleted} Redis keys under {' and '.join(prefixes)} deleted"

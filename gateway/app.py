@@ -9,6 +9,7 @@ import os
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
+from typing import cast
 
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
@@ -18,7 +19,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 from starlette.types import Receive, Scope, Send
 
-from gateway.http import NO_STORE, json_error
+from gateway.http import NO_STORE, ApiError, json_error
 from gateway.line.client import LineClient
 from gateway.line.handler import LineEventHandler
 from gateway.line.webhook import BackgroundRunner, LineWebhook
@@ -135,6 +136,7 @@ def create_app(settings: Settings | None = None) -> GatewayApp:
     ]
     middleware = [Middleware(SecurityMiddleware, hosts=settings.allowed_hosts, origins=settings.allowed_origins)]
     exception_handlers = {
+        ApiError: _api_error,
         HTTPException: _http_error,
         StateUnavailable: _state_unavailable,
         ClientDisconnect: _client_gone,
@@ -164,6 +166,11 @@ async def _purge_forever(state: GatewayState, retention: float) -> None:
         except Exception as exc:  # noqa: BLE001 - the next round tries again
             log.error("purge failed: %s", describe_exception(exc))
         await asyncio.sleep(purge_interval_seconds(retention))
+
+
+async def _api_error(request: Request, exc: Exception) -> Response:
+    """An endpoint's refusal: the JSON error it carries."""
+    return cast(ApiError, exc).response
 
 
 async def _http_error(request: Request, exc: Exception) -> Response:

@@ -49,7 +49,7 @@ def parse_rasa_reply(data: Any) -> list[BotMessage]:
     messages: list[BotMessage] = []
     for item in data if isinstance(data, list) else []:
         item = item if isinstance(item, dict) else {}
-        raws = item.get("buttons") if isinstance(item.get("buttons"), list) else []
+        raws: list[Any] = item["buttons"] if isinstance(item.get("buttons"), list) else []
         # e.g. a web_url button has no payload: nothing a chat client can send back
         buttons = [
             BotButton.model_validate(b) for b in raws if isinstance(b, dict) and _nonblank(b, "title", "payload")
@@ -172,12 +172,13 @@ class RasaClient:
         path = f"/webhooks/rest/conversations/{quote(sender, safe='')}"
         try:
             async with asyncio.timeout(self._timeout):
-                status = (await self._http.delete(path, params=self._auth)).status_code
+                response = await self._http.delete(path, params=self._auth)
+            failure = "" if response.status_code == 200 else f"status {response.status_code}"
         except (TimeoutError, httpx.HTTPError) as exc:
-            status = type(exc).__name__
-        if status != 200:
-            log.warning("deleting a Rasa conversation failed: %s", status)
-        return status == 200
+            failure = type(exc).__name__
+        if failure:
+            log.warning("deleting a Rasa conversation failed: %s", failure)
+        return not failure
 
 
 class ReplicaPool:

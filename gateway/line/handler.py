@@ -209,7 +209,7 @@ class LineEventHandler:
         except Exception as exc:
             # A bug must still leave the resident with an answer (the fallback), never silence.
             log.error("line turn failed: %s", describe_exception(exc))
-            result = TurnResult(self._turns.fallback(self._municipality), fallback=True)
+            result = TurnResult(self._turns.fallback(self._municipality))
         return await self._deliver(event, source, to_line(result.messages))
 
     async def _deliver(self, event: Event, source: Source, outgoing: list[TextMessage] | str) -> bool:

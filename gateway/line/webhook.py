@@ -16,10 +16,14 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
 from gateway.http import NO_STORE, ApiError, BadJson, client_address, parse_json, read_body
+from gateway.line.client import LineClient
 from gateway.line.handler import LineEventHandler, chat_key
 from gateway.logconfig import RejectionLog, describe_exception
-from gateway.ratelimit import Limiter
+from gateway.ratelimit import Limiters
+from gateway.settings import Settings
 from gateway.state import EventClaims, StateUnavailable
+from gateway.turns import TurnService
+from kb.directory import MunicipalityDirectory
 
 log = logging.getLogger(__name__)
 # X-Line-Signature is the base64 of an HMAC-SHA256: 32 bytes, 44 characters.
@@ -65,26 +69,33 @@ class BackgroundRunner:
 
 
 class LineWebhook:
-    """The endpoint; ``handler`` is None when LINE credentials are not configured."""
+    """The endpoint and its LINE client, event handler and background runner (none when LINE is not configured)."""
 
     def __init__(
         self,
-        channel_secret: str | None,
-        handler: LineEventHandler | None,
+        settings: Settings,
+        turns: TurnService,
+        directory: MunicipalityDirectory,
+        limiters: Limiters,
         dedupe: EventClaims,
-        runner: BackgroundRunner,
-        max_body_bytes: int,
-        bad_signatures: Limiter,
     ) -> None:
-        """Wire collaborators; the SDK's parser checks signatures and types events."""
-        self._parser = WebhookParser(channel_secret) if channel_secret else None
-        self._handler = handler
+        """Wire collaborators; call inside the running event loop (the LINE client opens its HTTP session)."""
+        line = settings.line_enabled
+        self._client = LineClient(str(settings.line_channel_access_token), settings.line_api_base) if line else None
+        self._handler = LineEventHandler(settings, self._client, turns, directory, limiters) if self._client else None
+        self._parser = WebhookParser(str(settings.line_channel_secret)) if line else None
+        self.runner = BackgroundRunner(settings.background_concurrency)
         self._dedupe = dedupe
-        self._runner = runner
-        self._max_body = max_body_bytes
+        self._max_body = settings.line_max_body_bytes
         # Keyed by client address (IPv6 also by /56 and /48): forged calls only, never LINE's signed ones.
-        self._bad_signatures = bad_signatures
+        self._bad_signatures = limiters.per_address("line-bad-signature", settings.rate_limit_bad_signatures_per_minute)
         self._rejections = RejectionLog("line webhook rejected: missing or invalid signature")
+
+    async def close(self, drain_seconds: float) -> None:
+        """Let background work finish for up to ``drain_seconds`` (then cancel it) and close the LINE client."""
+        await self.runner.drain(drain_seconds)
+        if self._client is not None:
+            await self._client.close()
 
     async def receive(self, request: Request) -> Response:
         """Verify, deduplicate and schedule; never does a turn's slow work before answering LINE."""
@@ -119,7 +130,7 @@ class LineWebhook:
         if skipped:
             log.info("line webhook: %d duplicate event(s) skipped", skipped)
         for chat_events in self._by_chat(fresh):
-            self._runner.spawn(self._handle_chat(chat_events))
+            self.runner.spawn(self._handle_chat(chat_events))
         return JSONResponse({}, headers=NO_STORE)
 
     async def _refuse_unsigned(self, address: str) -> NoReturn:

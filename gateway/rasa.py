@@ -12,7 +12,7 @@ from typing import Any, NamedTuple
 from urllib.parse import quote
 
 import httpx
-from pydantic import BaseModel, ConfigDict, Field, StrictStr
+from pydantic import BaseModel, Field, StrictStr
 
 from gateway.logconfig import describe_exception
 
@@ -25,16 +25,12 @@ REJECTED = {"rejected": "payload_not_offered"}
 class BotButton(BaseModel):
     """A choice the bot offers; ``payload`` is what Rasa expects back when it is chosen."""
 
-    model_config = ConfigDict(extra="ignore")
-
     title: StrictStr
     payload: StrictStr
 
 
 class BotMessage(BaseModel):
     """One bot utterance as the gateway passes it on: plain text plus optional buttons."""
-
-    model_config = ConfigDict(extra="ignore")
 
     text: str = ""
     buttons: list[BotButton] = Field(default_factory=list)

@@ -7,7 +7,7 @@ import math
 from functools import partial
 from typing import TypeVar
 
-from pydantic import BaseModel, ConfigDict, StrictStr, ValidationError
+from pydantic import BaseModel, StrictStr, ValidationError
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 
@@ -38,15 +38,11 @@ DELETE_RETRY_AFTER_SECONDS = 30
 class SessionRef(BaseModel):
     """Body of ``DELETE /api/chat/session``: the session to delete."""
 
-    model_config = ConfigDict(extra="ignore")
-
     session_id: StrictStr
 
 
 class SessionRequest(BaseModel):
     """Body of ``POST /api/chat/session`` (it may also be empty)."""
-
-    model_config = ConfigDict(extra="ignore")
 
     municipality: StrictStr | None = None
 

@@ -63,16 +63,13 @@ def _object(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
     return dict(pairs)
 
 
-def _number(kind: type[int] | type[float]) -> Any:
-    def parse(raw: str) -> int | float:
-        if len(raw) > MAX_NUMBER_CHARS:
-            raise BadJson("number too long")
-        value = kind(raw)
-        if isinstance(value, float) and not math.isfinite(value):
-            raise BadJson("number out of range")
-        return value
-
-    return parse
+def _number(raw: str) -> int | float:
+    if len(raw) > MAX_NUMBER_CHARS:
+        raise BadJson("number too long")
+    value = int(raw) if raw.lstrip("-").isdigit() else float(raw)
+    if not math.isfinite(value):
+        raise BadJson("number out of range")
+    return value
 
 
 def _constant(raw: str) -> Any:
@@ -89,8 +86,8 @@ def parse_json(raw: bytes, max_depth: int = MAX_JSON_DEPTH) -> Any:
         value = json.loads(
             text,
             object_pairs_hook=_object,
-            parse_int=_number(int),
-            parse_float=_number(float),
+            parse_int=_number,
+            parse_float=_number,
             parse_constant=_constant,
         )
         if _depth(value) > max_depth:

@@ -28,7 +28,6 @@ MAX_PAYLOAD_CHARS = 1000
 BUSY_MESSAGE = "ただいま大変混み合っています。申し訳ありませんが、少し時間をおいてからもう一度お試しください。"
 # The sender already has as many turns waiting as it may: the widget sends one at a time, so this is rare.
 IN_FLIGHT_MESSAGE = "前のメッセージにお答えしています。回答をお待ちいただき、そのあとでもう一度お送りください。"
-UNKNOWN_SESSION = (404, "unknown_session", "会話の有効期限が切れました。もう一度お試しください。")
 # A button the bot never offered (or absurdly long): refused, and nothing reached the conversation.
 NOT_OFFERED = (403, "payload_not_offered", "この選択肢は現在選べません。メッセージを入力してください。")
 # A resident whose deletion failed because Rasa is down is told to try again after about this long.
@@ -166,7 +165,7 @@ class WebChat:
     async def _session(self, session_id: str) -> Session:
         session = await self._store.get(session_id)
         if session is None:
-            raise ApiError(*UNKNOWN_SESSION)
+            raise ApiError(404, "unknown_session", "会話の有効期限が切れました。もう一度お試しください。")
         return session
 
     @staticmethod

@@ -9,6 +9,7 @@ import os
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
+from typing import cast
 
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
@@ -18,10 +19,8 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 from starlette.types import Receive, Scope, Send
 
-from gateway.http import NO_STORE, json_error
-from gateway.line.client import LineClient
-from gateway.line.handler import LineEventHandler
-from gateway.line.webhook import BackgroundRunner, LineWebhook
+from gateway.http import NO_STORE, ApiError, json_error
+from gateway.line.webhook import LineWebhook
 from gateway.logconfig import describe_exception
 from gateway.pages import Pages
 from gateway.rasa import ReplicaPool
@@ -76,41 +75,23 @@ def create_app(settings: Settings | None = None) -> GatewayApp:
         rasa = ReplicaPool(
             settings.replica_urls,
             settings.rasa_timeout_seconds,
-            auth_token=settings.rasa_auth_token,
-            health_interval_seconds=settings.rasa_health_interval_seconds,
+            settings.rasa_auth_token,
+            settings.rasa_health_interval_seconds,
         )
         rasa.start()
         turns = TurnService(settings, rasa, directory)
-        runner = BackgroundRunner(settings.background_concurrency)
-        line_client = (
-            LineClient(str(settings.line_channel_access_token), settings.line_api_base)
-            if settings.line_enabled
-            else None
-        )
-        handler = LineEventHandler(settings, line_client, turns, directory, limiters) if line_client else None
-        webchat = WebChat(settings, state.sessions, turns, directory, limiters)
-        webhook = LineWebhook(
-            settings.line_channel_secret,
-            handler,
-            state.events,
-            runner,
-            settings.line_max_body_bytes,
-            limiters.per_address("line-bad-signature", settings.rate_limit_bad_signatures_per_minute),
-        )
-        purger = asyncio.create_task(_purge_forever(state, settings.retention_seconds))
-        app.state.runner = runner
-        app.state.webchat = webchat
-        app.state.webhook = webhook
+        app.state.webchat = WebChat(settings, state.sessions, turns, directory, limiters)
+        app.state.webhook = webhook = LineWebhook(settings, turns, directory, limiters, state.events)
+        app.state.runner = webhook.runner
         app.state.rasa = rasa
+        purger = asyncio.create_task(_purge_forever(state, settings.retention_seconds))
         try:
             yield
         finally:
             purger.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await purger
-            await runner.drain(SHUTDOWN_DRAIN_SECONDS)
-            if line_client is not None:
-                await line_client.close()
+            await webhook.close(SHUTDOWN_DRAIN_SECONDS)
             await rasa.close()
             await state.close()
 
@@ -135,6 +116,7 @@ def create_app(settings: Settings | None = None) -> GatewayApp:
     ]
     middleware = [Middleware(SecurityMiddleware, hosts=settings.allowed_hosts, origins=settings.allowed_origins)]
     exception_handlers = {
+        ApiError: _api_error,
         HTTPException: _http_error,
         StateUnavailable: _state_unavailable,
         ClientDisconnect: _client_gone,
@@ -164,6 +146,11 @@ async def _purge_forever(state: GatewayState, retention: float) -> None:
         except Exception as exc:  # noqa: BLE001 - the next round tries again
             log.error("purge failed: %s", describe_exception(exc))
         await asyncio.sleep(purge_interval_seconds(retention))
+
+
+async def _api_error(request: Request, exc: Exception) -> Response:
+    """An endpoint's refusal: the JSON error it carries."""
+    return cast(ApiError, exc).response
 
 
 async def _http_error(request: Request, exc: Exception) -> Response:

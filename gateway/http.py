@@ -16,17 +16,17 @@ MAX_JSON_DEPTH = 16
 MAX_NUMBER_CHARS = 40
 
 
-class BodyTooLarge(Exception):
-    """The request body exceeds the endpoint's limit."""
-
-
 class BadJson(ValueError):
-    """The body is not JSON the gateway accepts; ``reason`` is safe to log (it never quotes the body)."""
+    """The body is not JSON the gateway accepts; its message is safe to log (it never quotes the body)."""
 
-    def __init__(self, reason: str) -> None:
-        """Keep a short reason."""
-        super().__init__(reason)
-        self.reason = reason
+
+class ApiError(Exception):
+    """A refusal an endpoint raises instead of returning: the app answers with its ``response`` (gateway/app.py)."""
+
+    def __init__(self, status: int, code: str, message: str, headers: dict[str, str] | None = None) -> None:
+        """The JSON error to answer with (see ``json_error``)."""
+        super().__init__(code)
+        self.response = json_error(status, code, message, headers)
 
 
 def json_error(status: int, code: str, message: str, headers: dict[str, str] | None = None) -> JSONResponse:
@@ -36,19 +36,17 @@ def json_error(status: int, code: str, message: str, headers: dict[str, str] | N
     )
 
 
-async def read_body(request: Request, limit: int) -> bytes:
-    """Read the body, refusing (without buffering it) anything larger than ``limit`` bytes."""
-    declared = request.headers.get("content-length")
-    if declared is not None and declared.isdigit() and int(declared) > limit:
-        raise BodyTooLarge
-    chunks: list[bytes] = []
-    size = 0
+async def read_body(request: Request, limit: int, too_large: str) -> bytes:
+    """Read the body; anything larger than ``limit`` bytes is refused (413, ``too_large``) without buffering it."""
+    declared = request.headers.get("content-length") or ""
+    if declared.isdigit() and int(declared) > limit:
+        raise ApiError(413, "body_too_large", too_large)
+    body = bytearray()
     async for chunk in request.stream():
-        size += len(chunk)
-        if size > limit:
-            raise BodyTooLarge
-        chunks.append(chunk)
-    return b"".join(chunks)
+        body += chunk
+        if len(body) > limit:
+            raise ApiError(413, "body_too_large", too_large)
+    return bytes(body)
 
 
 def _depth(value: Any) -> int:
@@ -65,16 +63,13 @@ def _object(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
     return dict(pairs)
 
 
-def _number(kind: type[int] | type[float]) -> Any:
-    def parse(raw: str) -> int | float:
-        if len(raw) > MAX_NUMBER_CHARS:
-            raise BadJson("number too long")
-        value = kind(raw)
-        if isinstance(value, float) and not math.isfinite(value):
-            raise BadJson("number out of range")
-        return value
-
-    return parse
+def _number(raw: str) -> int | float:
+    if len(raw) > MAX_NUMBER_CHARS:
+        raise BadJson("number too long")
+    value = int(raw) if raw.lstrip("-").isdigit() else float(raw)
+    if not math.isfinite(value):
+        raise BadJson("number out of range")
+    return value
 
 
 def _constant(raw: str) -> Any:
@@ -91,8 +86,8 @@ def parse_json(raw: bytes, max_depth: int = MAX_JSON_DEPTH) -> Any:
         value = json.loads(
             text,
             object_pairs_hook=_object,
-            parse_int=_number(int),
-            parse_float=_number(float),
+            parse_int=_number,
+            parse_float=_number,
             parse_constant=_constant,
         )
         if _depth(value) > max_depth:

@@ -12,19 +12,18 @@ from typing import Any, NamedTuple
 from urllib.parse import quote
 
 import httpx
-from pydantic import BaseModel, ConfigDict, Field, StrictStr
+from pydantic import BaseModel, Field, StrictStr
 
 from gateway.logconfig import describe_exception
 
 log = logging.getLogger(__name__)
 # /healthz is public and unthrottled: its answer is kept this long, so a burst reaches the replicas once a second.
 HEALTH_CACHE_SECONDS = 1.0
+REJECTED = {"rejected": "payload_not_offered"}
 
 
 class BotButton(BaseModel):
     """A choice the bot offers; ``payload`` is what Rasa expects back when it is chosen."""
-
-    model_config = ConfigDict(extra="ignore")
 
     title: StrictStr
     payload: StrictStr
@@ -32,8 +31,6 @@ class BotButton(BaseModel):
 
 class BotMessage(BaseModel):
     """One bot utterance as the gateway passes it on: plain text plus optional buttons."""
-
-    model_config = ConfigDict(extra="ignore")
 
     text: str = ""
     buttons: list[BotButton] = Field(default_factory=list)
@@ -43,33 +40,24 @@ class BotMessage(BaseModel):
         return self.model_dump(exclude={"buttons"} if not self.buttons else set())
 
 
-def is_rejection(data: Any) -> bool:
-    """Whether Rasa's REST channel refused a tapped button (channels/redacting_rest.py REJECTED): no turn ran."""
-    return isinstance(data, list) and any(
-        isinstance(item, dict) and item.get("custom") == {"rejected": "payload_not_offered"} for item in data
-    )
-
-
 def parse_rasa_reply(data: Any) -> list[BotMessage]:
     """Keep the text and well-formed buttons of Rasa's REST reply; images, custom payloads and junk are dropped."""
     messages: list[BotMessage] = []
     for item in data if isinstance(data, list) else []:
-        if not isinstance(item, dict):
-            continue
-        text = item["text"] if isinstance(item.get("text"), str) else ""
+        item = item if isinstance(item, dict) else {}
+        raws: list[Any] = item["buttons"] if isinstance(item.get("buttons"), list) else []
+        # e.g. a web_url button has no payload: nothing a chat client can send back
         buttons = [
-            BotButton(title=raw["title"], payload=raw["payload"])
-            for raw in item.get("buttons") or []
-            # e.g. a web_url button has no payload: nothing a chat client can send back
-            if isinstance(raw, dict)
-            and isinstance(raw.get("title"), str)
-            and isinstance(raw.get("payload"), str)
-            and raw["title"].strip()
-            and raw["payload"].strip()
+            BotButton.model_validate(b) for b in raws if isinstance(b, dict) and _nonblank(b, "title", "payload")
         ]
+        text = item["text"] if isinstance(item.get("text"), str) else ""
         if text.strip() or buttons:
             messages.append(BotMessage(text=text, buttons=buttons))
     return messages
+
+
+def _nonblank(raw: dict[str, Any], *keys: str) -> bool:
+    return all(isinstance(raw.get(key), str) and raw[key].strip() for key in keys)
 
 
 class RasaUnavailable(Exception):
@@ -148,7 +136,8 @@ class RasaClient:
             data = response.json()
         except ValueError as exc:
             raise RasaUnavailable("invalid json") from exc
-        if is_rejection(data):
+        # channels/redacting_rest.py REJECTED: the REST channel refused a tapped button and no turn ran.
+        if isinstance(data, list) and any(isinstance(i, dict) and i.get("custom") == REJECTED for i in data):
             raise PayloadNotOffered()
         messages = parse_rasa_reply(data)
         if not any(m.text.strip() for m in messages):
@@ -176,16 +165,16 @@ class RasaClient:
 
     async def delete_conversation(self, sender: str) -> bool:
         """Ask the REST channel to delete the stored conversation of ``sender``; True if done."""
+        path = f"/webhooks/rest/conversations/{quote(sender, safe='')}"
         try:
             async with asyncio.timeout(self._timeout):
-                path = f"/webhooks/rest/conversations/{quote(sender, safe='')}"
                 response = await self._http.delete(path, params=self._auth)
+            failure = "" if response.status_code == 200 else f"status {response.status_code}"
         except (TimeoutError, httpx.HTTPError) as exc:
-            log.warning("deleting a Rasa conversation failed: %s", type(exc).__name__)
-            return False
-        if response.status_code != 200:
-            log.warning("deleting a Rasa conversation failed: status %d", response.status_code)
-        return response.status_code == 200
+            failure = type(exc).__name__
+        if failure:
+            log.warning("deleting a Rasa conversation failed: %s", failure)
+        return not failure
 
 
 class ReplicaPool:

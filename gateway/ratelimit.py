@@ -8,17 +8,14 @@ from __future__ import annotations
 
 import ipaddress
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from typing import Any
 
 from limits import RateLimitItem, RateLimitItemPerSecond
 from limits.aio.strategies import MovingWindowRateLimiter
-from limits.errors import StorageError
 from limits.storage import storage_from_string
 
 from gateway.settings import Settings
-from gateway.state import StateUnavailable
+from gateway.state import guarded
 
 WINDOW_SECONDS = 60
 # Coarser IPv6 prefixes a client also counts against: one subscriber may hold a /56 or a /48 and rotate through its
@@ -42,15 +39,6 @@ def address_keys(address: str) -> list[str]:
 def address_key(address: str) -> str:
     """The key of one client: IPv4 as is, IPv6 by its /64 (one subscriber gets at least a whole /64)."""
     return address_keys(address)[0]
-
-
-@contextmanager
-def _guarded() -> Iterator[None]:
-    """A Redis failure (``wrap_exceptions``) becomes StateUnavailable, the endpoints' polite 503."""
-    try:
-        yield
-    except StorageError as exc:
-        raise StateUnavailable(type(exc.storage_error).__name__) from exc
 
 
 class Limiter:
@@ -81,7 +69,7 @@ class Limiter:
 
     async def allow(self, key: str) -> bool:
         """Record an event for ``key`` in each of its tiers and tell whether it is within the limit."""
-        with _guarded():
+        with guarded():
             for item, name, tier_key in self._keyed(key):
                 if not await self._strategy.hit(item, name, tier_key):
                     return False
@@ -89,7 +77,7 @@ class Limiter:
 
     async def is_exhausted(self, key: str) -> bool:
         """Whether a tier of ``key`` has used up its limit in the current window (nothing is recorded)."""
-        with _guarded():
+        with guarded():
             return not all(
                 [await self._strategy.test(item, name, tier_key) for item, name, tier_key in self._keyed(key)]
             )
@@ -97,7 +85,7 @@ class Limiter:
     async def retry_after(self, key: str) -> int:
         """Whole seconds until every tier of ``key`` has room again (at least 1)."""
         waits = [1]
-        with _guarded():
+        with guarded():
             for item, name, tier_key in self._keyed(key):
                 stats = await self._strategy.get_window_stats(item, name, tier_key)
                 if stats.remaining <= 0:

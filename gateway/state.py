@@ -19,6 +19,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
+from limits.errors import StorageError
 from redis.asyncio import Redis
 from redis.exceptions import RedisError
 
@@ -47,11 +48,11 @@ class StateUnavailable(Exception):
 
 @contextmanager
 def guarded() -> Iterator[None]:
-    """Turn any Redis failure (refused, reset, timed out) into StateUnavailable."""
+    """Turn any Redis failure (refused, reset, timed out; ``limits`` wraps its own) into StateUnavailable."""
     try:
         yield
-    except (RedisError, OSError) as exc:
-        raise StateUnavailable(type(exc).__name__) from exc
+    except (RedisError, OSError, StorageError) as exc:
+        raise StateUnavailable(type(getattr(exc, "storage_error", exc)).__name__) from exc
 
 
 class SqliteKeyValue:
@@ -229,20 +230,23 @@ class EventClaims:
 
     async def claim(self, event_id: object) -> bool:
         """True if this event should be handled now (neither handled before nor being handled); ids are optional."""
-        if not isinstance(event_id, str) or not event_id:
-            return True
-        ttl = min(CLAIM_TTL_SECONDS, self._ttl)
-        return await self._kv.put(f"event:{event_id[:MAX_EVENT_ID]}", self._token, ttl, time.time(), only_new=True)
+        key, ttl = _event_key(event_id), min(CLAIM_TTL_SECONDS, self._ttl)
+        return key is None or await self._kv.put(key, self._token, ttl, time.time(), only_new=True)
 
     async def done(self, event_id: object) -> None:
         """Record a claimed event as handled: a later delivery of it is a duplicate."""
-        if isinstance(event_id, str) and event_id:
-            await self._kv.put(f"event:{event_id[:MAX_EVENT_ID]}", "done", self._ttl, time.time())
+        if key := _event_key(event_id):
+            await self._kv.put(key, "done", self._ttl, time.time())
 
     async def release(self, event_id: object) -> None:
         """Give a claimed event up unhandled: a redelivery of it will be handled."""
-        if isinstance(event_id, str) and event_id:
-            await self._kv.delete(f"event:{event_id[:MAX_EVENT_ID]}", only_if=self._token)
+        if key := _event_key(event_id):
+            await self._kv.delete(key, only_if=self._token)
+
+
+def _event_key(event_id: object) -> str | None:
+    """The key of a LINE event id; None for an event without one."""
+    return f"event:{event_id[:MAX_EVENT_ID]}" if isinstance(event_id, str) and event_id else None
 
 
 @dataclass

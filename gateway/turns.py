@@ -43,10 +43,9 @@ class TurnsBusy(Exception):
 
 @dataclass(frozen=True)
 class TurnResult:
-    """The messages to show and whether they are the fallback rather than Rasa's answer."""
+    """The messages to show (Rasa's answer or the fallback)."""
 
     messages: list[BotMessage]
-    fallback: bool
     # The resident's typed text as forwarded and stored (redacted): what a client may show back to the resident.
     you: str | None = None
     redacted: bool = False
@@ -88,19 +87,14 @@ class TurnService:
         """
         if self._by_client[client] >= self._max_per_client:
             self._refuse("client")
-        self._by_client[client] += 1
-        try:
+        with _counted(self._by_client, client):
             yield
-        finally:
-            self._by_client[client] -= 1
-            if self._by_client[client] <= 0:
-                del self._by_client[client]
 
     async def typed(self, channel: str, conversation_id: str, raw_text: str, municipality: str | None) -> TurnResult:
         """A turn for text the resident typed: redacted and de-commanded before it goes anywhere."""
         guarded = guard_typed_text(raw_text)
         result = await self._run(channel, conversation_id, guarded.text, municipality, "text", guarded.redacted)
-        return TurnResult(result.messages, result.fallback, you=guarded.text, redacted=guarded.redacted)
+        return TurnResult(result.messages, you=guarded.text, redacted=guarded.redacted)
 
     async def button(self, channel: str, conversation_id: str, payload: str, municipality: str | None) -> TurnResult:
         """A turn for a tapped button; PayloadNotOffered if the bot never offered it (Rasa's channel decides)."""
@@ -118,7 +112,7 @@ class TurnService:
                 return await self._rasa.delete_conversation(conversation_id)
         except TimeoutError:
             log.warning("deleting a conversation without its lock: a turn held it past its deadline")
-            return await self._rasa.delete_conversation(conversation_id)
+        return await self._rasa.delete_conversation(conversation_id)
 
     @asynccontextmanager
     async def _ordered(self, conversation_id: str, deadline: float) -> AsyncIterator[None]:
@@ -164,32 +158,40 @@ class TurnService:
         # One deadline for the whole turn: waiting behind the conversation's earlier turns uses it up too.
         deadline = loop.time() + self._deadline_seconds
         gave_up = "deadline while queued"
-        self._by_conversation[conversation_id] += 1
         try:
-            async with self._ordered(conversation_id, deadline):
-                remaining = deadline - loop.time()
-                if remaining >= min(MIN_FORWARD_SECONDS, self._deadline_seconds / 2):
-                    messages = await self._rasa.send(conversation_id, message, metadata, timeout=remaining)
-                    gave_up = ""
+            with _counted(self._by_conversation, conversation_id):
+                async with self._ordered(conversation_id, deadline):
+                    remaining = deadline - loop.time()
+                    if remaining >= min(MIN_FORWARD_SECONDS, self._deadline_seconds / 2):
+                        messages = await self._rasa.send(conversation_id, message, metadata, timeout=remaining)
+                        gave_up = ""
         except TimeoutError:
             pass  # given up before Rasa saw it: never forwarded, so Rasa's tracker holds no trace of it
         except RasaUnavailable as exc:
             # On a timeout the HTTP request is abandoned: a late answer from Rasa is never read, shown or acted upon
             # (Rasa's own tracker may still record the turn; see README).
             gave_up = str(exc)
-        finally:
-            self._by_conversation[conversation_id] -= 1
-            if self._by_conversation[conversation_id] <= 0:
-                del self._by_conversation[conversation_id]
         conversation, latency_ms = log_id(self._log_secret, conversation_id), (time.monotonic() - started) * 1000
         if gave_up:
             log.warning(
                 "turn fallback channel=%s conversation=%s kind=%s reason=%s latency_ms=%d",
                 *(channel, conversation, kind, gave_up, latency_ms),
             )
-            return TurnResult(self.fallback(municipality), fallback=True)
+            return TurnResult(self.fallback(municipality))
         log.info(
             "turn channel=%s conversation=%s kind=%s redacted=%s messages=%d latency_ms=%d",
             *(channel, conversation, kind, redacted, len(messages), latency_ms),
         )
-        return TurnResult(messages, fallback=False)
+        return TurnResult(messages)
+
+
+@contextmanager
+def _counted(counter: Counter[str], key: str) -> Iterator[None]:
+    """Count one more for ``key`` while inside; a key back at zero leaves (``len`` counts the keys in use)."""
+    counter[key] += 1
+    try:
+        yield
+    finally:
+        counter[key] -= 1
+        if counter[key] <= 0:
+            del counter[key]

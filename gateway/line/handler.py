@@ -52,6 +52,8 @@ GROUP_JOIN_REPLY = (
     "マイナンバーカードの暗証番号の手続きをご案内します。グループでは、このアカウントにメンションしてご質問ください。"
     "個別のご相談は1対1のトークでのご利用をおすすめします。\n" + PRIVACY_NOTE
 )
+# TurnService.typed or .button: (channel, conversation, text or payload, municipality).
+Turn = Callable[[str, str, str, str | None], Awaitable[TurnResult]]
 BUSY_REPLY = "ただいま大変混み合っています。申し訳ありませんが、少し時間をおいてからもう一度お送りください。"
 
 
@@ -181,14 +183,7 @@ class LineEventHandler:
             return await self._deliver(event, source, NOT_OFFERED_REPLY)
         return await self._turn(event, source, conversation, payload, self._turns.button)
 
-    async def _turn(
-        self,
-        event: Event,
-        source: Source,
-        conversation: str,
-        message: str,
-        run: Callable[[str, str, str, str | None], Awaitable[TurnResult]],
-    ) -> bool:
+    async def _turn(self, event: Event, source: Source, conversation: str, message: str, run: Turn) -> bool:
         if not await self._limiter.allow(conversation):
             return await self._deliver(event, source, RATE_LIMITED_REPLY)
         task = asyncio.ensure_future(run("line", conversation, message, self._municipality))
@@ -209,7 +204,7 @@ class LineEventHandler:
         except Exception as exc:
             # A bug must still leave the resident with an answer (the fallback), never silence.
             log.error("line turn failed: %s", describe_exception(exc))
-            result = TurnResult(self._turns.fallback(self._municipality), fallback=True)
+            result = TurnResult(self._turns.fallback(self._municipality))
         return await self._deliver(event, source, to_line(result.messages))
 
     async def _deliver(self, event: Event, source: Source, outgoing: list[TextMessage] | str) -> bool:

@@ -7,7 +7,7 @@ import contextlib
 import logging
 import re
 from collections.abc import Coroutine
-from typing import Any
+from typing import Any, NoReturn
 
 from linebot.v3 import WebhookParser
 from linebot.v3.exceptions import InvalidSignatureError
@@ -15,11 +15,15 @@ from linebot.v3.webhooks import Event
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
-from gateway.http import NO_STORE, BadJson, BodyTooLarge, client_address, json_error, parse_json, read_body
+from gateway.http import NO_STORE, ApiError, BadJson, client_address, parse_json, read_body
+from gateway.line.client import LineClient
 from gateway.line.handler import LineEventHandler, chat_key
 from gateway.logconfig import RejectionLog, describe_exception
-from gateway.ratelimit import Limiter
+from gateway.ratelimit import Limiters
+from gateway.settings import Settings
 from gateway.state import EventClaims, StateUnavailable
+from gateway.turns import TurnService
+from kb.directory import MunicipalityDirectory
 
 log = logging.getLogger(__name__)
 # X-Line-Signature is the base64 of an HMAC-SHA256: 32 bytes, 44 characters.
@@ -65,79 +69,77 @@ class BackgroundRunner:
 
 
 class LineWebhook:
-    """The endpoint; ``handler`` is None when LINE credentials are not configured."""
+    """The endpoint and its LINE client, event handler and background runner (none when LINE is not configured)."""
 
     def __init__(
         self,
-        channel_secret: str | None,
-        handler: LineEventHandler | None,
+        settings: Settings,
+        turns: TurnService,
+        directory: MunicipalityDirectory,
+        limiters: Limiters,
         dedupe: EventClaims,
-        runner: BackgroundRunner,
-        max_body_bytes: int,
-        bad_signatures: Limiter,
     ) -> None:
-        """Wire collaborators; the SDK's parser checks signatures and types events."""
-        self._parser = WebhookParser(channel_secret) if channel_secret else None
-        self._handler = handler
+        """Wire collaborators; call inside the running event loop (the LINE client opens its HTTP session)."""
+        line = settings.line_enabled
+        self._client = LineClient(str(settings.line_channel_access_token), settings.line_api_base) if line else None
+        self._handler = LineEventHandler(settings, self._client, turns, directory, limiters) if self._client else None
+        self._parser = WebhookParser(str(settings.line_channel_secret)) if line else None
+        self.runner = BackgroundRunner(settings.background_concurrency)
         self._dedupe = dedupe
-        self._runner = runner
-        self._max_body = max_body_bytes
+        self._max_body = settings.line_max_body_bytes
         # Keyed by client address (IPv6 also by /56 and /48): forged calls only, never LINE's signed ones.
-        self._bad_signatures = bad_signatures
+        self._bad_signatures = limiters.per_address("line-bad-signature", settings.rate_limit_bad_signatures_per_minute)
         self._rejections = RejectionLog("line webhook rejected: missing or invalid signature")
+
+    async def close(self, drain_seconds: float) -> None:
+        """Let background work finish for up to ``drain_seconds`` (then cancel it) and close the LINE client."""
+        await self.runner.drain(drain_seconds)
+        if self._client is not None:
+            await self._client.close()
 
     async def receive(self, request: Request) -> Response:
         """Verify, deduplicate and schedule; never does a turn's slow work before answering LINE."""
         if self._handler is None or self._parser is None:
-            return json_error(503, "line_not_configured", "LINE channel credentials are not configured.")
+            raise ApiError(503, "line_not_configured", "LINE channel credentials are not configured.")
         signature = request.headers.get("x-line-signature") or ""
         address = client_address(request)
         if not SIGNATURE_SHAPE.fullmatch(signature):
             # Not even shaped like LINE's signature: refused without reading the body.
-            return await self._refuse_unsigned(address)
-        try:
-            raw = await read_body(request, self._max_body)
-        except BodyTooLarge:
-            return json_error(413, "body_too_large", "Request body too large.")
+            await self._refuse_unsigned(address)
+        raw = await read_body(request, self._max_body, "Request body too large.")
         try:
             # The SDK checks the signature (hmac.compare_digest) before it parses the body and types the events.
             # That is before any rate-limit bucket: LINE's signed deliveries never share one with forged posts,
             # whatever address those come from (or claim to come from, behind a proxy trusted too widely).
             payload = self._parser.parse(raw.decode("utf-8"), signature, as_payload=True)
-        except (UnicodeDecodeError, InvalidSignatureError):
-            # LINE signs UTF-8 JSON: a body that is not UTF-8 is not LINE's, whatever its HMAC.
-            return await self._refuse_unsigned(address)
-        except (ValueError, KeyError, TypeError, AttributeError, RecursionError) as exc:
-            # Signed but not a webhook payload the SDK can read (no events list, an event without a type...).
-            log.warning("line webhook: signed body is not a webhook payload (%s)", type(exc).__name__)
-            return json_error(400, "bad_json", "Body is not a LINE webhook payload.")
-        try:
             # Signed by LINE, so parsing twice is safe; the same strict rules as the web API (no lone surrogates,
             # duplicate keys or absurd numbers) keep anything odd from reaching Rasa, the database or the logs.
             parse_json(raw, max_depth=LINE_MAX_JSON_DEPTH)
-        except BadJson as exc:
-            log.warning("line webhook: signed body refused (%s)", exc.reason)
-            return json_error(400, "bad_json", "Body is not a LINE webhook payload.")
+        except (UnicodeDecodeError, InvalidSignatureError):
+            # LINE signs UTF-8 JSON: a body that is not UTF-8 is not LINE's, whatever its HMAC.
+            await self._refuse_unsigned(address)
+        except (ValueError, KeyError, TypeError, AttributeError, RecursionError) as exc:
+            # Signed but not a webhook payload the SDK can read (no events list, an event without a type...), or
+            # refused by the strict parser (BadJson).
+            reason = str(exc) if isinstance(exc, BadJson) else type(exc).__name__
+            log.warning("line webhook: signed body is not a webhook payload (%s)", reason)
+            raise ApiError(400, "bad_json", "Body is not a LINE webhook payload.") from None
         events: list[Event] = list(payload.events or [])
         fresh = await self._claim(events)
         skipped = len(events) - len(fresh)
         if skipped:
             log.info("line webhook: %d duplicate event(s) skipped", skipped)
         for chat_events in self._by_chat(fresh):
-            self._runner.spawn(self._handle_chat(chat_events))
+            self.runner.spawn(self._handle_chat(chat_events))
         return JSONResponse({}, headers=NO_STORE)
 
-    async def _refuse_unsigned(self, address: str) -> Response:
+    async def _refuse_unsigned(self, address: str) -> NoReturn:
         """A post without LINE's valid signature: 400, or 429 once its address used up its own bucket."""
         self._rejections.record()
         if not await self._bad_signatures.allow(address):
-            return json_error(
-                429,
-                "rate_limited",
-                "Too many requests with an invalid signature.",
-                headers={"Retry-After": str(await self._bad_signatures.retry_after(address))},
-            )
-        return json_error(400, "invalid_signature", "Missing or invalid X-Line-Signature.")
+            retry_after = {"Retry-After": str(await self._bad_signatures.retry_after(address))}
+            raise ApiError(429, "rate_limited", "Too many requests with an invalid signature.", headers=retry_after)
+        raise ApiError(400, "invalid_signature", "Missing or invalid X-Line-Signature.")
 
     async def _claim(self, events: list[Event]) -> list[Event]:
         """The events to handle now; Redis down raises StateUnavailable (503: LINE's redelivery, if on, retries)."""

@@ -102,7 +102,7 @@ UNIT_TESTS := tests --ignore=tests/e2e --ignore=tests/scaled --ignore=tests/gate
 test-unit: $(VENV)/.installed ## every test that needs no trained model (no training, a couple of minutes)
 	$(PY) -m pytest -q $(UNIT_TESTS) -m "not model"
 
-test-model: $(VENV)/.installed $(MODEL) ## the NLU tests that load the trained model
+test-model: $(VENV)/.installed $(MODEL) ## the tests that load the trained model (or train a small one)
 	RASA_MODEL=$(MODEL) $(PY) -m pytest -q $(UNIT_TESTS) -m model
 
 test-stories: $(MODEL)

@@ -14,7 +14,7 @@ import secrets
 import sqlite3
 import threading
 import time
-from collections.abc import Awaitable, Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -256,7 +256,10 @@ class GatewayState:
     kv: KeyValue
     sessions: Sessions
     events: EventClaims
-    close: Callable[[], Awaitable[None]]
+
+    async def close(self) -> None:
+        """Close the store."""
+        await self.kv.close()
 
 
 def open_state(settings: Settings) -> GatewayState:
@@ -273,4 +276,4 @@ def open_state(settings: Settings) -> GatewayState:
     sessions = Sessions(
         kv, min(settings.session_ttl_seconds, retention), min(settings.session_max_age_seconds, retention)
     )
-    return GatewayState(kv, sessions, EventClaims(kv, min(DEDUPE_TTL_SECONDS, retention)), kv.close)
+    return GatewayState(kv, sessions, EventClaims(kv, min(DEDUPE_TTL_SECONDS, retention)))

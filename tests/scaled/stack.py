@@ -8,7 +8,6 @@ import os
 import re
 import secrets
 import signal
-import socket
 import subprocess
 import threading
 import time
@@ -21,6 +20,7 @@ from typing import Any, Dict, List, Optional, Tuple
 import psycopg2
 import redis
 
+from launch import free_port_block
 from replies.catalogue import apology
 from testkit.redis_server import RedisServer
 from testkit.services import free_port
@@ -96,27 +96,6 @@ def group_processes(pgid: int) -> List[Tuple[int, str]]:
         except (OSError, IndexError, ValueError):
             continue
     return found
-
-
-def consecutive_free_ports(count: int) -> int:
-    """The first of ``count`` consecutive free ports (replicas listen on base, base+1, ...)."""
-    for _ in range(200):
-        base = free_port()
-        if base + count >= 65535:
-            continue
-        sockets = []
-        try:
-            for i in range(count):
-                sock = socket.socket()
-                sockets.append(sock)
-                sock.bind(("127.0.0.1", base + i))
-            return base
-        except OSError:
-            continue
-        finally:
-            for sock in sockets:
-                sock.close()
-    raise RuntimeError(f"no {count} consecutive free ports")
 
 
 @dataclass
@@ -212,8 +191,8 @@ class ScaledStack:
 
     def __post_init__(self) -> None:
         """Pick the replicas' base ports."""
-        self.rasa_port = self.rasa_port or consecutive_free_ports(self.rasa_replicas)
-        self.action_port = self.action_port or consecutive_free_ports(self.action_replicas)
+        self.rasa_port = self.rasa_port or free_port_block(self.rasa_replicas)
+        self.action_port = self.action_port or free_port_block(self.action_replicas)
 
     # ---- the script ----
 

@@ -104,15 +104,6 @@ def start_stock(stock_dir: Path, logs: Path, environ: Mapping[str, str], timeout
     return Layout("stock", url, "rest", bot.procs["stock"], bot.stop, notes)
 
 
-def free_ports(size: int) -> int:
-    """The first of ``size`` consecutive local ports nobody listens on (replicas listen on port, port+1, …)."""
-    for _ in range(500):
-        base = launch.free_port()
-        if base + size < 65535 and not any(map(launch.port_open, range(base, base + size))):
-            return base
-    raise LayoutFailed(f"no block of {size} free ports found")
-
-
 def start_layout(
     name: str,
     logs: Path,
@@ -129,7 +120,10 @@ def start_layout(
     if not script.is_file():
         raise LayoutFailed(f"not available: {script} does not exist in this checkout")
     checkout, block = script.parents[1], max([PORT_BLOCK, *(replicas or {}).values()])
-    rasa_port = free_ports(2 * block + 1)  # Rasa's block, the action servers' block, the gateway
+    try:
+        rasa_port = launch.free_port_block(2 * block + 1)  # Rasa's block, the action servers' block, the gateway
+    except RuntimeError as exc:
+        raise LayoutFailed(str(exc)) from None
     state_dir = Path(tempfile.mkdtemp(prefix=f"pinbot-load-{name}-"))
     # The servers log straight into the kept log folder: only the rest of the state is thrown away.
     kept = logs / f"{name}-servers"

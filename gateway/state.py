@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import math
 import os
+import re
 import secrets
 import sqlite3
 import threading
@@ -23,7 +24,6 @@ from limits.errors import StorageError
 from redis.asyncio import Redis
 from redis.exceptions import RedisError
 
-from gateway.ids import looks_like_session_id, new_conversation_id, new_session_id
 from gateway.settings import Settings
 
 # LINE redelivers well within three days; RETENTION_DAYS may shorten it.
@@ -32,6 +32,8 @@ DEDUPE_TTL_SECONDS = 3 * 24 * 3600.0
 # a redelivery is handled again. Longer than any queue plus turn plus reply.
 CLAIM_TTL_SECONDS = 300.0
 MAX_EVENT_ID = 128
+# 32 random bytes, URL-safe base64 without padding: what secrets.token_urlsafe(32) returns.
+_SESSION_ID = re.compile(r"^[A-Za-z0-9_-]{43}$")
 # The value of an event's key while a gateway handles it ("done" once handled).
 CLAIM = "claim:"
 # Deletes a key only if it still holds our token: a claim that expired and was taken by another gateway stays.
@@ -173,6 +175,11 @@ class Session:
     last_seen: float
 
 
+def looks_like_session_id(value: object) -> bool:
+    """Cheap shape check of a session id (a 256-bit bearer token) so junk never reaches the store."""
+    return isinstance(value, str) and bool(_SESSION_ID.match(value))
+
+
 class Sessions:
     """Creates, finds and expires web sessions: idle for the TTL or older than the maximum age, a session is gone."""
 
@@ -192,7 +199,8 @@ class Sessions:
     async def create(self, municipality: str | None, now: float | None = None) -> Session:
         """Issue a new session."""
         now = time.time() if now is None else now
-        session = Session(new_session_id(), new_conversation_id("web"), municipality, now, now)
+        # The Rasa sender id is random too, unrelated to the token: Rasa's tracker store never holds a bearer token.
+        session = Session(secrets.token_urlsafe(32), f"web-{secrets.token_hex(16)}", municipality, now, now)
         await self._save(session, now)
         return session
 

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import hashlib
+import hmac
 import logging
 import time
 import weakref
@@ -12,13 +14,12 @@ from contextlib import asynccontextmanager, contextmanager
 from dataclasses import dataclass
 from typing import Any, NoReturn
 
-from gateway.fallback import fallback_text
-from gateway.ids import log_id
 from gateway.logconfig import RejectionLog
 from gateway.rasa import BotMessage, RasaUnavailable, ReplicaPool
 from gateway.settings import Settings
 from gateway.textguard import guard_typed_text
 from kb.directory import MunicipalityDirectory
+from replies.contact import fallback_message
 
 log = logging.getLogger(__name__)
 # A turn left with less time than this after waiting for its conversation's lock is not forwarded: Rasa could not
@@ -26,6 +27,11 @@ log = logging.getLogger(__name__)
 MIN_FORWARD_SECONDS = 0.5
 # Deleting a conversation waits at most this much longer than a turn's deadline for its turns in flight.
 FORGET_MARGIN_SECONDS = 1.0
+
+
+def log_id(secret: bytes, value: str) -> str:
+    """A short keyed hash for correlating log lines without writing the identifier itself."""
+    return hmac.new(secret, f"log:{value}".encode(), hashlib.sha256).hexdigest()[:12]
 
 
 class TurnsBusy(Exception):
@@ -134,8 +140,8 @@ class TurnService:
             lock.release()
 
     def fallback(self, municipality: str | None) -> list[BotMessage]:
-        """The apology with the city's phone number, as messages."""
-        return [BotMessage(text=fallback_text(self._directory, municipality))]
+        """The apology with the city's phone number (or every city's when it is unknown), as Rasa's side words it."""
+        return [BotMessage(text=fallback_message(municipality, self._directory))]
 
     def _refuse(self, scope: str) -> NoReturn:
         self._refusals[scope].record()

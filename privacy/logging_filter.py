@@ -46,7 +46,7 @@ def unescape(text: str) -> str:
 
 # The shapes of a log line's own numbers, which the resident rule would read as PINs: an IPv4 address with its port,
 # a host's port, a timestamp, an HTTP version and status, and a measured figure named by its key or unit
-# (latency_ms=47, 5.2 ms), and a keyed hash that correlates lines (conversation=<gateway.ids.log_id>). Residents' words reach a log only after the gateway and the channel redacted them, and a
+# (latency_ms=47, 5.2 ms), and a keyed hash that correlates lines (conversation=<gateway.turns.log_id>). Residents' words reach a log only after the gateway and the channel redacted them, and a
 # PIN or 個人番号 never has these shapes (a 12-digit number is an individual number inside them too).
 _LOG_SHAPES = re.compile(
     r"(?<![0-9.])[0-9]{1,3}(?:\.[0-9]{1,3}){3}(?::[0-9]{1,5})?(?![0-9.])"

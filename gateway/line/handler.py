@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import hashlib
+import hmac
 import logging
 import math
 from collections.abc import Awaitable, Callable
@@ -25,7 +27,6 @@ from linebot.v3.webhooks import (
     UserSource,
 )
 
-from gateway.ids import log_id, pseudonym
 from gateway.line.client import LineApiError, LineClient
 from gateway.line.convert import text as line_text
 from gateway.line.convert import to_line
@@ -35,7 +36,7 @@ from gateway.rasa import BotMessage, PayloadNotOffered
 from gateway.ratelimit import Limiters
 from gateway.settings import Settings
 from gateway.state import StateUnavailable
-from gateway.turns import TurnResult, TurnsBusy, TurnService
+from gateway.turns import TurnResult, TurnsBusy, TurnService, log_id
 from kb.directory import MunicipalityDirectory
 
 log = logging.getLogger(__name__)
@@ -70,6 +71,12 @@ def chat_key(event: Event) -> Source | None:
     kind = {UserSource: "user", GroupSource: "group", RoomSource: "room"}.get(type(source))
     target = getattr(source, f"{kind}_id", None)
     return Source(kind, target) if kind and isinstance(target, str) and target else None
+
+
+def pseudonym(secret: bytes, kind: str, raw_id: str) -> str:
+    """A stable keyed pseudonym of an external id (e.g. a LINE user id) that cannot be reversed without the secret."""
+    digest = hmac.new(secret, f"{kind}:{raw_id}".encode(), hashlib.sha256).hexdigest()
+    return f"{kind}-{digest[:40]}"
 
 
 def _readable(text: str) -> str:

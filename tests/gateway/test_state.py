@@ -10,10 +10,9 @@ from pathlib import Path
 import pytest
 from redis.asyncio import Redis
 
-from gateway.ids import looks_like_session_id
 from gateway.ratelimit import Limiter, Limiters
 from gateway.settings import Settings
-from gateway.state import GatewayState, open_state
+from gateway.state import GatewayState, looks_like_session_id, open_state
 from gateway.turns import TurnService
 from testkit.redis_server import RedisServer, redis_server_binary
 

@@ -6,14 +6,13 @@ import asyncio
 import base64
 import hashlib
 import hmac
+import secrets
 from pathlib import Path
 
 import pytest
 from linebot.v3 import WebhookParser
 from linebot.v3.exceptions import InvalidSignatureError
 
-from gateway.fallback import fallback_text
-from gateway.ids import log_id, looks_like_session_id, new_session_id, pseudonym
 from gateway.line.convert import (
     MAX_TEXT,
     postback_data,
@@ -21,14 +20,18 @@ from gateway.line.convert import (
     truncate,
     utf16_len,
 )
+from gateway.line.handler import pseudonym
 from gateway.logconfig import describe_exception
 from gateway.rasa import BotButton, BotMessage, parse_rasa_reply
 from gateway.ratelimit import Limiter, Limiters
 from gateway.settings import REPO_ROOT, Settings, SettingsError
+from gateway.state import looks_like_session_id
 from gateway.textguard import guard_typed_text
+from gateway.turns import log_id
 from kb.directory import MunicipalityDirectory
 from privacy import redact
 from privacy.commands import payload_key
+from replies.contact import fallback_message
 from tests.gateway.line_events import compute_signature
 
 
@@ -164,7 +167,7 @@ def test_limiter_memory_is_bounded() -> None:
 
 def test_ids() -> None:
     """Session ids have 256 bits; pseudonyms are keyed and hide the raw id."""
-    assert looks_like_session_id(new_session_id())
+    assert looks_like_session_id(secrets.token_urlsafe(32))
     assert not looks_like_session_id("a" * 42) and not looks_like_session_id(None)
     a, b = pseudonym(b"k", "line-user", "U1"), pseudonym(b"k2", "line-user", "U1")
     assert a != b and "U1" not in a and a == pseudonym(b"k", "line-user", "U1")
@@ -316,11 +319,11 @@ def test_municipality_directory_tolerates_broken_files(tmp_path: Path) -> None:
     directory = MunicipalityDirectory(tmp_path)
     assert directory.resolve("三鷹市") == "mitaka" and directory.resolve("千葉市") is None
     assert directory.resolve("大阪市") is None and directory.resolve("") is None
-    assert fallback_text(directory, "mitaka").endswith("お問い合わせ：三鷹市（ページに電話番号の記載がありません）")
-    assert fallback_text(directory, "tajimi").endswith("お問い合わせ：多治見市 電話 0572-22-1111")
-    assert "多治見市 電話 0572-22-1111" in fallback_text(directory, None)
+    assert fallback_message("mitaka", directory).endswith("お問い合わせ：三鷹市（ページに電話番号の記載がありません）")
+    assert fallback_message("tajimi", directory).endswith("お問い合わせ：多治見市 電話 0572-22-1111")
+    assert "多治見市 電話 0572-22-1111" in fallback_message(None, directory)
     empty = MunicipalityDirectory(tmp_path / "nowhere")
-    assert fallback_text(empty, None).endswith("お住まいの市役所の担当窓口へお問い合わせください。")
+    assert fallback_message(None, empty).endswith("お住まいの市役所の担当窓口へお問い合わせください。")
 
 
 def test_against_the_project_knowledge_base() -> None:
@@ -331,12 +334,12 @@ def test_against_the_project_knowledge_base() -> None:
     for city in cities:
         assert directory.resolve(city.name) == city.id and directory.resolve(city.id) == city.id
         assert all(directory.resolve(alias) == city.id for alias in city.aliases)
-        text = fallback_text(directory, city.id)
+        text = fallback_message(city.id, directory)
         assert city.name in text
         assert all(phone.number in text for phone in city.phones)
         others = [phone.number for other in cities if other.id != city.id for phone in other.phones]
         assert not any(number in text for number in others)
-    listing = fallback_text(directory, None)
+    listing = fallback_message(None, directory)
     assert all(phone.number in listing for city in cities for phone in city.phones)
 
 

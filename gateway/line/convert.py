@@ -1,4 +1,8 @@
-"""Rasa messages → LINE messages within the Messaging API's limits (a postback's data is its payload or its key)."""
+"""Rasa messages → LINE messages within the Messaging API's limits (a postback's data is its payload or its key).
+
+The main choices (rich menu areas, the greeting's quick replies) are the catalogue's starters (replies/catalogue.yml)
+with LINE's shorter labels.
+"""
 
 from __future__ import annotations
 
@@ -6,6 +10,7 @@ from linebot.v3.messaging import PostbackAction, QuickReply, QuickReplyItem, Tex
 
 from gateway.rasa import BotButton, BotMessage
 from privacy.commands import PAYLOAD_KEY_PREFIX, payload_key
+from replies.catalogue import catalogue
 
 MAX_MESSAGES = 5
 MAX_TEXT = 5000
@@ -16,6 +21,11 @@ MAX_DISPLAY_TEXT = 300
 _MORE_CHOICES = "（ほかのご用件は文字で入力してください）"
 _ELLIPSIS = "…"
 _OMITTED = "\n…（長いため一部を省略しました）"
+
+
+def main_choices() -> tuple[BotButton, ...]:
+    """The starters as LINE buttons (Rasa intent payloads of CONTRACT §3), at most 20 characters each."""
+    return tuple(BotButton(title=choice.line_title, payload=choice.payload) for choice in catalogue().starters)
 
 
 def utf16_len(text: str) -> int:

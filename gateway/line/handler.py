@@ -28,9 +28,8 @@ from linebot.v3.webhooks import (
 )
 
 from gateway.line.client import LineApiError, LineClient
+from gateway.line.convert import main_choices, to_line
 from gateway.line.convert import text as line_text
-from gateway.line.convert import to_line
-from gateway.line.menu import main_choices
 from gateway.logconfig import describe_exception
 from gateway.rasa import BotMessage, PayloadNotOffered
 from gateway.ratelimit import Limiters

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from playwright.sync_api import sync_playwright
 
-from gateway.line.menu import main_choices
+from gateway.line.convert import main_choices
 from gateway.line.richmenu import IMAGE_PATH, MENU_HEIGHT, MENU_WIDTH
 
 SOURCE = Path(__file__).resolve().parent / "richmenu_image.html"

@@ -20,7 +20,7 @@ from linebot.v3.messaging import (
 )
 from linebot.v3.messaging.exceptions import ApiException
 
-from gateway.line.menu import main_choices
+from gateway.line.convert import main_choices
 
 IMAGE_PATH = Path(__file__).resolve().parent / "richmenu.png"
 MENU_WIDTH = 2500

@@ -12,7 +12,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route
 
-from gateway.line.menu import main_payloads
+from gateway.line.convert import main_choices
 from privacy.commands import payload_key
 
 CITY_NAMES = {"mitaka": "三鷹市", "chiba": "千葉市", "tajimi": "多治見市", "ryugasaki": "龍ケ崎市"}
@@ -127,7 +127,7 @@ def create_fake_rasa(state: FakeRasa) -> Starlette:
         body = await request.json()
         sender = str(body.get("sender", ""))
         if (body.get("metadata") or {}).get("button") is True:
-            offered = state.offered.get(sender, set()) | set(main_payloads())
+            offered = state.offered.get(sender, set()) | {choice.payload for choice in main_choices()}
             payload = next((p for p in offered if body.get("message") in (p, payload_key(p))), None)
             if payload is None:
                 state.rejected.append(body)

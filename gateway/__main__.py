@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import logging
-import logging.config
 import os
 import sys
 
 import uvicorn
 
 from gateway.app import create_app
-from gateway.logconfig import log_config
+from gateway.logconfig import configure_logging
 from gateway.settings import Settings, SettingsError
 from gateway.transport import UnsupportedServer, server_options
 
@@ -18,7 +17,7 @@ from gateway.transport import UnsupportedServer, server_options
 def main() -> None:
     """Read settings from the environment, print the demo URL and serve until interrupted."""
     # Before anything logs: uvicorn's error and access logs go through the same redaction as the gateway's.
-    logging.config.dictConfig(log_config(os.environ.get("GATEWAY_LOG_LEVEL", "INFO").upper()))
+    configure_logging(os.environ.get("GATEWAY_LOG_LEVEL", "INFO").upper())
     try:
         settings = Settings.from_env(os.environ)
         app = create_app(settings)

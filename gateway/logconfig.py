@@ -3,15 +3,14 @@
 from __future__ import annotations
 
 import logging
+import sys
 import time
 import traceback
-from typing import Any
 
+from privacy.logging_filter import RedactingFilter
 from privacy.redact import redact
 
-ACCESS_LOGGER = "uvicorn.access"
 _ACCESS_ARGS = 5  # uvicorn: client address, method, path with query string, HTTP version, status
-QUERY_MARK = "?…"
 log = logging.getLogger(__name__)
 
 
@@ -43,52 +42,23 @@ class RejectionLog:
             self._last_line = now
 
 
-def safe_path(path_with_query: str) -> str:
-    """The request path redacted, its query string dropped (``?…`` marks that there was one)."""
-    path, has_query, _ = path_with_query.partition("?")
-    text = redact(path).text
-    return text + QUERY_MARK if has_query else text
+def _access_path(record: logging.LogRecord) -> bool:
+    """Rewrite uvicorn's access line: no query string (``?…`` marks one), numbers in the path redacted."""
+    if record.name == "uvicorn.access" and isinstance(record.args, tuple) and len(record.args) == _ACCESS_ARGS:
+        client, method, target, version, status = record.args
+        path, has_query, _ = str(target).partition("?")
+        record.args = (client, method, redact(path).text + ("?…" if has_query else ""), version, status)
+    return True
 
 
-class AccessPathFilter(logging.Filter):
-    """Rewrites uvicorn's access line so neither a query string nor a number in the path is written."""
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        """Replace the path argument of an access record; other records pass unchanged."""
-        if record.name == ACCESS_LOGGER and isinstance(record.args, tuple) and len(record.args) == _ACCESS_ARGS:
-            args = list(record.args)
-            args[2] = safe_path(str(args[2]))
-            record.args = tuple(args)
-        return True
-
-
-def log_config(level: str = "INFO") -> dict[str, Any]:
-    """A ``logging.config.dictConfig`` for the process: one stderr handler whose filters see every record."""
-    return {
-        "version": 1,
-        "disable_existing_loggers": False,
-        "filters": {
-            "access_path": {"()": "gateway.logconfig.AccessPathFilter"},
-            # The same redaction as the Rasa server's logging.yml: messages, tracebacks and stacks.
-            "redact": {"()": "privacy.logging_filter.RedactingFilter"},
-        },
-        "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
-        "handlers": {
-            "console": {
-                "class": "logging.StreamHandler",
-                "formatter": "plain",
-                # Handler filters also apply to records propagated from other loggers (logger filters do not).
-                "filters": ["access_path", "redact"],
-                "stream": "ext://sys.stderr",
-            }
-        },
-        "root": {"level": level, "handlers": ["console"]},
-        "loggers": {
-            # uvicorn's loggers write through the root handler above instead of their own unfiltered ones.
-            "uvicorn": {"level": level, "handlers": [], "propagate": True},
-            "uvicorn.error": {"level": level, "handlers": [], "propagate": True},
-            "uvicorn.access": {"level": level, "handlers": [], "propagate": True},
-            # httpx logs every request URL at INFO; one line per Rasa turn is noise next to the gateway's own turn log.
-            "httpx": {"level": "WARNING"},
-        },
-    }
+def configure_logging(level: str = "INFO") -> None:
+    """One stderr handler for the process, uvicorn's loggers included (they propagate to it), all redacted."""
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    # Handler filters also apply to records propagated from other loggers (logger filters do not).
+    handler.addFilter(_access_path)
+    # The same redaction as the Rasa server's logging.yml: messages, tracebacks and stacks.
+    handler.addFilter(RedactingFilter())
+    logging.basicConfig(level=level, handlers=[handler], force=True)
+    # httpx logs every request URL at INFO; one line per Rasa turn is noise next to the gateway's own turn log.
+    logging.getLogger("httpx").setLevel(logging.WARNING)

@@ -1,4 +1,4 @@
-"""Gateway configuration, read once from the environment (pydantic-settings: one field per variable)."""
+"""Gateway configuration, read once from the environment (``Settings.from_env``: one field per variable)."""
 
 from __future__ import annotations
 
@@ -8,8 +8,7 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from pydantic import AfterValidator, BeforeValidator, Field, ValidationError, model_validator
-from pydantic_settings import BaseSettings, NoDecode, PydanticBaseSettingsSource, SettingsConfigDict
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, model_validator
 
 from privacy.retention import RetentionError, retention_seconds
 
@@ -96,10 +95,10 @@ Positive = Annotated[int, Field(ge=1)]
 PositiveFloat = Annotated[float, Field(gt=0)]
 
 
-class Settings(BaseSettings):
+class Settings(BaseModel):
     """Everything the gateway reads from its environment; secrets never have defaults baked in."""
 
-    model_config = SettingsConfigDict(frozen=True, extra="ignore", populate_by_name=True, hide_input_in_errors=True)
+    model_config = ConfigDict(frozen=True, extra="ignore", populate_by_name=True, hide_input_in_errors=True)
 
     host: str = _var("GATEWAY_HOST", "0.0.0.0")
     port: Annotated[int, Field(ge=0)] = _var("GATEWAY_PORT", 8080)
@@ -107,7 +106,6 @@ class Settings(BaseSettings):
     # Several replicas (RASA_URLS); empty means the one rasa_url.
     rasa_urls: Annotated[
         tuple[str, ...],
-        NoDecode,
         _csv("RASA_URLS", "base URLs like http://127.0.0.1:5005", lambda u: u.rstrip("/"), _is_base_url),
     ] = ()
     rasa_health_interval_seconds: PositiveFloat = 2.0
@@ -120,9 +118,9 @@ class Settings(BaseSettings):
     rasa_auth_token: str | None = Field(default=None, repr=False)
     # RETENTION_DAYS, read by privacy.retention (the rule Rasa and the scripts share).
     retention_seconds: float = 7 * 24 * 3600.0
-    allowed_origins: Annotated[frozenset[str], NoDecode, _ORIGINS] = frozenset()
+    allowed_origins: Annotated[frozenset[str], _ORIGINS] = frozenset()
     # IP addresses are always accepted (see gateway.security); names only when listed.
-    allowed_hosts: Annotated[frozenset[str], NoDecode, _HOSTS] = frozenset({"localhost"})
+    allowed_hosts: Annotated[frozenset[str], _HOSTS] = frozenset({"localhost"})
     gateway_secret: Annotated[bytes, BeforeValidator(_secret)] = Field(
         default_factory=lambda: secrets.token_bytes(MIN_SECRET_BYTES), repr=False
     )
@@ -149,7 +147,7 @@ class Settings(BaseSettings):
     keepalive_timeout_seconds: Positive = _var("GATEWAY_KEEPALIVE_SECONDS", 5)
     max_connections: Positive = _var("GATEWAY_MAX_CONNECTIONS", 1000)
     forwarded_allow_any: bool = False
-    forwarded_allow_ips: Annotated[tuple[str, ...], NoDecode, _PROXIES] = DEFAULT_FORWARDED_ALLOW_IPS
+    forwarded_allow_ips: Annotated[tuple[str, ...], _PROXIES] = DEFAULT_FORWARDED_ALLOW_IPS
     line_channel_secret: str | None = Field(default=None, repr=False)
     line_channel_access_token: str | None = Field(default=None, repr=False)
     line_api_base: Url = "https://api.line.me"
@@ -157,18 +155,6 @@ class Settings(BaseSettings):
     line_loading_after_seconds: PositiveFloat = 1.0
     line_max_body_bytes: Positive = 1024 * 1024
     background_concurrency: Positive = 8
-
-    @classmethod
-    def settings_customise_sources(
-        cls,
-        settings_cls: type[BaseSettings],
-        init_settings: PydanticBaseSettingsSource,
-        env_settings: PydanticBaseSettingsSource,
-        dotenv_settings: PydanticBaseSettingsSource,
-        file_secret_settings: PydanticBaseSettingsSource,
-    ) -> tuple[PydanticBaseSettingsSource, ...]:
-        """Arguments only: ``from_env`` passes the environment, so plain ``Settings(...)`` (tests) reads none."""
-        return (init_settings,)
 
     @classmethod
     def from_env(cls, env: Mapping[str, str]) -> Settings:

@@ -8,7 +8,7 @@ import hashlib
 import logging
 import time
 from collections.abc import Sequence
-from typing import Any, NamedTuple
+from typing import Any
 from urllib.parse import quote
 
 import httpx
@@ -81,14 +81,6 @@ class RasaConnectionLost(RasaUnavailable):
 NOT_SENT_ERRORS = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)
 
 
-class RasaHealth(NamedTuple):
-    """What ``/status`` told us."""
-
-    reachable: bool
-    model_loaded: bool
-    detail: str
-
-
 class RasaClient:
     """One Rasa server over one pooled HTTP client; every call has a hard deadline."""
 
@@ -124,10 +116,11 @@ class RasaClient:
                 response = await self._http.post("/webhooks/rest/webhook", json=body)
         except TimeoutError as exc:
             raise RasaUnavailable("timeout") from exc
-        except NOT_SENT_ERRORS as exc:
-            raise RasaNotAccepted(type(exc).__name__) from exc
         except httpx.TransportError as exc:
-            raise RasaConnectionLost(type(exc).__name__) from exc
+            # A replica that refused or lost the connection gets no turns until a health check sees it back.
+            self.mark(False, f"unreachable ({type(exc).__name__})")
+            lost = RasaNotAccepted if isinstance(exc, NOT_SENT_ERRORS) else RasaConnectionLost
+            raise lost(type(exc).__name__) from exc
         except httpx.HTTPError as exc:
             raise RasaUnavailable(type(exc).__name__) from exc
         if response.status_code != 200:
@@ -144,24 +137,21 @@ class RasaClient:
             raise RasaUnavailable("empty reply")
         return messages
 
-    async def health(self) -> RasaHealth:
-        """Ask ``/status`` whether Rasa is up with a model loaded, and remember the answer."""
+    async def check(self) -> bool:
+        """Ask ``/status`` whether Rasa is up with a model loaded; the answer marks this replica (True: healthy)."""
         try:
             async with asyncio.timeout(min(self._timeout, 3.0)):
                 response = await self._http.get("/status", params=self._auth)
             data = response.json() if response.status_code == 200 else None
         except (TimeoutError, httpx.HTTPError) as exc:
-            health = RasaHealth(False, False, f"unreachable ({type(exc).__name__})")
+            self.mark(False, f"unreachable ({type(exc).__name__})")
         except ValueError:
-            health = RasaHealth(True, False, "invalid json")
+            self.mark(False, "invalid json")
         else:
             loaded = isinstance(data, dict) and bool(data.get("model_id") or data.get("model_file"))
-            detail = (
-                f"status {response.status_code}" if data is None else "model loaded" if loaded else "no model loaded"
-            )
-            health = RasaHealth(True, loaded, detail)
-        self.mark(health.reachable and health.model_loaded, health.detail)
-        return health
+            status = f"status {response.status_code}" if data is None else None
+            self.mark(loaded, status or ("model loaded" if loaded else "no model loaded"))
+        return self.healthy
 
     async def delete_conversation(self, sender: str) -> bool:
         """Ask the REST channel to delete the stored conversation of ``sender``; True if done."""
@@ -195,8 +185,6 @@ class ReplicaPool:
         transports: dict[str, httpx.AsyncBaseTransport] | None = None,
     ) -> None:
         """One client per URL; nothing connects and no background check runs until ``start``."""
-        if not urls:
-            raise ValueError("at least one Rasa URL is needed")
         self._timeout = timeout_seconds
         self._interval = health_interval_seconds
         self.replicas = [RasaClient(url, timeout_seconds, (transports or {}).get(url), auth_token) for url in urls]
@@ -242,36 +230,30 @@ class ReplicaPool:
                 raise RasaUnavailable("timeout")
             try:
                 return await replica.send(sender, message, metadata, remaining)
-            except RasaUnavailable as exc:
-                if isinstance(exc, (RasaNotAccepted, RasaConnectionLost)):
-                    replica.mark(False, f"unreachable ({exc})")
+            except RasaNotAccepted as exc:
                 # Only a turn refused before the request was written exists nowhere yet: the next replica may take
                 # it. After that, Rasa may have run it and resending could apply it twice (the caller falls back).
-                if not isinstance(exc, RasaNotAccepted):
-                    raise
                 last = exc
         raise last
 
-    async def health(self) -> RasaHealth:
-        """Check every replica now; reachable with a model when at least one is (its detail names the others)."""
-        results = await asyncio.gather(*(r.health() for r in self.replicas))
+    async def health(self) -> tuple[bool, str]:
+        """Check every replica now: ok when at least one is up with a model; the detail names the others."""
+        healthy = sum(await asyncio.gather(*(r.check() for r in self.replicas)))
         if len(self.replicas) == 1:
-            return results[0]
-        healthy = sum(1 for r in self.replicas if r.healthy)
+            return bool(healthy), self.replicas[0].detail
         down = "; ".join(f"{r.url} {r.detail}" for r in self.replicas if not r.healthy)
-        detail = f"{healthy}/{len(self.replicas)} replicas healthy" + (f" ({down})" if down else "")
-        return RasaHealth(any(res.reachable for res in results), healthy > 0, detail)
+        return bool(healthy), f"{healthy}/{len(self.replicas)} replicas healthy" + (f" ({down})" if down else "")
 
     async def healthz(self) -> bool:
         """``/healthz``: is a replica up with a model? Probed at most once a second; changes logged, not shown."""
         async with self._probing:
             if time.monotonic() - self._checked_at >= HEALTH_CACHE_SECONDS:
-                rasa = await self.health()
-                self._ok, self._checked_at = rasa.reachable and rasa.model_loaded, time.monotonic()
-                if rasa.detail != self._last_detail:
+                self._ok, detail = await self.health()
+                self._checked_at = time.monotonic()
+                if detail != self._last_detail:
                     # Versions, model names and URLs stay out of the public answer.
-                    (log.info if self._ok else log.warning)("health: rasa %s", rasa.detail)
-                    self._last_detail = rasa.detail
+                    (log.info if self._ok else log.warning)("health: rasa %s", detail)
+                    self._last_detail = detail
         return self._ok
 
     async def delete_conversation(self, sender: str) -> bool:

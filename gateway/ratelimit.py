@@ -14,6 +14,7 @@ from limits import RateLimitItem, RateLimitItemPerSecond
 from limits.aio.strategies import MovingWindowRateLimiter
 from limits.storage import storage_from_string
 
+from gateway.http import ApiError
 from gateway.settings import Settings
 from gateway.state import guarded
 
@@ -75,13 +76,6 @@ class Limiter:
                     return False
         return True
 
-    async def is_exhausted(self, key: str) -> bool:
-        """Whether a tier of ``key`` has used up its limit in the current window (nothing is recorded)."""
-        with guarded():
-            return not all(
-                [await self._strategy.test(item, name, tier_key) for item, name, tier_key in self._keyed(key)]
-            )
-
     async def retry_after(self, key: str) -> int:
         """Whole seconds until every tier of ``key`` has room again (at least 1)."""
         waits = [1]
@@ -91,6 +85,12 @@ class Limiter:
                 if stats.remaining <= 0:
                     waits.append(int(stats.reset_time - time.time()) + 1)
         return max(waits)
+
+    async def check(self, key: str, message: str) -> None:
+        """Record an event for ``key``; beyond the limit, ApiError 429 ``rate_limited`` with ``Retry-After``."""
+        if not await self.allow(key):
+            retry_after = {"Retry-After": str(await self.retry_after(key))}
+            raise ApiError(429, "rate_limited", message, headers=retry_after)
 
 
 class Limiters:

@@ -30,6 +30,7 @@ BUSY_MESSAGE = "ただいま大変混み合っています。申し訳ありま�
 IN_FLIGHT_MESSAGE = "前のメッセージにお答えしています。回答をお待ちいただき、そのあとでもう一度お送りください。"
 # A button the bot never offered (or absurdly long): refused, and nothing reached the conversation.
 NOT_OFFERED = (403, "payload_not_offered", "この選択肢は現在選べません。メッセージを入力してください。")
+RATE_LIMITED = "短時間に多くのメッセージが送られました。少し時間をおいてからお試しください。"
 # A resident whose deletion failed because Rasa is down is told to try again after about this long.
 DELETE_RETRY_AFTER_SECONDS = 30
 
@@ -107,7 +108,7 @@ class WebChat:
         if (parsed.text is None) == (parsed.payload is None):
             raise ApiError(400, "invalid_request", "text と payload のどちらか一方を指定してください。")
         session = await self._session(parsed.session_id)
-        await self._check(self._per_session, session.session_id)
+        await self._per_session.check(session.session_id, RATE_LIMITED)
         if parsed.text is not None:
             if len(parsed.text) > self._settings.max_text_chars:
                 limit = self._settings.max_text_chars
@@ -144,7 +145,7 @@ class WebChat:
     ) -> tuple[str, Body]:
         """The client's address and its parsed body, once its address is within ``limiter``'s limit."""
         address = client_address(request)
-        await self._check(limiter, address)
+        await limiter.check(address, RATE_LIMITED)
         raw = await read_body(request, self._settings.max_body_bytes, "送信内容が大きすぎます。")
         if allow_empty and not raw.strip():
             return address, model.model_validate({})
@@ -167,10 +168,3 @@ class WebChat:
         if session is None:
             raise ApiError(404, "unknown_session", "会話の有効期限が切れました。もう一度お試しください。")
         return session
-
-    @staticmethod
-    async def _check(limiter: Limiter, key: str) -> None:
-        if not await limiter.allow(key):
-            retry_after = {"Retry-After": str(await limiter.retry_after(key))}
-            message = "短時間に多くのメッセージが送られました。少し時間をおいてからお試しください。"
-            raise ApiError(429, "rate_limited", message, headers=retry_after)

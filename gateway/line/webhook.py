@@ -136,9 +136,7 @@ class LineWebhook:
     async def _refuse_unsigned(self, address: str) -> NoReturn:
         """A post without LINE's valid signature: 400, or 429 once its address used up its own bucket."""
         self._rejections.record()
-        if not await self._bad_signatures.allow(address):
-            retry_after = {"Retry-After": str(await self._bad_signatures.retry_after(address))}
-            raise ApiError(429, "rate_limited", "Too many requests with an invalid signature.", headers=retry_after)
+        await self._bad_signatures.check(address, "Too many requests with an invalid signature.")
         raise ApiError(400, "invalid_signature", "Missing or invalid X-Line-Signature.")
 
     async def _claim(self, events: list[Event]) -> list[Event]:

@@ -99,8 +99,8 @@ class TurnService:
     async def typed(self, channel: str, conversation_id: str, raw_text: str, municipality: str | None) -> TurnResult:
         """A turn for text the resident typed: redacted and de-commanded before it goes anywhere."""
         guarded = guard_typed_text(raw_text)
-        result = await self._run(channel, conversation_id, guarded.text, municipality, "text", guarded.redacted)
-        return TurnResult(result.messages, you=guarded.text, redacted=guarded.redacted)
+        result = await self._run(channel, conversation_id, guarded.text, municipality, "text", guarded.changed)
+        return TurnResult(result.messages, you=guarded.text, redacted=guarded.changed)
 
     async def button(self, channel: str, conversation_id: str, payload: str, municipality: str | None) -> TurnResult:
         """A turn for a tapped button; PayloadNotOffered if the bot never offered it (Rasa's channel decides)."""

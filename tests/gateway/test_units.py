@@ -62,7 +62,7 @@ def test_guard_typed_text(raw: str, expected: str, redacted: bool) -> None:
     """Typed text is redacted and never starts with a command slash, and a second redaction changes nothing."""
     guarded = guard_typed_text(raw)
     assert guarded.text == expected
-    assert guarded.redacted is redacted
+    assert guarded.changed is redacted
     assert redact(guarded.text).text == guarded.text
 
 

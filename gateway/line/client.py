@@ -26,18 +26,13 @@ REQUEST_TIMEOUT_SECONDS = 10.0
 
 
 class LineApiError(Exception):
-    """A Messaging API call failed; ``reply_token_rejected`` tells the caller a push may still reach the user."""
+    """A Messaging API call failed (status None: LINE did not answer); it never carries user content."""
 
     def __init__(self, status: int | None, message: str) -> None:
-        """Keep the status and LINE's own message (never any user content)."""
+        """LINE's status and own message; whether it refused the reply token (a push may still reach the user)."""
         super().__init__(f"LINE API {status}: {message}")
-        self.status = status
-        self.message = message
-
-    @property
-    def reply_token_rejected(self) -> bool:
-        """LINE answers 400 "Invalid reply token" for used, expired or unknown tokens."""
-        return self.status == 400 and "reply token" in self.message.lower()
+        # LINE answers 400 "Invalid reply token" for used, expired or unknown tokens.
+        self.reply_token_rejected = status == 400 and "reply token" in message.lower()
 
 
 async def _call(request: Awaitable[Any]) -> None:
@@ -46,10 +41,9 @@ async def _call(request: Awaitable[Any]) -> None:
         await request
     except ApiException as exc:
         try:
-            body = json.loads(exc.body) if exc.body else {}
-        except (TypeError, ValueError):
-            body = {}
-        message = str(body.get("message", "")) if isinstance(body, dict) else ""
+            message = str(json.loads(exc.body or "{}").get("message", ""))
+        except (TypeError, ValueError, AttributeError):  # not JSON, or not an object
+            message = ""
         raise LineApiError(exc.status, message or str(exc.reason or "")) from None
     except (TimeoutError, aiohttp.ClientError, OSError) as exc:
         raise LineApiError(None, type(exc).__name__) from None

@@ -113,11 +113,6 @@ def choices_for(buttons: list[BotButton]) -> tuple[list[QuickReplyItem], bool]:
     return choices, len(unique) > MAX_QUICK_REPLY_ITEMS
 
 
-def text(message: str) -> TextMessage:
-    """A LINE text message without choices."""
-    return TextMessage(text=message, quickReply=None)
-
-
 def to_line(messages: list[BotMessage]) -> list[TextMessage]:
     """One turn's bot messages as at most five LINE texts, all buttons as the last one's quick reply."""
     pieces = [piece for m in messages for piece in _split(m.text)]
@@ -131,4 +126,6 @@ def to_line(messages: list[BotMessage]) -> list[TextMessage]:
         return []
     bubbles = _pack(pieces)
     quick_reply = QuickReply(items=choices) if choices else None
-    return [text(bubble) for bubble in bubbles[:-1]] + [TextMessage(text=bubbles[-1], quickReply=quick_reply)]
+    return [TextMessage(text=bubble, quickReply=None) for bubble in bubbles[:-1]] + [
+        TextMessage(text=bubbles[-1], quickReply=quick_reply)
+    ]

@@ -10,7 +10,6 @@ import math
 from collections.abc import Awaitable, Callable
 from typing import NamedTuple
 
-from linebot.v3.messaging import TextMessage
 from linebot.v3.webhooks import (
     Event,
     EventMode,
@@ -29,7 +28,6 @@ from linebot.v3.webhooks import (
 
 from gateway.line.client import LineApiError, LineClient
 from gateway.line.convert import main_choices, to_line
-from gateway.line.convert import text as line_text
 from gateway.logconfig import describe_exception
 from gateway.rasa import BotMessage, PayloadNotOffered
 from gateway.ratelimit import Limiters
@@ -101,16 +99,14 @@ class LineEventHandler:
     """Turns LINE events into Rasa turns and LINE replies."""
 
     def __init__(
-        self,
-        settings: Settings,
-        client: LineClient,
-        turns: TurnService,
-        directory: MunicipalityDirectory,
-        limiter: Limiters,
+        self, settings: Settings, turns: TurnService, directory: MunicipalityDirectory, limiter: Limiters
     ) -> None:
-        """Wire collaborators; the LINE account serves one city (``DEFAULT_MUNICIPALITY``)."""
+        """Wire collaborators (inside the running event loop: the LINE client opens its HTTP session).
+
+        The LINE account serves one city (``DEFAULT_MUNICIPALITY``).
+        """
         self._settings = settings
-        self._client = client
+        self._client = LineClient(str(settings.line_channel_access_token), settings.line_api_base)
         self._turns = turns
         self._directory = directory
         self._municipality = directory.resolve(settings.default_municipality)
@@ -119,9 +115,9 @@ class LineEventHandler:
         # Long enough to cover Rasa's deadline; LINE wants a multiple of 5 between 5 and 60.
         self._loading_seconds = min(60, max(5, 5 * math.ceil((settings.rasa_timeout_seconds + 2) / 5)))
 
-    def conversation_id(self, source: Source) -> str:
-        """The Rasa sender id for a LINE chat: a keyed pseudonym, never the LINE id itself."""
-        return pseudonym(self._secret, f"line-{source.kind}", source.target)
+    async def close(self) -> None:
+        """Close the LINE client."""
+        await self._client.close()
 
     async def handle(self, event: Event) -> bool:
         """Handle one event; True once it is handled (answered, push tried, or nothing to answer)."""
@@ -131,7 +127,8 @@ class LineEventHandler:
             # In standby another channel owns the chat and our reply token would be useless.
             log.info("line event ignored type=%s source=%s", event_type, "known" if source else "unknown")
             return True
-        conversation = self.conversation_id(source)
+        # The Rasa sender id: a keyed pseudonym, never the LINE id itself.
+        conversation = pseudonym(self._secret, f"line-{source.kind}", source.target)
         log.info(
             "line event type=%s source=%s conversation=%s", event_type, source.kind, log_id(self._secret, conversation)
         )
@@ -143,7 +140,7 @@ class LineEventHandler:
         except StateUnavailable as exc:
             # Shared state (Redis) is down: the resident gets the apology with the city's number, not silence.
             log.warning("line event without state (%s): fallback", exc)
-            return await self._deliver(event, source, to_line(self._turns.fallback(self._municipality)))
+            return await self._deliver(event, source, self._turns.fallback(self._municipality))
         if isinstance(event, FollowEvent):
             return await self._deliver(event, source, self._greeting())
         if isinstance(event, JoinEvent):
@@ -155,14 +152,14 @@ class LineEventHandler:
         # Other and unknown types (mapped to UnknownEvent by the SDK) need no answer.
         return True
 
-    def _greeting(self) -> list[TextMessage]:
+    def _greeting(self) -> list[BotMessage]:
         municipality = self._directory.get(self._municipality)
         city = f"{municipality.name}の" if municipality else ""
         text = (
             f"友だち追加ありがとうございます。{city}マイナンバーカードの暗証番号の手続きについてご案内します。\n"
             f"ご用件を下のボタンから選ぶか、文章で入力してください。\n{PRIVACY_NOTE}"
         )
-        return to_line([BotMessage(text=text, buttons=list(main_choices()))])
+        return [BotMessage(text=text, buttons=list(main_choices()))]
 
     async def _on_message(self, event: MessageEvent, source: Source, conversation: str) -> bool:
         message = event.message
@@ -211,18 +208,16 @@ class LineEventHandler:
             # A bug must still leave the resident with an answer (the fallback), never silence.
             log.error("line turn failed: %s", describe_exception(exc))
             result = TurnResult(self._turns.fallback(self._municipality))
-        return await self._deliver(event, source, to_line(result.messages))
+        return await self._deliver(event, source, result.messages)
 
-    async def _deliver(self, event: Event, source: Source, outgoing: list[TextMessage] | str) -> bool:
+    async def _deliver(self, event: Event, source: Source, reply: str | list[BotMessage]) -> bool:
         """One reply call; a push only when LINE rejected the token and pushes are allowed. True if handled.
 
         Handled means the reply went out, or the push fallback was tried: a failed push is not retried, since
         LINE may have delivered it after all and a second one would show the answer twice.
         """
-        if isinstance(outgoing, str):
-            outgoing = [line_text(outgoing)]
-        if not outgoing:
-            outgoing = to_line(self._turns.fallback(self._municipality))
+        outgoing = to_line([BotMessage(text=reply)] if isinstance(reply, str) else reply)
+        outgoing = outgoing or to_line(self._turns.fallback(self._municipality))
         reply_token = getattr(event, "reply_token", None)
         if isinstance(reply_token, str) and reply_token:
             try:

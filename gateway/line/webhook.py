@@ -16,7 +16,6 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
 from gateway.http import NO_STORE, ApiError, BadJson, client_address, parse_json, read_body
-from gateway.line.client import LineClient
 from gateway.line.handler import LineEventHandler, chat_key
 from gateway.logconfig import RejectionLog, describe_exception
 from gateway.ratelimit import Limiters
@@ -80,10 +79,9 @@ class LineWebhook:
         dedupe: EventClaims,
     ) -> None:
         """Wire collaborators; call inside the running event loop (the LINE client opens its HTTP session)."""
-        line = settings.line_enabled
-        self._client = LineClient(str(settings.line_channel_access_token), settings.line_api_base) if line else None
-        self._handler = LineEventHandler(settings, self._client, turns, directory, limiters) if self._client else None
-        self._parser = WebhookParser(str(settings.line_channel_secret)) if line else None
+        enabled = settings.line_enabled
+        self._handler = LineEventHandler(settings, turns, directory, limiters) if enabled else None
+        self._parser = WebhookParser(settings.line_channel_secret or "")
         self.runner = BackgroundRunner(settings.background_concurrency)
         self._dedupe = dedupe
         self._max_body = settings.line_max_body_bytes
@@ -94,12 +92,13 @@ class LineWebhook:
     async def close(self, drain_seconds: float) -> None:
         """Let background work finish for up to ``drain_seconds`` (then cancel it) and close the LINE client."""
         await self.runner.drain(drain_seconds)
-        if self._client is not None:
-            await self._client.close()
+        if self._handler is not None:
+            await self._handler.close()
 
     async def receive(self, request: Request) -> Response:
         """Verify, deduplicate and schedule; never does a turn's slow work before answering LINE."""
-        if self._handler is None or self._parser is None:
+        handler = self._handler
+        if handler is None:
             raise ApiError(503, "line_not_configured", "LINE channel credentials are not configured.")
         signature = request.headers.get("x-line-signature") or ""
         address = client_address(request)
@@ -130,7 +129,7 @@ class LineWebhook:
         if skipped:
             log.info("line webhook: %d duplicate event(s) skipped", skipped)
         for chat_events in self._by_chat(fresh):
-            self.runner.spawn(self._handle_chat(chat_events))
+            self.runner.spawn(self._handle_chat(handler, chat_events))
         return JSONResponse({}, headers=NO_STORE)
 
     async def _refuse_unsigned(self, address: str) -> NoReturn:
@@ -154,11 +153,8 @@ class LineWebhook:
             raise
         return fresh
 
-    async def _handle_chat(self, events: list[Event]) -> None:
+    async def _handle_chat(self, handler: LineEventHandler, events: list[Event]) -> None:
         """One chat's events in delivery order; one event's failure never drops the next one."""
-        handler = self._handler
-        if handler is None:
-            return
         for event in events:
             handled = False
             try:

@@ -70,7 +70,7 @@ def timed_protocol(header_seconds: float, body_seconds: float, max_connections: 
             self._follow()
 
         def connection_lost(self, exc: Exception | None) -> None:
-            self._set_phase(None)
+            self._follow()  # the transport is closing: no more deadline
             super().connection_lost(exc)
 
         def handle_events(self) -> None:
@@ -83,24 +83,16 @@ def timed_protocol(header_seconds: float, body_seconds: float, max_connections: 
 
         def _follow(self) -> None:
             """Time what the client owes us now: a head while h11 waits for one (IDLE), a body while SEND_BODY."""
-            if self.transport is None or self.transport.is_closing():
-                self._set_phase(None)
-                return
-            state = self.conn.their_state
-            self._set_phase("head" if state is h11.IDLE else "body" if state is h11.SEND_BODY else None)
-
-        def _set_phase(self, phase: str | None) -> None:
+            open_ = self.transport is not None and not self.transport.is_closing()
+            state = self.conn.their_state if open_ else None
+            phase = "head" if state is h11.IDLE else "body" if state is h11.SEND_BODY else None
             if phase == self._phase:
                 return  # more bytes of the same head or body never extend its deadline
             if self._timer is not None:
                 self._timer.cancel()
             self._phase, seconds = phase, header_seconds if phase == "head" else body_seconds
-            self._timer = self.loop.call_later(seconds, self._late, phase) if phase is not None else None
-
-        def _late(self, phase: str) -> None:
-            self._timer = None
-            if self._phase == phase and not self.transport.is_closing():
-                self.transport.close()
+            # Late: the connection is closed unanswered.
+            self._timer = self.loop.call_later(seconds, self.transport.close) if phase is not None else None
 
         async def _limited_app(self, scope: Any, receive: Any, send: Any) -> None:
             # h11 bounds only a head still incomplete in its buffer; one that arrived whole in a single read is

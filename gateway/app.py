@@ -116,7 +116,6 @@ def create_app(settings: Settings | None = None) -> GatewayApp:
     ]
     middleware = [Middleware(SecurityMiddleware, hosts=settings.allowed_hosts, origins=settings.allowed_origins)]
     exception_handlers = {
-        ApiError: _api_error,
         HTTPException: _http_error,
         StateUnavailable: _state_unavailable,
         ClientDisconnect: _client_gone,
@@ -148,17 +147,14 @@ async def _purge_forever(state: GatewayState, retention: float) -> None:
         await asyncio.sleep(purge_interval_seconds(retention))
 
 
-async def _api_error(request: Request, exc: Exception) -> Response:
-    """An endpoint's refusal: the JSON error it carries."""
-    return cast(ApiError, exc).response
-
-
 async def _http_error(request: Request, exc: Exception) -> Response:
-    """Unknown paths and wrong methods answer in JSON like every other refusal."""
-    status = exc.status_code if isinstance(exc, HTTPException) else 500
-    code = {404: "not_found", 405: "method_not_allowed"}.get(status, "http_error")
-    headers = dict(exc.headers or {}) if isinstance(exc, HTTPException) else None
-    return json_error(status, code, "このURLではご利用いただけません。", headers=headers)
+    """An endpoint's refusal (ApiError), an unknown path or a wrong method: a JSON error like every other."""
+    http = cast(HTTPException, exc)
+    headers = dict(http.headers or {})
+    if isinstance(http, ApiError):
+        return json_error(http.status_code, http.code, http.detail, headers)
+    code = {404: "not_found", 405: "method_not_allowed"}.get(http.status_code, "http_error")
+    return json_error(http.status_code, code, "このURLではご利用いただけません。", headers)
 
 
 async def _client_gone(request: Request, exc: Exception) -> Response:

@@ -6,6 +6,7 @@ import json
 import math
 from typing import Any
 
+from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 
@@ -20,13 +21,13 @@ class BadJson(ValueError):
     """The body is not JSON the gateway accepts; its message is safe to log (it never quotes the body)."""
 
 
-class ApiError(Exception):
-    """A refusal an endpoint raises instead of returning: the app answers with its ``response`` (gateway/app.py)."""
+class ApiError(HTTPException):
+    """A refusal an endpoint raises instead of returning: the app answers it with ``json_error`` (gateway/app.py)."""
 
     def __init__(self, status: int, code: str, message: str, headers: dict[str, str] | None = None) -> None:
-        """The JSON error to answer with (see ``json_error``)."""
-        super().__init__(code)
-        self.response = json_error(status, code, message, headers)
+        """The status, machine-readable code, Japanese sentence and extra headers of the JSON error."""
+        super().__init__(status, message, headers)
+        self.code = code
 
 
 def json_error(status: int, code: str, message: str, headers: dict[str, str] | None = None) -> JSONResponse:

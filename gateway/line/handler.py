@@ -1,15 +1,31 @@
-"""Handles verified LINE webhook events in the background: one reply per turn, nothing downloaded."""
+"""Handles verified LINE webhook events in the background: one reply per turn, nothing downloaded.
+
+It makes the few Messaging API calls the gateway needs (reply, push, loading animation) through the official
+``line-bot-sdk`` v3 async client.
+"""
 
 from __future__ import annotations
 
 import asyncio
 import hashlib
 import hmac
+import json
 import logging
 import math
+import uuid
 from collections.abc import Awaitable, Callable
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
+import aiohttp
+from linebot.v3.messaging import (
+    AsyncApiClient,
+    AsyncMessagingApi,
+    Configuration,
+    PushMessageRequest,
+    ReplyMessageRequest,
+    ShowLoadingAnimationRequest,
+)
+from linebot.v3.messaging.exceptions import ApiException
 from linebot.v3.webhooks import (
     Event,
     EventMode,
@@ -25,8 +41,8 @@ from linebot.v3.webhooks import (
     UserMentionee,
     UserSource,
 )
+from pydantic.v1 import ValidationError as SdkResponseInvalid
 
-from gateway.line.client import LineApiError, LineClient
 from gateway.line.convert import main_choices, to_line
 from gateway.logconfig import describe_exception
 from gateway.rasa import BotMessage, PayloadNotOffered
@@ -37,6 +53,7 @@ from gateway.turns import TurnResult, TurnsBusy, TurnService, log_id
 from kb.directory import MunicipalityDirectory
 
 log = logging.getLogger(__name__)
+REQUEST_TIMEOUT_SECONDS = 10.0
 
 PRIVACY_NOTE = "※暗証番号やマイナンバー（個人番号）、カードの写真は送らないでください。"
 NON_TEXT_REPLY = (
@@ -53,6 +70,35 @@ GROUP_JOIN_REPLY = (
 # TurnService.typed or .button: (channel, conversation, text or payload, municipality).
 Turn = Callable[[str, str, str, str | None], Awaitable[TurnResult]]
 BUSY_REPLY = "ただいま大変混み合っています。申し訳ありませんが、少し時間をおいてからもう一度お送りください。"
+
+
+class LineApiError(Exception):
+    """A Messaging API call failed (status None: LINE did not answer); it never carries user content."""
+
+    def __init__(self, status: int | None, message: str) -> None:
+        """LINE's status and own message; whether it refused the reply token (a push may still reach the user)."""
+        super().__init__(f"LINE API {status}: {message}")
+        # LINE answers 400 "Invalid reply token" for used, expired or unknown tokens.
+        self.reply_token_rejected = status == 400 and "reply token" in message.lower()
+
+
+async def _call(request: Awaitable[Any]) -> None:
+    """Await a Messaging API call, at most REQUEST_TIMEOUT_SECONDS; every failure becomes LineApiError."""
+    try:
+        async with asyncio.timeout(REQUEST_TIMEOUT_SECONDS):
+            await request
+    except ApiException as exc:
+        try:
+            message = str(json.loads(exc.body or "{}").get("message", ""))
+        except (TypeError, ValueError, AttributeError):  # not JSON, or not an object
+            message = ""
+        raise LineApiError(exc.status, message or str(exc.reason or "")) from None
+    except (TimeoutError, aiohttp.ClientError, OSError) as exc:
+        raise LineApiError(None, type(exc).__name__) from None
+    except SdkResponseInvalid:
+        # The SDK reads the response body only after a 2xx: LINE accepted the call, e.g. a reply answered
+        # without ``sentMessages``. The messages went out, so this is success, not a reason to drop the event.
+        log.warning("LINE accepted a call but its answer did not match the SDK's response model")
 
 
 class Source(NamedTuple):
@@ -106,7 +152,10 @@ class LineEventHandler:
         The LINE account serves one city (``DEFAULT_MUNICIPALITY``).
         """
         self._settings = settings
-        self._client = LineClient(str(settings.line_channel_access_token), settings.line_api_base)
+        # ``LINE_API_BASE`` lets tests point the SDK at a local fake.
+        config = Configuration(host=settings.line_api_base, access_token=str(settings.line_channel_access_token))
+        self._api_client = AsyncApiClient(config)
+        self._line = AsyncMessagingApi(self._api_client)
         self._turns = turns
         self._directory = directory
         self._municipality = directory.resolve(settings.default_municipality)
@@ -116,8 +165,8 @@ class LineEventHandler:
         self._loading_seconds = min(60, max(5, 5 * math.ceil((settings.rasa_timeout_seconds + 2) / 5)))
 
     async def close(self) -> None:
-        """Close the LINE client."""
-        await self._client.close()
+        """Close the LINE client's HTTP session."""
+        await self._api_client.close()
 
     async def handle(self, event: Event) -> bool:
         """Handle one event; True once it is handled (answered, push tried, or nothing to answer)."""
@@ -193,8 +242,10 @@ class LineEventHandler:
         if source.kind == "user":
             done, _ = await asyncio.wait({task}, timeout=self._settings.line_loading_after_seconds)
             if not done:
+                # The typing-dots animation; it disappears when our reply arrives.
+                loading = ShowLoadingAnimationRequest(chatId=source.target, loadingSeconds=self._loading_seconds)
                 try:
-                    await self._client.show_loading(source.target, self._loading_seconds)
+                    await _call(self._line.show_loading_animation(loading))
                 except LineApiError as exc:
                     # Cosmetic only: the answer still goes out.
                     log.warning("line loading animation failed: %s", exc)
@@ -221,7 +272,7 @@ class LineEventHandler:
         reply_token = getattr(event, "reply_token", None)
         if isinstance(reply_token, str) and reply_token:
             try:
-                await self._client.reply(reply_token, outgoing)
+                await _call(self._line.reply_message(ReplyMessageRequest(replyToken=reply_token, messages=outgoing)))
                 return True
             except LineApiError as exc:
                 if not (exc.reply_token_rejected and self._settings.line_push_fallback):
@@ -231,8 +282,10 @@ class LineEventHandler:
         elif not self._settings.line_push_fallback:
             log.warning("line event without reply token and push fallback off; nothing sent")
             return True
+        # A push is billed, so only a fallback; its retry key makes a retried push deliver once.
+        push = PushMessageRequest(to=source.target, messages=outgoing)
         try:
-            await self._client.push(source.target, outgoing)
+            await _call(self._line.push_message(push, x_line_retry_key=str(uuid.uuid4())))
         except LineApiError as exc:
             log.error("line push failed: %s", exc)
         return True

@@ -13,7 +13,6 @@ import os
 import re
 import secrets
 import sqlite3
-import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -65,18 +64,17 @@ class SqliteKeyValue:
         if path != ":memory:":
             Path(path).parent.mkdir(parents=True, exist_ok=True)
         self._path = path
+        # Used from the event loop's thread only, one tiny statement at a time: no lock, no thread pool.
         self._conn = sqlite3.connect(path, check_same_thread=False, isolation_level=None, timeout=5.0)
-        self._lock = threading.Lock()
-        with self._lock:
-            # Purged rows must not linger in free pages.
-            self._conn.execute("PRAGMA secure_delete=ON")
-            if path != ":memory:":
-                # WAL without a sync per commit keeps writes sub-millisecond; a power cut loses at most recent sessions.
-                self._conn.execute("PRAGMA journal_mode=WAL")
-                self._conn.execute("PRAGMA synchronous=NORMAL")
-            self._conn.executescript(_SCHEMA)
-            # Claims belong to the process that made them: a SQLite file has one gateway, so its claims die with it.
-            self._conn.execute("DELETE FROM kv WHERE value LIKE ?", (CLAIM + "%",))
+        # Purged rows must not linger in free pages.
+        self._conn.execute("PRAGMA secure_delete=ON")
+        if path != ":memory:":
+            # WAL without a sync per commit keeps writes sub-millisecond; a power cut loses at most recent sessions.
+            self._conn.execute("PRAGMA journal_mode=WAL")
+            self._conn.execute("PRAGMA synchronous=NORMAL")
+        self._conn.executescript(_SCHEMA)
+        # Claims belong to the process that made them: a SQLite file has one gateway, so its claims die with it.
+        self._conn.execute("DELETE FROM kv WHERE value LIKE ?", (CLAIM + "%",))
         self._restrict_files()
 
     def _restrict_files(self) -> None:
@@ -87,35 +85,32 @@ class SqliteKeyValue:
             except FileNotFoundError:
                 continue
 
-    def _run(self, sql: str, *args: object) -> sqlite3.Cursor:
-        with self._lock:
-            return self._conn.execute(sql, args)
-
     async def get(self, key: str, now: float) -> str | None:
         """The live value of ``key``, or None."""
-        row = self._run("SELECT value FROM kv WHERE key = ? AND expires > ?", key, now).fetchone()
+        row = self._conn.execute("SELECT value FROM kv WHERE key = ? AND expires > ?", (key, now)).fetchone()
         return None if row is None else str(row[0])
 
     async def put(self, key: str, value: str, ttl: float, now: float, only_new: bool = False) -> bool:
         """Store ``value`` for ``ttl`` seconds; with ``only_new``, only if ``key`` is absent (True if stored)."""
         keep = "WHERE kv.expires <= ?" if only_new else "WHERE ? IS NOT NULL"
         sql = "INSERT INTO kv VALUES (?, ?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value, "
-        return bool(self._run(sql + f"expires = excluded.expires {keep}", key, value, now + ttl, now).rowcount)
+        return bool(
+            self._conn.execute(sql + f"expires = excluded.expires {keep}", (key, value, now + ttl, now)).rowcount
+        )
 
     async def delete(self, key: str, only_if: str | None = None) -> bool:
         """Delete ``key`` (only if it holds ``only_if``, when given); True if it was there."""
         sql = "DELETE FROM kv WHERE key = ? AND expires > ? AND (? IS NULL OR value = ?)"
-        return bool(self._run(sql, key, time.time(), only_if, only_if).rowcount)
+        return bool(self._conn.execute(sql, (key, time.time(), only_if, only_if)).rowcount)
 
     async def purge(self, now: float) -> int:
         """Delete what has expired; returns how many keys went."""
         self._restrict_files()
-        return int(self._run("DELETE FROM kv WHERE expires <= ?", now).rowcount)
+        return int(self._conn.execute("DELETE FROM kv WHERE expires <= ?", (now,)).rowcount)
 
     async def close(self) -> None:
         """Close the file."""
-        with self._lock:
-            self._conn.close()
+        self._conn.close()
 
 
 class RedisKeyValue:
@@ -172,7 +167,6 @@ class Session:
     conversation_id: str
     municipality: str | None
     created: float
-    last_seen: float
 
 
 def looks_like_session_id(value: object) -> bool:
@@ -200,7 +194,7 @@ class Sessions:
         """Issue a new session."""
         now = time.time() if now is None else now
         # The Rasa sender id is random too, unrelated to the token: Rasa's tracker store never holds a bearer token.
-        session = Session(secrets.token_urlsafe(32), f"web-{secrets.token_hex(16)}", municipality, now, now)
+        session = Session(secrets.token_urlsafe(32), f"web-{secrets.token_hex(16)}", municipality, now)
         await self._save(session, now)
         return session
 
@@ -213,7 +207,7 @@ class Sessions:
         row = json.loads(raw) if raw else None
         if not row or now - row["last_seen"] > self._ttl or now - row["created"] > self._max_age:
             return None
-        session = Session(str(session_id), row["conversation_id"], row["municipality"], row["created"], now)
+        session = Session(str(session_id), row["conversation_id"], row["municipality"], row["created"])
         await self._save(session, now)
         return session
 

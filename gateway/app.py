@@ -24,7 +24,6 @@ from gateway.line.webhook import LineWebhook
 from gateway.logconfig import describe_exception
 from gateway.pages import Pages
 from gateway.rasa import ReplicaPool
-from gateway.ratelimit import Limiters
 from gateway.security import SecurityMiddleware
 from gateway.settings import Settings, SettingsError
 from gateway.state import GatewayState, StateUnavailable, open_state
@@ -71,7 +70,6 @@ def create_app(settings: Settings | None = None) -> GatewayApp:
         if not settings.line_enabled:
             log.info("LINE credentials not set: /line/webhook answers 503; the web chat works")
         state = open_state(settings)
-        limiters = Limiters(settings)
         rasa = ReplicaPool(
             settings.replica_urls,
             settings.rasa_timeout_seconds,
@@ -80,8 +78,8 @@ def create_app(settings: Settings | None = None) -> GatewayApp:
         )
         rasa.start()
         turns = TurnService(settings, rasa, directory)
-        app.state.webchat = WebChat(settings, state.sessions, turns, directory, limiters)
-        app.state.webhook = webhook = LineWebhook(settings, turns, directory, limiters, state.events)
+        app.state.webchat = WebChat(settings, state, turns, directory)
+        app.state.webhook = webhook = LineWebhook(settings, state, turns, directory)
         app.state.runner = webhook.runner
         app.state.rasa = rasa
         purger = asyncio.create_task(_purge_forever(state, settings.retention_seconds))

@@ -13,9 +13,8 @@ from starlette.responses import JSONResponse
 
 from gateway.http import NO_STORE, ApiError, BadJson, client_address, parse_json, read_body
 from gateway.rasa import PayloadNotOffered
-from gateway.ratelimit import Limiter, Limiters, address_key
 from gateway.settings import Settings
-from gateway.state import Session, Sessions
+from gateway.state import GatewayState, Limiter, Session, address_key
 from gateway.turns import TurnsBusy, TurnService
 from kb.directory import MunicipalityDirectory
 
@@ -58,21 +57,16 @@ class WebChat:
     """Endpoint handlers; every refusal is a JSON error (``ApiError``) and never touches another session."""
 
     def __init__(
-        self,
-        settings: Settings,
-        store: Sessions,
-        turns: TurnService,
-        directory: MunicipalityDirectory,
-        limiter: Limiters,
+        self, settings: Settings, state: GatewayState, turns: TurnService, directory: MunicipalityDirectory
     ) -> None:
         """Wire collaborators and build the rate limiters."""
         self._settings = settings
-        self._store = store
+        self._store = state.sessions
         self._turns = turns
         self._directory = directory
-        self._per_session = limiter("web-session", settings.rate_limit_session_per_minute)
-        self._per_address = limiter.per_address("web-address", settings.rate_limit_ip_per_minute)
-        self._creations = limiter.per_address("web-create", settings.rate_limit_sessions_per_ip_per_minute)
+        self._per_session = state.limiters("web-session", settings.rate_limit_session_per_minute)
+        self._per_address = state.limiters.per_address("web-address", settings.rate_limit_ip_per_minute)
+        self._creations = state.limiters.per_address("web-create", settings.rate_limit_sessions_per_ip_per_minute)
         self._default_municipality = directory.resolve(settings.default_municipality)
 
     async def create_session(self, request: Request) -> JSONResponse:

@@ -46,9 +46,8 @@ from pydantic.v1 import ValidationError as SdkResponseInvalid
 from gateway.line.convert import main_choices, to_line
 from gateway.logconfig import describe_exception
 from gateway.rasa import BotMessage, PayloadNotOffered
-from gateway.ratelimit import Limiters
 from gateway.settings import Settings
-from gateway.state import StateUnavailable
+from gateway.state import Limiters, StateUnavailable
 from gateway.turns import TurnResult, TurnsBusy, TurnService, log_id
 from kb.directory import MunicipalityDirectory
 

@@ -18,9 +18,8 @@ from starlette.responses import JSONResponse, Response
 from gateway.http import NO_STORE, ApiError, BadJson, client_address, parse_json, read_body
 from gateway.line.handler import LineEventHandler, chat_key
 from gateway.logconfig import RejectionLog, describe_exception
-from gateway.ratelimit import Limiters
 from gateway.settings import Settings
-from gateway.state import EventClaims, StateUnavailable
+from gateway.state import GatewayState, StateUnavailable
 from gateway.turns import TurnService
 from kb.directory import MunicipalityDirectory
 
@@ -71,22 +70,19 @@ class LineWebhook:
     """The endpoint and its LINE client, event handler and background runner (none when LINE is not configured)."""
 
     def __init__(
-        self,
-        settings: Settings,
-        turns: TurnService,
-        directory: MunicipalityDirectory,
-        limiters: Limiters,
-        dedupe: EventClaims,
+        self, settings: Settings, state: GatewayState, turns: TurnService, directory: MunicipalityDirectory
     ) -> None:
         """Wire collaborators; call inside the running event loop (the LINE client opens its HTTP session)."""
         enabled = settings.line_enabled
-        self._handler = LineEventHandler(settings, turns, directory, limiters) if enabled else None
+        self._handler = LineEventHandler(settings, turns, directory, state.limiters) if enabled else None
         self._parser = WebhookParser(settings.line_channel_secret or "")
         self.runner = BackgroundRunner(settings.background_concurrency)
-        self._dedupe = dedupe
+        self._dedupe = state.events
         self._max_body = settings.line_max_body_bytes
         # Keyed by client address (IPv6 also by /56 and /48): forged calls only, never LINE's signed ones.
-        self._bad_signatures = limiters.per_address("line-bad-signature", settings.rate_limit_bad_signatures_per_minute)
+        self._bad_signatures = state.limiters.per_address(
+            "line-bad-signature", settings.rate_limit_bad_signatures_per_minute
+        )
         self._rejections = RejectionLog("line webhook rejected: missing or invalid signature")
 
     async def close(self, drain_seconds: float) -> None:

@@ -8,7 +8,7 @@ from collections.abc import Callable
 
 import httpx
 
-from gateway.ratelimit import address_keys
+from gateway.state import address_keys
 from tests.gateway.conftest import Gateway
 from tests.gateway.fakes.fake_rasa import FakeRasa, create_fake_rasa
 from tests.gateway.fakes.servers import ServerThread

@@ -16,9 +16,9 @@ import httpx
 import pytest
 
 from gateway.logconfig import RejectionLog
-from gateway.ratelimit import address_key
 from gateway.security import host_allowed
 from gateway.settings import MIN_SECRET_BYTES, REPO_ROOT, Settings, SettingsError
+from gateway.state import address_key
 from tests.gateway import line_events as ev
 from tests.gateway.conftest import LINE_SECRET, Gateway
 from tests.gateway.fakes.fake_line import FakeLine

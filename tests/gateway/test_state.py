@@ -10,9 +10,8 @@ from pathlib import Path
 import pytest
 from redis.asyncio import Redis
 
-from gateway.ratelimit import Limiter, Limiters
 from gateway.settings import Settings
-from gateway.state import GatewayState, looks_like_session_id, open_state
+from gateway.state import GatewayState, Limiter, Limiters, looks_like_session_id, open_state
 from gateway.turns import TurnService
 from testkit.redis_server import RedisServer, redis_server_binary
 

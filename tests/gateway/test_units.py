@@ -23,9 +23,8 @@ from gateway.line.convert import (
 from gateway.line.handler import pseudonym
 from gateway.logconfig import describe_exception
 from gateway.rasa import BotButton, BotMessage, parse_rasa_reply
-from gateway.ratelimit import Limiter, Limiters
 from gateway.settings import REPO_ROOT, Settings, SettingsError
-from gateway.state import looks_like_session_id
+from gateway.state import Limiter, Limiters, looks_like_session_id
 from gateway.textguard import guard_typed_text
 from gateway.turns import log_id
 from kb.directory import MunicipalityDirectory

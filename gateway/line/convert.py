@@ -37,16 +37,9 @@ def truncate(text: str, limit: int, marker: str = _ELLIPSIS) -> str:
     """Cut ``text`` to at most ``limit`` UTF-16 units, ending with ``marker`` when something was cut."""
     if utf16_len(text) <= limit:
         return text
-    budget = limit - utf16_len(marker)
-    out: list[str] = []
-    used = 0
-    for ch in text:
-        size = utf16_len(ch)
-        if used + size > budget:
-            break
-        out.append(ch)
-        used += size
-    return "".join(out) + marker
+    # A cut through a surrogate pair leaves half an emoji, which the decoder drops.
+    units = text.encode("utf-16-le")[: 2 * max(0, limit - utf16_len(marker))]
+    return units.decode("utf-16-le", "ignore") + marker
 
 
 def postback_data(payload: str) -> str:
@@ -61,20 +54,16 @@ def _split(text: str) -> list[str]:
     pieces: list[str] = []
     current = ""
     for line in text.splitlines(keepends=True):
-        while utf16_len(line) > MAX_TEXT:
+        while utf16_len(current + line) > MAX_TEXT:
             if current:
                 pieces.append(current)
                 current = ""
-            head = truncate(line, MAX_TEXT, marker="")
-            pieces.append(head)
-            line = line[len(head) :]
-        if utf16_len(current + line) > MAX_TEXT:
-            pieces.append(current)
-            current = line
-        else:
-            current += line
-    if current:
-        pieces.append(current)
+            else:  # a line longer than a whole bubble: cut it
+                head = truncate(line, MAX_TEXT, marker="")
+                pieces.append(head)
+                line = line[len(head) :]
+        current += line
+    pieces.append(current)
     return [p.strip("\n") for p in pieces if p.strip()]
 
 
@@ -124,8 +113,6 @@ def to_line(messages: list[BotMessage]) -> list[TextMessage]:
             pieces.append(_MORE_CHOICES)
     if not pieces:
         return []
-    bubbles = _pack(pieces)
+    *rest, last = _pack(pieces)
     quick_reply = QuickReply(items=choices) if choices else None
-    return [TextMessage(text=bubble, quickReply=None) for bubble in bubbles[:-1]] + [
-        TextMessage(text=bubbles[-1], quickReply=quick_reply)
-    ]
+    return [TextMessage(text=b, quickReply=None) for b in rest] + [TextMessage(text=last, quickReply=quick_reply)]

@@ -124,7 +124,11 @@ class LineWebhook:
         skipped = len(events) - len(fresh)
         if skipped:
             log.info("line webhook: %d duplicate event(s) skipped", skipped)
-        for chat_events in self._by_chat(fresh):
+        chats: dict[tuple[str, str], list[Event]] = {}
+        for event in fresh:
+            # One chat's events run in sequence, in delivery order; different chats in parallel.
+            chats.setdefault(chat_key(event) or ("", str(id(event))), []).append(event)
+        for chat_events in chats.values():
             self.runner.spawn(self._handle_chat(handler, chat_events))
         return JSONResponse({}, headers=NO_STORE)
 
@@ -159,19 +163,7 @@ class LineWebhook:
                 log.error("line event failed: %s", type(exc).__name__)
             finally:
                 try:
-                    if handled:
-                        await self._dedupe.done(event.webhook_event_id)
-                    else:
-                        await self._dedupe.release(event.webhook_event_id)
+                    await (self._dedupe.done if handled else self._dedupe.release)(event.webhook_event_id)
                 except StateUnavailable as exc:
                     # Redis keeps the claim until it expires; the next event of this chat still runs.
                     log.error("line event not recorded: %s", describe_exception(exc))
-
-    @staticmethod
-    def _by_chat(events: list[Event]) -> list[list[Event]]:
-        """Group events per chat, keeping order: one chat's turns run in sequence, different chats in parallel."""
-        groups: dict[tuple[str, str], list[Event]] = {}
-        for event in events:
-            key = chat_key(event) or ("", str(id(event)))
-            groups.setdefault(key, []).append(event)
-        return list(groups.values())

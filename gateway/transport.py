@@ -43,18 +43,18 @@ def check_uvicorn(version: str = uvicorn.__version__) -> None:
         )
 
 
-def timed_protocol(header_seconds: float, body_seconds: float, max_connections: int) -> type[H11Protocol]:
-    """An ``H11Protocol`` closing connections whose request head or body is late.
-
-    Beyond ``max_connections`` open connections (or requests being handled) a request gets a JSON 503 instead of
-    uvicorn's plain-text one.
-    """
+def server_options(settings: Settings) -> dict[str, Any]:
+    """Keyword arguments of ``uvicorn.run`` for the gateway's transport limits."""
     check_uvicorn()
     # Refused in a flood many times a second: one summary line a minute.
     refusals = RejectionLog("request refused: connection limit (GATEWAY_MAX_CONNECTIONS) reached")
 
     class TimedH11Protocol(H11Protocol):
-        """uvicorn's h11 protocol with a deadline on reading each request (head, then body)."""
+        """uvicorn's h11 protocol closing connections whose request head or body is late.
+
+        Beyond GATEWAY_MAX_CONNECTIONS open connections (or requests being handled) a request gets a JSON 503
+        instead of uvicorn's plain-text one.
+        """
 
         def __init__(self, *args: Any, **kwargs: Any) -> None:
             super().__init__(*args, **kwargs)
@@ -90,7 +90,8 @@ def timed_protocol(header_seconds: float, body_seconds: float, max_connections: 
                 return  # more bytes of the same head or body never extend its deadline
             if self._timer is not None:
                 self._timer.cancel()
-            self._phase, seconds = phase, header_seconds if phase == "head" else body_seconds
+            self._phase = phase
+            seconds = settings.header_timeout_seconds if phase == "head" else settings.body_timeout_seconds
             # Late: the connection is closed unanswered.
             self._timer = self.loop.call_later(seconds, self.transport.close) if phase is not None else None
 
@@ -103,30 +104,23 @@ def timed_protocol(header_seconds: float, body_seconds: float, max_connections: 
                 )(scope, receive, send)
                 return
             # The current request's task is already in self.tasks (uvicorn checks before adding it).
-            if len(self.connections) >= max_connections or len(self.tasks) > max_connections:
+            if len(self.connections) >= settings.max_connections or len(self.tasks) > settings.max_connections:
                 refusals.record()
                 headers = {"Retry-After": str(FULL_RETRY_AFTER_SECONDS), "Connection": "close"}
                 await json_error(503, "busy", FULL_MESSAGE, headers=headers)(scope, receive, send)
             else:
                 await self._inner_app(scope, receive, send)
 
-    return TimedH11Protocol
+    return {
+        "http": TimedH11Protocol,
+        # The gateway serves no websockets: an upgrade request is answered as plain HTTP.
+        "ws": "none",
+        "timeout_keep_alive": settings.keepalive_timeout_seconds,
+        "h11_max_incomplete_event_size": MAX_HEAD_BYTES,
+    }
 
 
 def _head_size(scope: Any) -> int:
     """About the size of the request head: request line and header lines as sent."""
     target = len(scope.get("raw_path", b"")) + len(scope.get("query_string", b"")) + len(scope.get("method", ""))
     return target + sum(len(name) + len(value) + 4 for name, value in scope.get("headers", []))
-
-
-def server_options(settings: Settings) -> dict[str, Any]:
-    """Keyword arguments of ``uvicorn.run`` for the gateway's transport limits."""
-    return {
-        "http": timed_protocol(
-            settings.header_timeout_seconds, settings.body_timeout_seconds, settings.max_connections
-        ),
-        # The gateway serves no websockets: an upgrade request is answered as plain HTTP.
-        "ws": "none",
-        "timeout_keep_alive": settings.keepalive_timeout_seconds,
-        "h11_max_incomplete_event_size": MAX_HEAD_BYTES,
-    }

@@ -22,7 +22,7 @@ from starlette.types import Receive, Scope, Send
 from gateway.http import NO_STORE, ApiError, json_error
 from gateway.line.webhook import LineWebhook
 from gateway.logconfig import describe_exception
-from gateway.pages import Pages
+from gateway.pages import ASSETS, Pages
 from gateway.rasa import ReplicaPool
 from gateway.security import SecurityMiddleware
 from gateway.settings import Settings, SettingsError
@@ -103,9 +103,7 @@ def create_app(settings: Settings | None = None) -> GatewayApp:
     routes = [
         Route("/", pages.demo, methods=["GET", "HEAD"]),
         Route("/demo/{municipality}", pages.demo, methods=["GET", "HEAD"]),
-        Route("/widget.js", pages.asset, methods=["GET", "HEAD"]),
-        Route("/widget.css", pages.asset, methods=["GET", "HEAD"]),
-        Route("/demo.css", pages.asset, methods=["GET", "HEAD"]),
+        *(Route(f"/{name}", pages.asset, methods=["GET", "HEAD"]) for name in ASSETS),
         Route("/healthz", healthz, methods=["GET"]),
         Route("/api/chat/session", _bound("webchat", "create_session"), methods=["POST"]),
         Route("/api/chat/session", _bound("webchat", "delete_session"), methods=["DELETE"]),

@@ -14,7 +14,7 @@ from kb.directory import MunicipalityDirectory
 from replies.catalogue import catalogue
 
 STATIC_DIR = Path(__file__).resolve().parent / "static"
-_ASSETS = {
+ASSETS = {
     "widget.js": "text/javascript; charset=utf-8",
     "widget.css": "text/css; charset=utf-8",
     "demo.css": "text/css; charset=utf-8",
@@ -45,7 +45,7 @@ class Pages:
         name = request.url.path.lstrip("/")
         return Response(
             _read(name),
-            media_type=_ASSETS[name],
+            media_type=ASSETS[name],
             headers={"Cache-Control": "public, max-age=300", "Cross-Origin-Resource-Policy": "cross-origin"},
         )
 

@@ -80,7 +80,6 @@ def create_app(settings: Settings | None = None) -> GatewayApp:
         turns = TurnService(settings, rasa, directory)
         app.state.webchat = WebChat(settings, state, turns, directory)
         app.state.webhook = webhook = LineWebhook(settings, state, turns, directory)
-        app.state.runner = webhook.runner
         app.state.rasa = rasa
         purger = asyncio.create_task(_purge_forever(state, settings.retention_seconds))
         try:

@@ -47,7 +47,7 @@ def deliver(gw: Gateway, *events: dict[str, object]) -> httpx.Response:
 
 def settle(gw: Gateway, timeout: float = 10.0) -> None:
     """Wait until the gateway's background LINE work is done (bounded)."""
-    runner = gw.server.app.state.runner if hasattr(gw.server.app, "state") else None
+    runner = gw.server.app.state.webhook.runner if hasattr(gw.server.app, "state") else None
     deadline = time.monotonic() + timeout
     while runner is not None and runner.pending and time.monotonic() < deadline:
         time.sleep(0.02)

@@ -11,6 +11,8 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 
 NO_STORE = {"Cache-Control": "no-store"}
+# The gateway is full (connections or turns in flight): the 503 "busy" a widget shows.
+BUSY_MESSAGE = "ただいま大変混み合っています。申し訳ありませんが、少し時間をおいてからもう一度お試しください。"
 # The API's bodies are flat objects; anything deeper is junk or an attack on the parser's recursion.
 MAX_JSON_DEPTH = 16
 # Longer numbers cost quadratic time to convert and no field of the API is a number anyway.

@@ -46,6 +46,8 @@ CLAIM = "claim:"
 # Deletes a key only if it still holds our token: a claim that expired and was taken by another gateway stays.
 _COMPARE_AND_DELETE = "if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end return 0"
 WINDOW_SECONDS = 60
+# What a resident is told when a limit refuses their message (web and LINE alike).
+RATE_LIMITED = "短時間に多くのメッセージが送られました。少し時間をおいてからお試しください。"
 # Coarser IPv6 prefixes a client also counts against: one subscriber may hold a /56 or a /48 and rotate through its
 # 256 or 65,536 /64s. Each tier has its own, larger limit (see Limiter).
 IPV6_TIERS = (64, 56, 48)

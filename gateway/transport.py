@@ -15,7 +15,7 @@ import h11
 import uvicorn
 from uvicorn.protocols.http.h11_impl import H11Protocol
 
-from gateway.http import json_error
+from gateway.http import BUSY_MESSAGE, json_error
 from gateway.logconfig import RejectionLog
 from gateway.settings import Settings
 
@@ -26,7 +26,6 @@ TESTED_UVICORN = ("0.54.",)
 MAX_HEAD_BYTES = 16 * 1024
 # What a client turned away for lack of connections is told to wait.
 FULL_RETRY_AFTER_SECONDS = 5
-FULL_MESSAGE = "ただいま大変混み合っています。申し訳ありませんが、少し時間をおいてからもう一度お試しください。"
 
 
 class UnsupportedServer(RuntimeError):
@@ -107,7 +106,7 @@ def server_options(settings: Settings) -> dict[str, Any]:
             if len(self.connections) >= settings.max_connections or len(self.tasks) > settings.max_connections:
                 refusals.record()
                 headers = {"Retry-After": str(FULL_RETRY_AFTER_SECONDS), "Connection": "close"}
-                await json_error(503, "busy", FULL_MESSAGE, headers=headers)(scope, receive, send)
+                await json_error(503, "busy", BUSY_MESSAGE, headers=headers)(scope, receive, send)
             else:
                 await self._inner_app(scope, receive, send)
 

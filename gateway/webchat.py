@@ -11,10 +11,10 @@ from pydantic import BaseModel, StrictStr, ValidationError
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 
-from gateway.http import NO_STORE, ApiError, BadJson, client_address, parse_json, read_body
+from gateway.http import BUSY_MESSAGE, NO_STORE, ApiError, BadJson, client_address, parse_json, read_body
 from gateway.rasa import PayloadNotOffered
 from gateway.settings import Settings
-from gateway.state import GatewayState, Limiter, Session, address_key
+from gateway.state import RATE_LIMITED, GatewayState, Limiter, Session, address_key
 from gateway.turns import TurnsBusy, TurnService
 from kb.directory import MunicipalityDirectory
 
@@ -24,12 +24,10 @@ log = logging.getLogger(__name__)
 Body = TypeVar("Body", bound=BaseModel)
 
 MAX_PAYLOAD_CHARS = 1000
-BUSY_MESSAGE = "ただいま大変混み合っています。申し訳ありませんが、少し時間をおいてからもう一度お試しください。"
 # The sender already has as many turns waiting as it may: the widget sends one at a time, so this is rare.
 IN_FLIGHT_MESSAGE = "前のメッセージにお答えしています。回答をお待ちいただき、そのあとでもう一度お送りください。"
 # A button the bot never offered (or absurdly long): refused, and nothing reached the conversation.
 NOT_OFFERED = (403, "payload_not_offered", "この選択肢は現在選べません。メッセージを入力してください。")
-RATE_LIMITED = "短時間に多くのメッセージが送られました。少し時間をおいてからお試しください。"
 # A resident whose deletion failed because Rasa is down is told to try again after about this long.
 DELETE_RETRY_AFTER_SECONDS = 30
 

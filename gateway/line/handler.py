@@ -47,7 +47,7 @@ from gateway.line.convert import main_choices, to_line
 from gateway.logconfig import describe_exception
 from gateway.rasa import BotMessage, PayloadNotOffered
 from gateway.settings import Settings
-from gateway.state import Limiters, StateUnavailable
+from gateway.state import RATE_LIMITED, Limiters, StateUnavailable
 from gateway.turns import TurnResult, TurnsBusy, TurnService, log_id
 from kb.directory import MunicipalityDirectory
 
@@ -61,7 +61,6 @@ NON_TEXT_REPLY = (
 )
 NOT_OFFERED_REPLY = "この選択肢は現在ご利用いただけません。下のメニューから選ぶか、ご質問を文字で入力してください。"
 TOO_LONG_REPLY = "メッセージが長すぎます。{limit}文字以内で入力してください。"
-RATE_LIMITED_REPLY = "短時間に多くのメッセージが送られました。少し時間をおいてからお試しください。"
 GROUP_JOIN_REPLY = (
     "マイナンバーカードの暗証番号の手続きをご案内します。グループでは、このアカウントにメンションしてご質問ください。"
     "個別のご相談は1対1のトークでのご利用をおすすめします。\n" + PRIVACY_NOTE
@@ -236,7 +235,7 @@ class LineEventHandler:
 
     async def _turn(self, event: Event, source: Source, conversation: str, message: str, run: Turn) -> bool:
         if not await self._limiter.allow(conversation):
-            return await self._deliver(event, source, RATE_LIMITED_REPLY)
+            return await self._deliver(event, source, RATE_LIMITED)
         task = asyncio.ensure_future(run("line", conversation, message, self._municipality))
         if source.kind == "user":
             done, _ = await asyncio.wait({task}, timeout=self._settings.line_loading_after_seconds)

@@ -88,7 +88,3 @@ def main(argv: list[str] | None = None) -> int:
         return 1
     print(f"rich menu {menu_id} created and set as the default")
     return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())

@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import os
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
@@ -53,9 +52,8 @@ class GatewayApp(Starlette):
             log.debug("request error already answered: %s", type(exc).__name__)
 
 
-def create_app(settings: Settings | None = None) -> GatewayApp:
-    """The application; with no argument, settings come from ``os.environ`` (``uvicorn --factory`` entry point)."""
-    settings = settings or Settings.from_env(os.environ)
+def create_app(settings: Settings) -> GatewayApp:
+    """The application: routes, middleware, error handlers, and a lifespan that opens and closes its collaborators."""
     directory = MunicipalityDirectory(settings.knowledge_dir)
     if settings.default_municipality and directory.resolve(settings.default_municipality) is None:
         raise SettingsError(f"DEFAULT_MUNICIPALITY={settings.default_municipality!r} is not a known municipality")

@@ -19,6 +19,7 @@ from gateway.rasa import BotMessage, RasaUnavailable, ReplicaPool
 from gateway.settings import Settings
 from gateway.textguard import guard_typed_text
 from kb.directory import MunicipalityDirectory
+from privacy import Redaction
 from replies.contact import fallback_message
 
 log = logging.getLogger(__name__)
@@ -53,8 +54,7 @@ class TurnResult:
 
     messages: list[BotMessage]
     # The resident's typed text as forwarded and stored (redacted): what a client may show back to the resident.
-    you: str | None = None
-    redacted: bool = False
+    you: Redaction | None = None
 
 
 class TurnService:
@@ -100,7 +100,7 @@ class TurnService:
         """A turn for text the resident typed: redacted and de-commanded before it goes anywhere."""
         guarded = guard_typed_text(raw_text)
         result = await self._run(channel, conversation_id, guarded.text, municipality, "text", guarded.changed)
-        return TurnResult(result.messages, you=guarded.text, redacted=guarded.changed)
+        return TurnResult(result.messages, you=guarded)
 
     async def button(self, channel: str, conversation_id: str, payload: str, municipality: str | None) -> TurnResult:
         """A turn for a tapped button; PayloadNotOffered if the bot never offered it (Rasa's channel decides)."""

@@ -129,7 +129,7 @@ class WebChat:
         body: dict[str, object] = {"messages": [m.to_api() for m in result.messages]}
         if result.you is not None:
             # The widget shows the resident's message as the server kept it: one redaction rule, never more claimed.
-            body["you"] = {"text": result.you, "redacted": result.redacted}
+            body["you"] = {"text": result.you.text, "redacted": result.you.changed}
         return JSONResponse(body, headers=NO_STORE)
 
     async def _admit(

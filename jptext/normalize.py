@@ -7,26 +7,28 @@ import unicodedata
 from collections.abc import Callable, Sequence
 from typing import Dict, TypeVar
 
-_T = TypeVar("_T")
+_K = TypeVar("_K")
+_V = TypeVar("_V")
 
 _SPACES = re.compile(r"\s+")
-# 龍ケ崎 is written 龍ヶ崎, 竜ヶ崎 and りゅうがさき; small ゖ/ゕ come from katakana ヶ/ヵ after kana folding.
-_KANA_VARIANTS = str.maketrans({"ゖ": "け", "ゕ": "か", "竜": "龍"})
+# Katakana as hiragana; 龍ケ崎 is written 龍ヶ崎, 竜ヶ崎 and りゅうがさき, so small ヶ/ヵ (ゖ/ゕ) as け/か and 竜 as 龍.
+_KANA = {chr(code): chr(code - 0x60) for code in range(ord("ァ"), ord("ヶ") + 1)}
+_KANA_FOLD = str.maketrans({**_KANA, "ヶ": "け", "ヵ": "か", "ゖ": "け", "ゕ": "か", "竜": "龍"})
 # Characters that are not combining marks but whose NFKC begins with one, so they compose with the character before
 # them (ﾊﾟ is パ): they belong to that character's cluster.
 _COMPOSING = frozenset("\uff9e\uff9f\u0e33\u0eb3")
 _KEPT_CONTROLS = frozenset("\n\t")
 
 
-class _CharCache(Dict[str, _T]):
+class CharCache(Dict[_K, _V]):
     """A per-character cache that computes what it misses; bounded, as residents can send any character."""
 
-    def __init__(self, compute: Callable[[str], _T]) -> None:
+    def __init__(self, compute: Callable[[_K], _V]) -> None:
         super().__init__()
         self._compute = compute
 
-    def __missing__(self, char: str) -> _T:
-        if len(self) >= _CACHE_SIZE:
+    def __missing__(self, char: _K) -> _V:
+        if len(self) >= 8192:
             self.clear()
         value = self[char] = self._compute(char)
         return value
@@ -54,9 +56,8 @@ def _fold_cluster(cluster: str) -> str:
     return "".join(out)
 
 
-_CACHE_SIZE = 8192
-_MARKS: _CharCache[bool] = _CharCache(_is_mark)
-_FOLDED: _CharCache[str] = _CharCache(_fold_cluster)
+_MARKS: CharCache[str, bool] = CharCache(_is_mark)
+_FOLDED: CharCache[str, str] = CharCache(_fold_cluster)
 
 
 def nfkc_spans(text: str) -> tuple[str, Sequence[int], Sequence[int]]:
@@ -106,10 +107,6 @@ def fold(text: str) -> str:
     return nfkc(text).casefold()
 
 
-def _to_hiragana(text: str) -> str:
-    return "".join(chr(ord(c) - 0x60) if "ァ" <= c <= "ヶ" else c for c in text)
-
-
 def fold_kana(text: str) -> str:
     """`fold` plus katakana as hiragana, 竜/ヶ variants folded and no whitespace: for names (龍ヶ崎 = 竜ケ崎)."""
-    return _SPACES.sub("", _to_hiragana(fold(text)).translate(_KANA_VARIANTS))
+    return _SPACES.sub("", fold(text).translate(_KANA_FOLD))

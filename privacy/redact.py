@@ -48,15 +48,15 @@ import unicodedata
 from bisect import bisect_left
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
-from typing import Dict
+from datetime import date
 
-from jptext import nfkc_spans
+from jptext import CharCache, nfkc_spans
 
 INDIVIDUAL_NUMBER_PLACEHOLDER = "［個人番号］"
 PIN_PLACEHOLDER = "［暗証番号］"
-_PLACEHOLDERS = (INDIVIDUAL_NUMBER_PLACEHOLDER, PIN_PLACEHOLDER)
+_PLACEHOLDER = re.compile(f"{INDIVIDUAL_NUMBER_PLACEHOLDER}|{PIN_PLACEHOLDER}")
 _KIND = {INDIVIDUAL_NUMBER_PLACEHOLDER: "individual_number", PIN_PLACEHOLDER: "pin"}
-# A placeholder already in the text stands in the normalised copy as this one character: neither digit, letter,
+# A placeholder already in the text stands in the normalised copy as this character: neither digit, letter,
 # separator nor part of a word, so no number, token or PIN word runs across it. (Controls other than tab and
 # newline are dropped by the normaliser, so it cannot come from the text itself.)
 _BREAK = "\x00"
@@ -92,81 +92,18 @@ _SEPARATOR_BLOCKS = (
 )
 
 # Words after which a number is a count, a length, an amount or a date, not a PIN.
-UNITS = (
-    "桁",
-    "けた",
-    "ケタ",
-    "文字",
-    "もじ",
-    "字",
-    "回",
-    "度",
-    "年",
-    "月",
-    "日",
-    "時",
-    "分",
-    "秒",
-    "歳",
-    "才",
-    "円",
-    "件",
-    "個",
-    "つ",
-    "人",
-    "名",
-    "番目",
-    "ヶ月",
-    "ヵ月",
-    "か月",
-    "カ月",
-    "ケ月",
-    "週",
-    "号",
-    "階",
-    "枚",
-    "通",
-    "%",
-    "歩",
+UNITS = tuple(
+    "桁 けた ケタ 文字 もじ 字 回 度 件 個 つ 人 名 番目 号 階 枚 通 % 歩 円"  # lengths, counts, amounts
+    " 年 月 日 時 分 秒 歳 才 週 ヶ月 ヵ月 か月 カ月 ケ月".split()  # dates, times, ages
 )
 
 # Words that make a message about PINs (matched after NFKC, case-insensitively): the forms residents write (incl.
 # the IME mis-conversion 暗唱番号) and the PIN-type names the bot itself uses. With one of them in the message a
 # clock time or a date is a PIN too (rule 4b); nothing else depends on them.
-PIN_WORDS = (
-    "暗証",
-    "暗唱",
-    "暗誦",
-    "暗所番号",
-    "あんしょう",
-    "アンショウ",
-    "パスコード",
-    "パスワード",
-    "ぱすわーど",
-    "パス",
-    "password",
-    "passcode",
-    "pass",
-    "pw",
-    "pin",
-    "ピン",
-    "ぴん",
-    "番号",
-    "ナンバー",
-    "なんばー",
-    "コード",
-    "署名用",
-    "利用者証明用",
-    "住民基本台帳用",
-    "住基",
-    "券面事項入力補助用",
-    "券面",
-    "電子証明書",
-    "英数字",
-    "数字",
-    "桁の",
-    "けたの",
-    "ケタの",
+PIN_WORDS = tuple(
+    "暗証 暗唱 暗誦 暗所番号 あんしょう アンショウ パスコード パスワード ぱすわーど パス password passcode pass pw pin"
+    " ピン ぴん 番号 ナンバー なんばー コード 署名用 利用者証明用 住民基本台帳用 住基 券面事項入力補助用 券面 電子証明書"
+    " 英数字 数字 桁の けたの ケタの".split()
 )
 # ASCII words stand alone (pin, not pinbot or shopping; pass, not passport), and パス is not パスポート.
 _PIN_WORD = re.compile(
@@ -182,7 +119,6 @@ _PIN_WORD = re.compile(
 TIME_WORDS = ("まで", "から", "以降", "以前", "以後", "頃", "ごろ", "過ぎ", "すぎ", "前後", "以内")
 # What may stand between two clock times or dates of one kept run (「9:00〜17:00」「12/28、12/29」).
 _TIME_JOINERS = frozenset("~\u301c\u3030-\u2010\u2011\u2012\u2013\u2014\u2015\u2212\u30fc、,・")
-_DAYS_IN_MONTH = (31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31)
 
 # Character classes of the normalised text, one letter per character: a number is a run of members (digit D,
 # kanji numeral K, zero look-alike Z) broken only by separators S; L is an O-shaped letter, O anything else.
@@ -218,14 +154,8 @@ def redact(text: str) -> Redaction:
     if not _may_hold_a_number(text):
         return Redaction(text=text)
     scan = _Scan(text)
-    spans: list[tuple[int, int, str]] = []
-    for run in scan.runs():
-        judged = scan.judge(run, unit_check=True)
-        if judged is not None:
-            spans.append(judged)
-    for start, end in scan.mixed_tokens():
-        spans.append((start, end, PIN_PLACEHOLDER))
-    return scan.replace(spans)
+    numbers = [span for span in map(scan.judge, scan.runs()) if span is not None]
+    return scan.replace(numbers + [(start, end, PIN_PLACEHOLDER) for start, end in scan.mixed_tokens()])
 
 
 def redact_individual_numbers(text: str) -> Redaction:
@@ -233,11 +163,8 @@ def redact_individual_numbers(text: str) -> Redaction:
     if not _may_hold_a_number(text):
         return Redaction(text=text)
     scan = _Scan(text)
-    spans = []
-    for run in scan.runs():
-        if scan.is_number(run) and _members(run) == 12:
-            spans.append((run[0][0], run[-1][1], INDIVIDUAL_NUMBER_PLACEHOLDER))
-    return scan.replace(spans)
+    numbers = [run for run in scan.runs() if scan.is_number(run) and _members(run) == 12]
+    return scan.replace([(run[0][0], run[-1][1], INDIVIDUAL_NUMBER_PLACEHOLDER) for run in numbers])
 
 
 def contains_placeholder(text: str) -> bool:
@@ -293,7 +220,7 @@ class _Scan:
         # ○○○○ next to a PIN word is a PIN written with circles; ○○市 or a blank ○○○○ elsewhere is not a number.
         return self.classes.count(_KANJI, start, end) > 0 or self._mentions_pin()
 
-    def judge(self, run: Run, unit_check: bool) -> tuple[int, int, str] | None:
+    def judge(self, run: Run, unit_check: bool = True) -> tuple[int, int, str] | None:
         """The span to replace for this run and its placeholder, or None to keep it (rules 3 and 4)."""
         if not self.is_number(run):
             return None
@@ -395,70 +322,36 @@ def _is_mixed(token: str, longest: int) -> bool:
 
 def _is_clock(groups: list[str]) -> bool:
     """``H:MM`` or ``HH:MM``, hour 0-29 (25:00 is how Japan writes 1 a.m.), minutes 00-59."""
-    return (
-        len(groups) == 2
-        and len(groups[0]) <= 2
-        and int(groups[0]) <= 29
-        and len(groups[1]) == 2
-        and int(groups[1]) <= 59
-    )
+    return re.fullmatch("[0-2]?[0-9]:[0-5][0-9]", ":".join(groups)) is not None
 
 
 def _is_date(groups: list[str], sep: str) -> bool:
-    """``M/D``, ``YYYY/M/D``, ``YYYY.M.D`` or ``YYYY-MM-DD`` with a real month and day.
+    """``M/D``, ``YYYY/M/D``, ``YYYY.M.D`` or ``YYYY-MM-DD`` with a real month and day, the year 1900-2099.
 
     29 February is allowed unless the year says otherwise.
     """
-    if sep not in ("/", ".", "-") or (sep != "/" and len(groups) != 3):
+    if sep == "/" and len(groups) == 2:
+        groups = ["2000", *groups]  # a leap year
+    if sep not in ("/", ".", "-") or len(groups) != 3 or len(groups[0]) != 4 or max(map(len, groups[1:])) > 2:
         return False
-    if len(groups) == 3:
-        year = groups[0]
-        if len(year) != 4 or not 1900 <= int(year) <= 2099:
-            return False
-        groups = groups[1:]
-        leap = int(year) % 4 == 0 and (int(year) % 100 != 0 or int(year) % 400 == 0)
-    else:
-        leap = True
-    if len(groups) != 2 or len(groups[0]) > 2 or len(groups[1]) > 2:
+    try:
+        return 1900 <= date(*map(int, groups)).year <= 2099
+    except ValueError:
         return False
-    month, day = int(groups[0]), int(groups[1])
-    if not 1 <= month <= 12:
-        return False
-    days = 28 if month == 2 and not leap else _DAYS_IN_MONTH[month - 1]
-    return 1 <= day <= days
 
 
 def _normalise(text: str) -> tuple[str, Sequence[int], Sequence[int]]:
-    """``nfkc_spans`` of the text, each placeholder already in it standing as one ``_BREAK``."""
+    """``nfkc_spans`` of the text, the characters of each placeholder already in it replaced by ``_BREAK``."""
     norm, starts, ends = nfkc_spans(text)
-    if "［" not in text:
-        return norm, starts, ends
     pieces: list[str] = []
-    new_starts: list[int] = []
-    new_ends: list[int] = []
     done = 0  # normalised characters copied so far
-    at = text.find("［")
-    while at != -1:
-        placeholder = next((p for p in _PLACEHOLDERS if text.startswith(p, at)), None)
-        if placeholder is None:
-            at = text.find("［", at + 1)
-            continue
-        after = at + len(placeholder)
-        first = bisect_left(starts, at, done)
-        beyond = bisect_left(starts, after, first)
-        pieces.append(norm[done:first])
-        new_starts.extend(starts[done:first])
-        new_ends.extend(ends[done:first])
-        pieces.append(_BREAK)
-        new_starts.append(at)
-        # A mark after the closing bracket belongs to its cluster: the break covers it too.
-        new_ends.append(max(after, ends[beyond - 1]) if beyond > first else after)
+    for placeholder in _PLACEHOLDER.finditer(text):
+        # A mark after the closing bracket belongs to its cluster, so to the last character replaced.
+        first = bisect_left(starts, placeholder.start(), done)
+        beyond = bisect_left(starts, placeholder.end(), first)
+        pieces += [norm[done:first], _BREAK * (beyond - first)]
         done = beyond
-        at = text.find("［", after)
-    pieces.append(norm[done:])
-    new_starts.extend(starts[done:])
-    new_ends.extend(ends[done:])
-    return "".join(pieces), new_starts, new_ends
+    return "".join(pieces) + norm[done:], starts, ends
 
 
 def _class_of(char: str) -> str:
@@ -478,17 +371,8 @@ def _class_of(char: str) -> str:
     return _OTHER
 
 
-class _ClassTable(Dict[int, str]):
-    """``str.translate`` table from a character to its class letter, filled as characters are met (bounded)."""
-
-    def __missing__(self, code: int) -> str:
-        if len(self) >= 8192:
-            self.clear()
-        value = self[code] = _class_of(chr(code))
-        return value
-
-
-_CLASSES = _ClassTable()
+# ``str.translate`` table from a character's code to its class letter.
+_CLASSES: CharCache[int, str] = CharCache(lambda code: _class_of(chr(code)))
 
 
 def _resolve_letter_zeros(norm: str, classes: str) -> str:

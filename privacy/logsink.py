@@ -12,6 +12,7 @@ import os
 import select
 import sys
 import time
+from contextlib import suppress
 from pathlib import Path
 from typing import BinaryIO
 
@@ -31,34 +32,28 @@ class RotatingSink:
         self.backups = backups
         self.retention = retention
         self.max_age = min(24 * 3600.0, retention)
-        self._file: BinaryIO | None = None
-        self._opened = 0.0
-        self._open()
+        self._open(time.time())
 
-    def _open(self) -> None:
+    def _open(self, now: float) -> None:
         self.path.parent.mkdir(parents=True, exist_ok=True)
         fd = os.open(self.path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
         os.chmod(self.path, 0o600)
-        self._file = os.fdopen(fd, "ab", buffering=0)
+        self._file: BinaryIO = os.fdopen(fd, "ab", buffering=0)
         stat = os.stat(self.path)
         # An existing file keeps its age: a restart must not keep old lines past the bound.
-        self._opened = stat.st_mtime if stat.st_size else time.time()
+        self._opened = stat.st_mtime if stat.st_size else now
 
     def write(self, line: str, now: float | None = None) -> None:
         """Write one (already scrubbed) line, rotating first if due."""
         now = time.time() if now is None else now
         data = line.encode("utf-8", "replace")
-        assert self._file is not None
         if self._file.tell() and (self._file.tell() + len(data) > self.max_bytes or now - self._opened > self.max_age):
             self.rotate(now)
-        assert self._file is not None
         self._file.write(data)
 
-    def rotate(self, now: float | None = None) -> None:
+    def rotate(self, now: float) -> None:
         """Shift FILE -> FILE.1 -> FILE.2 ...; drop the oldest and any rotated file past the retention."""
-        now = time.time() if now is None else now
-        if self._file is not None:
-            self._file.close()
+        self._file.close()
         for index in range(self.backups, 0, -1):
             older = self.path.with_name(f"{self.path.name}.{index}")
             if index == self.backups:
@@ -68,32 +63,26 @@ class RotatingSink:
         if self.path.exists():
             self.path.rename(self.path.with_name(f"{self.path.name}.1"))
         self.expire(now)
-        self._open()
-        self._opened = now
+        self._open(now)
 
-    def expire(self, now: float | None = None) -> None:
+    def expire(self, now: float) -> None:
         """Delete rotated files last written longer ago than the retention."""
-        now = time.time() if now is None else now
         for rotated in self.path.parent.glob(f"{self.path.name}.*"):
-            try:
+            with suppress(FileNotFoundError):  # removed meanwhile
                 if now - rotated.stat().st_mtime > self.retention:
                     rotated.unlink()
-            except FileNotFoundError:
-                continue
 
     def tick(self, now: float | None = None) -> None:
         """Rotate a file that grew too old while nothing was written, and expire old rotated files."""
         now = time.time() if now is None else now
-        if self._file is not None and self._file.tell() and now - self._opened > self.max_age:
+        if self._file.tell() and now - self._opened > self.max_age:
             self.rotate(now)
         else:
             self.expire(now)
 
     def close(self) -> None:
         """Close the file."""
-        if self._file is not None:
-            self._file.close()
-            self._file = None
+        self._file.close()
 
 
 def main(argv: list[str]) -> int:
@@ -108,7 +97,7 @@ def main(argv: list[str]) -> int:
         backups=int(os.environ.get("LOG_BACKUPS", "") or 10),
         retention=retention,
     )
-    sink.expire()
+    sink.expire(time.time())
     fd = sys.stdin.fileno()
     pending = b""
     try:

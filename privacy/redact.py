@@ -49,6 +49,7 @@ from bisect import bisect_left
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import date
+from functools import cached_property
 
 from jptext import CharCache, nfkc_spans
 
@@ -200,7 +201,6 @@ class _Scan:
         if _LETTER_ZERO in classes:
             classes = _resolve_letter_zeros(self.norm, classes)
         self.classes = classes
-        self._about_pin: bool | None = None
 
     def runs(self) -> Iterator[Run]:
         """Every maximal run of at least 4 members broken only by separators, as its groups (shorter ones are kept)."""
@@ -218,7 +218,7 @@ class _Scan:
         if _members(run) < 4:
             return False
         # ○○○○ next to a PIN word is a PIN written with circles; ○○市 or a blank ○○○○ elsewhere is not a number.
-        return self.classes.count(_KANJI, start, end) > 0 or self._mentions_pin()
+        return self.classes.count(_KANJI, start, end) > 0 or self.mentions_pin
 
     def judge(self, run: Run, unit_check: bool = True) -> tuple[int, int, str] | None:
         """The span to replace for this run and its placeholder, or None to keep it (rules 3 and 4)."""
@@ -232,14 +232,14 @@ class _Scan:
         if unit_check and self._word_after(run[-1][1], UNITS):
             # 「1234、3回」: the last group is a count; what comes before it is judged on its own.
             return self.judge(run[:-1], unit_check=False) if len(run) > 1 else None
-        if self._clock_or_date(run) and (not self._mentions_pin() or self._word_after(run[-1][1], TIME_WORDS)):
+        if self._clock_or_date(run) and (not self.mentions_pin or self._word_after(run[-1][1], TIME_WORDS)):
             return None
         return run[0][0], run[-1][1], PIN_PLACEHOLDER
 
     def mixed_tokens(self) -> list[tuple[int, int]]:
         """Spans of 4-16 ASCII letters and digits with at least one of each (rule 5), joined pieces too (5a)."""
         spans = [match.span() for match in _ALNUM_TOKEN.finditer(self.norm) if _is_mixed(match.group(), 16)]
-        if self._mentions_pin():
+        if self.mentions_pin:
             spans += [match.span() for match in _JOINED_TOKEN.finditer(self.norm) if _is_mixed(match.group(), 32)]
         return spans
 
@@ -259,15 +259,12 @@ class _Scan:
                 merged[-1] = (last_start, max(end, last_end), placeholder)
             else:
                 merged.append((start, end, placeholder))
-        pieces = []
-        position = 0
+        pieces, position = [], 0
         for start, end, placeholder in merged:
-            pieces.append(self.text[position:start])
-            pieces.append(placeholder)
+            pieces += [self.text[position:start], placeholder]
             position = end
-        pieces.append(self.text[position:])
         found = frozenset(_KIND[placeholder] for _, _, placeholder in merged)
-        return Redaction(text="".join(pieces), found=found)
+        return Redaction(text="".join(pieces) + self.text[position:], found=found)
 
     def _word_after(self, end: int, words: tuple[str, ...]) -> bool:
         """Whether one of ``words`` follows position ``end`` (spaces between allowed)."""
@@ -276,11 +273,10 @@ class _Scan:
             end += 1
         return norm.startswith(words, end)
 
-    def _mentions_pin(self) -> bool:
-        if self._about_pin is None:
-            folded = self.norm.casefold()
-            self._about_pin = _PIN_WORD.search(folded) is not None
-        return self._about_pin
+    @cached_property
+    def mentions_pin(self) -> bool:
+        """Whether the message has a PIN word (``PIN_WORDS``): the one context the rule looks at, computed once."""
+        return _PIN_WORD.search(self.norm.casefold()) is not None
 
     def _clock_or_date(self, run: Run) -> bool:
         """Rule 4b: the run is clock times and dates of exactly the right groups, joined by spaces, 〜 or dashes."""

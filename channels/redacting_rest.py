@@ -88,8 +88,10 @@ class RedactingRestInput(RestInput):
             """Forget a conversation (LINE unfollow); needs the API token, like Rasa's own HTTP API."""
             if not _authorised(request):
                 return response.json({"error": "not authorised"}, status=401)
-            store = _tracker_store(request.app)
-            if store is None or not hasattr(store, "delete"):
+            store = _agent().tracker_store
+            while hasattr(store, "_tracker_store"):  # Rasa wraps ours in FailSafeTrackerStore
+                store = store._tracker_store
+            if not hasattr(store, "delete"):
                 return response.json({"error": "tracker store cannot delete"}, status=501)
             deleted = await store.delete(sender_id)
             logger.info("Deleted a conversation on request (%d events).", deleted)
@@ -104,14 +106,6 @@ def _authorised(request: Request) -> bool:
     header = request.headers.get("authorization", "")
     provided = header[7:].strip() if header.lower().startswith("bearer ") else request.args.get("token") or ""
     return bool(expected) and hmac.compare_digest(provided.encode(), expected.encode())
-
-
-def _tracker_store(app: Sanic) -> Any:
-    """The innermost tracker store (Rasa wraps ours in FailSafeTrackerStore)."""
-    store = getattr(getattr(app.ctx, "agent", None), "tracker_store", None)
-    while store is not None and hasattr(store, "_tracker_store"):
-        store = store._tracker_store
-    return store
 
 
 async def _known_municipality(message: UserMessage) -> Optional[str]:

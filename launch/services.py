@@ -13,10 +13,12 @@ from collections.abc import Mapping
 from typing import Any
 from urllib.parse import unquote, urlsplit
 
+from launch import Failed
+
 EXIT_POSTGRES, EXIT_REDIS, EXIT_STORE = 3, 4, 5
 
 
-class ServiceError(Exception):
+class ServiceError(Failed):
     """A shared service cannot be used: ``ServiceError(message naming it, exit code saying which)``."""
 
 

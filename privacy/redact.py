@@ -122,8 +122,11 @@ TIME_WORDS = ("まで", "から", "以降", "以前", "以後", "頃", "ごろ",
 _TIME_JOINERS = frozenset("~\u301c\u3030-\u2010\u2011\u2012\u2013\u2014\u2015\u2212\u30fc、,・")
 
 # Character classes of the normalised text, one letter per character: a number is a run of members (digit D,
-# kanji numeral K, zero look-alike Z) broken only by separators S; L is an O-shaped letter, O anything else.
-_DIGIT, _KANJI, _ZERO, _SEPARATOR, _LETTER_ZERO, _OTHER = "DKZSLO"
+# kanji numeral K, zero look-alike Z) broken only by separators S; L is an O-shaped letter, W another letter that
+# makes it part of a word (Latin, Greek, Cyrillic, or a placeholder, so a second pass sees the same), O anything else.
+_DIGIT, _KANJI, _ZERO, _SEPARATOR, _LETTER_ZERO, _WORD_LETTER, _OTHER = "DKZSLWO"
+# An O-shaped letter is a zero unless another letter touches it (1 O 2 3, not ORDER).
+_LONE_LETTER_ZERO = re.compile("(?<![LW])L(?![LW])")
 # Members and separators are disjoint classes, so a match can only end where a group of members ends: no
 # backtracking beyond one block of separators, which the search then passes once more. Linear.
 _RUN = re.compile("[DKZ]+(?:S+[DKZ]+)*")
@@ -197,10 +200,7 @@ class _Scan:
     def __init__(self, text: str) -> None:
         self.text = text
         self.norm, self.starts, self.ends = _normalise(text)
-        classes = self.norm.translate(_CLASSES)
-        if _LETTER_ZERO in classes:
-            classes = _resolve_letter_zeros(self.norm, classes)
-        self.classes = classes
+        self.classes = _LONE_LETTER_ZERO.sub(_ZERO, self.norm.translate(_CLASSES))
 
     def runs(self) -> Iterator[Run]:
         """Every maximal run of at least 4 members broken only by separators, as its groups (shorter ones are kept)."""
@@ -364,25 +364,10 @@ def _class_of(char: str) -> str:
     code = ord(char)
     if any(low <= code <= high for low, high in _SEPARATOR_BLOCKS):
         return _SEPARATOR
+    if char == _BREAK or (char.isalpha() and (char.isascii() or "\u0370" <= char <= "\u052f")):
+        return _WORD_LETTER
     return _OTHER
 
 
 # ``str.translate`` table from a character's code to its class letter.
 _CLASSES: CharCache[int, str] = CharCache(lambda code: _class_of(chr(code)))
-
-
-def _resolve_letter_zeros(norm: str, classes: str) -> str:
-    """An O-shaped letter is a zero unless another letter touches it (ORDER, not 1 O 2 3)."""
-    resolved = list(classes)
-    last = len(norm) - 1
-    at = classes.find(_LETTER_ZERO)
-    while at != -1:
-        touching = (at > 0 and _is_word_letter(norm[at - 1])) or (at < last and _is_word_letter(norm[at + 1]))
-        resolved[at] = _OTHER if touching else _ZERO
-        at = classes.find(_LETTER_ZERO, at + 1)
-    return "".join(resolved)
-
-
-def _is_word_letter(char: str) -> bool:
-    """A letter that makes an O beside it part of a word; a placeholder counts, so a second pass sees the same."""
-    return char == _BREAK or (char.isalpha() and (char.isascii() or "\u0370" <= char <= "\u052f"))

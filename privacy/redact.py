@@ -118,8 +118,15 @@ _PIN_WORD = re.compile(
 
 # Words after a clock time or a date that make it one even next to a PIN word (「暗証番号の再設定は17:00まで」).
 TIME_WORDS = ("まで", "から", "以降", "以前", "以後", "頃", "ごろ", "過ぎ", "すぎ", "前後", "以内")
-# What may stand between two clock times or dates of one kept run (「9:00〜17:00」「12/28、12/29」).
-_TIME_JOINERS = frozenset("~\u301c\u3030-\u2010\u2011\u2012\u2013\u2014\u2015\u2212\u30fc、,・")
+# Rule 4b on a run's text: clock times ``H:MM`` (hour 0-29: Japan writes 25:00 for 1 a.m.) and dates ``M/D``,
+# ``YYYY/M/D``, ``YYYY.M.D``, ``YYYY-MM-DD``, each exactly its groups (17:30:00, 12/28/5 and 1234-5678 are neither),
+# joined by spaces, tildes, dashes, 、 , or ・ (「9:00〜17:00」「12/28、12/29」). Each starts with a digit after a
+# non-digit, so a run has one parse (linear); _is_date then checks the days.
+_CLOCK = "[0-2]?[0-9]:[0-5][0-9](?!:[0-9])"
+_DATE = r"(?:[0-9]{4}/)?[0-9]{1,2}/[0-9]{1,2}(?!/[0-9])|[0-9]{4}([.-])[0-9]{1,2}\1[0-9]{1,2}(?!\1[0-9])"
+_TIME_JOINERS = re.escape("~\u301c\u3030-\u2010\u2011\u2012\u2013\u2014\u2015\u2212\u30fc、,・")
+_CLOCKS_AND_DATES = re.compile(rf"(?:[\s{_TIME_JOINERS}]*(?<![0-9])(?:{_CLOCK}|{_DATE}))+")
+_DATES = re.compile(rf"(?<![0-9])(?:{_DATE})")
 
 # Character classes of the normalised text, one letter per character: a number is a run of members (digit D,
 # kanji numeral K, zero look-alike Z) broken only by separators S; L is an O-shaped letter, W another letter that
@@ -279,35 +286,11 @@ class _Scan:
         return _PIN_WORD.search(self.norm.casefold()) is not None
 
     def _clock_or_date(self, run: Run) -> bool:
-        """Rule 4b: the run is clock times and dates of exactly the right groups, joined by spaces, 〜 or dashes."""
-        norm = self.norm
-        if self.classes.count(_DIGIT, run[0][0], run[-1][1]) != _members(run):
+        """Rule 4b: the run is clock times and real dates, joined by spaces, 〜 or dashes."""
+        start, end = run[0][0], run[-1][1]
+        if _CLOCKS_AND_DATES.fullmatch(self.norm, start, end) is None:
             return False
-        pieces: list[tuple[str, list[str]]] = []  # (separator inside the piece, its groups)
-        for index, (start, end) in enumerate(run):
-            group = norm[start:end]
-            between = norm[run[index - 1][1] : start] if index else ""
-            if _joins_date_or_time(between, pieces[-1] if pieces else None):
-                pieces[-1] = (between, pieces[-1][1] + [group])
-            elif not between or all(char.isspace() or char in _TIME_JOINERS for char in between):
-                pieces.append(("", [group]))
-            else:
-                return False
-        return all(_is_clock(groups) if sep == ":" else _is_date(groups, sep) for sep, groups in pieces)
-
-
-def _joins_date_or_time(between: str, piece: tuple[str, list[str]] | None) -> bool:
-    """Whether ``between`` continues the clock time or date ``piece`` (17:30, 12/28, 2025.4.1, 2025-04-01).
-
-    A dot or a hyphen only after a 4-digit year: 「1234-5678」 is not a date, and a hyphen otherwise joins two pieces
-    (「9:00-17:00」).
-    """
-    if piece is None or between not in (":", "/", ".", "-"):
-        return False
-    sep, groups = piece
-    if sep:
-        return sep == between
-    return between in (":", "/") or len(groups[0]) == 4
+        return all(map(_is_date, _DATES.finditer(self.norm, start, end)))
 
 
 def _is_mixed(token: str, longest: int) -> bool:
@@ -316,22 +299,11 @@ def _is_mixed(token: str, longest: int) -> bool:
     return 4 <= len(chars) <= longest and any(c.isdigit() for c in chars) and any(c.isalpha() for c in chars)
 
 
-def _is_clock(groups: list[str]) -> bool:
-    """``H:MM`` or ``HH:MM``, hour 0-29 (25:00 is how Japan writes 1 a.m.), minutes 00-59."""
-    return re.fullmatch("[0-2]?[0-9]:[0-5][0-9]", ":".join(groups)) is not None
-
-
-def _is_date(groups: list[str], sep: str) -> bool:
-    """``M/D``, ``YYYY/M/D``, ``YYYY.M.D`` or ``YYYY-MM-DD`` with a real month and day, the year 1900-2099.
-
-    29 February is allowed unless the year says otherwise.
-    """
-    if sep == "/" and len(groups) == 2:
-        groups = ["2000", *groups]  # a leap year
-    if sep not in ("/", ".", "-") or len(groups) != 3 or len(groups[0]) != 4 or max(map(len, groups[1:])) > 2:
-        return False
+def _is_date(piece: re.Match[str]) -> bool:
+    """A real day of 1900-2099; ``M/D`` as in a leap year (29 February unless the year says otherwise)."""
+    year, month, day = map(int, (["2000"] if piece.group().count("/") == 1 else []) + re.split("[/.-]", piece.group()))
     try:
-        return 1900 <= date(*map(int, groups)).year <= 2099
+        return 1900 <= date(year, month, day).year <= 2099
     except ValueError:
         return False
 

@@ -3,7 +3,6 @@
 Standard library only: both the Rasa side and the gateway import it.
 """
 
-from privacy.individual_number import check_digit, is_valid_individual_number
 from privacy.redact import (
     INDIVIDUAL_NUMBER_PLACEHOLDER,
     PIN_PLACEHOLDER,
@@ -17,9 +16,7 @@ __all__ = [
     "INDIVIDUAL_NUMBER_PLACEHOLDER",
     "PIN_PLACEHOLDER",
     "Redaction",
-    "check_digit",
     "contains_placeholder",
-    "is_valid_individual_number",
     "redact",
     "redact_individual_numbers",
 ]

@@ -5,7 +5,6 @@ from __future__ import annotations
 import logging
 import re
 from collections.abc import Mapping
-from typing import Union
 
 from privacy.redact import redact
 
@@ -94,17 +93,6 @@ def _is_log_shape(shape: str) -> bool:
     return True
 
 
-_Args = Union[tuple[object, ...], Mapping[str, object], None]
-
-
-def _scrub_args(args: _Args) -> _Args:
-    if isinstance(args, Mapping):
-        return {key: scrub_line(str(value)) for key, value in args.items()}
-    if isinstance(args, tuple):
-        return tuple(scrub_line(str(value)) for value in args)
-    return args
-
-
 class RedactingFilter(logging.Filter):
     """Replace sensitive numbers in the message, traceback and stack before any handler formats them."""
 
@@ -114,13 +102,14 @@ class RedactingFilter(logging.Filter):
             message = record.getMessage()
         except Exception:  # noqa: BLE001 - a malformed record: logging reports it with its parts, redacted
             record.msg = scrub_line(str(record.msg))
-            record.args = _scrub_args(record.args)
-            message = None
-        if message is not None:
+            if isinstance(record.args, Mapping):
+                record.args = {key: scrub_line(str(value)) for key, value in record.args.items()}
+            elif isinstance(record.args, tuple):
+                record.args = tuple(scrub_line(str(value)) for value in record.args)
+        else:
             scrubbed = scrub_line(message)
             if scrubbed != message:
-                record.msg = scrubbed
-                record.args = None
+                record.msg, record.args = scrubbed, None
         if record.exc_info and not record.exc_text:
             # Formatters reuse exc_text when it is set: put the redacted traceback there.
             record.exc_text = logging.Formatter().formatException(record.exc_info)

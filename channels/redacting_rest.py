@@ -14,8 +14,8 @@ from sanic.request import Request
 from sanic.response import HTTPResponse
 
 from channels.commands import command_text, main_menu_payloads, offered_match, offered_payloads
-from privacy import contains_placeholder, redact
 from privacy.commands import neutralised
+from privacy.redact import contains_placeholder, redact
 from replies.contact import fallback_message
 from storage.events import redact_strings
 

@@ -76,19 +76,15 @@ def nfkc_spans(text: str) -> tuple[str, Sequence[int], Sequence[int]]:
             return normalised, range(size), range(1, size + 1)
         starts = [i for i, chars in enumerate(folded) for _ in chars]
         return normalised, starts, [i + 1 for i in starts]
+    heads = [0, *(i for i in range(1, size) if not marks[i])]  # where each cluster starts (the first may be marks)
     out: list[str] = []
     starts = []
     ends: list[int] = []
-    i = 0
-    while i < size:
-        j = i + 1
-        while j < size and marks[j]:
-            j += 1
+    for i, j in zip(heads, heads[1:] + [size], strict=True):
         chars = folded[i] if j == i + 1 else _fold_cluster(text[i:j])
         out.append(chars)
-        starts.extend([i] * len(chars))
-        ends.extend([j] * len(chars))
-        i = j
+        starts += [i] * len(chars)
+        ends += [j] * len(chars)
     return "".join(out), starts, ends
 
 

@@ -35,10 +35,8 @@ Over-redaction is accepted: a phone number, a postal code, an address like 2-13-
 typed by a resident is replaced as well. The bot's own texts lose only 12-digit numbers
 (``redact_individual_numbers``).
 
-Every step is one pass over the characters. The regular expressions run over one class letter per character
-(``[DKZ]+(?:S+[DKZ]+)*``: members and separators are disjoint, so a failed attempt backs off over one block of
-separators at most) and over ASCII letters and digits (``[A-Za-z0-9]{4,}``): no nested or overlapping quantifiers.
-The time is linear in the length of the text whatever it contains (tests/privacy/test_redact_linear.py).
+Every step is one pass over the characters, and every pattern has one way to match (the comment at each says why):
+the time is linear in the length of the text whatever it contains (tests/privacy/test_redact_linear.py).
 """
 
 from __future__ import annotations

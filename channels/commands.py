@@ -12,17 +12,11 @@ from typing import Any, Optional
 from rasa.core.nlg.interpolator import interpolate_text
 from rasa.shared.core.events import BotUttered
 
-from privacy.commands import PAYLOAD_KEY_PREFIX, is_command, payload_key, visible_text
+from privacy.commands import PAYLOAD_KEY_PREFIX, payload_key
 
 # The domain response whose buttons are the main menu: choices residents can always send (the LINE rich menu and
 # the greeting's quick replies, gateway/line/menu.py, are four of them).
 MAIN_MENU_RESPONSE = "utter_greet"
-
-
-def command_text(text: str) -> Optional[str]:
-    """The message as Rasa would read a command in it (invisible characters dropped, stripped), or None."""
-    visible = visible_text(text)
-    return visible if is_command(visible) else None
 
 
 def offered_payloads(events: Iterable[Any]) -> set[str]:

@@ -13,8 +13,8 @@ from sanic import Blueprint, Sanic, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
-from channels.commands import command_text, main_menu_payloads, offered_match, offered_payloads
-from privacy.commands import neutralised
+from channels.commands import main_menu_payloads, offered_match, offered_payloads
+from privacy.commands import is_command, neutralised, visible_text
 from privacy.redact import contains_placeholder, redact
 from replies.contact import fallback_message
 from storage.events import redact_strings
@@ -145,8 +145,8 @@ async def _offered_payload(text: Text, sender_id: Text) -> Optional[Text]:
 
 async def _only_offered_commands(text: Optional[Text], sender_id: Text) -> Optional[Text]:
     """``text``, its slash neutralised if it is a command the bot did not offer (only commands are looked up)."""
-    command = command_text(text) if isinstance(text, str) else None
-    if command is None:
+    command = visible_text(text) if isinstance(text, str) else ""  # as Rasa's command check meets it
+    if not is_command(command):
         return text
     payload = await _offered_payload(command, sender_id)
     if payload is not None:

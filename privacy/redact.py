@@ -182,14 +182,12 @@ def contains_placeholder(text: str) -> bool:
 
 
 def _may_hold_a_number(text: str) -> bool:
-    """A cheap test first: every number and every mixed token has a digit, a kanji numeral or a circle."""
-    if any(map(str.isdigit, text)) or any(char in text for char in KANJI_DIGITS + ZERO_LOOKALIKES):
-        return True
-    if text.isascii():
-        return False
-    # Compatibility characters (⑴, 🄁, ㈠, ⼀) are digits or kanji numerals only after NFKC.
-    normalised = unicodedata.normalize("NFKC", text)
-    return any(map(str.isdigit, normalised)) or any(char in normalised for char in KANJI_DIGITS)
+    """A cheap test first: every number and every mixed token has a digit, a kanji numeral or a circle after NFKC.
+
+    Compatibility characters (⑴, 🄁, ㈠, ⼀, the half-width ￮) are digits, kanji numerals or circles only then.
+    """
+    folded = text if text.isascii() else unicodedata.normalize("NFKC", text)
+    return any(map(str.isdigit, folded)) or any(char in folded for char in KANJI_DIGITS + ZERO_LOOKALIKES)
 
 
 Run = list[tuple[int, int]]  # the groups of digits of one number: [start, end) in the normalised text

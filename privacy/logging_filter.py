@@ -71,7 +71,9 @@ def scrub_line(text: str) -> str:
     kept: list[str] = []
 
     def set_aside(match: re.Match[str]) -> str:
-        if not _is_log_shape(match.group(0)):
+        # An address is one only with octets up to 255: 「123.456.789.012」 is a disguised 個人番号, not an address.
+        address = match.group(0).split(":")[0]
+        if address.count(".") == 3 and address.replace(".", "").isdigit() and max(map(int, address.split("."))) > 255:
             return match.group(0)
         kept.append(match.group(0))
         return _KEPT
@@ -83,14 +85,6 @@ def scrub_line(text: str) -> str:
     pieces = redaction.text.split(_KEPT)
     restored = pieces[0] + "".join(shape + piece for shape, piece in zip(kept, pieces[1:], strict=True))
     return _TOKEN_QUERY.sub(r"\1***", restored)
-
-
-def _is_log_shape(shape: str) -> bool:
-    """An address is one only with octets up to 255: 「123.456.789.012」 is a disguised 個人番号, not an address."""
-    address = shape.split(":")[0]
-    if address.count(".") == 3 and address.replace(".", "").isdigit():
-        return all(int(octet) <= 255 for octet in address.split("."))
-    return True
 
 
 class RedactingFilter(logging.Filter):

@@ -19,8 +19,6 @@ from typing import BinaryIO
 from privacy.logging_filter import scrub_line
 from privacy.retention import purge_interval_seconds, retention_seconds
 
-__all__ = ["RotatingSink", "main", "scrub_line"]
-
 
 class RotatingSink:
     """Appends lines to a file; rotates by size or age; forgets rotated files past the retention."""

@@ -19,26 +19,25 @@ from privacy.commands import PAYLOAD_KEY_PREFIX, payload_key
 MAIN_MENU_RESPONSE = "utter_greet"
 
 
+def _payloads(messages: Iterable[Any]) -> set[str]:
+    """The payloads of the buttons of ``messages`` (an event's data, a domain response's variation)."""
+    return {
+        button["payload"]
+        for message in messages
+        for button in message.get("buttons") or []
+        if isinstance(button, dict) and isinstance(button.get("payload"), str)
+    }
+
+
 def offered_payloads(events: Iterable[Any]) -> set[str]:
     """Payloads of every button offered in the stored conversation's session: an earlier turn's tap is meant too."""
-    payloads: set[str] = set()
-    for event in events:
-        if isinstance(event, BotUttered):
-            for button in event.data.get("buttons") or []:
-                if isinstance(button, dict) and isinstance(button.get("payload"), str):
-                    payloads.add(button["payload"])
-    return payloads
+    return _payloads(event.data for event in events if isinstance(event, BotUttered))
 
 
 def main_menu_payloads(domain: Any) -> set[str]:
     """Payloads of the main menu's buttons, as Rasa sends them (``{{ }}`` in domain.yml become braces)."""
-    responses = getattr(domain, "responses", None) or {}
-    return {
-        interpolate_text(button["payload"], {})
-        for variation in responses.get(MAIN_MENU_RESPONSE) or []
-        for button in variation.get("buttons") or []
-        if isinstance(button, dict) and isinstance(button.get("payload"), str)
-    }
+    menu = (getattr(domain, "responses", None) or {}).get(MAIN_MENU_RESPONSE) or []
+    return {interpolate_text(payload, {}) for payload in _payloads(menu)}
 
 
 def offered_match(command: str, payloads: set[str]) -> Optional[str]:

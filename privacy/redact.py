@@ -67,18 +67,13 @@ ZERO_LOOKALIKES = "○◯⭕⚪⚬◦∘"
 # O-shaped letters (Latin, Greek, Cyrillic): a zero only when no other letter touches them (1 O 2 3, not ORDER).
 _LETTER_ZEROS = frozenset("OoΟοОо")
 
-# Characters residents put between digit groups, as they look after NFKC; with them, every character of the
-# categories below (spaces, line and paragraph separators, dashes, brackets, quotes, connectors, other punctuation,
-# mathematical and modifier symbols) and the arrow and box-drawing blocks.
-SEPARATORS = (
-    " \t\n\u2028\u2029"  # spaces, tabs, line breaks (the ideographic space is a plain space after NFKC)
-    "-\u2010\u2011\u2012\u2013\u2014\u2015\u2212\u30fc\u2500\u2501\u2043\u02d7"  # hyphens, dashes, minus, ー, ─
-    "_.,、。・·•∙⋅/\\~\u301c\u3030:;*#+=|¦"  # underscore, dots, commas, 、。, middle dots, slashes, tildes, : ;
-    "()[]{}<>「」『』【】〔〕〈〉《》\"'`"  # brackets and quotes
-    "→←↑↓⇒⇔↔➡⬅"  # arrows
-)
-# "So" covers emoji and pictographs typed between digits (1😀2😀3😀4, 1✨9✨8✨4).
+# What residents put between digit groups, as it looks after NFKC: every character of these categories, i.e. spaces
+# of any width, line and paragraph separators (U+2028/9), dashes and minus signs (- ‐ – — 〜 〰), brackets and quotes
+# (「」【】"'), connectors (_), other punctuation (、。・· . , : ; / \ * #), mathematical and modifier symbols (− ~ + = |
+# ` ˗ ∙), other symbols (─ ¦ and emoji or pictographs, 1😀2😀3😀4, 1✨9✨8✨4); the arrow and box-drawing blocks (below,
+# unassigned code points too); and SEPARATORS, which no category covers: tab, line break and ー (a letter to Unicode).
 _SEPARATOR_CATEGORIES = frozenset({"Zs", "Zl", "Zp", "Pd", "Ps", "Pe", "Pi", "Pf", "Pc", "Po", "Sm", "Sk", "So"})
+SEPARATORS = "\t\n\u30fc"
 _SEPARATOR_BLOCKS = (
     (0x2190, 0x21FF),  # Arrows
     (0x2500, 0x257F),  # Box Drawing (─ │)

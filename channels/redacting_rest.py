@@ -59,7 +59,10 @@ class RedactingRestInput(RestInput):
 
         async def on_message_never_silent(message: UserMessage) -> None:
             collector = message.output_channel
-            sent_before = len(getattr(collector, "messages", []))
+            # What the turn says, as Rasa's REST webhook collects it (a streamed reply is not kept: nothing to edit).
+            collected = getattr(collector, "messages", None)
+            sent = collected if isinstance(collected, list) else []
+            sent_before = len(sent)
             if (message.metadata or {}).get(BUTTON_METADATA) is True:
                 message.text = await _offered_payload(message.text or "", message.sender_id)
                 if message.text is None:
@@ -72,14 +75,12 @@ class RedactingRestInput(RestInput):
                 logger.exception("Handling a REST message failed; sending the fallback reply.")
                 # A failed turn is answered with the apology alone: what the bot said before the failure (e.g. its
                 # events could not be saved) describes a conversation state that was never stored.
-                collected = getattr(collector, "messages", None)
-                if isinstance(collected, list):
-                    del collected[sent_before:]
-            if len(getattr(collector, "messages", [])) == sent_before:
+                del sent[sent_before:]
+            if len(sent) == sent_before:
                 municipality = await _known_municipality(message)
                 await collector.send_text_message(message.sender_id, fallback_message(municipality))
-            if isinstance(message.text, str) and contains_placeholder(message.text):
-                await _lead_with_notice(collector, message.sender_id, sent_before)
+            if sent is collected and isinstance(message.text, str) and contains_placeholder(message.text):
+                await _lead_with_notice(collector, sent, message.sender_id, sent_before)
 
         blueprint = super().blueprint(on_message_never_silent)
 
@@ -165,16 +166,13 @@ def _notice() -> Optional[Text]:
     return next((v["text"] for v in variations if isinstance(v, dict) and isinstance(v.get("text"), str)), None)
 
 
-async def _lead_with_notice(collector: OutputChannel, sender_id: Text, sent_before: int) -> None:
+async def _lead_with_notice(collector: OutputChannel, sent: list[Any], sender_id: Text, sent_before: int) -> None:
     """Make the reply to a message that carried a PIN or 個人番号 start with the notice, unless it has it already.
 
     Inside the form the dialogue may answer the question instead; the resident must be told in every state.
     """
-    collected = getattr(collector, "messages", None)
-    if not isinstance(collected, list):
-        return  # a streamed reply has left already
     notice = _notice()
-    if notice is None or any(notice in str(message.get("text") or "") for message in collected[sent_before:]):
+    if notice is None or any(notice in str(message.get("text") or "") for message in sent[sent_before:]):
         return
     await collector.send_text_message(sender_id, notice)
-    collected.insert(sent_before, collected.pop())
+    sent.insert(sent_before, sent.pop())

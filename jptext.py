@@ -1,4 +1,4 @@
-"""Normalise residents' text: one place for NFKC, digits, case and kana folding."""
+"""The one normaliser of residents' text: NFKC, digits, case and kana folding (stdlib only: every side imports it)."""
 
 from __future__ import annotations
 

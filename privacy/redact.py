@@ -247,16 +247,13 @@ class _Scan:
             return Redaction(text=self.text)
         # In the original's coordinates, overlapping spans merged (a token inside a number, a cluster like ⑩ that
         # became two digits); an individual number wins over a PIN.
-        original = sorted((self.starts[start], self.ends[end - 1], placeholder) for start, end, placeholder in spans)
         merged: list[tuple[int, int, str]] = []
-        for start, end, placeholder in original:
+        for start, end, placeholder in sorted((self.starts[s], self.ends[e - 1], p) for s, e, p in spans):
             if merged and start < merged[-1][1]:
-                last_start, last_end, last_placeholder = merged[-1]
-                if placeholder != INDIVIDUAL_NUMBER_PLACEHOLDER:
-                    placeholder = last_placeholder
-                merged[-1] = (last_start, max(end, last_end), placeholder)
-            else:
-                merged.append((start, end, placeholder))
+                last_start, last_end, last_placeholder = merged.pop()
+                start, end = last_start, max(end, last_end)
+                placeholder = placeholder if placeholder == INDIVIDUAL_NUMBER_PLACEHOLDER else last_placeholder
+            merged.append((start, end, placeholder))
         pieces, position = [], 0
         for start, end, placeholder in merged:
             pieces += [self.text[position:start], placeholder]

@@ -17,7 +17,6 @@ _KANA_FOLD = str.maketrans({**_KANA, "ヶ": "け", "ヵ": "か", "ゖ": "け", "
 # Characters that are not combining marks but whose NFKC begins with one, so they compose with the character before
 # them (ﾊﾟ is パ): they belong to that character's cluster.
 _COMPOSING = frozenset("\uff9e\uff9f\u0e33\u0eb3")
-_KEPT_CONTROLS = frozenset("\n\t")
 
 
 class CharCache(Dict[_K, _V]):
@@ -43,7 +42,7 @@ def _fold_cluster(cluster: str) -> str:
     out = []
     for char in unicodedata.normalize("NFKC", cluster):
         category = unicodedata.category(char)
-        if category[0] == "M" or category == "Cf" or (category == "Cc" and char not in _KEPT_CONTROLS):
+        if category[0] == "M" or category == "Cf" or (category == "Cc" and char not in "\n\t"):
             # Zero-width characters, variation selectors, keycaps (1️⃣ is 1 U+FE0F U+20E3) and stray combining marks
             # can sit between digits and hide them from any pattern, so they go.
             continue

@@ -1,6 +1,6 @@
 """``python -m privacy.logsink FILE``: copy a process's output into FILE, redacted, rotated and age-bounded.
 
-The scripts pipe every server's stdout/stderr through this (a second line of defence behind the logging filter:
+The launcher pipes every server's stdout/stderr through this (a second line of defence behind the logging filter:
 tracebacks and third-party prints pass here too). The file rotates when it exceeds LOG_MAX_BYTES (default 5 MB)
 or is older than a day (or the retention, if shorter); rotated files are deleted once older than RETENTION_DAYS,
 and at most LOG_BACKUPS (default 10) are kept. Files are created 0600.

@@ -100,17 +100,14 @@ def main(argv: list[str]) -> int:
     pending = b""
     try:
         while True:
-            ready, _, _ = select.select([fd], [], [], purge_interval_seconds(retention))
-            if not ready:
-                sink.tick()
-                continue
-            chunk = os.read(fd, 65536)
-            if not chunk:
-                break
-            pending += chunk
-            *lines, pending = pending.split(b"\n")
-            for raw in lines:
-                sink.write(scrub_line(raw.decode("utf-8", "replace") + "\n"))
+            if not select.select([fd], [], [], purge_interval_seconds(retention))[0]:
+                sink.tick()  # silent for a while: rotation and expiry still happen on time
+            elif chunk := os.read(fd, 65536):
+                *lines, pending = (pending + chunk).split(b"\n")
+                for raw in lines:
+                    sink.write(scrub_line(raw.decode("utf-8", "replace") + "\n"))
+            else:
+                break  # end of input
         if pending:
             sink.write(scrub_line(pending.decode("utf-8", "replace") + "\n"))
     except KeyboardInterrupt:

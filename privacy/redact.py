@@ -213,10 +213,8 @@ class _Scan:
         start, end = run[0][0], run[-1][1]
         if self.classes.count(_DIGIT, start, end):
             return True
-        if _members(run) < 4:
-            return False
         # ○○○○ next to a PIN word is a PIN written with circles; ○○市 or a blank ○○○○ elsewhere is not a number.
-        return self.classes.count(_KANJI, start, end) > 0 or self.mentions_pin
+        return _members(run) >= 4 and (self.classes.count(_KANJI, start, end) > 0 or self.mentions_pin)
 
     def judge(self, run: Run, unit_check: bool = True) -> tuple[int, int, str] | None:
         """The span to replace for this run and its placeholder, or None to keep it (rules 3 and 4)."""

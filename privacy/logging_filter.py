@@ -79,12 +79,11 @@ def scrub_line(text: str) -> str:
         return _KEPT
 
     redaction = redact(_LOG_SHAPES.sub(set_aside, read))
-    if not redaction.changed:
-        return _TOKEN_QUERY.sub(r"\1***", text)
-    # A placeholder never covers the stand-in (it is no digit, letter or separator): one piece per kept shape.
-    pieces = redaction.text.split(_KEPT)
-    restored = pieces[0] + "".join(shape + piece for shape, piece in zip(kept, pieces[1:], strict=True))
-    return _TOKEN_QUERY.sub(r"\1***", restored)
+    if redaction.changed:
+        # A placeholder never covers the stand-in (it is no digit, letter or separator): one piece per kept shape.
+        pieces = redaction.text.split(_KEPT)
+        text = pieces[0] + "".join(shape + piece for shape, piece in zip(kept, pieces[1:], strict=True))
+    return _TOKEN_QUERY.sub(r"\1***", text)
 
 
 class RedactingFilter(logging.Filter):

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 import unicodedata
 from collections.abc import Callable, Sequence
 from typing import Dict, TypeVar
@@ -10,7 +9,6 @@ from typing import Dict, TypeVar
 _K = TypeVar("_K")
 _V = TypeVar("_V")
 
-_SPACES = re.compile(r"\s+")
 # Katakana as hiragana; 龍ケ崎 is written 龍ヶ崎, 竜ヶ崎 and りゅうがさき, so small ヶ/ヵ (ゖ/ゕ) as け/か and 竜 as 龍.
 _KANA = {chr(code): chr(code - 0x60) for code in range(ord("ァ"), ord("ヶ") + 1)}
 _KANA_FOLD = str.maketrans({**_KANA, "ヶ": "け", "ヵ": "か", "ゖ": "け", "ゕ": "か", "竜": "龍"})
@@ -104,4 +102,4 @@ def fold(text: str) -> str:
 
 def fold_kana(text: str) -> str:
     """`fold` plus katakana as hiragana, 竜/ヶ variants folded and no whitespace: for names (龍ヶ崎 = 竜ケ崎)."""
-    return _SPACES.sub("", fold(text).translate(_KANA_FOLD))
+    return "".join(fold(text).translate(_KANA_FOLD).split())

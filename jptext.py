@@ -46,9 +46,7 @@ def _fold_cluster(cluster: str) -> str:
             continue
         if char.isdigit() and not char.isascii():
             # NFKC leaves some digit systems alone (Arabic-Indic, Devanagari, ...); a PIN typed in them is a PIN.
-            value = unicodedata.digit(char, None)
-            if value is not None:
-                char = str(value)
+            char = str(unicodedata.digit(char, char))  # its value (a character without one stays as it is)
         out.append(char)
     return "".join(out)
 

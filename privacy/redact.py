@@ -218,13 +218,11 @@ class _Scan:
 
     def judge(self, run: Run, unit_check: bool = True) -> tuple[int, int, str] | None:
         """The span to replace for this run and its placeholder, or None to keep it (rules 3 and 4)."""
-        if not self.is_number(run):
-            return None
         members = _members(run)
+        if members < 4 or not self.is_number(run):
+            return None
         if members >= 12:
             return run[0][0], run[-1][1], INDIVIDUAL_NUMBER_PLACEHOLDER
-        if members < 4:
-            return None
         if unit_check and self._word_after(run[-1][1], UNITS):
             # 「1234、3回」: the last group is a count; what comes before it is judged on its own.
             return self.judge(run[:-1], unit_check=False) if len(run) > 1 else None

@@ -99,19 +99,18 @@ def main(argv: list[str]) -> int:
     fd = sys.stdin.fileno()
     pending = b""
     try:
-        while True:
-            if not select.select([fd], [], [], purge_interval_seconds(retention))[0]:
-                sink.tick()  # silent for a while: rotation and expiry still happen on time
-            elif chunk := os.read(fd, 65536):
-                *lines, pending = (pending + chunk).split(b"\n")
-                for raw in lines:
-                    sink.write(scrub_line(raw.decode("utf-8", "replace") + "\n"))
-            else:
-                break  # end of input
-        if pending:
-            sink.write(scrub_line(pending.decode("utf-8", "replace") + "\n"))
-    except KeyboardInterrupt:
-        pass
+        with suppress(KeyboardInterrupt):  # Ctrl-C reaches the whole process group: stop quietly
+            while True:
+                if not select.select([fd], [], [], purge_interval_seconds(retention))[0]:
+                    sink.tick()  # silent for a while: rotation and expiry still happen on time
+                elif chunk := os.read(fd, 65536):
+                    *lines, pending = (pending + chunk).split(b"\n")
+                    for raw in lines:
+                        sink.write(scrub_line(raw.decode("utf-8", "replace") + "\n"))
+                else:
+                    break  # end of input
+            if pending:
+                sink.write(scrub_line(pending.decode("utf-8", "replace") + "\n"))
     finally:
         sink.close()
     return 0

@@ -52,11 +52,10 @@ class RotatingSink:
     def rotate(self, now: float) -> None:
         """Shift FILE -> FILE.1 -> FILE.2 ...; drop the oldest and any rotated file past the retention."""
         self._file.close()
-        for index in range(self.backups, 0, -1):
+        self.path.with_name(f"{self.path.name}.{self.backups}").unlink(missing_ok=True)  # the oldest goes
+        for index in range(self.backups - 1, 0, -1):
             older = self.path.with_name(f"{self.path.name}.{index}")
-            if index == self.backups:
-                older.unlink(missing_ok=True)
-            elif older.exists():
+            if older.exists():
                 older.rename(self.path.with_name(f"{self.path.name}.{index + 1}"))
         if self.path.exists():
             self.path.rename(self.path.with_name(f"{self.path.name}.1"))

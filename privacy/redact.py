@@ -177,12 +177,15 @@ def contains_placeholder(text: str) -> bool:
 
 
 def _may_hold_a_number(text: str) -> bool:
-    """A cheap test first: every number and every mixed token has a digit, a kanji numeral or a circle after NFKC.
+    """A cheap test first: every number and every mixed token has a digit, a kanji numeral or a circle.
 
-    Compatibility characters (⑴, 🄁, ㈠, ⼀, the half-width ￮) are digits, kanji numerals or circles only then.
+    Compatibility characters (⑴, 🄁, ㈠, ⼀, the half-width ￮) are one only after NFKC, which runs only when needed.
     """
-    folded = text if text.isascii() else unicodedata.normalize("NFKC", text)
-    return any(map(str.isdigit, folded)) or any(char in folded for char in KANJI_DIGITS + ZERO_LOOKALIKES)
+    members = KANJI_DIGITS + ZERO_LOOKALIKES
+    if any(map(str.isdigit, text)) or any(char in text for char in members):
+        return True
+    folded = "" if text.isascii() else unicodedata.normalize("NFKC", text)
+    return any(map(str.isdigit, folded)) or any(char in folded for char in members)
 
 
 Run = list[tuple[int, int]]  # the groups of digits of one number: [start, end) in the normalised text

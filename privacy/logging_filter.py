@@ -106,8 +106,6 @@ class RedactingFilter(logging.Filter):
         if record.exc_info and not record.exc_text:
             # Formatters reuse exc_text when it is set: put the redacted traceback there.
             record.exc_text = logging.Formatter().formatException(record.exc_info)
-        if record.exc_text:
-            record.exc_text = scrub_line(record.exc_text)
-        if record.stack_info:
-            record.stack_info = scrub_line(record.stack_info)
+        record.exc_text = record.exc_text and scrub_line(record.exc_text)
+        record.stack_info = record.stack_info and scrub_line(record.stack_info)
         return True

@@ -9,7 +9,7 @@ PY          := $(VENV)/bin/python
 GW_PY       := $(GW_VENV)/bin/python
 T           := $(TOOLS_VENV)/bin
 # mypy checks each side against its own venv's packages and Python version.
-MYPY_RASA_PACKAGES := actions channels jptext kb launch nlu_components privacy replies storage vocabulary scripts testkit tools tests
+MYPY_RASA_PACKAGES := actions channels jptext.py kb launch nlu_components privacy replies storage vocabulary scripts testkit tools tests
 RASA        := $(VENV)/bin/rasa
 MODEL_DIR   := models
 MODEL       := $(MODEL_DIR)/pinbot.tar.gz

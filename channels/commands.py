@@ -12,39 +12,32 @@ from typing import Any, Optional
 from rasa.core.nlg.interpolator import interpolate_text
 from rasa.shared.core.events import BotUttered
 
-from privacy.commands import PAYLOAD_KEY_PREFIX, is_command, payload_key, visible_text
+from privacy.commands import PAYLOAD_KEY_PREFIX, payload_key
 
 # The domain response whose buttons are the main menu: choices residents can always send (the LINE rich menu and
 # the greeting's quick replies, gateway/line/menu.py, are four of them).
 MAIN_MENU_RESPONSE = "utter_greet"
 
 
-def command_text(text: str) -> Optional[str]:
-    """The message as Rasa would read a command in it (invisible characters dropped, stripped), or None."""
-    visible = visible_text(text)
-    return visible if is_command(visible) else None
+def _payloads(messages: Iterable[Any]) -> set[str]:
+    """The payloads of the buttons of ``messages`` (an event's data, a domain response's variation)."""
+    return {
+        button["payload"]
+        for message in messages
+        for button in message.get("buttons") or []
+        if isinstance(button, dict) and isinstance(button.get("payload"), str)
+    }
 
 
 def offered_payloads(events: Iterable[Any]) -> set[str]:
     """Payloads of every button offered in the stored conversation's session: an earlier turn's tap is meant too."""
-    payloads: set[str] = set()
-    for event in events:
-        if isinstance(event, BotUttered):
-            for button in event.data.get("buttons") or []:
-                if isinstance(button, dict) and isinstance(button.get("payload"), str):
-                    payloads.add(button["payload"])
-    return payloads
+    return _payloads(event.data for event in events if isinstance(event, BotUttered))
 
 
 def main_menu_payloads(domain: Any) -> set[str]:
     """Payloads of the main menu's buttons, as Rasa sends them (``{{ }}`` in domain.yml become braces)."""
-    responses = getattr(domain, "responses", None) or {}
-    return {
-        interpolate_text(button["payload"], {})
-        for variation in responses.get(MAIN_MENU_RESPONSE) or []
-        for button in variation.get("buttons") or []
-        if isinstance(button, dict) and isinstance(button.get("payload"), str)
-    }
+    menu = (getattr(domain, "responses", None) or {}).get(MAIN_MENU_RESPONSE) or []
+    return {interpolate_text(payload, {}) for payload in _payloads(menu)}
 
 
 def offered_match(command: str, payloads: set[str]) -> Optional[str]:

@@ -13,9 +13,9 @@ from sanic import Blueprint, Sanic, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
-from channels.commands import command_text, main_menu_payloads, offered_match, offered_payloads
-from privacy import contains_placeholder, redact
-from privacy.commands import neutralised
+from channels.commands import main_menu_payloads, offered_match, offered_payloads
+from privacy.commands import is_command, neutralised, visible_text
+from privacy.redact import contains_placeholder, redact
 from replies.contact import fallback_message
 from storage.events import redact_strings
 
@@ -59,7 +59,10 @@ class RedactingRestInput(RestInput):
 
         async def on_message_never_silent(message: UserMessage) -> None:
             collector = message.output_channel
-            sent_before = len(getattr(collector, "messages", []))
+            # What the turn says, as Rasa's REST webhook collects it (a streamed reply is not kept: nothing to edit).
+            collected = getattr(collector, "messages", None)
+            sent = collected if isinstance(collected, list) else []
+            sent_before = len(sent)
             if (message.metadata or {}).get(BUTTON_METADATA) is True:
                 message.text = await _offered_payload(message.text or "", message.sender_id)
                 if message.text is None:
@@ -72,14 +75,12 @@ class RedactingRestInput(RestInput):
                 logger.exception("Handling a REST message failed; sending the fallback reply.")
                 # A failed turn is answered with the apology alone: what the bot said before the failure (e.g. its
                 # events could not be saved) describes a conversation state that was never stored.
-                collected = getattr(collector, "messages", None)
-                if isinstance(collected, list):
-                    del collected[sent_before:]
-            if len(getattr(collector, "messages", [])) == sent_before:
+                del sent[sent_before:]
+            if len(sent) == sent_before:
                 municipality = await _known_municipality(message)
                 await collector.send_text_message(message.sender_id, fallback_message(municipality))
-            if isinstance(message.text, str) and contains_placeholder(message.text):
-                await _lead_with_notice(collector, message.sender_id, sent_before)
+            if sent is collected and isinstance(message.text, str) and contains_placeholder(message.text):
+                await _lead_with_notice(collector, sent, message.sender_id, sent_before)
 
         blueprint = super().blueprint(on_message_never_silent)
 
@@ -88,8 +89,10 @@ class RedactingRestInput(RestInput):
             """Forget a conversation (LINE unfollow); needs the API token, like Rasa's own HTTP API."""
             if not _authorised(request):
                 return response.json({"error": "not authorised"}, status=401)
-            store = _tracker_store(request.app)
-            if store is None or not hasattr(store, "delete"):
+            store = _agent().tracker_store
+            while hasattr(store, "_tracker_store"):  # Rasa wraps ours in FailSafeTrackerStore
+                store = store._tracker_store
+            if not hasattr(store, "delete"):
                 return response.json({"error": "tracker store cannot delete"}, status=501)
             deleted = await store.delete(sender_id)
             logger.info("Deleted a conversation on request (%d events).", deleted)
@@ -104,14 +107,6 @@ def _authorised(request: Request) -> bool:
     header = request.headers.get("authorization", "")
     provided = header[7:].strip() if header.lower().startswith("bearer ") else request.args.get("token") or ""
     return bool(expected) and hmac.compare_digest(provided.encode(), expected.encode())
-
-
-def _tracker_store(app: Sanic) -> Any:
-    """The innermost tracker store (Rasa wraps ours in FailSafeTrackerStore)."""
-    store = getattr(getattr(app.ctx, "agent", None), "tracker_store", None)
-    while store is not None and hasattr(store, "_tracker_store"):
-        store = store._tracker_store
-    return store
 
 
 async def _known_municipality(message: UserMessage) -> Optional[str]:
@@ -151,8 +146,8 @@ async def _offered_payload(text: Text, sender_id: Text) -> Optional[Text]:
 
 async def _only_offered_commands(text: Optional[Text], sender_id: Text) -> Optional[Text]:
     """``text``, its slash neutralised if it is a command the bot did not offer (only commands are looked up)."""
-    command = command_text(text) if isinstance(text, str) else None
-    if command is None:
+    command = visible_text(text) if isinstance(text, str) else ""  # as Rasa's command check meets it
+    if not is_command(command):
         return text
     payload = await _offered_payload(command, sender_id)
     if payload is not None:
@@ -171,16 +166,13 @@ def _notice() -> Optional[Text]:
     return next((v["text"] for v in variations if isinstance(v, dict) and isinstance(v.get("text"), str)), None)
 
 
-async def _lead_with_notice(collector: OutputChannel, sender_id: Text, sent_before: int) -> None:
+async def _lead_with_notice(collector: OutputChannel, sent: list[Any], sender_id: Text, sent_before: int) -> None:
     """Make the reply to a message that carried a PIN or 個人番号 start with the notice, unless it has it already.
 
     Inside the form the dialogue may answer the question instead; the resident must be told in every state.
     """
-    collected = getattr(collector, "messages", None)
-    if not isinstance(collected, list):
-        return  # a streamed reply has left already
     notice = _notice()
-    if notice is None or any(notice in str(message.get("text") or "") for message in collected[sent_before:]):
+    if notice is None or any(notice in str(message.get("text") or "") for message in sent[sent_before:]):
         return
     await collector.send_text_message(sender_id, notice)
-    collected.insert(sent_before, collected.pop())
+    sent.insert(sent_before, sent.pop())

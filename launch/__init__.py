@@ -11,6 +11,7 @@ import socket
 import subprocess
 import time
 import urllib.request
+from contextlib import ExitStack
 from pathlib import Path
 from subprocess import STDOUT
 from typing import IO
@@ -42,19 +43,14 @@ def free_port() -> int:
 def free_port_block(count: int) -> int:
     """The first of ``count`` consecutive local ports that could all be bound a moment ago (replicas: base, base+1…)."""
     for _ in range(200):
-        base = free_port()
-        if base + count >= 65535:
-            continue
-        sockets = [socket.socket() for _ in range(count)]
-        try:
-            for offset, sock in enumerate(sockets):
-                sock.bind(("127.0.0.1", base + offset))
-            return base
-        except OSError:
-            continue
-        finally:
-            for sock in sockets:
-                sock.close()
+        with ExitStack() as held:
+            base = free_port()
+            try:
+                for port in range(base, base + count):
+                    held.enter_context(socket.socket()).bind(("127.0.0.1", port))
+                return base
+            except (OSError, OverflowError):  # taken, or beyond 65535
+                continue
     raise RuntimeError(f"no {count} consecutive free ports")
 
 

@@ -14,7 +14,7 @@ import time
 
 from launch import RASA, RASA_PY, REPO, Failed, Stack, local, port_open, start, state_env
 from launch.roles import environment
-from launch.services import ServiceError, redis_parts
+from launch.services import redis_parts
 
 # Every ${VAR} of endpoints.scaled.yml needs a value (Rasa refuses an unset one). A ticket of Rasa's lock store that
 # a replica killed mid-turn leaves behind blocks its conversation for TICKET_LOCK_LIFETIME s (Rasa's default: 60).
@@ -33,10 +33,8 @@ def check(env: dict[str, str], scaled: bool) -> tuple[int, int]:
         if not re.fullmatch(r"[1-9][0-9]*", env.get(name, "1")):
             raise Failed(f"{name} must be a positive integer, got '{env[name]}'", 2)
     rasa, actions = (int(env["RASA_REPLICAS"]), int(env["ACTION_REPLICAS"])) if scaled else (1, 1)
-    try:  # REDIS_URL is the one Redis setting: the gateway reads it, the lock store gets its parts.
-        env.update(redis_parts(env["REDIS_URL"]) if scaled else {})
-    except ServiceError as exc:
-        raise Failed(*exc.args) from None  # message, exit code
+    # REDIS_URL is the one Redis setting: the gateway reads it, the lock store gets its parts (a ServiceError).
+    env.update(redis_parts(env["REDIS_URL"]) if scaled else {})
     # A port already taken would make a readiness check answer for someone else's server.
     ports = [int(env["RASA_PORT"]) + i for i in range(rasa)] + [int(env["ACTION_PORT"]) + j for j in range(actions)]
     for port in [port for port in [*ports, int(env["GATEWAY_PORT"])] if port_open(port)]:

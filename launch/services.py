@@ -5,6 +5,7 @@ Exit 3 / 4 name the service and what to set; the store is opened once as a repli
 
 from __future__ import annotations
 
+import logging
 import os
 import re
 import signal
@@ -13,10 +14,12 @@ from collections.abc import Mapping
 from typing import Any
 from urllib.parse import unquote, urlsplit
 
+from launch import Failed
+
 EXIT_POSTGRES, EXIT_REDIS, EXIT_STORE = 3, 4, 5
 
 
-class ServiceError(Exception):
+class ServiceError(Failed):
     """A shared service cannot be used: ``ServiceError(message naming it, exit code saying which)``."""
 
 
@@ -113,8 +116,6 @@ def prepare_store(env: Mapping[str, str], timeout_seconds: int = 60) -> str:
 
 def main() -> int:
     """Check both services and prepare the store; 0, or the failing service's exit code."""
-    import logging
-
     # Rasa's own warnings (a failed CREATE DATABASE, a refused connection) explain a failure: keep them on stderr.
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s - %(message)s")
     env = dict(os.environ)

@@ -32,19 +32,14 @@ def payload_key(payload: str) -> str:
 def visible_text(text: str) -> str:
     """``text`` as Rasa's command check would meet it, with nothing in front that could hide a slash.
 
-    Invisible format and control characters go (newline and tab kept), then surrounding whitespace, then blanks and
-    combining marks at the start.
+    Invisible format and control characters go (newline and tab kept), then surrounding whitespace, then blanks
+    (whitespace, fillers) and combining marks at the start.
     """
     visible = "".join(ch for ch in text if ch in "\n\t" or unicodedata.category(ch) not in ("Cc", "Cf")).strip()
-    lead = 0
-    while lead < len(visible) and (visible[lead].isspace() or _is_blank(visible[lead])):
-        lead += 1
-    return visible[lead:]
-
-
-def _is_blank(char: str) -> bool:
-    """A combining mark or a filler in front of the text: nothing to keep, and it could hide a slash."""
-    return char in _FILLERS or unicodedata.category(char)[0] == "M"
+    for lead, char in enumerate(visible):
+        if not (char.isspace() or char in _FILLERS or unicodedata.category(char)[0] == "M"):
+            return visible[lead:]
+    return ""
 
 
 def is_command(visible: str) -> bool:

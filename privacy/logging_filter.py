@@ -5,7 +5,6 @@ from __future__ import annotations
 import logging
 import re
 from collections.abc import Mapping
-from typing import Union
 
 from privacy.redact import redact
 
@@ -72,37 +71,19 @@ def scrub_line(text: str) -> str:
     kept: list[str] = []
 
     def set_aside(match: re.Match[str]) -> str:
-        if not _is_log_shape(match.group(0)):
+        # An address is one only with octets up to 255: 「123.456.789.012」 is a disguised 個人番号, not an address.
+        address = match.group(0).split(":")[0]
+        if address.count(".") == 3 and address.replace(".", "").isdigit() and max(map(int, address.split("."))) > 255:
             return match.group(0)
         kept.append(match.group(0))
         return _KEPT
 
     redaction = redact(_LOG_SHAPES.sub(set_aside, read))
-    if not redaction.changed:
-        return _TOKEN_QUERY.sub(r"\1***", text)
-    # A placeholder never covers the stand-in (it is no digit, letter or separator): one piece per kept shape.
-    pieces = redaction.text.split(_KEPT)
-    restored = pieces[0] + "".join(shape + piece for shape, piece in zip(kept, pieces[1:], strict=True))
-    return _TOKEN_QUERY.sub(r"\1***", restored)
-
-
-def _is_log_shape(shape: str) -> bool:
-    """An address is one only with octets up to 255: 「123.456.789.012」 is a disguised 個人番号, not an address."""
-    address = shape.split(":")[0]
-    if address.count(".") == 3 and address.replace(".", "").isdigit():
-        return all(int(octet) <= 255 for octet in address.split("."))
-    return True
-
-
-_Args = Union[tuple[object, ...], Mapping[str, object], None]
-
-
-def _scrub_args(args: _Args) -> _Args:
-    if isinstance(args, Mapping):
-        return {key: scrub_line(str(value)) for key, value in args.items()}
-    if isinstance(args, tuple):
-        return tuple(scrub_line(str(value)) for value in args)
-    return args
+    if redaction.changed:
+        # A placeholder never covers the stand-in (it is no digit, letter or separator): one piece per kept shape.
+        pieces = redaction.text.split(_KEPT)
+        text = pieces[0] + "".join(shape + piece for shape, piece in zip(kept, pieces[1:], strict=True))
+    return _TOKEN_QUERY.sub(r"\1***", text)
 
 
 class RedactingFilter(logging.Filter):
@@ -114,18 +95,17 @@ class RedactingFilter(logging.Filter):
             message = record.getMessage()
         except Exception:  # noqa: BLE001 - a malformed record: logging reports it with its parts, redacted
             record.msg = scrub_line(str(record.msg))
-            record.args = _scrub_args(record.args)
-            message = None
-        if message is not None:
+            if isinstance(record.args, Mapping):
+                record.args = {key: scrub_line(str(value)) for key, value in record.args.items()}
+            elif isinstance(record.args, tuple):
+                record.args = tuple(scrub_line(str(value)) for value in record.args)
+        else:
             scrubbed = scrub_line(message)
             if scrubbed != message:
-                record.msg = scrubbed
-                record.args = None
+                record.msg, record.args = scrubbed, None
         if record.exc_info and not record.exc_text:
             # Formatters reuse exc_text when it is set: put the redacted traceback there.
             record.exc_text = logging.Formatter().formatException(record.exc_info)
-        if record.exc_text:
-            record.exc_text = scrub_line(record.exc_text)
-        if record.stack_info:
-            record.stack_info = scrub_line(record.stack_info)
+        record.exc_text = record.exc_text and scrub_line(record.exc_text)
+        record.stack_info = record.stack_info and scrub_line(record.stack_info)
         return True

@@ -35,10 +35,8 @@ Over-redaction is accepted: a phone number, a postal code, an address like 2-13-
 typed by a resident is replaced as well. The bot's own texts lose only 12-digit numbers
 (``redact_individual_numbers``).
 
-Every step is one pass over the characters. The regular expressions run over one class letter per character
-(``[DKZ]+(?:S+[DKZ]+)*``: members and separators are disjoint, so a failed attempt backs off over one block of
-separators at most) and over ASCII letters and digits (``[A-Za-z0-9]{4,}``): no nested or overlapping quantifiers.
-The time is linear in the length of the text whatever it contains (tests/privacy/test_redact_linear.py).
+Every step is one pass over the characters, and every pattern has one way to match (the comment at each says why):
+the time is linear in the length of the text whatever it contains (tests/privacy/test_redact_linear.py).
 """
 
 from __future__ import annotations
@@ -48,15 +46,16 @@ import unicodedata
 from bisect import bisect_left
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
-from typing import Dict
+from datetime import date
+from functools import cached_property
 
-from jptext import nfkc_spans
+from jptext import CharCache, nfkc_spans
 
 INDIVIDUAL_NUMBER_PLACEHOLDER = "［個人番号］"
 PIN_PLACEHOLDER = "［暗証番号］"
-_PLACEHOLDERS = (INDIVIDUAL_NUMBER_PLACEHOLDER, PIN_PLACEHOLDER)
+_PLACEHOLDER = re.compile(f"{INDIVIDUAL_NUMBER_PLACEHOLDER}|{PIN_PLACEHOLDER}")
 _KIND = {INDIVIDUAL_NUMBER_PLACEHOLDER: "individual_number", PIN_PLACEHOLDER: "pin"}
-# A placeholder already in the text stands in the normalised copy as this one character: neither digit, letter,
+# A placeholder already in the text stands in the normalised copy as this character: neither digit, letter,
 # separator nor part of a word, so no number, token or PIN word runs across it. (Controls other than tab and
 # newline are dropped by the normaliser, so it cannot come from the text itself.)
 _BREAK = "\x00"
@@ -68,18 +67,13 @@ ZERO_LOOKALIKES = "○◯⭕⚪⚬◦∘"
 # O-shaped letters (Latin, Greek, Cyrillic): a zero only when no other letter touches them (1 O 2 3, not ORDER).
 _LETTER_ZEROS = frozenset("OoΟοОо")
 
-# Characters residents put between digit groups, as they look after NFKC; with them, every character of the
-# categories below (spaces, line and paragraph separators, dashes, brackets, quotes, connectors, other punctuation,
-# mathematical and modifier symbols) and the arrow and box-drawing blocks.
-SEPARATORS = (
-    " \t\n\u2028\u2029"  # spaces, tabs, line breaks (the ideographic space is a plain space after NFKC)
-    "-\u2010\u2011\u2012\u2013\u2014\u2015\u2212\u30fc\u2500\u2501\u2043\u02d7"  # hyphens, dashes, minus, ー, ─
-    "_.,、。・·•∙⋅/\\~\u301c\u3030:;*#+=|¦"  # underscore, dots, commas, 、。, middle dots, slashes, tildes, : ;
-    "()[]{}<>「」『』【】〔〕〈〉《》\"'`"  # brackets and quotes
-    "→←↑↓⇒⇔↔➡⬅"  # arrows
-)
-# "So" covers emoji and pictographs typed between digits (1😀2😀3😀4, 1✨9✨8✨4).
+# What residents put between digit groups, as it looks after NFKC: every character of these categories, i.e. spaces
+# of any width, line and paragraph separators (U+2028/9), dashes and minus signs (- ‐ – — 〜 〰), brackets and quotes
+# (「」【】"'), connectors (_), other punctuation (、。・· . , : ; / \ * #), mathematical and modifier symbols (− ~ + = |
+# ` ˗ ∙), other symbols (─ ¦ and emoji or pictographs, 1😀2😀3😀4, 1✨9✨8✨4); the arrow and box-drawing blocks (below,
+# unassigned code points too); and SEPARATORS, which no category covers: tab, line break and ー (a letter to Unicode).
 _SEPARATOR_CATEGORIES = frozenset({"Zs", "Zl", "Zp", "Pd", "Ps", "Pe", "Pi", "Pf", "Pc", "Po", "Sm", "Sk", "So"})
+SEPARATORS = "\t\n\u30fc"
 _SEPARATOR_BLOCKS = (
     (0x2190, 0x21FF),  # Arrows
     (0x2500, 0x257F),  # Box Drawing (─ │)
@@ -92,81 +86,18 @@ _SEPARATOR_BLOCKS = (
 )
 
 # Words after which a number is a count, a length, an amount or a date, not a PIN.
-UNITS = (
-    "桁",
-    "けた",
-    "ケタ",
-    "文字",
-    "もじ",
-    "字",
-    "回",
-    "度",
-    "年",
-    "月",
-    "日",
-    "時",
-    "分",
-    "秒",
-    "歳",
-    "才",
-    "円",
-    "件",
-    "個",
-    "つ",
-    "人",
-    "名",
-    "番目",
-    "ヶ月",
-    "ヵ月",
-    "か月",
-    "カ月",
-    "ケ月",
-    "週",
-    "号",
-    "階",
-    "枚",
-    "通",
-    "%",
-    "歩",
+UNITS = tuple(
+    "桁 けた ケタ 文字 もじ 字 回 度 件 個 つ 人 名 番目 号 階 枚 通 % 歩 円"  # lengths, counts, amounts
+    " 年 月 日 時 分 秒 歳 才 週 ヶ月 ヵ月 か月 カ月 ケ月".split()  # dates, times, ages
 )
 
 # Words that make a message about PINs (matched after NFKC, case-insensitively): the forms residents write (incl.
 # the IME mis-conversion 暗唱番号) and the PIN-type names the bot itself uses. With one of them in the message a
 # clock time or a date is a PIN too (rule 4b); nothing else depends on them.
-PIN_WORDS = (
-    "暗証",
-    "暗唱",
-    "暗誦",
-    "暗所番号",
-    "あんしょう",
-    "アンショウ",
-    "パスコード",
-    "パスワード",
-    "ぱすわーど",
-    "パス",
-    "password",
-    "passcode",
-    "pass",
-    "pw",
-    "pin",
-    "ピン",
-    "ぴん",
-    "番号",
-    "ナンバー",
-    "なんばー",
-    "コード",
-    "署名用",
-    "利用者証明用",
-    "住民基本台帳用",
-    "住基",
-    "券面事項入力補助用",
-    "券面",
-    "電子証明書",
-    "英数字",
-    "数字",
-    "桁の",
-    "けたの",
-    "ケタの",
+PIN_WORDS = tuple(
+    "暗証 暗唱 暗誦 暗所番号 あんしょう アンショウ パスコード パスワード ぱすわーど パス password passcode pass pw pin"
+    " ピン ぴん 番号 ナンバー なんばー コード 署名用 利用者証明用 住民基本台帳用 住基 券面事項入力補助用 券面 電子証明書"
+    " 英数字 数字 桁の けたの ケタの".split()
 )
 # ASCII words stand alone (pin, not pinbot or shopping; pass, not passport), and パス is not パスポート.
 _PIN_WORD = re.compile(
@@ -180,13 +111,22 @@ _PIN_WORD = re.compile(
 
 # Words after a clock time or a date that make it one even next to a PIN word (「暗証番号の再設定は17:00まで」).
 TIME_WORDS = ("まで", "から", "以降", "以前", "以後", "頃", "ごろ", "過ぎ", "すぎ", "前後", "以内")
-# What may stand between two clock times or dates of one kept run (「9:00〜17:00」「12/28、12/29」).
-_TIME_JOINERS = frozenset("~\u301c\u3030-\u2010\u2011\u2012\u2013\u2014\u2015\u2212\u30fc、,・")
-_DAYS_IN_MONTH = (31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31)
+# Rule 4b on a run's text: clock times ``H:MM`` (hour 0-29: Japan writes 25:00 for 1 a.m.) and dates ``M/D``,
+# ``YYYY/M/D``, ``YYYY.M.D``, ``YYYY-MM-DD``, each exactly its groups (17:30:00, 12/28/5 and 1234-5678 are neither),
+# joined by spaces, tildes, dashes, 、 , or ・ (「9:00〜17:00」「12/28、12/29」). Each starts with a digit after a
+# non-digit, so a run has one parse (linear); _is_date then checks the days.
+_CLOCK = "[0-2]?[0-9]:[0-5][0-9](?!:[0-9])"
+_DATE = r"(?:[0-9]{4}/)?[0-9]{1,2}/[0-9]{1,2}(?!/[0-9])|[0-9]{4}([.-])[0-9]{1,2}\1[0-9]{1,2}(?!\1[0-9])"
+_TIME_JOINERS = re.escape("~\u301c\u3030-\u2010\u2011\u2012\u2013\u2014\u2015\u2212\u30fc、,・")
+_CLOCKS_AND_DATES = re.compile(rf"(?:[\s{_TIME_JOINERS}]*(?<![0-9])(?:{_CLOCK}|{_DATE}))+")
+_DATES = re.compile(rf"(?<![0-9])(?:{_DATE})")
 
 # Character classes of the normalised text, one letter per character: a number is a run of members (digit D,
-# kanji numeral K, zero look-alike Z) broken only by separators S; L is an O-shaped letter, O anything else.
-_DIGIT, _KANJI, _ZERO, _SEPARATOR, _LETTER_ZERO, _OTHER = "DKZSLO"
+# kanji numeral K, zero look-alike Z) broken only by separators S; L is an O-shaped letter, W another letter that
+# makes it part of a word (Latin, Greek, Cyrillic, or a placeholder, so a second pass sees the same), O anything else.
+_DIGIT, _KANJI, _ZERO, _SEPARATOR, _LETTER_ZERO, _WORD_LETTER, _OTHER = "DKZSLWO"
+# An O-shaped letter is a zero unless another letter touches it (1 O 2 3, not ORDER).
+_LONE_LETTER_ZERO = re.compile("(?<![LW])L(?![LW])")
 # Members and separators are disjoint classes, so a match can only end where a group of members ends: no
 # backtracking beyond one block of separators, which the search then passes once more. Linear.
 _RUN = re.compile("[DKZ]+(?:S+[DKZ]+)*")
@@ -218,14 +158,8 @@ def redact(text: str) -> Redaction:
     if not _may_hold_a_number(text):
         return Redaction(text=text)
     scan = _Scan(text)
-    spans: list[tuple[int, int, str]] = []
-    for run in scan.runs():
-        judged = scan.judge(run, unit_check=True)
-        if judged is not None:
-            spans.append(judged)
-    for start, end in scan.mixed_tokens():
-        spans.append((start, end, PIN_PLACEHOLDER))
-    return scan.replace(spans)
+    numbers = [span for span in map(scan.judge, scan.runs()) if span is not None]
+    return scan.replace(numbers + [(start, end, PIN_PLACEHOLDER) for start, end in scan.mixed_tokens()])
 
 
 def redact_individual_numbers(text: str) -> Redaction:
@@ -233,11 +167,8 @@ def redact_individual_numbers(text: str) -> Redaction:
     if not _may_hold_a_number(text):
         return Redaction(text=text)
     scan = _Scan(text)
-    spans = []
-    for run in scan.runs():
-        if scan.is_number(run) and _members(run) == 12:
-            spans.append((run[0][0], run[-1][1], INDIVIDUAL_NUMBER_PLACEHOLDER))
-    return scan.replace(spans)
+    numbers = [run for run in scan.runs() if scan.is_number(run) and _members(run) == 12]
+    return scan.replace([(run[0][0], run[-1][1], INDIVIDUAL_NUMBER_PLACEHOLDER) for run in numbers])
 
 
 def contains_placeholder(text: str) -> bool:
@@ -246,14 +177,15 @@ def contains_placeholder(text: str) -> bool:
 
 
 def _may_hold_a_number(text: str) -> bool:
-    """A cheap test first: every number and every mixed token has a digit, a kanji numeral or a circle."""
-    if any(map(str.isdigit, text)) or any(char in text for char in KANJI_DIGITS + ZERO_LOOKALIKES):
+    """A cheap test first: every number and every mixed token has a digit, a kanji numeral or a circle.
+
+    Compatibility characters (⑴, 🄁, ㈠, ⼀, the half-width ￮) are one only after NFKC, which runs only when needed.
+    """
+    members = KANJI_DIGITS + ZERO_LOOKALIKES
+    if any(map(str.isdigit, text)) or any(char in text for char in members):
         return True
-    if text.isascii():
-        return False
-    # Compatibility characters (⑴, 🄁, ㈠, ⼀) are digits or kanji numerals only after NFKC.
-    normalised = unicodedata.normalize("NFKC", text)
-    return any(map(str.isdigit, normalised)) or any(char in normalised for char in KANJI_DIGITS)
+    folded = "" if text.isascii() else unicodedata.normalize("NFKC", text)
+    return any(map(str.isdigit, folded)) or any(char in folded for char in members)
 
 
 Run = list[tuple[int, int]]  # the groups of digits of one number: [start, end) in the normalised text
@@ -269,11 +201,7 @@ class _Scan:
     def __init__(self, text: str) -> None:
         self.text = text
         self.norm, self.starts, self.ends = _normalise(text)
-        classes = self.norm.translate(_CLASSES)
-        if _LETTER_ZERO in classes:
-            classes = _resolve_letter_zeros(self.norm, classes)
-        self.classes = classes
-        self._about_pin: bool | None = None
+        self.classes = _LONE_LETTER_ZERO.sub(_ZERO, self.norm.translate(_CLASSES))
 
     def runs(self) -> Iterator[Run]:
         """Every maximal run of at least 4 members broken only by separators, as its groups (shorter ones are kept)."""
@@ -288,31 +216,27 @@ class _Scan:
         start, end = run[0][0], run[-1][1]
         if self.classes.count(_DIGIT, start, end):
             return True
-        if _members(run) < 4:
-            return False
         # ○○○○ next to a PIN word is a PIN written with circles; ○○市 or a blank ○○○○ elsewhere is not a number.
-        return self.classes.count(_KANJI, start, end) > 0 or self._mentions_pin()
+        return _members(run) >= 4 and (self.classes.count(_KANJI, start, end) > 0 or self.mentions_pin)
 
-    def judge(self, run: Run, unit_check: bool) -> tuple[int, int, str] | None:
+    def judge(self, run: Run, unit_check: bool = True) -> tuple[int, int, str] | None:
         """The span to replace for this run and its placeholder, or None to keep it (rules 3 and 4)."""
-        if not self.is_number(run):
-            return None
         members = _members(run)
+        if members < 4 or not self.is_number(run):
+            return None
         if members >= 12:
             return run[0][0], run[-1][1], INDIVIDUAL_NUMBER_PLACEHOLDER
-        if members < 4:
-            return None
         if unit_check and self._word_after(run[-1][1], UNITS):
             # 「1234、3回」: the last group is a count; what comes before it is judged on its own.
             return self.judge(run[:-1], unit_check=False) if len(run) > 1 else None
-        if self._clock_or_date(run) and (not self._mentions_pin() or self._word_after(run[-1][1], TIME_WORDS)):
+        if self._clock_or_date(run) and (not self.mentions_pin or self._word_after(run[-1][1], TIME_WORDS)):
             return None
         return run[0][0], run[-1][1], PIN_PLACEHOLDER
 
     def mixed_tokens(self) -> list[tuple[int, int]]:
         """Spans of 4-16 ASCII letters and digits with at least one of each (rule 5), joined pieces too (5a)."""
         spans = [match.span() for match in _ALNUM_TOKEN.finditer(self.norm) if _is_mixed(match.group(), 16)]
-        if self._mentions_pin():
+        if self.mentions_pin:
             spans += [match.span() for match in _JOINED_TOKEN.finditer(self.norm) if _is_mixed(match.group(), 32)]
         return spans
 
@@ -322,25 +246,19 @@ class _Scan:
             return Redaction(text=self.text)
         # In the original's coordinates, overlapping spans merged (a token inside a number, a cluster like ⑩ that
         # became two digits); an individual number wins over a PIN.
-        original = sorted((self.starts[start], self.ends[end - 1], placeholder) for start, end, placeholder in spans)
         merged: list[tuple[int, int, str]] = []
-        for start, end, placeholder in original:
+        for start, end, placeholder in sorted((self.starts[s], self.ends[e - 1], p) for s, e, p in spans):
             if merged and start < merged[-1][1]:
-                last_start, last_end, last_placeholder = merged[-1]
-                if placeholder != INDIVIDUAL_NUMBER_PLACEHOLDER:
-                    placeholder = last_placeholder
-                merged[-1] = (last_start, max(end, last_end), placeholder)
-            else:
-                merged.append((start, end, placeholder))
-        pieces = []
-        position = 0
+                last_start, last_end, last_placeholder = merged.pop()
+                start, end = last_start, max(end, last_end)
+                placeholder = placeholder if placeholder == INDIVIDUAL_NUMBER_PLACEHOLDER else last_placeholder
+            merged.append((start, end, placeholder))
+        pieces, position = [], 0
         for start, end, placeholder in merged:
-            pieces.append(self.text[position:start])
-            pieces.append(placeholder)
+            pieces += [self.text[position:start], placeholder]
             position = end
-        pieces.append(self.text[position:])
         found = frozenset(_KIND[placeholder] for _, _, placeholder in merged)
-        return Redaction(text="".join(pieces), found=found)
+        return Redaction(text="".join(pieces) + self.text[position:], found=found)
 
     def _word_after(self, end: int, words: tuple[str, ...]) -> bool:
         """Whether one of ``words`` follows position ``end`` (spaces between allowed)."""
@@ -349,42 +267,17 @@ class _Scan:
             end += 1
         return norm.startswith(words, end)
 
-    def _mentions_pin(self) -> bool:
-        if self._about_pin is None:
-            folded = self.norm.casefold()
-            self._about_pin = _PIN_WORD.search(folded) is not None
-        return self._about_pin
+    @cached_property
+    def mentions_pin(self) -> bool:
+        """Whether the message has a PIN word (``PIN_WORDS``): the one context the rule looks at, computed once."""
+        return _PIN_WORD.search(self.norm.casefold()) is not None
 
     def _clock_or_date(self, run: Run) -> bool:
-        """Rule 4b: the run is clock times and dates of exactly the right groups, joined by spaces, 〜 or dashes."""
-        norm = self.norm
-        if self.classes.count(_DIGIT, run[0][0], run[-1][1]) != _members(run):
+        """Rule 4b: the run is clock times and real dates, joined by spaces, 〜 or dashes."""
+        start, end = run[0][0], run[-1][1]
+        if _CLOCKS_AND_DATES.fullmatch(self.norm, start, end) is None:
             return False
-        pieces: list[tuple[str, list[str]]] = []  # (separator inside the piece, its groups)
-        for index, (start, end) in enumerate(run):
-            group = norm[start:end]
-            between = norm[run[index - 1][1] : start] if index else ""
-            if _joins_date_or_time(between, pieces[-1] if pieces else None):
-                pieces[-1] = (between, pieces[-1][1] + [group])
-            elif not between or all(char.isspace() or char in _TIME_JOINERS for char in between):
-                pieces.append(("", [group]))
-            else:
-                return False
-        return all(_is_clock(groups) if sep == ":" else _is_date(groups, sep) for sep, groups in pieces)
-
-
-def _joins_date_or_time(between: str, piece: tuple[str, list[str]] | None) -> bool:
-    """Whether ``between`` continues the clock time or date ``piece`` (17:30, 12/28, 2025.4.1, 2025-04-01).
-
-    A dot or a hyphen only after a 4-digit year: 「1234-5678」 is not a date, and a hyphen otherwise joins two pieces
-    (「9:00-17:00」).
-    """
-    if piece is None or between not in (":", "/", ".", "-"):
-        return False
-    sep, groups = piece
-    if sep:
-        return sep == between
-    return between in (":", "/") or len(groups[0]) == 4
+        return all(map(_is_date, _DATES.finditer(self.norm, start, end)))
 
 
 def _is_mixed(token: str, longest: int) -> bool:
@@ -393,72 +286,27 @@ def _is_mixed(token: str, longest: int) -> bool:
     return 4 <= len(chars) <= longest and any(c.isdigit() for c in chars) and any(c.isalpha() for c in chars)
 
 
-def _is_clock(groups: list[str]) -> bool:
-    """``H:MM`` or ``HH:MM``, hour 0-29 (25:00 is how Japan writes 1 a.m.), minutes 00-59."""
-    return (
-        len(groups) == 2
-        and len(groups[0]) <= 2
-        and int(groups[0]) <= 29
-        and len(groups[1]) == 2
-        and int(groups[1]) <= 59
-    )
-
-
-def _is_date(groups: list[str], sep: str) -> bool:
-    """``M/D``, ``YYYY/M/D``, ``YYYY.M.D`` or ``YYYY-MM-DD`` with a real month and day.
-
-    29 February is allowed unless the year says otherwise.
-    """
-    if sep not in ("/", ".", "-") or (sep != "/" and len(groups) != 3):
+def _is_date(piece: re.Match[str]) -> bool:
+    """A real day of 1900-2099; ``M/D`` as in a leap year (29 February unless the year says otherwise)."""
+    year, month, day = map(int, (["2000"] if piece.group().count("/") == 1 else []) + re.split("[/.-]", piece.group()))
+    try:
+        return 1900 <= date(year, month, day).year <= 2099
+    except ValueError:
         return False
-    if len(groups) == 3:
-        year = groups[0]
-        if len(year) != 4 or not 1900 <= int(year) <= 2099:
-            return False
-        groups = groups[1:]
-        leap = int(year) % 4 == 0 and (int(year) % 100 != 0 or int(year) % 400 == 0)
-    else:
-        leap = True
-    if len(groups) != 2 or len(groups[0]) > 2 or len(groups[1]) > 2:
-        return False
-    month, day = int(groups[0]), int(groups[1])
-    if not 1 <= month <= 12:
-        return False
-    days = 28 if month == 2 and not leap else _DAYS_IN_MONTH[month - 1]
-    return 1 <= day <= days
 
 
 def _normalise(text: str) -> tuple[str, Sequence[int], Sequence[int]]:
-    """``nfkc_spans`` of the text, each placeholder already in it standing as one ``_BREAK``."""
+    """``nfkc_spans`` of the text, the characters of each placeholder already in it replaced by ``_BREAK``."""
     norm, starts, ends = nfkc_spans(text)
-    if "［" not in text:
-        return norm, starts, ends
     pieces: list[str] = []
-    new_starts: list[int] = []
-    new_ends: list[int] = []
     done = 0  # normalised characters copied so far
-    at = text.find("［")
-    while at != -1:
-        placeholder = next((p for p in _PLACEHOLDERS if text.startswith(p, at)), None)
-        if placeholder is None:
-            at = text.find("［", at + 1)
-            continue
-        after = at + len(placeholder)
-        first = bisect_left(starts, at, done)
-        beyond = bisect_left(starts, after, first)
-        pieces.append(norm[done:first])
-        new_starts.extend(starts[done:first])
-        new_ends.extend(ends[done:first])
-        pieces.append(_BREAK)
-        new_starts.append(at)
-        # A mark after the closing bracket belongs to its cluster: the break covers it too.
-        new_ends.append(max(after, ends[beyond - 1]) if beyond > first else after)
+    for placeholder in _PLACEHOLDER.finditer(text):
+        # A mark after the closing bracket belongs to its cluster, so to the last character replaced.
+        first = bisect_left(starts, placeholder.start(), done)
+        beyond = bisect_left(starts, placeholder.end(), first)
+        pieces += [norm[done:first], _BREAK * (beyond - first)]
         done = beyond
-        at = text.find("［", after)
-    pieces.append(norm[done:])
-    new_starts.extend(starts[done:])
-    new_ends.extend(ends[done:])
-    return "".join(pieces), new_starts, new_ends
+    return "".join(pieces) + norm[done:], starts, ends
 
 
 def _class_of(char: str) -> str:
@@ -475,34 +323,10 @@ def _class_of(char: str) -> str:
     code = ord(char)
     if any(low <= code <= high for low, high in _SEPARATOR_BLOCKS):
         return _SEPARATOR
+    if char == _BREAK or (char.isalpha() and (char.isascii() or "\u0370" <= char <= "\u052f")):
+        return _WORD_LETTER
     return _OTHER
 
 
-class _ClassTable(Dict[int, str]):
-    """``str.translate`` table from a character to its class letter, filled as characters are met (bounded)."""
-
-    def __missing__(self, code: int) -> str:
-        if len(self) >= 8192:
-            self.clear()
-        value = self[code] = _class_of(chr(code))
-        return value
-
-
-_CLASSES = _ClassTable()
-
-
-def _resolve_letter_zeros(norm: str, classes: str) -> str:
-    """An O-shaped letter is a zero unless another letter touches it (ORDER, not 1 O 2 3)."""
-    resolved = list(classes)
-    last = len(norm) - 1
-    at = classes.find(_LETTER_ZERO)
-    while at != -1:
-        touching = (at > 0 and _is_word_letter(norm[at - 1])) or (at < last and _is_word_letter(norm[at + 1]))
-        resolved[at] = _OTHER if touching else _ZERO
-        at = classes.find(_LETTER_ZERO, at + 1)
-    return "".join(resolved)
-
-
-def _is_word_letter(char: str) -> bool:
-    """A letter that makes an O beside it part of a word; a placeholder counts, so a second pass sees the same."""
-    return char == _BREAK or (char.isalpha() and (char.isascii() or "\u0370" <= char <= "\u052f"))
+# ``str.translate`` table from a character's code to its class letter.
+_CLASSES: CharCache[int, str] = CharCache(lambda code: _class_of(chr(code)))

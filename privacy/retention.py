@@ -15,9 +15,7 @@ class RetentionError(ValueError):
 
 def retention_seconds(env: Mapping[str, str] | None = None) -> float:
     """``RETENTION_DAYS`` (default 7, fractions allowed) in seconds."""
-    raw = (os.environ if env is None else env).get("RETENTION_DAYS", "").strip()
-    if not raw:
-        return DEFAULT_RETENTION_DAYS * _DAY
+    raw = (os.environ if env is None else env).get("RETENTION_DAYS", "").strip() or str(DEFAULT_RETENTION_DAYS)
     try:
         days = float(raw)
     except ValueError as exc:

@@ -9,7 +9,8 @@ import sys
 import time
 from pathlib import Path
 
-from privacy.logsink import RotatingSink, scrub_line
+from privacy.logging_filter import scrub_line
+from privacy.logsink import RotatingSink
 
 REPO = Path(__file__).resolve().parents[2]
 

@@ -6,7 +6,7 @@ import re
 
 import pytest
 
-from privacy import (
+from privacy.redact import (
     INDIVIDUAL_NUMBER_PLACEHOLDER,
     PIN_PLACEHOLDER,
     Redaction,

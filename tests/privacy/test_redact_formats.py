@@ -94,6 +94,12 @@ def test_pins_next_to_any_pin_word_are_redacted(text: str, secret: str) -> None:
         assert digits(secret) not in digits(result.text)
 
 
+def test_a_pin_in_half_width_circles_is_a_pin_in_circles() -> None:
+    """￮ is ○ after NFKC: rule 4c holds for it too (the quick check before the scan once missed it)."""
+    assert redact("暗証番号は￮￮￮￮にしてた").text == f"暗証番号は{PIN}にしてた"
+    assert redact("￮￮市").text == "￮￮市"
+
+
 @pytest.mark.parametrize(
     "answer, secret",
     [("たしか4917だったと思う", "4917"), ("たぶん 0 8 6 1 かな", "0861"), ("Abc123だったような", "Abc123")],

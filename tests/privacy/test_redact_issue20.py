@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 
 from gateway.textguard import guard_typed_text
 from jptext import nfkc
-from privacy import INDIVIDUAL_NUMBER_PLACEHOLDER, PIN_PLACEHOLDER, redact, redact_individual_numbers
+from privacy.redact import INDIVIDUAL_NUMBER_PLACEHOLDER, PIN_PLACEHOLDER, redact, redact_individual_numbers
 from tests.privacy.strategies import (
     PREFIXES,
     SEPARATORS_WITHOUT_PIN_WORD,

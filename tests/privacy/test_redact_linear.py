@@ -17,7 +17,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings, target
 from hypothesis import strategies as st
 
-from privacy import redact, redact_individual_numbers
+from privacy.redact import redact, redact_individual_numbers
 from tests.privacy.worst_case import SPECIAL, best_time, ordinary_time, worst_inputs
 
 # Above the gateway's MAX_TEXT_CHARS (500), as the issue asks.

@@ -12,7 +12,7 @@ import sys
 import time
 from collections.abc import Callable
 
-from privacy import INDIVIDUAL_NUMBER_PLACEHOLDER, PIN_PLACEHOLDER, redact
+from privacy.redact import INDIVIDUAL_NUMBER_PLACEHOLDER, PIN_PLACEHOLDER, redact
 
 # Separators and other characters the rule treats specially, one of each kind.
 SPECIAL = (

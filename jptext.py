@@ -1,32 +1,31 @@
-"""Normalise residents' text: one place for NFKC, digits, case and kana folding."""
+"""The one normaliser of residents' text: NFKC, digits, case and kana folding (stdlib only: every side imports it)."""
 
 from __future__ import annotations
 
-import re
 import unicodedata
 from collections.abc import Callable, Sequence
 from typing import Dict, TypeVar
 
-_T = TypeVar("_T")
+_K = TypeVar("_K")
+_V = TypeVar("_V")
 
-_SPACES = re.compile(r"\s+")
-# 龍ケ崎 is written 龍ヶ崎, 竜ヶ崎 and りゅうがさき; small ゖ/ゕ come from katakana ヶ/ヵ after kana folding.
-_KANA_VARIANTS = str.maketrans({"ゖ": "け", "ゕ": "か", "竜": "龍"})
+# Katakana as hiragana; 龍ケ崎 is written 龍ヶ崎, 竜ヶ崎 and りゅうがさき, so small ヶ/ヵ (ゖ/ゕ) as け/か and 竜 as 龍.
+_KANA = {chr(code): chr(code - 0x60) for code in range(ord("ァ"), ord("ヶ") + 1)}
+_KANA_FOLD = str.maketrans({**_KANA, "ヶ": "け", "ヵ": "か", "ゖ": "け", "ゕ": "か", "竜": "龍"})
 # Characters that are not combining marks but whose NFKC begins with one, so they compose with the character before
 # them (ﾊﾟ is パ): they belong to that character's cluster.
 _COMPOSING = frozenset("\uff9e\uff9f\u0e33\u0eb3")
-_KEPT_CONTROLS = frozenset("\n\t")
 
 
-class _CharCache(Dict[str, _T]):
+class CharCache(Dict[_K, _V]):
     """A per-character cache that computes what it misses; bounded, as residents can send any character."""
 
-    def __init__(self, compute: Callable[[str], _T]) -> None:
+    def __init__(self, compute: Callable[[_K], _V]) -> None:
         super().__init__()
         self._compute = compute
 
-    def __missing__(self, char: str) -> _T:
-        if len(self) >= _CACHE_SIZE:
+    def __missing__(self, char: _K) -> _V:
+        if len(self) >= 8192:
             self.clear()
         value = self[char] = self._compute(char)
         return value
@@ -41,22 +40,19 @@ def _fold_cluster(cluster: str) -> str:
     out = []
     for char in unicodedata.normalize("NFKC", cluster):
         category = unicodedata.category(char)
-        if category[0] == "M" or category == "Cf" or (category == "Cc" and char not in _KEPT_CONTROLS):
+        if category[0] == "M" or category == "Cf" or (category == "Cc" and char not in "\n\t"):
             # Zero-width characters, variation selectors, keycaps (1️⃣ is 1 U+FE0F U+20E3) and stray combining marks
             # can sit between digits and hide them from any pattern, so they go.
             continue
         if char.isdigit() and not char.isascii():
             # NFKC leaves some digit systems alone (Arabic-Indic, Devanagari, ...); a PIN typed in them is a PIN.
-            value = unicodedata.digit(char, None)
-            if value is not None:
-                char = str(value)
+            char = str(unicodedata.digit(char, char))  # its value (a character without one stays as it is)
         out.append(char)
     return "".join(out)
 
 
-_CACHE_SIZE = 8192
-_MARKS: _CharCache[bool] = _CharCache(_is_mark)
-_FOLDED: _CharCache[str] = _CharCache(_fold_cluster)
+_MARKS: CharCache[str, bool] = CharCache(_is_mark)
+_FOLDED: CharCache[str, str] = CharCache(_fold_cluster)
 
 
 def nfkc_spans(text: str) -> tuple[str, Sequence[int], Sequence[int]]:
@@ -75,19 +71,15 @@ def nfkc_spans(text: str) -> tuple[str, Sequence[int], Sequence[int]]:
             return normalised, range(size), range(1, size + 1)
         starts = [i for i, chars in enumerate(folded) for _ in chars]
         return normalised, starts, [i + 1 for i in starts]
+    heads = [0, *(i for i in range(1, size) if not marks[i])]  # where each cluster starts (the first may be marks)
     out: list[str] = []
     starts = []
     ends: list[int] = []
-    i = 0
-    while i < size:
-        j = i + 1
-        while j < size and marks[j]:
-            j += 1
+    for i, j in zip(heads, heads[1:] + [size], strict=True):
         chars = folded[i] if j == i + 1 else _fold_cluster(text[i:j])
         out.append(chars)
-        starts.extend([i] * len(chars))
-        ends.extend([j] * len(chars))
-        i = j
+        starts += [i] * len(chars)
+        ends += [j] * len(chars)
     return "".join(out), starts, ends
 
 
@@ -106,10 +98,6 @@ def fold(text: str) -> str:
     return nfkc(text).casefold()
 
 
-def _to_hiragana(text: str) -> str:
-    return "".join(chr(ord(c) - 0x60) if "ァ" <= c <= "ヶ" else c for c in text)
-
-
 def fold_kana(text: str) -> str:
     """`fold` plus katakana as hiragana, 竜/ヶ variants folded and no whitespace: for names (龍ヶ崎 = 竜ケ崎)."""
-    return _SPACES.sub("", _to_hiragana(fold(text)).translate(_KANA_VARIANTS))
+    return "".join(fold(text).translate(_KANA_FOLD).split())

@@ -8,9 +8,9 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from kb import KnowledgeBase
 from kb.calendar import next_open, opening_status
 from kb.models import Certainty, Reason
+from kb.store import KnowledgeBase
 from replies.hours import describe_hours
 
 TOKYO = ZoneInfo("Asia/Tokyo")

@@ -7,7 +7,7 @@ from typing import Callable
 
 import pytest
 
-from kb import KnowledgeBase
+from kb.store import KnowledgeBase
 from tests.kb.kb_testutil import doc_names, hours_table, squash
 
 CHANGE_BASE = ["暗証番号を変更するマイナンバーカード", "個人番号カード暗証番号変更申請書"]

@@ -6,7 +6,7 @@ from typing import Callable
 
 import pytest
 
-from kb import KnowledgeBase
+from kb.store import KnowledgeBase
 from tests.kb.kb_testutil import doc_names, hours_table, squash
 
 

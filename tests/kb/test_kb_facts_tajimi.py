@@ -7,8 +7,8 @@ from typing import Callable
 
 import pytest
 
-from kb import KnowledgeBase
 from kb.calendar import opening_status
+from kb.store import KnowledgeBase
 from replies.hours import describe_hours
 from tests.kb.kb_testutil import squash
 

@@ -6,8 +6,8 @@ import re
 
 import pytest
 
-from kb import KnowledgeBase
 from kb.paths import repo_root
+from kb.store import KnowledgeBase
 
 CITIES = {"mitaka": "三鷹", "chiba": "千葉", "tajimi": "多治見", "ryugasaki": "龍ケ崎"}
 PHONE = re.compile(r"0\d{1,4}-\d{1,4}-\d{4}")

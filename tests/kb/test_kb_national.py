@@ -6,7 +6,8 @@ import datetime as dt
 
 import pytest
 
-from kb import KnowledgeBase, UnknownIdError
+from kb.errors import UnknownIdError
+from kb.store import KnowledgeBase
 
 
 @pytest.mark.parametrize(

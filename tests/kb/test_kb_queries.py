@@ -6,7 +6,8 @@ from typing import Any, Callable
 
 import pytest
 
-from kb import KnowledgeBase, UnknownIdError, load_kb
+from kb.errors import UnknownIdError
+from kb.store import KnowledgeBase, load_kb
 
 
 def test_ids_and_names(kb: KnowledgeBase) -> None:

@@ -6,7 +6,7 @@ from typing import Optional
 
 import pytest
 
-from kb import KnowledgeBase
+from kb.store import KnowledgeBase
 
 
 @pytest.mark.parametrize(

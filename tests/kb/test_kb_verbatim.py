@@ -9,8 +9,8 @@ from typing import Callable, Iterator
 
 import pytest
 
-from kb import KnowledgeBase, Municipality, load_kb
-from kb.models import MustKnow
+from kb.models import Municipality, MustKnow
+from kb.store import KnowledgeBase, load_kb
 from tests.kb.kb_testutil import squash
 
 MUNICIPALITIES = ["mitaka", "chiba", "tajimi", "ryugasaki"]

@@ -9,24 +9,7 @@ from jptext import fold_kana
 
 # A kana alias followed by more kana is usually part of another word (みたかった, いちばん);
 # these particles and endings may follow a place name.
-KANA_FOLLOWERS = (
-    "の",
-    "に",
-    "で",
-    "は",
-    "が",
-    "を",
-    "へ",
-    "と",
-    "から",
-    "まで",
-    "です",
-    "だ",
-    "在",
-    "ね",
-    "よ",
-    "さん",
-)
+KANA_FOLLOWERS = tuple("の に で は が を へ と から まで です だ 在 ね よ さん".split())
 # 千葉県 is the prefecture, not 千葉市.
 KANJI_BLOCKERS = ("県",)
 

@@ -9,14 +9,13 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
-from dataclasses import MISSING, fields, is_dataclass
+from dataclasses import MISSING, fields, is_dataclass, replace
 from types import MappingProxyType
 from typing import Any, Mapping, Optional, TypeVar, Union, cast, get_args, get_origin, get_type_hints
 
 from kb.ids import APPLICANTS, PROCEDURES, WEEKDAYS
 from kb.models import (
     AfterRule,
-    Applicant,
     ClosedRule,
     DaySelector,
     HoursRule,
@@ -26,6 +25,7 @@ from kb.models import (
     Office,
     Procedure,
     Renewal,
+    Requirements,
     ServiceWindow,
     Source,
     StoreReset,
@@ -167,16 +167,34 @@ def _office(raw: Mapping[str, Any], mid: str, sources: Sources, year_end: YearEn
     )
 
 
-def _procedure(pid: str, raw: Mapping[str, Any], sources: Sources) -> Procedure:
+def _requirements(mid: str, proc: Procedure, aid: str, raw: Mapping[str, Any], sources: Sources) -> Requirements:
+    """One applicant type's entry, with what its procedure says for every applicant."""
+    return build(
+        Requirements,
+        raw,
+        sources,
+        municipality=mid,
+        procedure=proc.id,
+        applicant=aid,
+        covered=raw.get("coverage", "full") == "full" and bool(raw.get("documents")),
+        procedure_notes=proc.notes,
+        source=sources[raw["source"]] if "source" in raw else proc.source,
+        key_notes=proc.key_notes,
+        must_know=proc.must_know + _convert(_hints(Requirements)["must_know"], raw.get("must_know"), sources),
+    )
+
+
+def _procedure(mid: str, pid: str, raw: Mapping[str, Any], sources: Sources) -> Procedure:
+    proc = build(Procedure, raw, sources, id=pid, applicants=MappingProxyType({}))
     given = raw["applicants"]
-    applicants = {aid: build(Applicant, given[aid], sources) for aid in APPLICANTS if aid in given}
-    return build(Procedure, raw, sources, id=pid, applicants=MappingProxyType(applicants))
+    applicants = {aid: _requirements(mid, proc, aid, given[aid], sources) for aid in APPLICANTS if aid in given}
+    return replace(proc, applicants=MappingProxyType(applicants))
 
 
 def build_municipality(raw: dict[str, Any], sources: Sources, year_end: YearEnd) -> Municipality:
     """One Municipality object."""
     given = raw["procedures"]
-    procedures = {pid: _procedure(pid, given[pid], sources) for pid in PROCEDURES if pid in given}
+    procedures = {pid: _procedure(raw["id"], pid, given[pid], sources) for pid in PROCEDURES if pid in given}
     return build(
         Municipality,
         raw,

@@ -270,22 +270,6 @@ class IdDocuments:
 
 
 @dataclass(frozen=True)
-class Applicant:
-    """Raw per-applicant entry of a procedure (use KnowledgeBase.requirements for answers)."""
-
-    documents: tuple[Document, ...]
-    steps: tuple[str, ...]
-    notes: tuple[str, ...]
-    coverage: str = "full"
-    visits: Optional[int] = None
-    coverage_note: Optional[str] = None
-    kb_note: Optional[str] = None
-    source: Optional[Source] = None
-    must_know: tuple[MustKnow, ...] = ()
-    listed_on_page: bool = False
-
-
-@dataclass(frozen=True)
 class Procedure:
     """One procedure as a municipality's page covers it."""
 
@@ -293,7 +277,7 @@ class Procedure:
     notes: tuple[str, ...]
     offices: tuple[str, ...]
     source: Source
-    applicants: Mapping[str, Applicant] = field(default_factory=lambda: MappingProxyType({}))
+    applicants: Mapping[str, Requirements] = field(default_factory=lambda: MappingProxyType({}))
     key_notes: tuple[str, ...] = ()
     must_know: tuple[MustKnow, ...] = ()
 

@@ -42,7 +42,7 @@ def test_certificate_renewal_not_covered(kb: KnowledgeBase) -> None:
 
 
 def test_id_document_lists(kb: KnowledgeBase, seed_text: Callable[[str], str]) -> None:
-    ids = kb.id_documents("tajimi")
+    ids = kb.municipality("tajimi").id_documents
     assert ids is not None
     a, b = ids.categories
     assert (a.id, a.label, len(a.examples)) == ("A", "官公庁の顔写真付きの証明書", 10)
@@ -66,7 +66,7 @@ def test_office_without_hours(kb: KnowledgeBase) -> None:
 
 
 def test_contact(kb: KnowledgeBase, raw_seed: Callable[[str], str]) -> None:
-    c = kb.contact("tajimi")
+    c = kb.municipality("tajimi").contact
     assert (c.department, [(p.number, p.label) for p in c.phones], c.fax) == (
         "市民課住基グループ",
         [("0572-23-5542", "直通"), ("0572-22-1111", "代表")],

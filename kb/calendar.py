@@ -17,22 +17,13 @@ from kb.models import Certainty, Office, OpeningStatus, Reason
 
 NEXT_OPEN_HORIZON_DAYS = 30
 _DAY_END = 24 * 60
-
-
-def tokyo() -> dt.tzinfo:
-    """The Asia/Tokyo zone; a fixed +09:00 offset if the system has no tz database (Japan has no DST)."""
-    try:
-        from zoneinfo import ZoneInfo
-
-        return ZoneInfo("Asia/Tokyo")
-    except Exception:  # zoneinfo raises ZoneInfoNotFoundError or OSError without tzdata
-        return dt.timezone(dt.timedelta(hours=9), "JST")
+# Asia/Tokyo as a fixed offset: Japan has had no daylight saving time since 1951, and no tz database is needed.
+JST = dt.timezone(dt.timedelta(hours=9), "JST")
 
 
 def to_tokyo(at: dt.datetime) -> dt.datetime:
     """Convert to Asia/Tokyo; a naive datetime is taken to be Tokyo time already."""
-    zone = tokyo()
-    return at.replace(tzinfo=zone) if at.tzinfo is None else at.astimezone(zone)
+    return at.replace(tzinfo=JST) if at.tzinfo is None else at.astimezone(JST)
 
 
 def _minutes(value: dt.time) -> int:
@@ -131,21 +122,21 @@ def next_open(office: Office, at: dt.datetime, horizon_days: int = NEXT_OPEN_HOR
     return None
 
 
-def _closed_reason(office: Office, day: dt.date, minute: int) -> tuple[Reason, Optional[str], Optional[str], bool]:
-    """(reason, detail, service reason, office_open) for a moment that is not open for PIN procedures."""
+def _closed_reason(office: Office, day: dt.date, minute: int) -> tuple[Reason, Optional[str], Optional[str]]:
+    """(reason, detail, service reason) for a moment that is not open for PIN procedures."""
     shut = closure(office, day)
     if shut is not None:
-        return shut[0], shut[1], None, False
+        return shut[0], shut[1], None
     raws = raw_periods(office, day)
     inside = next((p for p in raws if p.start <= minute < p.end), None)
     window = _window_now(office, day, minute, raws)
     if window is not None:
-        return Reason.NO_PIN_SERVICE, window[1], window[0], inside is not None and minute < inside.until
+        return Reason.NO_PIN_SERVICE, window[1], window[0]
     if inside is not None and minute >= inside.until:
-        return Reason.AFTER_RECEPTION, None, None, True
+        return Reason.AFTER_RECEPTION, None, None
     if not raws:
-        return Reason.NOT_LISTED_DAY, None, None, False
-    return Reason.OUTSIDE_HOURS, None, None, False
+        return Reason.NOT_LISTED_DAY, None, None
+    return Reason.OUTSIDE_HOURS, None, None
 
 
 def _window_now(office: Office, day: dt.date, minute: int, raws: list[Period]) -> Optional[tuple[str, str]]:
@@ -194,10 +185,9 @@ def opening_status(office: Office, at: dt.datetime) -> OpeningStatus:
                 closes_at=_clock(period.end),
                 reception_until=_clock(period.reception_until) if period.reception_until is not None else None,
                 later_today=_later_today(office, day, minute),
-                office_open=True,
                 notes=notes,
             )
-    reason, detail, service_reason, office_open = _closed_reason(office, day, minute)
+    reason, detail, service_reason = _closed_reason(office, day, minute)
     # The page mentions openings on these days without dates: a "closed" answer may be wrong.
     # 「3月下旬の休日」: only weekends and public holidays of that span are in doubt.
     holiday = day.weekday() >= 5 or bool(jpholiday.is_holiday_name(day))
@@ -211,7 +201,6 @@ def opening_status(office: Office, at: dt.datetime) -> OpeningStatus:
         reason=reason,
         detail=detail,
         service_reason=service_reason,
-        office_open=office_open,
         complete=not doubts,
         notes=notes + doubts,
     )

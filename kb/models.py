@@ -470,6 +470,5 @@ class OpeningStatus:
     reason: Optional[Reason] = None
     detail: Optional[str] = None
     service_reason: Optional[str] = None  # the page's reason for a no-PIN-service window (システムメンテナンス)
-    office_open: bool = False
     complete: bool = True
     notes: tuple[str, ...] = ()

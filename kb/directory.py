@@ -22,7 +22,6 @@ from jptext import fold_kana
 from kb.errors import UnknownIdError
 from kb.models import Contact, Municipality, Phone
 from kb.paths import default_knowledge_dir
-from kb.resolve import find_mentions
 from kb.yamlio import read_yaml
 
 log = logging.getLogger(__name__)
@@ -129,10 +128,6 @@ class MunicipalityDirectory:
             if wanted in {fold_kana(name) for name in (city.id, *city.names())}:
                 return city.id
         return None
-
-    def find(self, text: str) -> list[str]:
-        """Ids of the cities mentioned in free text, in order of first mention."""
-        return find_mentions(text, {city.id: city.names() for city in self._load().values()})
 
 
 _default_lock = threading.Lock()

@@ -22,7 +22,6 @@ class Source:
     publisher: Optional[str]
     municipality: Optional[str]
     updated: Optional[dt.date]
-    published: Optional[dt.date] = None
 
 
 @dataclass(frozen=True)
@@ -40,11 +39,6 @@ class MustKnow:
 
     text: str
     page: Optional[str] = None
-
-    @property
-    def page_text(self) -> str:
-        """The page's own words for this fact."""
-        return self.page or self.text
 
 
 @dataclass(frozen=True)
@@ -246,10 +240,8 @@ class IdRule:
     text: str
     applies_to: tuple[str, ...] = ()
     procedures: tuple[str, ...] = ()  # empty: every procedure of the page
-    visit: Optional[int] = None
-    label: Optional[str] = (
-        None  # whose documents, as the page heads the rule (本人の本人確認書類)  # the visit it is for, when the page splits the documents by visit
-    )
+    visit: Optional[int] = None  # the visit it is for, when the page splits the documents by visit
+    label: Optional[str] = None  # whose documents, as the page heads the rule (本人の本人確認書類)
 
     def fits(self, procedure: Optional[str], applicant: Optional[str]) -> bool:
         """True when the rule is stated for this procedure and applicant (an unknown one matches every rule)."""
@@ -299,11 +291,6 @@ class Municipality:
     procedures: Mapping[str, Procedure] = field(default_factory=lambda: MappingProxyType({}))
     offices: tuple[Office, ...] = ()
 
-    @property
-    def phones(self) -> tuple[Phone, ...]:
-        """The contact's phone numbers (possibly none)."""
-        return self.contact.phones
-
     def names(self) -> tuple[str, ...]:
         """Every way of writing the city known to the KB: name first, then aliases, each once."""
         return tuple(dict.fromkeys((self.name, *self.aliases)))
@@ -327,13 +314,6 @@ class Pin:
     used_for: str
     source: Source
     confirmed_by: tuple[Source, ...] = ()
-
-    @property
-    def digits(self) -> str:
-        """Length as Japanese text: "4" or "6〜16"."""
-        if self.min_length == self.max_length:
-            return str(self.min_length)
-        return f"{self.min_length}〜{self.max_length}"
 
 
 @dataclass(frozen=True)
@@ -387,7 +367,6 @@ class YearEnd:
     start: tuple[int, int]
     end: tuple[int, int]
     label: str
-    basis: Optional[str] = None
 
     def contains(self, day: dt.date) -> bool:
         """True when `day` falls in the period."""
@@ -428,11 +407,6 @@ class National:
             if pin.id == pin_id:
                 return pin
         raise UnknownIdError(f"unknown pin type: {pin_id!r}")
-
-    @property
-    def four_digit_pins(self) -> tuple[Pin, ...]:
-        """The PINs that are 4 digits (for the `four_digit` pin type)."""
-        return tuple(p for p in self.pins if p.format == "numeric" and p.max_length == 4)
 
 
 class Certainty(Enum):

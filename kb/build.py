@@ -130,13 +130,6 @@ def build_national(raw: dict[str, Any], sources: Sources) -> National:
     )
 
 
-def _hours(rule: Mapping[str, Any], office: str) -> HoursRule:
-    selector = _selector(rule)
-    if selector is None:  # the schema requires days; guard against unvalidated input
-        raise ValueError(f"office {office!r}: hours rule without days")
-    return build(HoursRule, rule, {}, selector=selector)
-
-
 def _closed_rule(raw: Mapping[str, Any], year_end: YearEnd) -> ClosedRule:
     return build(
         ClosedRule,
@@ -161,7 +154,7 @@ def _office(raw: Mapping[str, Any], mid: str, sources: Sources, year_end: YearEn
         raw,
         sources,
         municipality=mid,
-        hours=tuple(_hours(rule, raw["id"]) for rule in raw["hours"]),
+        hours=tuple(build(HoursRule, rule, {}, selector=_selector(rule)) for rule in raw["hours"]),  # days are required
         closed=tuple(_closed_rule(c, year_end) for c in raw["closed"]),
         no_pin_service=tuple(map(_window, raw.get("no_pin_service", ()))),
     )

@@ -42,7 +42,8 @@ def _hints(cls: Any) -> dict[str, Any]:
     return get_type_hints(cls)
 
 
-def _clock(value: str) -> dt.time:
+def clock(value: str) -> dt.time:
+    """A time of day from the files' "HH:MM"."""
     hours, minutes = value.split(":")
     return dt.time(int(hours), int(minutes))
 
@@ -60,7 +61,7 @@ def _convert(kind: Any, value: Any, sources: Sources) -> Any:
     if kind is dt.date:
         return dt.date.fromisoformat(value) if value else None
     if kind is dt.time:
-        return _clock(value)
+        return clock(value)
     if kind is MustKnow and isinstance(value, str):
         return MustKnow(value)
     if is_dataclass(kind):
@@ -143,9 +144,7 @@ def _closed_rule(raw: Mapping[str, Any], year_end: YearEnd) -> ClosedRule:
 
 def _window(raw: Mapping[str, Any]) -> ServiceWindow:
     start, end = raw.get("from"), raw.get("to")
-    return build(
-        ServiceWindow, raw, {}, selector=_selector(raw), start=start and _clock(start), end=end and _clock(end)
-    )
+    return build(ServiceWindow, raw, {}, selector=_selector(raw), start=start and clock(start), end=end and clock(end))
 
 
 def _office(raw: Mapping[str, Any], mid: str, sources: Sources, year_end: YearEnd) -> Office:

@@ -80,26 +80,19 @@ def raw_periods(office: Office, day: dt.date) -> list[Period]:
 
 def blocked(office: Office, day: dt.date) -> list[tuple[int, int, str, str]]:
     """(start, end, reason, label) of the no-PIN-service windows that apply on `day`."""
-    out = []
-    for window in office.no_pin_service:
-        if window.selector is not None and not window.selector.matches(day):
-            continue
-        start = _minutes(window.start) if window.start else 0
-        end = _minutes(window.end) if window.end else _DAY_END
-        out.append((start, end, window.reason, window.label))
-    return out
+    return [
+        (_minutes(w.start) if w.start else 0, _minutes(w.end) if w.end else _DAY_END, w.reason, w.label)
+        for w in office.no_pin_service
+        if w.selector is None or w.selector.matches(day)
+    ]
 
 
 def _subtract(period: Period, blocks: list[tuple[int, int, str, str]]) -> list[Period]:
     pieces = [(period.start, period.end)]
     for b_start, b_end, _, _ in blocks:
         pieces = [part for s, e in pieces for part in ((s, min(e, b_start)), (max(s, b_end), e)) if part[0] < part[1]]
-    out = []
-    for s, e in pieces:
-        rec = period.reception_until
-        rec = rec if rec is not None and s < rec < e else None
-        out.append(Period(s, e, rec))
-    return out
+    rec = period.reception_until
+    return [Period(s, e, rec if rec is not None and s < rec < e else None) for s, e in pieces]
 
 
 def service_periods(office: Office, day: dt.date) -> list[Period]:

@@ -11,6 +11,7 @@ are reported in full.
 
 from __future__ import annotations
 
+import functools
 import logging
 import threading
 from pathlib import Path
@@ -130,14 +131,7 @@ class MunicipalityDirectory:
         return None
 
 
-_default_lock = threading.Lock()
-_default: Optional[MunicipalityDirectory] = None
-
-
+@functools.cache
 def default_directory() -> MunicipalityDirectory:
-    """The directory of the default knowledge folder, shared by the process."""
-    global _default
-    with _default_lock:
-        if _default is None:
-            _default = MunicipalityDirectory()
-        return _default
+    """The directory of the default knowledge folder, shared by the process (it reads nothing until used)."""
+    return MunicipalityDirectory()

@@ -115,7 +115,7 @@ def hoshino_kb(copy: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
     def reset() -> None:
         kb.store.clear_cache()
         actions.knowledge.get_kb.cache_clear()
-        kb.directory._default = None
+        kb.directory.default_directory.cache_clear()
 
     reset()
     yield copy / "knowledge"

@@ -15,15 +15,15 @@ from rasa.shared.nlu.constants import TEXT
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
-from nlu_components.constants import ORIGINAL_TEXT_KEY, POS_KEY, READING_KEY
-from nlu_components.text_chunks import (
-    DEFAULT_MAX_CHUNK_BYTES,
-    is_invisible,
-    split_for_sudachi,
-)
+from nlu_components.text_chunks import DEFAULT_MAX_CHUNK_BYTES, is_invisible, split_for_sudachi
 
 logger = logging.getLogger(__name__)
 
+# Token.data keys this tokenizer sets; "pos" is what Rasa's LexicalSyntacticFeaturizer reads.
+POS_KEY = "pos"
+READING_KEY = "reading"
+# Message key holding the full text when `max_analysed_chars` shortened the message text.
+ORIGINAL_TEXT_KEY = "original_text"
 
 # Used only if SudachiPy itself fails on a chunk: runs of one script, so the
 # message still gets tokens (and an answer) instead of a 500.

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import threading
+import functools
 from pathlib import Path
 from types import MappingProxyType
 from typing import Mapping, Optional, Union
@@ -110,23 +110,16 @@ def build_kb(root: Path) -> KnowledgeBase:
     return KnowledgeBase(sources, national, municipalities)
 
 
-_lock = threading.Lock()
-_default: Optional[KnowledgeBase] = None
-
-
 def load_kb(path: Union[str, Path, None] = None) -> KnowledgeBase:
     """Load the KB: the default (`$KB_DIR` or <repo>/knowledge) is cached; an explicit path is not."""
-    global _default
-    if path is not None:
-        return build_kb(Path(path))
-    with _lock:
-        if _default is None:
-            _default = build_kb(default_knowledge_dir())
-        return _default
+    return build_kb(Path(path)) if path is not None else _default_kb()
+
+
+@functools.cache
+def _default_kb() -> KnowledgeBase:
+    return build_kb(default_knowledge_dir())
 
 
 def clear_cache() -> None:
     """Forget the cached default KB (after editing the files in a long-running process)."""
-    global _default
-    with _lock:
-        _default = None
+    _default_kb.cache_clear()

@@ -37,14 +37,11 @@ def _text(value: Any) -> Optional[str]:
     return None
 
 
-def _phones(raw: Any) -> tuple[Phone, ...]:
-    phones = []
-    for item in raw if isinstance(raw, list) else []:
-        if isinstance(item, dict) and _text(item.get("number")):
-            phones.append(Phone(str(_text(item.get("number"))), _text(item.get("label"))))
-        elif _text(item):
-            phones.append(Phone(str(_text(item))))
-    return tuple(phones)
+def _phone(item: Any) -> Optional[Phone]:
+    """A phone entry ({number, label}, or a bare number), or None when it has no number."""
+    entry = item if isinstance(item, dict) else {"number": item}
+    number = _text(entry.get("number"))
+    return Phone(number, _text(entry.get("label"))) if number else None
 
 
 def parse_city(data: Any, file_id: str) -> Optional[Municipality]:
@@ -53,14 +50,14 @@ def parse_city(data: Any, file_id: str) -> Optional[Municipality]:
         return None
     raw_contact = data.get("contact")
     contact = raw_contact if isinstance(raw_contact, dict) else {}
-    aliases = data.get("aliases")
+    aliases, phones = data.get("aliases"), contact.get("phones")
     return Municipality(
         id=file_id,
         name=str(_text(data.get("name"))),
         aliases=tuple(str(a) for a in (aliases if isinstance(aliases, list) else []) if _text(a)),
         contact=Contact(
             department=_text(contact.get("department")),
-            phones=_phones(contact.get("phones")),
+            phones=tuple(p for p in map(_phone, phones if isinstance(phones, list) else []) if p),
             hours=_text(contact.get("hours")),
             in_person=_text(contact.get("in_person")),
         ),

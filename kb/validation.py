@@ -133,14 +133,13 @@ def _check_national(data: dict[str, Any], rep: _Reporter) -> None:
         if pin["min_length"] > pin["max_length"]:
             rep.add(["pins", i, "min_length"], "min_length is greater than max_length")
     reset = data["store_reset"]
-    for key in ("pins", "not_available_for"):
-        for i, pin_id in enumerate(reset[key]):
-            if pin_id not in ids:
-                rep.add(["store_reset", key, i], f"pin {pin_id!r} is not defined under pins")
-    for key, value in reset["other_pin_required"].items():
-        for pin_id in (key, value):
-            if pin_id not in ids:
-                rep.add(["store_reset", "other_pin_required", key], f"pin {pin_id!r} is not defined under pins")
+    refs = [([key, i], pin) for key in ("pins", "not_available_for") for i, pin in enumerate(reset[key])]
+    refs += [
+        (["other_pin_required", key], pin) for key, other in reset["other_pin_required"].items() for pin in (key, other)
+    ]
+    for parts, pin_id in refs:
+        if pin_id not in ids:
+            rep.add(["store_reset", *parts], f"pin {pin_id!r} is not defined under pins")
     year_end = data["calendar"]["year_end"]
     for key in ("start", "end"):
         month, day = (int(x) for x in year_end[key].split("-"))

@@ -155,26 +155,23 @@ def opening_status(office: Office, at: dt.datetime) -> OpeningStatus:
     """
     notes = (office.hours_note,) if office.hours_note and not office.hours_complete else ()
     if not office.has_hours:
-        return OpeningStatus(is_open=False, known=False, certainty=Certainty.NO_HOURS, complete=False, notes=notes)
+        return OpeningStatus(is_open=False, certainty=Certainty.NO_HOURS, notes=notes)
     at = to_tokyo(at)
     day, minute = at.date(), at.hour * 60 + at.minute
     if not office.hours_complete:
         window = _window_now(office, day, minute, raw_periods(office, day))
         return OpeningStatus(
             is_open=False,
-            known=True,
             certainty=Certainty.NO_DAYS,
             reason=Reason.NO_PIN_SERVICE if window else None,
             detail=window[1] if window else None,
             service_reason=window[0] if window else None,
-            complete=False,
             notes=notes,
         )
     for period in service_periods(office, day):
         if period.start <= minute < period.until:
             return OpeningStatus(
                 is_open=True,
-                known=True,
                 closes_at=_clock(period.end),
                 reception_until=_clock(period.reception_until) if period.reception_until is not None else None,
                 later_today=_later_today(office, day, minute),
@@ -187,13 +184,11 @@ def opening_status(office: Office, at: dt.datetime) -> OpeningStatus:
     doubts = tuple(u.note for u in office.uncertain_days if holiday and u.contains(day))
     return OpeningStatus(
         is_open=False,
-        known=True,
         certainty=Certainty.UNCERTAIN_DAY if doubts else Certainty.KNOWN,
         next_open=next_open(office, at),
         later_today=_later_today(office, day, minute),
         reason=reason,
         detail=detail,
         service_reason=service_reason,
-        complete=not doubts,
         notes=notes + doubts,
     )

@@ -435,7 +435,6 @@ class OpeningStatus:
     """Whether PIN procedures can be started at an office at a moment, and when next."""
 
     is_open: bool
-    known: bool
     certainty: Certainty = Certainty.KNOWN
     closes_at: Optional[dt.time] = None
     reception_until: Optional[dt.time] = None
@@ -444,5 +443,4 @@ class OpeningStatus:
     reason: Optional[Reason] = None
     detail: Optional[str] = None
     service_reason: Optional[str] = None  # the page's reason for a no-PIN-service window (システムメンテナンス)
-    complete: bool = True
     notes: tuple[str, ...] = ()

@@ -8,6 +8,7 @@ from typing import Callable
 import pytest
 
 from kb.calendar import opening_status
+from kb.models import Certainty
 from kb.store import KnowledgeBase
 from replies.hours import describe_hours
 from tests.kb.kb_testutil import squash
@@ -62,7 +63,7 @@ def test_office_without_hours(kb: KnowledgeBase) -> None:
     assert [o.name for o in offices] == ["市民課の窓口"]
     assert offices[0].has_hours is False and describe_hours(offices[0]) == []
     status = opening_status(offices[0], dt.datetime(2026, 6, 16, 10, 0))
-    assert (status.known, status.is_open, status.next_open) == (False, False, None)
+    assert (status.certainty, status.is_open, status.next_open) == (Certainty.NO_HOURS, False, None)
 
 
 def test_contact(kb: KnowledgeBase, raw_seed: Callable[[str], str]) -> None:

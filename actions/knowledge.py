@@ -5,7 +5,7 @@ from __future__ import annotations
 import functools
 from typing import Any, Optional
 
-from kb import KnowledgeBase, load_kb
+from kb.store import KnowledgeBase, load_kb
 
 
 @functools.lru_cache(maxsize=1)

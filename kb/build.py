@@ -9,14 +9,13 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
-from dataclasses import MISSING, fields, is_dataclass
+from dataclasses import MISSING, fields, is_dataclass, replace
 from types import MappingProxyType
 from typing import Any, Mapping, Optional, TypeVar, Union, cast, get_args, get_origin, get_type_hints
 
 from kb.ids import APPLICANTS, PROCEDURES, WEEKDAYS
 from kb.models import (
     AfterRule,
-    Applicant,
     ClosedRule,
     DaySelector,
     HoursRule,
@@ -26,6 +25,7 @@ from kb.models import (
     Office,
     Procedure,
     Renewal,
+    Requirements,
     ServiceWindow,
     Source,
     StoreReset,
@@ -42,7 +42,8 @@ def _hints(cls: Any) -> dict[str, Any]:
     return get_type_hints(cls)
 
 
-def _clock(value: str) -> dt.time:
+def clock(value: str) -> dt.time:
+    """A time of day from the files' "HH:MM"."""
     hours, minutes = value.split(":")
     return dt.time(int(hours), int(minutes))
 
@@ -60,7 +61,7 @@ def _convert(kind: Any, value: Any, sources: Sources) -> Any:
     if kind is dt.date:
         return dt.date.fromisoformat(value) if value else None
     if kind is dt.time:
-        return _clock(value)
+        return clock(value)
     if kind is MustKnow and isinstance(value, str):
         return MustKnow(value)
     if is_dataclass(kind):
@@ -130,13 +131,6 @@ def build_national(raw: dict[str, Any], sources: Sources) -> National:
     )
 
 
-def _hours(rule: Mapping[str, Any], office: str) -> HoursRule:
-    selector = _selector(rule)
-    if selector is None:  # the schema requires days; guard against unvalidated input
-        raise ValueError(f"office {office!r}: hours rule without days")
-    return build(HoursRule, rule, {}, selector=selector)
-
-
 def _closed_rule(raw: Mapping[str, Any], year_end: YearEnd) -> ClosedRule:
     return build(
         ClosedRule,
@@ -150,9 +144,7 @@ def _closed_rule(raw: Mapping[str, Any], year_end: YearEnd) -> ClosedRule:
 
 def _window(raw: Mapping[str, Any]) -> ServiceWindow:
     start, end = raw.get("from"), raw.get("to")
-    return build(
-        ServiceWindow, raw, {}, selector=_selector(raw), start=start and _clock(start), end=end and _clock(end)
-    )
+    return build(ServiceWindow, raw, {}, selector=_selector(raw), start=start and clock(start), end=end and clock(end))
 
 
 def _office(raw: Mapping[str, Any], mid: str, sources: Sources, year_end: YearEnd) -> Office:
@@ -161,22 +153,40 @@ def _office(raw: Mapping[str, Any], mid: str, sources: Sources, year_end: YearEn
         raw,
         sources,
         municipality=mid,
-        hours=tuple(_hours(rule, raw["id"]) for rule in raw["hours"]),
+        hours=tuple(build(HoursRule, rule, {}, selector=_selector(rule)) for rule in raw["hours"]),  # days are required
         closed=tuple(_closed_rule(c, year_end) for c in raw["closed"]),
         no_pin_service=tuple(map(_window, raw.get("no_pin_service", ()))),
     )
 
 
-def _procedure(pid: str, raw: Mapping[str, Any], sources: Sources) -> Procedure:
+def _requirements(mid: str, proc: Procedure, aid: str, raw: Mapping[str, Any], sources: Sources) -> Requirements:
+    """One applicant type's entry, with what its procedure says for every applicant."""
+    return build(
+        Requirements,
+        raw,
+        sources,
+        municipality=mid,
+        procedure=proc.id,
+        applicant=aid,
+        covered=raw.get("coverage", "full") == "full" and bool(raw.get("documents")),
+        procedure_notes=proc.notes,
+        source=sources[raw["source"]] if "source" in raw else proc.source,
+        key_notes=proc.key_notes,
+        must_know=proc.must_know + _convert(_hints(Requirements)["must_know"], raw.get("must_know"), sources),
+    )
+
+
+def _procedure(mid: str, pid: str, raw: Mapping[str, Any], sources: Sources) -> Procedure:
+    proc = build(Procedure, raw, sources, id=pid, applicants=MappingProxyType({}))
     given = raw["applicants"]
-    applicants = {aid: build(Applicant, given[aid], sources) for aid in APPLICANTS if aid in given}
-    return build(Procedure, raw, sources, id=pid, applicants=MappingProxyType(applicants))
+    applicants = {aid: _requirements(mid, proc, aid, given[aid], sources) for aid in APPLICANTS if aid in given}
+    return replace(proc, applicants=MappingProxyType(applicants))
 
 
 def build_municipality(raw: dict[str, Any], sources: Sources, year_end: YearEnd) -> Municipality:
     """One Municipality object."""
     given = raw["procedures"]
-    procedures = {pid: _procedure(pid, given[pid], sources) for pid in PROCEDURES if pid in given}
+    procedures = {pid: _procedure(raw["id"], pid, given[pid], sources) for pid in PROCEDURES if pid in given}
     return build(
         Municipality,
         raw,

@@ -17,22 +17,13 @@ from kb.models import Certainty, Office, OpeningStatus, Reason
 
 NEXT_OPEN_HORIZON_DAYS = 30
 _DAY_END = 24 * 60
-
-
-def tokyo() -> dt.tzinfo:
-    """The Asia/Tokyo zone; a fixed +09:00 offset if the system has no tz database (Japan has no DST)."""
-    try:
-        from zoneinfo import ZoneInfo
-
-        return ZoneInfo("Asia/Tokyo")
-    except Exception:  # zoneinfo raises ZoneInfoNotFoundError or OSError without tzdata
-        return dt.timezone(dt.timedelta(hours=9), "JST")
+# Asia/Tokyo as a fixed offset: Japan has had no daylight saving time since 1951, and no tz database is needed.
+JST = dt.timezone(dt.timedelta(hours=9), "JST")
 
 
 def to_tokyo(at: dt.datetime) -> dt.datetime:
     """Convert to Asia/Tokyo; a naive datetime is taken to be Tokyo time already."""
-    zone = tokyo()
-    return at.replace(tzinfo=zone) if at.tzinfo is None else at.astimezone(zone)
+    return at.replace(tzinfo=JST) if at.tzinfo is None else at.astimezone(JST)
 
 
 def _minutes(value: dt.time) -> int:
@@ -89,26 +80,19 @@ def raw_periods(office: Office, day: dt.date) -> list[Period]:
 
 def blocked(office: Office, day: dt.date) -> list[tuple[int, int, str, str]]:
     """(start, end, reason, label) of the no-PIN-service windows that apply on `day`."""
-    out = []
-    for window in office.no_pin_service:
-        if window.selector is not None and not window.selector.matches(day):
-            continue
-        start = _minutes(window.start) if window.start else 0
-        end = _minutes(window.end) if window.end else _DAY_END
-        out.append((start, end, window.reason, window.label))
-    return out
+    return [
+        (_minutes(w.start) if w.start else 0, _minutes(w.end) if w.end else _DAY_END, w.reason, w.label)
+        for w in office.no_pin_service
+        if w.selector is None or w.selector.matches(day)
+    ]
 
 
 def _subtract(period: Period, blocks: list[tuple[int, int, str, str]]) -> list[Period]:
     pieces = [(period.start, period.end)]
     for b_start, b_end, _, _ in blocks:
         pieces = [part for s, e in pieces for part in ((s, min(e, b_start)), (max(s, b_end), e)) if part[0] < part[1]]
-    out = []
-    for s, e in pieces:
-        rec = period.reception_until
-        rec = rec if rec is not None and s < rec < e else None
-        out.append(Period(s, e, rec))
-    return out
+    rec = period.reception_until
+    return [Period(s, e, rec if rec is not None and s < rec < e else None) for s, e in pieces]
 
 
 def service_periods(office: Office, day: dt.date) -> list[Period]:
@@ -131,21 +115,21 @@ def next_open(office: Office, at: dt.datetime, horizon_days: int = NEXT_OPEN_HOR
     return None
 
 
-def _closed_reason(office: Office, day: dt.date, minute: int) -> tuple[Reason, Optional[str], Optional[str], bool]:
-    """(reason, detail, service reason, office_open) for a moment that is not open for PIN procedures."""
+def _closed_reason(office: Office, day: dt.date, minute: int) -> tuple[Reason, Optional[str], Optional[str]]:
+    """(reason, detail, service reason) for a moment that is not open for PIN procedures."""
     shut = closure(office, day)
     if shut is not None:
-        return shut[0], shut[1], None, False
+        return shut[0], shut[1], None
     raws = raw_periods(office, day)
     inside = next((p for p in raws if p.start <= minute < p.end), None)
     window = _window_now(office, day, minute, raws)
     if window is not None:
-        return Reason.NO_PIN_SERVICE, window[1], window[0], inside is not None and minute < inside.until
+        return Reason.NO_PIN_SERVICE, window[1], window[0]
     if inside is not None and minute >= inside.until:
-        return Reason.AFTER_RECEPTION, None, None, True
+        return Reason.AFTER_RECEPTION, None, None
     if not raws:
-        return Reason.NOT_LISTED_DAY, None, None, False
-    return Reason.OUTSIDE_HOURS, None, None, False
+        return Reason.NOT_LISTED_DAY, None, None
+    return Reason.OUTSIDE_HOURS, None, None
 
 
 def _window_now(office: Office, day: dt.date, minute: int, raws: list[Period]) -> Optional[tuple[str, str]]:
@@ -171,47 +155,40 @@ def opening_status(office: Office, at: dt.datetime) -> OpeningStatus:
     """
     notes = (office.hours_note,) if office.hours_note and not office.hours_complete else ()
     if not office.has_hours:
-        return OpeningStatus(is_open=False, known=False, certainty=Certainty.NO_HOURS, complete=False, notes=notes)
+        return OpeningStatus(is_open=False, certainty=Certainty.NO_HOURS, notes=notes)
     at = to_tokyo(at)
     day, minute = at.date(), at.hour * 60 + at.minute
     if not office.hours_complete:
         window = _window_now(office, day, minute, raw_periods(office, day))
         return OpeningStatus(
             is_open=False,
-            known=True,
             certainty=Certainty.NO_DAYS,
             reason=Reason.NO_PIN_SERVICE if window else None,
             detail=window[1] if window else None,
             service_reason=window[0] if window else None,
-            complete=False,
             notes=notes,
         )
     for period in service_periods(office, day):
         if period.start <= minute < period.until:
             return OpeningStatus(
                 is_open=True,
-                known=True,
                 closes_at=_clock(period.end),
                 reception_until=_clock(period.reception_until) if period.reception_until is not None else None,
                 later_today=_later_today(office, day, minute),
-                office_open=True,
                 notes=notes,
             )
-    reason, detail, service_reason, office_open = _closed_reason(office, day, minute)
+    reason, detail, service_reason = _closed_reason(office, day, minute)
     # The page mentions openings on these days without dates: a "closed" answer may be wrong.
     # 「3月下旬の休日」: only weekends and public holidays of that span are in doubt.
     holiday = day.weekday() >= 5 or bool(jpholiday.is_holiday_name(day))
     doubts = tuple(u.note for u in office.uncertain_days if holiday and u.contains(day))
     return OpeningStatus(
         is_open=False,
-        known=True,
         certainty=Certainty.UNCERTAIN_DAY if doubts else Certainty.KNOWN,
         next_open=next_open(office, at),
         later_today=_later_today(office, day, minute),
         reason=reason,
         detail=detail,
         service_reason=service_reason,
-        office_open=office_open,
-        complete=not doubts,
         notes=notes + doubts,
     )

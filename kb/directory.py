@@ -11,6 +11,7 @@ are reported in full.
 
 from __future__ import annotations
 
+import functools
 import logging
 import threading
 from pathlib import Path
@@ -22,7 +23,6 @@ from jptext import fold_kana
 from kb.errors import UnknownIdError
 from kb.models import Contact, Municipality, Phone
 from kb.paths import default_knowledge_dir
-from kb.resolve import find_mentions
 from kb.yamlio import read_yaml
 
 log = logging.getLogger(__name__)
@@ -37,14 +37,11 @@ def _text(value: Any) -> Optional[str]:
     return None
 
 
-def _phones(raw: Any) -> tuple[Phone, ...]:
-    phones = []
-    for item in raw if isinstance(raw, list) else []:
-        if isinstance(item, dict) and _text(item.get("number")):
-            phones.append(Phone(str(_text(item.get("number"))), _text(item.get("label"))))
-        elif _text(item):
-            phones.append(Phone(str(_text(item))))
-    return tuple(phones)
+def _phone(item: Any) -> Optional[Phone]:
+    """A phone entry ({number, label}, or a bare number), or None when it has no number."""
+    entry = item if isinstance(item, dict) else {"number": item}
+    number = _text(entry.get("number"))
+    return Phone(number, _text(entry.get("label"))) if number else None
 
 
 def parse_city(data: Any, file_id: str) -> Optional[Municipality]:
@@ -53,14 +50,14 @@ def parse_city(data: Any, file_id: str) -> Optional[Municipality]:
         return None
     raw_contact = data.get("contact")
     contact = raw_contact if isinstance(raw_contact, dict) else {}
-    aliases = data.get("aliases")
+    aliases, phones = data.get("aliases"), contact.get("phones")
     return Municipality(
         id=file_id,
         name=str(_text(data.get("name"))),
         aliases=tuple(str(a) for a in (aliases if isinstance(aliases, list) else []) if _text(a)),
         contact=Contact(
             department=_text(contact.get("department")),
-            phones=_phones(contact.get("phones")),
+            phones=tuple(p for p in map(_phone, phones if isinstance(phones, list) else []) if p),
             hours=_text(contact.get("hours")),
             in_person=_text(contact.get("in_person")),
         ),
@@ -130,19 +127,8 @@ class MunicipalityDirectory:
                 return city.id
         return None
 
-    def find(self, text: str) -> list[str]:
-        """Ids of the cities mentioned in free text, in order of first mention."""
-        return find_mentions(text, {city.id: city.names() for city in self._load().values()})
 
-
-_default_lock = threading.Lock()
-_default: Optional[MunicipalityDirectory] = None
-
-
+@functools.cache
 def default_directory() -> MunicipalityDirectory:
-    """The directory of the default knowledge folder, shared by the process."""
-    global _default
-    with _default_lock:
-        if _default is None:
-            _default = MunicipalityDirectory()
-        return _default
+    """The directory of the default knowledge folder, shared by the process (it reads nothing until used)."""
+    return MunicipalityDirectory()

@@ -22,7 +22,6 @@ class Source:
     publisher: Optional[str]
     municipality: Optional[str]
     updated: Optional[dt.date]
-    published: Optional[dt.date] = None
 
 
 @dataclass(frozen=True)
@@ -40,11 +39,6 @@ class MustKnow:
 
     text: str
     page: Optional[str] = None
-
-    @property
-    def page_text(self) -> str:
-        """The page's own words for this fact."""
-        return self.page or self.text
 
 
 @dataclass(frozen=True)
@@ -246,10 +240,8 @@ class IdRule:
     text: str
     applies_to: tuple[str, ...] = ()
     procedures: tuple[str, ...] = ()  # empty: every procedure of the page
-    visit: Optional[int] = None
-    label: Optional[str] = (
-        None  # whose documents, as the page heads the rule (本人の本人確認書類)  # the visit it is for, when the page splits the documents by visit
-    )
+    visit: Optional[int] = None  # the visit it is for, when the page splits the documents by visit
+    label: Optional[str] = None  # whose documents, as the page heads the rule (本人の本人確認書類)
 
     def fits(self, procedure: Optional[str], applicant: Optional[str]) -> bool:
         """True when the rule is stated for this procedure and applicant (an unknown one matches every rule)."""
@@ -270,22 +262,6 @@ class IdDocuments:
 
 
 @dataclass(frozen=True)
-class Applicant:
-    """Raw per-applicant entry of a procedure (use KnowledgeBase.requirements for answers)."""
-
-    documents: tuple[Document, ...]
-    steps: tuple[str, ...]
-    notes: tuple[str, ...]
-    coverage: str = "full"
-    visits: Optional[int] = None
-    coverage_note: Optional[str] = None
-    kb_note: Optional[str] = None
-    source: Optional[Source] = None
-    must_know: tuple[MustKnow, ...] = ()
-    listed_on_page: bool = False
-
-
-@dataclass(frozen=True)
 class Procedure:
     """One procedure as a municipality's page covers it."""
 
@@ -293,7 +269,7 @@ class Procedure:
     notes: tuple[str, ...]
     offices: tuple[str, ...]
     source: Source
-    applicants: Mapping[str, Applicant] = field(default_factory=lambda: MappingProxyType({}))
+    applicants: Mapping[str, Requirements] = field(default_factory=lambda: MappingProxyType({}))
     key_notes: tuple[str, ...] = ()
     must_know: tuple[MustKnow, ...] = ()
 
@@ -314,11 +290,6 @@ class Municipality:
     id_documents: Optional[IdDocuments] = None
     procedures: Mapping[str, Procedure] = field(default_factory=lambda: MappingProxyType({}))
     offices: tuple[Office, ...] = ()
-
-    @property
-    def phones(self) -> tuple[Phone, ...]:
-        """The contact's phone numbers (possibly none)."""
-        return self.contact.phones
 
     def names(self) -> tuple[str, ...]:
         """Every way of writing the city known to the KB: name first, then aliases, each once."""
@@ -343,13 +314,6 @@ class Pin:
     used_for: str
     source: Source
     confirmed_by: tuple[Source, ...] = ()
-
-    @property
-    def digits(self) -> str:
-        """Length as Japanese text: "4" or "6〜16"."""
-        if self.min_length == self.max_length:
-            return str(self.min_length)
-        return f"{self.min_length}〜{self.max_length}"
 
 
 @dataclass(frozen=True)
@@ -403,7 +367,6 @@ class YearEnd:
     start: tuple[int, int]
     end: tuple[int, int]
     label: str
-    basis: Optional[str] = None
 
     def contains(self, day: dt.date) -> bool:
         """True when `day` falls in the period."""
@@ -445,11 +408,6 @@ class National:
                 return pin
         raise UnknownIdError(f"unknown pin type: {pin_id!r}")
 
-    @property
-    def four_digit_pins(self) -> tuple[Pin, ...]:
-        """The PINs that are 4 digits (for the `four_digit` pin type)."""
-        return tuple(p for p in self.pins if p.format == "numeric" and p.max_length == 4)
-
 
 class Certainty(Enum):
     """How far the page lets the bot say whether an office is open at a moment."""
@@ -477,7 +435,6 @@ class OpeningStatus:
     """Whether PIN procedures can be started at an office at a moment, and when next."""
 
     is_open: bool
-    known: bool
     certainty: Certainty = Certainty.KNOWN
     closes_at: Optional[dt.time] = None
     reception_until: Optional[dt.time] = None
@@ -486,6 +443,4 @@ class OpeningStatus:
     reason: Optional[Reason] = None
     detail: Optional[str] = None
     service_reason: Optional[str] = None  # the page's reason for a no-PIN-service window (システムメンテナンス)
-    office_open: bool = False
-    complete: bool = True
     notes: tuple[str, ...] = ()

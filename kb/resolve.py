@@ -9,24 +9,7 @@ from jptext import fold_kana
 
 # A kana alias followed by more kana is usually part of another word (みたかった, いちばん);
 # these particles and endings may follow a place name.
-KANA_FOLLOWERS = (
-    "の",
-    "に",
-    "で",
-    "は",
-    "が",
-    "を",
-    "へ",
-    "と",
-    "から",
-    "まで",
-    "です",
-    "だ",
-    "在",
-    "ね",
-    "よ",
-    "さん",
-)
+KANA_FOLLOWERS = tuple("の に で は が を へ と から まで です だ 在 ね よ さん".split())
 # 千葉県 is the prefecture, not 千葉市.
 KANJI_BLOCKERS = ("県",)
 
@@ -45,9 +28,8 @@ def _boundary_ok(alias: str, text: str, start: int, end: int) -> bool:
     if alias.isascii():
         return not (before and _is_ascii_word(before)) and not (after and _is_ascii_word(after[0]))
     if all(_is_kana(c) for c in alias):
-        if before and _is_kana(before):
-            return False
-        return not after or not _is_kana(after[0]) or after.startswith(KANA_FOLLOWERS)
+        kana_after = bool(after) and _is_kana(after[0]) and not after.startswith(KANA_FOLLOWERS)
+        return not (before and _is_kana(before)) and not kana_after
     return not after.startswith(KANJI_BLOCKERS)
 
 
@@ -56,11 +38,12 @@ def find_mentions(text: str, aliases: Mapping[str, Iterable[str]]) -> list[str]:
     norm = fold_kana(text)
     hits: list[tuple[int, str]] = []
     for mid, names in aliases.items():
-        positions = []
-        for alias in {fold_kana(a) for a in names} - {""}:
-            for match in re.finditer(re.escape(alias), norm):
-                if _boundary_ok(alias, norm, match.start(), match.end()):
-                    positions.append(match.start())
+        positions = [
+            match.start()
+            for alias in {fold_kana(a) for a in names} - {""}
+            for match in re.finditer(re.escape(alias), norm)
+            if _boundary_ok(alias, norm, match.start(), match.end())
+        ]
         if positions:
             hits.append((min(positions), mid))
     return [mid for _, mid in sorted(hits)]

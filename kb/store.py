@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import threading
+import functools
 from pathlib import Path
 from types import MappingProxyType
 from typing import Mapping, Optional, Union
@@ -10,7 +10,7 @@ from typing import Mapping, Optional, Union
 from kb.build import build_municipality, build_national, build_sources, build_year_end
 from kb.errors import KBValidationError, UnknownIdError
 from kb.ids import APPLICANTS, PROCEDURES
-from kb.models import Contact, IdDocuments, Municipality, MustKnow, National, Office, Requirements, Source
+from kb.models import Municipality, MustKnow, National, Office, Requirements, Source
 from kb.paths import default_knowledge_dir
 from kb.resolve import find_mentions
 from kb.validation import validate_tree
@@ -24,13 +24,12 @@ class KnowledgeBase:
     """
 
     def __init__(
-        self, root: Path, sources: Mapping[str, Source], national: National, municipalities: Mapping[str, Municipality]
+        self, sources: Mapping[str, Source], national: National, municipalities: Mapping[str, Municipality]
     ) -> None:
-        self.root = root
         self.sources: Mapping[str, Source] = MappingProxyType(dict(sources))
         self.national = national
         self._municipalities: Mapping[str, Municipality] = MappingProxyType(dict(municipalities))
-        self._aliases = {mid: (m.name, *m.aliases) for mid, m in self._municipalities.items()}
+        self._aliases = {mid: m.names() for mid, m in self._municipalities.items()}
 
     def municipality_ids(self) -> list[str]:
         """Ids of all municipalities, sorted."""
@@ -43,63 +42,32 @@ class KnowledgeBase:
         except KeyError:
             raise UnknownIdError(f"unknown municipality: {mid!r}") from None
 
-    def find_municipalities(self, text: str) -> list[str]:
-        """All municipality ids mentioned in `text`, in order of mention."""
-        return find_mentions(text, self._aliases)
-
     def resolve_municipality(self, text: str) -> Optional[str]:
         """The one municipality mentioned in `text`; None when none or more than one is."""
-        found = self.find_municipalities(text)
+        found = find_mentions(text, self._aliases)
         return found[0] if len(found) == 1 else None
 
     def procedures(self, mid: str) -> list[str]:
         """Procedures the municipality's page covers, in canonical order."""
         return list(self.municipality(mid).procedures)
 
-    def applicants(self, mid: str, procedure: str) -> list[str]:
-        """Applicant types the page mentions for this procedure (empty when it is not covered)."""
-        _check(procedure, PROCEDURES, "procedure")
-        proc = self.municipality(mid).procedures.get(procedure)
-        return list(proc.applicants) if proc else []
-
     def requirements(self, mid: str, procedure: str, applicant: str) -> Optional[Requirements]:
         """Documents, visits, steps and notes; None when the page does not cover this case.
 
         `covered` is False when the page mentions the case but does not list its documents:
-        then say so and give `contact(mid)` instead of guessing.
+        then say so and give the city's contact instead of guessing.
         """
         _check(procedure, PROCEDURES, "procedure")
         _check(applicant, APPLICANTS, "applicant type")
         proc = self.municipality(mid).procedures.get(procedure)
-        entry = proc.applicants.get(applicant) if proc else None
-        if proc is None or entry is None:
-            return None
-        return Requirements(
-            municipality=mid,
-            procedure=procedure,
-            applicant=applicant,
-            documents=entry.documents,
-            visits=entry.visits,
-            steps=entry.steps,
-            notes=entry.notes,
-            covered=entry.coverage == "full" and bool(entry.documents),
-            coverage_note=entry.coverage_note,
-            procedure_notes=proc.notes,
-            kb_note=entry.kb_note,
-            source=entry.source or proc.source,
-            key_notes=proc.key_notes,
-            must_know=proc.must_know + entry.must_know,
-            listed_on_page=entry.listed_on_page,
-        )
+        return proc.applicants.get(applicant) if proc else None
 
     def offices(self, mid: str, procedure: str) -> list[Office]:
         """Offices that handle the procedure (empty when the page does not cover it)."""
         _check(procedure, PROCEDURES, "procedure")
         muni = self.municipality(mid)
         proc = muni.procedures.get(procedure)
-        if proc is None:
-            return []
-        return [office for oid in proc.offices if (office := muni.office(oid)) is not None]
+        return [office for oid in (proc.offices if proc else ()) if (office := muni.office(oid)) is not None]
 
     def must_know(self, mid: str, procedure: str, applicant: str) -> list[MustKnow]:
         """Every phrase the first answer for this case must contain: the procedure's, the applicant's, each office's."""
@@ -116,14 +84,6 @@ class KnowledgeBase:
             if office is not None:
                 return office
         raise UnknownIdError(f"unknown office: {office_id!r}")
-
-    def contact(self, mid: str) -> Contact:
-        """Who to ask in this municipality."""
-        return self.municipality(mid).contact
-
-    def id_documents(self, mid: str) -> Optional[IdDocuments]:
-        """The municipality's ID-document rules, if its page gives any."""
-        return self.municipality(mid).id_documents
 
     def source(self, source_id: str) -> Source:
         """A seed page by its source id."""
@@ -147,26 +107,19 @@ def build_kb(root: Path) -> KnowledgeBase:
     year_end = build_year_end(checked.national)
     national = build_national(checked.national, sources)
     municipalities = {mid: build_municipality(raw, sources, year_end) for mid, raw in checked.municipalities.items()}
-    return KnowledgeBase(root, sources, national, municipalities)
-
-
-_lock = threading.Lock()
-_default: Optional[KnowledgeBase] = None
+    return KnowledgeBase(sources, national, municipalities)
 
 
 def load_kb(path: Union[str, Path, None] = None) -> KnowledgeBase:
     """Load the KB: the default (`$KB_DIR` or <repo>/knowledge) is cached; an explicit path is not."""
-    global _default
-    if path is not None:
-        return build_kb(Path(path))
-    with _lock:
-        if _default is None:
-            _default = build_kb(default_knowledge_dir())
-        return _default
+    return build_kb(Path(path)) if path is not None else _default_kb()
+
+
+@functools.cache
+def _default_kb() -> KnowledgeBase:
+    return build_kb(default_knowledge_dir())
 
 
 def clear_cache() -> None:
     """Forget the cached default KB (after editing the files in a long-running process)."""
-    global _default
-    with _lock:
-        _default = None
+    _default_kb.cache_clear()

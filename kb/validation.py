@@ -10,12 +10,13 @@ import datetime as dt
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Iterable, Iterator, Sequence
+from typing import Any, Iterator, Sequence
 
 import jsonschema
 import yaml
 
 from jptext import fold_kana
+from kb.build import clock
 from kb.yamlio import read_yaml
 
 SCHEMA_BASE = "https://kb.invalid/schema/"
@@ -26,7 +27,6 @@ SCHEMA_FILES = ("common", "sources", "national", "municipality")
 class ValidatedFiles:
     """Parsed files that passed validation, plus every problem found."""
 
-    root: Path
     problems: list[str] = field(default_factory=list)
     sources: dict[str, Any] | None = None
     national: dict[str, Any] | None = None
@@ -39,17 +39,6 @@ class ValidatedFiles:
         return not self.problems
 
 
-def format_path(parts: Iterable[Any]) -> str:
-    """Render a JSON path like offices[0].hours[1].open; "(root)" for the document itself."""
-    out = ""
-    for part in parts:
-        if isinstance(part, int):
-            out += f"[{part}]"
-        else:
-            out += f".{part}" if out else str(part)
-    return out or "(root)"
-
-
 class _Reporter:
     """Collects problem lines for one file."""
 
@@ -59,29 +48,25 @@ class _Reporter:
         self.count = 0
 
     def add(self, parts: Sequence[Any], message: str) -> None:
-        """Record one problem at the given field path."""
-        self.sink.append(f"{self.shown}: {format_path(parts)}: {message}")
+        """Record one problem at a field path shown like offices[0].hours[1].open ("(root)": the file itself)."""
+        path = ""
+        for part in parts:
+            path += f"[{part}]" if isinstance(part, int) else f".{part}" if path else str(part)
+        self.sink.append(f"{self.shown}: {path or '(root)'}: {message}")
         self.count += 1
 
 
 def _load_validators(schema_dir: Path) -> dict[str, jsonschema.protocols.Validator]:
     store: dict[str, Any] = {}
     for name in SCHEMA_FILES:
-        with (schema_dir / f"{name}.schema.json").open(encoding="utf-8") as handle:
-            schema = json.load(handle)
-        store[schema.get("$id", SCHEMA_BASE + f"{name}.schema.json")] = schema
+        schema = json.loads((schema_dir / f"{name}.schema.json").read_text(encoding="utf-8"))
+        store[schema.get("$id", f"{SCHEMA_BASE}{name}.schema.json")] = schema
     validators = {}
-    for name in ("sources", "national", "municipality"):
-        schema = store[SCHEMA_BASE + f"{name}.schema.json"]
+    for name in SCHEMA_FILES[1:]:  # common.schema.json holds only shared definitions
+        schema = store[f"{SCHEMA_BASE}{name}.schema.json"]
         resolver = jsonschema.RefResolver.from_schema(schema, store=store)
         validators[name] = jsonschema.Draft202012Validator(schema, resolver=resolver)
     return validators
-
-
-def _schema_problems(validator: jsonschema.protocols.Validator, data: Any, rep: _Reporter) -> None:
-    errors = sorted(validator.iter_errors(data), key=lambda e: [str(p) for p in e.absolute_path])
-    for error in errors:
-        rep.add(list(error.absolute_path), error.message)
 
 
 def _read(path: Path, rep: _Reporter) -> Any:
@@ -112,41 +97,26 @@ def _leaves(node: Any, parts: list[Any]) -> Iterator[tuple[list[Any], Any]]:
         yield parts, node
 
 
-def _walk_sources(node: Any) -> Iterator[tuple[list[Any], str]]:
-    """Yield (path, source id) for every `source` / `confirmed_by` reference."""
-    for parts, value in _leaves(node, []):
-        if isinstance(value, str) and ("source" in parts[-1:] or "confirmed_by" in parts[-2:-1]):
-            yield parts, value
-
-
-def _minutes(text: str) -> int:
-    hours, minutes = text.split(":")
-    return int(hours) * 60 + int(minutes)
-
-
-def _check_date(value: Any, parts: list[Any], rep: _Reporter) -> None:
-    if isinstance(value, str):
-        try:
-            dt.date.fromisoformat(value)
-        except ValueError:
-            rep.add(parts, f"{value!r} is not a real date")
-
-
 def _check_sources(data: dict[str, Any], rep: _Reporter) -> dict[str, dict[str, Any]]:
     by_id: dict[str, dict[str, Any]] = {}
     for i, entry in enumerate(data["sources"]):
         if entry["id"] in by_id:
             rep.add(["sources", i, "id"], f"duplicate source id {entry['id']!r}")
         by_id[entry["id"]] = entry
-        for key in ("updated", "published"):
-            _check_date(entry.get(key), ["sources", i, key], rep)
+        for key in [k for k in ("updated", "published") if entry.get(k) is not None]:
+            try:
+                dt.date.fromisoformat(entry[key])
+            except ValueError:
+                rep.add(["sources", i, key], f"{entry[key]!r} is not a real date")
         if not entry["file"].startswith(entry["seed_id"] + "_"):
             rep.add(["sources", i, "file"], f"{entry['file']!r} does not start with seed_id {entry['seed_id']!r}")
     return by_id
 
 
 def _check_source_refs(data: Any, sources: dict[str, dict[str, Any]], rep: _Reporter, own: str | None) -> None:
-    for parts, ref in _walk_sources(data):
+    for parts, ref in _leaves(data, []):
+        if not isinstance(ref, str) or ("source" not in parts[-1:] and "confirmed_by" not in parts[-2:-1]):
+            continue  # not a `source` or `confirmed_by` reference
         if ref not in sources:
             rep.add(parts, f"unknown source {ref!r} (not in knowledge/sources.yml)")
         elif own is not None and sources[ref].get("municipality") != own:
@@ -163,14 +133,13 @@ def _check_national(data: dict[str, Any], rep: _Reporter) -> None:
         if pin["min_length"] > pin["max_length"]:
             rep.add(["pins", i, "min_length"], "min_length is greater than max_length")
     reset = data["store_reset"]
-    for key in ("pins", "not_available_for"):
-        for i, pin_id in enumerate(reset[key]):
-            if pin_id not in ids:
-                rep.add(["store_reset", key, i], f"pin {pin_id!r} is not defined under pins")
-    for key, value in reset["other_pin_required"].items():
-        for pin_id in (key, value):
-            if pin_id not in ids:
-                rep.add(["store_reset", "other_pin_required", key], f"pin {pin_id!r} is not defined under pins")
+    refs = [([key, i], pin) for key in ("pins", "not_available_for") for i, pin in enumerate(reset[key])]
+    refs += [
+        (["other_pin_required", key], pin) for key, other in reset["other_pin_required"].items() for pin in (key, other)
+    ]
+    for parts, pin_id in refs:
+        if pin_id not in ids:
+            rep.add(["store_reset", *parts], f"pin {pin_id!r} is not defined under pins")
     year_end = data["calendar"]["year_end"]
     for key in ("start", "end"):
         month, day = (int(x) for x in year_end[key].split("-"))
@@ -183,15 +152,15 @@ def _check_national(data: dict[str, Any], rep: _Reporter) -> None:
 def _check_office(office: dict[str, Any], parts: list[Any], rep: _Reporter) -> None:
     for j, rule in enumerate(office["hours"]):
         at = parts + ["hours", j]
-        opens, closes = _minutes(rule["open"]), _minutes(rule["close"])
+        opens, closes = clock(rule["open"]), clock(rule["close"])
         if opens >= closes:
             rep.add(at + ["close"], f"close {rule['close']!r} is not after open {rule['open']!r}")
         if "reception_until" in rule:
-            until = _minutes(rule["reception_until"])
+            until = clock(rule["reception_until"])
             if not opens < until <= closes:
                 rep.add(at + ["reception_until"], f"{rule['reception_until']!r} is not between open and close")
     for j, window in enumerate(office.get("no_pin_service", [])):
-        if "from" in window and "to" in window and _minutes(window["from"]) >= _minutes(window["to"]):
+        if "from" in window and "to" in window and clock(window["from"]) >= clock(window["to"]):
             rep.add(parts + ["no_pin_service", j, "to"], "'to' is not after 'from'")
     for j, span in enumerate(office.get("uncertain_days", [])):
         if span["from_day"] > span["to_day"]:
@@ -238,70 +207,69 @@ def _check_municipality(data: dict[str, Any], stem: str, rep: _Reporter) -> None
         rep.add(["aliases"], "no usable alias")
 
 
-def _check_alias_clashes(files: dict[str, tuple[str, dict[str, Any]]], problems: list[str]) -> None:
+def _check_alias_clashes(files: dict[str, tuple[_Reporter, dict[str, Any]]]) -> None:
     owner: dict[str, str] = {}
-    for mid, (shown, data) in sorted(files.items()):
+    for mid, (rep, data) in sorted(files.items()):
         for i, alias in enumerate(data["aliases"]):
             key = fold_kana(alias)
             if key in owner and owner[key] != mid:
-                problems.append(f"{shown}: aliases[{i}]: {alias!r} is also an alias of {owner[key]!r}")
+                rep.add(["aliases", i], f"{alias!r} is also an alias of {owner[key]!r}")
             owner.setdefault(key, mid)
 
 
 def validate_tree(root: Path) -> ValidatedFiles:
     """Validate every knowledge file under `root` and return parsed data plus problems."""
-    result = ValidatedFiles(root=root)
-    base = root.parent
+    result = ValidatedFiles()
 
     def reporter(path: Path) -> _Reporter:
         """A reporter that shows `path` relative to the knowledge folder's parent."""
-        return _Reporter(path.relative_to(base).as_posix(), result.problems)
+        return _Reporter(path.relative_to(root.parent).as_posix(), result.problems)
 
     try:
         validators = _load_validators(root / "schema")
     except (OSError, ValueError, KeyError) as exc:
-        result.problems.append(f"{(root / 'schema').relative_to(base).as_posix()}: (root): cannot load schema: {exc}")
+        reporter(root / "schema").add([], f"cannot load schema: {exc}")
         return result
 
     def load(path: Path, kind: str) -> tuple[Any, _Reporter]:
-        """Read and schema-check one file; data is None when it has problems."""
+        """Read and schema-check one file: its data (None when unreadable) and its reporter."""
         rep = reporter(path)
         data = _read(path, rep)
         result.file_count += 1
         if data is not None:
-            _schema_problems(validators[kind], data, rep)
-        return (data if rep.count == 0 else None), rep
+            for error in sorted(validators[kind].iter_errors(data), key=lambda e: [str(p) for p in e.absolute_path]):
+                rep.add(list(error.absolute_path), error.message)
+        return data, rep
 
     sources_data, sources_rep = load(root / "sources.yml", "sources")
-    sources: dict[str, dict[str, Any]] = {}
-    if sources_data is not None:
-        sources = _check_sources(sources_data, sources_rep)
+    sources_ok = sources_rep.count == 0
+    sources = _check_sources(sources_data, sources_rep) if sources_ok else {}
 
     national_data, national_rep = load(root / "national.yml", "national")
-    if national_data is not None:
+    if national_rep.count == 0:
         _check_national(national_data, national_rep)
         _check_source_refs(national_data, sources, national_rep, own=None)
 
     muni_dir = root / "municipalities"
     paths = sorted(muni_dir.glob("*.yml")) if muni_dir.is_dir() else []
     if not paths:
-        result.problems.append(f"{muni_dir.relative_to(base).as_posix()}: (root): no municipality files")
-    good: dict[str, tuple[str, dict[str, Any]]] = {}
+        reporter(muni_dir).add([], "no municipality files")
+    good: dict[str, tuple[_Reporter, dict[str, Any]]] = {}
     for path in paths:
         data, rep = load(path, "municipality")
         if data is None:
-            raw = _read(path, _Reporter(rep.shown, []))
-            if raw is not None:
-                _check_placeholders(raw, rep)
+            continue
+        if rep.count:  # not the schema's shape: only the template's leftovers are worth naming as well
+            _check_placeholders(data, rep)
             continue
         _check_municipality(data, path.stem, rep)
         _check_placeholders(data, rep)
         _check_source_refs(data, sources, rep, own=path.stem)
         if rep.count == 0:
-            good[data["id"]] = (rep.shown, data)
-    _check_alias_clashes(good, result.problems)
+            good[data["id"]] = (rep, data)
+    _check_alias_clashes(good)
 
-    if sources_data is not None:
+    if sources_ok:
         muni_ids = {p.stem for p in paths}
         for i, entry in enumerate(sources_data["sources"]):
             mid = entry.get("municipality")

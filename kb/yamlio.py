@@ -2,51 +2,31 @@
 
 from __future__ import annotations
 
-import re
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 import yaml
-
-# YAML 1.1 reads 18:30 as the base-60 integer 1110 and 2025-04-30 as a date; city staff
-# should not have to know that, so times and dates stay strings and the schema checks them.
-_INT_NO_SEXAGESIMAL = re.compile(
-    r"""^(?:[-+]?0b[0-1_]+
-    |[-+]?0[0-7_]+
-    |[-+]?(?:0|[1-9][0-9_]*)
-    |[-+]?0x[0-9a-fA-F_]+)$""",
-    re.X,
-)
-_FLOAT_NO_SEXAGESIMAL = re.compile(
-    r"""^(?:[-+]?(?:[0-9][0-9_]*)\.[0-9_]*(?:[eE][-+][0-9]+)?
-    |\.[0-9][0-9_]*(?:[eE][-+][0-9]+)?
-    |[-+]?\.(?:inf|Inf|INF)
-    |\.(?:nan|NaN|NAN))$""",
-    re.X,
-)
 
 
 class KBLoader(yaml.SafeLoader):
     """SafeLoader without timestamps and base-60 numbers."""
 
 
-def _strip_resolvers() -> None:
-    resolvers: dict[str, list[tuple[str, Any]]] = {}
-    for first, entries in yaml.SafeLoader.yaml_implicit_resolvers.items():
-        kept = []
-        for tag, regexp in entries:
-            if tag == "tag:yaml.org,2002:timestamp":
-                continue
-            if tag == "tag:yaml.org,2002:int":
-                regexp = _INT_NO_SEXAGESIMAL
-            elif tag == "tag:yaml.org,2002:float":
-                regexp = _FLOAT_NO_SEXAGESIMAL
-            kept.append((tag, regexp))
-        resolvers[first] = kept
-    KBLoader.yaml_implicit_resolvers = resolvers
+def _text_if_base60(construct: Callable[[yaml.SafeLoader, yaml.Node], Any]) -> Callable[..., Any]:
+    """`construct`, except that a base-60 scalar (the only int or float with a colon) stays text."""
+
+    def build(loader: yaml.SafeLoader, node: yaml.Node) -> Any:
+        value = loader.construct_scalar(node)
+        return value if ":" in value else construct(loader, node)
+
+    return build
 
 
-_strip_resolvers()
+# YAML 1.1 reads 18:30 as the base-60 integer 1110 and 2025-04-30 as a date; city staff
+# should not have to know that, so times and dates stay strings and the schema checks them.
+KBLoader.add_constructor("tag:yaml.org,2002:int", _text_if_base60(yaml.SafeLoader.construct_yaml_int))
+KBLoader.add_constructor("tag:yaml.org,2002:float", _text_if_base60(yaml.SafeLoader.construct_yaml_float))
+KBLoader.add_constructor("tag:yaml.org,2002:timestamp", yaml.SafeLoader.construct_yaml_str)
 
 
 def read_yaml(path: Path) -> Any:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import itertools
 import logging
+from collections import Counter
 from pathlib import Path
 from typing import Any, Dict, List, Optional, Sequence, Text, Tuple
 
@@ -142,10 +143,6 @@ class DomainGate(CustomComponent):
         norms[norms == 0] = 1.0
         return scipy.sparse.diags(1.0 / norms).dot(weighted).tocsr()
 
-    def process_training_data(self, training_data: TrainingData) -> TrainingData:
-        """Nothing to add to training data."""
-        return training_data
-
     def process(self, messages: List[Message]) -> List[Message]:
         """Scores each message and overrides its intent when it is out of domain."""
         for message in messages:
@@ -192,16 +189,9 @@ class DomainGate(CustomComponent):
         if row is None or not self._bigrams:
             return row
         indices, values, width = row
-        counts: Dict[int, int] = {}
-        for pair in _lemma_pairs(message):
-            column = self._bigrams.get(pair)
-            if column is not None:
-                counts[column] = counts.get(column, 0) + 1
-        if not counts:
-            return indices, values, width + len(self._bigrams)
-        extra = np.fromiter(counts, dtype=np.int64) + width
+        counts = Counter(column for pair in _lemma_pairs(message) if (column := self._bigrams.get(pair)) is not None)
         return (
-            np.concatenate([indices, extra]),
+            np.concatenate([indices, np.fromiter(counts, dtype=np.int64) + width]),
             np.concatenate([values, np.fromiter(counts.values(), dtype=np.float32)]),
             width + len(self._bigrams),
         )
@@ -249,9 +239,6 @@ def _bigram_vocabulary(examples: Sequence[Message], min_count: int) -> Dict[str,
     """Lemma pairs found in at least `min_count` examples, in a fixed (sorted) column order."""
     if min_count <= 0:
         return {}
-    document_frequency: Dict[str, int] = {}
-    for message in examples:
-        for pair in set(_lemma_pairs(message)):
-            document_frequency[pair] = document_frequency.get(pair, 0) + 1
+    document_frequency = Counter(pair for message in examples for pair in set(_lemma_pairs(message)))
     kept = sorted(pair for pair, count in document_frequency.items() if count >= min_count)
     return {pair: i for i, pair in enumerate(kept)}

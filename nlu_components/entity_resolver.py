@@ -111,13 +111,9 @@ class EntityResolver(CustomComponent):
         if wanted:
             full = load_vocabulary()
             self._vocabulary = {t: full.get(t, {}) for t in wanted}
-        self.persist()
-        return self._resource
-
-    def persist(self) -> None:
-        """Write the city ids and the vocabulary into the model."""
         data = json.dumps({"cities": self._cities, "vocabulary": self._vocabulary}, ensure_ascii=False)
         self.store(lambda path: path.write_text(data, encoding="utf-8"))
+        return self._resource
 
     @classmethod
     def stored_kwargs(cls, path: Path) -> Dict[str, Any]:
@@ -136,14 +132,10 @@ class EntityResolver(CustomComponent):
     def resolve(self, entities: Sequence[Entity]) -> List[Entity]:
         """The entities to keep, in text order."""
         canonical = [c for c in (self._canonical(e) for e in entities) if c is not None]
-        # Longest first so that a contained or overlapping shorter match loses;
-        # on equal length the extractor listed first (earlier in the pipeline) wins.
-        ranked = sorted(
-            enumerate(canonical),
-            key=lambda pair: (-_length(pair[1]), pair[0]),
-        )
+        # Longest first so that a contained or overlapping shorter match loses; the sort is stable, so on
+        # equal length the extractor listed first (earlier in the pipeline) wins.
         kept: List[Entity] = []
-        for _, entity in ranked:
+        for entity in sorted(canonical, key=lambda e: _start(e) - _end(e)):
             if not any(_same_type_overlap(entity, other) for other in kept):
                 kept.append(entity)
         return sorted(kept, key=lambda e: (_start(e), _end(e)))
@@ -171,10 +163,6 @@ def _start(entity: Entity) -> int:
 
 def _end(entity: Entity) -> int:
     return int(entity.get(ENTITY_ATTRIBUTE_END, 0))
-
-
-def _length(entity: Entity) -> int:
-    return _end(entity) - _start(entity)
 
 
 def _same_type_overlap(a: Entity, b: Entity) -> bool:

@@ -9,7 +9,7 @@ from rasa.shared.nlu.constants import TEXT
 from rasa.shared.nlu.training_data.message import Message
 
 from nlu_components.base import CustomComponent, force_intent
-from nlu_components.constants import ORIGINAL_TEXT_KEY
+from nlu_components.sudachi_tokenizer import ORIGINAL_TEXT_KEY
 from privacy.redact import INDIVIDUAL_NUMBER_PLACEHOLDER, PIN_PLACEHOLDER
 
 SHARE_SENSITIVE_INTENT = "share_sensitive"

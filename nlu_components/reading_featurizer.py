@@ -11,7 +11,7 @@ from rasa.nlu.featurizers.sparse_featurizer.count_vectors_featurizer import (
 )
 from rasa.shared.nlu.training_data.message import Message
 
-from nlu_components.constants import READING_KEY
+from nlu_components.sudachi_tokenizer import READING_KEY
 
 
 @DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.MESSAGE_FEATURIZER, is_trainable=True)

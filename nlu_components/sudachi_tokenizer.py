@@ -15,15 +15,15 @@ from rasa.shared.nlu.constants import TEXT
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
-from nlu_components.constants import ORIGINAL_TEXT_KEY, POS_KEY, READING_KEY
-from nlu_components.text_chunks import (
-    DEFAULT_MAX_CHUNK_BYTES,
-    is_invisible,
-    split_for_sudachi,
-)
+from nlu_components.text_chunks import DEFAULT_MAX_CHUNK_BYTES, is_invisible, split_for_sudachi
 
 logger = logging.getLogger(__name__)
 
+# Token.data keys this tokenizer sets; "pos" is what Rasa's LexicalSyntacticFeaturizer reads.
+POS_KEY = "pos"
+READING_KEY = "reading"
+# Message key holding the full text when `max_analysed_chars` shortened the message text.
+ORIGINAL_TEXT_KEY = "original_text"
 
 # Used only if SudachiPy itself fails on a chunk: runs of one script, so the
 # message still gets tokens (and an answer) instead of a 500.
@@ -128,12 +128,8 @@ class SudachiTokenizer(Tokenizer):
 
     def tokenize_text(self, text: str) -> List[Token]:
         """Tokenizes a plain string; never raises, returns [] for blank text."""
-        if self._max_chars is not None and len(text) > self._max_chars:
-            text = text[: self._max_chars]
-        tokens: List[Token] = []
-        for offset, chunk in split_for_sudachi(text, self._max_chunk_bytes):
-            tokens.extend(self._tokenize_chunk(chunk, offset))
-        return tokens
+        chunks = split_for_sudachi(text if self._max_chars is None else text[: self._max_chars], self._max_chunk_bytes)
+        return [token for offset, chunk in chunks for token in self._tokenize_chunk(chunk, offset)]
 
     def _tokenize_chunk(self, chunk: str, offset: int) -> List[Token]:
         try:
@@ -141,26 +137,19 @@ class SudachiTokenizer(Tokenizer):
         except Exception:  # noqa: BLE001 - any Sudachi failure must not become a 500
             logger.warning("Sudachi failed on a %d-char chunk; using script runs.", len(chunk))
             return _fallback_tokens(chunk, offset)
-        tokens = []
-        for morpheme in morphemes:
-            surface = morpheme.surface()
-            if is_invisible(surface):
-                continue
-            # begin()/end() are character offsets into the chunk, even where
-            # Sudachi normalised the input (half-width kana, full-width digits).
-            tokens.append(
-                Token(
-                    surface,
-                    offset + morpheme.begin(),
-                    offset + morpheme.end(),
-                    data={
-                        POS_KEY: morpheme.part_of_speech()[0],
-                        READING_KEY: morpheme.reading_form(),
-                    },
-                    lemma=morpheme.normalized_form(),
-                )
+        # begin()/end() are character offsets into the chunk, even where
+        # Sudachi normalised the input (half-width kana, full-width digits).
+        return [
+            Token(
+                morpheme.surface(),
+                offset + morpheme.begin(),
+                offset + morpheme.end(),
+                data={POS_KEY: morpheme.part_of_speech()[0], READING_KEY: morpheme.reading_form()},
+                lemma=morpheme.normalized_form(),
             )
-        return tokens
+            for morpheme in morphemes
+            if not is_invisible(morpheme.surface())
+        ]
 
 
 def _fallback_tokens(chunk: str, offset: int) -> List[Token]:

@@ -13,9 +13,9 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import List, Optional, Sequence
 
-from kb import KnowledgeBase
 from kb.ids import APPLICANT_LABELS, PROCEDURE_LABELS
 from kb.models import Fact, Municipality, Office, Requirements, Source
+from kb.store import KnowledgeBase
 from replies.checklist import brief_line, bring_parts, full_line, header, unlisted_parts, visits_of
 from replies.contact import contact_text
 from replies.layout import BUBBLE_CHARS, Bubbles, Part, fit, kept_sources, part, texts

@@ -6,9 +6,9 @@ import datetime as dt
 from typing import Dict, List, Optional
 
 from jptext import nfkc
-from kb import KnowledgeBase
 from kb.ids import APPLICANT_LABELS, PROCEDURE_LABELS, WEEKDAY_LABELS
 from kb.models import IdCategory, IdDocuments, IdRule, Municipality, Office, Source
+from kb.store import KnowledgeBase
 from replies.checklist import cites_letter
 from replies.contact import ask_before_visit, contact_lines, contact_text
 from replies.layout import pack, pack_lines

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import List, Optional
 
-from kb import KnowledgeBase
 from kb.models import Source
+from kb.store import KnowledgeBase
 from replies.message import Button, Reply
 from replies.sources import nationwide_label, source_line
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from kb import KnowledgeBase
+from kb.store import KnowledgeBase
 
 
 def for_residents(kb: KnowledgeBase, text: str) -> str:

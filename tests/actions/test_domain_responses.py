@@ -9,7 +9,7 @@ from typing import Any, Dict, List
 import pytest
 import yaml
 
-from kb import load_kb
+from kb.store import load_kb
 
 REPO = Path(__file__).resolve().parents[2]
 # Responses whose variations are each a complete answer on purpose (none today: add the name and say why).

@@ -31,7 +31,7 @@ from tests.actions.action_expect import texts
 REPO = Path(__file__).resolve().parents[2]
 PHONE = "0999-12-3456"
 OFFICE = "星野市役所 市民課窓口"
-OTHER_PHONES = [p.number for city in read_cities(REPO / "knowledge").values() for p in city.phones]
+OTHER_PHONES = [p.number for city in read_cities(REPO / "knowledge").values() for p in city.contact.phones]
 
 HOSHINO_PAGE = {
     "id": "hoshino",
@@ -115,7 +115,7 @@ def hoshino_kb(copy: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
     def reset() -> None:
         kb.store.clear_cache()
         actions.knowledge.get_kb.cache_clear()
-        kb.directory._default = None
+        kb.directory.default_directory.cache_clear()
 
     reset()
     yield copy / "knowledge"

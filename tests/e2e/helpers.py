@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from typing import Any, Dict, List, Optional
 
-from kb import load_kb
+from kb.store import load_kb
 from tests.e2e.stack import Stack
 
 Replies = List[Dict[str, Any]]

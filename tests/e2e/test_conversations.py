@@ -7,7 +7,7 @@ import uuid
 
 import pytest
 
-from kb import load_kb
+from kb.store import load_kb
 from tests.e2e.helpers import button_titles, joined, other_city_phones, payload_for, trigger
 from tests.e2e.stack import Stack
 

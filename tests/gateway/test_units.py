@@ -335,11 +335,11 @@ def test_against_the_project_knowledge_base() -> None:
         assert all(directory.resolve(alias) == city.id for alias in city.aliases)
         text = fallback_message(city.id, directory)
         assert city.name in text
-        assert all(phone.number in text for phone in city.phones)
-        others = [phone.number for other in cities if other.id != city.id for phone in other.phones]
+        assert all(phone.number in text for phone in city.contact.phones)
+        others = [phone.number for other in cities if other.id != city.id for phone in other.contact.phones]
         assert not any(number in text for number in others)
     listing = fallback_message(None, directory)
-    assert all(phone.number in listing for city in cities for phone in city.phones)
+    assert all(phone.number in listing for city in cities for phone in city.contact.phones)
 
 
 def test_exceptions_are_logged_without_their_message() -> None:

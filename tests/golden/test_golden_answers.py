@@ -5,7 +5,7 @@ Re-render with `make answers` after a deliberate change and review the diff (too
 
 from __future__ import annotations
 
-from kb import load_kb
+from kb.store import load_kb
 from tools.render_answers import GOLDEN, Rendered, diff, length_table
 
 TURN_LIMIT = 1000

@@ -12,8 +12,8 @@ from typing import List
 
 import pytest
 
-from kb import KnowledgeBase, load_kb
 from kb.ids import APPLICANTS, PROCEDURES
+from kb.store import KnowledgeBase, load_kb
 from tools.render_answers import CITIES, Rendered
 
 CASES = [(city, procedure, applicant) for city in CITIES for procedure in PROCEDURES for applicant in APPLICANTS]

@@ -8,8 +8,8 @@ from typing import Callable
 
 import pytest
 
-from kb import KnowledgeBase, load_kb
 from kb.paths import default_knowledge_dir, default_seeds_dir
+from kb.store import KnowledgeBase, load_kb
 from tests.kb.kb_testutil import squash
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import unicodedata
 
-from kb import Office, Requirements
+from kb.models import Office, Requirements
 
 
 def squash(text: str) -> str:

@@ -8,9 +8,9 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from kb import KnowledgeBase
 from kb.calendar import next_open, opening_status
 from kb.models import Certainty, Reason
+from kb.store import KnowledgeBase
 from replies.hours import describe_hours
 
 TOKYO = ZoneInfo("Asia/Tokyo")
@@ -74,7 +74,7 @@ def test_opening_status(
     kb: KnowledgeBase, office_id: str, moment: str, is_open: bool, reason: Optional[str], expected: Optional[str]
 ) -> None:
     status = opening_status(kb.office(office_id), at(moment))
-    assert status.known is True
+    assert status.certainty is not Certainty.NO_HOURS
     assert (status.is_open, status.reason) == (is_open, reason)
     if is_open:
         assert status.closes_at == dt.time.fromisoformat(expected or "")
@@ -125,17 +125,17 @@ def test_station_without_weekdays_is_never_open_or_closed(
     assert (status.certainty, status.is_open, status.next_open) == (Certainty.NO_DAYS, False, None)
     assert status.detail == window
     assert status.reason == (Reason.NO_PIN_SERVICE if window else None)
-    assert status.complete is False and status.notes
+    assert status.notes  # NO_DAYS: neither open nor closed, and the page's note says why
 
 
 def test_late_march_holiday_is_flagged_for_chiba(kb: KnowledgeBase) -> None:
     # 3月下旬の休日 may open, but the page gives no dates: closed, yet not a confident answer.
     status = opening_status(kb.office("chiba_ward_offices"), at("2027-03-21 10:00"))
-    assert (status.is_open, status.complete, status.certainty) == (False, False, Certainty.UNCERTAIN_DAY)
+    assert (status.is_open, status.certainty) == (False, Certainty.UNCERTAIN_DAY)
     assert any("休日開庁日" in n for n in status.notes)
     # A weekday evening of late March is plainly closed: only the 休日 are in doubt.
     assert opening_status(kb.office("chiba_ward_offices"), at("2027-03-23 18:00")).certainty is Certainty.KNOWN
-    assert opening_status(kb.office("chiba_ward_offices"), at("2026-06-21 10:00")).complete is True
+    assert opening_status(kb.office("chiba_ward_offices"), at("2026-06-21 10:00")).certainty is Certainty.KNOWN
 
 
 def test_naive_and_utc_datetimes(kb: KnowledgeBase) -> None:
@@ -150,8 +150,12 @@ def test_naive_and_utc_datetimes(kb: KnowledgeBase) -> None:
 
 def test_unknown_hours(kb: KnowledgeBase) -> None:
     status = opening_status(kb.office("ryugasaki_card_center"), at("2026-06-16 10:00"))
-    assert (status.known, status.is_open, status.reason, status.next_open) == (False, False, None, None)
-    assert status.certainty is Certainty.NO_HOURS
+    assert (status.certainty, status.is_open, status.reason, status.next_open) == (
+        Certainty.NO_HOURS,
+        False,
+        None,
+        None,
+    )
 
 
 def test_lunch_break_session_is_reported(kb: KnowledgeBase) -> None:

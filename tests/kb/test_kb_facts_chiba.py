@@ -7,7 +7,7 @@ from typing import Callable
 
 import pytest
 
-from kb import KnowledgeBase
+from kb.store import KnowledgeBase
 from tests.kb.kb_testutil import doc_names, hours_table, squash
 
 
@@ -81,7 +81,7 @@ def test_legal_authority_documents(kb: KnowledgeBase) -> None:
 
 def test_id_document_rules_by_applicant_and_visit(kb: KnowledgeBase) -> None:
     """The page's ID rules differ by who comes and, for a 任意代理人, by visit (issue 22: 「2点」 is not the first visit's)."""
-    ids = kb.id_documents("chiba")
+    ids = kb.municipality("chiba").id_documents
     assert ids is not None
     assert [c.label for c in ids.categories] == [
         "官公署が発行する顔写真付き本人確認書類",
@@ -119,7 +119,7 @@ def test_offices_and_hours(kb: KnowledgeBase, seed_text: Callable[[str], str]) -
 
 
 def test_contact(kb: KnowledgeBase, raw_seed: Callable[[str], str]) -> None:
-    c = kb.contact("chiba")
+    c = kb.municipality("chiba").contact
     assert (c.department, [p.number for p in c.phones], c.hours, c.address) == (
         "千葉市マイナンバーコールセンター",
         ["043-400-3147"],

@@ -7,7 +7,7 @@ from typing import Callable
 
 import pytest
 
-from kb import KnowledgeBase
+from kb.store import KnowledgeBase
 from tests.kb.kb_testutil import doc_names, hours_table, squash
 
 CHANGE_BASE = ["暗証番号を変更するマイナンバーカード", "個人番号カード暗証番号変更申請書"]
@@ -147,7 +147,7 @@ def test_closing_rules(kb: KnowledgeBase) -> None:
 
 
 def test_contact(kb: KnowledgeBase, raw_seed: Callable[[str], str]) -> None:
-    c = kb.contact("mitaka")
+    c = kb.municipality("mitaka").contact
     assert (c.department, [p.number for p in c.phones], c.fax, c.address) == (
         "市民部 市民課 届出・証明係",
         ["0422-29-9191"],

@@ -6,7 +6,7 @@ from typing import Callable
 
 import pytest
 
-from kb import KnowledgeBase
+from kb.store import KnowledgeBase
 from tests.kb.kb_testutil import doc_names, hours_table, squash
 
 
@@ -77,7 +77,7 @@ def test_id_rules_per_applicant(kb: KnowledgeBase) -> None:
         "本人が15歳未満の場合は戸籍謄本※龍ケ崎市内に本籍がある場合は省略可",
         "成年被後見人を受けている方の場合は登記事項証明書など",
     )
-    ids = kb.id_documents("ryugasaki")
+    ids = kb.municipality("ryugasaki").id_documents
     assert ids is not None and [len(c.examples) for c in ids.categories] == [12, 27]
 
 
@@ -110,6 +110,6 @@ def test_offices_and_station_hours(kb: KnowledgeBase, seed_text: Callable[[str],
 
 
 def test_contact_has_no_phone(kb: KnowledgeBase, raw_seed: Callable[[str], str]) -> None:
-    c = kb.contact("ryugasaki")
+    c = kb.municipality("ryugasaki").contact
     assert (c.department, c.phones, c.hours) == ("市民窓口課", (), None)
     assert "電話" not in raw_seed("ryugasaki").replace("電話でのお問い合わせ", "")

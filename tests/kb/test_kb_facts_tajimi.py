@@ -7,8 +7,9 @@ from typing import Callable
 
 import pytest
 
-from kb import KnowledgeBase
 from kb.calendar import opening_status
+from kb.models import Certainty
+from kb.store import KnowledgeBase
 from replies.hours import describe_hours
 from tests.kb.kb_testutil import squash
 
@@ -42,7 +43,7 @@ def test_certificate_renewal_not_covered(kb: KnowledgeBase) -> None:
 
 
 def test_id_document_lists(kb: KnowledgeBase, seed_text: Callable[[str], str]) -> None:
-    ids = kb.id_documents("tajimi")
+    ids = kb.municipality("tajimi").id_documents
     assert ids is not None
     a, b = ids.categories
     assert (a.id, a.label, len(a.examples)) == ("A", "官公庁の顔写真付きの証明書", 10)
@@ -62,11 +63,11 @@ def test_office_without_hours(kb: KnowledgeBase) -> None:
     assert [o.name for o in offices] == ["市民課の窓口"]
     assert offices[0].has_hours is False and describe_hours(offices[0]) == []
     status = opening_status(offices[0], dt.datetime(2026, 6, 16, 10, 0))
-    assert (status.known, status.is_open, status.next_open) == (False, False, None)
+    assert (status.certainty, status.is_open, status.next_open) == (Certainty.NO_HOURS, False, None)
 
 
 def test_contact(kb: KnowledgeBase, raw_seed: Callable[[str], str]) -> None:
-    c = kb.contact("tajimi")
+    c = kb.municipality("tajimi").contact
     assert (c.department, [(p.number, p.label) for p in c.phones], c.fax) == (
         "市民課住基グループ",
         [("0572-23-5542", "直通"), ("0572-22-1111", "代表")],

@@ -6,8 +6,8 @@ import re
 
 import pytest
 
-from kb import KnowledgeBase
 from kb.paths import repo_root
+from kb.store import KnowledgeBase
 
 CITIES = {"mitaka": "三鷹", "chiba": "千葉", "tajimi": "多治見", "ryugasaki": "龍ケ崎"}
 PHONE = re.compile(r"0\d{1,4}-\d{1,4}-\d{4}")
@@ -39,8 +39,8 @@ def test_objects_cite_only_their_own_page(kb: KnowledgeBase, mid: str) -> None:
     assert m.source is not None and m.contact.source is not None, "the validated KB gives every city its pages"
     cited = {m.source.id, m.contact.source.id}
     cited |= {o.source.id for o in m.offices}
-    for pid in m.procedures:
-        for aid in kb.applicants(mid, pid):
+    for pid, proc in m.procedures.items():
+        for aid in proc.applicants:
             req = kb.requirements(mid, pid, aid)
             assert req is not None
             cited.add(req.source.id)
@@ -48,7 +48,7 @@ def test_objects_cite_only_their_own_page(kb: KnowledgeBase, mid: str) -> None:
 
 
 def test_known_phones_per_city(kb: KnowledgeBase) -> None:
-    phones = {mid: [p.number for p in kb.contact(mid).phones] for mid in CITIES}
+    phones = {mid: [p.number for p in kb.municipality(mid).contact.phones] for mid in CITIES}
     assert phones == {
         "mitaka": ["0422-29-9191"],
         "chiba": ["043-400-3147"],

@@ -6,27 +6,29 @@ import datetime as dt
 
 import pytest
 
-from kb import KnowledgeBase, UnknownIdError
+from kb.errors import UnknownIdError
+from kb.store import KnowledgeBase
 
 
 @pytest.mark.parametrize(
     ("pin_id", "label", "fmt", "digits", "lock_after"),
     [
-        ("signature", "署名用電子証明書", "alphanumeric", "6〜16", 5),
-        ("user_auth", "利用者証明用電子証明書", "numeric", "4", 3),
-        ("resident_registry", "住民基本台帳用", "numeric", "4", 3),
-        ("text_input", "券面事項入力補助用", "numeric", "4", 3),
+        ("signature", "署名用電子証明書", "alphanumeric", (6, 16), 5),
+        ("user_auth", "利用者証明用電子証明書", "numeric", (4, 4), 3),
+        ("resident_registry", "住民基本台帳用", "numeric", (4, 4), 3),
+        ("text_input", "券面事項入力補助用", "numeric", (4, 4), 3),
     ],
 )
-def test_pins(kb: KnowledgeBase, pin_id: str, label: str, fmt: str, digits: str, lock_after: int) -> None:
+def test_pins(kb: KnowledgeBase, pin_id: str, label: str, fmt: str, digits: tuple[int, int], lock_after: int) -> None:
     pin = kb.national.pin(pin_id)
-    assert (pin.label, pin.format, pin.digits, pin.lock_after) == (label, fmt, digits, lock_after)
+    assert (pin.label, pin.format, (pin.min_length, pin.max_length), pin.lock_after) == (label, fmt, digits, lock_after)
     assert pin.source.id == "explainer" and pin.source.updated is None
     assert {s.id for s in pin.confirmed_by} == {"chiba", "tajimi", "ryugasaki"}
 
 
 def test_four_digit_pins_and_unknown_pin(kb: KnowledgeBase) -> None:
-    assert [p.id for p in kb.national.four_digit_pins] == ["user_auth", "resident_registry", "text_input"]
+    four_digits = [p.id for p in kb.national.pins if p.format == "numeric" and p.max_length == 4]
+    assert four_digits == ["user_auth", "resident_registry", "text_input"]
     with pytest.raises(UnknownIdError):
         kb.national.pin("four_digit")
 

@@ -6,7 +6,8 @@ from typing import Any, Callable
 
 import pytest
 
-from kb import KnowledgeBase, UnknownIdError, load_kb
+from kb.errors import UnknownIdError
+from kb.store import KnowledgeBase, load_kb
 
 
 def test_ids_and_names(kb: KnowledgeBase) -> None:
@@ -49,8 +50,9 @@ def test_unknown_ids_raise(kb: KnowledgeBase, call: Callable[[KnowledgeBase], An
 
 
 def test_applicants(kb: KnowledgeBase) -> None:
-    assert kb.applicants("mitaka", "pin_change") == ["self", "legal_representative", "voluntary_proxy"]
-    assert kb.applicants("chiba", "pin_change") == []
+    procedures = {mid: kb.municipality(mid).procedures for mid in ("mitaka", "chiba")}
+    assert list(procedures["mitaka"]["pin_change"].applicants) == ["self", "legal_representative", "voluntary_proxy"]
+    assert "pin_change" not in procedures["chiba"]
 
 
 def test_answers_are_immutable(kb: KnowledgeBase) -> None:

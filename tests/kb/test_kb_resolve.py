@@ -6,7 +6,8 @@ from typing import Optional
 
 import pytest
 
-from kb import KnowledgeBase
+from kb.resolve import find_mentions
+from kb.store import KnowledgeBase
 
 
 @pytest.mark.parametrize(
@@ -46,4 +47,5 @@ def test_resolve(kb: KnowledgeBase, text: str, expected: Optional[str]) -> None:
 
 
 def test_find_all_in_order(kb: KnowledgeBase) -> None:
-    assert kb.find_municipalities("三鷹から千葉に引っ越しました") == ["mitaka", "chiba"]
+    aliases = {mid: kb.municipality(mid).names() for mid in kb.municipality_ids()}
+    assert find_mentions("三鷹から千葉に引っ越しました", aliases) == ["mitaka", "chiba"]

@@ -9,8 +9,9 @@ from typing import Callable
 
 import pytest
 
-from kb import KBValidationError, load_kb
+from kb.errors import KBValidationError
 from kb.paths import repo_root
+from kb.store import load_kb
 from kb.validation import validate_tree
 
 Edit = Callable[[Path, str, str], None]

@@ -9,8 +9,8 @@ from typing import Callable, Iterator
 
 import pytest
 
-from kb import KnowledgeBase, Municipality, load_kb
-from kb.models import MustKnow
+from kb.models import Municipality, MustKnow
+from kb.store import KnowledgeBase, load_kb
 from tests.kb.kb_testutil import squash
 
 MUNICIPALITIES = ["mitaka", "chiba", "tajimi", "ryugasaki"]
@@ -112,8 +112,8 @@ def test_national_strings_are_in_their_seeds(kb: KnowledgeBase, seed_text: Calla
     facts.append(("validity.until", n.validity.source.id, n.validity.until))
     for text in (n.renewal.text, n.renewal.notice or "", *n.renewal.notes):
         facts.append(("renewal", n.renewal.source.id, text))
-    if n.renewal.still_an_id:
-        facts.append(("renewal.still_an_id", n.renewal.source.id, n.renewal.still_an_id.page_text))
+    if still := n.renewal.still_an_id:
+        facts.append(("renewal.still_an_id", n.renewal.source.id, still.page or still.text))
     missing = [(where, sid, text) for where, sid, text in facts if squash(text) not in seed_text(sid)]
     assert missing == []
 
@@ -195,7 +195,8 @@ def test_must_know_facts_are_the_pages(kb: KnowledgeBase, seed_text: Callable[[s
     page = seed_text(m.source.id)
     facts = list(must_know_facts(kb, m))
     assert len(facts) > 10
-    assert [(where, fact.page_text) for where, fact in facts if squash(fact.page_text) not in page] == []
+    quoted = [(where, fact.page or fact.text) for where, fact in facts]
+    assert [(where, text) for where, text in quoted if squash(text) not in page] == []
     reworded = [fact for _, fact in facts if fact.page is not None]
     assert all(fact.text != fact.page for fact in reworded)
 

@@ -82,7 +82,7 @@ def test_output_properties_include_the_override(override: PrivacyIntentOverride)
 
 
 def test_placeholder_beyond_the_analysed_prefix_still_counts(override: PrivacyIntentOverride) -> None:
-    from nlu_components.constants import ORIGINAL_TEXT_KEY
+    from nlu_components.sudachi_tokenizer import ORIGINAL_TEXT_KEY
 
     message = _message("あ" * 10, RANKING)
     message.set(ORIGINAL_TEXT_KEY, "あ" * 5000 + "［暗証番号］")

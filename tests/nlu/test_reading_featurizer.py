@@ -16,9 +16,8 @@ from rasa.shared.nlu.constants import INTENT, TEXT
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
-from nlu_components.constants import READING_KEY
 from nlu_components.reading_featurizer import ReadingCountVectorsFeaturizer, _reading_or_text
-from nlu_components.sudachi_tokenizer import SudachiTokenizer
+from nlu_components.sudachi_tokenizer import READING_KEY, SudachiTokenizer
 
 CONFIG = {"analyzer": "char_wb", "min_ngram": 2, "max_ngram": 3}
 

@@ -10,8 +10,7 @@ from rasa.shared.nlu.constants import TEXT
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
-from nlu_components.constants import ORIGINAL_TEXT_KEY, READING_KEY
-from nlu_components.sudachi_tokenizer import SudachiTokenizer
+from nlu_components.sudachi_tokenizer import ORIGINAL_TEXT_KEY, READING_KEY, SudachiTokenizer
 
 
 @pytest.fixture(scope="module")

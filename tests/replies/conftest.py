@@ -6,7 +6,7 @@ from typing import Dict, List
 
 import pytest
 
-from kb import KnowledgeBase, load_kb
+from kb.store import KnowledgeBase, load_kb
 from tests.replies.replies_expect import CITY_NAMES, city_identifiers
 
 

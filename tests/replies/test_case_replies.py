@@ -10,8 +10,8 @@ from typing import Dict, List, Optional
 import pytest
 import yaml
 
-from kb import KnowledgeBase, load_kb
 from kb.paths import default_knowledge_dir
+from kb.store import KnowledgeBase, load_kb
 from replies.case import CaseQuery, Limits, case_details_replies, case_replies
 from replies.message import Reply
 from tests.replies.replies_expect import (

@@ -8,8 +8,8 @@ from typing import List, Optional
 
 import pytest
 
-from kb import KnowledgeBase
 from kb.models import Source
+from kb.store import KnowledgeBase
 from replies.contact import contact_lines, contact_text, fallback_message
 from replies.message import Button, Reply
 from replies.sources import describe_source, source_line

@@ -6,7 +6,7 @@ from typing import List, Optional, Tuple
 
 import pytest
 
-from kb import KnowledgeBase
+from kb.store import KnowledgeBase
 from replies.direct import (
     asked_weekdays,
     contact_replies,

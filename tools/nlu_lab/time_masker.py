@@ -14,7 +14,7 @@ from rasa.shared.nlu.constants import TEXT
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
-from nlu_components.constants import READING_KEY
+from nlu_components.sudachi_tokenizer import READING_KEY
 
 PLACEHOLDER = "時刻"
 PLACEHOLDER_READING = "ジコク"

@@ -16,11 +16,20 @@ import tempfile
 import time
 import urllib.request
 from pathlib import Path
-from typing import Any, Callable, Dict, List, Sequence, Tuple
+from typing import Any, Dict, List, Sequence, Tuple
 
 from tools.nlu_lab import report
 from tools.nlu_lab.data import load_examples
-from tools.nlu_lab.models import REPO_ROOT, RasaParser, SklearnParser, rss_mb, train_rasa_full, train_sklearn
+from tools.nlu_lab.models import (
+    REPO_ROOT,
+    Parse,
+    RasaParser,
+    SklearnParser,
+    rss_mb,
+    timed,
+    train_rasa_full,
+    train_sklearn,
+)
 from tools.nlu_lab.score import latency_metrics
 
 # Issue 9 (was 15 ms in issue 3).
@@ -52,8 +61,6 @@ BAD_INPUTS: Dict[str, str] = {
     "json_like": '{"text": "x", "intent": "greet"}',
 }
 
-Parse = Callable[[str], Dict[str, Any]]
-
 
 def _arguments(argv: Sequence[str]) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__)
@@ -63,11 +70,7 @@ def _arguments(argv: Sequence[str]) -> argparse.Namespace:
     add("--heldout", default="tests/nlu/heldout.yml")
     add("--data", default="data/nlu", help="training data for the sklearn baseline")
     add("--doc", help="also write the table into this Markdown file (block 'bench')")
-    add(
-        "--train",
-        action="store_true",
-        help="also time a full `rasa train` with an empty cache into a temporary directory (a few minutes)",
-    )
+    add("--train", action="store_true", help="also time a full `rasa train` with an empty cache (a few minutes)")
     return parser.parse_args(argv)
 
 
@@ -84,13 +87,7 @@ def _http_parser(url: str) -> Parse:
 
 
 def _time_all(parse: Parse, texts: Sequence[str], rounds: int) -> List[float]:
-    latencies = []
-    for _ in range(rounds):
-        for text in texts:
-            started = time.perf_counter()
-            parse(text)
-            latencies.append((time.perf_counter() - started) * 1000.0)
-    return latencies
+    return [timed(parse, text)[1] for _ in range(rounds) for text in texts]
 
 
 def _bad_inputs(parse: Parse) -> List[Dict[str, Any]]:

@@ -18,8 +18,10 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
+import aiohttp
+
 from tools.loadtest import targets as tg
-from tools.loadtest.clients import PINBOT_SCRIPTS, STOCK_SCRIPTS, HttpClient, http_session
+from tools.loadtest.clients import PINBOT_SCRIPTS, STOCK_SCRIPTS, HttpClient
 from tools.loadtest.report import Report, SoakResult, TargetResult, figures, render_markdown, write_report
 from tools.loadtest.residents import Population, run_idle, run_population
 from tools.loadtest.rss import RssSample, drift, profile, sample_tree
@@ -138,7 +140,9 @@ class Harness:
             self.samples.append(sample_tree(layout.process.pid, layout.stock, at_s))
 
         try:
-            async with http_session(c.timeout_s) as http:
+            # One keep-alive pool per target, without aiohttp's default cap of 100 connections.
+            timeout, pool = aiohttp.ClientTimeout(total=c.timeout_s), aiohttp.TCPConnector(limit=0)
+            async with aiohttp.ClientSession(timeout=timeout, connector=pool) as http:
                 client = HttpClient(http, layout.url, layout.surface)
                 scripts = STOCK_SCRIPTS if layout.stock else PINBOT_SCRIPTS
                 for mode in ("soak",) if soak else c.modes:
@@ -157,9 +161,8 @@ class Harness:
                         )
                     self.profiles += [stop_profile()] if c.profile else []
                     result.modes[mode] = summary
-                    self.log(
-                        f"[{name}] {mode}: {summary.turns} turns, {summary.turns_per_s} turns/s, {figures(summary)}"
-                    )
+                    done = f"{summary.turns} turns, {summary.turns_per_s} turns/s, {figures(summary)}"
+                    self.log(f"[{name}] {mode}: {done}")
                     if layout.process.poll() is not None:
                         raise tg.LayoutFailed(f"{name} exited during {mode}")
             result.rss["end"] = sample_tree(layout.process.pid, layout.stock, 0.0)
@@ -203,20 +206,12 @@ class Harness:
         return paths
 
 
-def build_parser() -> argparse.ArgumentParser:
-    """The harness's options; each ``dest`` is a field of Config."""
-    p = argparse.ArgumentParser(
-        prog="python -m tools.loadtest",
-        description="Load test: the stock `rasa init` bot, `make run` and `make run-scaled`, in one run.",
-    )
-    for f in dataclasses.fields(Config):
-        p.add_argument(f.metadata["flag"], dest=f.name, **{k: v for k, v in f.metadata.items() if k != "flag"})
-    return p
-
-
 def parse_config(argv: Sequence[str]) -> Config:
-    """Options → Config; --quick shrinks every duration and count to a few seconds."""
-    parser = build_parser()
+    """Options (one per field of Config) → Config; --quick shrinks every duration and count to a few seconds."""
+    description = "Load test: the stock `rasa init` bot, `make run` and `make run-scaled`, in one run."
+    parser = argparse.ArgumentParser(prog="python -m tools.loadtest", description=description)
+    for f in dataclasses.fields(Config):
+        parser.add_argument(f.metadata["flag"], dest=f.name, **{k: v for k, v in f.metadata.items() if k != "flag"})
     a = vars(parser.parse_args(argv))
     a |= QUICK if a["quick"] else {}
     for option, allowed in (("targets", TARGETS), ("modes", MODES)):

@@ -150,13 +150,6 @@ class HttpClient:
         return Reply(latency, error) if error is not None else Reply(latency, answer_error(messages), messages)
 
 
-def http_session(timeout_s: float) -> aiohttp.ClientSession:
-    """One keep-alive connection pool for a whole target, without aiohttp's default cap of 100 connections."""
-    return aiohttp.ClientSession(
-        timeout=aiohttp.ClientTimeout(total=timeout_s), connector=aiohttp.TCPConnector(limit=0)
-    )
-
-
 def _scripts(text: str) -> tuple[tuple[Step, ...], ...]:
     """One conversation a line, its messages split by `` / ``: ``[title]`` presses a button, anything else is typed."""
     steps = (line.split(" / ") for line in text.strip().splitlines())

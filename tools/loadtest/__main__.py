@@ -106,20 +106,21 @@ class Harness:
 
     def start(self, name: str, result: TargetResult) -> tg.Layout | None:
         """Prepare and start one layout; None (the result says why) when it cannot."""
-        c, scaled = self.config, name == "scaled"
+        c = self.config
         self.log(f"[{name}] starting")
         try:
             if name == "stock":
                 if not tg.stock_is_ready(c.out_dir / "stock"):
                     self.log(f"[stock] creating the stock bot in {c.out_dir / 'stock'}: rasa init trains it (minutes)")
                 return tg.start_stock(c.out_dir / "stock", self.logs, os.environ, c.startup_timeout_s)
-            if scaled and c.scaled_script.is_file() and not self._cleanups:
+            if name == "run":
+                return tg.start_layout(name, self.logs, os.environ, c.startup_timeout_s)
+            if c.scaled_script.is_file() and not self._cleanups:
                 # Registered before the start: a half-started layout may already have made its database.
                 self._cleanups += [self.services.drop_database, self.services.delete_redis_keys]
             replicas = {"RASA_REPLICAS": c.rasa_replicas, "ACTION_REPLICAS": c.action_replicas}
-            given = {k: v for k, v in replicas.items() if v and scaled}
-            script, services = (c.scaled_script, self.services) if scaled else (tg.LAUNCHER, None)
-            return tg.start_layout(name, self.logs, os.environ, c.startup_timeout_s, services, script, given)
+            env = {**os.environ, **self.services.env, **{k: str(v) for k, v in replicas.items() if v}}
+            return tg.start_layout(name, self.logs, env, c.startup_timeout_s, c.scaled_script)
         except tg.LayoutFailed as exc:
             result.status = "not available" if str(exc).startswith("not available") else "failed"
             result.reason = str(exc)

@@ -69,16 +69,10 @@ def cross_validate(spec: PipelineSpec, train_data: str, folds: int, seed: int, w
     pooled: List[Prediction] = []
     per_fold: List[Dict[str, float]] = []
     for k, (train_part, test_part) in enumerate(stratified_folds(load_training_data(train_data), folds, seed)):
-        fold_dir = work_dir / f"fold{k}"
-        train_file = write_training_data(train_part, fold_dir / "train.yml")
-        test_file = write_training_data(test_part, fold_dir / "test.yml")
-        job: Dict[str, Any] = {
-            "data": str(train_file),
-            "test": str(test_file),
-            "out": str(fold_dir / "run"),
-            "seed": seed,
-        }
-        run = run_step("train-evaluate", spec, fold_dir, "run", **job)
+        where = work_dir / f"fold{k}"
+        data = str(write_training_data(train_part, where / "train.yml"))
+        test = str(write_training_data(test_part, where / "test.yml"))
+        run = run_step("train-evaluate", spec, where, "run", data=data, test=test, out=str(where / "run"), seed=seed)
         predictions = _predictions(run)
         fold = score.intent_metrics(predictions)
         per_fold.append(

@@ -150,7 +150,7 @@ async def _open(client: BotClient, recorder: Recorder) -> str | None:
     try:
         conversation = await client.open()
     except SessionFailed as failure:
-        recorder.add_error(opened, failure.kind)
+        recorder.add_error(opened, str(failure))
         return None
     recorder.add_conversation(opened)
     return conversation

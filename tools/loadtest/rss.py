@@ -182,8 +182,5 @@ def hot_functions(name: str, collapsed: str, top: int = 15) -> list[str]:
     chosen = list(dict.fromkeys(f for f, _ in own.most_common(top) + inclusive.most_common()))[:top]
     lines = [f"**{name}**: {sum(own.values())} busy samples at {SAMPLES_PER_SECOND}/s", ""]
     lines += ["| function | inclusive | self |", "|---|---:|---:|"]
-    lines += [
-        f"| `{f}` | {inclusive[f] / total:.1%} | {own[f] / total:.1%} |"
-        for f in sorted(chosen, key=lambda f: -inclusive[f])
-    ]
-    return lines + [""]
+    chosen.sort(key=lambda f: -inclusive[f])
+    return lines + [f"| `{f}` | {inclusive[f] / total:.1%} | {own[f] / total:.1%} |" for f in chosen] + [""]

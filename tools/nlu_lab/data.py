@@ -127,18 +127,13 @@ def stratified_folds(
         rng.shuffle(messages)
         dealt += messages
     parts = [dealt[k::folds] for k in range(folds)]
-    synonyms, regexes, lookups = (
-        training_data.entity_synonyms,
-        training_data.regex_features,
-        training_data.lookup_tables,
-    )
-    return [
-        (
-            TrainingData([m for i in range(folds) if i != k for m in parts[i]], dict(synonyms), [*regexes], [*lookups]),
-            TrainingData(parts[k]),
-        )
-        for k in range(folds)
-    ]
+    d = training_data
+
+    def training_part(k: int) -> TrainingData:  # every fold but k, and all of the configuration
+        examples = [m for i in range(folds) if i != k for m in parts[i]]
+        return TrainingData(examples, dict(d.entity_synonyms), list(d.regex_features), list(d.lookup_tables))
+
+    return [(training_part(k), TrainingData(parts[k])) for k in range(folds)]
 
 
 def write_training_data(training_data: "TrainingData", path: Path) -> Path:

@@ -246,14 +246,12 @@ async def run_idle(
     on_measure: OnMeasure | None = None,
 ) -> Summary:
     """One resident, turn after turn without pause: the latency of a turn on an otherwise idle server."""
-    rng, recorder, sent, measured_from = random.Random(seed), Recorder(), 0, math.inf
+    rng, recorder, sent = random.Random(seed), Recorder(), 0
 
     async def open_window_once() -> None:
-        nonlocal measured_from
-        if sent >= warmup_turns and measured_from == math.inf:
+        if sent >= warmup_turns and recorder.window[0] == math.inf:
             await on_measure() if on_measure is not None else None
-            measured_from = time.monotonic()
-            recorder.open_window(measured_from, math.inf)  # the turn count, not the clock, ends the idle run
+            recorder.open_window(time.monotonic(), math.inf)  # the turn count, not the clock, ends the idle run
 
     while sent < warmup_turns + turns:
         await open_window_once()
@@ -266,5 +264,5 @@ async def run_idle(
             sent += 1
             if not await _turn(client, str(conversation), step, last, recorder):
                 break
-    elapsed = time.monotonic() - measured_from if measured_from != math.inf else 0.0
+    elapsed = time.monotonic() - recorder.window[0] if recorder.window[0] != math.inf else 0.0
     return recorder.summary(elapsed, {"residents": 1.0, "think_s": 0.0, "warmup_turns": float(warmup_turns)})

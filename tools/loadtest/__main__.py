@@ -146,20 +146,17 @@ class Harness:
             async with aiohttp.ClientSession(timeout=timeout, connector=pool) as http:
                 client = HttpClient(http, layout.url, layout.surface)
                 scripts = STOCK_SCRIPTS if layout.stock else PINBOT_SCRIPTS
+                idle = (c.idle_turns, c.idle_warmup_turns, c.seed)
                 for mode in ("soak",) if soak else c.modes:
                     self.log(f"[{name}] {mode} …")
                     if c.profile:
                         attached, stop_profile = profile(layout.process.pid, c.out_dir / "profile", f"{name}-{mode}")
                         self.log(f"[{name}] py-spy on: {', '.join(attached) or 'nothing (py-spy missing)'}")
                     if mode == "idle":
-                        turns = (c.idle_turns, c.idle_warmup_turns, c.seed)
-                        summary = await run_idle(client, scripts, *turns, after_warmup)
+                        summary = await run_idle(client, scripts, *idle, after_warmup)
                     else:
-                        on_tick = tick if soak else None
-                        population = self.population(mode)
-                        summary = await run_population(
-                            client, scripts, population, after_warmup, on_tick, c.rss_interval_s
-                        )
+                        load = (self.population(mode), after_warmup, tick if soak else None, c.rss_interval_s)
+                        summary = await run_population(client, scripts, *load)
                     self.profiles += [stop_profile()] if c.profile else []
                     result.modes[mode] = summary
                     done = f"{summary.turns} turns, {summary.turns_per_s} turns/s, {figures(summary)}"
@@ -197,14 +194,13 @@ class Harness:
             self.log(f"[scaled] {outcome}")
             self.report.notes.append(f"cleanup: {outcome}")
 
-    def write(self) -> tuple[Path, Path]:
+    def write(self) -> None:
         """Print the Markdown report and write report.md and report.json (and profile.md with --profile)."""
         paths = write_report(self.report, self.config.out_dir)
         if self.profiles:
             (self.config.out_dir / "profile.md").write_text("\n".join(self.profiles), encoding="utf-8")
             print(f"profiles: {self.config.out_dir / 'profile.md'}")
         print(f"\n{render_markdown(self.report)}\nwritten: {paths[0]} and {paths[1]}")
-        return paths
 
 
 def parse_config(argv: Sequence[str]) -> Config:

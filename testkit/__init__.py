@@ -1,1 +1,1 @@
-"""Test support shared by both services' suites (Rasa venv and gateway venv): stdlib and pytest only."""
+"""Test support shared by both services' suites (Rasa venv and gateway venv): stdlib, pytest, redis-py, launch."""

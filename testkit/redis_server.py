@@ -3,13 +3,11 @@
 from __future__ import annotations
 
 import shutil
-import socket
-import subprocess
 import time
 from pathlib import Path
-from typing import Optional
 from urllib.parse import quote
 
+import launch
 from testkit.services import free_port, unavailable
 
 
@@ -35,12 +33,9 @@ class RedisServer:
 
     def __init__(self, workdir: Path, password: str = "", username: str = "") -> None:
         """Pick a free port; nothing runs until ``start``."""
-        self.binary = redis_server_binary()
-        self.port = free_port()
-        self.workdir = workdir
-        self.password = password
-        self.username = username
-        self._process: Optional[subprocess.Popen[bytes]] = None
+        self.binary, self.port = redis_server_binary(), free_port()
+        self.workdir, self.password, self.username = workdir, password, username
+        self._servers = launch.Stack({})  # the launcher's start and stop; redis-server needs no variable of ours
 
     @property
     def url(self) -> str:
@@ -50,74 +45,47 @@ class RedisServer:
             credentials = f"{quote(self.username, safe='')}:{quote(self.password, safe='')}@"
         return f"redis://{credentials}127.0.0.1:{self.port}/0"
 
-    def _config(self) -> bytes:
-        """Settings given on stdin (``redis-server -``), so that no password shows in the process list."""
+    def _config(self) -> str:
+        """redis.conf: the credentials, in a file so that no password shows in the process list."""
         if not self.password:
-            return b""
+            return ""
         if self.username:
-            lines = ["user default off", f"user {_quoted(self.username)} on {_quoted('>' + self.password)} ~* &* +@all"]
-        else:
-            lines = [f"requirepass {_quoted(self.password)}"]
-        return "".join(line + "\n" for line in lines).encode()
-
-    def _auth(self) -> bytes:
-        """The AUTH command of the readiness probe (RESP, so any byte of the password is safe)."""
-        if not self.password:
-            return b""
-        words = [b"AUTH"] + ([self.username.encode()] if self.username else []) + [self.password.encode()]
-        return b"*%d\r\n" % len(words) + b"".join(b"$%d\r\n%s\r\n" % (len(word), word) for word in words)
+            return f"user default off\nuser {_quoted(self.username)} on {_quoted('>' + self.password)} ~* &* +@all\n"
+        return f"requirepass {_quoted(self.password)}\n"
 
     def start(self, timeout: float = 10.0) -> RedisServer:
         """Start the server (loading the folder's snapshot, if a test saved one) and wait until it answers PING."""
+        import redis  # both virtualenvs have it (Rasa's lock store, the gateway's state)
+
         self.workdir.mkdir(parents=True, exist_ok=True)
-        command = [self.binary, "-", "--port", str(self.port), "--bind", "127.0.0.1", "--save", ""]
+        config = self.workdir / "redis.conf"
+        config.touch(mode=0o600)
+        config.write_text(self._config())
+        command = [self.binary, str(config), "--port", str(self.port), "--bind", "127.0.0.1", "--save", ""]
         command += ["--appendonly", "no", "--dir", str(self.workdir)]
-        self._process = subprocess.Popen(
-            command, stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, cwd=self.workdir
-        )
-        assert self._process.stdin is not None
-        self._process.stdin.write(self._config())
-        self._process.stdin.close()
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self._process.poll() is not None:
-                raise RuntimeError(f"redis-server exited with {self._process.returncode} on port {self.port}")
+        self._servers.start("redis", "stock", command, self.workdir / "redis.log", sink=False, cwd=self.workdir)
+        client, deadline = redis.Redis.from_url(self.url, socket_timeout=0.5), time.monotonic() + timeout
+        while self.running and time.monotonic() < deadline:
             try:
-                with socket.create_connection(("127.0.0.1", self.port), timeout=0.5) as sock:
-                    sock.sendall(self._auth() + b"PING\r\n")
-                    answer = b""
-                    while not answer.endswith(b"\r\n") or (self.password and answer.count(b"\r\n") < 2):
-                        chunk = sock.recv(64)
-                        if not chunk:
-                            break
-                        answer += chunk
-                    if answer.endswith(b"+PONG\r\n"):
-                        return self
-            except OSError:
+                client.ping()  # also refused while a snapshot is loading
+                client.close()
+                return self
+            except redis.RedisError:
                 time.sleep(0.05)
-        raise RuntimeError(f"redis-server did not start on port {self.port}")
+        why = "did not answer" if self.running else "exited"
+        raise RuntimeError(f"redis-server {why} on port {self.port} (log: {self.workdir / 'redis.log'})")
 
     def stop(self) -> None:
         """Stop the server (SIGTERM, then SIGKILL) and wait for it."""
-        if self._process is None:
-            return
-        self._process.terminate()
-        try:
-            self._process.wait(10)
-        except subprocess.TimeoutExpired:
-            self._process.kill()
-            self._process.wait(10)
-        self._process = None
+        self._servers.stop(grace=10)
 
     def kill(self) -> None:
         """Kill the server at once (SIGKILL): what it held in memory since its last snapshot is gone."""
-        if self._process is None:
-            return
-        self._process.kill()
-        self._process.wait(10)
-        self._process = None
+        if self.running:
+            self._servers.procs["redis"].kill()
+        self._servers.stop()
 
     @property
     def running(self) -> bool:
         """Whether the process is alive."""
-        return self._process is not None and self._process.poll() is None
+        return "redis" in self._servers.procs and self._servers.procs["redis"].poll() is None

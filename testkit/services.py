@@ -8,17 +8,12 @@ import pytest
 
 from launch import free_port, port_open
 
-__all__ = ["free_port", "port_open", "scaled_tests_required", "unavailable"]
-
-
-def scaled_tests_required() -> bool:
-    """True when a missing service must fail the run (CI sets SCALED_TESTS=required), not skip."""
-    return os.environ.get("SCALED_TESTS", "").strip().lower() == "required"
+__all__ = ["free_port", "port_open", "unavailable"]
 
 
 def unavailable(reason: str) -> None:
-    """Skip, or fail where the scaled tests are required, with the same message."""
+    """Skip, or fail where the scaled tests are required (CI sets SCALED_TESTS=required), with the same message."""
     message = f"{reason} (the scaled-layout tests need it; CI sets SCALED_TESTS=required)"
-    if scaled_tests_required():
+    if os.environ.get("SCALED_TESTS", "").strip().lower() == "required":
         pytest.fail(message, pytrace=False)
     pytest.skip(message)

@@ -8,7 +8,6 @@ their copy in Rasa's training-data format, never edited by hand.
 from __future__ import annotations
 
 import argparse
-import functools
 import json
 import re
 import sys
@@ -38,22 +37,11 @@ _HIRAGANA = re.compile(r"^[ぁ-ゖー]+$")
 _KATAKANA = re.compile(r"^[ァ-ヺー]+$")
 _KANA_CLASS = "ぁ-ゖァ-ヺーｦ-ﾟ"
 _KE_VARIANTS = ("ケ", "ヶ", "が")
-
-
 _TO_KATAKANA = {code: code + 0x60 for code in range(ord("ぁ"), ord("ゖ") + 1)}
 _TO_HIRAGANA = {katakana: hiragana for hiragana, katakana in _TO_KATAKANA.items()}
-
-
-@functools.lru_cache(maxsize=1)
-def _half_width() -> dict[str, str]:
-    """Full-width katakana → half-width (ｱﾝｼｮｳ), the inverse of what NFKC does."""
-    table: dict[str, str] = {}
-    for code in range(0xFF66, 0xFF9E):
-        for half in (chr(code) + suffix for suffix in ("", "\uff9e", "\uff9f")):
-            full = unicodedata.normalize("NFKC", half)
-            if len(full) == 1:
-                table.setdefault(full, half)
-    return table
+# Full-width katakana → half-width (ｱﾝｼｮｳ, ｶﾞ), the inverse of what NFKC does.
+_HALF_WIDTH = [chr(code) + mark for code in range(0xFF66, 0xFF9E) for mark in ("", "\uff9e", "\uff9f")]
+_TO_HALF_WIDTH = str.maketrans({full: h for h in _HALF_WIDTH if len(full := unicodedata.normalize("NFKC", h)) == 1})
 
 
 def surface_forms(city: Municipality) -> list[str]:
@@ -63,7 +51,7 @@ def surface_forms(city: Municipality) -> list[str]:
         variants = [name]
         if _HIRAGANA.match(name) or _KATAKANA.match(name):
             katakana = name.translate(_TO_KATAKANA)
-            variants += [name.translate(_TO_HIRAGANA), katakana, "".join(_half_width().get(c, c) for c in katakana)]
+            variants += [name.translate(_TO_HIRAGANA), katakana, katakana.translate(_TO_HALF_WIDTH)]
         elif any(ke in name for ke in _KE_VARIANTS):
             variants += [name.replace(ke, other) for ke in _KE_VARIANTS if ke in name for other in _KE_VARIANTS]
         forms += variants

@@ -31,7 +31,7 @@ import sys
 from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable, Iterable, Iterator, List, Optional, Sequence, Tuple
+from typing import Callable, Iterator, List, Optional, Sequence, Tuple
 
 REPO = Path(__file__).resolve().parents[1]
 GOLDEN = REPO / "tests" / "golden"
@@ -122,10 +122,8 @@ class Finding:
 
 def kanji_allowlist(knowledge: Path = KNOWLEDGE) -> str:
     """Every run of kanji in knowledge/*.yml, one a line: the cities' own terms, copied verbatim from their pages."""
-    runs = (
-        m.group() for path in sorted(knowledge.rglob("*.yml")) for m in _KANJI_RUN.finditer(path.read_text("utf-8"))
-    )
-    return "\n".join(sorted(set(runs)))
+    texts = (path.read_text("utf-8") for path in sorted(knowledge.rglob("*.yml")))
+    return "\n".join(sorted({m.group() for text in texts for m in _KANJI_RUN.finditer(text)}))
 
 
 def _excerpt(text: str, start: int, end: int, margin: int = 8) -> str:
@@ -168,11 +166,8 @@ def kanji_run(text: str, allowed: str) -> Iterator[Hit]:
     """More than KANJI_RUN_MAX kanji in a row that are not a term of knowledge/."""
     for m in _KANJI_RUN.finditer(text):
         if len(m.group()) > KANJI_RUN_MAX and m.group() not in allowed:
-            yield (
-                m.start(),
-                m.end(),
-                f"漢字が{len(m.group())}字続いています（{KANJI_RUN_MAX}字まで。knowledge/ の用語は除く）：の・かなで区切ってください",
-            )
+            limit = f"（{KANJI_RUN_MAX}字まで。knowledge/ の用語は除く）"
+            yield m.start(), m.end(), f"漢字が{len(m.group())}字続いています{limit}：の・かなで区切ってください"
 
 
 def missing_period(text: str, allowed: str) -> Iterator[Hit]:
@@ -180,8 +175,7 @@ def missing_period(text: str, allowed: str) -> Iterator[Hit]:
     line = text.rstrip(" 　")
     if not line or line.endswith("。") or _NOT_A_SENTENCE.match(line):
         return
-    body = _TRAILING_PARENTHETICAL.sub("", line)
-    if _PREDICATE_END.search(body):
+    if _PREDICATE_END.search(_TRAILING_PARENTHETICAL.sub("", line)):
         yield len(line), len(line), "文の終わりに「。」がありません"
 
 
@@ -216,21 +210,12 @@ def checked_lines(golden_text: str) -> Iterator[Tuple[int, str, str, int]]:
 
 def lint_text(golden_text: str, path: str = "<text>", allowed: str = "") -> List[Finding]:
     """Every finding in one golden file's text; `allowed` is kanji_allowlist()'s text."""
-    findings: List[Finding] = []
-    for number, kind, line, offset in checked_lines(golden_text):
-        rules = INLINE_RULES + (SENTENCE_RULES if kind == "text" else [])
-        for name, rule in rules:
-            for start, end, message in rule(line, allowed):
-                findings.append(Finding(path, number, offset + start + 1, name, message, _excerpt(line, start, end)))
-    return findings
-
-
-def golden_files(paths: Iterable[Path]) -> List[Path]:
-    """The .txt files under the given files or folders, sorted."""
-    found: List[Path] = []
-    for path in paths:
-        found += sorted(path.rglob("*.txt")) if path.is_dir() else [path]
-    return found
+    return [
+        Finding(path, number, offset + start + 1, name, message, _excerpt(line, start, end))
+        for number, kind, line, offset in checked_lines(golden_text)
+        for name, rule in INLINE_RULES + (SENTENCE_RULES if kind == "text" else [])
+        for start, end, message in rule(line, allowed)
+    ]
 
 
 def summary(findings: Sequence[Finding]) -> List[str]:
@@ -247,7 +232,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     parser.add_argument("--knowledge", type=Path, default=KNOWLEDGE, help="folder whose kanji terms are allowed")
     args = parser.parse_args(argv)
     allowed = kanji_allowlist(args.knowledge)
-    files = golden_files(args.paths)
+    files = [file for path in args.paths for file in (sorted(path.rglob("*.txt")) if path.is_dir() else [path])]
     findings: List[Finding] = []
     for path in files:
         shown = path.resolve().relative_to(Path.cwd()) if path.resolve().is_relative_to(Path.cwd()) else path

@@ -16,18 +16,10 @@ from kb.validation import validate_tree
 def main(argv: list[str] | None = None) -> int:
     """Entry point; returns the process exit code."""
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument(
-        "path", nargs="?", type=Path, default=None, help="knowledge directory (default: <repo>/knowledge)"
-    )
-    args = parser.parse_args(argv)
-    root = (args.path or default_knowledge_dir()).resolve()
-    result = validate_tree(root)
-    if result.ok:
-        print(f"OK: {result.file_count} files")
-        return 0
-    for line in result.problems:
-        print(line)
-    return 1
+    parser.add_argument("path", nargs="?", type=Path, help="knowledge directory (default: <repo>/knowledge)")
+    result = validate_tree((parser.parse_args(argv).path or default_knowledge_dir()).resolve())
+    print(f"OK: {result.file_count} files" if result.ok else "\n".join(result.problems))
+    return 0 if result.ok else 1
 
 
 if __name__ == "__main__":

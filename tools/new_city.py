@@ -26,18 +26,13 @@ Next steps (knowledge/README.md, 「市を追加する」):
 """
 
 
-def aliases_for(mid: str, name: str) -> list[str]:
-    """The name, the name without 市/町/村/区, and the id: the readings in kana are for the editor to add."""
-    aliases = [name]
-    if name.endswith(_SUFFIXES) and len(name) > 2:
-        aliases.append(name[:-1])
-    aliases.append(mid)
-    return list(dict.fromkeys(aliases))
-
-
 def render(template: str, mid: str, name: str) -> str:
-    """The template with the id, the name and the first aliases filled in."""
-    aliases = ", ".join(json.dumps(a, ensure_ascii=False) for a in aliases_for(mid, name))
+    """The template with the id, the name and the first aliases filled in.
+
+    The aliases: the name, the name without 市/町/村/区, and the id; the readings in kana are for the editor to add.
+    """
+    short = [name[:-1]] if name.endswith(_SUFFIXES) and len(name) > 2 else []
+    aliases = ", ".join(json.dumps(a, ensure_ascii=False) for a in dict.fromkeys([name, *short, mid]))
     return template.replace("__ALIASES__", aliases).replace("__NAME__", name).replace("__ID__", mid)
 
 
@@ -46,9 +41,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--id", required=True, help="lower-case ascii id, e.g. hoshino (also the file name)")
     parser.add_argument("--name", required=True, help="the city's name as its page writes it, e.g. 星野市")
-    parser.add_argument(
-        "--knowledge", type=Path, default=None, help="knowledge folder (default: $KB_DIR or ./knowledge)"
-    )
+    parser.add_argument("--knowledge", type=Path, help="knowledge folder (default: $KB_DIR or ./knowledge)")
     args = parser.parse_args(argv)
     root: Path = args.knowledge or default_knowledge_dir()
     mid, name = args.id.strip(), args.name.strip()

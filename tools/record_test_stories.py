@@ -16,7 +16,7 @@ import json
 import tempfile
 import urllib.request
 from pathlib import Path
-from typing import Dict, List, Set, Tuple
+from typing import List, Set, Tuple
 
 import yaml
 
@@ -48,13 +48,6 @@ def case_conversations() -> List[Tuple[str, List[str]]]:
     return conversations
 
 
-def scripted_conversations(path: Path = CONVERSATIONS) -> List[Tuple[str, List[str]]]:
-    """The scripted conversations of tools/conversations.yml (interruptions, corrections, small talk, ...)."""
-    return [
-        (name, list(turns)) for name, turns in yaml.safe_load(path.read_text(encoding="utf-8"))["conversations"].items()
-    ]
-
-
 def record(stack: Stack, name: str, turns: List[str], menu: Set[str]) -> str:
     """Run one conversation and return its story steps, renamed."""
     sender = "story-" + "".join(ch if ch.isalnum() else "-" for ch in name)
@@ -77,15 +70,11 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--model", default=str(REPO / "models" / "pinbot.tar.gz"))
     args = parser.parse_args()
-    stack = Stack(
-        model=Path(args.model),
-        state_dir=Path(tempfile.mkdtemp(prefix="stories-")),
-        env_extra={"PINBOT_NOW": "2026-11-24T10:00:00+09:00", "DEFAULT_MUNICIPALITY": ""},
-    )
-    groups: Dict[str, List[Tuple[str, List[str]]]] = {
-        "cases": case_conversations(),
-        "conversation": scripted_conversations(),
-    }
+    env = {"PINBOT_NOW": "2026-11-24T10:00:00+09:00", "DEFAULT_MUNICIPALITY": ""}
+    stack = Stack(model=Path(args.model), state_dir=Path(tempfile.mkdtemp(prefix="stories-")), env_extra=env)
+    # The scripted conversations of tools/conversations.yml: interruptions, corrections, small talk, ...
+    scripted = yaml.safe_load(CONVERSATIONS.read_text(encoding="utf-8"))["conversations"]
+    groups = {"cases": case_conversations(), "conversation": [(name, list(turns)) for name, turns in scripted.items()]}
     menu = {choice.payload for choice in catalogue().menu}  # the main menu, which the channel always lets through
     try:
         stack.start_actions()

@@ -12,6 +12,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import difflib
+import itertools
 import json
 import os
 import re
@@ -89,13 +90,11 @@ NO_CITY_FAQ += ["share_sensitive", "ambiguous_password"]
 
 def _case_cases(city: str) -> Iterator[Case]:
     """The case answers of one city: every procedure × applicant, and the PIN branches of a self reset."""
-    for procedure in PROCEDURES:
-        for applicant in APPLICANTS:
-            base = {"municipality": city, "procedure": procedure, "applicant_type": applicant}
-            branches = PIN_BRANCHES if (procedure, applicant) == ("pin_reset", "self") else [("", {})]
-            for branch, extra in branches:
-                name = f"case/{city}/{procedure}-{applicant}" + (f"-{branch}" if branch else "")
-                yield Case(name, city, "inform", {**base, **extra}, action="action_answer_case")
+    for procedure, applicant in itertools.product(PROCEDURES, APPLICANTS):
+        base = {"municipality": city, "procedure": procedure, "applicant_type": applicant}
+        for branch, extra in PIN_BRANCHES if (procedure, applicant) == ("pin_reset", "self") else [("", {})]:
+            name = f"case/{city}/{procedure}-{applicant}" + (f"-{branch}" if branch else "")
+            yield Case(name, city, "inform", {**base, **extra}, action="action_answer_case")
 
 
 def _faq_cases(city: Optional[str], intents: List[str]) -> Iterator[Case]:
@@ -121,20 +120,13 @@ def cases() -> Iterator[Case]:
     yield from _faq_cases(None, NO_CITY_FAQ)
 
 
-def _rules() -> List[Dict[str, Any]]:
-    rules: List[Dict[str, Any]] = []
-    for path in sorted((REPO / "data" / "rules").glob("*.yml")):
-        rules += (yaml.safe_load(path.read_text(encoding="utf-8")) or {}).get("rules") or []
-    return rules
-
-
 def rule_action(intent: str) -> str:
     """The action that the unconditional rule for ``intent`` runs (what the bot does outside a form)."""
-    for rule in _rules():
-        steps = rule.get("steps") or []
-        if rule.get("condition") or len(steps) < 2 or steps[0].get("intent") != intent:
-            continue
-        return str(steps[1]["action"])
+    for path in sorted((REPO / "data" / "rules").glob("*.yml")):
+        for rule in (yaml.safe_load(path.read_text(encoding="utf-8")) or {}).get("rules") or []:
+            steps = rule.get("steps") or []
+            if not rule.get("condition") and len(steps) >= 2 and steps[0].get("intent") == intent:
+                return str(steps[1]["action"])
     raise LookupError(f"no unconditional rule for intent {intent}")
 
 
@@ -145,8 +137,7 @@ class Renderer:
         from rasa.shared.core.domain import Domain
         from rasa_sdk.executor import ActionExecutor
 
-        self.domain_obj = Domain.load(str(REPO / "domain.yml"))
-        self.domain = self.domain_obj.as_dict()
+        self.domain = Domain.load(str(REPO / "domain.yml")).as_dict()
         executor = ActionExecutor()
         executor.register_package("actions")
         self.actions = executor.actions
@@ -173,11 +164,10 @@ class Renderer:
 
     def response(self, name: str, slots: Dict[str, Any]) -> Dict[str, Any]:
         """A domain response; several variations are rendered all, marked as random."""
-        variations = self.domain["responses"][name]
         chosen = [
             v
-            for v in variations
-            if not v.get("condition") or all(slots.get(c["name"]) == c["value"] for c in v["condition"])
+            for v in self.domain["responses"][name]
+            if all(slots.get(c["name"]) == c["value"] for c in v.get("condition") or [])
         ]
         if len(chosen) == 1:
             return {"text": chosen[0].get("text"), "buttons": chosen[0].get("buttons") or []}
@@ -204,11 +194,8 @@ def format_turn(messages: List[Dict[str, Any]]) -> List[str]:
     """Lines for one bot turn: each bubble with its length, then its buttons."""
     lines: List[str] = []
     for number, message in enumerate(messages, 1):
-        text = bubble_text(message)
-        lines.append(f"--- 吹き出し{number}（{len(text)}字）")
-        lines.append(text)
-        for button in message.get("buttons") or []:
-            lines.append(f"[ボタン] {button['title']} → {button['payload']}")
+        buttons = [f"[ボタン] {button['title']} → {button['payload']}" for button in message.get("buttons") or []]
+        lines += [f"--- 吹き出し{number}（{len(bubble_text(message))}字）", bubble_text(message), *buttons]
     total = sum(len(bubble_text(m)) for m in messages)
     lines.append(f"=== このターン {len(messages)}吹き出し・計{total}字")
     return lines
@@ -236,31 +223,20 @@ def render_case(renderer: Renderer, case: Case) -> Rendered:
         head.append("# スロット: " + json.dumps(slots, ensure_ascii=False, sort_keys=True))
     if case.text:
         head.append(f"# 住民の入力: {case.text}")
-    messages = renderer.run(action, slots, case.text, case.intent)
-    lines = head + format_turn(messages)
-    turns = [messages]
-    seen = set()
-    queue = [messages]
-    while queue:  # follow buttons, and the buttons of their answers (「Bの書類の一覧」, 「2回目の持ち物」)
-        for message in queue.pop(0):
-            for button in message.get("buttons") or []:
-                payload = button["payload"]
-                intent, values = parse_payload(payload)
-                if payload in seen or intent not in FOLLOWED_INTENTS:
-                    continue
-                seen.add(payload)
-                button_action = rule_action(intent)
-                slot_values = {k: v for k, v in values.items() if k in renderer.domain["slots"]}
-                follow = renderer.run(
-                    button_action,
-                    {**slots, **slot_values},
-                    payload,
-                    intent,
-                    [{"entity": k, "value": v} for k, v in values.items()],
-                )
-                lines += ["", f"## ボタン「{button['title']}」（{payload} → {button_action}）"] + format_turn(follow)
-                turns.append(follow)
-                queue.append(follow)
+    turns = [renderer.run(action, slots, case.text, case.intent)]
+    lines, seen = head + format_turn(turns[0]), set()
+    for turn in turns:  # follow buttons, and the buttons of their answers (「Bの書類の一覧」, 「2回目の持ち物」)
+        for button in (b for message in turn for b in message.get("buttons") or []):
+            payload = button["payload"]
+            intent, values = parse_payload(payload)
+            if payload in seen or intent not in FOLLOWED_INTENTS:
+                continue
+            seen.add(payload)
+            button_action = rule_action(intent)
+            slot_values = {k: v for k, v in values.items() if k in renderer.domain["slots"]}
+            entities = [{"entity": k, "value": v} for k, v in values.items()]
+            turns.append(renderer.run(button_action, {**slots, **slot_values}, payload, intent, entities))
+            lines += ["", f"## ボタン「{button['title']}」（{payload} → {button_action}）", *format_turn(turns[-1])]
     return Rendered("\n".join(lines) + "\n", turns, case.city or "no_city")
 
 
@@ -294,28 +270,17 @@ def length_table(rendered: Dict[str, Rendered]) -> str:
         ("ボタンの先", lambda path, index: index > 0),
         ("すべて", lambda path, index: True),
     ]
-    for city in CITIES + ("no_city",):
-        for scope, wanted in scopes:
-            turns = [
-                turn
-                for path, result in rendered.items()
-                if result.city == city
-                for index, turn in enumerate(result.turns)
-                if turn and wanted(path, index)
-            ]
-            if turns:
-                rows.append(f"| {city} | {scope} | " + _length_cells(turns))
+    for city, (scope, wanted) in itertools.product((*CITIES, "no_city"), scopes):
+        in_scope = (
+            turn for path, r in rendered.items() if r.city == city for i, turn in enumerate(r.turns) if wanted(path, i)
+        )
+        if turns := [turn for turn in in_scope if turn]:
+            totals = [sum(len(bubble_text(m)) for m in turn) for turn in turns]
+            bubbles = [len(bubble_text(m)) for turn in turns for m in turn]
+            median = [f"{statistics.median(values):.0f}" for values in (totals, bubbles)]
+            cells = [len(turns), median[0], max(totals), median[1], max(bubbles), max(map(len, turns))]
+            rows.append(f"| {city} | {scope} | " + " | ".join(map(str, cells)) + " |")
     return "\n".join(rows)
-
-
-def _length_cells(turns: List[List[Dict[str, Any]]]) -> str:
-    """The row's figures: turns, turn p50/max, bubble p50/max, most bubbles."""
-    totals = [sum(len(bubble_text(m)) for m in turn) for turn in turns]
-    bubbles = [len(bubble_text(m)) for turn in turns for m in turn]
-    return (
-        f"{len(turns)} | {statistics.median(totals):.0f} | {max(totals)} | "
-        f"{statistics.median(bubbles):.0f} | {max(bubbles)} | {max(len(turn) for turn in turns)} |"
-    )
 
 
 def diff(rendered: Dict[str, Rendered], root: Path = GOLDEN) -> List[str]:
@@ -325,13 +290,10 @@ def diff(rendered: Dict[str, Rendered], root: Path = GOLDEN) -> List[str]:
         target = root / path
         old = target.read_text(encoding="utf-8") if target.exists() else ""
         if old != result.text:
-            out.append(
-                "".join(
-                    difflib.unified_diff(
-                        old.splitlines(True), result.text.splitlines(True), f"committed/{path}", f"rendered/{path}"
-                    )
-                )
+            lines = difflib.unified_diff(
+                old.splitlines(True), result.text.splitlines(True), f"committed/{path}", f"rendered/{path}"
             )
+            out.append("".join(lines))
     committed = {str(p.relative_to(root)) for p in root.rglob("*.txt")} if root.exists() else set()
     out += [f"committed but no longer rendered: {path}" for path in sorted(committed - set(rendered))]
     return out
@@ -353,17 +315,14 @@ def main(argv: Optional[List[str]] = None) -> int:
     parser.add_argument("--check", action="store_true", help="compare with tests/golden/ instead of writing")
     args = parser.parse_args(argv)
     rendered = render_all()
-    status = 0
-    if args.check:
-        problems = diff(rendered)
-        for problem in problems:
-            print(problem)
-        status = 1 if problems else 0
-    else:
+    problems = diff(rendered) if args.check else []
+    for problem in problems:
+        print(problem)
+    if not args.check:
         write(rendered)
         print(f"wrote {len(rendered)} files under {GOLDEN}")
     print(length_table(rendered))
-    return status
+    return 1 if problems else 0
 
 
 if __name__ == "__main__":

@@ -18,8 +18,10 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
+import aiohttp
+
 from tools.loadtest import targets as tg
-from tools.loadtest.clients import PINBOT_SCRIPTS, STOCK_SCRIPTS, HttpClient, http_session
+from tools.loadtest.clients import PINBOT_SCRIPTS, STOCK_SCRIPTS, HttpClient
 from tools.loadtest.report import Report, SoakResult, TargetResult, figures, render_markdown, write_report
 from tools.loadtest.residents import Population, run_idle, run_population
 from tools.loadtest.rss import RssSample, drift, profile, sample_tree
@@ -104,20 +106,21 @@ class Harness:
 
     def start(self, name: str, result: TargetResult) -> tg.Layout | None:
         """Prepare and start one layout; None (the result says why) when it cannot."""
-        c, scaled = self.config, name == "scaled"
+        c = self.config
         self.log(f"[{name}] starting")
         try:
             if name == "stock":
                 if not tg.stock_is_ready(c.out_dir / "stock"):
                     self.log(f"[stock] creating the stock bot in {c.out_dir / 'stock'}: rasa init trains it (minutes)")
                 return tg.start_stock(c.out_dir / "stock", self.logs, os.environ, c.startup_timeout_s)
-            if scaled and c.scaled_script.is_file() and not self._cleanups:
+            if name == "run":
+                return tg.start_layout(name, self.logs, os.environ, c.startup_timeout_s)
+            if c.scaled_script.is_file() and not self._cleanups:
                 # Registered before the start: a half-started layout may already have made its database.
                 self._cleanups += [self.services.drop_database, self.services.delete_redis_keys]
             replicas = {"RASA_REPLICAS": c.rasa_replicas, "ACTION_REPLICAS": c.action_replicas}
-            given = {k: v for k, v in replicas.items() if v and scaled}
-            script, services = (c.scaled_script, self.services) if scaled else (tg.LAUNCHER, None)
-            return tg.start_layout(name, self.logs, os.environ, c.startup_timeout_s, services, script, given)
+            env = {**os.environ, **self.services.env, **{k: str(v) for k, v in replicas.items() if v}}
+            return tg.start_layout(name, self.logs, env, c.startup_timeout_s, c.scaled_script)
         except tg.LayoutFailed as exc:
             result.status = "not available" if str(exc).startswith("not available") else "failed"
             result.reason = str(exc)
@@ -138,28 +141,26 @@ class Harness:
             self.samples.append(sample_tree(layout.process.pid, layout.stock, at_s))
 
         try:
-            async with http_session(c.timeout_s) as http:
+            # One keep-alive pool per target, without aiohttp's default cap of 100 connections.
+            timeout, pool = aiohttp.ClientTimeout(total=c.timeout_s), aiohttp.TCPConnector(limit=0)
+            async with aiohttp.ClientSession(timeout=timeout, connector=pool) as http:
                 client = HttpClient(http, layout.url, layout.surface)
                 scripts = STOCK_SCRIPTS if layout.stock else PINBOT_SCRIPTS
+                idle = (c.idle_turns, c.idle_warmup_turns, c.seed)
                 for mode in ("soak",) if soak else c.modes:
                     self.log(f"[{name}] {mode} …")
                     if c.profile:
                         attached, stop_profile = profile(layout.process.pid, c.out_dir / "profile", f"{name}-{mode}")
                         self.log(f"[{name}] py-spy on: {', '.join(attached) or 'nothing (py-spy missing)'}")
                     if mode == "idle":
-                        turns = (c.idle_turns, c.idle_warmup_turns, c.seed)
-                        summary = await run_idle(client, scripts, *turns, after_warmup)
+                        summary = await run_idle(client, scripts, *idle, after_warmup)
                     else:
-                        on_tick = tick if soak else None
-                        population = self.population(mode)
-                        summary = await run_population(
-                            client, scripts, population, after_warmup, on_tick, c.rss_interval_s
-                        )
+                        load = (self.population(mode), after_warmup, tick if soak else None, c.rss_interval_s)
+                        summary = await run_population(client, scripts, *load)
                     self.profiles += [stop_profile()] if c.profile else []
                     result.modes[mode] = summary
-                    self.log(
-                        f"[{name}] {mode}: {summary.turns} turns, {summary.turns_per_s} turns/s, {figures(summary)}"
-                    )
+                    done = f"{summary.turns} turns, {summary.turns_per_s} turns/s, {figures(summary)}"
+                    self.log(f"[{name}] {mode}: {done}")
                     if layout.process.poll() is not None:
                         raise tg.LayoutFailed(f"{name} exited during {mode}")
             result.rss["end"] = sample_tree(layout.process.pid, layout.stock, 0.0)
@@ -193,30 +194,21 @@ class Harness:
             self.log(f"[scaled] {outcome}")
             self.report.notes.append(f"cleanup: {outcome}")
 
-    def write(self) -> tuple[Path, Path]:
+    def write(self) -> None:
         """Print the Markdown report and write report.md and report.json (and profile.md with --profile)."""
         paths = write_report(self.report, self.config.out_dir)
         if self.profiles:
             (self.config.out_dir / "profile.md").write_text("\n".join(self.profiles), encoding="utf-8")
             print(f"profiles: {self.config.out_dir / 'profile.md'}")
         print(f"\n{render_markdown(self.report)}\nwritten: {paths[0]} and {paths[1]}")
-        return paths
-
-
-def build_parser() -> argparse.ArgumentParser:
-    """The harness's options; each ``dest`` is a field of Config."""
-    p = argparse.ArgumentParser(
-        prog="python -m tools.loadtest",
-        description="Load test: the stock `rasa init` bot, `make run` and `make run-scaled`, in one run.",
-    )
-    for f in dataclasses.fields(Config):
-        p.add_argument(f.metadata["flag"], dest=f.name, **{k: v for k, v in f.metadata.items() if k != "flag"})
-    return p
 
 
 def parse_config(argv: Sequence[str]) -> Config:
-    """Options → Config; --quick shrinks every duration and count to a few seconds."""
-    parser = build_parser()
+    """Options (one per field of Config) → Config; --quick shrinks every duration and count to a few seconds."""
+    description = "Load test: the stock `rasa init` bot, `make run` and `make run-scaled`, in one run."
+    parser = argparse.ArgumentParser(prog="python -m tools.loadtest", description=description)
+    for f in dataclasses.fields(Config):
+        parser.add_argument(f.metadata["flag"], dest=f.name, **{k: v for k, v in f.metadata.items() if k != "flag"})
     a = vars(parser.parse_args(argv))
     a |= QUICK if a["quick"] else {}
     for option, allowed in (("targets", TARGETS), ("modes", MODES)):

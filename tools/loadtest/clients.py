@@ -74,12 +74,7 @@ class Reply:
 
 
 class SessionFailed(Exception):
-    """A conversation could not be opened; ``kind`` says why (same kinds as a turn's errors)."""
-
-    def __init__(self, kind: str) -> None:
-        """Keep the kind."""
-        super().__init__(kind)
-        self.kind = kind
+    """A conversation could not be opened; ``str(exc)`` says why (same kinds as a turn's errors)."""
 
 
 class BotClient(Protocol):
@@ -98,9 +93,7 @@ def answer_error(messages: list[BotMessage]) -> str | None:
         return "empty"
     # The gateway's fallback and Rasa's no-silence fallback share this wording (replies/catalogue.yml): an apology is a
     # turn the bot could not answer, whatever the HTTP status says.
-    if any(apology("unavailable") in str(m.get("text") or "") for m in messages):
-        return "fallback"
-    return None
+    return "fallback" if any(apology("unavailable") in str(m.get("text") or "") for m in messages) else None
 
 
 class HttpClient:
@@ -148,13 +141,6 @@ class HttpClient:
         latency = time.perf_counter() - started
         messages: list[BotMessage] = [m for m in data if isinstance(m, dict)] if isinstance(data, list) else []
         return Reply(latency, error) if error is not None else Reply(latency, answer_error(messages), messages)
-
-
-def http_session(timeout_s: float) -> aiohttp.ClientSession:
-    """One keep-alive connection pool for a whole target, without aiohttp's default cap of 100 connections."""
-    return aiohttp.ClientSession(
-        timeout=aiohttp.ClientTimeout(total=timeout_s), connector=aiohttp.TCPConnector(limit=0)
-    )
 
 
 def _scripts(text: str) -> tuple[tuple[Step, ...], ...]:

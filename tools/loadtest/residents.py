@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import dataclasses
 import math
 import random
 import statistics
@@ -11,6 +10,7 @@ import time
 from collections import Counter
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 from tools.loadtest.clients import BotClient, BotMessage, SessionFailed, Step, resolve
 
@@ -52,23 +52,23 @@ class Summary:
     missed_buttons: dict[str, int] = field(default_factory=dict)
     warmup_errors: int = 0  # not in the percentiles or the error count above
 
-    @property
-    def error_rate(self) -> float:
-        """Errors per measured turn (0.0 when nothing was measured)."""
-        return self.errors / self.turns if self.turns else 0.0
 
+def summarize(
+    samples: Sequence[TurnSample], duration_s: float, params: dict[str, float] | None = None, **more: Any
+) -> Summary:
+    """Summarise the samples of one measurement window of ``duration_s`` seconds (``more``: Summary's other fields).
 
-def summarize(samples: Sequence[TurnSample], duration_s: float, params: dict[str, float] | None = None) -> Summary:
-    """Summarise the samples of one measurement window of ``duration_s`` seconds."""
+    ``more["error_kinds"]`` holds errors that are not turns (a session that could not be opened), added to the count.
+    """
     ms = [s.latency * 1000.0 for s in samples]
     # numpy's default percentile (linear between closest ranks); one value is every percentile of itself.
     cuts = statistics.quantiles(ms * 2 if len(ms) == 1 else ms, n=100, method="inclusive") if ms else None
     p50, p95, p99 = (round(cuts[q - 1], 1) if cuts else None for q in (50, 95, 99))
-    kinds = Counter(s.error for s in samples if s.error is not None)
+    kinds = Counter(s.error for s in samples if s.error is not None) + Counter(more.pop("error_kinds", {}))
     throughput = round(len(samples) / duration_s, 2) if duration_s > 0 else 0.0
     errors, kinds_sorted = sum(kinds.values()), dict(sorted(kinds.items()))
     return Summary(
-        len(samples), round(duration_s, 2), throughput, p50, p95, p99, errors, kinds_sorted, dict(params or {})
+        len(samples), round(duration_s, 2), throughput, p50, p95, p99, errors, kinds_sorted, dict(params or {}), **more
     )
 
 
@@ -112,33 +112,25 @@ class Recorder:
 
     def summary(self, duration_s: float, params: dict[str, float] | None = None) -> Summary:
         """The window's summary, non-turn errors added to the error count and kinds."""
-        base = summarize(self.samples, duration_s)
-        kinds = Counter(base.error_kinds) + Counter({f"session:{k}": v for k, v in self.other_errors.items()})
-        return dataclasses.replace(
-            base,
-            errors=sum(kinds.values()),
-            error_kinds=dict(sorted(kinds.items())),
-            params=dict(params or {}),
+        missed = dict(sorted(self.missed_buttons.items()))
+        return summarize(
+            self.samples,
+            duration_s,
+            params,
+            error_kinds={f"session:{k}": v for k, v in self.other_errors.items()},
             conversations=self.conversations,
-            script_misses=sum(self.missed_buttons.values()),
-            missed_buttons=dict(sorted(self.missed_buttons.items())),
+            script_misses=sum(missed.values()),
+            missed_buttons=missed,
             warmup_errors=self.warmup_errors,
         )
 
 
-class ThinkTime:
-    """Exponentially distributed pauses with the given mean, reproducible from the random generator's seed."""
-
-    def __init__(self, mean_s: float, rng: random.Random) -> None:
-        """Refuses a negative mean."""
-        if mean_s < 0:
-            raise ValueError(f"think time must be >= 0, got {mean_s}")
-        self.mean_s, self._rng = mean_s, rng
-
-    def next(self) -> float:
-        """The next pause in seconds (0.0 when the mean is 0: a closed loop)."""
-        # Exponential gaps make arrivals a Poisson process, the usual model of independent people typing.
-        return self._rng.expovariate(1.0 / self.mean_s) if self.mean_s > 0 else 0.0
+def think_time(mean_s: float, rng: random.Random) -> float:
+    """A pause in seconds, exponential with the given mean (0.0 when it is 0: a closed loop); reproducible from rng."""
+    if mean_s < 0:
+        raise ValueError(f"think time must be >= 0, got {mean_s}")
+    # Exponential gaps make arrivals a Poisson process, the usual model of independent people typing.
+    return rng.expovariate(1.0 / mean_s) if mean_s > 0 else 0.0
 
 
 @dataclass(frozen=True)
@@ -158,7 +150,7 @@ async def _open(client: BotClient, recorder: Recorder) -> str | None:
     try:
         conversation = await client.open()
     except SessionFailed as failure:
-        recorder.add_error(opened, failure.kind)
+        recorder.add_error(opened, str(failure))
         return None
     recorder.add_conversation(opened)
     return conversation
@@ -190,9 +182,11 @@ async def run_population(
 
     async def resident(rng: random.Random) -> None:
         # Conversation after conversation (random scripts), a think pause before each message, until stop_at.
-        think = ThinkTime(population.think_mean_s, rng)
+        def pause() -> float:
+            return min(think_time(population.think_mean_s, rng), max(0.0, stop_at - time.monotonic()))
+
         while True:
-            await asyncio.sleep(min(think.next(), max(0.0, stop_at - time.monotonic())))
+            await asyncio.sleep(pause())
             if time.monotonic() >= stop_at:
                 return
             script, conversation, last = rng.choice(scripts), await _open(client, recorder), list[BotMessage]()
@@ -200,7 +194,7 @@ async def run_population(
                 continue
             for index, step in enumerate(script):
                 if index:  # the first message follows the pause before the conversation
-                    await asyncio.sleep(min(think.next(), max(0.0, stop_at - time.monotonic())))
+                    await asyncio.sleep(pause())
                 # A resident whose turn failed starts over rather than answering a question they never saw.
                 if time.monotonic() >= stop_at or not await _turn(client, conversation, step, last, recorder):
                     break
@@ -227,21 +221,20 @@ async def _watch_window(
     tick_s: float,
 ) -> None:
     """Call on_measure when the window opens, and on_tick every tick_s from the start (warm-up included) to the end."""
-    measured, next_tick = False, start
-    while True:
-        now = time.monotonic()
-        if not measured and now >= window_start:
-            measured = True
-            await on_measure() if on_measure is not None else None
-        if on_tick is not None and now >= next_tick:
-            await on_tick(now - start)
+
+    async def measure() -> None:
+        await asyncio.sleep(max(0.0, window_start - time.monotonic()))
+        await on_measure() if on_measure is not None else None
+
+    async def ticks(next_tick: float) -> None:
+        while on_tick is not None:  # the last tick at the very end, so the check sees the final state
+            await on_tick(time.monotonic() - start)
+            if time.monotonic() >= stop_at:
+                return
             next_tick += tick_s
-        if now >= stop_at:
-            break
-        wake = min(stop_at, window_start if not measured else stop_at, next_tick if on_tick is not None else stop_at)
-        await asyncio.sleep(max(0.0, wake - time.monotonic()))
-    if on_tick is not None:  # one last sample at the very end, so the check sees the final state
-        await on_tick(time.monotonic() - start)
+            await asyncio.sleep(max(0.0, min(next_tick, stop_at) - time.monotonic()))
+
+    await asyncio.gather(measure(), ticks(start), asyncio.sleep(max(0.0, stop_at - time.monotonic())))
 
 
 async def run_idle(
@@ -253,14 +246,12 @@ async def run_idle(
     on_measure: OnMeasure | None = None,
 ) -> Summary:
     """One resident, turn after turn without pause: the latency of a turn on an otherwise idle server."""
-    rng, recorder, sent, measured_from = random.Random(seed), Recorder(), 0, math.inf
+    rng, recorder, sent = random.Random(seed), Recorder(), 0
 
     async def open_window_once() -> None:
-        nonlocal measured_from
-        if sent >= warmup_turns and measured_from == math.inf:
+        if sent >= warmup_turns and recorder.window[0] == math.inf:
             await on_measure() if on_measure is not None else None
-            measured_from = time.monotonic()
-            recorder.open_window(measured_from, math.inf)  # the turn count, not the clock, ends the idle run
+            recorder.open_window(time.monotonic(), math.inf)  # the turn count, not the clock, ends the idle run
 
     while sent < warmup_turns + turns:
         await open_window_once()
@@ -273,5 +264,5 @@ async def run_idle(
             sent += 1
             if not await _turn(client, str(conversation), step, last, recorder):
                 break
-    elapsed = time.monotonic() - measured_from if measured_from != math.inf else 0.0
+    elapsed = time.monotonic() - recorder.window[0] if recorder.window[0] != math.inf else 0.0
     return recorder.summary(elapsed, {"residents": 1.0, "think_s": 0.0, "warmup_turns": float(warmup_turns)})

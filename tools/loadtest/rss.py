@@ -92,11 +92,9 @@ def name_processes(processes: Sequence[ProcessInfo], stock: bool = False) -> dic
     for pid in sorted(kinds):
         kind = kinds[pid]
         seen[kind] += 1
-        if stock and kind == "rasa replica":
-            names[pid] = "stock rasa" if totals[kind] == 1 else f"stock rasa {seen[kind]}"
-        else:
-            numbered = kind in {"rasa replica", "action server"} or totals[kind] > 1
-            names[pid] = f"{kind} {seen[kind]}" if numbered else kind
+        label = "stock rasa" if stock and kind == "rasa replica" else kind  # the stock bot has one, unnumbered
+        numbered = (label in {"rasa replica", "action server"}) or totals[kind] > 1
+        names[pid] = f"{label} {seen[kind]}" if numbered else label
     return names
 
 
@@ -138,11 +136,8 @@ class Drift:
 def drift(samples: Sequence[RssSample], warmup_s: float) -> list[Drift]:
     """Per process, its RSS range over the samples taken at or after ``warmup_s``, against the first such sample."""
     after = [s for s in samples if s.at_s >= warmup_s]
-    result = []
-    for name, baseline in (after[0].mib if after else {}).items():
-        values = [s.mib[name] for s in after if name in s.mib]
-        result.append(Drift(name, baseline, max(values), min(values), values[-1], name in after[-1].mib))
-    return result
+    series = {name: [s.mib[name] for s in after if name in s.mib] for name in (after[0].mib if after else {})}
+    return [Drift(name, v[0], max(v), min(v), v[-1], name in after[-1].mib) for name, v in series.items()]
 
 
 def profile(root: int, out_dir: Path, label: str) -> tuple[list[str], Callable[[], str]]:
@@ -187,8 +182,5 @@ def hot_functions(name: str, collapsed: str, top: int = 15) -> list[str]:
     chosen = list(dict.fromkeys(f for f, _ in own.most_common(top) + inclusive.most_common()))[:top]
     lines = [f"**{name}**: {sum(own.values())} busy samples at {SAMPLES_PER_SECOND}/s", ""]
     lines += ["| function | inclusive | self |", "|---|---:|---:|"]
-    lines += [
-        f"| `{f}` | {inclusive[f] / total:.1%} | {own[f] / total:.1%} |"
-        for f in sorted(chosen, key=lambda f: -inclusive[f])
-    ]
-    return lines + [""]
+    chosen.sort(key=lambda f: -inclusive[f])
+    return lines + [f"| `{f}` | {inclusive[f] / total:.1%} | {own[f] / total:.1%} |" for f in chosen] + [""]

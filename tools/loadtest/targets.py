@@ -35,6 +35,7 @@ STALE = ("RASA_URL", "RASA_URLS", "TRACKER_DB", "ENDPOINTS", "ACTION_ENDPOINT_UR
 STALE_SECRETS = ("RASA_AUTH_TOKEN", "GATEWAY_SECRET", "LINE_CHANNEL_SECRET", "LINE_CHANNEL_ACCESS_TOKEN")
 PORT_BLOCK = 8  # replicas listen on consecutive ports from RASA_PORT / ACTION_PORT
 STOCK_MARKER = ".loadtest-rasa-version"
+REDIS_URL = "redis://127.0.0.1:6379/0"
 OWN_DATABASE = re.compile(r"^pinbot_load_[0-9a-z_]+$")  # only names the harness made up itself are ever dropped
 
 
@@ -46,7 +47,6 @@ class LayoutFailed(Exception):
 class Layout:
     """A running layout: the URL residents talk to, its API (rest or gateway), its root process, how to stop it."""
 
-    name: str
     url: str
     surface: str
     process: subprocess.Popen[bytes]  # the launcher (or the stock Rasa server): the layout's processes are below it
@@ -100,18 +100,13 @@ def start_stock(stock_dir: Path, logs: Path, environ: Mapping[str, str], timeout
         if isinstance(exc, launch.Failed):
             raise LayoutFailed(f"stock: {exc}") from None
         raise
-    url, notes = f"http://127.0.0.1:{port}", [f"stock `rasa init` bot on :{port}"]
-    return Layout("stock", url, "rest", bot.procs["stock"], bot.stop, notes)
+    return Layout(
+        f"http://127.0.0.1:{port}", "rest", bot.procs["stock"], bot.stop, [f"stock `rasa init` bot on :{port}"]
+    )
 
 
 def start_layout(
-    name: str,
-    logs: Path,
-    environ: Mapping[str, str],
-    timeout_s: float,
-    services: ScaledServices | None = None,
-    script: Path = LAUNCHER,
-    replicas: Mapping[str, int] | None = None,
+    name: str, logs: Path, environ: Mapping[str, str], timeout_s: float, script: Path = LAUNCHER
 ) -> Layout:
     """``python -m launch run|scaled`` on free ports with a throw-away state directory, until it prints READY.
 
@@ -119,7 +114,8 @@ def start_layout(
     """
     if not script.is_file():
         raise LayoutFailed(f"not available: {script} does not exist in this checkout")
-    checkout, block = script.parents[1], max([PORT_BLOCK, *(replicas or {}).values()])
+    replicas = (int(environ.get(k, 0)) for k in ("RASA_REPLICAS", "ACTION_REPLICAS"))
+    checkout, block = script.parents[1], max(PORT_BLOCK, *replicas)
     try:
         rasa_port = launch.free_port_block(2 * block + 1)  # Rasa's block, the action servers' block, the gateway
     except RuntimeError as exc:
@@ -130,12 +126,9 @@ def start_layout(
     shutil.rmtree(kept, ignore_errors=True)
     kept.mkdir(mode=0o700, parents=True)
     (state_dir / "log").symlink_to(kept)
-    env = {**base_env(environ), **GENEROUS_LIMITS, **(services.env if services else {})}
-    env |= {k: str(v) for k, v in (replicas or {}).items()}
+    ports = {"RASA_PORT": rasa_port, "ACTION_PORT": rasa_port + block, "GATEWAY_PORT": rasa_port + 2 * block}
+    env = {**base_env(environ), **GENEROUS_LIMITS, **{k: str(v) for k, v in ports.items()}}
     env.update(
-        RASA_PORT=str(rasa_port),
-        ACTION_PORT=str(rasa_port + block),
-        GATEWAY_PORT=str(rasa_port + 2 * block),
         GATEWAY_HOST="127.0.0.1",  # a load test never exposes a gateway on the machine's public interfaces
         STATE_DIR=str(state_dir),
         PINBOT_NOW=environ.get("PINBOT_NOW", PINBOT_NOW),
@@ -162,7 +155,9 @@ def start_layout(
         shutil.rmtree(state_dir, ignore_errors=True)  # removes the log link, not the kept logs
 
     described = ", ".join(f"{k}={env[k]}" for k in ("RASA_REPLICAS", "ACTION_REPLICAS") if k in env)
-    where = f", PG_DATABASE={services.database}, REDIS_KEY_PREFIX={services.redis_prefix}" if services else ""
+    where = (
+        f", PG_DATABASE={env['PG_DATABASE']}, REDIS_KEY_PREFIX={env['REDIS_KEY_PREFIX']}" if mode == "scaled" else ""
+    )
     note = f"{' '.join(command[1:])} ({described or 'its defaults'}): gateway :{env['GATEWAY_PORT']}, Rasa from "
     note += f":{rasa_port}, actions from :{env['ACTION_PORT']}{where}"
     deadline = time.monotonic() + timeout_s
@@ -176,7 +171,7 @@ def start_layout(
     except BaseException:  # Ctrl-C included: nothing started is left running
         stop()
         raise
-    return Layout(name, f"http://127.0.0.1:{env['GATEWAY_PORT']}", "gateway", popen, stop, [note])
+    return Layout(f"http://127.0.0.1:{env['GATEWAY_PORT']}", "gateway", popen, stop, [note])
 
 
 class ScaledServices:
@@ -187,12 +182,7 @@ class ScaledServices:
         self.database, self.redis_prefix = f"pinbot_load_{run_id}", f"pinbot:load:{run_id}:"
         # Rasa's lock store takes an alphanumeric prefix only (it adds ":lock:" itself).
         self.rasa_lock_prefix = "pinbotload" + "".join(ch for ch in run_id if ch.isalnum())
-        defaults = {
-            "PGHOST": "127.0.0.1",
-            "PGPORT": "5432",
-            "PGUSER": "postgres",
-            "REDIS_URL": "redis://127.0.0.1:6379/0",
-        }
+        defaults = {"PGHOST": "127.0.0.1", "PGPORT": "5432", "PGUSER": "postgres", "REDIS_URL": REDIS_URL}
         self.env = {k: environ.get(k, v) for k, v in defaults.items()} | {"PG_DATABASE": self.database}
         self.env |= {"REDIS_KEY_PREFIX": self.redis_prefix, "REDIS_KEY_PREFIX_RASA": self.rasa_lock_prefix}
         self.env["GATEWAY_STATE"] = "redis"

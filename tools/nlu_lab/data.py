@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-import json
 import random
-from collections import defaultdict
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Dict, List, Mapping, Optional, Sequence, Tuple
+from typing import TYPE_CHECKING, Any, Dict, List, Mapping, Optional, Sequence, Tuple, Union
 
 import yaml
 
@@ -68,13 +66,9 @@ class Prediction:
     intent_before_gate: Optional[str] = None
     confidence_before_gate: Optional[float] = None
 
-    def to_json(self) -> Dict[str, Any]:
-        """JSON-ready dict."""
-        return asdict(self)
-
     @classmethod
     def from_json(cls, data: Mapping[str, Any]) -> "Prediction":
-        """Inverse of `to_json`."""
+        """Inverse of `dataclasses.asdict`."""
         values = dict(data)
         for key in ("gold_entities", "entities"):
             values[key] = tuple(Entity(**e) for e in values[key])
@@ -89,7 +83,7 @@ def load_training_data(path: str) -> "TrainingData":
     """Loads a Rasa NLU file or directory (examples, synonyms, lookups, regexes)."""
     from rasa.shared.nlu.training_data.loading import load_data
 
-    return load_data(str(path), language="ja")
+    return load_data(path, language="ja")
 
 
 def examples_from(training_data: "TrainingData") -> List[Example]:
@@ -101,11 +95,11 @@ def examples_from(training_data: "TrainingData") -> List[Example]:
     ]
 
 
-def load_examples(path: str) -> List[Example]:
-    """The intent examples of a Rasa NLU file or directory, or of a JSON list of {text, intent} (`write_json_set`)."""
-    if path.endswith(".json"):
-        return [Example(i["text"], i["intent"]) for i in json.loads(Path(path).read_text(encoding="utf-8"))]
-    return examples_from(load_training_data(path))
+def load_examples(source: Union[str, Sequence[Mapping[str, str]]]) -> List[Example]:
+    """The intent examples of a Rasa NLU file or directory, or of a list of {text, intent} (the OOD sets)."""
+    if isinstance(source, str):
+        return examples_from(load_training_data(source))
+    return [Example(i["text"], i["intent"]) for i in source]
 
 
 def normalized_text(text: str) -> str:
@@ -116,7 +110,7 @@ def normalized_text(text: str) -> str:
 def stratified_folds(
     training_data: "TrainingData", folds: int, seed: int
 ) -> List[Tuple["TrainingData", "TrainingData"]]:
-    """(train, test) pairs; each intent's examples are dealt round-robin to folds.
+    """(train, test) pairs; each intent's examples, shuffled, are dealt round-robin to folds.
 
     Synonyms, lookup tables and regexes go into every training part, since
     they are configuration rather than examples.
@@ -125,29 +119,21 @@ def stratified_folds(
 
     if folds < 2:
         raise ValueError("need at least 2 folds")
-    by_intent: Dict[str, List["Message"]] = defaultdict(list)
-    for message in training_data.intent_examples:
-        by_intent[message.get("intent")].append(message)
     rng = random.Random(seed)
-    assignment: List[List["Message"]] = [[] for _ in range(folds)]
-    # One counter across intents so that small intents do not all land in fold 0.
-    position = 0
-    for intent in sorted(by_intent):
-        messages = list(by_intent[intent])
+    dealt: List[Message] = []
+    # One deal across intents (not one per intent) so that small intents do not all land in fold 0.
+    for intent in sorted({m.get("intent") for m in training_data.intent_examples}):
+        messages = [m for m in training_data.intent_examples if m.get("intent") == intent]
         rng.shuffle(messages)
-        for message in messages:
-            assignment[position % folds].append(message)
-            position += 1
-    pairs = []
-    for k in range(folds):
-        train = TrainingData(
-            training_examples=[m for i, part in enumerate(assignment) if i != k for m in part],
-            entity_synonyms=dict(training_data.entity_synonyms),
-            regex_features=list(training_data.regex_features),
-            lookup_tables=list(training_data.lookup_tables),
-        )
-        pairs.append((train, TrainingData(training_examples=list(assignment[k]))))
-    return pairs
+        dealt += messages
+    parts = [dealt[k::folds] for k in range(folds)]
+    d = training_data
+
+    def training_part(k: int) -> TrainingData:  # every fold but k, and all of the configuration
+        examples = [m for i in range(folds) if i != k for m in parts[i]]
+        return TrainingData(examples, dict(d.entity_synonyms), list(d.regex_features), list(d.lookup_tables))
+
+    return [(training_part(k), TrainingData(parts[k])) for k in range(folds)]
 
 
 def write_training_data(training_data: "TrainingData", path: Path) -> Path:
@@ -204,10 +190,3 @@ def contrast_items(path: str) -> Tuple[List[Dict[str, str]], Dict[str, List[str]
     readings = {a["text"]: list(a["could_be"]) for a in data.get("ambiguous") or []}
     examples += [{"text": text, "intent": AMBIGUOUS_GOLD} for text in readings]
     return examples, readings
-
-
-def write_json_set(items: Sequence[Dict[str, str]], path: Path) -> Path:
-    """Writes a test set that `load_examples` reads back (JSON list of {text, intent})."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps([{"text": i["text"], "intent": i["intent"]} for i in items], ensure_ascii=False))
-    return path

@@ -8,6 +8,7 @@ import math
 import os
 import platform
 import sys
+from dataclasses import asdict
 from pathlib import Path
 from typing import Any, Dict, List, Mapping, Optional, Sequence, Tuple
 
@@ -21,7 +22,6 @@ from tools.nlu_lab.data import (
     normalized_text,
     ood_items,
     stratified_folds,
-    write_json_set,
     write_training_data,
 )
 from tools.nlu_lab.models import MAIN, REPO_ROOT, PipelineSpec, resolve, run_step
@@ -61,42 +61,6 @@ def _predictions(result: Dict[str, Any]) -> List[Prediction]:
     return [Prediction.from_json(p) for p in result.pop("predictions")]
 
 
-def _evaluate(spec: PipelineSpec, work_dir: Path, tag: str, artifact: str, test: str, reuse: bool) -> Dict[str, Any]:
-    """Parses `test` with `artifact`; with `reuse`, the parses an earlier run of the same tag stored."""
-    stored = work_dir / f"{tag}.evaluate.json"
-    if reuse and stored.exists():
-        return json.loads(stored.read_text(encoding="utf-8"))
-    return run_step("evaluate", spec, work_dir, tag, artifact=artifact, test=test)
-
-
-def train_and_evaluate(
-    spec: PipelineSpec,
-    train_data: str,
-    test_data: str,
-    work_dir: Path,
-    tag: str,
-    seed: int,
-    reuse: bool = False,
-    artifact: Optional[str] = None,
-) -> Dict[str, Any]:
-    """Trains `spec` on `train_data`, parses `test_data`; returns raw results.
-
-    Training and parsing run in separate processes so that the serving memory is that of a process that only
-    loaded the model; `reuse` takes the model of an earlier run in `work_dir` instead of training;
-    `artifact` evaluates that trained model (train time and memory: NaN, not measured here).
-    """
-    previous = work_dir / f"{tag}.train.json"
-    reuse_parses = reuse and artifact is None and previous.exists()
-    if artifact is not None:
-        trained: Dict[str, Any] = {"artifact": artifact, "train_seconds": math.nan, "train_peak_rss_mb": math.nan}
-    elif reuse and previous.exists():
-        trained = json.loads(previous.read_text(encoding="utf-8"))
-    else:
-        trained = run_step("train", spec, work_dir, tag, data=train_data, out=str(work_dir / tag), seed=seed)
-    evaluated = _evaluate(spec, work_dir, tag, trained["artifact"], test_data, reuse_parses)
-    return {"train": trained, "evaluate": evaluated, "predictions": _predictions(evaluated)}
-
-
 def cross_validate(spec: PipelineSpec, train_data: str, folds: int, seed: int, work_dir: Path) -> Dict[str, Any]:
     """Stratified k-fold CV on the training data; pooled out-of-fold predictions.
 
@@ -105,11 +69,10 @@ def cross_validate(spec: PipelineSpec, train_data: str, folds: int, seed: int, w
     pooled: List[Prediction] = []
     per_fold: List[Dict[str, float]] = []
     for k, (train_part, test_part) in enumerate(stratified_folds(load_training_data(train_data), folds, seed)):
-        fold_dir = work_dir / f"fold{k}"
-        train_file = write_training_data(train_part, fold_dir / "train.yml")
-        test_file = write_training_data(test_part, fold_dir / "test.yml")
-        job = {"data": str(train_file), "test": str(test_file), "out": str(fold_dir / "run"), "seed": seed}
-        run = run_step("train-evaluate", spec, fold_dir, "run", **job)
+        where = work_dir / f"fold{k}"
+        data = str(write_training_data(train_part, where / "train.yml"))
+        test = str(write_training_data(test_part, where / "test.yml"))
+        run = run_step("train-evaluate", spec, where, "run", data=data, test=test, out=str(where / "run"), seed=seed)
         predictions = _predictions(run)
         fold = score.intent_metrics(predictions)
         per_fold.append(
@@ -126,14 +89,13 @@ def evaluate_ood(
     items = ood_items(args.ood)
     families = {i["text"]: i["family"] for i in items}
     contrast, readings = contrast_items(args.contrast)
-    sets = {
-        "ood": str(write_json_set(items, work_dir / "sets" / "ood.json")),
-        "contrast": str(write_json_set(contrast, work_dir / "sets" / "contrast.json")),
-        "validation": args.validation,
-    }
+    sets: Dict[str, Any] = {"ood": items, "contrast": contrast, "validation": args.validation}
     artifact = run["train"]["artifact"]
     parsed = {
-        n: _predictions(_evaluate(spec, work_dir, f"{tag}.{n}", artifact, path, args.reuse)) for n, path in sets.items()
+        name: _predictions(
+            run_step("evaluate", spec, work_dir, f"{tag}.{name}", args.reuse, artifact=artifact, test=test)
+        )
+        for name, test in sets.items()
     }
     heldout = run["predictions"]
     has_gate = any(p.ood_probability is not None for p in heldout)
@@ -142,8 +104,9 @@ def evaluate_ood(
     views: List[Tuple[str, Optional[Operating]]] = [("as configured", None)]
     if has_gate:
         views.append((f"gate off, fallback {COMMITTED_FALLBACK}", Operating(GATE_OFF, COMMITTED_FALLBACK)))
-    gate = report.gate_label(chosen["gate"])
-    views.append((f"tuned on validation: gate {gate}, fallback {chosen['fallback']}", tuned))
+    views.append(
+        (f"tuned on validation: gate {report.gate_label(chosen['gate'])}, fallback {chosen['fallback']}", tuned)
+    )
     oos_validation = [p for p in parsed["validation"] if p.gold_intent == OUT_OF_SCOPE_INTENT]
     scored = [
         {
@@ -157,12 +120,11 @@ def evaluate_ood(
         for label, op in views
     ]
     gates = [Operating(g, chosen["fallback"]) for g in (score.GATE_GRID if has_gate else ())]
+    curve = [Operating(chosen["gate"], t) for t in score.THRESHOLD_GRID]
     return {
         "chosen": chosen,
         "views": scored,
-        "curve": [
-            {"fallback": op.fallback, **score.point(parsed["ood"], heldout, op)} for op in score.curve(chosen["gate"])
-        ],
+        "curve": [{"fallback": op.fallback, **score.point(parsed["ood"], heldout, op)} for op in curve],
         "gate_curve": [{"gate": op.gate, **score.point(parsed["ood"], heldout, op)} for op in gates],
         "n": {k: len(v) for k, v in parsed.items()},
         # Misses at the chosen point, for reading (written to results.json only).
@@ -185,25 +147,29 @@ def _print_summary(name: str, summary: Mapping[str, Any]) -> None:
     unseen = summary["intent_unseen"]
     if unseen["n"] < intent["n"]:
         parts.append(f"acc(unseen {unseen['n']})={unseen['accuracy']:.3f}")
-    parts += [
-        f"acc+fb={intent['accuracy_with_fallback']:.3f}",
-        f"entF1(value)={ent['value']['f1']:.3f}",
-        f"OOS→fb={fb['oos_fallback_rate']:.2f}",
-        f"in→fb={fb['in_scope_fallback_rate']:.3f}",
-        f"p50={lat['p50_ms']:.1f}ms",
-        f"p95={lat['p95_ms']:.1f}ms",
-    ]
+    parts += [f"acc+fb={intent['accuracy_with_fallback']:.3f}", f"entF1(value)={ent['value']['f1']:.3f}"]
+    parts += [f"OOS→fb={fb['oos_fallback_rate']:.2f}", f"in→fb={fb['in_scope_fallback_rate']:.3f}"]
+    parts += [f"p50={lat['p50_ms']:.1f}ms", f"p95={lat['p95_ms']:.1f}ms"]
     if "train_seconds" in summary:
         parts += [f"train={summary['train_seconds']:.1f}s", f"rss={summary['serving_rss_mb']:.0f}MiB"]
     print(" ".join(parts), flush=True)
 
 
 def _heldout_row(spec: PipelineSpec, args: argparse.Namespace, work_dir: Path) -> Dict[str, Any]:
-    tag = spec.name.replace(":", "_")
-    artifact = args.model if args.model and spec.name == MAIN.name else None
-    run = train_and_evaluate(
-        spec, args.data, args.heldout, work_dir / "heldout", tag, args.seed, reuse=args.reuse, artifact=artifact
-    )
+    """Trains `spec` (or takes `--model` as this pipeline), parses the held-out set, and the OOD sets too.
+
+    Training and parsing run in separate processes so that the serving memory is that of a process that only
+    loaded the model; `--model` has no training figures (NaN: not measured here).
+    """
+    tag, work_dir = spec.name.replace(":", "_"), work_dir / "heldout"
+    if args.model and spec.name == MAIN.name:
+        trained: Dict[str, Any] = {"artifact": args.model, "train_seconds": math.nan, "train_peak_rss_mb": math.nan}
+    else:
+        trained = run_step(
+            "train", spec, work_dir, tag, args.reuse, data=args.data, out=str(work_dir / tag), seed=args.seed
+        )
+    evaluated = run_step("evaluate", spec, work_dir, tag, args.reuse, artifact=trained["artifact"], test=args.heldout)
+    run: Dict[str, Any] = {"train": trained, "evaluate": evaluated, "predictions": _predictions(evaluated)}
     seen = {normalized_text(e.text) for e in load_examples(args.data)}
     summary = score.summarize(run["predictions"], run, seen)
     _print_summary(f"held-out {spec.name}", summary)
@@ -211,7 +177,7 @@ def _heldout_row(spec: PipelineSpec, args: argparse.Namespace, work_dir: Path) -
         print(f"    {c['gold']} → {c['predicted']} ×{c['count']}")
     row = {"name": spec.name, "label": spec.label, "summary": summary, "predictions": run["predictions"]}
     if args.ood and spec.kind == "rasa":
-        row["ood"] = evaluate_ood(spec, run, args, work_dir / "heldout", tag)
+        row["ood"] = evaluate_ood(spec, run, args, work_dir, tag)
         for line in report.summary_lines(row):
             print("   ", line)
     return row
@@ -220,7 +186,7 @@ def _heldout_row(spec: PipelineSpec, args: argparse.Namespace, work_dir: Path) -
 def _dump_predictions(name: str, predictions: Sequence[Prediction], work_dir: Path) -> None:
     """Per-utterance predictions, for reading the errors behind the numbers."""
     path = work_dir / f"predictions.{name.replace(':', '_')}.jsonl"
-    path.write_text("".join(json.dumps(p.to_json(), ensure_ascii=False) + "\n" for p in predictions), encoding="utf-8")
+    path.write_text("".join(json.dumps(asdict(p), ensure_ascii=False) + "\n" for p in predictions), encoding="utf-8")
 
 
 def main(argv: Sequence[str]) -> int:
@@ -237,22 +203,20 @@ def main(argv: Sequence[str]) -> int:
         _dump_predictions(name, rows[name]["predictions"], work_dir)
     for name in cv_names:
         spec = resolve(name)
-        rows.setdefault(name, {"name": name, "label": spec.label})
         cv = cross_validate(spec, args.data, args.folds, args.seed, work_dir / "cv" / name.replace(":", "_"))
-        rows[name]["cv"] = cv
+        rows.setdefault(name, {"name": name, "label": spec.label})["cv"] = cv
         _print_summary(f"{args.folds}-fold CV {name}", cv["summary"])
         _dump_predictions(f"cv.{name}", cv["predictions"], work_dir)
-    results: Dict[str, Any] = {"args": vars(args), "rows": {}}
-    for name, row in rows.items():
-        results["rows"][name] = {k: v for k, v in row.items() if k != "predictions"}
-        if "cv" in row:
-            results["rows"][name]["cv"] = {k: v for k, v in row["cv"].items() if k != "predictions"}
+
+    def stored(row: Dict[str, Any]) -> Dict[str, Any]:  # results.json leaves the predictions out
+        return {k: stored(v) if k == "cv" else v for k, v in row.items() if k != "predictions"}
+
+    results: Dict[str, Any] = {"args": vars(args), "rows": {name: stored(row) for name, row in rows.items()}}
     main_row = rows.get(MAIN.name)
     if main_row and "cv" in main_row:
-        results["thresholds"] = score.choose_thresholds(main_row["cv"]["predictions"])
+        results["thresholds"] = chosen = score.choose_thresholds(main_row["cv"]["predictions"])
         results["cv_distributions"] = score.score_distributions(main_row["cv"]["predictions"])
         results["heldout_distributions"] = score.score_distributions(main_row["predictions"])
-        chosen = results["thresholds"]
         print(f"fallback thresholds from CV: threshold={chosen['threshold']} ambiguity={chosen['ambiguity_threshold']}")
     work_dir.mkdir(parents=True, exist_ok=True)
     (work_dir / "results.json").write_text(json.dumps(results, ensure_ascii=False, indent=1), encoding="utf-8")
@@ -277,27 +241,24 @@ def _write_doc(
     ood_rows = [rows[n] for n in names + variants if "ood" in rows[n]]
     if ood_rows:
         report.splice(doc, args.ood_block, provenance + "\n\n" + report.ood_markdown(ood_rows))
-    if variants:
-        content = report.comparison_table([rows[v] for v in variants])
+    compared = variants or names
+    content = report.comparison_table([rows[n] for n in compared])
+    if variants:  # an ablation: its own block, the CV table under the comparison
         cv_rows = [rows[v] for v in variants if "cv" in rows[v]]
-        if cv_rows:
-            content += "\n\n" + report.cv_table(cv_rows)
-        report.splice(doc, "ablation", provenance + "\n\n" + content)
+        report.splice(
+            doc, "ablation", provenance + "\n\n" + content + ("\n\n" + report.cv_table(cv_rows) if cv_rows else "")
+        )
         return
-    report.splice(doc, "comparison", provenance + "\n\n" + report.comparison_table([rows[n] for n in names]))
-    main_row = rows.get(MAIN.name)
-    if main_row is None:
+    report.splice(doc, "comparison", provenance + "\n\n" + content)
+    if (main_row := rows.get(MAIN.name)) is None:
         return
     report.splice(doc, "targets", report.targets_section(main_row, [rows[n] for n in names if n != MAIN.name]))
     report.splice(doc, "per-intent", report.per_intent_table(main_row["summary"]))
-    cv_rows = [rows[n] for n in names if "cv" in rows[n]]
-    if cv_rows:
+    if cv_rows := [rows[n] for n in names if "cv" in rows[n]]:
         report.splice(doc, "cv", report.cv_table(cv_rows))
     if "thresholds" in results:
-        section = report.thresholds_section(
-            results["thresholds"], results["cv_distributions"], results["heldout_distributions"]
-        )
-        report.splice(doc, "thresholds", section)
+        distributions = (results["cv_distributions"], results["heldout_distributions"])
+        report.splice(doc, "thresholds", report.thresholds_section(results["thresholds"], *distributions))
 
 
 if __name__ == "__main__":

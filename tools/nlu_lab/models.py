@@ -17,13 +17,14 @@ import subprocess
 import sys
 import tempfile
 import time
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Any, Dict, Optional, Sequence, Tuple
+from typing import Any, Callable, Dict, Optional, Sequence, Tuple
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 LAB_DIR = Path(__file__).resolve().parent
 WARMUP_TEXTS = ("こんにちは", "暗証番号を忘れました", "三鷹市の受付時間を教えて")
+Parse = Callable[[str], Dict[str, Any]]
 
 
 @dataclass(frozen=True)
@@ -37,28 +38,22 @@ class PipelineSpec:
 
 
 MAIN = PipelineSpec("sudachi", "rasa", "this pipeline (`config.yml`)", str(REPO_ROOT / "config.yml"))
-COMPARED: Dict[str, PipelineSpec] = {
-    p.name: p
-    for p in (
-        MAIN,
-        PipelineSpec(
-            "tutorial_ginza",
-            "rasa",
-            "tutorial: SpacyNLP + GiNZA, count vectors, DIET",
-            str(LAB_DIR / "config_tutorial_ginza.yml"),
-        ),
-        PipelineSpec("sklearn_tfidf", "sklearn", "sklearn TF-IDF char 1-3 + LogReg"),
-    )
-}
+GINZA_CONFIG = str(LAB_DIR / "config_tutorial_ginza.yml")
+BASELINES = (
+    PipelineSpec("tutorial_ginza", "rasa", "tutorial: SpacyNLP + GiNZA, count vectors, DIET", GINZA_CONFIG),
+    PipelineSpec("sklearn_tfidf", "sklearn", "sklearn TF-IDF char 1-3 + LogReg"),
+)
+COMPARED = {p.name: p for p in (MAIN, *BASELINES)}
 
 
 def resolve(name: str) -> PipelineSpec:
     """A compared pipeline by name, or `variant:<name>` (an ablation config in tools/nlu_lab/variants/)."""
-    if name.startswith("variant:"):
-        path = LAB_DIR / "variants" / f"{name.split(':', 1)[1]}.yml"
+    variant = name.removeprefix("variant:")
+    if variant != name:
+        path = LAB_DIR / "variants" / f"{variant}.yml"
         if not path.exists():
             raise FileNotFoundError(f"no variant config {path}")
-        return PipelineSpec(name, "rasa", f"variant `{name.split(':', 1)[1]}`", str(path))
+        return PipelineSpec(name, "rasa", f"variant `{variant}`", str(path))
     if name not in COMPARED:
         raise KeyError(f"unknown pipeline {name!r}; known: {sorted(COMPARED)} or variant:<name>")
     return COMPARED[name]
@@ -67,10 +62,8 @@ def resolve(name: str) -> PipelineSpec:
 def _proc_field(path: str, key: str) -> Optional[str]:
     """The value of `key:` in a /proc file, None where /proc or the key is missing."""
     file = Path(path)
-    for line in file.read_text().splitlines() if file.exists() else []:
-        if line.startswith(key):
-            return line.split(":", 1)[1].strip()
-    return None
+    lines = file.read_text().splitlines() if file.exists() else []
+    return next((line.split(":", 1)[1].strip() for line in lines if line.startswith(key)), None)
 
 
 def rss_mb() -> float:
@@ -84,6 +77,13 @@ def cpu_model() -> str:
     return _proc_field("/proc/cpuinfo", "model name") or "unknown CPU"
 
 
+def timed(parse: Parse, text: str) -> Tuple[Dict[str, Any], float]:
+    """The parse of `text` and how long it took, in ms."""
+    started = time.perf_counter()
+    parsed = parse(text)
+    return parsed, (time.perf_counter() - started) * 1000.0
+
+
 def train_rasa_nlu(config: str, data: str, out_dir: str, name: str = "nlu") -> Tuple[str, float]:
     """Trains an NLU model; returns (model path, wall-clock training seconds)."""
     from rasa.model_training import train_nlu
@@ -91,10 +91,9 @@ def train_rasa_nlu(config: str, data: str, out_dir: str, name: str = "nlu") -> T
     Path(out_dir).mkdir(parents=True, exist_ok=True)
     started = time.perf_counter()
     model_path = train_nlu(config=config, nlu_data=data, output=out_dir, fixed_model_name=name)
-    seconds = time.perf_counter() - started
     if not model_path:
         raise RuntimeError(f"rasa train nlu produced no model for {config} on {data}")
-    return str(model_path), seconds
+    return str(model_path), time.perf_counter() - started
 
 
 def train_rasa_full(out_dir: str, empty_cache: bool = False) -> Tuple[str, float]:
@@ -123,9 +122,8 @@ class RasaParser:
         from rasa.core.agent import Agent
         from rasa.utils.log_utils import configure_structlog
 
-        # Unconfigured structlog prints Rasa's per-message debug line to
-        # stdout, which `rasa run` (log level INFO) never does; it would
-        # inflate the latencies we measure.
+        # Unconfigured structlog prints Rasa's per-message debug line to stdout, which `rasa run` (log level INFO)
+        # never does; it would inflate the latencies we measure.
         configure_structlog(logging.WARNING)
         self._loop = asyncio.new_event_loop()
         self._agent = Agent.load(model_path)
@@ -153,12 +151,8 @@ def train_sklearn(data: str, out_dir: str, seed: int) -> Tuple[str, float]:
     from tools.nlu_lab.data import load_examples
 
     examples = load_examples(data)
-    model = Pipeline(
-        [
-            ("tfidf", TfidfVectorizer(analyzer="char", ngram_range=(1, 3), sublinear_tf=True)),
-            ("clf", LogisticRegression(C=10.0, max_iter=2000, random_state=seed)),
-        ]
-    )
+    tfidf = TfidfVectorizer(analyzer="char", ngram_range=(1, 3), sublinear_tf=True)
+    model = Pipeline([("tfidf", tfidf), ("clf", LogisticRegression(C=10.0, max_iter=2000, random_state=seed))])
     started = time.perf_counter()
     model.fit([e.text for e in examples], [e.intent for e in examples])
     seconds = time.perf_counter() - started
@@ -201,43 +195,42 @@ def _evaluate(job: Dict[str, Any]) -> Dict[str, Any]:
     started = time.perf_counter()
     parser = RasaParser(job["artifact"]) if job["kind"] == "rasa" else SklearnParser(job["artifact"])
     load_seconds = time.perf_counter() - started
-    # The first parses trace TensorFlow functions; a server has done that
-    # long before a resident's message arrives.
+    # The first parses trace TensorFlow functions; a server has done that long before a resident's message arrives.
     for text in WARMUP_TEXTS:
         parser.parse(text)
-    predictions = []
-    for example in load_examples(job["test"]):
-        started = time.perf_counter()
-        parsed = parser.parse(example.text)
-        latency_ms = (time.perf_counter() - started) * 1000.0
-        predictions.append(from_rasa_parse(example, parsed, latency_ms).to_json())
+    predictions = [asdict(from_rasa_parse(e, *timed(parser.parse, e.text))) for e in load_examples(job["test"])]
     rss = rss_mb()
     parser.close()
     return {"predictions": predictions, "load_seconds": load_seconds, "serving_rss_mb": rss}
 
 
-def run_step(step: str, spec: PipelineSpec, work_dir: Path, tag: str, **job: Any) -> Dict[str, Any]:
-    """Runs `step` (train, evaluate, train-evaluate) of `spec` in a fresh process; returns its JSON result."""
+def run_step(
+    step: str, spec: PipelineSpec, work_dir: Path, tag: str, reuse: bool = False, **job: Any
+) -> Dict[str, Any]:
+    """Runs `step` (train, evaluate, train-evaluate) of `spec` in a fresh process; returns its JSON result.
+
+    `reuse`: the result an earlier run stored in `work_dir` under the same tag, if there is one.
+    """
     work_dir.mkdir(parents=True, exist_ok=True)
     result_path, log_path = work_dir / f"{tag}.{step}.json", work_dir / f"{tag}.{step}.log"
-    job_path = work_dir / f"{tag}.{step}.job.json"
-    job.update(step=step, kind=spec.kind, config=spec.config, result=str(result_path))
-    job_path.write_text(json.dumps(job, ensure_ascii=False), encoding="utf-8")
-    env = {
-        **os.environ,
-        "PYTHONPATH": str(REPO_ROOT),
-        "RASA_TELEMETRY_ENABLED": "false",
+    if not (reuse and result_path.exists()):
+        job_path = work_dir / f"{tag}.{step}.job.json"
+        job.update(step=step, kind=spec.kind, config=spec.config, result=str(result_path))
+        job_path.write_text(json.dumps(job, ensure_ascii=False), encoding="utf-8")
         # Rasa's training cache would skip work on a re-run and make the training-time column meaningless.
-        "RASA_MAX_CACHE_SIZE": "0",
-        "TF_CPP_MIN_LOG_LEVEL": "2",
-        "PYTHONHASHSEED": "0",
-    }
-    command = [sys.executable, "-m", "tools.nlu_lab.models", str(job_path)]
-    with log_path.open("w", encoding="utf-8") as log:
-        completed = subprocess.run(command, cwd=REPO_ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
-    if completed.returncode != 0:
-        tail = log_path.read_text(encoding="utf-8", errors="replace")[-3000:]
-        raise RuntimeError(f"{step} of {spec.name} failed (log {log_path}):\n{tail}")
+        env = {
+            **os.environ,
+            "PYTHONPATH": str(REPO_ROOT),
+            "RASA_TELEMETRY_ENABLED": "false",
+            "RASA_MAX_CACHE_SIZE": "0",
+        }
+        env |= {"TF_CPP_MIN_LOG_LEVEL": "2", "PYTHONHASHSEED": "0"}
+        command = [sys.executable, "-m", "tools.nlu_lab.models", str(job_path)]
+        with log_path.open("w", encoding="utf-8") as log:
+            completed = subprocess.run(command, cwd=REPO_ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
+        if completed.returncode != 0:
+            tail = log_path.read_text(encoding="utf-8", errors="replace")[-3000:]
+            raise RuntimeError(f"{step} of {spec.name} failed (log {log_path}):\n{tail}")
     return json.loads(result_path.read_text(encoding="utf-8"))
 
 
@@ -245,13 +238,10 @@ def main(argv: Sequence[str]) -> int:
     """Runs the step of one job file (written by `run_step`) and writes its JSON result."""
     logging.basicConfig(level=os.environ.get("NLU_EVAL_LOG_LEVEL", "WARNING"))
     job = json.loads(Path(argv[0]).read_text(encoding="utf-8"))
-    if job["step"] == "train":
-        result = _train(job)
-    elif job["step"] == "evaluate":
-        result = _evaluate(job)
-    else:  # train-evaluate: CV folds, where a second process start would only cost time
-        result = _train(job)
-        result.update(_evaluate({**job, "artifact": result["artifact"]}))
+    # train-evaluate (CV folds) trains and parses in one process: a second start would only cost time.
+    result = _train(job) if job["step"] != "evaluate" else {}
+    if job["step"] != "train":
+        result.update(_evaluate({**job, **result}))
     Path(job["result"]).write_text(json.dumps(result, ensure_ascii=False), encoding="utf-8")
     return 0
 

@@ -61,13 +61,8 @@ def intent_metrics(predictions: Sequence[Prediction]) -> Dict[str, Any]:
         # Final intent right, counting a fallback on out-of-scope text as right.
         "accuracy_with_fallback": _mean(right_or_rejected(p, None) for p in predictions),
         "per_intent": {
-            label: {
-                "precision": float(precision[i]),
-                "recall": float(recall[i]),
-                "f1": float(f1[i]),
-                "support": int(support[i]),
-            }
-            for i, label in enumerate(labels)
+            label: {"precision": float(p), "recall": float(r), "f1": float(f), "support": int(s)}
+            for label, p, r, f, s in zip(labels, precision, recall, f1, support, strict=True)
         },
         "confusions": [{"gold": g, "predicted": t, "count": c} for (g, t), c in confusions.most_common()],
     }
@@ -89,11 +84,11 @@ def fallback_metrics(predictions: Sequence[Prediction]) -> Dict[str, Any]:
 def entity_metrics(predictions: Sequence[Prediction]) -> Dict[str, Any]:
     """Micro P/R/F1 on exact spans and on (entity, canonical value), per type too."""
 
-    def prf(key: Callable[[Entity], Any], wanted: Callable[[Entity], bool] = lambda e: True) -> Dict[str, float]:
+    def prf(key: Callable[[Entity], Any], only: str = "") -> Dict[str, float]:
         tp = fp = fn = 0
         for p in predictions:
-            gold = Counter(key(e) for e in p.gold_entities if wanted(e))
-            found = Counter(key(e) for e in p.entities if wanted(e))
+            gold = Counter(key(e) for e in p.gold_entities if only in ("", e.entity))
+            found = Counter(key(e) for e in p.entities if only in ("", e.entity))
             hits = sum((gold & found).values())
             tp, fp, fn = tp + hits, fp + sum(found.values()) - hits, fn + sum(gold.values()) - hits
         precision = tp / (tp + fp) if tp + fp else 0.0
@@ -104,22 +99,17 @@ def entity_metrics(predictions: Sequence[Prediction]) -> Dict[str, Any]:
     def value(e: Entity) -> Tuple[str, str]:
         return (e.entity, e.value)
 
-    def of_type(name: str) -> Callable[[Entity], bool]:
-        return lambda e: e.entity == name
-
     types = sorted({e.entity for p in predictions for e in p.gold_entities})
     return {
         "span": prf(lambda e: (e.entity, e.start, e.end)),
         "value": prf(value),
-        "per_type_value_f1": {t: prf(value, of_type(t))["f1"] for t in types},
+        "per_type_value_f1": {t: prf(value, t)["f1"] for t in types},
     }
 
 
 def latency_metrics(latencies_ms: Sequence[float]) -> Dict[str, float]:
     """p50 / p95 / max of per-utterance parse latencies."""
-    if not latencies_ms:
-        return {"p50_ms": 0.0, "p95_ms": 0.0, "max_ms": 0.0}
-    values = np.asarray(latencies_ms, dtype=float)
+    values = np.asarray(latencies_ms or [0.0], dtype=float)  # nothing parsed: 0 everywhere
     p50, p95 = np.percentile(values, [50, 95])
     return {"p50_ms": float(p50), "p95_ms": float(p95), "max_ms": float(values.max())}
 
@@ -141,10 +131,8 @@ def summarize(
         "intent_unseen": {k: unseen[k] for k in ("n", "accuracy", "macro_f1")},
     }
     if run is not None:
-        for key in ("train_seconds", "train_peak_rss_mb"):
-            summary[key] = run["train"][key]
-        for key in ("serving_rss_mb", "load_seconds"):
-            summary[key] = run["evaluate"][key]
+        summary |= {k: run["train"][k] for k in ("train_seconds", "train_peak_rss_mb")}
+        summary |= {k: run["evaluate"][k] for k in ("serving_rss_mb", "load_seconds")}
     return summary
 
 
@@ -153,10 +141,7 @@ def _utility(predictions: Sequence[Prediction], decide: Callable[[Prediction], O
     total = 0
     for p in predictions:
         intent = decide(p)
-        if intent is None:
-            total += 1 if p.gold_intent == OUT_OF_SCOPE_INTENT else 0
-        else:
-            total += 1 if intent == p.gold_intent else -1
+        total += (p.gold_intent == OUT_OF_SCOPE_INTENT) if intent is None else (1 if intent == p.gold_intent else -1)
     return total / len(predictions) if predictions else 0.0
 
 
@@ -208,20 +193,18 @@ def score_distributions(predictions: Sequence[Prediction]) -> Dict[str, Dict[str
         "in-scope, wrong": [p for p in in_scope if p.top_intent != p.gold_intent],
         "out-of-scope": [p for p in predictions if p.gold_intent == OUT_OF_SCOPE_INTENT],
     }
-    result: Dict[str, Dict[str, Any]] = {}
-    for name, members in groups.items():
-        if not members:
-            result[name] = {"n": 0}
-            continue
+
+    def quantiles(members: Sequence[Prediction]) -> Dict[str, Any]:
         confidence = np.asarray([p.top_confidence for p in members])
         margin = np.asarray([p.top_confidence - p.second_confidence for p in members])
-        result[name] = {
+        return {
             "n": len(members),
             "confidence": {f"p{q}": float(np.percentile(confidence, q)) for q in (5, 10, 25, 50)},
             "margin": {f"p{q}": float(np.percentile(margin, q)) for q in (5, 10, 25, 50)},
             "confidence_below": {str(t): float((confidence < t).mean()) for t in (0.3, 0.5, 0.7, 0.9)},
         }
-    return result
+
+    return {name: quantiles(members) if members else {"n": 0} for name, members in groups.items()}
 
 
 @dataclass(frozen=True)
@@ -255,9 +238,8 @@ def in_scope_recall(predictions: Sequence[Prediction], op: Optional[Operating]) 
 
 def right_or_rejected(p: Prediction, op: Optional[Operating]) -> bool:
     """Final intent right, a rejection of out-of-scope text counting as right."""
-    if p.gold_intent == OUT_OF_SCOPE_INTENT:
-        return final_intent(p, op) in REJECTED
-    return final_intent(p, op) == p.gold_intent
+    final = final_intent(p, op)
+    return final in REJECTED if p.gold_intent == OUT_OF_SCOPE_INTENT else final == p.gold_intent
 
 
 def heldout_scores(predictions: Sequence[Prediction], op: Optional[Operating]) -> Dict[str, float]:
@@ -316,11 +298,6 @@ def choose_operating_point(validation: Sequence[Prediction], has_gate: bool) -> 
     best = max(u for u, _ in scored)
     op = min((op for u, op in scored if u >= best - 1e-9), key=lambda c: (c.fallback, -c.gate))
     return {"gate": op.gate, "fallback": op.fallback, "utility": best}
-
-
-def curve(gate: float) -> List[Operating]:
-    """The operating points of a threshold curve: every fallback threshold, gate fixed."""
-    return [Operating(gate, t) for t in THRESHOLD_GRID]
 
 
 def point(ood: Sequence[Prediction], heldout: Sequence[Prediction], op: Operating) -> Dict[str, float]:

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from privacy import Redaction, redact
 from privacy.commands import neutralised, visible_text
+from privacy.redact import Redaction, redact
 
 
 def guard_typed_text(raw: str) -> Redaction:

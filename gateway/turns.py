@@ -19,7 +19,7 @@ from gateway.rasa import BotMessage, RasaUnavailable, ReplicaPool
 from gateway.settings import Settings
 from gateway.textguard import guard_typed_text
 from kb.directory import MunicipalityDirectory
-from privacy import Redaction
+from privacy.redact import Redaction
 from replies.contact import fallback_message
 
 log = logging.getLogger(__name__)

@@ -223,7 +223,8 @@ async def _watch_window(
     """Call on_measure when the window opens, and on_tick every tick_s from the start (warm-up included) to the end."""
 
     async def measure() -> None:
-        await asyncio.sleep(max(0.0, window_start - time.monotonic()))
+        while (wait := window_start - time.monotonic()) > 0:  # asyncio may wake up to a clock tick early
+            await asyncio.sleep(wait)
         await on_measure() if on_measure is not None else None
 
     async def ticks(next_tick: float) -> None:

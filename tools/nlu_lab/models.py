@@ -21,6 +21,8 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any, Callable, Dict, Optional, Sequence, Tuple
 
+from tools.loadtest.rss import rss_kib
+
 REPO_ROOT = Path(__file__).resolve().parents[2]
 LAB_DIR = Path(__file__).resolve().parent
 WARMUP_TEXTS = ("こんにちは", "暗証番号を忘れました", "三鷹市の受付時間を教えて")
@@ -59,22 +61,16 @@ def resolve(name: str) -> PipelineSpec:
     return COMPARED[name]
 
 
-def _proc_field(path: str, key: str) -> Optional[str]:
-    """The value of `key:` in a /proc file, None where /proc or the key is missing."""
-    file = Path(path)
-    lines = file.read_text().splitlines() if file.exists() else []
-    return next((line.split(":", 1)[1].strip() for line in lines if line.startswith(key)), None)
-
-
 def rss_mb() -> float:
     """Resident set size of this process now, in MiB (0.0 where /proc is missing)."""
-    value = _proc_field("/proc/self/status", "VmRSS:")
-    return int(value.split()[0]) / 1024.0 if value else 0.0
+    return (rss_kib(os.getpid()) or 0) / 1024.0
 
 
 def cpu_model() -> str:
     """The CPU's model name from /proc/cpuinfo: timings differ by machine, so reports name it."""
-    return _proc_field("/proc/cpuinfo", "model name") or "unknown CPU"
+    cpuinfo = Path("/proc/cpuinfo")
+    lines = cpuinfo.read_text().splitlines() if cpuinfo.exists() else []
+    return next((line.split(":", 1)[1].strip() for line in lines if line.startswith("model name")), "unknown CPU")
 
 
 def timed(parse: Parse, text: str) -> Tuple[Dict[str, Any], float]:

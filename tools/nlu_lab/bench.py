@@ -1,20 +1,18 @@
 """Parse-latency and memory benchmark of a trained model against the issue-3/9 targets (`make bench`).
 
-Loads the model with rasa.core.agent (or talks to a running server with --url), parses every held-out utterance
-ROUNDS times, then the bad inputs, and compares with the sklearn baseline trained and timed in the same run.
+Loads the model with rasa.core.agent, parses every held-out utterance ROUNDS times, then the bad inputs, and
+compares with the sklearn baseline trained and timed in the same run.
 Prints the figures as Markdown (with --doc also spliced into that file, block 'bench'); exits 1 if a target is missed.
 """
 
 from __future__ import annotations
 
 import argparse
-import json
 import logging
 import os
 import sys
 import tempfile
 import time
-import urllib.request
 from pathlib import Path
 from typing import Any, Dict, List, Sequence, Tuple
 
@@ -65,25 +63,12 @@ BAD_INPUTS: Dict[str, str] = {
 def _arguments(argv: Sequence[str]) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__)
     add = parser.add_argument
-    add("--model", help="model archive (default: newest in models/)")
-    add("--url", help="benchmark a running Rasa server instead, e.g. http://127.0.0.1:5005")
+    add("--model", default="models/pinbot.tar.gz", help="model archive (what `make train` writes)")
     add("--heldout", default="tests/nlu/heldout.yml")
     add("--data", default="data/nlu", help="training data for the sklearn baseline")
     add("--doc", help="also write the table into this Markdown file (block 'bench')")
     add("--train", action="store_true", help="also time a full `rasa train` with an empty cache (a few minutes)")
     return parser.parse_args(argv)
-
-
-def _http_parser(url: str) -> Parse:
-    def parse(text: str) -> Dict[str, Any]:
-        """POST /model/parse on the running server."""
-        body = json.dumps({"text": text}).encode("utf-8")
-        headers = {"Content-Type": "application/json"}
-        request = urllib.request.Request(url.rstrip("/") + "/model/parse", data=body, headers=headers)
-        with urllib.request.urlopen(request, timeout=30) as response:
-            return json.loads(response.read().decode("utf-8"))
-
-    return parse
 
 
 def _time_all(parse: Parse, texts: Sequence[str], rounds: int) -> List[float]:
@@ -117,17 +102,10 @@ def main(argv: Sequence[str]) -> int:
     args = _arguments(argv)
     logging.basicConfig(level=logging.WARNING)
     texts = [e.text for e in load_examples(str(REPO_ROOT / args.heldout))]
-    if args.url:
-        parse, source = _http_parser(args.url), args.url
-    else:
-        models = sorted((REPO_ROOT / "models").glob("*.tar.gz"), key=lambda p: p.stat().st_mtime)
-        if not (args.model or models):
-            raise SystemExit("no model in models/; run `make train` or pass --model")
-        source = args.model or str(models[-1])
-        parse = RasaParser(source).parse
+    parse = RasaParser(str(REPO_ROOT / args.model)).parse
     _time_all(parse, texts[:20], WARMUP_ROUNDS)
     latency, bad = latency_metrics(_time_all(parse, texts, ROUNDS)), _bad_inputs(parse)
-    figures = {"model": source, "latency": latency, "rss_mb": rss_mb(), "bad_inputs": bad}
+    figures = {"model": args.model, "latency": latency, "rss_mb": rss_mb(), "bad_inputs": bad}
     figures["baseline"] = _sklearn_baseline(str(REPO_ROOT / args.data), texts)
     train_seconds = None
     if args.train:

@@ -6,7 +6,6 @@ import argparse
 import json
 import re
 import sys
-from pathlib import Path
 
 from kb.paths import default_knowledge_dir
 
@@ -41,9 +40,8 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--id", required=True, help="lower-case ascii id, e.g. hoshino (also the file name)")
     parser.add_argument("--name", required=True, help="the city's name as its page writes it, e.g. 星野市")
-    parser.add_argument("--knowledge", type=Path, help="knowledge folder (default: $KB_DIR or ./knowledge)")
     args = parser.parse_args(argv)
-    root: Path = args.knowledge or default_knowledge_dir()
+    root = default_knowledge_dir()
     mid, name = args.id.strip(), args.name.strip()
     if not ID_PATTERN.match(mid):
         print(f"ID={mid!r}: use lower-case ascii letters, digits and _ (e.g. hoshino)", file=sys.stderr)

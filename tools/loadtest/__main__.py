@@ -62,8 +62,6 @@ class Config:
     soak_residents: int = option("--soak-residents", int, 20, "residents during the soak (think: --think)")
     rss_interval_s: float = option("--rss-interval", float, 10.0, "seconds between RSS samples in the soak")
     scaled_script: Path = option("--scaled-script", Path, tg.LAUNCHER, "the scaled layout's launcher (or another's)")
-    rasa_replicas: int | None = option("--rasa-replicas", int, None, "RASA_REPLICAS of the scaled layout")
-    action_replicas: int | None = option("--action-replicas", int, None, "ACTION_REPLICAS of the scaled layout")
     out_dir: Path = option("--out", Path, tg.REPO / "var" / "loadtest", "where report.md, report.json, logs go")
     quick: bool = option("--quick", None, False, "tiny durations: a smoke check of the harness, not a measurement")
     profile: bool = option("--profile", None, False, "py-spy every server during each mode (profile.md; slows turns)")
@@ -118,8 +116,7 @@ class Harness:
             if c.scaled_script.is_file() and not self._cleanups:
                 # Registered before the start: a half-started layout may already have made its database.
                 self._cleanups += [self.services.drop_database, self.services.delete_redis_keys]
-            replicas = {"RASA_REPLICAS": c.rasa_replicas, "ACTION_REPLICAS": c.action_replicas}
-            env = {**os.environ, **self.services.env, **{k: str(v) for k, v in replicas.items() if v}}
+            env = {**os.environ, **self.services.env}  # RASA_REPLICAS, ACTION_REPLICAS: the caller's, if set
             return tg.start_layout(name, self.logs, env, c.startup_timeout_s, c.scaled_script)
         except tg.LayoutFailed as exc:
             result.status = "not available" if str(exc).startswith("not available") else "failed"

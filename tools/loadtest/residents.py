@@ -5,12 +5,13 @@ from __future__ import annotations
 import asyncio
 import math
 import random
-import statistics
 import time
 from collections import Counter
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
+
+import numpy as np
 
 from tools.loadtest.clients import BotClient, BotMessage, SessionFailed, Step, resolve
 
@@ -61,9 +62,7 @@ def summarize(
     ``more["error_kinds"]`` holds errors that are not turns (a session that could not be opened), added to the count.
     """
     ms = [s.latency * 1000.0 for s in samples]
-    # numpy's default percentile (linear between closest ranks); one value is every percentile of itself.
-    cuts = statistics.quantiles(ms * 2 if len(ms) == 1 else ms, n=100, method="inclusive") if ms else None
-    p50, p95, p99 = (round(cuts[q - 1], 1) if cuts else None for q in (50, 95, 99))
+    p50, p95, p99 = (round(float(np.percentile(ms, q)), 1) if ms else None for q in (50, 95, 99))
     kinds = Counter(s.error for s in samples if s.error is not None) + Counter(more.pop("error_kinds", {}))
     throughput = round(len(samples) / duration_s, 2) if duration_s > 0 else 0.0
     errors, kinds_sorted = sum(kinds.values()), dict(sorted(kinds.items()))

@@ -102,15 +102,13 @@ def main(argv: list[str] | None = None) -> int:
         return 1
     target = repo_root() / OUTPUT
     text = render(cities)
-    current = target.read_text(encoding="utf-8") if target.exists() else None
-    if args.check:
-        if current != text:
-            print(f"{target} is stale: run `make nlu-data`", file=sys.stderr)
-            return 1
+    if target.exists() and target.read_text(encoding="utf-8") == text:
         return 0
-    if current != text:
-        target.write_text(text, encoding="utf-8")
-        print(f"wrote {target} ({len(cities)} cities)")
+    if args.check:
+        print(f"{target} is stale: run `make nlu-data`", file=sys.stderr)
+        return 1
+    target.write_text(text, encoding="utf-8")
+    print(f"wrote {target} ({len(cities)} cities)")
     return 0
 
 

@@ -75,9 +75,7 @@ def cross_validate(spec: PipelineSpec, train_data: str, folds: int, seed: int, w
         run = run_step("train-evaluate", spec, where, "run", data=data, test=test, out=str(where / "run"), seed=seed)
         predictions = _predictions(run)
         fold = score.intent_metrics(predictions)
-        per_fold.append(
-            {"accuracy": fold["accuracy"], "macro_f1": fold["macro_f1"], "train_seconds": run["train_seconds"]}
-        )
+        per_fold.append({k: fold[k] for k in ("accuracy", "macro_f1")} | {"train_seconds": run["train_seconds"]})
         pooled.extend(predictions)
     return {"folds": folds, "per_fold": per_fold, "summary": score.summarize(pooled), "predictions": pooled}
 

@@ -155,9 +155,7 @@ def start_layout(
         shutil.rmtree(state_dir, ignore_errors=True)  # removes the log link, not the kept logs
 
     described = ", ".join(f"{k}={env[k]}" for k in ("RASA_REPLICAS", "ACTION_REPLICAS") if k in env)
-    where = (
-        f", PG_DATABASE={env['PG_DATABASE']}, REDIS_KEY_PREFIX={env['REDIS_KEY_PREFIX']}" if mode == "scaled" else ""
-    )
+    where = "".join(f", {k}={env[k]}" for k in ("PG_DATABASE", "REDIS_KEY_PREFIX") if mode == "scaled")
     note = f"{' '.join(command[1:])} ({described or 'its defaults'}): gateway :{env['GATEWAY_PORT']}, Rasa from "
     note += f":{rasa_port}, actions from :{env['ACTION_PORT']}{where}"
     deadline = time.monotonic() + timeout_s

@@ -47,11 +47,7 @@ def _arguments(argv: Sequence[str]) -> argparse.Namespace:
     add("--contrast", default="tests/nlu/contrast.yml", help="in-scope lookalike test set")
     add("--validation", default="tests/nlu/validation_independent.yml", help="split the OOD thresholds are chosen on")
     add("--reuse", action="store_true", help="reuse models already trained in --work-dir")
-    add(
-        "--model",
-        help="evaluate this trained model (e.g. models/pinbot.tar.gz of `make train`, what is deployed) as "
-        "this pipeline instead of training an NLU-only one",
-    )
+    add("--model", help="evaluate this trained model (`make train`'s) as this pipeline instead of training one")
     add("--ood-block", default="ood", help="doc block that the OOD comparison rewrites")
     return parser.parse_args(argv)
 

@@ -214,13 +214,8 @@ def run_step(
         job.update(step=step, kind=spec.kind, config=spec.config, result=str(result_path))
         job_path.write_text(json.dumps(job, ensure_ascii=False), encoding="utf-8")
         # Rasa's training cache would skip work on a re-run and make the training-time column meaningless.
-        env = {
-            **os.environ,
-            "PYTHONPATH": str(REPO_ROOT),
-            "RASA_TELEMETRY_ENABLED": "false",
-            "RASA_MAX_CACHE_SIZE": "0",
-        }
-        env |= {"TF_CPP_MIN_LOG_LEVEL": "2", "PYTHONHASHSEED": "0"}
+        quiet = {"RASA_TELEMETRY_ENABLED": "false", "RASA_MAX_CACHE_SIZE": "0", "TF_CPP_MIN_LOG_LEVEL": "2"}
+        env = {**os.environ, "PYTHONPATH": str(REPO_ROOT), "PYTHONHASHSEED": "0", **quiet}
         command = [sys.executable, "-m", "tools.nlu_lab.models", str(job_path)]
         with log_path.open("w", encoding="utf-8") as log:
             completed = subprocess.run(command, cwd=REPO_ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)

@@ -10,9 +10,10 @@ pipeline orders them (`final_intent`).
 
 from __future__ import annotations
 
+import operator
 from collections import Counter
 from dataclasses import dataclass
-from typing import AbstractSet, Any, Callable, Dict, Iterable, List, Optional, Sequence, Tuple
+from typing import AbstractSet, Any, Callable, Dict, Iterable, List, Optional, Sequence
 
 import numpy as np
 
@@ -96,9 +97,7 @@ def entity_metrics(predictions: Sequence[Prediction]) -> Dict[str, Any]:
         f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
         return {"precision": precision, "recall": recall, "f1": f1, "support": tp + fn}
 
-    def value(e: Entity) -> Tuple[str, str]:
-        return (e.entity, e.value)
-
+    value = operator.attrgetter("entity", "value")
     types = sorted({e.entity for p in predictions for e in p.gold_entities})
     return {
         "span": prf(lambda e: (e.entity, e.start, e.end)),

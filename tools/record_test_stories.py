@@ -24,9 +24,8 @@ from kb.directory import read_cities
 from kb.ids import APPLICANTS
 from kb.paths import default_knowledge_dir
 from replies.catalogue import catalogue
-from tests.e2e.stack import Stack
+from tests.e2e.stack import PINBOT_NOW, REPO, Stack
 
-REPO = Path(__file__).resolve().parents[1]
 HEADER = "# Recorded by tools/record_test_stories.py from real conversations; review diffs by hand.\n"
 START = {"pin_reset": "/forgot_pin", "pin_change": "/change_pin", "certificate_renewal": "/renew_certificate"}
 CONVERSATIONS = Path(__file__).resolve().parent / "conversations.yml"
@@ -70,7 +69,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--model", default=str(REPO / "models" / "pinbot.tar.gz"))
     args = parser.parse_args()
-    env = {"PINBOT_NOW": "2026-11-24T10:00:00+09:00", "DEFAULT_MUNICIPALITY": ""}
+    env = {"PINBOT_NOW": PINBOT_NOW, "DEFAULT_MUNICIPALITY": ""}
     stack = Stack(model=Path(args.model), state_dir=Path(tempfile.mkdtemp(prefix="stories-")), env_extra=env)
     # The scripted conversations of tools/conversations.yml: interruptions, corrections, small talk, ...
     scripted = yaml.safe_load(CONVERSATIONS.read_text(encoding="utf-8"))["conversations"]

@@ -48,7 +48,6 @@ def _arguments(argv: Sequence[str]) -> argparse.Namespace:
     add("--validation", default="tests/nlu/validation_independent.yml", help="split the OOD thresholds are chosen on")
     add("--reuse", action="store_true", help="reuse models already trained in --work-dir")
     add("--model", help="evaluate this trained model (`make train`'s) as this pipeline instead of training one")
-    add("--ood-block", default="ood", help="doc block that the OOD comparison rewrites")
     return parser.parse_args(argv)
 
 
@@ -234,7 +233,7 @@ def _write_doc(
     )
     ood_rows = [rows[n] for n in names + variants if "ood" in rows[n]]
     if ood_rows:
-        report.splice(doc, args.ood_block, provenance + "\n\n" + report.ood_markdown(ood_rows))
+        report.splice(doc, "ood", provenance + "\n\n" + report.ood_markdown(ood_rows))
     compared = variants or names
     content = report.comparison_table([rows[n] for n in compared])
     if variants:  # an ablation: its own block, the CV table under the comparison

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import dataclasses
 import json
-import os
 from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -235,7 +234,5 @@ def write_report(report: Report, out_dir: Path) -> tuple[Path, Path]:
     md_path.write_text(render_markdown(report), encoding="utf-8")
     data = {**dataclasses.asdict(report), "busy_machine": report.busy_machine}
     data["checks"] = [{**dataclasses.asdict(c), "status": c.status} for c in report.checks()]
-    tmp = json_path.with_suffix(".json.tmp")
-    tmp.write_text(json.dumps(data, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
-    os.replace(tmp, json_path)
+    json_path.write_text(json.dumps(data, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
     return md_path, json_path

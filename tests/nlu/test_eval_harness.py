@@ -9,15 +9,7 @@ from rasa.shared.nlu.training_data.training_data import TrainingData
 
 from tools.nlu_lab import report
 from tools.nlu_lab.data import Entity, Example, Prediction, examples_from, from_rasa_parse, stratified_folds
-from tools.nlu_lab.score import (
-    choose_thresholds,
-    entity_metrics,
-    fallback_metrics,
-    falls_back,
-    intent_metrics,
-    latency_metrics,
-    utility,
-)
+from tools.nlu_lab.score import entity_metrics, fallback_metrics, intent_metrics, latency_metrics
 
 
 def _p(
@@ -131,30 +123,6 @@ def test_examples_from_training_data() -> None:
     ]
 
 
-def test_fallback_decision_uses_threshold_and_margin() -> None:
-    assert falls_back(_p("a", "a", conf=0.4), 0.5, 0.0)
-    assert falls_back(_p("a", "a", conf=0.6, second=0.55), 0.5, 0.1)
-    assert not falls_back(_p("a", "a", conf=0.6, second=0.3), 0.5, 0.1)
-
-
-def test_utility_rewards_fallback_on_wrong_low_confidence_predictions() -> None:
-    preds = [_p("a", "a", conf=0.95), _p("a", "b", conf=0.3), _p("out_of_scope", "a", conf=0.2)]
-    assert utility(preds, 0.0, 0.0) == pytest.approx((1 - 1 - 1) / 3)
-    assert utility(preds, 0.5, 0.0) == pytest.approx((1 + 0 + 1) / 3)
-    choice = choose_thresholds(preds * 10)
-    # Lowest threshold that separates 0.3 from 0.95.
-    assert choice["threshold"] == pytest.approx(0.35)
-    assert choice["ambiguity_threshold"] == 0.0
-
-
-def test_a_single_utterance_does_not_move_the_thresholds() -> None:
-    preds = [_p("a", "a", conf=0.95, second=0.01)] * 50 + [_p("a", "b", conf=0.3)] * 20
-    # One wrong prediction with margin 0.42 would reward ambiguity 0.45 by 1/n.
-    odd = _p("a", "b", conf=0.71, second=0.29)
-    choice = choose_thresholds(preds + [odd])
-    assert (choice["threshold"], choice["ambiguity_threshold"]) == (0.35, 0.0)
-
-
 def test_splice_replaces_only_the_marked_block(tmp_path: Path) -> None:
     doc = tmp_path / "doc.md"
     doc.write_text("intro\n<!-- BEGIN t -->\nold\n<!-- END t -->\nouttro\n", encoding="utf-8")
@@ -183,13 +151,18 @@ def test_normalized_text_ignores_width_and_spaces() -> None:
     assert normalized_text("ﾛｯｸ　かかった") == normalized_text("ロックかかった")
 
 
-def test_privacy_override_predictions_never_fall_back() -> None:
-    forced = _p("share_sensitive", "share_sensitive", conf=1.0, second=0.95)
-    assert not falls_back(forced, 0.7, 0.3)
-
-
 def _gated(gold: str, before: str, conf: float, ood: float) -> Prediction:
     return Prediction("t", gold, (), before, before, conf, 0.0, (), 1.0, ood, before, conf)
+
+
+def test_privacy_override_predictions_never_fall_back() -> None:
+    """PrivacyIntentOverride runs last: neither the fallback nor the gate takes share_sensitive away."""
+    from dataclasses import replace
+
+    from tools.nlu_lab.score import Operating, final_intent
+
+    forced = replace(_gated("share_sensitive", "forgot_pin", 0.3, 0.9), intent="share_sensitive", top_confidence=1.0)
+    assert final_intent(forced, Operating(0.5, 0.7)) == "share_sensitive"
 
 
 def test_ood_what_if_thresholds_follow_the_pipeline_order() -> None:

@@ -205,16 +205,10 @@ def main(argv: Sequence[str]) -> int:
         return {k: stored(v) if k == "cv" else v for k, v in row.items() if k != "predictions"}
 
     results: Dict[str, Any] = {"args": vars(args), "rows": {name: stored(row) for name, row in rows.items()}}
-    main_row = rows.get(MAIN.name)
-    if main_row and "cv" in main_row:
-        results["thresholds"] = chosen = score.choose_thresholds(main_row["cv"]["predictions"])
-        results["cv_distributions"] = score.score_distributions(main_row["cv"]["predictions"])
-        results["heldout_distributions"] = score.score_distributions(main_row["predictions"])
-        print(f"fallback thresholds from CV: threshold={chosen['threshold']} ambiguity={chosen['ambiguity_threshold']}")
     work_dir.mkdir(parents=True, exist_ok=True)
     (work_dir / "results.json").write_text(json.dumps(results, ensure_ascii=False, indent=1), encoding="utf-8")
     if args.doc and not args.quick:
-        _write_doc(Path(args.doc), args, rows, names, variants, results)
+        _write_doc(Path(args.doc), args, rows, names, variants)
     return 0
 
 
@@ -224,7 +218,6 @@ def _write_doc(
     rows: Dict[str, Dict[str, Any]],
     names: List[str],
     variants: List[str],
-    results: Dict[str, Any],
 ) -> None:
     provenance = (
         f"{report.generated_by('tools.nlu_lab.eval')}, Python {platform.python_version()}. "
@@ -249,9 +242,6 @@ def _write_doc(
     report.splice(doc, "per-intent", report.per_intent_table(main_row["summary"]))
     if cv_rows := [rows[n] for n in names if "cv" in rows[n]]:
         report.splice(doc, "cv", report.cv_table(cv_rows))
-    if "thresholds" in results:
-        distributions = (results["cv_distributions"], results["heldout_distributions"])
-        report.splice(doc, "thresholds", report.thresholds_section(results["thresholds"], *distributions))
 
 
 if __name__ == "__main__":

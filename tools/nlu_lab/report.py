@@ -88,32 +88,6 @@ def per_intent_table(summary: Mapping[str, Any]) -> str:
     return "\n".join(table(["intent", "n", "precision", "recall", "F1", "mistaken for"], rows))
 
 
-def thresholds_section(choice: Mapping[str, Any], cv_dist: Mapping[str, Any], heldout_dist: Mapping[str, Any]) -> str:
-    """Score distributions (CV and held-out) and the utility curve that picked the thresholds."""
-    lines = [
-        f"Chosen from the pooled out-of-fold CV predictions: **threshold = {choice['threshold']}**, "
-        f"**ambiguity_threshold = {choice['ambiguity_threshold']}** "
-        f"(utility {choice['utility']:.3f} vs {choice['utility_no_fallback']:.3f} without fallback).",
-        "",
-    ]
-    header = "data|group|n|conf. p5|conf. p10|conf. p25|conf. p50|margin p5|margin p10|share conf.<0.5|share conf.<0.7"
-    rows: List[List[Any]] = []
-    for data_name, dist in (("CV (out-of-fold)", cv_dist), ("held-out", heldout_dist)):
-        for group, q in dist.items():
-            if not q.get("n"):
-                rows.append([data_name, group, 0, *[""] * 8])
-                continue
-            c, m, below = q["confidence"], q["margin"], q["confidence_below"]
-            figures = [f"{f:.3f}" for f in (c["p5"], c["p10"], c["p25"], c["p50"], m["p5"], m["p10"])]
-            rows.append([data_name, group, q["n"], *figures, f"{below['0.5']:.2f}", f"{below['0.7']:.2f}"])
-    lines += table(header.split("|"), rows)
-    lines += ["", "Utility by threshold (ambiguity fixed at the chosen value):", ""]
-    lines += wide(choice["by_threshold"], ("threshold", "threshold", ".2f"), ("utility", "utility", ".3f"))
-    lines += ["", "Utility by ambiguity threshold (threshold fixed at the chosen value):", ""]
-    lines += wide(choice["by_ambiguity"], ("ambiguity", "ambiguity_threshold", ".2f"), ("utility", "utility", ".3f"))
-    return "\n".join(lines)
-
-
 def wide(points: Sequence[Mapping[str, Any]], *rows: Tuple[str, str, str]) -> List[str]:
     """A table with one column per point and one row per (title, key, format), the first row its header."""
     cells = [

@@ -3,8 +3,7 @@
 Utility of one answer, for choosing thresholds: +1 if right (a rejection of out-of-scope text counts as right), 0
 for a rejection of in-scope text (the bot asks to rephrase: annoying but harmless), -1 for a wrong intent (the
 resident gets a confidently wrong procedure). Rejecting then pays off exactly where a prediction is more likely
-wrong than right. Issue 3 (`choose_thresholds`) rejects with FallbackClassifier's threshold and margin on the
-classifiers' scores; issue 9 (`choose_operating_point`) with the fallback and DomainGate thresholds as the
+wrong than right. `choose_operating_point` (issue 9) rejects with the fallback and DomainGate thresholds as the
 pipeline orders them (`final_intent`).
 """
 
@@ -30,7 +29,6 @@ from tools.nlu_lab.data import (
 
 REJECTED = (OUT_OF_SCOPE_INTENT, FALLBACK_INTENT)
 THRESHOLD_GRID = tuple(round(0.05 * i, 2) for i in range(0, 20))
-AMBIGUITY_GRID = tuple(round(0.05 * i, 2) for i in range(0, 11))
 GATE_OFF = 1.01  # a gate threshold no probability reaches
 GATE_GRID = tuple(round(0.3 + 0.05 * i, 2) for i in range(14)) + (GATE_OFF,)
 
@@ -135,77 +133,6 @@ def summarize(
     return summary
 
 
-def _utility(predictions: Sequence[Prediction], decide: Callable[[Prediction], Optional[str]]) -> float:
-    """Mean utility (module docstring) of the intents `decide` gives, None for a rejection."""
-    total = 0
-    for p in predictions:
-        intent = decide(p)
-        total += (p.gold_intent == OUT_OF_SCOPE_INTENT) if intent is None else (1 if intent == p.gold_intent else -1)
-    return total / len(predictions) if predictions else 0.0
-
-
-def falls_back(prediction: Prediction, threshold: float, ambiguity: float) -> bool:
-    """What FallbackClassifier would do with this prediction's scores."""
-    if prediction.top_intent == SHARE_SENSITIVE_INTENT and prediction.top_confidence >= 1.0:
-        return False  # PrivacyIntentOverride runs after FallbackClassifier and wins.
-    margin = prediction.top_confidence - prediction.second_confidence
-    return prediction.top_confidence < threshold or margin < ambiguity
-
-
-def utility(predictions: Sequence[Prediction], threshold: float, ambiguity: float) -> float:
-    """Mean utility under FallbackClassifier's `threshold` and `ambiguity` (issue 3)."""
-    return _utility(predictions, lambda p: None if falls_back(p, threshold, ambiguity) else p.top_intent)
-
-
-def choose_thresholds(predictions: Sequence[Prediction]) -> Dict[str, Any]:
-    """Grid search for the best utility.
-
-    Settings within one utterance's worth of utility (1/n) of the best count
-    as equally good (a single utterance is noise, not signal); among those the
-    fewest fallbacks win, then the smaller ambiguity threshold (the confidence
-    threshold is the primary mechanism), then the smaller threshold.
-    """
-    grid = [(utility(predictions, t, a), t, a) for t in THRESHOLD_GRID for a in AMBIGUITY_GRID]
-    best = max(u for u, _, _ in grid)
-    tolerance = 1.0 / max(1, len(predictions))
-    _, threshold, ambiguity = min(
-        (row for row in grid if row[0] >= best - tolerance - 1e-12),
-        key=lambda row: (sum(falls_back(p, row[1], row[2]) for p in predictions), row[2], row[1]),
-    )
-    return {
-        "threshold": threshold,
-        "ambiguity_threshold": ambiguity,
-        "utility": utility(predictions, threshold, ambiguity),
-        "utility_no_fallback": utility(predictions, 0.0, 0.0),
-        "by_threshold": [{"threshold": t, "utility": utility(predictions, t, ambiguity)} for t in THRESHOLD_GRID],
-        "by_ambiguity": [
-            {"ambiguity_threshold": a, "utility": utility(predictions, threshold, a)} for a in AMBIGUITY_GRID
-        ],
-    }
-
-
-def score_distributions(predictions: Sequence[Prediction]) -> Dict[str, Dict[str, Any]]:
-    """Top-1 confidence and top1-top2 margin quantiles per group."""
-    in_scope = [p for p in predictions if p.gold_intent != OUT_OF_SCOPE_INTENT]
-    groups = {
-        "in-scope, right": [p for p in in_scope if p.top_intent == p.gold_intent],
-        "in-scope, wrong": [p for p in in_scope if p.top_intent != p.gold_intent],
-        "out-of-scope": [p for p in predictions if p.gold_intent == OUT_OF_SCOPE_INTENT],
-    }
-
-    def quantiles(members: Sequence[Prediction]) -> Dict[str, Any]:
-        confidence = np.asarray([p.top_confidence for p in members])
-        margin = np.asarray([p.top_confidence - p.second_confidence for p in members])
-        return {
-            "n": len(members),
-            "confidence": {f"p{q}": float(np.percentile(confidence, q)) for q in (5, 10, 25, 50)},
-            "margin": {f"p{q}": float(np.percentile(margin, q)) for q in (5, 10, 25, 50)},
-            "confidence_below": {str(t): float((confidence < t).mean()) for t in (0.3, 0.5, 0.7, 0.9)},
-        }
-
-    return {name: quantiles(members) if members else {"n": 0} for name, members in groups.items()}
-
-
 @dataclass(frozen=True)
 class Operating:
     """A setting of the two thresholds: DomainGate's and FallbackClassifier's."""
@@ -278,22 +205,27 @@ def contrast_scores(
     }
 
 
+def _utility(predictions: Sequence[Prediction], op: Operating) -> float:
+    """Mean utility (module docstring) of the final intents under `op`."""
+    total = 0
+    for p in predictions:
+        final = final_intent(p, op)
+        total += (p.gold_intent == OUT_OF_SCOPE_INTENT) if final in REJECTED else (1 if final == p.gold_intent else -1)
+    return total / len(predictions) if predictions else 0.0
+
+
 def choose_operating_point(validation: Sequence[Prediction], has_gate: bool) -> Dict[str, Any]:
     """Thresholds with the best utility on the validation split (never the test sets).
 
     Only settings with the best utility qualify; among those the lowest
     fallback threshold wins (fewest fallbacks on in-scope text), then the
-    highest gate threshold (fewest overrides). Unlike `choose_thresholds`
-    (issue 3), a setting one utterance below the best does not count as
+    highest gate threshold (fewest overrides). Unlike issue 3's choice on the
+    CV predictions, a setting one utterance below the best does not count as
     equal: such ties favoured the higher gate, that is, letting through the
     out-of-domain messages that issue 9 is about (docs/nlu.md, round 5).
     """
-
-    def decide(op: Operating) -> Callable[[Prediction], Optional[str]]:
-        return lambda p: None if final_intent(p, op) in REJECTED else final_intent(p, op)
-
     gates = GATE_GRID if has_gate else (GATE_OFF,)
-    scored = [(_utility(validation, decide(op)), op) for op in (Operating(g, t) for g in gates for t in THRESHOLD_GRID)]
+    scored = [(_utility(validation, op), op) for op in (Operating(g, t) for g in gates for t in THRESHOLD_GRID)]
     best = max(u for u, _ in scored)
     op = min((op for u, op in scored if u >= best - 1e-9), key=lambda c: (c.fallback, -c.gate))
     return {"gate": op.gate, "fallback": op.fallback, "utility": best}

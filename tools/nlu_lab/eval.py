@@ -39,8 +39,7 @@ def _arguments(argv: Sequence[str]) -> argparse.Namespace:
     add("--seed", type=int, default=42)
     add("--quick", action="store_true", help="only this pipeline, held-out only, no doc update")
     add("--pipelines", default="sudachi,tutorial_ginza,sklearn_tfidf")
-    add("--cv-pipelines", default="sudachi", help="pipelines that also get k-fold CV (may name variant:<name>)")
-    add("--variants", default="", help="ablation configs from tools/nlu_lab/variants/ (comma list)")
+    add("--cv-pipelines", default="sudachi", help="pipelines that also get k-fold CV")
     add("--work-dir", default="var/nlu_eval")
     add("--doc", default="docs/nlu.md", help="Markdown file to update ('' = none)")
     add("--ood", default="tests/nlu/out_of_domain.yml", help="out-of-domain test set ('' = skip)")
@@ -75,9 +74,7 @@ def cross_validate(spec: PipelineSpec, train_data: str, folds: int, seed: int, w
     return {"folds": folds, "per_fold": per_fold, "summary": score.summarize(pooled), "predictions": pooled}
 
 
-def evaluate_ood(
-    spec: PipelineSpec, run: Dict[str, Any], args: argparse.Namespace, work_dir: Path, tag: str
-) -> Dict[str, Any]:
+def evaluate_ood(spec: PipelineSpec, run: Dict[str, Any], args: argparse.Namespace, work_dir: Path) -> Dict[str, Any]:
     """Parses the OOD, contrast and validation sets with the model of `run`; all views and the curves (issue 9)."""
     items = ood_items(args.ood)
     families = {i["text"]: i["family"] for i in items}
@@ -86,7 +83,7 @@ def evaluate_ood(
     artifact = run["train"]["artifact"]
     parsed = {
         name: _predictions(
-            run_step("evaluate", spec, work_dir, f"{tag}.{name}", args.reuse, artifact=artifact, test=test)
+            run_step("evaluate", spec, work_dir, f"{spec.name}.{name}", args.reuse, artifact=artifact, test=test)
         )
         for name, test in sets.items()
     }
@@ -154,7 +151,7 @@ def _heldout_row(spec: PipelineSpec, args: argparse.Namespace, work_dir: Path) -
     Training and parsing run in separate processes so that the serving memory is that of a process that only
     loaded the model; `--model` has no training figures (NaN: not measured here).
     """
-    tag, work_dir = spec.name.replace(":", "_"), work_dir / "heldout"
+    tag, work_dir = spec.name, work_dir / "heldout"
     if args.model and spec.name == MAIN.name:
         trained: Dict[str, Any] = {"artifact": args.model, "train_seconds": math.nan, "train_peak_rss_mb": math.nan}
     else:
@@ -170,7 +167,7 @@ def _heldout_row(spec: PipelineSpec, args: argparse.Namespace, work_dir: Path) -
         print(f"    {c['gold']} → {c['predicted']} ×{c['count']}")
     row = {"name": spec.name, "label": spec.label, "summary": summary, "predictions": run["predictions"]}
     if args.ood and spec.kind == "rasa":
-        row["ood"] = evaluate_ood(spec, run, args, work_dir, tag)
+        row["ood"] = evaluate_ood(spec, run, args, work_dir)
         for line in report.summary_lines(row):
             print("   ", line)
     return row
@@ -178,7 +175,7 @@ def _heldout_row(spec: PipelineSpec, args: argparse.Namespace, work_dir: Path) -
 
 def _dump_predictions(name: str, predictions: Sequence[Prediction], work_dir: Path) -> None:
     """Per-utterance predictions, for reading the errors behind the numbers."""
-    path = work_dir / f"predictions.{name.replace(':', '_')}.jsonl"
+    path = work_dir / f"predictions.{name}.jsonl"
     path.write_text("".join(json.dumps(asdict(p), ensure_ascii=False) + "\n" for p in predictions), encoding="utf-8")
 
 
@@ -188,15 +185,14 @@ def main(argv: Sequence[str]) -> int:
     os.chdir(REPO_ROOT)
     work_dir = Path(args.work_dir)
     names = ["sudachi"] if args.quick else [n for n in args.pipelines.split(",") if n]
-    variants = [f"variant:{v}" for v in args.variants.split(",") if v]
     cv_names = [] if args.quick or args.folds < 2 else [n for n in args.cv_pipelines.split(",") if n]
     rows: Dict[str, Dict[str, Any]] = {}
-    for name in names + variants:
+    for name in names:
         rows[name] = _heldout_row(resolve(name), args, work_dir)
         _dump_predictions(name, rows[name]["predictions"], work_dir)
     for name in cv_names:
         spec = resolve(name)
-        cv = cross_validate(spec, args.data, args.folds, args.seed, work_dir / "cv" / name.replace(":", "_"))
+        cv = cross_validate(spec, args.data, args.folds, args.seed, work_dir / "cv" / name)
         rows.setdefault(name, {"name": name, "label": spec.label})["cv"] = cv
         _print_summary(f"{args.folds}-fold CV {name}", cv["summary"])
         _dump_predictions(f"cv.{name}", cv["predictions"], work_dir)
@@ -208,34 +204,19 @@ def main(argv: Sequence[str]) -> int:
     work_dir.mkdir(parents=True, exist_ok=True)
     (work_dir / "results.json").write_text(json.dumps(results, ensure_ascii=False, indent=1), encoding="utf-8")
     if args.doc and not args.quick:
-        _write_doc(Path(args.doc), args, rows, names, variants)
+        _write_doc(Path(args.doc), args, rows, names)
     return 0
 
 
-def _write_doc(
-    doc: Path,
-    args: argparse.Namespace,
-    rows: Dict[str, Dict[str, Any]],
-    names: List[str],
-    variants: List[str],
-) -> None:
+def _write_doc(doc: Path, args: argparse.Namespace, rows: Dict[str, Dict[str, Any]], names: List[str]) -> None:
     provenance = (
         f"{report.generated_by('tools.nlu_lab.eval')}, Python {platform.python_version()}. "
         f"Training examples: {len(load_examples(args.data))} (`{args.data}`); "
         f"held-out: {len(load_examples(args.heldout))} (`{args.heldout}`); seed {args.seed}."
     )
-    ood_rows = [rows[n] for n in names + variants if "ood" in rows[n]]
-    if ood_rows:
+    if ood_rows := [rows[n] for n in names if "ood" in rows[n]]:
         report.splice(doc, "ood", provenance + "\n\n" + report.ood_markdown(ood_rows))
-    compared = variants or names
-    content = report.comparison_table([rows[n] for n in compared])
-    if variants:  # an ablation: its own block, the CV table under the comparison
-        cv_rows = [rows[v] for v in variants if "cv" in rows[v]]
-        report.splice(
-            doc, "ablation", provenance + "\n\n" + content + ("\n\n" + report.cv_table(cv_rows) if cv_rows else "")
-        )
-        return
-    report.splice(doc, "comparison", provenance + "\n\n" + content)
+    report.splice(doc, "comparison", provenance + "\n\n" + report.comparison_table([rows[n] for n in names]))
     if (main_row := rows.get(MAIN.name)) is None:
         return
     report.splice(doc, "targets", report.targets_section(main_row, [rows[n] for n in names if n != MAIN.name]))

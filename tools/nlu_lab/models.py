@@ -24,7 +24,6 @@ from typing import Any, Callable, Dict, Optional, Sequence, Tuple
 from tools.loadtest.rss import rss_kib
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
-LAB_DIR = Path(__file__).resolve().parent
 WARMUP_TEXTS = ("こんにちは", "暗証番号を忘れました", "三鷹市の受付時間を教えて")
 Parse = Callable[[str], Dict[str, Any]]
 
@@ -40,7 +39,7 @@ class PipelineSpec:
 
 
 MAIN = PipelineSpec("sudachi", "rasa", "this pipeline (`config.yml`)", str(REPO_ROOT / "config.yml"))
-GINZA_CONFIG = str(LAB_DIR / "config_tutorial_ginza.yml")
+GINZA_CONFIG = str(Path(__file__).resolve().with_name("config_tutorial_ginza.yml"))
 BASELINES = (
     PipelineSpec("tutorial_ginza", "rasa", "tutorial: SpacyNLP + GiNZA, count vectors, DIET", GINZA_CONFIG),
     PipelineSpec("sklearn_tfidf", "sklearn", "sklearn TF-IDF char 1-3 + LogReg"),
@@ -49,15 +48,9 @@ COMPARED = {p.name: p for p in (MAIN, *BASELINES)}
 
 
 def resolve(name: str) -> PipelineSpec:
-    """A compared pipeline by name, or `variant:<name>` (an ablation config in tools/nlu_lab/variants/)."""
-    variant = name.removeprefix("variant:")
-    if variant != name:
-        path = LAB_DIR / "variants" / f"{variant}.yml"
-        if not path.exists():
-            raise FileNotFoundError(f"no variant config {path}")
-        return PipelineSpec(name, "rasa", f"variant `{variant}`", str(path))
+    """A compared pipeline by name."""
     if name not in COMPARED:
-        raise KeyError(f"unknown pipeline {name!r}; known: {sorted(COMPARED)} or variant:<name>")
+        raise KeyError(f"unknown pipeline {name!r}; known: {sorted(COMPARED)}")
     return COMPARED[name]
 
 

@@ -38,14 +38,8 @@ def _mean(flags: Iterable[bool]) -> float:
     return sum(values) / len(values) if values else 0.0
 
 
-def _macro_f1(gold: Sequence[str], predicted: Sequence[str]) -> float:
-    from sklearn.metrics import f1_score
-
-    return float(f1_score(gold, predicted, labels=sorted(set(gold)), average="macro", zero_division=0))
-
-
 def intent_metrics(predictions: Sequence[Prediction]) -> Dict[str, Any]:
-    """Accuracy, macro-F1 over gold intents, per-intent scores and confusions."""
+    """Accuracy and macro-F1 over gold intents (`heldout_scores` as the model ran), per-intent scores, confusions."""
     from sklearn.metrics import precision_recall_fscore_support
 
     gold = [p.gold_intent for p in predictions]
@@ -55,10 +49,7 @@ def intent_metrics(predictions: Sequence[Prediction]) -> Dict[str, Any]:
     confusions = Counter((g, t) for g, t in zip(gold, top, strict=True) if g != t)
     return {
         "n": len(predictions),
-        "accuracy": _mean(g == t for g, t in zip(gold, top, strict=True)),
-        "macro_f1": _macro_f1(gold, top),
-        # Final intent right, counting a fallback on out-of-scope text as right.
-        "accuracy_with_fallback": _mean(right_or_rejected(p, None) for p in predictions),
+        **heldout_scores(predictions, None),
         "per_intent": {
             label: {"precision": float(p), "recall": float(r), "f1": float(f), "support": int(s)}
             for label, p, r, f, s in zip(labels, precision, recall, f1, support, strict=True)
@@ -170,11 +161,13 @@ def right_or_rejected(p: Prediction, op: Optional[Operating]) -> bool:
 
 def heldout_scores(predictions: Sequence[Prediction], op: Optional[Operating]) -> Dict[str, float]:
     """Held-out accuracy / macro-F1 with the fallback undone (gate counted), and accuracy with it."""
+    from sklearn.metrics import f1_score
+
     gold = [p.gold_intent for p in predictions]
     top = [p.top_intent if op is None else final_intent(p, Operating(op.gate, 0.0)) for p in predictions]
     return {
         "accuracy": _mean(g == t for g, t in zip(gold, top, strict=True)),
-        "macro_f1": _macro_f1(gold, top),
+        "macro_f1": float(f1_score(gold, top, labels=sorted(set(gold)), average="macro", zero_division=0)),
         "accuracy_with_fallback": _mean(right_or_rejected(p, op) for p in predictions),
         "in_scope_recall": in_scope_recall(predictions, op),
     }
@@ -206,12 +199,9 @@ def contrast_scores(
 
 
 def _utility(predictions: Sequence[Prediction], op: Operating) -> float:
-    """Mean utility (module docstring) of the final intents under `op`."""
-    total = 0
-    for p in predictions:
-        final = final_intent(p, op)
-        total += (p.gold_intent == OUT_OF_SCOPE_INTENT) if final in REJECTED else (1 if final == p.gold_intent else -1)
-    return total / len(predictions) if predictions else 0.0
+    """Mean utility (module docstring) of the final intents under `op`: 1 right, 0 a rejection, -1 wrong."""
+    scores = [1 if right_or_rejected(p, op) else 0 if final_intent(p, op) in REJECTED else -1 for p in predictions]
+    return sum(scores) / len(scores) if scores else 0.0
 
 
 def choose_operating_point(validation: Sequence[Prediction], has_gate: bool) -> Dict[str, Any]:

@@ -35,11 +35,10 @@ def _arguments(argv: Sequence[str]) -> argparse.Namespace:
     add = parser.add_argument
     add("--data", default="data/nlu", help="training data (file or dir)")
     add("--heldout", default="tests/nlu/heldout.yml", help="held-out test set, never trained on")
-    add("--folds", type=int, default=5, help="k for k-fold CV (0 = skip CV)")
+    add("--folds", type=int, default=5, help="k for k-fold CV of this pipeline (0 = skip CV)")
     add("--seed", type=int, default=42)
     add("--quick", action="store_true", help="only this pipeline, held-out only, no doc update")
     add("--pipelines", default="sudachi,tutorial_ginza,sklearn_tfidf")
-    add("--cv-pipelines", default="sudachi", help="pipelines that also get k-fold CV")
     add("--work-dir", default="var/nlu_eval")
     add("--doc", default="docs/nlu.md", help="Markdown file to update ('' = none)")
     add("--ood", default="tests/nlu/out_of_domain.yml", help="out-of-domain test set ('' = skip)")
@@ -185,17 +184,15 @@ def main(argv: Sequence[str]) -> int:
     os.chdir(REPO_ROOT)
     work_dir = Path(args.work_dir)
     names = ["sudachi"] if args.quick else [n for n in args.pipelines.split(",") if n]
-    cv_names = [] if args.quick or args.folds < 2 else [n for n in args.cv_pipelines.split(",") if n]
     rows: Dict[str, Dict[str, Any]] = {}
     for name in names:
         rows[name] = _heldout_row(resolve(name), args, work_dir)
         _dump_predictions(name, rows[name]["predictions"], work_dir)
-    for name in cv_names:
-        spec = resolve(name)
-        cv = cross_validate(spec, args.data, args.folds, args.seed, work_dir / "cv" / name)
-        rows.setdefault(name, {"name": name, "label": spec.label})["cv"] = cv
-        _print_summary(f"{args.folds}-fold CV {name}", cv["summary"])
-        _dump_predictions(f"cv.{name}", cv["predictions"], work_dir)
+    if not args.quick and args.folds >= 2:
+        cv = cross_validate(MAIN, args.data, args.folds, args.seed, work_dir / "cv" / MAIN.name)
+        rows.setdefault(MAIN.name, {"name": MAIN.name, "label": MAIN.label})["cv"] = cv
+        _print_summary(f"{args.folds}-fold CV {MAIN.name}", cv["summary"])
+        _dump_predictions(f"cv.{MAIN.name}", cv["predictions"], work_dir)
 
     def stored(row: Dict[str, Any]) -> Dict[str, Any]:  # results.json leaves the predictions out
         return {k: stored(v) if k == "cv" else v for k, v in row.items() if k != "predictions"}

@@ -6,10 +6,7 @@ import logging
 import re
 from typing import Any, Dict, List, Optional, Text
 
-from rasa.engine.graph import ExecutionContext
 from rasa.engine.recipes.default_recipe import DefaultV1Recipe
-from rasa.engine.storage.resource import Resource
-from rasa.engine.storage.storage import ModelStorage
 from rasa.nlu.tokenizers.tokenizer import Token, Tokenizer
 from rasa.shared.nlu.constants import TEXT
 from rasa.shared.nlu.training_data.message import Message
@@ -86,17 +83,6 @@ class SudachiTokenizer(Tokenizer):
         self._max_chunk_bytes = int(config.get("max_chunk_bytes") or DEFAULT_MAX_CHUNK_BYTES)
         dictionary = Dictionary(dict=str(config.get("dictionary", "core")))
         self._sudachi = dictionary.create(self._split_mode)
-
-    @classmethod
-    def create(
-        cls,
-        config: Dict[Text, Any],
-        model_storage: ModelStorage,
-        resource: Resource,
-        execution_context: ExecutionContext,
-    ) -> SudachiTokenizer:
-        """Creates a new component (see parent class for full docstring)."""
-        return cls(config)
 
     def process(self, messages: List[Message]) -> List[Message]:
         """Shortens over-long texts, then tokenizes (see `max_analysed_chars`)."""

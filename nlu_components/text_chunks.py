@@ -6,6 +6,7 @@ preferring boundaries no word can straddle (line breaks, sentence ends, spaces),
 and remember each chunk's character offset so token offsets stay exact.
 """
 
+import bisect
 import unicodedata
 from typing import List, Tuple
 
@@ -52,14 +53,9 @@ def _byte_limited_end(text: str, start: int, max_bytes: int) -> int:
     window_end = min(len(text), start + max_bytes)
     if _utf8_len(text[start:window_end]) <= max_bytes:
         return window_end
-    low, high = start + max(1, max_bytes // 4), window_end
-    while low < high:
-        mid = (low + high + 1) // 2
-        if _utf8_len(text[start:mid]) <= max_bytes:
-            low = mid
-        else:
-            high = mid - 1
-    return low
+    low = start + max(1, max_bytes // 4)
+    fits = bisect.bisect_right(range(low, window_end), max_bytes, key=lambda end: _utf8_len(text[start:end]))
+    return low + fits - 1
 
 
 def _can_cut_before(text: str, index: int) -> bool:
@@ -77,13 +73,10 @@ def _can_cut_before(text: str, index: int) -> bool:
 def _best_cut(text: str, start: int, end: int) -> int:
     """Pick a cut point in (start, end], preferring sentence ends, then spaces."""
     floor = max(start + 1, end - _BOUNDARY_LOOKBACK_CHARS)
-    for wanted in (lambda ch: ch in _SENTENCE_ENDS, lambda ch: ch.isspace()):
+    for wanted in (lambda ch: ch in _SENTENCE_ENDS, str.isspace, lambda ch: True):
         for cut in range(end, floor - 1, -1):
             if wanted(text[cut - 1]) and _can_cut_before(text, cut):
                 return cut
-    for cut in range(end, floor - 1, -1):
-        if _can_cut_before(text, cut):
-            return cut
     return end
 
 

@@ -53,11 +53,6 @@ def redact_event(data: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
-def redact_new_events(events: Sequence[dict[str, Any]], first_new: int) -> list[dict[str, Any]]:
-    """Redacted copies of ``events[first_new:]`` (the rule is context-free: no earlier event is needed)."""
-    return [redact_event(data) for data in events[first_new:]]
-
-
 def day_of(timestamp: object) -> str:
     """The Japanese calendar day of an event timestamp (staff count by their own days)."""
     seconds = float(timestamp) if isinstance(timestamp, (int, float)) else 0.0

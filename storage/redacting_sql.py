@@ -27,7 +27,7 @@ from sqlalchemy.orm import declarative_base
 
 from kb.directory import default_directory
 from privacy.retention import purge_interval_seconds, retention_seconds
-from storage.events import count_events, redact_new_events
+from storage.events import count_events, redact_event
 
 logger = logging.getLogger(__name__)
 _DAY = 24 * 3600.0
@@ -248,7 +248,7 @@ class RedactingSQLTrackerStore(SQLTrackerStore):
             stored = self._event_query(session, tracker.sender_id, fetch_events_from_all_sessions=False).count()
             # Only the events of the current session are compared with what is stored (as SQLTrackerStore does).
             events = [event.as_dict() for event in tracker.events]
-            redacted = redact_new_events(events, stored)
+            redacted = [redact_event(data) for data in events[stored:]]  # context-free: no earlier event needed
             for data in redacted:
                 intent = ((data.get("parse_data") or {}).get("intent") or {}).get("name")
                 session.add(

@@ -37,9 +37,7 @@ T = TypeVar("T")
 Sources = Mapping[str, Source]
 
 
-@functools.cache
-def _hints(cls: Any) -> dict[str, Any]:
-    return get_type_hints(cls)
+_hints = functools.cache(get_type_hints)
 
 
 def clock(value: str) -> dt.time:
@@ -110,15 +108,9 @@ def _month_day(text: str) -> tuple[int, int]:
     return int(month), int(day)
 
 
-def build_year_end(raw: dict[str, Any]) -> YearEnd:
-    """The 年末年始 period from national.calendar."""
-    ye = raw["calendar"]["year_end"]
-    return build(YearEnd, ye, {}, start=_month_day(ye["start"]), end=_month_day(ye["end"]))
-
-
 def build_national(raw: dict[str, Any], sources: Sources) -> National:
-    """The National object."""
-    certificate = raw["certificate"]
+    """The National object, with the 年末年始 period of its calendar."""
+    certificate, ye = raw["certificate"], raw["calendar"]["year_end"]
     return build(
         National,
         raw,
@@ -126,7 +118,7 @@ def build_national(raw: dict[str, Any], sources: Sources) -> National:
         store_reset=build(StoreReset, raw["store_reset"], sources),
         validity=build(Validity, certificate["validity"], sources),
         renewal=build(Renewal, certificate["renewal"], sources),
-        year_end=build_year_end(raw),
+        year_end=build(YearEnd, ye, {}, start=_month_day(ye["start"]), end=_month_day(ye["end"])),
         typos=_convert(_hints(National)["typos"], raw.get("page_typos"), sources),
     )
 

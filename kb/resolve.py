@@ -18,15 +18,11 @@ def _is_kana(char: str) -> bool:
     return "ぁ" <= char <= "ゖ" or char == "ー"
 
 
-def _is_ascii_word(char: str) -> bool:
-    return char.isascii() and char.isalnum()
-
-
 def _boundary_ok(alias: str, text: str, start: int, end: int) -> bool:
     before = text[start - 1] if start > 0 else ""
     after = text[end:]
     if alias.isascii():
-        return not (before and _is_ascii_word(before)) and not (after and _is_ascii_word(after[0]))
+        return not any(char.isascii() and char.isalnum() for char in (before, after[:1]))
     if all(_is_kana(c) for c in alias):
         kana_after = bool(after) and _is_kana(after[0]) and not after.startswith(KANA_FOLLOWERS)
         return not (before and _is_kana(before)) and not kana_after

@@ -7,7 +7,7 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import Mapping, Optional, Union
 
-from kb.build import build_municipality, build_national, build_sources, build_year_end
+from kb.build import build_municipality, build_national, build_sources
 from kb.errors import KBValidationError, UnknownIdError
 from kb.ids import APPLICANTS, PROCEDURES
 from kb.models import Municipality, MustKnow, National, Office, Requirements, Source
@@ -104,9 +104,10 @@ def build_kb(root: Path) -> KnowledgeBase:
     if not checked.ok or checked.sources is None or checked.national is None:
         raise KBValidationError(checked.problems or ["knowledge base could not be read"])
     sources = build_sources(checked.sources)
-    year_end = build_year_end(checked.national)
     national = build_national(checked.national, sources)
-    municipalities = {mid: build_municipality(raw, sources, year_end) for mid, raw in checked.municipalities.items()}
+    municipalities = {
+        mid: build_municipality(raw, sources, national.year_end) for mid, raw in checked.municipalities.items()
+    }
     return KnowledgeBase(sources, national, municipalities)
 
 

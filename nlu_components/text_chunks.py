@@ -30,16 +30,10 @@ _ZWJ = "\u200d"
 
 def is_invisible(text: str) -> bool:
     """True if `text` is empty or made only of whitespace, control or format characters."""
-    return all(_is_invisible_char(ch) for ch in text)
-
-
-def _is_invisible_char(ch: str) -> bool:
-    if ch.isspace():
-        return True
     # Variation selectors (U+FE00–FE0F) are category Mn but carry no meaning alone.
-    if "\ufe00" <= ch <= "\ufe0f":
-        return True
-    return unicodedata.category(ch) in _INVISIBLE_CATEGORIES
+    return all(
+        ch.isspace() or "\ufe00" <= ch <= "\ufe0f" or unicodedata.category(ch) in _INVISIBLE_CATEGORIES for ch in text
+    )
 
 
 def _utf8_len(text: str) -> int:

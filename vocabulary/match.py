@@ -26,9 +26,7 @@ def load_vocabulary(path: Path = SLOTS_FILE) -> Vocabulary:
     }
 
 
-@functools.lru_cache(maxsize=1)
-def _default() -> Vocabulary:
-    return load_vocabulary()
+_default = functools.cache(load_vocabulary)
 
 
 def match_in(words_by_value: Mapping[str, Sequence[str]], text: Optional[str]) -> Optional[str]:

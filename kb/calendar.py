@@ -59,10 +59,8 @@ def closure(office: Office, day: dt.date) -> Optional[tuple[Reason, Optional[str
             continue
         if rule.kind == "year_end" and rule.year_end is not None and rule.year_end.contains(day):
             return Reason.YEAR_END, rule.label
-        if rule.kind == "public_holiday":
-            name = jpholiday.is_holiday_name(day)
-            if name:
-                return Reason.HOLIDAY, name
+        if rule.kind == "public_holiday" and (name := jpholiday.is_holiday_name(day)):
+            return Reason.HOLIDAY, name
         if rule.kind == "weekly" and rule.days is not None and day.weekday() in rule.days:
             return Reason.WEEKLY_CLOSED, rule.label
     return None

@@ -11,7 +11,7 @@ import socket
 import subprocess
 import time
 import urllib.request
-from contextlib import ExitStack
+from contextlib import ExitStack, suppress
 from pathlib import Path
 from subprocess import STDOUT
 from typing import IO
@@ -45,12 +45,10 @@ def free_port_block(count: int) -> int:
     for _ in range(200):
         with ExitStack() as held:
             base = free_port()
-            try:
+            with suppress(OSError, OverflowError):  # taken, or beyond 65535
                 for port in range(base, base + count):
                     held.enter_context(socket.socket()).bind(("127.0.0.1", port))
                 return base
-            except (OSError, OverflowError):  # taken, or beyond 65535
-                continue
     raise RuntimeError(f"no {count} consecutive free ports")
 
 

@@ -18,7 +18,7 @@ import secrets
 import sqlite3
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -94,10 +94,8 @@ class SqliteKeyValue:
     def _restrict_files(self) -> None:
         """Make the database and its WAL files readable by the service's user only (0600)."""
         for suffix in ("", "-wal", "-shm") if self._path != ":memory:" else ():
-            try:
+            with suppress(FileNotFoundError):
                 os.chmod(self._path + suffix, 0o600)
-            except FileNotFoundError:
-                continue
 
     async def get(self, key: str, now: float) -> str | None:
         """The live value of ``key``, or None."""

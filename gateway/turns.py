@@ -129,9 +129,7 @@ class TurnService:
         holds no turn the resident saw only the apology for), the per-conversation cap counts the waiting turns, and
         a deletion waits for this process's turns of the conversation.
         """
-        lock = self._locks.get(conversation_id)
-        if lock is None:
-            lock = self._locks[conversation_id] = asyncio.Lock()
+        lock = self._locks.setdefault(conversation_id, asyncio.Lock())
         async with asyncio.timeout_at(deadline):
             await lock.acquire()
         try:

@@ -11,23 +11,20 @@ from rasa_sdk.events import SlotSet
 from actions import settings
 from actions.base import KnowledgeAction
 from actions.context import read_case
-from actions.knowledge import get_kb
-from actions.vocabulary import match_value
+from actions.settings import get_kb
 from replies.case import CaseQuery, Limits, case_details_replies, case_replies
 from replies.direct import contact_replies, identity_documents_replies, office_hours_replies, out_of_scope_replies
 from replies.message import Button, Reply
 from replies.national import pin_rules_replies, store_reset_replies
+from vocabulary import match_value
 
 MUNICIPALITY_QUESTION = "どちらの市の情報をご案内しましょうか。"
 
 
-def ask_municipality(intent: str) -> Reply:
-    """Ask for the city with buttons that repeat the same question for the chosen city."""
+def city_buttons(intent: str) -> List[Button]:
+    """One button per city file, titled with the city's name as the KB writes it, sending ``intent`` with that city."""
     kb = get_kb()
-    buttons = [
-        Button(kb.municipality(mid).name, f'/{intent}{{"municipality": "{mid}"}}') for mid in kb.municipality_ids()
-    ]
-    return Reply(MUNICIPALITY_QUESTION, buttons)
+    return [Button(kb.municipality(mid).name, f'/{intent}{{"municipality": "{mid}"}}') for mid in kb.municipality_ids()]
 
 
 INCOMPLETE_CASE = "すみません、ご案内に必要な情報がそろいませんでした。もう一度ご用件を入力してください。"
@@ -42,6 +39,18 @@ def _query(tracker: Tracker) -> Optional[CaseQuery]:
     if not (case.municipality and case.procedure and case.applicant_type):
         return None
     return CaseQuery(case.municipality, case.procedure, case.applicant_type, case.pin_type, case.knows_other_pin)
+
+
+class ActionAskMunicipality(KnowledgeAction):
+    """pin_case_form's question for the city (Rasa runs action_ask_<slot> when the domain has it)."""
+
+    action_name = "action_ask_municipality"
+
+    def replies(self, tracker: Tracker) -> tuple[List[Reply], List[Dict[Text, Any]]]:
+        """「お住まいの市を選んでください」 with the cities of the knowledge base as buttons."""
+        buttons = city_buttons("inform")
+        text = f"お住まいの市を選んでください（このチャットボットは次の{len(buttons)}市の情報でご案内しています）。"
+        return [Reply(text, buttons)], []
 
 
 class ActionAnswerCase(KnowledgeAction):
@@ -103,7 +112,7 @@ class CityQuestionAction(KnowledgeAction):
         """Answer for the known city, or ask which city and remember the question."""
         municipality = read_case(tracker).municipality
         if municipality is None:
-            return [ask_municipality(self.intent)], [SlotSet("pending_question", self.intent)]
+            return [Reply(MUNICIPALITY_QUESTION, city_buttons(self.intent))], [SlotSet("pending_question", self.intent)]
         return self.answer(municipality, tracker), [SlotSet("pending_question", None)]
 
     def answer_pending(self, municipality: str, tracker: Tracker) -> tuple[List[Reply], List[Dict[Text, Any]]]:

@@ -11,13 +11,19 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
 from actions.context import raw_municipality
-from actions.knowledge import get_kb
+from actions.settings import get_kb
 from replies.contact import fallback_message
 from replies.layout import pack_lines
 from replies.message import Reply
-from replies.wording import for_residents
 
 logger = logging.getLogger(__name__)
+
+
+def for_residents(text: str) -> str:
+    """``text`` with each seed-page typo of knowledge/national.yml (page_typos) replaced by the correct term."""
+    for typo in get_kb().national.typos:
+        text = text.replace(typo.page, typo.correct)
+    return text
 
 
 class KnowledgeAction(Action, ABC):
@@ -55,7 +61,7 @@ class KnowledgeAction(Action, ABC):
                 continue
             # A bubble is at most replies.layout.BUBBLE_CHARS long (a phone screen): a longer text goes out in pieces split between
             # its lines, the buttons under the last one.
-            pieces = pack_lines(for_residents(get_kb(), kwargs["text"]).split("\n"))
+            pieces = pack_lines(for_residents(kwargs["text"]).split("\n"))
             for piece in pieces[:-1]:
                 dispatcher.utter_message(text=piece)
             dispatcher.utter_message(**{**kwargs, "text": pieces[-1]})

@@ -8,14 +8,22 @@ from typing import Any, Optional
 from rasa_sdk import Tracker
 
 from actions import settings
-from actions.knowledge import resolve_municipality
-from actions.vocabulary import match_value
+from actions.settings import get_kb
 from kb import ids
+from vocabulary import match_value
 
 PROCEDURES = ids.PROCEDURES
 APPLICANT_TYPES = ids.APPLICANTS
 # The card's four PINs, plus what a resident may answer instead: "a 4-digit one" or "I don't know / all".
 PIN_TYPES = (*ids.PIN_TYPES, "four_digit", "all")
+
+
+def resolve_municipality(value: Any) -> Optional[str]:
+    """Turn a slot value, entity value or free text into a municipality id, or None."""
+    if not isinstance(value, str) or not value.strip():
+        return None
+    kb = get_kb()
+    return value if value in kb.municipality_ids() else kb.resolve_municipality(value)
 
 
 @dataclass(frozen=True)

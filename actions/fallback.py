@@ -11,11 +11,11 @@ from rasa_sdk.types import DomainDict
 
 from actions.base import KnowledgeAction
 from actions.context import read_case
-from actions.knowledge import get_kb
-from actions.vocabulary import match_value
+from actions.settings import get_kb
 from replies.catalogue import apology, catalogue
 from replies.contact import contact_lines
 from replies.message import Reply
+from vocabulary import match_value
 
 MAX_SUGGESTIONS = 3
 # The topic to offer first when the unclear message names a procedure (vocabulary/slots.yml `procedure`).

@@ -8,9 +8,16 @@ from rasa_sdk import FormValidationAction, Tracker
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
-from actions.context import APPLICANT_TYPES, PIN_TYPES, PROCEDURES, canonical, default_municipality
-from actions.knowledge import get_kb, resolve_municipality
-from actions.vocabulary import match_value
+from actions.context import (
+    APPLICANT_TYPES,
+    PIN_TYPES,
+    PROCEDURES,
+    canonical,
+    default_municipality,
+    resolve_municipality,
+)
+from actions.settings import get_kb
+from vocabulary import match_value
 
 
 class ValidatePinCaseForm(FormValidationAction):

@@ -10,9 +10,9 @@ from rasa_sdk.events import FollowupAction, SlotSet
 from actions.answers import pending_question_action
 from actions.base import KnowledgeAction
 from actions.context import read_case
-from actions.knowledge import get_kb
-from actions.vocabulary import match_value
+from actions.settings import get_kb
 from replies.message import Reply
+from vocabulary import match_value
 
 
 class ActionHandleInform(KnowledgeAction):

@@ -1,13 +1,22 @@
-"""Behaviour knobs of the action server, read from the environment when first needed."""
+"""What the action server reads when first needed: the knowledge base and the knobs of its environment."""
 
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import os
 from typing import Optional
 from zoneinfo import ZoneInfo
 
+from kb.store import KnowledgeBase, load_kb
+
 TOKYO = ZoneInfo("Asia/Tokyo")
+
+
+@functools.lru_cache(maxsize=1)
+def get_kb() -> KnowledgeBase:
+    """Load and validate knowledge/ (env KB_DIR) once per process."""
+    return load_kb()
 
 
 def default_municipality() -> Optional[str]:

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 
 import actions.answers
+import actions.context
 import actions.fallback
-import actions.knowledge
 import replies.contact
 from actions.answers import (
     ActionAnswerCase,
@@ -86,7 +86,7 @@ def test_knowledge_base_unavailable_still_answers(make_tracker, run, monkeypatch
 
     It cannot look up a phone number then, so it gives the generic 「お住まいの市役所…」 line.
     """
-    monkeypatch.setattr(actions.knowledge, "get_kb", boom)
+    monkeypatch.setattr(actions.context, "get_kb", boom)
     monkeypatch.setattr(actions.answers, "get_kb", boom)
     monkeypatch.setattr(replies.contact, "default_directory", boom)
     events, messages = run(ActionAnswerContact(), make_tracker(slots=slots))

@@ -18,11 +18,10 @@ from typing import Any, Dict, Iterator, List
 import pytest
 import yaml
 
-import actions.knowledge
+import actions.settings
 import kb.directory
 import kb.store
-from actions.answers import ActionAnswerCase
-from actions.ask import ActionAskMunicipality
+from actions.answers import ActionAnswerCase, ActionAskMunicipality
 from actions.forms import ValidatePinCaseForm
 from kb.directory import MunicipalityDirectory, read_cities
 from replies.contact import fallback_message
@@ -114,7 +113,7 @@ def hoshino_kb(copy: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
 
     def reset() -> None:
         kb.store.clear_cache()
-        actions.knowledge.get_kb.cache_clear()
+        actions.settings.get_kb.cache_clear()
         kb.directory.default_directory.cache_clear()
 
     reset()

@@ -6,32 +6,27 @@ from abc import abstractmethod
 from typing import Any, Dict, List, Optional, Text
 
 from rasa_sdk import Tracker
-from rasa_sdk.events import SlotSet
+from rasa_sdk.events import FollowupAction, SlotSet
 
 from actions import settings
-from actions.base import KnowledgeAction
-from actions.context import read_case
+from actions.base import Answer, KnowledgeAction
+from actions.context import latest_entity, latest_text, read_case
+from actions.feedback import answer_key, case_intent, rated
 from actions.settings import get_kb
-from replies.case import CaseQuery, Limits, case_details_replies, case_replies
+from replies.case import CaseQuery, case_details_replies, case_replies
 from replies.direct import contact_replies, identity_documents_replies, office_hours_replies, out_of_scope_replies
 from replies.message import Button, Reply
 from replies.national import pin_rules_replies, store_reset_replies
 from vocabulary import match_value
 
 MUNICIPALITY_QUESTION = "どちらの市の情報をご案内しましょうか。"
+INCOMPLETE_CASE = "すみません、ご案内に必要な情報がそろいませんでした。もう一度ご用件を入力してください。"
 
 
 def city_buttons(intent: str) -> List[Button]:
     """One button per city file, titled with the city's name as the KB writes it, sending ``intent`` with that city."""
     kb = get_kb()
     return [Button(kb.municipality(mid).name, f'/{intent}{{"municipality": "{mid}"}}') for mid in kb.municipality_ids()]
-
-
-INCOMPLETE_CASE = "すみません、ご案内に必要な情報がそろいませんでした。もう一度ご用件を入力してください。"
-
-
-def _limits() -> Limits:
-    return Limits(turn=settings.max_turn_chars())
 
 
 def _query(tracker: Tracker) -> Optional[CaseQuery]:
@@ -46,7 +41,7 @@ class ActionAskMunicipality(KnowledgeAction):
 
     action_name = "action_ask_municipality"
 
-    def replies(self, tracker: Tracker) -> tuple[List[Reply], List[Dict[Text, Any]]]:
+    def replies(self, tracker: Tracker) -> Answer:
         """「お住まいの市を選んでください」 with the cities of the knowledge base as buttons."""
         buttons = city_buttons("inform")
         text = f"お住まいの市を選んでください（このチャットボットは次の{len(buttons)}市の情報でご案内しています）。"
@@ -58,12 +53,13 @@ class ActionAnswerCase(KnowledgeAction):
 
     action_name = "action_answer_case"
 
-    def replies(self, tracker: Tracker) -> tuple[List[Reply], List[Dict[Text, Any]]]:
+    def replies(self, tracker: Tracker) -> Answer:
         """Compose the case answer, or ask again when the form left something open."""
         query = _query(tracker)
         if query is None:
             return [Reply(INCOMPLETE_CASE)], []
-        return case_replies(get_kb(), query, settings.now(), _limits()), []
+        answer = case_replies(get_kb(), query, settings.now(), settings.max_turn_chars())
+        return rated(answer, answer_key("checklist", tracker, case_intent(tracker)))
 
 
 class ActionAnswerCaseDetails(KnowledgeAction):
@@ -71,12 +67,15 @@ class ActionAnswerCaseDetails(KnowledgeAction):
 
     action_name = "action_answer_case_details"
 
-    def replies(self, tracker: Tracker) -> tuple[List[Reply], List[Dict[Text, Any]]]:
+    def replies(self, tracker: Tracker) -> Answer:
         """Details of the case already answered; the menu when there is none."""
         query = _query(tracker)
         if query is None:
             return [Reply(response="utter_how_can_i_help")], []
-        return case_details_replies(get_kb(), query, settings.now(), _limits(), _part(tracker)), []
+        answer = case_details_replies(
+            get_kb(), query, settings.now(), settings.max_turn_chars(), latest_entity(tracker, "part")
+        )
+        return rated(answer, answer_key("checklist", tracker, "case_details"))
 
 
 class ActionAnswerPinRules(KnowledgeAction):
@@ -84,9 +83,10 @@ class ActionAnswerPinRules(KnowledgeAction):
 
     action_name = "action_answer_pin_rules"
 
-    def replies(self, tracker: Tracker) -> tuple[List[Reply], List[Dict[Text, Any]]]:
+    def replies(self, tracker: Tracker) -> Answer:
         """Nationwide rules, citing the resident's own page where it states them."""
-        return pin_rules_replies(get_kb(), read_case(tracker).municipality), []
+        answer = pin_rules_replies(get_kb(), read_case(tracker).municipality)
+        return rated(answer, answer_key("faq", tracker, "pin_rules"))
 
 
 class ActionAnswerConvenienceStore(KnowledgeAction):
@@ -94,45 +94,47 @@ class ActionAnswerConvenienceStore(KnowledgeAction):
 
     action_name = "action_answer_convenience_store"
 
-    def replies(self, tracker: Tracker) -> tuple[List[Reply], List[Dict[Text, Any]]]:
+    def replies(self, tracker: Tracker) -> Answer:
         """Nationwide rules, with the resident's own page where it adds to them."""
-        return store_reset_replies(get_kb(), read_case(tracker).municipality), []
+        answer = store_reset_replies(get_kb(), read_case(tracker).municipality)
+        return rated(answer, answer_key("faq", tracker, "convenience_store_reset"))
 
 
 class CityQuestionAction(KnowledgeAction):
     """A direct question that needs the resident's city: ask for it first when unknown."""
 
     intent: str = ""
+    kind: str = "faq"  # of the answer key (actions/feedback.py)
 
     @abstractmethod
     def answer(self, municipality: str, tracker: Tracker) -> List[Reply]:
         """Replies for a known city."""
 
-    def replies(self, tracker: Tracker) -> tuple[List[Reply], List[Dict[Text, Any]]]:
+    def replies(self, tracker: Tracker) -> Answer:
         """Answer for the known city, or ask which city and remember the question."""
         municipality = read_case(tracker).municipality
         if municipality is None:
             return [Reply(MUNICIPALITY_QUESTION, city_buttons(self.intent))], [SlotSet("pending_question", self.intent)]
-        return self.answer(municipality, tracker), [SlotSet("pending_question", None)]
+        return self.answered(municipality, tracker)
 
-    def answer_pending(self, municipality: str, tracker: Tracker) -> tuple[List[Reply], List[Dict[Text, Any]]]:
-        """Answer the question that waited for the city, now that the resident gave it."""
-        return self.answer(municipality, tracker), [
-            SlotSet("municipality", municipality),
-            SlotSet("pending_question", None),
-        ]
+    def answered(self, municipality: str, tracker: Tracker, *events: Dict[Text, Any]) -> Answer:
+        """The answer for the city, with the rating buttons and its answer key, ``events``; no question waits now."""
+        key = answer_key(self.kind, tracker, self.intent, municipality)
+        return rated(self.answer(municipality, tracker), key, *events, SlotSet("pending_question", None))
 
 
 class ActionAnswerOfficeHours(CityQuestionAction):
     """Where and when: the city's offices, hours, special days and whether open now."""
 
     intent = "office_hours"
+    kind = "hours"
     action_name = "action_answer_office_hours"
 
     def answer(self, municipality: str, tracker: Tracker) -> List[Reply]:
         """Offices of the city; a weekday named in the question narrows them."""
+        part = latest_entity(tracker, "part")
         return office_hours_replies(
-            get_kb(), municipality, settings.now(), _question_text(tracker), settings.max_turn_chars(), _part(tracker)
+            get_kb(), municipality, settings.now(), _question_text(tracker), settings.max_turn_chars(), part
         )
 
 
@@ -144,9 +146,9 @@ class ActionAnswerIdentityDocuments(CityQuestionAction):
 
     def answer(self, municipality: str, tracker: Tracker) -> List[Reply]:
         """The rules for the conversation's case and the lists they cite; a button asks for one list (``part``)."""
-        case = read_case(tracker)
+        case, part = read_case(tracker), latest_entity(tracker, "part")
         return identity_documents_replies(
-            get_kb(), municipality, _part(tracker), settings.max_turn_chars(), case.procedure, case.applicant_type
+            get_kb(), municipality, part, settings.max_turn_chars(), case.procedure, case.applicant_type
         )
 
 
@@ -155,7 +157,7 @@ class ActionAnswerContact(KnowledgeAction):
 
     action_name = "action_answer_contact"
 
-    def replies(self, tracker: Tracker) -> tuple[List[Reply], List[Dict[Text, Any]]]:
+    def replies(self, tracker: Tracker) -> Answer:
         """Contact lines."""
         return contact_replies(get_kb(), read_case(tracker).municipality), []
 
@@ -165,18 +167,10 @@ class ActionAnswerOutOfScope(KnowledgeAction):
 
     action_name = "action_answer_out_of_scope"
 
-    def replies(self, tracker: Tracker) -> tuple[List[Reply], List[Dict[Text, Any]]]:
+    def replies(self, tracker: Tracker) -> Answer:
         """Out-of-scope notice, pointing where the resident's topic is handled."""
-        topic = match_value("out_of_scope_topic", tracker.latest_message.get("text"))
+        topic = match_value("out_of_scope_topic", latest_text(tracker))
         return out_of_scope_replies(get_kb(), read_case(tracker).municipality, topic), []
-
-
-def _part(tracker: Tracker) -> Optional[str]:
-    """Which part of a long answer a button asked for (entity ``part`` of the latest message), if any."""
-    for entity in (tracker.latest_message or {}).get("entities") or []:
-        if entity.get("entity") == "part" and isinstance(entity.get("value"), str):
-            return entity["value"]
-    return None
 
 
 def _question_text(tracker: Tracker) -> str:
@@ -198,7 +192,26 @@ def _question_text(tracker: Tracker) -> str:
 
 def pending_question_action(pending: Optional[str]) -> Optional[CityQuestionAction]:
     """The action whose question waits for the resident's city."""
-    actions: Dict[str, CityQuestionAction] = {
-        action.intent: action for action in (ActionAnswerOfficeHours(), ActionAnswerIdentityDocuments())
-    }
-    return actions.get(pending or "")
+    actions = (ActionAnswerOfficeHours(), ActionAnswerIdentityDocuments())
+    return next((action for action in actions if action.intent == pending), None)
+
+
+class ActionHandleInform(KnowledgeAction):
+    """A bare answer (city, applicant, PIN) outside a case (data/rules/case.yml re-runs the form when one is under way)."""
+
+    action_name = "action_handle_inform"
+
+    def replies(self, tracker: Tracker) -> Answer:
+        """Answer the question that waited for the city, start the case a message names, or ask what the resident needs."""
+        case, text = read_case(tracker), latest_text(tracker)
+        pending = pending_question_action(tracker.get_slot("pending_question"))
+        # NLU may have missed the city entity: the resident may still have typed one (「たじみし」).
+        city = (case.municipality or get_kb().resolve_municipality(text)) if pending else None
+        if pending and city:
+            return pending.answered(city, tracker, SlotSet("municipality", city))
+        # 「龍ケ崎市在住です。任意代理人として暗証番号を再設定したいです」 read as a bare answer: it names a procedure,
+        # so the case starts (the form then reads the city and applicant from the same message), never the menu.
+        procedure = None if text.startswith("/") else match_value("procedure", text)
+        if procedure:
+            return [], [SlotSet("procedure", procedure), FollowupAction("pin_case_form")]
+        return [Reply(response="utter_how_can_i_help")], []

@@ -13,10 +13,12 @@ from rasa_sdk.types import DomainDict
 from actions.context import raw_municipality
 from actions.settings import get_kb
 from replies.contact import fallback_message
-from replies.layout import pack_lines
+from replies.layout import pack
 from replies.message import Reply
 
 logger = logging.getLogger(__name__)
+# What an answer action composes: the messages to send and the events to return.
+Answer = tuple[List[Reply], List[Dict[Text, Any]]]
 
 
 def for_residents(text: str) -> str:
@@ -36,7 +38,7 @@ class KnowledgeAction(Action, ABC):
         return self.action_name
 
     @abstractmethod
-    def replies(self, tracker: Tracker) -> tuple[List[Reply], List[Dict[Text, Any]]]:
+    def replies(self, tracker: Tracker) -> Answer:
         """Messages to send and events to return."""
 
     def failure_events(self) -> List[Dict[Text, Any]]:
@@ -56,12 +58,10 @@ class KnowledgeAction(Action, ABC):
             return self.failure_events()
         for reply in replies:
             kwargs = reply.as_kwargs()
-            if not kwargs.get("text"):
-                dispatcher.utter_message(**kwargs)
-                continue
-            # A bubble is at most replies.layout.BUBBLE_CHARS long (a phone screen): a longer text goes out in pieces split between
-            # its lines, the buttons under the last one.
-            pieces = pack_lines(for_residents(kwargs["text"]).split("\n"))
+            text = kwargs.get("text")
+            # A bubble is at most replies.layout.BUBBLE_CHARS long (a phone screen): a longer text goes out in pieces
+            # split between its lines, the buttons under the last one.
+            pieces = pack(for_residents(text).split("\n"), joint="\n") if text else [text]
             for piece in pieces[:-1]:
                 dispatcher.utter_message(text=piece)
             dispatcher.utter_message(**{**kwargs, "text": pieces[-1]})

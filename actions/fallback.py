@@ -9,8 +9,8 @@ from rasa_sdk.events import UserUtteranceReverted
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
-from actions.base import KnowledgeAction
-from actions.context import read_case
+from actions.base import Answer, KnowledgeAction
+from actions.context import latest_text, read_case
 from actions.settings import get_kb
 from replies.catalogue import apology, catalogue
 from replies.contact import contact_lines
@@ -42,13 +42,11 @@ class ActionDefaultAskAffirmation(Action):
         topics_by_intent = catalogue().topics  # the topics worth suggesting, with titles a resident understands
         likely = [item["name"] for item in ranking if item.get("name") in topics_by_intent]
         # 「…ロックされたので代理で」 that NLU could not place still names its procedure: offer that first.
-        topics = PROCEDURE_TOPICS.get(match_value("procedure", latest.get("text") or "") or "", ())
+        topics = PROCEDURE_TOPICS.get(match_value("procedure", latest_text(tracker)) or "", ())
         if topics:
             first = next((intent for intent in likely if intent in topics), topics[0])
             likely = [first] + [intent for intent in likely if intent != first]
-        likely = likely[:MAX_SUGGESTIONS]
-        if not likely:
-            likely = ["forgot_pin", "pin_locked", "change_pin"]
+        likely = likely[:MAX_SUGGESTIONS] or ["forgot_pin", "pin_locked", "change_pin"]
         buttons = [{"title": topics_by_intent[intent], "payload": f"/{intent}"} for intent in likely]
         # out_of_scope is what Rasa's two-stage fallback reads as "none of these": it then asks to rephrase.
         buttons.append({"title": apology("none_of_these"), "payload": "/out_of_scope"})
@@ -65,7 +63,7 @@ class ActionDefaultFallback(KnowledgeAction):
         """Forget the misunderstood message even when the contact could not be composed."""
         return [UserUtteranceReverted()]
 
-    def replies(self, tracker: Tracker) -> tuple[List[Reply], List[Dict[Text, Any]]]:
+    def replies(self, tracker: Tracker) -> Answer:
         """A rephrase or the menu first, the contact of the resident's city (or of each city) for a person.
 
         The misunderstood message is forgotten, so that the menu's buttons start afresh.

@@ -8,15 +8,9 @@ from rasa_sdk import FormValidationAction, Tracker
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
-from actions.context import (
-    APPLICANT_TYPES,
-    PIN_TYPES,
-    PROCEDURES,
-    canonical,
-    default_municipality,
-    resolve_municipality,
-)
+from actions.context import canonical, default_municipality, latest_intent, latest_text, resolve_municipality
 from actions.settings import get_kb
+from kb.ids import PROCEDURES
 from vocabulary import match_value
 
 
@@ -24,35 +18,20 @@ class ValidatePinCaseForm(FormValidationAction):
     """Validate and extract the slots of pin_case_form, also from the resident's free text."""
 
     @staticmethod
-    def requested(tracker: Tracker, slot: str) -> bool:
-        """Whether the form is currently asking for ``slot``."""
-        return tracker.get_slot("requested_slot") == slot
-
-    @staticmethod
-    def latest_text(tracker: Tracker) -> str:
-        """The resident's latest message (already redacted by the channel)."""
-        return (tracker.latest_message or {}).get("text") or ""
-
-    @staticmethod
-    def latest_intent(tracker: Tracker) -> Optional[str]:
-        """The intent of the resident's latest message."""
-        return ((tracker.latest_message or {}).get("intent") or {}).get("name")
-
-    @staticmethod
-    def starting(tracker: Tracker) -> bool:
-        """Whether the latest message is the one that starts (or restarts) the form: nothing asked yet."""
-        return tracker.get_slot("requested_slot") is None
+    def requested(tracker: Tracker, *slots: Optional[str]) -> bool:
+        """Whether the form is asking for one of ``slots`` (None: nothing asked yet, the form starts or restarts)."""
+        return tracker.get_slot("requested_slot") in slots
 
     def extract_from_vocabulary(self, tracker: Tracker, slot: str) -> Dict[Text, Any]:
         """Fill ``slot`` from the vocabulary when it is asked for, or stated as the form starts, and NLU found none.
 
         "Stated as the form starts": the message that opens the form (「千葉市です。祖母の…代理で手続きをしたい」).
         """
-        if not (self.requested(tracker, slot) or self.starting(tracker)) or tracker.get_slot(slot) is not None:
+        if not self.requested(tracker, slot, None) or tracker.get_slot(slot) is not None:
             return {}
         if any(entity.get("entity") == slot for entity in (tracker.latest_message or {}).get("entities", [])):
             return {}
-        value = match_value(slot, self.latest_text(tracker))
+        value = match_value(slot, latest_text(tracker))
         return {slot: value} if value is not None else {}
 
     def name(self) -> Text:
@@ -101,16 +80,16 @@ class ValidatePinCaseForm(FormValidationAction):
         fixed = default_municipality(tracker)
         if fixed:
             return {"municipality": fixed}
-        if not (self.requested(tracker, "municipality") or self.starting(tracker)):
+        if not self.requested(tracker, "municipality", None):
             return {}
-        found = get_kb().resolve_municipality(self.latest_text(tracker))
+        found = get_kb().resolve_municipality(latest_text(tracker))
         return {"municipality": found} if found else {}
 
     async def extract_pin_type(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> Dict[Text, Any]:
         """PIN type in free text (e-Taxのほう, わからない)."""
-        if self.requested(tracker, "pin_type") and self.latest_intent(tracker) == "deny":
+        if self.requested(tracker, "pin_type") and latest_intent(tracker) == "deny":
             return {"pin_type": "all"}
         return self.extract_from_vocabulary(tracker, "pin_type")
 
@@ -120,7 +99,7 @@ class ValidatePinCaseForm(FormValidationAction):
         """Yes / no (buttons, affirm / deny, or words such as 忘れた) to 'do you know the other PIN?'."""
         if not self.requested(tracker, "knows_other_pin"):
             return {}
-        intent = self.latest_intent(tracker)
+        intent = latest_intent(tracker)
         if intent in ("affirm", "deny"):
             return {"knows_other_pin": intent == "affirm"}
         words = self.extract_from_vocabulary(tracker, "knows_other_pin")
@@ -138,7 +117,7 @@ class ValidatePinCaseForm(FormValidationAction):
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> Dict[Text, Any]:
         """Map the answer to 本人 / 法定代理人 / 任意代理人."""
-        applicant = canonical("applicant_type", value, APPLICANT_TYPES)
+        applicant = canonical("applicant_type", value)
         if applicant is None:
             dispatcher.utter_message(
                 text="すみません、どなたが手続きをされるか読み取れませんでした。下のボタンから選んでください。"
@@ -161,7 +140,7 @@ class ValidatePinCaseForm(FormValidationAction):
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> Dict[Text, Any]:
         """Map the answer to a PIN type id (or 'all' when the resident does not know)."""
-        return {"pin_type": canonical("pin_type", value, PIN_TYPES)}
+        return {"pin_type": canonical("pin_type", value)}
 
     def validate_knows_other_pin(
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict

@@ -1,4 +1,4 @@
-"""What the action server reads when first needed: the knowledge base and the knobs of its environment."""
+"""What the action server reads from its environment when first needed: the knowledge base and the knobs."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ from typing import Optional
 from zoneinfo import ZoneInfo
 
 from kb.store import KnowledgeBase, load_kb
+from replies.layout import TURN_CHARS
 
 TOKYO = ZoneInfo("Asia/Tokyo")
 
@@ -25,18 +26,14 @@ def default_municipality() -> Optional[str]:
     return value or None
 
 
-# A first answer is up to three bubbles of at most 350 characters each (replies.case.Limits).
-DEFAULT_TURN_CHARS = 1000
-
-
 def max_turn_chars() -> int:
-    """Characters one bot turn may use (env PINBOT_MAX_TURN_CHARS, default 1000).
+    """Characters one bot turn may use (env PINBOT_MAX_TURN_CHARS, default replies.layout.TURN_CHARS).
 
     A lower value shortens or drops only optional parts (a kiosk or at-home route): what to bring, where and when
     are never cut.
     """
     value = os.environ.get("PINBOT_MAX_TURN_CHARS", "").strip()
-    return int(value) if value.isdigit() and int(value) >= 300 else DEFAULT_TURN_CHARS
+    return int(value) if value.isdigit() and int(value) >= 300 else TURN_CHARS
 
 
 def now() -> dt.datetime:

@@ -24,7 +24,8 @@ RASA_PY, GATEWAY_PY, RASA = (str(REPO / p) for p in (".venv/bin/python", ".venv-
 DEFAULTS = dict(
     pair.split("=", 1)
     for pair in "RASA_HOST=127.0.0.1 RASA_PORT=5005 ACTION_PORT=5055 SANIC_HOST=127.0.0.1 GATEWAY_HOST=0.0.0.0 "
-    "GATEWAY_PORT=8080 STATE_DIR=var RASA_MODEL=models/pinbot.tar.gz TF_CPP_MIN_LOG_LEVEL=2 START_TIMEOUT_SECONDS=300"
+    "GATEWAY_PORT=8080 STAFF_HOST=127.0.0.1 STAFF_PORT=8081 STATE_DIR=var RASA_MODEL=models/pinbot.tar.gz "
+    "TF_CPP_MIN_LOG_LEVEL=2 START_TIMEOUT_SECONDS=300"
     "".split()
 )
 
@@ -77,9 +78,10 @@ def state_env(given: dict[str, str]) -> dict[str, str]:
     env["ENDPOINTS"] = str(state / "endpoints.yml")
     text = (REPO / "endpoints.yml").read_text(encoding="utf-8")
     Path(env["ENDPOINTS"]).write_text(text.replace("http://127.0.0.1:5055/webhook", env["ACTION_ENDPOINT_URL"]))
-    # Rasa's API token (the gateway's too) and the key of the gateway's conversation ids: set them in production,
-    # else a random one is kept in the state directory (LINE conversations survive restarts).
-    for name, file in (("RASA_AUTH_TOKEN", state / "rasa.token"), ("GATEWAY_SECRET", state / "gateway.secret")):
+    # Rasa's API token (the gateway's too), the key of the gateway's conversation ids and the staff console's login:
+    # set them in production, else a random one is kept in the state directory (LINE conversations survive restarts).
+    kept = ("RASA_AUTH_TOKEN", "rasa.token"), ("GATEWAY_SECRET", "gateway.secret"), ("STAFF_TOKEN", "staff.token")
+    for name, file in ((name, state / file) for name, file in kept):
         if not env.get(name):
             if not (file.is_file() and file.read_text().strip()):
                 file.write_text(secrets.token_hex(32))
@@ -147,9 +149,9 @@ def local(host: str, port: object) -> str:
 
 
 def start(
-    stack: Stack, rasa: int, actions: int, gateway: bool, scaled: bool = False, sink: bool = True
+    stack: Stack, rasa: int, actions: int, gateway: bool, scaled: bool = False, sink: bool = True, console: bool = False
 ) -> dict[str, str]:
-    """Start the action servers, the Rasa servers (and the gateway); the URL that tells each is ready, by name."""
+    """Start the action servers, the Rasa servers (the gateway, the staff console); the URL that tells each is ready."""
     env, log, urls, rasa_urls = stack.env, Path(stack.env["STATE_DIR"]) / "log", {}, []
     ports = [int(env["ACTION_PORT"]) + j for j in range(actions)]
     for j, port in enumerate(ports):
@@ -173,4 +175,10 @@ def start(
             env["RASA_URLS"] = ",".join(rasa_urls)
         stack.start("gateway", "gateway", [GATEWAY_PY, "-m", "gateway"], log / "gateway.log", sink)
         urls["gateway"] = f"{local(env['GATEWAY_HOST'], env['GATEWAY_PORT'])}/healthz"
+    if console:  # it reads the tracker store the Rasa servers write
+        endpoints = "endpoints.scaled.yml" if scaled else env["ENDPOINTS"]
+        stack.start(
+            "console", "console", [RASA_PY, "-m", "console", "--endpoints", endpoints], log / "console.log", sink
+        )
+        urls["console"] = f"{local(env['STAFF_HOST'], env['STAFF_PORT'])}/staff/"
     return urls

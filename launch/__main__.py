@@ -24,7 +24,9 @@ SCALED = dict(
     "PG_DATABASE=pinbot PG_LOGIN_DB=postgres REDIS_URL=redis://127.0.0.1:6379/0 REDIS_KEY_PREFIX_RASA=pinbot "
     "GATEWAY_STATE=redis TICKET_LOCK_LIFETIME=10".split()
 )
-NUMBERS = ("RASA_REPLICAS", "ACTION_REPLICAS", "RASA_PORT", "ACTION_PORT", "GATEWAY_PORT", "START_TIMEOUT_SECONDS")
+NUMBERS = tuple(
+    "RASA_REPLICAS ACTION_REPLICAS RASA_PORT ACTION_PORT GATEWAY_PORT STAFF_PORT START_TIMEOUT_SECONDS".split()
+)
 
 
 def check(env: dict[str, str], scaled: bool) -> tuple[int, int]:
@@ -37,8 +39,11 @@ def check(env: dict[str, str], scaled: bool) -> tuple[int, int]:
     env.update(redis_parts(env["REDIS_URL"]) if scaled else {})
     # A port already taken would make a readiness check answer for someone else's server.
     ports = [int(env["RASA_PORT"]) + i for i in range(rasa)] + [int(env["ACTION_PORT"]) + j for j in range(actions)]
-    for port in [port for port in [*ports, int(env["GATEWAY_PORT"])] if port_open(port)]:
-        raise Failed(f"port {port} is in use; stop what listens there or set RASA_PORT, ACTION_PORT or GATEWAY_PORT", 2)
+    for port in [port for port in [*ports, int(env["GATEWAY_PORT"]), int(env["STAFF_PORT"])] if port_open(port)]:
+        raise Failed(
+            f"port {port} is in use; stop what listens there or set RASA_PORT, ACTION_PORT, GATEWAY_PORT or STAFF_PORT",
+            2,
+        )
     # PostgreSQL and Redis must answer (exit 3 / 4), then the tracker store is created once, before any replica.
     quiet = {**env, "PYTHONWARNINGS": "ignore", "SQLALCHEMY_SILENCE_UBER_WARNING": "1"}
     code = subprocess.call([RASA_PY, "-m", "launch.services"], env=environment("services", quiet)) if scaled else 0
@@ -48,13 +53,18 @@ def check(env: dict[str, str], scaled: bool) -> tuple[int, int]:
 
 
 def serve(stack: Stack, scaled: bool) -> int:
-    """Start, wait, print READY, then supervise until a signal or until no Rasa server or no gateway is left."""
+    """Start, wait, print READY, then supervise until a signal or until no Rasa server or no gateway is left.
+
+    In the scaled layout a dead staff console, like a dead replica, is reported and residents keep being served.
+    """
     env, log, prog = stack.env, f"{stack.env['STATE_DIR']}/log/", "run-scaled" if scaled else "run"
     rasa, actions = check(env, scaled)
-    print(f"Starting {rasa} Rasa, {actions} action server(s) and the gateway (logs: {log})...", file=sys.stderr)
-    if not stack.wait(start(stack, rasa, actions, True, scaled), float(env["START_TIMEOUT_SECONDS"])):
+    print(f"Starting {rasa} Rasa, {actions} action server(s), gateway and console (logs: {log})...", file=sys.stderr)
+    if not stack.wait(start(stack, rasa, actions, True, scaled, console=True), float(env["START_TIMEOUT_SECONDS"])):
         raise Failed(f"not ready after {env['START_TIMEOUT_SECONDS']}s (START_TIMEOUT_SECONDS); see {log}", 1)
     print(f"  Demo page (web chat widget): http://localhost:{env['GATEWAY_PORT']}/   Ctrl-C stops it.", file=sys.stderr)
+    token = "$STAFF_TOKEN" if os.environ.get("STAFF_TOKEN") else f"{env['STATE_DIR']}/staff.token"
+    print(f"  Staff console: {local(env['STAFF_HOST'], env['STAFF_PORT'])}/staff/   token: {token}", file=sys.stderr)
     print(f"READY {local(env['GATEWAY_HOST'], env['GATEWAY_PORT'])}", flush=True)
     # A replica that dies is reported and the others keep serving (the gateway routes around it).
     while True:

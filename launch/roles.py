@@ -9,14 +9,15 @@ import re
 from collections.abc import Mapping
 from typing import Optional
 
-ROLES = ("rasa", "actions", "gateway", "logsink", "services", "stock")
+ROLES = ("rasa", "actions", "gateway", "console", "logsink", "services", "stock")
 SECRETS: dict[str, frozenset[str]] = {
     # Rasa's HTTP API token: Rasa checks it; the gateway calls /status and deletes unfollowed LINE conversations.
     "RASA_AUTH_TOKEN": frozenset({"rasa", "gateway"}),
     "GATEWAY_SECRET": frozenset({"gateway"}),
-    "STAFF_TOKEN": frozenset({"gateway"}),
-    # The tracker store's and the lock store's logins (endpoints.scaled.yml; the start-up check opens it too).
-    "PGPASSWORD": frozenset({"rasa", "services"}),
+    "STAFF_TOKEN": frozenset({"console"}),  # the staff's login to the console
+    # The tracker store's and the lock store's logins (endpoints.scaled.yml; the start-up check opens it too, and the
+    # staff console reads it).
+    "PGPASSWORD": frozenset({"rasa", "services", "console"}),
     "REDIS_PASSWORD": frozenset({"rasa", "services"}),
     "REDIS_URL": frozenset({"gateway", "services"}),  # the gateway reads the URL, the lock store its parts
     "SSH_AUTH_SOCK": frozenset(),  # the operator's SSH keys: no server needs them

@@ -1,5 +1,1 @@
 """Japanese answer texts composed from the knowledge base (no Rasa imports: testable on their own)."""
-
-from replies.message import Reply
-
-__all__ = ["Reply"]

@@ -4,7 +4,7 @@ Up to three bubbles (replies.layout): (1) what to bring, for each visit, with ev
 where it can be done, one line each, open-now first, with its days, hours and reservation rule; (3) the visits and
 what happens between them, the page's key notes (old PIN, 本人しか設定できません), a kiosk or at-home route, then
 the contact and the 出典. Buttons lead to background only: the ID lists, the page's full wording and notes, the
-offices' own notes. Each bubble stays within ``Limits.bubble``, the turn within ``Limits.turn``.
+offices' own notes. Each bubble stays within ``BUBBLE_CHARS``, the turn within ``turn`` characters.
 """
 
 from __future__ import annotations
@@ -17,11 +17,11 @@ from kb.ids import APPLICANT_LABELS, PROCEDURE_LABELS
 from kb.models import Fact, Municipality, Office, Requirements, Source
 from kb.store import KnowledgeBase
 from replies.checklist import brief_line, bring_parts, full_line, header, unlisted_parts, visits_of
-from replies.contact import contact_text
-from replies.layout import BUBBLE_CHARS, Bubbles, Part, fit, kept_sources, part, texts
+from replies.contact import footer, source_line
+from replies.layout import BUBBLE_CHARS, TURN_CHARS, Bubbles, Part, fit, kept_sources, part, texts
 from replies.message import Button, Reply
+from replies.national import own_kiosk_facts, page_also_says
 from replies.offices import office_key_notes, office_list_lines
-from replies.sources import source_line
 
 # Buttons of a case answer: background only. Titles stay within LINE's 20-character quick-reply label.
 ID_LISTS = Button("本人確認書類の一覧", "/identity_documents")
@@ -29,14 +29,6 @@ DETAILS = Button("手続きの流れと注意", "/case_details")
 OFFICE_DETAILS = Button("窓口の詳しい案内", "/office_hours")
 # A nationwide rule quoted from another page: the 出典 line names that page (「全国共通の内容：…」).
 NATIONWIDE = "（全国共通）"
-
-
-@dataclass(frozen=True)
-class Limits:
-    """Length budget of one answer, in characters (the action server reads the turn's from its settings)."""
-
-    bubble: int = BUBBLE_CHARS
-    turn: int = 1000
 
 
 @dataclass(frozen=True)
@@ -72,21 +64,16 @@ def _at_home_part(kb: KnowledgeBase, query: CaseQuery) -> Optional[Part]:
     return Part(lines, optional=True, sources=tuple(f.source for f in facts))
 
 
-def _own_kiosk_facts(kb: KnowledgeBase, municipality_id: str) -> List[Fact]:
-    """What the city's own page says about the kiosk reset."""
-    return [f for f in kb.national.store_reset.see_also if f.source.municipality == municipality_id]
-
-
 def _own_kiosk_note(kb: KnowledgeBase, query: CaseQuery) -> Optional[str]:
     """What the city's own page says about the kiosk, and where it names fewer PINs than the nationwide rule."""
-    own = _own_kiosk_facts(kb, query.municipality)
+    own = own_kiosk_facts(kb, query.municipality)
     if not own or not query.pin_type:
         return None
-    name = kb.municipality(query.municipality).name
     named = {pin for fact in own for pin in fact.pins}
     if not named or query.pin_type in named:
-        return f"{name}のページにも「" + "。".join(f.text.rstrip("。") for f in own) + "」とあります。"
+        return page_also_says(kb, own)
     labels = "・".join(kb.national.pin(pin).label for pin in sorted(named))
+    name = kb.municipality(query.municipality).name
     return f"※{name}のページには、コンビニでの再設定は{labels}の暗証番号についてのみ記載があります。"
 
 
@@ -153,17 +140,11 @@ def steps_part(req: Requirements) -> Optional[Part]:
     return part(lead, *(f"{n}. {step}" for n, step in enumerate(req.steps, start=1)))
 
 
-def footer_part(municipality: Municipality, own: Sequence[Source], nationwide: Sequence[Source]) -> Part:
-    """Who to ask and the 出典, with the page of the contact when it is a second page of the city."""
-    pages = [*own, municipality.contact.source]
-    return part(contact_text(municipality), source_line(pages, nationwide))
-
-
-def _split_sources(sources: Sequence[Optional[Source]], municipality_id: str) -> tuple[List[Source], List[Source]]:
+def footer_part(municipality: Municipality, sources: Sequence[Optional[Source]]) -> Part:
+    """Who to ask and the 出典: the city's own pages, then the pages of nationwide rules (全国共通の内容)."""
     known = [s for s in sources if s is not None]
-    return [s for s in known if s.municipality == municipality_id], [
-        s for s in known if s.municipality != municipality_id
-    ]
+    own = [s for s in known if s.municipality == municipality.id]
+    return part(footer(municipality, own, [s for s in known if s.municipality != municipality.id]))
 
 
 def notes_parts(kb: KnowledgeBase, req: Requirements, query: CaseQuery) -> List[Part]:
@@ -199,8 +180,7 @@ def _buttons(municipality: Municipality, req: Requirements, offices: Sequence[Of
 
 def _with_footer(laid: Bubbles, municipality: Municipality, req_source: Source) -> List[str]:
     """Replace the footer's placeholder with the one citing only the pages of the parts that were kept."""
-    own, nationwide = _split_sources([req_source, *kept_sources(laid)], municipality.id)
-    laid[-1][-1] = footer_part(municipality, own, nationwide)
+    laid[-1][-1] = footer_part(municipality, [req_source, *kept_sources(laid)])
     return texts(laid)
 
 
@@ -212,17 +192,16 @@ def case_bubbles(
     bring = bring_parts(municipality, req) if req.covered else unlisted_parts(municipality, req)
     where = [part(*office_list_lines(offices, now)), part(*office_key_notes(offices))] if offices else []
     notes = notes_parts(kb, req, query)
-    own, nationwide = _split_sources([req.source, *(s for p in notes for s in p.sources)], municipality.id)
-    return [bring, where, [*notes, footer_part(municipality, own, nationwide)]]
+    return [bring, where, [*notes, footer_part(municipality, [req.source, *kept_sources([notes])])]]
 
 
-def case_replies(kb: KnowledgeBase, query: CaseQuery, now: dt.datetime, limits: Limits = Limits()) -> List[Reply]:
+def case_replies(kb: KnowledgeBase, query: CaseQuery, now: dt.datetime, turn: int = TURN_CHARS) -> List[Reply]:
     """Compose the first answer for one case, from that city's page (nationwide rules say so)."""
     municipality = kb.municipality(query.municipality)
     req = kb.requirements(query.municipality, query.procedure, query.applicant_type)
     if req is None:
         return not_covered_replies(kb, municipality, query)
-    laid = fit(case_bubbles(kb, municipality, req, query, now), limits.bubble, limits.turn)
+    laid = fit(case_bubbles(kb, municipality, req, query, now), BUBBLE_CHARS, turn)
     bubbles = _with_footer(laid, municipality, req.source)
     buttons = _buttons(municipality, req, kb.offices(query.municipality, query.procedure))
     return [Reply(text) for text in bubbles[:-1]] + [Reply(bubbles[-1], buttons)]
@@ -239,11 +218,10 @@ def not_covered_replies(kb: KnowledgeBase, municipality: Municipality, query: Ca
     if covered:
         lines.append(f"（{municipality.name}のページで案内しているのは{'・'.join(covered)}です）")
     extra = [p for p in (renewal_part(kb, query), alternative_part(kb, query)) if p is not None]
-    own, nationwide = _split_sources([municipality.source, *(s for p in extra for s in p.sources)], municipality.id)
     replies = [Reply("\n".join(lines))]
     if extra:
         replies.append(Reply("参考：\n" + "\n".join(p.text for p in extra)))
-    replies.append(Reply(footer_part(municipality, own, nationwide).text))
+    replies.append(Reply(footer_part(municipality, [municipality.source, *kept_sources([extra])]).text))
     return replies
 
 
@@ -279,20 +257,20 @@ def _details(municipality: Municipality, req: Requirements, visits: Sequence[int
 
 
 def case_details_replies(
-    kb: KnowledgeBase, query: CaseQuery, now: dt.datetime, limits: Limits = Limits(), part: Optional[str] = None
+    kb: KnowledgeBase, query: CaseQuery, now: dt.datetime, turn: int = TURN_CHARS, part: Optional[str] = None
 ) -> List[Reply]:
     """Every document with the page's own wording, the steps and the page's notes; a long second visit apart."""
     municipality = kb.municipality(query.municipality)
     req = kb.requirements(query.municipality, query.procedure, query.applicant_type)
     if req is None or not req.covered:
-        return case_replies(kb, query, now, limits)[1:]
+        return case_replies(kb, query, now, turn)[1:]
     source = source_line([req.source])
     visits = visits_of(req)
     if part == SECOND_VISIT and len(visits) > 1:
         head = header(municipality, req.procedure_label, req.applicant_label)
         return [Reply(f"{head}\n{_documents_text(req, visits[1:])}"), Reply(source)]
     everything = [*_details(municipality, req, visits), source]
-    if len(visits) == 1 or len("".join(everything)) <= limits.turn:
+    if len(visits) == 1 or len("".join(everything)) <= turn:
         return _replies(everything)
     button = Button("2回目の持ち物", f'/case_details{{"part": "{SECOND_VISIT}"}}')
     return _replies(_details(municipality, req, visits[:1])) + [Reply(source, [button])]

@@ -1,4 +1,4 @@
-"""The catalogue of what residents read and tap (`replies/catalogue.yml`): menu, apologies, fallback topics.
+"""The catalogue of what residents read and tap (`replies/catalogue.yml`): menu, apologies, topics, feedback.
 
 Needs only the standard library and PyYAML, so the gateway's virtualenv reads it too; read on first use.
 """
@@ -31,12 +31,24 @@ class Choice:
 
 
 @dataclass(frozen=True)
+class Feedback:
+    """The rating buttons under an answer, 👎's reasons and the thanks, by the ids the payloads carry."""
+
+    ratings: Mapping[str, str]
+    reasons: Mapping[str, str]
+    thanks: str
+    ask_reason: str
+    thanks_reason: str
+
+
+@dataclass(frozen=True)
 class Catalogue:
     """The parsed catalogue."""
 
     menu: tuple[Choice, ...]
     apology: Mapping[str, str]
     topics: Mapping[str, str]
+    feedback: Feedback
 
     @property
     def starters(self) -> tuple[Choice, ...]:
@@ -54,6 +66,7 @@ def parse(data: Any) -> Catalogue:
         menu=tuple(Choice(**item) for item in data["menu"]),
         apology=dict(data["apology"]),
         topics=dict(data["topics"]),
+        feedback=Feedback(**data["feedback"]),
     )
 
 

@@ -31,29 +31,23 @@ def _short_note(document: Document) -> Optional[str]:
     return None
 
 
+def _document_line(
+    document: Document, said: Sequence[Optional[str]], options: Sequence[str], remarks: Sequence[str]
+) -> str:
+    """「・name（…）」, then the given options and remarks and the exemption, each on a line of its own."""
+    line = f"・{document.name}" + "".join(f"（{text}）" for text in said if text)
+    line += "".join(f"\n　- {option}" for option in options)
+    return line + "".join(f"\n　{note_line(note)}" for note in (*remarks, document.exemption) if note)
+
+
 def brief_line(document: Document) -> str:
     """One document as the first answer lists it: name, conditions, the page's options, its exemption."""
-    conditions = _short_note(document)
-    line = f"・{document.name}" + (f"（{conditions}）" if conditions else "")
-    if not document.brief:
-        line += "".join(f"\n　- {option}" for option in document.options)
-    if document.exemption:
-        line += f"\n　{note_line(document.exemption)}"
-    return line
+    return _document_line(document, [_short_note(document)], () if document.brief else document.options, ())
 
 
 def full_line(document: Document) -> str:
     """One document with everything the page says about it (behind 「手続きの流れと注意」)."""
-    line = f"・{document.name}"
-    if document.form:
-        line += f"（{document.form}）"
-    if document.note:
-        line += f"（{document.note}）"
-    line += "".join(f"\n　- {option}" for option in document.options)
-    line += "".join(f"\n　{note_line(remark)}" for remark in document.remarks)
-    if document.exemption:
-        line += f"\n　{note_line(document.exemption)}"
-    return line
+    return _document_line(document, [document.form, document.note], document.options, document.remarks)
 
 
 def note_line(note: str) -> str:
@@ -96,6 +90,12 @@ def _visit_part(req: Requirements, visit: int, split: bool, movable: bool) -> Pa
     return part(lead, *(brief_line(d) for d in req.documents_for_visit(visit)), movable=movable)
 
 
+def _notes_and_legend(municipality: Municipality, notes: List[str], shown: Sequence[str]) -> List[Part]:
+    """The notes, then the legend of the lettered ID lists that ``shown`` refers to: movable parts, if any."""
+    key = legend(municipality, shown)
+    return [part(*lines, movable=True) for lines in (notes, [key] if key else []) if lines]
+
+
 def bring_parts(municipality: Municipality, req: Requirements) -> List[Part]:
     """The first bubble: header, the documents of each visit, the applicant's notes, the ID rules and legend."""
     visits = visits_of(req)
@@ -103,12 +103,7 @@ def bring_parts(municipality: Municipality, req: Requirements) -> List[Part]:
     parts = [part(header(municipality, req.procedure_label, req.applicant_label))]
     parts += [_visit_part(req, visit, split, movable=visit > 1) for visit in visits]
     notes = [note_line(note) for note in req.notes] + id_notes(municipality, req)
-    if notes:
-        parts.append(part(*notes, movable=True))
-    key = legend(municipality, [p.text for p in parts])
-    if key:
-        parts.append(part(key, movable=True))
-    return parts
+    return parts + _notes_and_legend(municipality, notes, [*(p.text for p in parts), *notes])
 
 
 def unlisted_parts(municipality: Municipality, req: Requirements) -> List[Part]:
@@ -118,11 +113,6 @@ def unlisted_parts(municipality: Municipality, req: Requirements) -> List[Part]:
         said = f"{municipality.name}のページには{who}の持ち物の一覧がありますが、このチャットではご案内できません。"
     else:
         said = f"{municipality.name}のページには、{who}が{label}をする場合の持ち物の一覧がありません。"
-    parts = [part(header(municipality, label, who), said + (ask_before_visit(municipality) or ""))]
     notes = [note_line(note) for note in req.notes]
-    if notes:
-        parts.append(part(*notes, movable=True))
-    key = legend(municipality, notes)
-    if key:
-        parts.append(part(key, movable=True))
-    return parts
+    head = part(header(municipality, label, who), said + (ask_before_visit(municipality) or ""))
+    return [head, *_notes_and_legend(municipality, notes, notes)]

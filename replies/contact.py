@@ -1,6 +1,6 @@
-"""The city's contact, and the polite answer when nothing else could be produced.
+"""The last lines of an answer, who to ask and the 出典, and the polite answer when nothing else could be produced.
 
-The one wording of both (the apologies are in the catalogue, replies/catalogue.yml), for Rasa's side (actions, the
+The one wording of these (the apologies are in the catalogue, replies/catalogue.yml), for Rasa's side (actions, the
 REST channel) and for the gateway: this module needs only the standard library and PyYAML, so the gateway's
 virtualenv imports it too.
 """
@@ -8,10 +8,10 @@ virtualenv imports it too.
 from __future__ import annotations
 
 import logging
-from typing import List, Optional, Protocol
+from typing import Iterable, List, Optional, Protocol
 
 from kb.directory import default_directory
-from kb.models import Municipality
+from kb.models import Municipality, Source
 from replies.catalogue import apology
 
 logger = logging.getLogger(__name__)
@@ -59,16 +59,47 @@ def ask_before_visit(municipality: Municipality) -> Optional[str]:
 
     A resident is never told to call a desk whose number the page does not give.
     """
-    if not municipality.contact.phones:
-        return None
-    return f"お越しの前に{short_contact(municipality)}へお問い合わせください。"
-
-
-def short_contact(municipality: Municipality) -> str:
-    """「市民課住基グループ（0572-23-5542）」: who to ask, for a status line."""
     phones = municipality.contact.phones
+    if not phones:
+        return None
     desk = municipality.contact.department or municipality.name
-    return f"{desk}（{phones[0].number}）" if phones else desk
+    return f"お越しの前に{desk}（{phones[0].number}）へお問い合わせください。"
+
+
+def describe_source(source: Source) -> str:
+    """「三鷹市「…」（2025年4月30日更新）」 style reference to one page."""
+    publisher = source.publisher or "解説記事"
+    page = f"{publisher}「{source.title}」" if source.title else f"{publisher}のページ"
+    day = source.updated
+    updated = f"{day.year}年{day.month}月{day.day}日更新" if day else "更新日の記載なし"
+    return f"{page}（{updated}）"
+
+
+def _distinct(sources: Iterable[Optional[Source]], skip: Iterable[str] = ()) -> List[Source]:
+    seen: List[str] = list(skip)
+    out: List[Source] = []
+    for source in sources:
+        if source is not None and source.id not in seen:
+            seen.append(source.id)
+            out.append(source)
+    return out
+
+
+def source_line(sources: Iterable[Optional[Source]], nationwide: Iterable[Source] = ()) -> str:
+    """「出典：…」 naming each distinct page once, in order of first use; pages of nationwide rules say so (None: no page)."""
+    own = _distinct(sources)
+    national = _distinct(nationwide, skip=[s.id for s in own])
+    if not own and national:
+        return "出典（全国共通の内容）：" + "、".join(describe_source(source) for source in national)
+    line = "出典：" + "、".join(describe_source(source) for source in own)
+    if national:
+        line += "／全国共通の内容：" + "、".join(describe_source(source) for source in national)
+    return line
+
+
+def footer(municipality: Municipality, pages: Iterable[Optional[Source]], nationwide: Iterable[Source] = ()) -> str:
+    """Who to ask and the 出典, with the page of the contact when it is a second page of the city."""
+    return f"{contact_text(municipality)}\n{source_line([*pages, municipality.contact.source], nationwide)}"
 
 
 def contact_lines(cities: Cities, municipality_id: Optional[str]) -> List[str]:
@@ -87,13 +118,12 @@ def fallback_message(municipality_id: Optional[str], cities: Optional[Cities] = 
     """
     try:
         source = cities if cities is not None else default_directory()
-        if not source.municipality_ids():
-            return f"{apology('unavailable')}\n{apology('generic_contact')}"
         known = municipality_id if municipality_id in source.municipality_ids() else _resolve(source, municipality_id)
-        return "\n".join([apology("unavailable"), *contact_lines(source, known)])
+        lines = contact_lines(source, known) or [apology("generic_contact")]
     except Exception:  # noqa: BLE001 - even a broken KB must not leave the resident without an answer
         logger.exception("Knowledge base unavailable for the fallback message.")
-        return f"{apology('unavailable')}\n{apology('generic_contact')}"
+        lines = [apology("generic_contact")]
+    return "\n".join([apology("unavailable"), *lines])
 
 
 def _resolve(cities: Cities, value: Optional[str]) -> Optional[str]:

@@ -7,14 +7,13 @@ from typing import Dict, List, Optional
 
 from jptext import nfkc
 from kb.ids import APPLICANT_LABELS, PROCEDURE_LABELS, WEEKDAY_LABELS
-from kb.models import IdCategory, IdDocuments, IdRule, Municipality, Office, Source
+from kb.models import IdCategory, IdDocuments, IdRule, Municipality, Office
 from kb.store import KnowledgeBase
 from replies.checklist import cites_letter
-from replies.contact import ask_before_visit, contact_lines, contact_text
-from replies.layout import pack, pack_lines
+from replies.contact import ask_before_visit, contact_lines, contact_text, footer, source_line
+from replies.layout import TURN_CHARS, pack
 from replies.message import Button, Reply
 from replies.offices import offices_page
-from replies.sources import source_line
 
 # Words for a day of the week, checked in this order (土日 asks about both days).
 _DAY_WORDS: Dict[str, tuple[int, ...]] = {
@@ -84,7 +83,12 @@ def _for_weekdays(
 
 
 def office_hours_replies(
-    kb: KnowledgeBase, municipality_id: str, now: dt.datetime, text: str, limit: int = 1000, part: Optional[str] = None
+    kb: KnowledgeBase,
+    municipality_id: str,
+    now: dt.datetime,
+    text: str,
+    limit: int = TURN_CHARS,
+    part: Optional[str] = None,
 ) -> List[Reply]:
     """Where and when PIN procedures can be done in the city, and what is open now.
 
@@ -93,7 +97,7 @@ def office_hours_replies(
     """
     municipality = kb.municipality(municipality_id)
     offices = _offices_of(kb, municipality)
-    tail = _tail(municipality, [municipality.source])
+    tail = footer(municipality, [municipality.source])
     if not offices:
         return [Reply(f"{municipality.name}のページには窓口の場所や受付時間の記載がありません。\n{tail}")]
     known = [office for office in offices if office.has_hours]
@@ -109,11 +113,6 @@ def office_hours_replies(
     # The heading always opens the first office's bubble, however long that office's block is.
     bubbles = pack([f"{heading}\n\n{blocks[0]}", *blocks[1:]])
     return [Reply(bubble) for bubble in bubbles] + [Reply(tail, buttons)]
-
-
-def _tail(municipality: Municipality, pages: List[Optional[Source]]) -> str:
-    """The contact and the 出典 (with the contact's own page when it is a second page of the city)."""
-    return f"{contact_text(municipality)}\n{source_line([*pages, municipality.contact.source])}"
 
 
 def _asked_offices(
@@ -206,7 +205,7 @@ def identity_documents_replies(
     kb: KnowledgeBase,
     municipality_id: Optional[str],
     part: Optional[str] = None,
-    limit: int = 1000,
+    limit: int = TURN_CHARS,
     procedure: Optional[str] = None,
     applicant: Optional[str] = None,
 ) -> List[Reply]:
@@ -218,7 +217,7 @@ def identity_documents_replies(
         return []
     municipality = kb.municipality(municipality_id)
     ids = municipality.id_documents
-    tail = _tail(municipality, [ids.source if ids else municipality.source])
+    tail = footer(municipality, [ids.source if ids else municipality.source])
     if ids is None:
         return [Reply(f"{municipality.name}のページには本人確認書類の一覧がありません。\n{tail}")]
     asked = [c for c in ids.categories if c.id == part]
@@ -229,7 +228,7 @@ def identity_documents_replies(
     cited = _cited(ids, rules, procedure is not None and applicant is not None)
     budget = limit - len(tail) - len("\n".join(_id_notes(ids)))
     shown, later = _lists_within(blocks, cited, budget)
-    bubbles = pack_lines([*blocks, *shown, *_id_notes(ids)])
+    bubbles = pack([*blocks, *shown, *_id_notes(ids)], joint="\n")
     return [Reply(bubble) for bubble in bubbles] + [Reply(tail, [category_button(c) for c in later])]
 
 

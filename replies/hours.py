@@ -1,17 +1,25 @@
-"""Japanese text for an office's opening hours (the words; kb/ holds the rules)."""
+"""Japanese text for times and an office's opening hours (the words; kb/ holds the rules)."""
 
 from __future__ import annotations
 
 import datetime as dt
-from typing import Callable, Sequence
+from typing import Sequence
 
 from kb.ids import WEEKDAY_LABELS
 from kb.models import DaySelector, HoursRule, Office
+
+# One-character weekday names: a moment's day, and the one-line office list of a case answer.
+SHORT_WEEKDAYS = "月火水木金土日"
 
 
 def clock(value: dt.time) -> str:
     """9:00, 16:30 (no leading zero)."""
     return f"{value.hour}:{value.minute:02d}"
+
+
+def moment_ja(moment: dt.datetime) -> str:
+    """Format a moment as 11月24日（火）9:00."""
+    return f"{moment.month}月{moment.day}日（{SHORT_WEEKDAYS[moment.weekday()]}）{clock(moment.time())}"
 
 
 def weekday_label(days: frozenset[int], names: Sequence[str] = WEEKDAY_LABELS) -> str:
@@ -34,20 +42,28 @@ def selector_label(selector: DaySelector) -> str:
     return base
 
 
-def _period(rule: HoursRule, reception: str = "（受付は{}まで）") -> str:
+def _day_label(selector: DaySelector, short: bool) -> str:
+    """selector_label, or for the one-line list 火〜金 and 第2・第3・第4日曜."""
+    if not short:
+        return selector_label(selector)
+    if selector.nth or selector.after is not None:
+        return selector_label(selector).replace("曜日", "曜")
+    return weekday_label(selector.days, SHORT_WEEKDAYS)
+
+
+def _period(rule: HoursRule, short: bool) -> str:
+    """9:00〜19:00（受付は18:30まで）, or for the one-line list （受付18:30まで）."""
     text = f"{clock(rule.open)}〜{clock(rule.close)}"
     if rule.reception_until is not None:
-        text += reception.format(clock(rule.reception_until))
+        text += f"（受付{'' if short else 'は'}{clock(rule.reception_until)}まで）"
     return text
 
 
-def _merged(
-    office: Office, day_label: Callable[[DaySelector], str], period: Callable[[HoursRule], str]
-) -> list[tuple[list[str], list[str]]]:
+def _merged(office: Office, short: bool) -> list[tuple[list[str], list[str]]]:
     """(day labels, periods) with the days that share the same periods merged (土曜日・第2・第3・第4日曜日)."""
     groups: dict[str, list[str]] = {}
     for rule in office.hours:
-        groups.setdefault(rule.label or day_label(rule.selector), []).append(period(rule))
+        groups.setdefault(rule.label or _day_label(rule.selector, short), []).append(_period(rule, short))
     merged: dict[tuple[str, ...], list[str]] = {}
     for label, periods in groups.items():
         merged.setdefault(tuple(periods), []).append(label)
@@ -58,9 +74,7 @@ def describe_hours(office: Office) -> list[str]:
     """One line per group of days with the same periods, then closing days and exceptions."""
     if not office.hours:
         return []
-    lines = [
-        f"{'・'.join(labels)} {'、'.join(periods)}" for labels, periods in _merged(office, selector_label, _period)
-    ]
+    lines = [f"{'・'.join(labels)} {'、'.join(periods)}" for labels, periods in _merged(office, short=False)]
     return lines + _closing_notes(office)
 
 
@@ -81,27 +95,7 @@ def _closing_notes(office: Office) -> list[str]:
     return lines
 
 
-# One-character weekday names for the one-line office list of a case answer.
-SHORT_WEEKDAYS = "月火水木金土日"
-
-
-def short_weekdays(days: frozenset[int]) -> str:
-    """月〜金 for a run of three or more days, else 土・日; 毎日 for all seven."""
-    return weekday_label(days, SHORT_WEEKDAYS)
-
-
-def short_selector(selector: DaySelector) -> str:
-    """第2・第3・第4日曜 for selected occurrences, else the short weekdays."""
-    if selector.nth or selector.after is not None:
-        return selector_label(selector).replace("曜日", "曜")
-    return short_weekdays(selector.days)
-
-
-def _short_period(rule: HoursRule) -> str:
-    return _period(rule, "（受付{}まで）")
-
-
 def compact_hours(office: Office) -> str:
     """「火〜金 9:00〜19:00（受付18:30まで）、土 9:00〜17:00（受付16:30まで）」: an office's days and hours on one line."""
-    merged = _merged(office, short_selector, _short_period)
+    merged = _merged(office, short=True)
     return "、".join(f"{'・'.join(labels)} {'・'.join(periods)}" for labels, periods in merged)

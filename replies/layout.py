@@ -16,6 +16,8 @@ Bubbles = List[List["Part"]]
 # The longest bubble residents read, in characters (a phone screen): first answers, direct answers and the pieces
 # the action server splits a longer text into.
 BUBBLE_CHARS = 350
+# The characters one bot turn may use unless the deployment says otherwise (actions.settings.max_turn_chars).
+TURN_CHARS = 1000
 
 
 @dataclass(frozen=True)
@@ -43,10 +45,6 @@ def part(
 def bubble_text(parts: Sequence[Part]) -> str:
     """The bubble as the resident reads it."""
     return "\n".join(p.text for p in parts if p.lines)
-
-
-def _total(bubbles: Bubbles) -> int:
-    return sum(len(bubble_text(bubble)) for bubble in bubbles)
 
 
 def _move_overflow(bubbles: Bubbles, limit: int) -> Bubbles:
@@ -77,7 +75,7 @@ def _over(bubbles: Bubbles, bubble_limit: int, turn_limit: int) -> List[int]:
     long = [i for i, bubble in enumerate(bubbles) if len(bubble_text(bubble)) > bubble_limit]
     if long:
         return long
-    return list(range(len(bubbles))) if _total(bubbles) > turn_limit else []
+    return list(range(len(bubbles))) if sum(len(bubble_text(bubble)) for bubble in bubbles) > turn_limit else []
 
 
 def _drop_once(bubbles: Bubbles, targets: List[int]) -> bool:
@@ -109,17 +107,12 @@ def texts(bubbles: Bubbles) -> List[str]:
     return [text for text in (bubble_text(bubble) for bubble in bubbles) if text]
 
 
-def pack(blocks: List[str], limit: int = BUBBLE_CHARS, joint: str = "\n\n") -> List[str]:
-    """Blocks joined into as few bubbles of at most ``limit`` characters as their order allows."""
+def pack(blocks: List[str], joint: str = "\n\n") -> List[str]:
+    """Blocks joined by ``joint`` into as few bubbles of at most ``BUBBLE_CHARS`` characters as their order allows."""
     bubbles: List[str] = []
     for block in blocks:
-        if bubbles and len(f"{bubbles[-1]}{joint}{block}") <= limit:
+        if bubbles and len(f"{bubbles[-1]}{joint}{block}") <= BUBBLE_CHARS:
             bubbles[-1] += f"{joint}{block}"
         else:
             bubbles.append(block)
     return bubbles
-
-
-def pack_lines(blocks: List[str], limit: int = BUBBLE_CHARS) -> List[str]:
-    """Like ``pack`` with blocks on consecutive lines (a list that reads as one text)."""
-    return pack(blocks, limit, "\n")

@@ -4,15 +4,15 @@ from __future__ import annotations
 
 from typing import List, Optional
 
-from kb.models import Source
+from kb.models import Fact, Source
 from kb.store import KnowledgeBase
+from replies.contact import source_line
 from replies.message import Button, Reply
-from replies.sources import nationwide_label, source_line
 
 OFFICE_RESET = Button("窓口での再設定", "/forgot_pin")
 
 
-def _own_pages(kb: KnowledgeBase, municipality_id: Optional[str], pages: List[Source]) -> List[Source]:
+def _own_pages(municipality_id: Optional[str], pages: List[Source]) -> List[Source]:
     return [page for page in pages if municipality_id is not None and page.municipality == municipality_id]
 
 
@@ -31,7 +31,7 @@ def pin_rules_replies(kb: KnowledgeBase, municipality_id: Optional[str]) -> List
     shared = [note for note in national.pin_notes if len(note.pins) > 1]
     lines += [f"※{note.text}ため、同じ番号にしている方もいます。" for note in shared]
     sources = [pin.source for pin in national.pins] + [note.source for note in shared]
-    own = _own_pages(kb, municipality_id, [page for pin in national.pins for page in pin.confirmed_by])
+    own = _own_pages(municipality_id, [page for pin in national.pins for page in pin.confirmed_by])
     if own:
         lines.append(
             f"ロックされる回数は、{kb.municipality(municipality_id or '').name}のページにも同じ記載があります。"
@@ -39,17 +39,27 @@ def pin_rules_replies(kb: KnowledgeBase, municipality_id: Optional[str]) -> List
     return [Reply("\n".join(lines) + "\n" + source_line(own[:1], sources))]
 
 
+def own_kiosk_facts(kb: KnowledgeBase, municipality_id: Optional[str]) -> List[Fact]:
+    """What the city's own page says about the kiosk reset."""
+    see_also = kb.national.store_reset.see_also
+    return [fact for fact in see_also if municipality_id is not None and fact.source.municipality == municipality_id]
+
+
+def page_also_says(kb: KnowledgeBase, facts: List[Fact]) -> str:
+    """「三鷹市のページにも「…」とあります。」: the city's own page quoted where it repeats a nationwide rule."""
+    quoted = "。".join(fact.text.rstrip("。") for fact in facts)
+    return f"{kb.municipality(facts[0].source.municipality or '').name}のページにも「{quoted}」とあります。"
+
+
 def store_reset_replies(kb: KnowledgeBase, municipality_id: Optional[str]) -> List[Reply]:
     """What a convenience-store kiosk can reset, what it needs, and what only the office can do."""
     store = kb.national.store_reset
-    lines = [f"コンビニ等での暗証番号の再設定（{nationwide_label(store.source)}）：", store.summary]
+    publisher = store.source.publisher or "解説記事"
+    lines = [f"コンビニ等での暗証番号の再設定（全国共通。{publisher}のページより）：", store.summary]
     lines += [f"・{note}" for note in store.notes]
-    own = [
-        fact for fact in store.see_also if municipality_id is not None and fact.source.municipality == municipality_id
-    ]
+    own = own_kiosk_facts(kb, municipality_id)
     if own:
-        name = kb.municipality(municipality_id or "").name
-        lines.append(f"{name}のページにも「" + "。".join(f.text.rstrip("。") for f in own) + "」とあります。")
+        lines.append(page_also_says(kb, own))
     lines.append("対応店舗や操作手順は、公的個人認証サービスポータルサイトに掲載されています。")
     sources = [fact.source for fact in own]
     return [Reply("\n".join(lines) + "\n" + source_line(sources, [store.source]), [OFFICE_RESET])]

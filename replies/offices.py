@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Dict, List, Optional
+from typing import Callable, Dict, List, Optional
 
 from kb.calendar import opening_status
 from kb.models import Certainty, Office, OpeningStatus, Reason
-from replies.hours import compact_hours, describe_hours
-from replies.labels import moment_ja, time_ja
+from replies.hours import clock, compact_hours, describe_hours, moment_ja
 
 # How each closing reason reads in the status line; the detail (holiday name, page label) is added after it.
 REASON_WORDS = {
@@ -38,7 +37,7 @@ def _reason_text(status: OpeningStatus) -> str:
 
 
 def _later(status: OpeningStatus) -> str:
-    return "、".join(f"{time_ja(start)}〜{time_ja(end)}" for start, end in status.later_today)
+    return "、".join(f"{clock(start)}〜{clock(end)}" for start, end in status.later_today)
 
 
 def status_line(office: Office, now: dt.datetime, ask: str = "") -> str:
@@ -70,7 +69,7 @@ def _no_days_line(office: Office, status: OpeningStatus, ask: str) -> str:
 def _open_line(status: OpeningStatus) -> str:
     """「いま受付中です（本日の受付は18:30まで）。」."""
     until = status.reception_until or status.closes_at
-    text = f"いま受付中です（本日の受付は{time_ja(until)}まで" if until else "いま受付中です（"
+    text = f"いま受付中です（本日の受付は{clock(until)}まで" if until else "いま受付中です（"
     later = _later(status)
     text += f"。{later}も受付）。" if later else "）。"
     return text.replace("（）", "")
@@ -115,12 +114,18 @@ def _same_rules(office: Office) -> tuple:
     )
 
 
-def office_blocks(offices: List[Office], now: dt.datetime, ask: str = "") -> List[str]:
-    """One block per office; offices with the same hours and notes share one block (三鷹台・東部・西部市政窓口)."""
+def _grouped(offices: List[Office], key: Callable[[Office], tuple]) -> List[List[Office]]:
+    """The offices in groups of the same ``key``, in the order of their first office."""
     groups: Dict[tuple, List[Office]] = {}
     for office in offices:
-        groups.setdefault(_same_rules(office), []).append(office)
-    return [office_block(group[0], now, ask, name="・".join(o.name for o in group)) for group in groups.values()]
+        groups.setdefault(key(office), []).append(office)
+    return list(groups.values())
+
+
+def office_blocks(offices: List[Office], now: dt.datetime, ask: str = "") -> List[str]:
+    """One block per office; offices with the same hours and notes share one block (三鷹台・東部・西部市政窓口)."""
+    groups = _grouped(offices, _same_rules)
+    return [office_block(group[0], now, ask, name="・".join(o.name for o in group)) for group in groups]
 
 
 def offices_page(offices: List[Office], now: dt.datetime, ask: str, budget: int, page: int) -> tuple[List[str], bool]:
@@ -178,15 +183,6 @@ def _is_open_now(office: Office, now: dt.datetime) -> bool:
     return status.is_open and status.certainty is Certainty.KNOWN
 
 
-def _groups(offices: List[Office]) -> List[List[Office]]:
-    """Offices with the same rules and no place of their own share one line (三鷹台・東部・西部市政窓口)."""
-    groups: Dict[tuple, List[Office]] = {}
-    for office in offices:
-        key = (office.id,) if _place(office) else _same_rules(office)
-        groups.setdefault(key, []).append(office)
-    return list(groups.values())
-
-
 def common_closing(offices: List[Office]) -> tuple[str, ...]:
     """The closing days every office with hours shares (said once under the list)."""
     timed = [office for office in offices if office.has_hours and office.hours_complete]
@@ -223,7 +219,9 @@ def _heading(offices: List[Office], now: dt.datetime) -> str:
 def office_list_lines(offices: List[Office], now: dt.datetime) -> List[str]:
     """Every office on one line each, open-now first, then the closing days they share and their exceptions."""
     common = common_closing(offices)
-    groups = sorted(_groups(offices), key=lambda group: not _is_open_now(group[0], now))
+    # Offices with the same rules and no place of their own share one line (三鷹台・東部・西部市政窓口).
+    groups = _grouped(offices, lambda office: (office.id,) if _place(office) else _same_rules(office))
+    groups.sort(key=lambda group: not _is_open_now(group[0], now))
     lines = [_heading(offices, now), *(office_line(group, now, common) for group in groups)]
     if common:
         lines.append(f"※休み：{'、'.join(common)}")

@@ -14,7 +14,6 @@ import os
 import time
 from collections import Counter
 from functools import cached_property
-from pathlib import Path
 from typing import Any, Callable, Optional, Text
 
 import sqlalchemy as sa
@@ -23,41 +22,19 @@ from rasa.shared.core.domain import Domain
 from rasa.shared.core.events import SessionStarted
 from rasa.shared.core.trackers import DialogueStateTracker
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.orm import declarative_base
 
 from kb.directory import default_directory
 from privacy.retention import purge_interval_seconds, retention_seconds
-from storage.events import count_events, redact_event
+from storage.events import redact_event
+from storage.stats import Row, daily_counts, figures_to_add, tracker_db_path
+from storage.stats import metadata as stats_metadata
 
 logger = logging.getLogger(__name__)
 _DAY = 24 * 3600.0
-DEFAULT_DB = Path("var") / "tracker.db"
 
 
-def tracker_db_path(db: Optional[str] = None) -> Path:
-    """`db` from endpoints.yml, else $TRACKER_DB, else var/tracker.db (relative to the working directory).
-
-    endpoints.yml cannot give an environment variable a default (Rasa refuses an unset ${VAR}, and a literal
-    `${TRACKER_DB}` once became a committed file), so the store reads TRACKER_DB itself: `rasa shell` and
-    `rasa run` work from a fresh clone.
-    """
-    return Path(db or os.environ.get("TRACKER_DB", "").strip() or DEFAULT_DB)
-
-
-StatsBase: Any = declarative_base()
 # Dialects whose INSERT has ON CONFLICT DO UPDATE (the statistics upsert); others read and write the row.
 _INSERTS: dict[str, Callable[..., Any]] = {"postgresql": postgresql.insert, "sqlite": sqlite.insert}
-
-
-class ConversationStat(StatsBase):
-    """Text-free daily counts that outlive the conversations (how many, per intent, per city, fallbacks)."""
-
-    __tablename__ = "conversation_stats"
-
-    day = sa.Column(sa.String(10), primary_key=True)
-    metric = sa.Column(sa.String(32), primary_key=True)
-    key = sa.Column(sa.String(255), primary_key=True)
-    count = sa.Column(sa.Integer, nullable=False, default=0)
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
@@ -127,7 +104,10 @@ def _server_engine_kwargs(url: Any) -> dict[str, Any]:
 
 
 class RedactingSQLTrackerStore(SQLTrackerStore):
-    """Redacts user/bot texts, parse data, metadata and slot values before saving; purges after RETENTION_DAYS."""
+    """Redacts user/bot texts, parse data, metadata and slot values before saving; purges after RETENTION_DAYS.
+
+    Each save adds its events' text-free daily counts (storage/stats.py) to ``daily_counts``, in the same transaction.
+    """
 
     engine: sa.engine.Engine
 
@@ -146,7 +126,7 @@ class RedactingSQLTrackerStore(SQLTrackerStore):
         self.retention = float(retention_days) * _DAY if retention_days else retention_seconds()
         self._restrict_file()
         try:
-            StatsBase.metadata.create_all(self.engine)
+            stats_metadata.create_all(self.engine)
         except (sa.exc.OperationalError, sa.exc.ProgrammingError, sa.exc.IntegrityError) as error:
             # Replicas starting together race to create the table; one of them wins, which is all that matters.
             logger.warning("Could not create the statistics table (another replica may have): %s", error)
@@ -243,7 +223,7 @@ class RedactingSQLTrackerStore(SQLTrackerStore):
         self._purge_task = loop.create_task(purge_forever())
 
     async def save(self, tracker: DialogueStateTracker) -> None:
-        """Store the new events, redacted, and add their counts to the statistics."""
+        """Store the new events, redacted, and add what they change in the counts (same transaction)."""
         with self.session_scope() as session:
             stored = self._event_query(session, tracker.sender_id, fetch_events_from_all_sessions=False).count()
             # Only the events of the current session are compared with what is stored (as SQLTrackerStore does).
@@ -262,7 +242,7 @@ class RedactingSQLTrackerStore(SQLTrackerStore):
                     )
                 )
             known_intents = frozenset(self.domain.intents) if self.domain else frozenset()
-            counts = count_events([*events[:stored], *redacted], stored, self._known_cities, known_intents)
+            counts = figures_to_add([*events[:stored], *redacted], stored, self._known_cities, known_intents)
             self._add_counts(session, counts)
             session.commit()
         self._restrict_file()
@@ -275,29 +255,27 @@ class RedactingSQLTrackerStore(SQLTrackerStore):
         return frozenset(default_directory().municipality_ids())
 
     @staticmethod
-    def _add_counts(session: Any, counts: Counter[tuple[str, str, str]]) -> None:
-        rows: Counter[tuple[str, str, str]] = Counter()
-        for (day, metric, key), n in counts.items():
-            rows[(day, metric, key[:255])] += n
-        if not rows:
-            return
+    def _add_counts(session: Any, counts: Counter[Row]) -> None:
+        names = ("day", "city", "channel", "metric", "key")
         # Sorted, so that replicas saving at once lock the same rows in the same order (no deadlock).
-        values = [{"day": d, "metric": m, "key": k, "count": n} for (d, m, k), n in sorted(rows.items())]
+        values = [{**dict(zip(names, row, strict=True)), "count": n} for row, n in sorted(counts.items())]
+        if not values:
+            return
         insert = _INSERTS.get(session.get_bind().dialect.name)
         if insert is None:
             for row_values in values:
-                row = session.get(ConversationStat, (row_values["day"], row_values["metric"], row_values["key"]))
-                if row is None:
-                    session.add(ConversationStat(**row_values))
-                else:
-                    row.count += row_values["count"]
+                match = [daily_counts.c[name] == row_values[name] for name in names]
+                updated = session.execute(
+                    daily_counts.update().where(*match).values(count=daily_counts.c.count + row_values["count"])
+                )
+                if not updated.rowcount:
+                    session.execute(daily_counts.insert().values(**row_values))
             return
         # One upsert for all counters of the save (one round trip): replicas saving at once add up, not collide.
-        statement = insert(ConversationStat).values(values)
+        statement = insert(daily_counts).values(values)
         session.execute(
             statement.on_conflict_do_update(
-                index_elements=["day", "metric", "key"],
-                set_={"count": ConversationStat.count + statement.excluded["count"]},
+                index_elements=list(names), set_={"count": daily_counts.c.count + statement.excluded["count"]}
             )
         )
 
@@ -345,10 +323,8 @@ class RedactingSQLTrackerStore(SQLTrackerStore):
         await asyncio.to_thread(self._reclaim)
         return int(deleted or 0)
 
-    def stats(self) -> list[tuple[str, str, str, int]]:
-        """All counts as (day, metric, key, count), for staff reports."""
-        with self.session_scope() as session:
-            rows = session.query(ConversationStat).order_by(
-                ConversationStat.day, ConversationStat.metric, ConversationStat.key
-            )
-            return [(r.day, r.metric, r.key, int(r.count)) for r in rows]
+    def stats(self) -> list[tuple[str, str, str, str, str, int]]:
+        """All counts as (day, city, channel, metric, key, count), for staff reports and tests."""
+        with self.engine.connect() as connection:
+            rows = connection.execute(sa.select(daily_counts).order_by(*daily_counts.primary_key.columns))
+            return [(*row[:5], int(row.count)) for row in rows]

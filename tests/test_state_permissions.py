@@ -33,7 +33,7 @@ def test_stack_env_makes_state_private_and_creates_the_token(tmp_path: Path) -> 
     leftover = state / "tracker.db"
     leftover.write_text("")
     os.chmod(leftover, 0o644)
-    env = {k: v for k, v in os.environ.items() if k not in {"RASA_AUTH_TOKEN", "GATEWAY_SECRET"}}
+    env = {k: v for k, v in os.environ.items() if k not in {"RASA_AUTH_TOKEN", "GATEWAY_SECRET", "STAFF_TOKEN"}}
     env["STATE_DIR"] = str(state)
     env["PYTHONPATH"] = str(REPO)
     umask_line, token = show(env)
@@ -41,11 +41,12 @@ def test_stack_env_makes_state_private_and_creates_the_token(tmp_path: Path) -> 
     assert mode(state) == 0o700 and mode(state / "log") == 0o700
     assert mode(leftover) == 0o600 and mode(state / "new.file") == 0o600
     assert mode(state / "rasa.token") == 0o600 and mode(state / "gateway.secret") == 0o600
+    assert mode(state / "staff.token") == 0o600 and len((state / "staff.token").read_text()) == 64, "the staff's login"
     assert token == (state / "rasa.token").read_text() and len(token) == 64
     assert show(env)[1] == token, "the token is kept across runs"
 
 
 def test_a_token_from_the_environment_wins(tmp_path: Path) -> None:
     env = dict(os.environ, STATE_DIR=str(tmp_path / "var"), RASA_AUTH_TOKEN="z" * 40, PYTHONPATH=str(REPO))
-    assert show(env)[1] == "z" * 40
-    assert not (tmp_path / "var" / "rasa.token").exists()
+    assert show(dict(env, STAFF_TOKEN="s" * 40))[1] == "z" * 40
+    assert not (tmp_path / "var" / "rasa.token").exists() and not (tmp_path / "var" / "staff.token").exists()

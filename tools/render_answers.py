@@ -107,6 +107,15 @@ def _faq_cases(city: Optional[str], intents: List[str]) -> Iterator[Case]:
     yield Case(f"fallback/{folder}", city, "nlu_fallback", slots, action="action_default_fallback")
 
 
+def _feedback_cases(city: Optional[str]) -> Iterator[Case]:
+    """👎 on an answer for the city (or one that named none), its reasons followed; 👍 once: the same everywhere."""
+    key = f"checklist|{city}|pin_reset|self|forgot_pin" if city else "faq|-|-|-|pin_rules"
+    slots = {"answer_key": key, **({"municipality": city} if city else {})}
+    yield Case(f"feedback/{city or 'no_city'}", city, "feedback", slots, text='/feedback{"rating":"not_helpful"}')
+    if city is None:
+        yield Case("feedback/helpful", None, "feedback", slots, text='/feedback{"rating":"helpful"}')
+
+
 def cases() -> Iterator[Case]:
     """Every case the golden files cover."""
     for city in CITIES:
@@ -117,7 +126,9 @@ def cases() -> Iterator[Case]:
         for name, (text, now) in ASKED_DAYS.items():
             yield Case(f"office_hours/{city}/{name}", city, "office_hours", slots, text=text, now=now)
         yield from _faq_cases(city, CITY_FAQ)
+        yield from _feedback_cases(city)
     yield from _faq_cases(None, NO_CITY_FAQ)
+    yield from _feedback_cases(None)
 
 
 def rule_action(intent: str) -> str:
@@ -223,7 +234,9 @@ def render_case(renderer: Renderer, case: Case) -> Rendered:
         head.append("# スロット: " + json.dumps(slots, ensure_ascii=False, sort_keys=True))
     if case.text:
         head.append(f"# 住民の入力: {case.text}")
-    turns = [renderer.run(action, slots, case.text, case.intent)]
+    # A button's payload as the resident's message (the rating cases) carries its entities.
+    given = parse_payload(case.text)[1] if case.text.startswith("/") else {}
+    turns = [renderer.run(action, slots, case.text, case.intent, [{"entity": k, "value": v} for k, v in given.items()])]
     lines, seen = head + format_turn(turns[0]), set()
     for turn in turns:  # follow buttons, and the buttons of their answers (「Bの書類の一覧」, 「2回目の持ち物」)
         for button in (b for message in turn for b in message.get("buttons") or []):
@@ -240,9 +253,10 @@ def render_case(renderer: Renderer, case: Case) -> Rendered:
     return Rendered("\n".join(lines) + "\n", turns, case.city or "no_city")
 
 
-# Buttons whose answers are rendered: answers shown behind a button (not the form's questions).
+# Buttons whose answers are rendered: answers shown behind a button (not the form's questions, not 👍/👎: the
+# feedback/ files render those once, with 👎's reasons followed).
 FOLLOWED_INTENTS = frozenset(
-    "office_hours identity_documents human_handoff pin_rules convenience_store_reset case_details".split()
+    "office_hours identity_documents human_handoff pin_rules convenience_store_reset case_details feedback_reason".split()
 )
 
 

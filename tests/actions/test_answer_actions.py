@@ -95,12 +95,12 @@ CASES = [
 @pytest.mark.parametrize("slots, first, fragments", CASES)
 def test_answer_case(make_tracker, run, slots, first: str, fragments) -> None:
     events, messages = run(ActionAnswerCase(), make_tracker(slots=slots))
-    assert events == []
+    city = next(mid for mid, name in CITY_NAMES.items() if slots["municipality"] in (mid, name))
+    assert events == [SlotSet("answer_key", f"checklist|{city}|{slots['procedure']}|{slots['applicant_type']}|-")]
     assert messages[0]["text"].startswith(first)
     text = texts(messages)
     for fragment in fragments:
         assert fragment in text
-    city = next(mid for mid, name in CITY_NAMES.items() if slots["municipality"] in (mid, name))
     assert CONTACT_LINE[city] in messages[-1]["text"]
     assert all(message["buttons"] == [] for message in messages[:-1])  # buttons only on the last bubble
 
@@ -108,7 +108,7 @@ def test_answer_case(make_tracker, run, slots, first: str, fragments) -> None:
 def test_answer_case_uses_the_deployment_city(make_tracker, run, monkeypatch) -> None:
     monkeypatch.setenv("DEFAULT_MUNICIPALITY", "ryugasaki")
     events, messages = run(ActionAnswerCase(), make_tracker(slots={"procedure": "pin_reset", "applicant_type": "self"}))
-    assert events == []
+    assert events == [SlotSet("answer_key", "checklist|ryugasaki|pin_reset|self|-")]
     assert messages[0]["text"].startswith("【龍ケ崎市】暗証番号の再設定（本人が手続きする場合）")
 
 
@@ -163,7 +163,7 @@ def test_city_question_asks_for_the_city(make_tracker, run, action, intent: str)
 def test_office_hours_saturday_in_mitaka(make_tracker, run) -> None:
     tracker = make_tracker(slots={"municipality": "mitaka"}, text="土曜日もやってる?", intent="office_hours")
     events, messages = run(ActionAnswerOfficeHours(), tracker)
-    assert events == [SlotSet("pending_question", None)]
+    assert events == [SlotSet("answer_key", "hours|mitaka|-|-|office_hours"), SlotSet("pending_question", None)]
     text = texts(messages)
     assert messages[0]["text"].startswith("【三鷹市】土曜日に暗証番号の手続きができる窓口：")
     assert "■三鷹市マイナンバーカードセンター" in text
@@ -207,7 +207,7 @@ def test_office_hours_after_the_city_button_answers_the_typed_question(make_trac
         events=events,
     )
     result, messages = run(ActionAnswerOfficeHours(), tracker)
-    assert result == [SlotSet("pending_question", None)]
+    assert result == [SlotSet("answer_key", "hours|chiba|-|-|office_hours"), SlotSet("pending_question", None)]
     assert messages[0]["text"].startswith(
         "【千葉市】ページに受付時間の記載がある窓口のうち、土曜日に受付している窓口はありません。"
     )
@@ -248,7 +248,7 @@ def test_identity_documents_for_known_city(make_tracker, run, mid: str, fragment
         ActionAnswerIdentityDocuments(),
         make_tracker(slots={"municipality": mid}, text="本人確認書類は?", intent="identity_documents"),
     )
-    assert events == [SlotSet("pending_question", None)]
+    assert events == [SlotSet("answer_key", f"faq|{mid}|-|-|identity_documents"), SlotSet("pending_question", None)]
     assert messages[0]["text"].startswith(f"【{CITY_NAMES[mid]}】本人確認書類")
     assert fragment in texts(messages)
     assert CONTACT_LINE[mid] in messages[-1]["text"]

@@ -3,17 +3,19 @@
 from __future__ import annotations
 
 import datetime as dt
+from functools import partial
 from typing import Any, Dict
 
 import pytest
 from rasa_sdk.events import SlotSet, UserUtteranceReverted
 
 from actions import settings
+from actions.answers import ActionHandleInform
 from actions.context import read_case
 from actions.fallback import ActionDefaultAskAffirmation, ActionDefaultFallback
-from actions.inform import ActionHandleInform
 from tests.actions.action_expect import CITY_NAMES, CONTACT_LINE
 
+KEY = partial(SlotSet, "answer_key")  # set by every answer (actions/feedback.py)
 HOW_CAN_I_HELP: Dict[str, Any] = {
     "text": None,
     "buttons": [],
@@ -45,7 +47,7 @@ INFORM = [
         {"pending_question": "office_hours", "municipality": "mitaka"},
         {},
         None,
-        [SlotSet("municipality", "mitaka"), SlotSet("pending_question", None)],
+        [KEY("hours|mitaka|-|-|office_hours"), SlotSet("municipality", "mitaka"), SlotSet("pending_question", None)],
         "【三鷹市】",
         id="pending-hours-city-slot",
     ),
@@ -53,7 +55,11 @@ INFORM = [
         {"pending_question": "identity_documents", "municipality": "chiba", "procedure": "pin_reset"},
         {},
         None,
-        [SlotSet("municipality", "chiba"), SlotSet("pending_question", None)],
+        [
+            KEY("faq|chiba|pin_reset|-|identity_documents"),
+            SlotSet("municipality", "chiba"),
+            SlotSet("pending_question", None),
+        ],
         "【千葉市】本人確認書類",
         id="pending-ids-wins-over-case",
     ),
@@ -61,7 +67,7 @@ INFORM = [
         {"pending_question": "office_hours"},
         {"municipality": "tajimi"},
         None,
-        [SlotSet("municipality", "tajimi"), SlotSet("pending_question", None)],
+        [KEY("hours|tajimi|-|-|office_hours"), SlotSet("municipality", "tajimi"), SlotSet("pending_question", None)],
         "【多治見市】",
         id="pending-hours-metadata-city",
     ),
@@ -69,7 +75,11 @@ INFORM = [
         {"pending_question": "office_hours"},
         {},
         "ryugasaki",
-        [SlotSet("municipality", "ryugasaki"), SlotSet("pending_question", None)],
+        [
+            KEY("hours|ryugasaki|-|-|office_hours"),
+            SlotSet("municipality", "ryugasaki"),
+            SlotSet("pending_question", None),
+        ],
         "【龍ケ崎市】",
         id="pending-hours-env-city",
     ),

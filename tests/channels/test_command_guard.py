@@ -22,6 +22,8 @@ from channels.redacting_rest import NOTICE_RESPONSE, RedactingRestInput
 from privacy import redact
 from privacy.commands import payload_key
 from replies.catalogue import catalogue
+from replies.feedback import rating_replies, with_rating
+from replies.message import Reply
 
 REPO = Path(__file__).resolve().parents[2]
 DOMAIN = Domain.from_yaml((REPO / "domain.yml").read_text(encoding="utf-8"))
@@ -232,3 +234,15 @@ def test_a_long_payload_comes_back_as_its_key(monkeypatch: pytest.MonkeyPatch, s
     assert redact(payload_key(long_payload)).text == payload_key(long_payload)
     assert run_turn(monkeypatch, payload_key(long_payload), metadata={"button": True})[0] == long_payload
     assert run_turn(monkeypatch, payload_key(SELF), metadata={"button": True})[0] is None
+
+
+def test_feedback_buttons_with_entities_pass(monkeypatch: pytest.MonkeyPatch, store: FakeStore) -> None:
+    """Issue 23: 👍/👎 under an answer and 👎's reasons carry entities; tapped, each reaches Rasa as it was offered."""
+    ratings = [button.payload for button in with_rating([Reply("答え")])[0].buttons]
+    reasons = [button.payload for button in rating_replies("not_helpful")[0].buttons]
+    assert ratings == ['/feedback{"rating":"helpful"}', '/feedback{"rating":"not_helpful"}']
+    store.events = [said("暗証番号は何桁"), asked("答え", *ratings), said(ratings[1]), asked("理由", *reasons)]
+    for payload in ratings + reasons:
+        assert run_turn(monkeypatch, payload, metadata={"button": True})[0] == payload
+    made_up = '/feedback_reason{"reason":"free text"}'
+    assert run_turn(monkeypatch, made_up, metadata={"button": True})[0] is None

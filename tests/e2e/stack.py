@@ -45,6 +45,8 @@ class Stack:
     rasa_port: int = field(default_factory=free_port)
     action_port: int = field(default_factory=free_port)
     gateway_port: int = field(default_factory=free_port)
+    staff_port: int = field(default_factory=free_port)
+    staff_token: str = field(default_factory=lambda: secrets.token_hex(32), repr=False)
     auth_token: str = field(default_factory=lambda: secrets.token_hex(32), repr=False)
     servers: launch.Stack = field(default_factory=lambda: launch.Stack({}))
 
@@ -62,7 +64,7 @@ class Stack:
         """Where a process writes its output: straight, so a test sees what the server itself logged."""
         return self.state_dir / "log" / f"{name}.log"
 
-    def _start(self, rasa: int, actions: int, gateway: bool, timeout: float) -> None:
+    def _start(self, rasa: int, actions: int, gateway: bool, timeout: float, console: bool = False) -> None:
         """Start processes through the launcher, each with only its role's secrets, and wait until they answer."""
         given = {k: v for k, v in os.environ.items() if k not in ("RASA_URL", "RASA_URLS", "ENDPOINTS")}
         given.update(
@@ -73,9 +75,12 @@ class Stack:
             ACTION_ENDPOINT_URL=f"http://127.0.0.1:{self.action_port}/webhook",
             TRACKER_DB=str(self.tracker_db),
             RASA_AUTH_TOKEN=self.auth_token,
+            STAFF_PORT=str(self.staff_port),
+            STAFF_TOKEN=self.staff_token,
         )
         self.servers.env = launch.state_env({**given, **self.env_extra})
-        if not self.servers.wait(launch.start(self.servers, rasa, actions, gateway, sink=False), timeout):
+        urls = launch.start(self.servers, rasa, actions, gateway, sink=False, console=console)
+        if not self.servers.wait(urls, timeout):
             raise RuntimeError(f"the servers did not come up in {timeout}s (logs: {self.state_dir / 'log'})")
 
     def start_actions(self) -> None:
@@ -111,6 +116,15 @@ class Stack:
         self.env_extra.update(extra)
         # /healthz is only 200 when the gateway reaches Rasa's token-guarded /status.
         self._start(0, 0, True, 120)
+
+    @property
+    def console_url(self) -> str:
+        """Base URL of the staff console (when started)."""
+        return f"http://127.0.0.1:{self.staff_port}"
+
+    def start_console(self) -> None:
+        """Start the staff console over this stack's tracker database and wait until it answers."""
+        self._start(0, 0, False, 60, console=True)
 
     def stop(self, name: str) -> None:
         """Stop one process (SIGTERM, then SIGKILL)."""

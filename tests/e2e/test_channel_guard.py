@@ -51,7 +51,7 @@ def test_a_typed_command_is_plain_text_and_an_offered_button_still_works(stack: 
     ranking = last["parse_data"].get("intent_ranking") or []
     assert len(ranking) > 1, f"an intent forced by a command has a ranking of one: {ranking}"
     with sqlite3.connect(stack.tracker_db) as conn:
-        stats = " ".join(str(v) for row in conn.execute("SELECT * FROM conversation_stats") for v in row)
+        stats = " ".join(str(v) for row in conn.execute("SELECT * FROM daily_counts") for v in row)
     assert "script" not in stats
 
     # The conversation goes on with the buttons the bot offers now.

@@ -30,6 +30,7 @@ from gateway.turns import log_id
 from kb.directory import MunicipalityDirectory
 from privacy import redact
 from privacy.commands import payload_key
+from replies.catalogue import catalogue
 from replies.contact import fallback_message
 from tests.gateway.line_events import compute_signature
 
@@ -109,6 +110,38 @@ def test_line_quick_replies() -> None:
     assert all(utf16_len(c.label) <= 20 for c in choices) and choices[1].label.endswith("…")
     assert choices[1].display_text == buttons[2].title
     assert "ほかのご用件" in out[-1].text
+
+
+def test_feedback_buttons_as_line_quick_replies() -> None:
+    """Issue 23: an answer's own buttons, then 👍/👎, then the form's next question (an answer given mid-form) fit in
+    LINE's 13 quick replies with whole labels and payloads; so do 👎's reasons."""
+    feedback = catalogue().feedback
+    own = [
+        BotButton(title=title, payload=f"/own{i}") for i, title in enumerate(["窓口の詳しい案内", "手続きの流れと注意"])
+    ]
+    ratings = [
+        BotButton(title=title, payload=f'/feedback{{"rating":"{value}"}}') for value, title in feedback.ratings.items()
+    ]
+    cities = [
+        BotButton(title=city, payload=f"/city{i}")
+        for i, city in enumerate(["三鷹市", "千葉市", "多治見市", "龍ケ崎市"])
+    ]
+    reasons = [
+        BotButton(title=title, payload=f'/feedback_reason{{"reason":"{value}"}}')
+        for value, title in feedback.reasons.items()
+    ]
+    for turn, offered in [
+        (
+            [BotMessage(text="答え", buttons=own + ratings), BotMessage(text="どちらの市", buttons=cities)],
+            own + ratings + cities,
+        ),
+        ([BotMessage(text="理由", buttons=reasons)], reasons),
+    ]:
+        out = to_line(turn)
+        assert out[-1].quick_reply is not None and "ほかのご用件" not in out[-1].text
+        actions = [item.action for item in out[-1].quick_reply.items]
+        assert [(a.label, a.data, a.display_text) for a in actions] == [(b.title, b.payload, b.title) for b in offered]
+    assert [title[0] for title in feedback.ratings.values()] == ["👍", "👎"]  # CONTRACT §4
 
 
 def test_postback_data_round_trip() -> None:

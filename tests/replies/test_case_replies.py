@@ -12,7 +12,8 @@ import yaml
 
 from kb.paths import default_knowledge_dir
 from kb.store import KnowledgeBase, load_kb
-from replies.case import CaseQuery, Limits, case_details_replies, case_replies
+from replies.case import CaseQuery, case_details_replies, case_replies
+from replies.layout import BUBBLE_CHARS, TURN_CHARS
 from replies.message import Reply
 from tests.replies.replies_expect import (
     CITY_NAMES,
@@ -42,7 +43,6 @@ COVERAGE: Dict[str, Dict[str, str]] = {
 
 CASES = [(mid, procedure, applicant) for mid in CITY_NAMES for procedure in PROCEDURE_JA for applicant in APPLICANT_JA]
 CASE_IDS = [f"{m}-{p}-{a}" for m, p, a in CASES]
-LIMITS = Limits()
 ALLOWED_BUTTONS = {
     "窓口の詳しい案内": "/office_hours",
     "本人確認書類の一覧": "/identity_documents",
@@ -73,7 +73,7 @@ def source_line_of(replies: List[Reply]) -> str:
 
 
 def details(kb: KnowledgeBase, mid: str, procedure: str, applicant: str, part: Optional[str] = None) -> List[Reply]:
-    return case_details_replies(kb, CaseQuery(mid, procedure, applicant), FIXED_NOW, LIMITS, part)
+    return case_details_replies(kb, CaseQuery(mid, procedure, applicant), FIXED_NOW, TURN_CHARS, part)
 
 
 @pytest.mark.parametrize("mid, procedure, applicant", CASES, ids=CASE_IDS)
@@ -96,10 +96,10 @@ def test_first_answer_is_phone_sized(kb: KnowledgeBase, mid: str, procedure: str
     """Up to three bubbles of at most 350 characters, at most 1,000 in all; the details within one turn too."""
     replies = answer(kb, mid, procedure, applicant)
     assert len(replies) <= 3
-    assert [len(text_of(r)) for r in replies if len(text_of(r)) > LIMITS.bubble] == []
-    assert sum(len(text_of(reply)) for reply in replies) <= LIMITS.turn
+    assert [len(text_of(r)) for r in replies if len(text_of(r)) > BUBBLE_CHARS] == []
+    assert sum(len(text_of(reply)) for reply in replies) <= TURN_CHARS
     for part in (None, "second_visit"):
-        assert sum(len(text_of(reply)) for reply in details(kb, mid, procedure, applicant, part)) <= LIMITS.turn
+        assert sum(len(text_of(reply)) for reply in details(kb, mid, procedure, applicant, part)) <= TURN_CHARS
 
 
 @pytest.mark.parametrize("mid, procedure, applicant", CASES, ids=CASE_IDS)
@@ -504,7 +504,7 @@ def test_a_lower_turn_limit_drops_only_the_optional_route(kb: KnowledgeBase) -> 
     """PINBOT_MAX_TURN_CHARS below the answer's length: the kiosk route goes, what to bring, where and when stay."""
     query = CaseQuery("mitaka", "pin_reset", "self", "signature", True)
     full = joined(case_replies(kb, query, FIXED_NOW))
-    short = joined(case_replies(kb, query, FIXED_NOW, Limits(turn=600)))
+    short = joined(case_replies(kb, query, FIXED_NOW, turn=600))
     assert "コンビニでも再設定できます" in full and "コンビニでも再設定できます" not in short
     for fact in kb.must_know("mitaka", "pin_reset", "self"):
         assert fact.text in short

@@ -1,4 +1,4 @@
-"""replies.contact (contact lines, fallback message) and replies.sources (the 出典 line)."""
+"""replies.contact: contact lines, the 出典 line, the fallback message."""
 
 from __future__ import annotations
 
@@ -10,9 +10,8 @@ import pytest
 
 from kb.models import Source
 from kb.store import KnowledgeBase
-from replies.contact import contact_lines, contact_text, fallback_message
+from replies.contact import contact_lines, contact_text, describe_source, fallback_message, source_line
 from replies.message import Button, Reply
-from replies.sources import describe_source, source_line
 from tests.replies.replies_expect import CITY_NAMES, CONTACT_LINE, OWN_SOURCE
 
 APOLOGY = "申し訳ありません。ただいまお答えを用意できませんでした。少し時間をおいてもう一度お試しいただくか、お電話でお問い合わせください。"

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import secrets
-import uuid
 from pathlib import Path
 from typing import Iterator
 
@@ -13,7 +12,7 @@ import pytest
 from storage.redacting_sql import QUIET_SERVER_LOG
 from testkit.redis_server import RedisServer
 from tests.scaled.services import PostgresCluster
-from tests.scaled.stack import APP_PASSWORD, APP_ROLE, REPO, ScaledStack
+from tests.scaled.stack import APP_PASSWORD, APP_ROLE, REPO, ScaledStack, started
 
 # Redis's password has characters REDIS_URL must percent-encode and the shell must quote.
 REDIS_PASSWORD = f"redis pw:@/'{secrets.token_hex(8)}"
@@ -69,17 +68,5 @@ def stack(
     pg: PostgresCluster, redis_server: RedisServer, model_path: Path, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[ScaledStack]:
     """The whole scaled layout, 2 Rasa replicas and 2 action servers, on a database that does not exist yet."""
-    running = ScaledStack(
-        state_dir=tmp_path_factory.mktemp("scaled-state"),
-        pg=pg,
-        redis_server=redis_server,
-        model=model_path,
-        database=f"pinbot_{uuid.uuid4().hex[:10]}",
-    )
-    assert not running.database_exists()
-    try:
-        running.start()
+    with started(pg, redis_server, model_path, tmp_path_factory.mktemp("scaled-state")) as running:
         yield running
-    finally:
-        if running.process is not None:
-            running.stop()

@@ -13,9 +13,11 @@ import threading
 import time
 import urllib.error
 import urllib.request
+import uuid
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Dict, List, Optional, Tuple
+from typing import Any, Dict, Iterator, List, Optional, Tuple
 
 import psycopg2
 import redis
@@ -60,10 +62,10 @@ OWN_SECRETS: Dict[str, frozenset[str]] = {
             "GATEWAY_SECRET",
             "LINE_CHANNEL_SECRET",
             "LINE_CHANNEL_ACCESS_TOKEN",
-            "STAFF_TOKEN",
             "REDIS_URL",
         }
     ),
+    "console": frozenset({"STAFF_TOKEN", "PGPASSWORD"}),
     "logsink": frozenset(),
 }
 # Planted secrets whose value must not show up under any other name either (a copy would defeat the split).
@@ -183,8 +185,10 @@ class ScaledStack:
     rasa_port: int = 0
     action_port: int = 0
     gateway_port: int = field(default_factory=free_port)
+    staff_port: int = field(default_factory=free_port)
     auth_token: str = field(default_factory=lambda: secrets.token_hex(32), repr=False)
     gateway_secret: str = field(default_factory=lambda: secrets.token_hex(32), repr=False)
+    extra_env: Dict[str, str] = field(default_factory=dict)
     process: Optional["subprocess.Popen[str]"] = None
     stdout_lines: List[str] = field(default_factory=list)
     _ready: threading.Event = field(default_factory=threading.Event)
@@ -208,6 +212,7 @@ class ScaledStack:
             ACTION_PORT=str(self.action_port),
             GATEWAY_HOST="127.0.0.1",
             GATEWAY_PORT=str(self.gateway_port),
+            STAFF_PORT=str(self.staff_port),
             PGHOST="127.0.0.1",
             PGPORT=str(self.pg.port),
             PGUSER=APP_ROLE,
@@ -233,7 +238,7 @@ class ScaledStack:
             **LINE_SECRETS,
             **FOREIGN_SECRETS,
         )
-        return env
+        return {**env, **self.extra_env}
 
     def launch(self, env: Optional[Dict[str, str]] = None) -> "subprocess.Popen[str]":
         """Start the script in its own process group (so that a test can find anything it leaves behind)."""
@@ -345,9 +350,14 @@ class ScaledStack:
         """Ports of the action servers."""
         return [self.action_port + j for j in range(self.action_replicas)]
 
+    @property
+    def console_url(self) -> str:
+        """The staff console's base URL."""
+        return f"http://127.0.0.1:{self.staff_port}"
+
     def all_ports(self) -> List[int]:
         """Every port the layout listens on."""
-        return self.rasa_ports + self.action_ports + [self.gateway_port]
+        return self.rasa_ports + self.action_ports + [self.gateway_port, self.staff_port]
 
     # ---- the gateway's web chat API (CONTRACT §4) ----
 
@@ -439,3 +449,26 @@ class ScaledStack:
             elif event.get("event") == "bot" and turns:
                 turns[-1][1].append(event.get("text") or "")
         return turns
+
+
+@contextmanager
+def started(
+    pg: PostgresCluster, redis_server: RedisServer, model: Path, state_dir: Path, **extra_env: str
+) -> Iterator[ScaledStack]:
+    """The whole scaled layout (2 Rasa replicas, 2 action servers) on a database that does not exist yet; stopped
+    afterwards, also after a failed start."""
+    running = ScaledStack(
+        state_dir=state_dir,
+        pg=pg,
+        redis_server=redis_server,
+        model=model,
+        database=f"pinbot_{uuid.uuid4().hex[:10]}",
+        extra_env=extra_env,
+    )
+    assert not running.database_exists()
+    try:
+        running.start()
+        yield running
+    finally:
+        if running.process is not None:
+            running.stop()

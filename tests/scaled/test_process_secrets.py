@@ -49,7 +49,7 @@ PLANTED = {
 
 def test_the_table_gives_each_role_its_own_secrets() -> None:
     env = {**PLANTED, "RASA_URL": "http://127.0.0.1:5005", "RETENTION_DAYS": "7", "TOKENIZERS_PARALLELISM": "false"}
-    for role in ("rasa", "actions", "gateway", "logsink"):
+    for role in ("rasa", "actions", "gateway", "console", "logsink"):
         kept = environment(role, env)
         assert_only_own_secrets(role, kept, PLANTED)
         # What is not a secret reaches everyone, whatever its name looks like.
@@ -89,7 +89,7 @@ def test_the_launcher_starts_a_command_with_only_its_role_s_environment(tmp_path
 @pytest.fixture(scope="module")
 def run_all(model_path: Path) -> Iterator[Dict[str, int]]:
     """``python -m launch run`` (what make run starts) on free ports, with every secret planted; its ports and pgid."""
-    ports = {"rasa": free_port(), "actions": free_port(), "gateway": free_port()}
+    ports = {"rasa": free_port(), "actions": free_port(), "gateway": free_port(), "console": free_port()}
     state_dir = Path(tempfile.mkdtemp(prefix="pinbot-secrets-"))
     env = {k: v for k, v in os.environ.items() if k not in ("RASA_URL", "RASA_URLS", "ACTION_ENDPOINT_URL")}
     env.update(
@@ -100,6 +100,7 @@ def run_all(model_path: Path) -> Iterator[Dict[str, int]]:
         ACTION_PORT=str(ports["actions"]),
         GATEWAY_HOST="127.0.0.1",
         GATEWAY_PORT=str(ports["gateway"]),
+        STAFF_PORT=str(ports["console"]),
         GATEWAY_STATE="sqlite",
         PYTHONPATH=str(REPO),
     )
@@ -113,6 +114,7 @@ def run_all(model_path: Path) -> Iterator[Dict[str, int]]:
     )
     try:
         _wait_healthy(f"http://127.0.0.1:{ports['gateway']}/healthz", process)
+        _wait_healthy(f"http://127.0.0.1:{ports['console']}/staff/", process)
         yield {**ports, "pgid": process.pid}
     finally:
         process.send_signal(signal.SIGTERM)
@@ -128,7 +130,7 @@ def run_all(model_path: Path) -> Iterator[Dict[str, int]]:
 
 
 def _wait_healthy(url: str, process: "subprocess.Popen[bytes]", timeout: float = 600) -> None:
-    """Until the gateway's /healthz is 200 (it asks Rasa's token-guarded /status, so Rasa has its model)."""
+    """Until ``url`` answers 200 (the gateway's /healthz asks Rasa's token-guarded /status: Rasa has its model)."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         assert process.poll() is None, f"the launcher exited with {process.returncode}"
@@ -143,11 +145,11 @@ def _wait_healthy(url: str, process: "subprocess.Popen[bytes]", timeout: float =
 
 
 def test_make_run_gives_each_process_only_its_own_secrets(run_all: Dict[str, int]) -> None:
-    for role in ("rasa", "actions", "gateway"):
+    for role in ("rasa", "actions", "gateway", "console"):
         environ = process_environ(listening_pid(run_all[role]))
         assert_only_own_secrets(role, environ, PLANTED)
     assert process_environ(listening_pid(run_all["rasa"]))["RASA_AUTH_TOKEN"] == PLANTED["RASA_AUTH_TOKEN"]
     sinks = [pid for pid, command in group_processes(run_all["pgid"]) if "privacy.logsink" in command]
-    assert len(sinks) == 3, "one log sink per server"
+    assert len(sinks) == 4, "one log sink per server"
     for pid in sinks:
         assert_only_own_secrets("logsink", process_environ(pid), PLANTED)

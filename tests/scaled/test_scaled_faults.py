@@ -130,6 +130,7 @@ def test_the_layout_is_what_the_readme_says(stack: ScaledStack) -> None:
     assert_only_own_secrets("gateway", gateway, planted)
     assert gateway["RASA_URLS"] == ",".join(f"http://127.0.0.1:{p}" for p in stack.rasa_ports)
     assert gateway["GATEWAY_STATE"] == "redis" and gateway["REDIS_URL"] == stack.redis_server.url
+    assert_only_own_secrets("console", process_environ(listening_pid(stack.staff_port)), planted)
     assert stack.process is not None
     sinks = [pid for pid, command in group_processes(stack.process.pid) if "privacy.logsink" in command]
     assert len(sinks) == len(stack.all_ports()), "one log sink per server"

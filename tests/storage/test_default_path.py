@@ -8,7 +8,8 @@ import pytest
 from rasa.core.tracker_store import TrackerStore
 from rasa.core.utils import read_endpoints_from_path
 
-from storage.redacting_sql import DEFAULT_DB, RedactingSQLTrackerStore, tracker_db_path
+from storage.redacting_sql import RedactingSQLTrackerStore
+from storage.stats import DEFAULT_DB, tracker_db_path
 
 REPO = Path(__file__).resolve().parents[2]
 

@@ -124,14 +124,13 @@ def test_conversations_past_the_retention_are_purged_and_counts_kept(tmp_path: P
     assert asyncio.run(store.retrieve("old")) is None
     assert asyncio.run(store.retrieve("new")) is not None
     stats: dict = {}
-    for _, metric, key, n in store.stats():
-        stats[(metric, key)] = stats.get((metric, key), 0) + n
-    assert stats[("conversations", "")] == 2
-    assert stats[("intent", "forgot_pin")] == 1 and stats[("intent", "pin_locked")] == 1
-    assert stats[("municipality", "mitaka")] == 1 and stats[("municipality", "chiba")] == 1
-    assert stats[("fallback", "action_default_fallback")] == 1
+    for _, city, _, metric, key, n in store.stats():
+        stats[(city, metric, key)] = stats.get((city, metric, key), 0) + n
+    assert stats[("mitaka", "conversations", "")] == 1 and stats[("chiba", "conversations", "")] == 1
+    assert stats[("mitaka", "intent", "forgot_pin")] == 1 and stats[("chiba", "intent", "pin_locked")] == 1
+    assert stats[("mitaka", "fallbacks", "")] == 1
     with sqlite3.connect(tmp_path / "tracker.db") as conn:
-        stat_text = " ".join(str(v) for row in conn.execute("SELECT * FROM conversation_stats") for v in row)
+        stat_text = " ".join(str(v) for row in conn.execute("SELECT * FROM daily_counts") for v in row)
     assert "忘れた" not in stat_text and "ロック" not in stat_text
 
 

@@ -68,7 +68,7 @@ def _conversation(sender: str) -> DialogueStateTracker:
 
 
 def _forgot_pin_count(store: RedactingSQLTrackerStore) -> int:
-    return sum(n for _, metric, key, n in store.stats() if key == "forgot_pin")
+    return sum(n for *_, key, n in store.stats() if key == "forgot_pin")
 
 
 def test_the_database_is_created_if_missing_and_concurrent_replicas_add_up(database: Database) -> None:

@@ -23,7 +23,7 @@ HANDOFF = "担当の方と電話で話したいです"
 PIN = "4917"
 # Messages the model is unsure of (two-stage fallback); tried in turn until one gets it, since a retrained model
 # may place one of them after all. What each resident got is read from the replies, as the resident saw it.
-UNSURE = ("カードのことで", "暗証番号", "マイナンバーカードのことを聞きたいです")
+UNSURE = ("カードのことで", "暗証番号", "カードの暗証番号", "パスワード", "カードの番号", "PIN", "再設定")
 OUT_OF_SCOPE_MARKS = ("についてのみご案内しています", "このチャットでは暗証番号の手続きをご案内しています")
 CLARIFY = apology("clarify")
 
